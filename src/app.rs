@@ -1,0 +1,178 @@
+//! Application state and the actix wiring: API scope (collected into OpenAPI), pages, static files,
+//! extractor error handlers, body limits, middleware; and the running server with its mail worker.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use tokio::sync::Notify;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::throttle::Throttle;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Pool;
+use crate::error::extractors;
+use crate::{mail, routes};
+
+/// Largest JSON body accepted.
+pub const JSON_LIMIT: usize = 256 * 1024;
+/// Largest form body accepted.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: Pool,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Arc<Throttle>,
+    pub mail: mail::Settings,
+    /// Wakes the mail worker after a transaction queued mail.
+    pub mail_wake: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool, clock: Arc<dyn Clock>) -> AppState {
+        let mail = mail::Settings {
+            from: config.mail_from.clone(),
+            public_url: config.public_url.clone(),
+            smtp_url: config.smtp_url.clone(),
+            data_dir: config.data_dir.clone(),
+            retry: config.mail_retry,
+            poll: config.mail_poll,
+        };
+        AppState {
+            config: Arc::new(config),
+            pool,
+            clock,
+            throttle: Arc::new(Throttle::default()),
+            mail,
+            mail_wake: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// The OpenAPI document, generated from the handlers registered in the API scope.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(routes::ApiDoc::openapi())
+        .service(routes::api_scope())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .split_for_parts();
+    api
+}
+
+/// Open the database and apply migrations (blocking).
+pub fn open_database(config: &Config) -> Result<Pool, String> {
+    let pool = crate::db::connect(&config.database, config.db_pool)?;
+    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+    let applied = crate::db::migrate(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    Ok(pool)
+}
+
+/// A started server and its background work.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    server: actix_web::dev::ServerHandle,
+    server_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_worker: Arc<Notify>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting requests, finish those in flight, stop the mail worker.
+    pub async fn stop(self) {
+        self.server.stop(true).await;
+        let _ = self.server_task.await;
+        self.stop_worker.notify_one();
+        let _ = self.worker.await;
+    }
+
+    /// Wait until the server ends (Ctrl-C or SIGTERM), then stop the worker.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let r = self.server_task.await.map_err(std::io::Error::other)?;
+        self.stop_worker.notify_one();
+        let _ = self.worker.await;
+        r
+    }
+}
+
+/// Start the HTTP server and the mail worker on an opened database.
+pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, String> {
+    let listener = std::net::TcpListener::bind(state.config.listen).map_err(|e| {
+        format!(
+            "SANSHE_LISTEN: cannot listen on {}: {e}",
+            state.config.listen
+        )
+    })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let data = web::Data::new(state.clone());
+    // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
+    // answer 404 for every path under /api/v1 it does not know.
+    let api = openapi();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT)
+                    .error_handler(extractors::json),
+            )
+            .app_data(
+                web::FormConfig::default()
+                    .limit(FORM_LIMIT)
+                    .error_handler(extractors::form),
+            )
+            .app_data(web::QueryConfig::default().error_handler(extractors::query))
+            .app_data(web::PathConfig::default().error_handler(extractors::path))
+            .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+            .map(|app| {
+                app.service(
+                    SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()),
+                )
+            })
+            .service(routes::api_scope())
+            .service(routes::health::healthz)
+            .service(routes::health::readyz)
+            .into_app()
+            .route("/static/{file}", web::get().to(crate::web::static_file))
+            .configure(crate::web::pages::configure)
+            .default_service(web::to(crate::web::not_found))
+            .wrap(from_fn(crate::web::middleware))
+    })
+    .workers(state.config.workers)
+    .shutdown_timeout(10)
+    .listen(listener)
+    .map_err(|e| e.to_string())?;
+    if !handle_signals {
+        server = server.disable_signals();
+    }
+    let server = server.run();
+    let handle = server.handle();
+    let server_task = tokio::spawn(server);
+    let stop_worker = Arc::new(Notify::new());
+    let worker = tokio::spawn(mail::worker(
+        state.pool.clone(),
+        state.clock.clone(),
+        state.mail.clone(),
+        state.mail_wake.clone(),
+        stop_worker.clone(),
+    ));
+    Ok(Running {
+        addr,
+        state,
+        server: handle,
+        server_task,
+        stop_worker,
+        worker,
+    })
+}

@@ -1,0 +1,296 @@
+//! The command line: `serve` (default), `migrate`, `seed --demo`, `user create`, `verify`.
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigArgs};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sanshe",
+    version,
+    about = "三社 Sanshe: incubation-base registry, purchase-of-service tenders, fund ledger and reports for a district civil-affairs bureau",
+    long_about = "三社 Sanshe serves a web UI and a JSON API for a district civil-affairs bureau.\n\
+                  Every option can also be set in the environment (or in a .env file in the working directory);\n\
+                  see .env.example. Without DATABASE_URL the database is SQLite in DATA_DIR/sanshe.db."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default): applies migrations, starts the mail worker, listens on SANSHE_LISTEN.
+    Serve {
+        /// Seed the demo data set when the database has no users yet, and print the demo sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load a data set into an empty database.
+    Seed {
+        /// The demo data set (accounts admin, bureau, finance, evaluator1–5).
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Check the integrity of the audit chain (later also the ledger); exits 1 when anything is broken.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user. The password is read from SANSHE_NEW_PASSWORD, else from standard input (one line);
+    /// on a terminal with neither, a random password is generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, bureau, evaluator, finance or org.
+        #[arg(long)]
+        role: String,
+        /// The organisation id (required for role org).
+        #[arg(long)]
+        org: Option<i64>,
+        /// Display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SANSHE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Parse the command line and run; returns the process exit code.
+pub fn main() -> i32 {
+    // A .env file in the working directory is optional; real environment variables win over it.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging();
+    let config = match cli.config.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sanshe: configuration error: {e}");
+            return 2;
+        }
+    };
+    match run(
+        config,
+        cli.command.unwrap_or(Command::Serve { demo: false }),
+    ) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sanshe: {e}");
+            1
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn run(config: Config, command: Command) -> Result<i32, String> {
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::SystemClock);
+    match command {
+        Command::Serve { demo } => serve(config, clock, demo),
+        Command::Migrate => {
+            let pool = crate::db::connect(&config.database, 1)?;
+            let mut c = pool.get().map_err(|e| e.to_string())?;
+            let applied = crate::db::migrate(&mut c)?;
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                config.database.redacted()
+            );
+            for v in applied {
+                println!("  {v}");
+            }
+            Ok(0)
+        }
+        Command::Seed { demo: _ } => {
+            let pool = crate::app::open_database(&config)?;
+            let state = crate::app::AppState::new(config, pool, clock);
+            seed_and_print(&state)?;
+            Ok(0)
+        }
+        Command::User {
+            action:
+                UserCommand::Create {
+                    username,
+                    role,
+                    org,
+                    name,
+                    email,
+                },
+        } => {
+            let pool = crate::app::open_database(&config)?;
+            let state = crate::app::AppState::new(config, pool, clock);
+            let (password, generated) = match std::env::var("SANSHE_NEW_PASSWORD") {
+                Ok(p) => (p, false),
+                Err(_) if !std::io::stdin().is_terminal() => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .map_err(|e| e.to_string())?;
+                    (line.trim_end_matches(['\r', '\n']).to_string(), false)
+                }
+                Err(_) => (crate::auth::password::generate(), true),
+            };
+            let new = crate::users::NewUser {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                email,
+                role,
+                org_id: org,
+                password: password.clone(),
+            };
+            let mut c = state.pool.get().map_err(|e| e.to_string())?;
+            let actor = crate::audit::Actor::system("cli");
+            match crate::users::create(&mut c, &actor, state.clock.now(), &state.mail, &new) {
+                Ok(u) => {
+                    println!("created user {} (id {}, role {})", u.username, u.id, u.role);
+                    if generated {
+                        println!("password (shown once): {password}");
+                    }
+                    Ok(0)
+                }
+                Err(crate::error::AppError::Validation(errs)) => {
+                    for e in errs {
+                        eprintln!(
+                            "{}: {} ({}) / {}",
+                            e.field, e.message.en, e.rule, e.message.zh
+                        );
+                    }
+                    Ok(2)
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Command::Verify => {
+            let pool = crate::db::connect(&config.database, 1)?;
+            let mut c = pool.get().map_err(|e| e.to_string())?;
+            let r = crate::audit::verify(&mut c).map_err(|e| e.to_string())?;
+            if r.ok {
+                println!(
+                    "audit chain: ok, {} events, head {} {}",
+                    r.events, r.head_seq, r.head_hash
+                );
+                Ok(0)
+            } else {
+                println!(
+                    "audit chain: BROKEN after {} good events: {}",
+                    r.events,
+                    r.error.unwrap_or_default()
+                );
+                Ok(1)
+            }
+        }
+    }
+}
+
+fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
+    let mut c = state.pool.get().map_err(|e| e.to_string())?;
+    let pw = state
+        .config
+        .demo_password
+        .as_ref()
+        .map(|s| s.expose().to_string());
+    let out = crate::seed::seed_demo(&mut c, &state.mail, state.clock.now(), pw.as_deref())
+        .map_err(|e| e.to_string())?;
+    if !out.seeded {
+        println!("The database already has users; demo data not loaded.");
+        println!(
+            "Demo sign-ins (if this database was seeded): admin, bureau, finance, evaluator1 … evaluator5,"
+        );
+        println!(
+            "with the password printed when it was seeded, or SANSHE_DEMO_PASSWORD if that was set."
+        );
+        return Ok(false);
+    }
+    let accounts: Vec<&str> = crate::seed::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
+    println!(
+        "Demo data loaded. Sign in as any of: {}",
+        accounts.join(", ")
+    );
+    match out.generated_password {
+        Some(p) => println!("Password for every demo account (shown only this once): {p}"),
+        None => println!("Password for every demo account: the value of SANSHE_DEMO_PASSWORD"),
+    }
+    Ok(true)
+}
+
+fn serve(config: Config, clock: Arc<dyn crate::clock::Clock>, demo: bool) -> Result<i32, String> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let cfg = config.clone();
+        let pool = tokio::task::spawn_blocking(move || crate::app::open_database(&cfg))
+            .await
+            .map_err(|e| e.to_string())??;
+        let state = crate::app::AppState::new(config, pool, clock);
+        let has_users = {
+            let p = state.pool.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut c = p.get().map_err(|e| e.to_string())?;
+                crate::users::any_exist(&mut c).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())??
+        };
+        if demo {
+            let s = state.clone();
+            tokio::task::spawn_blocking(move || seed_and_print(&s))
+                .await
+                .map_err(|e| e.to_string())??;
+        } else if !has_users {
+            println!(
+                "No users yet. Create one with: sanshe user create --username admin --role admin"
+            );
+            println!("(or start with `sanshe serve --demo` for the demo data set)");
+        }
+        let running = crate::app::start(state, true).await?;
+        let cfg = &running.state.config;
+        println!(
+            "Sanshe is running on {} ({}).",
+            cfg.database.redacted(),
+            cfg.database.backend_name()
+        );
+        println!(
+            "Open http://{}/ in a browser; API docs at http://{}/api/docs/",
+            running.addr, running.addr
+        );
+        if cfg.smtp_url.is_none() {
+            println!(
+                "E-mail: no SMTP_URL set; messages are written to {}",
+                cfg.data_dir.join("outbox").display()
+            );
+        }
+        running.wait().await.map_err(|e| e.to_string())?;
+        Ok(0)
+    })
+}

@@ -1,0 +1,312 @@
+//! Typed configuration, read once at start from flags, the environment and an optional `.env` file.
+//!
+//! Every setting is a `serve` flag and an environment variable (see `.env.example`). Values are validated
+//! when parsed, so a bad value stops the program with a message naming the variable. Secrets are wrapped in
+//! [`Secret`], whose `Debug` never shows the value.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::db::DbTarget;
+
+/// A secret value that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Settings as given on the command line or in the environment.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "SANSHE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// Database: sqlite://PATH (default: DATA_DIR/sanshe.db) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite file, generated secrets and outgoing .eml files.
+    #[arg(long, env = "SANSHE_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Password for the demo accounts; when unset, a random one is generated at seeding and printed once.
+    #[arg(
+        long,
+        env = "SANSHE_DEMO_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub demo_password: Option<String>,
+    /// SMTP server: smtp://HOST:PORT (plain, for a local relay), smtp://USER:PASS@HOST:587?tls=required,
+    /// or smtps://HOST:465. When unset, mail is written as .eml files under DATA_DIR/outbox/.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of notifications.
+    #[arg(
+        long,
+        env = "SANSHE_MAIL_FROM",
+        default_value = "三社 Sanshe <noreply@sanshe.local>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// Public address of this service, used in links inside e-mails (default: http://LISTEN).
+    #[arg(long, env = "SANSHE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// JWT signing secret (at least 32 characters). When unset, one is generated into DATA_DIR/secrets/.
+    #[arg(long, env = "SANSHE_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Secret for the keyed hash of beneficiary identity numbers. When unset, generated into DATA_DIR/secrets/.
+    #[arg(
+        long,
+        env = "SANSHE_BENEFICIARY_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub beneficiary_secret: Option<String>,
+    /// Lifetime of a sign-in token, in minutes.
+    #[arg(long, env = "SANSHE_TOKEN_TTL_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
+    pub token_ttl_minutes: u32,
+    /// Failed sign-ins per account before it is locked for a while (the lock doubles on each further failure).
+    #[arg(long, env = "SANSHE_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_max_failures: u32,
+    /// Failed sign-ins per client address before that address is locked for a while.
+    #[arg(long, env = "SANSHE_LOGIN_MAX_FAILURES_PER_ADDR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_max_failures_per_addr: u32,
+    /// First lock duration after too many failed sign-ins, in seconds.
+    #[arg(long, env = "SANSHE_LOGIN_LOCK_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub login_lock_seconds: u64,
+    /// First retry delay of a failed e-mail, in milliseconds (doubles per attempt, at most one hour).
+    #[arg(long, env = "SANSHE_MAIL_RETRY_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub mail_retry_ms: u64,
+    /// How often the mail worker looks for due messages, in milliseconds.
+    #[arg(long, env = "SANSHE_MAIL_POLL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    pub mail_poll_ms: u64,
+    /// Mark the session cookie Secure (set when served over HTTPS).
+    #[arg(
+        long,
+        env = "SANSHE_COOKIE_SECURE",
+        default_value_t = false,
+        global = true
+    )]
+    pub cookie_secure: bool,
+    /// HTTP worker threads (default: number of cores).
+    #[arg(long, env = "SANSHE_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Database connections in the pool.
+    #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
+    pub db_pool: u32,
+}
+
+/// The validated configuration the program runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: DbTarget,
+    pub data_dir: PathBuf,
+    pub demo_password: Option<Secret>,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub public_url: String,
+    pub jwt_secret: Secret,
+    pub beneficiary_secret: Secret,
+    pub token_ttl: Duration,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub login_max_failures: u32,
+    pub login_max_failures_per_addr: u32,
+    pub login_lock: Duration,
+    pub mail_retry: Duration,
+    pub mail_poll: Duration,
+    pub cookie_secure: bool,
+    pub workers: usize,
+    pub db_pool: u32,
+}
+
+pub const JWT_ISSUER: &str = "sanshe";
+pub const JWT_AUDIENCE: &str = "sanshe-api";
+
+impl ConfigArgs {
+    /// Validate and complete the settings; creates the data directory and any generated secret.
+    pub fn resolve(self) -> Result<Config, String> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            format!(
+                "SANSHE_DATA_DIR: cannot create {}: {e}",
+                self.data_dir.display()
+            )
+        })?;
+        let database = match &self.database_url {
+            Some(url) => DbTarget::parse(url)?,
+            None => DbTarget::Sqlite(self.data_dir.join("sanshe.db")),
+        };
+        if let Some(url) = &self.smtp_url {
+            crate::mail::validate_smtp_url(url).map_err(|e| format!("SMTP_URL: {e}"))?;
+        }
+        if let Some(p) = &self.demo_password {
+            crate::auth::password::check_policy(p)
+                .map_err(|e| format!("SANSHE_DEMO_PASSWORD: {}", e.en))?;
+        }
+        let from = self.mail_from.trim();
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!("SANSHE_MAIL_FROM: not a mailbox: {from:?}"));
+        }
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        url::Url::parse(&public_url).map_err(|e| format!("SANSHE_PUBLIC_URL: {e}"))?;
+        let jwt_secret = secret_or_file(
+            self.jwt_secret.as_deref(),
+            &self.data_dir,
+            "jwt.key",
+            "SANSHE_JWT_SECRET",
+        )?;
+        let beneficiary_secret = secret_or_file(
+            self.beneficiary_secret.as_deref(),
+            &self.data_dir,
+            "beneficiary.key",
+            "SANSHE_BENEFICIARY_SECRET",
+        )?;
+        Ok(Config {
+            listen: self.listen,
+            database,
+            data_dir: self.data_dir,
+            demo_password: self.demo_password.map(Secret),
+            smtp_url: self.smtp_url.map(Secret),
+            mail_from: from.to_string(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            jwt_secret,
+            beneficiary_secret,
+            token_ttl: Duration::from_secs(u64::from(self.token_ttl_minutes) * 60),
+            jwt_issuer: JWT_ISSUER.into(),
+            jwt_audience: JWT_AUDIENCE.into(),
+            login_max_failures: self.login_max_failures,
+            login_max_failures_per_addr: self.login_max_failures_per_addr,
+            login_lock: Duration::from_secs(self.login_lock_seconds),
+            mail_retry: Duration::from_millis(self.mail_retry_ms),
+            mail_poll: Duration::from_millis(self.mail_poll_ms),
+            cookie_secure: self.cookie_secure,
+            workers: self.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            }),
+            db_pool: self.db_pool,
+        })
+    }
+}
+
+/// A configured secret, or one generated once into `DATA_DIR/secrets/NAME` with owner-only permissions.
+fn secret_or_file(
+    given: Option<&str>,
+    data_dir: &Path,
+    name: &str,
+    var: &str,
+) -> Result<Secret, String> {
+    if let Some(s) = given {
+        if s.len() < 32 {
+            return Err(format!("{var}: must be at least 32 characters"));
+        }
+        return Ok(Secret::new(s));
+    }
+    let dir = data_dir.join("secrets");
+    let path = dir.join(name);
+    if path.exists() {
+        let s = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{var}: cannot read {}: {e}", path.display()))?;
+        let s = s.trim().to_string();
+        if s.len() < 32 {
+            return Err(format!(
+                "{var}: {} is shorter than 32 characters",
+                path.display()
+            ));
+        }
+        return Ok(Secret(s));
+    }
+    create_private_dir(&dir)?;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let value = hex::encode(bytes);
+    write_private_file(&path, &value)
+        .map_err(|e| format!("{var}: cannot write {}: {e}", path.display()))?;
+    tracing::info!(file = %path.display(), "generated a new secret");
+    Ok(Secret(value))
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn write_private_file(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(value.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("top-secret-value");
+        assert!(!format!("{s:?}").contains("top-secret"));
+    }
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        let dir = std::env::temp_dir().join(format!("sanshe-cfg-{}", uuid::Uuid::new_v4()));
+        let a = secret_or_file(None, &dir, "jwt.key", "X").unwrap();
+        let b = secret_or_file(None, &dir, "jwt.key", "X").unwrap();
+        assert_eq!(a.expose(), b.expose());
+        assert_eq!(a.expose().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secrets/jwt.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(
+            secret_or_file(Some("short"), &dir, "jwt.key", "X")
+                .unwrap_err()
+                .contains("32")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,328 @@
+//! Database access: backend choice from the URL, the r2d2 pool, embedded migrations, transactions.
+//!
+//! One code path serves SQLite and PostgreSQL through diesel's `MultiConnection`. The backend is chosen from
+//! the URL scheme here (never by trial connection, which hides the real error of a bad PostgreSQL URL).
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Which database a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DbTarget {
+    Sqlite(PathBuf),
+    Postgres {
+        url: String,
+        /// Optional schema put first on the search path of every connection (tests use one per test).
+        schema: Option<String>,
+    },
+}
+
+impl DbTarget {
+    /// `sqlite://PATH`, `sqlite:PATH` or `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DbTarget, String> {
+        let url = url.trim();
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if rest.is_empty() {
+                return Err(
+                    "DATABASE_URL: sqlite URL has no file path (expected sqlite://PATH)".into(),
+                );
+            }
+            return Ok(DbTarget::Sqlite(PathBuf::from(rest)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| format!("DATABASE_URL: not a valid PostgreSQL URL ({e})"))?;
+            if parsed.host_str().unwrap_or("").is_empty() && !url.contains("host=") {
+                return Err("DATABASE_URL: PostgreSQL URL has no host".into());
+            }
+            return Ok(DbTarget::Postgres {
+                url: url.to_string(),
+                schema: None,
+            });
+        }
+        let scheme = url.split("://").next().unwrap_or(url);
+        Err(format!(
+            "DATABASE_URL: unsupported scheme in {scheme:?}; use sqlite://PATH or postgres://USER@HOST/DB"
+        ))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbTarget::Sqlite(_) => "sqlite",
+            DbTarget::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// A description safe for logs: no password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbTarget::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DbTarget::Postgres { url, .. } => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://(unparsable)".into(),
+            },
+        }
+    }
+}
+
+/// r2d2 manager that opens the backend the URL names and applies per-connection settings.
+#[derive(Debug)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl Manager {
+    pub fn new(target: DbTarget) -> Self {
+        Manager { target }
+    }
+
+    fn open(&self) -> ConnectionResult<DbConn> {
+        match &self.target {
+            DbTarget::Sqlite(path) => {
+                let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+                // busy_timeout first, so the other pragmas wait for a busy writer instead of failing.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                )
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConn::Sqlite(c))
+            }
+            DbTarget::Postgres { url, schema } => {
+                let mut c = PgConnection::establish(url)?;
+                if let Some(s) = schema {
+                    c.batch_execute(&format!("SET search_path TO \"{s}\""))
+                        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                }
+                Ok(DbConn::Pg(c))
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ManagerError(pub String);
+impl std::fmt::Display for ManagerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ManagerError {}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<DbConn, ManagerError> {
+        self.open().map_err(|e| ManagerError(e.to_string()))
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ManagerError(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Open the pool. On SQLite the file's directory is created and WAL mode is set once (it persists in the file).
+pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
+    if let DbTarget::Sqlite(path) = target {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create database directory {}: {e}", dir.display()))?;
+        }
+        let mut c = SqliteConnection::establish(&path.to_string_lossy())
+            .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
+        c.batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot set WAL mode on {}: {e}", path.display()))?;
+    }
+    let manager = Manager::new(target.clone());
+    // Fail fast with the backend's own message instead of r2d2's generic time-out.
+    manager
+        .open()
+        .map_err(|e| format!("cannot connect to {}: {e}", target.redacted()))?;
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(15))
+        .build(manager)
+        .map_err(|e| format!("cannot open database pool: {e}"))
+}
+
+/// Apply pending migrations; returns the versions applied.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Revert every applied migration (used by the migration test and by operators rolling back).
+pub fn revert_all(conn: &mut DbConn) -> Result<usize, String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_all_migrations(PG_MIGRATIONS),
+    }
+    .map_err(|e| format!("revert failed: {e}"))?;
+    Ok(reverted.len())
+}
+
+/// True when every embedded migration has been applied.
+pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
+    match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+    }
+    .map(|pending| !pending)
+    .map_err(|e| e.to_string())
+}
+
+/// Run `f` in a write transaction that takes the write lock up front: `BEGIN IMMEDIATE` on SQLite (so two
+/// writers never deadlock upgrading a read lock) and a plain transaction on PostgreSQL, where serial writers
+/// take their own row or advisory locks.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let nested = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    if nested {
+        // Already inside a write transaction (whose lock is held): a savepoint is enough.
+        return conn.transaction(f);
+    }
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(v) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The original error matters more than a failed rollback, which leaves the connection broken
+            // and r2d2 discards it.
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Run blocking database work on the blocking thread pool with a pooled connection.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::internal(format!("database pool: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Take the lock that serialises appends to a hash chain. SQLite already holds the database write lock
+/// (`BEGIN IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock keyed by the chain.
+pub fn lock_chain(conn: &mut DbConn, key: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(()),
+        DbConn::Pg(c) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(c)
+            .map(|_| ()),
+    }
+}
+
+diesel::define_sql_function! {
+    /// `lower()`, so searches match the same way on both backends (SQLite's LIKE ignores ASCII case,
+    /// PostgreSQL's does not).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `%…%` LIKE pattern for a search term, lower-cased, with `\` escaping the wildcards.
+pub fn like_pattern(term: &str) -> String {
+    let t = term
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{t}%")
+}
+
+/// Current UTC time truncated to microseconds, the precision both backends store.
+pub fn now_micros(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let n = now.naive_utc();
+    n.with_nanosecond(n.nanosecond() / 1000 * 1000).unwrap_or(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(
+            DbTarget::parse("sqlite://data/s.db").unwrap(),
+            DbTarget::Sqlite("data/s.db".into())
+        );
+        assert_eq!(
+            DbTarget::parse("postgres://root@127.0.0.1/test")
+                .unwrap()
+                .backend_name(),
+            "postgres"
+        );
+        let e = DbTarget::parse("mysql://x@y/z").unwrap_err();
+        assert!(e.contains("unsupported scheme"), "{e}");
+        assert!(DbTarget::parse("sqlite://").is_err());
+        assert!(DbTarget::parse("postgres://:5432/x").is_err());
+    }
+
+    #[test]
+    fn redacts_password() {
+        let t = DbTarget::parse("postgres://u:secret@h/db").unwrap();
+        assert!(!t.redacted().contains("secret"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Domain rules with no actix or diesel in them, each tested on its own.
+
+pub mod credit_code;

@@ -1,0 +1,241 @@
+//! Interface languages: Simplified Chinese (default) and English. Strings live in one table so a missing
+//! translation is a compile-time-visible gap, not a runtime surprise.
+
+use actix_web::HttpRequest;
+
+pub const LANG_COOKIE: &str = "sanshe_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh-CN" | "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language cookie, or zh-CN. (The browser's Accept-Language is not consulted: the bureau's staff
+    /// expect Chinese whatever their browser says.)
+    pub fn from_request(req: &HttpRequest) -> Lang {
+        req.cookie(LANG_COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+            .unwrap_or_default()
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// Pick the string for this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// Translate a key of the interface table; an unknown key shows itself, which tests catch.
+    pub fn t(self, key: &str) -> &'static str {
+        match STRINGS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => self.pick(zh, en),
+            None => {
+                tracing::warn!(key, "missing translation");
+                "??"
+            }
+        }
+    }
+}
+
+/// (key, zh-CN, en)
+pub static STRINGS: &[(&str, &str, &str)] = &[
+    (
+        "app.name",
+        "三社联动服务平台",
+        "Sanshe social-services platform",
+    ),
+    (
+        "app.tagline",
+        "社区、社会组织、社会工作者联动：孵化、购买服务与资金监管",
+        "Community, social organisations and social workers: incubation, purchased services and fund oversight",
+    ),
+    ("nav.home", "首页", "Home"),
+    ("nav.dashboard", "工作台", "Dashboard"),
+    ("nav.users", "用户管理", "Users"),
+    ("nav.audit", "审计日志", "Audit trail"),
+    ("nav.account", "我的账户", "My account"),
+    ("nav.api", "接口文档", "API docs"),
+    ("nav.login", "登录", "Sign in"),
+    ("nav.logout", "退出", "Sign out"),
+    ("nav.menu", "菜单", "Menu"),
+    ("lang.switch", "English", "中文"),
+    ("login.title", "登录", "Sign in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Sign in"),
+    (
+        "login.failed",
+        "用户名或密码不正确。",
+        "Wrong username or password.",
+    ),
+    (
+        "login.expired",
+        "页面已过期，请重试。",
+        "The page expired; please try again.",
+    ),
+    ("logout.done", "您已退出。", "You have signed out."),
+    ("dash.title", "工作台", "Dashboard"),
+    ("dash.welcome", "欢迎", "Welcome"),
+    ("dash.role", "角色", "Role"),
+    ("dash.users_by_role", "各角色用户数", "Users by role"),
+    ("dash.mail", "邮件发送队列", "Mail queue"),
+    ("dash.mail_pending", "待发送", "Pending"),
+    ("dash.mail_sent", "已发送", "Sent"),
+    ("dash.audit_chain", "审计链校验", "Audit chain check"),
+    ("dash.chain_ok", "完整", "Intact"),
+    ("dash.chain_broken", "已损坏", "Broken"),
+    ("dash.events", "事件数", "Events"),
+    ("dash.head", "链头", "Chain head"),
+    ("dash.recent", "最近的操作", "Recent activity"),
+    ("dash.my_recent", "我的最近操作", "My recent activity"),
+    (
+        "dash.bureau_intro",
+        "在这里管理孵化基地名录、政府购买服务项目与合同。",
+        "Manage the incubation-base registry, purchase-of-service tenders and contracts here.",
+    ),
+    (
+        "dash.finance_intro",
+        "在这里审核支付、审计资金并核验账本。",
+        "Approve payments, audit spending and verify the ledger here.",
+    ),
+    (
+        "dash.evaluator_intro",
+        "在这里声明利益冲突并为分配给您的投标评分。",
+        "Declare conflicts of interest and score the bids assigned to you here.",
+    ),
+    (
+        "dash.org_intro",
+        "在这里维护本组织信息、投标并报送服务与支出。",
+        "Keep your organisation's record, bid, and report services and spending here.",
+    ),
+    (
+        "dash.admin_intro",
+        "在这里管理用户与角色，查看系统状态。",
+        "Manage users and roles and watch the system's state here.",
+    ),
+    ("dash.nothing_yet", "暂无记录。", "Nothing yet."),
+    ("account.title", "我的账户", "My account"),
+    ("account.change_password", "修改密码", "Change password"),
+    ("account.current", "当前密码", "Current password"),
+    ("account.new", "新密码", "New password"),
+    ("account.confirm", "确认新密码", "Confirm new password"),
+    (
+        "account.changed",
+        "密码已修改，其他会话已失效。",
+        "Password changed; other sessions have been signed out.",
+    ),
+    ("users.title", "用户管理", "Users"),
+    ("users.new", "新建用户", "New user"),
+    (
+        "users.search",
+        "搜索用户名或姓名",
+        "Search username or name",
+    ),
+    ("users.all_roles", "全部角色", "All roles"),
+    ("users.username", "用户名", "Username"),
+    ("users.display_name", "姓名", "Name"),
+    ("users.email", "电子邮箱", "E-mail"),
+    ("users.role", "角色", "Role"),
+    ("users.org_id", "所属组织编号", "Organisation id"),
+    ("users.status", "状态", "Status"),
+    ("users.active", "启用", "Active"),
+    ("users.inactive", "已停用", "Deactivated"),
+    ("users.created", "用户已创建。", "User created."),
+    ("users.saved", "已保存。", "Saved."),
+    ("users.initial_password", "初始密码", "Initial password"),
+    (
+        "users.new_password",
+        "重设密码（留空则不变）",
+        "Reset password (leave empty to keep)",
+    ),
+    ("users.deactivate", "停用", "Deactivate"),
+    ("users.activate", "启用", "Activate"),
+    ("users.edit", "编辑用户", "Edit user"),
+    ("users.created_at", "创建时间", "Created"),
+    ("audit.title", "审计日志", "Audit trail"),
+    ("audit.seq", "序号", "Seq"),
+    ("audit.time", "时间（北京时间）", "Time (Beijing)"),
+    ("audit.actor", "操作人", "Actor"),
+    ("audit.action", "操作", "Action"),
+    ("audit.entity", "对象", "Entity"),
+    ("audit.request", "请求编号", "Request id"),
+    ("audit.before", "修改前", "Before"),
+    ("audit.after", "修改后", "After"),
+    ("audit.hash", "哈希", "Hash"),
+    ("audit.prev_hash", "前一哈希", "Previous hash"),
+    ("audit.from", "起始日期", "From"),
+    ("audit.to", "截止日期", "To"),
+    ("audit.detail", "审计事件", "Audit event"),
+    ("common.save", "保存", "Save"),
+    ("common.create", "创建", "Create"),
+    ("common.cancel", "取消", "Cancel"),
+    ("common.search", "搜索", "Search"),
+    ("common.filter", "筛选", "Filter"),
+    ("common.prev", "上一页", "Previous"),
+    ("common.next", "下一页", "Next"),
+    ("common.page", "第 {} 页", "Page {}"),
+    ("common.total", "共", "Total"),
+    ("common.none", "无", "none"),
+    ("common.back", "返回", "Back"),
+    ("common.view", "查看", "View"),
+    (
+        "common.fix_errors",
+        "请更正标出的字段。",
+        "Please correct the marked fields.",
+    ),
+    ("error.title", "出错了", "Something went wrong"),
+    (
+        "error.forbidden",
+        "您的角色无权访问此页面。",
+        "Your role may not open this page.",
+    ),
+    ("error.not_found", "页面不存在。", "Page not found."),
+    ("home.public", "公开信息", "Public information"),
+    (
+        "home.public_intro",
+        "招标公告、中标结果与开放数据将在此公开。",
+        "Tender notices, award results and open data are published here.",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_filled() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, zh, en) in STRINGS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(Lang::En.t("nav.login"), "Sign in");
+        assert_eq!(Lang::Zh.t("nav.login"), "登录");
+    }
+}

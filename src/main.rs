@@ -1,0 +1,5 @@
+//! The `sanshe` program: see `sanshe --help`.
+
+fn main() {
+    std::process::exit(sanshe::cli::main());
+}

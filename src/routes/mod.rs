@@ -1,0 +1,67 @@
+//! The JSON API under `/api/v1`, plus health checks. Handlers are thin: extract and authorise, call one
+//! model or domain function, shape the response. Every handler carries a `#[utoipa::path]`, so the OpenAPI
+//! document is generated from them.
+
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod users;
+
+use serde::Serialize;
+
+/// A page of a list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// The API scopes, registered through utoipa so each path lands in the OpenAPI document.
+pub fn api_scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1")
+        .service(auth::login)
+        .service(auth::me)
+        .service(auth::change_password_api)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(audit::verify)
+        .service(audit::list)
+        .service(audit::get)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Sanshe API", description = "三社联动服务平台 JSON API. Errors are application/problem+json (RFC 9457) with a stable `code` and messages in zh-CN and en."),
+    modifiers(&BearerAuth),
+    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "health", description = "Liveness and readiness"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

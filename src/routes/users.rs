@@ -1,0 +1,102 @@
+//! User administration (admin only).
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+
+use super::Paged;
+use crate::app::AppState;
+use crate::auth::{AdminOnly, Authed, CurrentUser};
+use crate::error::{AppError, Problem};
+use crate::users::{self, NewUser, UserFilter, UserRow, UserUpdate, UserView};
+
+pub async fn create_user(
+    state: &AppState,
+    req: &HttpRequest,
+    by: &CurrentUser,
+    new: NewUser,
+) -> Result<UserRow, AppError> {
+    let actor = crate::web::actor(req, by);
+    let now = state.clock.now();
+    let mail = state.mail.clone();
+    let row = crate::db::run(&state.pool, move |c| {
+        users::create(c, &actor, now, &mail, &new)
+    })
+    .await?;
+    state.mail_wake.notify_one();
+    Ok(row)
+}
+
+pub async fn update_user(
+    state: &AppState,
+    req: &HttpRequest,
+    by: &CurrentUser,
+    id: i64,
+    upd: UserUpdate,
+) -> Result<UserRow, AppError> {
+    let actor = crate::web::actor(req, by);
+    let now = state.clock.now();
+    let row = crate::db::run(&state.pool, move |c| {
+        users::update(c, &actor, now, id, &upd)
+    })
+    .await?;
+    state.mail_wake.notify_one();
+    Ok(row)
+}
+
+/// List users, with search and paging.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserFilter), responses((status = 200, body = Paged<UserView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: Authed<AdminOnly>,
+    q: web::Query<UserFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (rows, total) = crate::db::run(&state.pool, move |c| users::list(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items: rows.iter().map(UserView::from).collect(),
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Create a user.
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser, responses((status = 201, body = UserView), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<AdminOnly>,
+    body: web::Json<NewUser>,
+) -> Result<HttpResponse, AppError> {
+    let row = create_user(&state, &req, &user, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(UserView::from(&row)))
+}
+
+/// One user.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _user: Authed<AdminOnly>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let row = crate::db::run(&state.pool, move |c| users::find(c, id)).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&row)))
+}
+
+/// Change a user: name, e-mail, role, organisation, active (false deactivates and ends live sessions), password.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<AdminOnly>,
+    id: web::Path<i64>,
+    body: web::Json<UserUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let row = update_user(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&row)))
+}

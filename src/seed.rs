@@ -1,0 +1,70 @@
+//! Demo data for a fresh installation: the staff accounts (organisations and their accounts arrive with
+//! the registry). Seeding happens only on a database without users.
+
+use crate::audit::Actor;
+use crate::auth::password;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::users::{self, NewUser};
+
+/// (username, display name, role)
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("admin", "系统管理员", "admin"),
+    ("bureau", "区民政局 李科长", "bureau"),
+    ("finance", "区财政局 王会计", "finance"),
+    ("evaluator1", "评审专家 赵一", "evaluator"),
+    ("evaluator2", "评审专家 钱二", "evaluator"),
+    ("evaluator3", "评审专家 孙三", "evaluator"),
+    ("evaluator4", "评审专家 周四", "evaluator"),
+    ("evaluator5", "评审专家 吴五", "evaluator"),
+];
+
+pub struct SeedOutcome {
+    /// False when the database already had users and nothing was done.
+    pub seeded: bool,
+    /// The password, when it was generated here (print it once; it is stored only as a hash).
+    pub generated_password: Option<String>,
+}
+
+pub fn seed_demo(
+    conn: &mut DbConn,
+    mailer: &crate::mail::Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    password: Option<&str>,
+) -> Result<SeedOutcome, AppError> {
+    if users::any_exist(conn)? {
+        return Ok(SeedOutcome {
+            seeded: false,
+            generated_password: None,
+        });
+    }
+    let generated = password.is_none().then(password::generate);
+    let pw = password
+        .map(str::to_string)
+        .or_else(|| generated.clone())
+        .expect("one of them");
+    let actor = Actor::system("seed");
+    crate::db::write_tx(conn, |conn| {
+        for (username, name, role) in DEMO_ACCOUNTS {
+            users::create(
+                conn,
+                &actor,
+                now,
+                mailer,
+                &NewUser {
+                    username: username.to_string(),
+                    display_name: name.to_string(),
+                    email: Some(format!("{username}@demo.sanshe.local")),
+                    role: role.to_string(),
+                    org_id: None,
+                    password: pw.clone(),
+                },
+            )?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    Ok(SeedOutcome {
+        seeded: true,
+        generated_password: generated,
+    })
+}

@@ -1,0 +1,446 @@
+//! The server-rendered web UI: page context, flash messages, forms with CSRF check, errors as pages,
+//! static assets compiled into the binary, and the request middleware (request id, log line, headers).
+
+pub mod csrf;
+pub mod pages;
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, FieldError};
+use crate::i18n::Lang;
+
+pub const FLASH_COOKIE: &str = "sanshe_flash";
+
+/// Page number and size from query values: page ≥ 1, size 1–200 (default 20).
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
+    (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(20).clamp(1, 200),
+    )
+}
+
+/// The request id given to every request (also sent back as `X-Request-Id`).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
+/// The audit actor for a signed-in user in this request.
+pub fn actor(req: &HttpRequest, u: &CurrentUser) -> crate::audit::Actor {
+    crate::audit::Actor {
+        id: Some(u.id),
+        name: u.username.clone(),
+        request_id: request_id(req),
+    }
+}
+
+/// One log line per request; request id; CSRF cookie for browsers; security headers.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let started = Instant::now();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let is_page = !path.starts_with("/api/")
+        && !path.starts_with("/static/")
+        && !path.starts_with("/healthz")
+        && !path.starts_with("/readyz");
+    let new_csrf = if is_page && req.cookie(csrf::COOKIE).is_none() {
+        let t = csrf::new_token();
+        req.extensions_mut().insert(csrf::CsrfToken(t.clone()));
+        Some(t)
+    } else {
+        None
+    };
+    // Resolve the caller before the handler's extractors run (see `auth::caller`). Static files and health
+    // checks never need it.
+    if !path.starts_with("/static/")
+        && path != "/healthz"
+        && path != "/readyz"
+        && !path.starts_with("/api/docs")
+    {
+        let caller = crate::auth::resolve(req.request()).await;
+        req.extensions_mut().insert(caller);
+    }
+    let secure = req
+        .app_data::<web::Data<crate::app::AppState>>()
+        .map(|s| s.config.cookie_secure)
+        .unwrap_or(false);
+    let mut res = next.call(req).await?;
+    if let Some(t) = new_csrf {
+        let _ = res.response_mut().add_cookie(&csrf::cookie(&t, secure));
+    }
+    let h = res.headers_mut();
+    h.insert(
+        header::HeaderName::from_static("x-request-id"),
+        header::HeaderValue::from_str(&id).expect("hex id"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
+    if !path.starts_with("/api/docs") {
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static("DENY"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+        );
+    }
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Path only: query strings may carry search terms with personal data.
+    tracing::info!(target: "sanshe::http", request_id = %id, method = %method, path = %path, status, latency_ms = format!("{ms:.1}"), "request");
+    Ok(res)
+}
+
+/// A flash message carried across one redirect.
+#[derive(Clone, Debug)]
+pub struct Flash {
+    pub kind: String,
+    pub text: String,
+}
+
+pub fn flash_cookie(kind: &str, text: &str) -> Cookie<'static> {
+    Cookie::build(
+        FLASH_COOKIE,
+        format!(
+            "{kind}:{}",
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        ),
+    )
+    .path("/")
+    .http_only(true)
+    .same_site(SameSite::Strict)
+    .finish()
+}
+
+fn read_flash(req: &HttpRequest) -> Option<Flash> {
+    let c = req.cookie(FLASH_COOKIE)?;
+    let (kind, text) = c.value().split_once(':')?;
+    let text: String = url::form_urlencoded::parse(format!("t={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let kind = if matches!(kind, "ok" | "error" | "info") {
+        kind
+    } else {
+        "info"
+    };
+    Some(Flash {
+        kind: kind.into(),
+        text,
+    })
+}
+
+/// See-other redirect with an optional flash message.
+pub fn redirect(to: &str, flash: Option<(&str, &str)>) -> HttpResponse {
+    let mut r = HttpResponse::SeeOther();
+    r.insert_header((header::LOCATION, to.to_string()));
+    if let Some((k, t)) = flash {
+        r.cookie(flash_cookie(k, t));
+    }
+    r.finish()
+}
+
+/// Keep redirects on this site: only a local absolute path is followed.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/dashboard"
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every page's layout needs.
+#[derive(Clone, Debug)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub path: String,
+    pub user: Option<CurrentUser>,
+}
+
+impl PageCtx {
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+    pub fn with_user(mut self, u: &CurrentUser) -> PageCtx {
+        self.user = Some(u.clone());
+        self
+    }
+    pub fn role_label(&self, role: &str) -> &'static str {
+        match Role::parse(role) {
+            Some(r) => self.lang.pick(r.label_zh(), r.label_en()),
+            None => "?",
+        }
+    }
+    pub fn user_role_label(&self) -> &'static str {
+        self.user
+            .as_ref()
+            .map(|u| self.role_label(u.role.as_str()))
+            .unwrap_or("")
+    }
+    pub fn user_name(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.display_name.as_str())
+            .unwrap_or("")
+    }
+    /// Navigation for the signed-in role.
+    pub fn nav(&self) -> Vec<NavItem> {
+        let mut items: Vec<(&'static str, &'static str)> = vec![("/", "nav.home")];
+        if let Some(u) = &self.user {
+            items.push(("/dashboard", "nav.dashboard"));
+            if u.role == Role::Admin {
+                items.push(("/admin/users", "nav.users"));
+            }
+            if matches!(u.role, Role::Admin | Role::Finance) {
+                items.push(("/audit", "nav.audit"));
+            }
+            items.push(("/account", "nav.account"));
+        }
+        items.push(("/api/docs/", "nav.api"));
+        items
+            .into_iter()
+            .map(|(href, key)| NavItem {
+                href,
+                label: self.t(key),
+                active: if href == "/" {
+                    self.path == "/"
+                } else {
+                    self.path.starts_with(href)
+                },
+            })
+            .collect()
+    }
+    pub fn fmt_time(&self, t: &chrono::NaiveDateTime) -> String {
+        crate::clock::display(*t)
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(PageCtx {
+            lang: Lang::from_request(req),
+            csrf: csrf::token(req),
+            flash: read_flash(req),
+            path: req.path().to_string(),
+            user: None,
+        }))
+    }
+}
+
+/// Render a page; clears the flash cookie once it has been shown.
+pub fn render(ctx: &PageCtx, status: StatusCode, tpl: &impl Template) -> HttpResponse {
+    match tpl.render() {
+        Ok(html) => {
+            let mut r = HttpResponse::build(status);
+            r.content_type("text/html; charset=utf-8");
+            r.insert_header((header::CACHE_CONTROL, "no-store"));
+            if ctx.flash.is_some() {
+                let mut c = Cookie::build(FLASH_COOKIE, "").path("/").finish();
+                c.make_removal();
+                r.cookie(c);
+            }
+            r.body(html)
+        }
+        Err(e) => AppError::internal(format!("template: {e}")).error_response(),
+    }
+}
+
+/// Field errors of a form, in the page's language.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(HashMap<String, String>);
+
+impl FormErrors {
+    pub fn from_fields(lang: Lang, errs: &[FieldError]) -> FormErrors {
+        let mut m = HashMap::new();
+        for e in errs {
+            m.entry(e.field.clone())
+                .or_insert_with(|| lang.pick(&e.message.zh, &e.message.en).to_string());
+        }
+        FormErrors(m)
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// Errors of page handlers: sign-in needed (redirect), or an error shown as a page.
+#[derive(Debug)]
+pub enum PageError {
+    Login { next: String },
+    App(AppError, Lang),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Login { .. } => f.write_str("sign-in required"),
+            PageError::App(e, _) => write!(f, "{e}"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    status: u16,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Login { .. } => StatusCode::SEE_OTHER,
+            PageError::App(e, _) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::Login { next } => {
+                let q: String = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish();
+                redirect(&format!("/login?{q}"), None)
+            }
+            PageError::App(e, lang) => {
+                if let AppError::Internal(m) = e {
+                    tracing::error!(error = %m, "internal error on a page");
+                }
+                let msg = e.message();
+                let ctx = PageCtx {
+                    lang: *lang,
+                    csrf: String::new(),
+                    flash: None,
+                    path: String::new(),
+                    user: None,
+                };
+                let page = ErrorPage {
+                    status: e.status_code().as_u16(),
+                    message: lang.pick(&msg.zh, &msg.en).to_string(),
+                    ctx,
+                };
+                render(&page.ctx, e.status_code(), &page)
+            }
+        }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e, Lang::Zh)
+    }
+}
+
+/// A form whose `csrf` field has been checked against the browser's CSRF cookie.
+pub struct SafeForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct WithCsrf<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    inner: T,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for SafeForm<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let fut = web::Form::<WithCsrf<T>>::from_request(&req, payload);
+        Box::pin(async move {
+            let lang = Lang::from_request(&req);
+            let form = fut.await.map_err(|e| {
+                PageError::App(
+                    AppError::bad_request(
+                        "invalid_form",
+                        format!("表单无法解析：{e}"),
+                        format!("The form could not be read: {e}"),
+                    ),
+                    lang,
+                )
+            })?;
+            csrf::check(&req, &form.csrf).map_err(|e| PageError::App(e, lang))?;
+            Ok(SafeForm(form.into_inner().inner))
+        })
+    }
+}
+
+/// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).
+pub async fn static_file(path: web::Path<String>) -> HttpResponse {
+    let (body, ctype): (&'static [u8], &str) = match path.as_str() {
+        "app.css" => (
+            include_bytes!("../../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.js" => (
+            include_bytes!("../../static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "favicon.svg" => (include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
+        _ => return AppError::NotFound.error_response(),
+    };
+    HttpResponse::Ok()
+        .content_type(ctype)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
+
+/// Unknown paths: problem+json under /api, a page elsewhere.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        AppError::NotFound.error_response()
+    } else {
+        PageError::App(AppError::NotFound, Lang::from_request(&req)).error_response()
+    }
+}

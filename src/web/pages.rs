@@ -1,0 +1,754 @@
+//! Web pages: home, sign-in and sign-out, language switch, dashboards per role, own account,
+//! user administration and the audit trail.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{FormErrors, PageCtx, PageError, SafeForm, redirect, render, safe_next};
+use crate::app::AppState;
+use crate::audit::{AuditEvent, AuditFilter, ChainReport};
+use crate::auth::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::users::{self, UserFilter, UserView};
+
+/// Page routes that need a signed-in user, with the roles allowed (the refusal tests walk this list).
+pub const PROTECTED: &[(&str, &str, &[Role])] = &[
+    ("GET", "/dashboard", &Role::ALL),
+    ("GET", "/account", &Role::ALL),
+    ("GET", "/admin/users", &[Role::Admin]),
+    ("GET", "/admin/users/new", &[Role::Admin]),
+    ("GET", "/admin/users/1", &[Role::Admin]),
+    ("GET", "/audit", &[Role::Admin, Role::Finance]),
+    ("GET", "/audit/1", &[Role::Admin, Role::Finance]),
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login_submit))
+        .route("/logout", web::post().to(logout))
+        .route("/lang/{code}", web::get().to(switch_lang))
+        .route("/dashboard", web::get().to(dashboard))
+        .route("/account", web::get().to(account_page))
+        .route("/account/password", web::post().to(account_password))
+        .route("/admin/users", web::get().to(users_page))
+        .route("/admin/users/new", web::get().to(user_new_page))
+        .route("/admin/users/new", web::post().to(user_new_submit))
+        .route("/admin/users/{id}", web::get().to(user_edit_page))
+        .route("/admin/users/{id}", web::post().to(user_edit_submit))
+        .route("/audit", web::get().to(audit_page))
+        .route("/audit/{seq}", web::get().to(audit_detail));
+}
+
+fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            state.config.token_ttl.as_secs() as i64,
+        ))
+        .finish()
+}
+
+fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
+    move |e| PageError::App(e, lang)
+}
+
+#[derive(Template)]
+#[template(path = "pages/home.html")]
+struct HomePage {
+    ctx: PageCtx,
+}
+
+async fn home(req: HttpRequest, ctx: PageCtx) -> HttpResponse {
+    let user = crate::auth::caller(&req).await.user().cloned();
+    let ctx = PageCtx { user, ..ctx };
+    render(&ctx, StatusCode::OK, &HomePage { ctx: ctx.clone() })
+}
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    username: String,
+    error: Option<String>,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(ctx: PageCtx, q: web::Query<NextQuery>) -> HttpResponse {
+    let next = safe_next(q.next.as_deref().unwrap_or("/dashboard")).to_string();
+    render(
+        &ctx,
+        StatusCode::OK,
+        &LoginPage {
+            ctx: ctx.clone(),
+            username: String::new(),
+            error: None,
+            next,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    form: SafeForm<LoginForm>,
+) -> HttpResponse {
+    let f = form.0;
+    let next = safe_next(&f.next).to_string();
+    match crate::routes::auth::authenticate_password(&state, &req, &f.username, &f.password).await {
+        Ok(login) => {
+            let mut r = redirect(&next, None);
+            let _ = r.add_cookie(&session_cookie(&state, &login.token));
+            r
+        }
+        Err(e) => {
+            let status = e_status(&e);
+            let msg = match &e {
+                AppError::Unauthorized(_) => ctx.t("login.failed").to_string(),
+                other => {
+                    let m = other.message();
+                    ctx.lang.pick(&m.zh, &m.en).to_string()
+                }
+            };
+            let page = LoginPage {
+                ctx: ctx.clone(),
+                username: f.username,
+                error: Some(msg),
+                next,
+            };
+            let mut r = render(&ctx, status, &page);
+            if let AppError::TooManyRequests { retry_after } = e {
+                r.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(retry_after),
+                );
+            }
+            r
+        }
+    }
+}
+
+fn e_status(e: &AppError) -> StatusCode {
+    use actix_web::ResponseError;
+    e.status_code()
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn logout(ctx: PageCtx, _form: SafeForm<Empty>) -> HttpResponse {
+    let mut r = redirect("/login", Some(("ok", ctx.t("logout.done"))));
+    let mut c = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    c.make_removal();
+    let _ = r.add_cookie(&c);
+    r
+}
+
+async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> HttpResponse {
+    let lang = Lang::parse(&path).unwrap_or_default();
+    let next = safe_next(q.next.as_deref().unwrap_or("/")).to_string();
+    let mut r = redirect(&next, None);
+    let c = Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish();
+    let _ = r.add_cookie(&c);
+    r
+}
+
+#[derive(Template)]
+#[template(path = "pages/dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    role: String,
+    intro: &'static str,
+    users_by_role: Vec<(String, i64)>,
+    mail: Option<(i64, i64)>,
+    chain: Option<ChainReport>,
+    recent: Vec<AuditEvent>,
+    recent_title: &'static str,
+}
+
+impl DashboardPage {
+    fn bar_class(&self, n: &i64) -> String {
+        let max = self
+            .users_by_role
+            .iter()
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        format!("w-{}", (n * 20 / max) * 5)
+    }
+}
+
+async fn dashboard(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AnyRole>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let role = page.user.role;
+    let uid = page.user.id;
+    let (users_by_role, mail, chain, recent) = crate::db::run(&state.pool, move |c| {
+        let admin = role == Role::Admin;
+        let auditor = matches!(role, Role::Admin | Role::Finance);
+        let users_by_role = if admin {
+            users::count_by_role(c)?
+        } else {
+            Vec::new()
+        };
+        let mail = if admin {
+            Some(crate::mail::counts(c)?)
+        } else {
+            None
+        };
+        let chain = if auditor {
+            Some(crate::audit::verify(c)?)
+        } else {
+            None
+        };
+        let filter = AuditFilter {
+            per_page: Some(8),
+            ..Default::default()
+        };
+        let recent = if auditor {
+            crate::audit::list(c, &filter)?.0
+        } else {
+            use crate::db::schema::audit_events::dsl as a;
+            use diesel::prelude::*;
+            a::audit_events
+                .filter(a::actor_id.eq(uid))
+                .order(a::seq.desc())
+                .limit(8)
+                .select(AuditEvent::as_select())
+                .load(c)?
+        };
+        Ok((users_by_role, mail, chain, recent))
+    })
+    .await
+    .map_err(page_err(ctx.lang))?;
+    let intro = ctx.t(match role {
+        Role::Admin => "dash.admin_intro",
+        Role::Bureau => "dash.bureau_intro",
+        Role::Evaluator => "dash.evaluator_intro",
+        Role::Finance => "dash.finance_intro",
+        Role::Org => "dash.org_intro",
+    });
+    let recent_title = ctx.t(if matches!(role, Role::Admin | Role::Finance) {
+        "dash.recent"
+    } else {
+        "dash.my_recent"
+    });
+    let p = DashboardPage {
+        ctx: ctx.clone(),
+        role: role.as_str().into(),
+        intro,
+        users_by_role,
+        mail,
+        chain,
+        recent,
+        recent_title,
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+struct AccountPage {
+    ctx: PageCtx,
+    errors: FormErrors,
+}
+
+async fn account_page(ctx: PageCtx, page: Page<AnyRole>) -> HttpResponse {
+    let ctx = ctx.with_user(&page.user);
+    render(
+        &ctx,
+        StatusCode::OK,
+        &AccountPage {
+            ctx: ctx.clone(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn account_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AnyRole>,
+    form: SafeForm<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let f = form.0;
+    if f.new_password != f.confirm_password {
+        let errs = [crate::error::FieldError::new(
+            "confirm_password",
+            "matches",
+            "两次输入的新密码不一致。",
+            "The two new passwords differ.",
+        )];
+        let p = AccountPage {
+            ctx: ctx.clone(),
+            errors: FormErrors::from_fields(ctx.lang, &errs),
+        };
+        return Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p));
+    }
+    match crate::routes::auth::change_password(
+        &state,
+        &req,
+        &page.user,
+        &f.current_password,
+        &f.new_password,
+    )
+    .await
+    {
+        Ok(token) => {
+            let mut r = redirect("/account", Some(("ok", ctx.t("account.changed"))));
+            let _ = r.add_cookie(&session_cookie(&state, &token));
+            Ok(r)
+        }
+        Err(AppError::Validation(errs)) => {
+            let p = AccountPage {
+                ctx: ctx.clone(),
+                errors: FormErrors::from_fields(ctx.lang, &errs),
+            };
+            Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+/// Links to the other pages of a list, keeping its filters.
+#[derive(Clone, Debug)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new(
+        base: &str,
+        params: &[(&str, String)],
+        page: i64,
+        per_page: i64,
+        total: i64,
+    ) -> Pager {
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        let link = |p: i64| {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+                s.append_pair(k, v);
+            }
+            s.append_pair("page", &p.to_string());
+            format!("{base}?{}", s.finish())
+        };
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/users.html")]
+struct UsersPage {
+    ctx: PageCtx,
+    rows: Vec<UserView>,
+    q: String,
+    role: String,
+    pager: Pager,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+fn role_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), lang.pick(r.label_zh(), r.label_en())))
+        .collect()
+}
+
+async fn users_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOnly>,
+    q: web::Query<UserFilter>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let filter = q.into_inner();
+    let f2 = filter.clone();
+    let (rows, total) = crate::db::run(&state.pool, move |c| users::list(c, &f2))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let (p, per) = super::paging(filter.page, filter.per_page);
+    let qv = filter.q.clone().unwrap_or_default();
+    let rv = filter.role.clone().unwrap_or_default();
+    let pager = Pager::new(
+        "/admin/users",
+        &[("q", qv.clone()), ("role", rv.clone())],
+        p,
+        per,
+        total,
+    );
+    let page = UsersPage {
+        ctx: ctx.clone(),
+        rows: rows.iter().map(UserView::from).collect(),
+        q: qv,
+        role: rv,
+        pager,
+        roles: role_options(ctx.lang),
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "pages/user_form.html")]
+struct UserFormPage {
+    ctx: PageCtx,
+    /// None for a new user.
+    id: Option<i64>,
+    form: UserForm,
+    active: bool,
+    errors: FormErrors,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    password: String,
+    /// "activate" / "deactivate" from the status buttons.
+    #[serde(default)]
+    status: String,
+}
+
+fn parse_org(s: &str) -> Result<Option<i64>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| {
+        AppError::field(
+            "org_id",
+            "integer",
+            "组织编号须为整数。",
+            "The organisation id must be an integer.",
+        )
+    })
+}
+
+async fn user_new_page(ctx: PageCtx, page: Page<AdminOnly>) -> HttpResponse {
+    let ctx = ctx.with_user(&page.user);
+    let p = UserFormPage {
+        ctx: ctx.clone(),
+        id: None,
+        form: UserForm {
+            role: "bureau".into(),
+            ..Default::default()
+        },
+        active: true,
+        errors: FormErrors::default(),
+        roles: role_options(ctx.lang),
+    };
+    render(&ctx, StatusCode::OK, &p)
+}
+
+async fn user_new_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOnly>,
+    form: SafeForm<UserForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let f = form.0;
+    let result = match parse_org(&f.org_id) {
+        Ok(org_id) => {
+            let new = users::NewUser {
+                username: f.username.clone(),
+                display_name: f.display_name.clone(),
+                email: Some(f.email.clone()),
+                role: f.role.clone(),
+                org_id,
+                password: f.password.clone(),
+            };
+            crate::routes::users::create_user(&state, &req, &page.user, new).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(u) => Ok(redirect(
+            &format!("/admin/users/{}", u.id),
+            Some(("ok", ctx.t("users.created"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let p = UserFormPage {
+                ctx: ctx.clone(),
+                id: None,
+                form: UserForm {
+                    password: String::new(),
+                    ..f
+                },
+                active: true,
+                errors: FormErrors::from_fields(ctx.lang, &errs),
+                roles: role_options(ctx.lang),
+            };
+            Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+async fn user_edit_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let u = crate::db::run(&state.pool, move |c| users::find(c, id))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let p = UserFormPage {
+        ctx: ctx.clone(),
+        id: Some(u.id),
+        form: UserForm {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            email: u.email.clone().unwrap_or_default(),
+            role: u.role.clone(),
+            org_id: u.org_id.map(|o| o.to_string()).unwrap_or_default(),
+            password: String::new(),
+            status: String::new(),
+        },
+        active: u.active,
+        errors: FormErrors::default(),
+        roles: role_options(ctx.lang),
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}
+
+async fn user_edit_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOnly>,
+    path: web::Path<i64>,
+    form: SafeForm<UserForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let f = form.0;
+    let upd = if f.status == "deactivate" || f.status == "activate" {
+        Ok(users::UserUpdate {
+            active: Some(f.status == "activate"),
+            ..Default::default()
+        })
+    } else {
+        parse_org(&f.org_id).map(|org_id| users::UserUpdate {
+            display_name: Some(f.display_name.clone()),
+            email: Some(f.email.clone()),
+            role: Some(f.role.clone()),
+            org_id,
+            active: None,
+            password: Some(f.password.clone()).filter(|p| !p.is_empty()),
+        })
+    };
+    let result = match upd {
+        Ok(upd) => crate::routes::users::update_user(&state, &req, &page.user, id, upd).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(redirect(
+            &format!("/admin/users/{id}"),
+            Some(("ok", ctx.t("users.saved"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let current = crate::db::run(&state.pool, move |c| users::find(c, id))
+                .await
+                .map_err(page_err(ctx.lang))?;
+            let p = UserFormPage {
+                ctx: ctx.clone(),
+                id: Some(id),
+                form: UserForm {
+                    username: current.username,
+                    password: String::new(),
+                    ..f
+                },
+                active: current.active,
+                errors: FormErrors::from_fields(ctx.lang, &errs),
+                roles: role_options(ctx.lang),
+            };
+            Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    rows: Vec<AuditEvent>,
+    f: AuditFilterView,
+    pager: Pager,
+    chain: ChainReport,
+    errors: FormErrors,
+}
+
+#[derive(Clone, Default)]
+struct AuditFilterView {
+    entity_type: String,
+    action: String,
+    actor: String,
+    from: String,
+    to: String,
+}
+
+async fn audit_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOrFinance>,
+    q: web::Query<AuditFilter>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let filter = q.into_inner();
+    let fv = AuditFilterView {
+        entity_type: filter.entity_type.clone().unwrap_or_default(),
+        action: filter.action.clone().unwrap_or_default(),
+        actor: filter.actor.clone().unwrap_or_default(),
+        from: filter.from.clone().unwrap_or_default(),
+        to: filter.to.clone().unwrap_or_default(),
+    };
+    let f2 = filter.clone();
+    let (result, chain) = crate::db::run(&state.pool, move |c| {
+        let r = crate::audit::list(c, &f2);
+        let chain = crate::audit::verify(c)?;
+        Ok((r, chain))
+    })
+    .await
+    .map_err(page_err(ctx.lang))?;
+    let (p, per) = super::paging(filter.page, filter.per_page);
+    let (rows, total, errors, status) = match result {
+        Ok((rows, total)) => (rows, total, FormErrors::default(), StatusCode::OK),
+        Err(AppError::Validation(errs)) => (
+            Vec::new(),
+            0,
+            FormErrors::from_fields(ctx.lang, &errs),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => return Err(PageError::App(e, ctx.lang)),
+    };
+    let params = [
+        ("entity_type", fv.entity_type.clone()),
+        ("action", fv.action.clone()),
+        ("actor", fv.actor.clone()),
+        ("from", fv.from.clone()),
+        ("to", fv.to.clone()),
+    ];
+    let pager = Pager::new("/audit", &params, p, per, total);
+    let page = AuditPage {
+        ctx: ctx.clone(),
+        rows,
+        f: fv,
+        pager,
+        chain,
+        errors,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit_detail.html")]
+struct AuditDetailPage {
+    ctx: PageCtx,
+    e: AuditEvent,
+    before: String,
+    after: String,
+}
+
+fn pretty(j: &Option<String>) -> String {
+    match j {
+        Some(s) => serde_json::from_str::<serde_json::Value>(s)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| s.clone()),
+        None => String::new(),
+    }
+}
+
+async fn audit_detail(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOrFinance>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let seq = path.into_inner();
+    let e = crate::db::run(&state.pool, move |c| {
+        use diesel::prelude::*;
+        Ok(crate::db::schema::audit_events::table
+            .find(seq)
+            .select(AuditEvent::as_select())
+            .first(c)?)
+    })
+    .await
+    .map_err(page_err(ctx.lang))?;
+    let p = AuditDetailPage {
+        ctx: ctx.clone(),
+        before: pretty(&e.before_json),
+        after: pretty(&e.after_json),
+        e,
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}

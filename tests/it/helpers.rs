@@ -1,0 +1,429 @@
+//! The test harness: a real Sanshe started in-process on a fresh database per test (an SQLite file in its
+//! own directory, or a PostgreSQL schema of its own), so tests run in parallel.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use sanshe::app::{AppState, Running};
+use sanshe::config::{Config, Secret};
+use sanshe::db::{DbConn, DbTarget};
+
+pub const PASSWORD: &str = "test-password-123";
+pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+
+/// Which database a test runs on.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL from `SANSHE_TEST_PG_URL`; `None` (and a note) when unset, unless `SANSHE_REQUIRE_PG` is
+    /// set, in which case a missing or unreachable server fails the test.
+    pub fn postgres() -> Option<Backend> {
+        let required = std::env::var("SANSHE_REQUIRE_PG").is_ok_and(|v| !v.is_empty() && v != "0");
+        match std::env::var("SANSHE_TEST_PG_URL") {
+            Ok(url) if !url.is_empty() => {
+                if let Err(e) = PgConnection::establish(&url) {
+                    panic!("SANSHE_TEST_PG_URL is set but PostgreSQL is unreachable: {e}");
+                }
+                Some(Backend::Postgres(url))
+            }
+            _ if required => panic!("SANSHE_REQUIRE_PG is set but SANSHE_TEST_PG_URL is not"),
+            _ => {
+                eprintln!("PostgreSQL suite not run: SANSHE_TEST_PG_URL is not set");
+                None
+            }
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Runs an `async fn(Backend)` as two tests, `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(b) = $crate::helpers::Backend::postgres() {
+                    super::$name(b).await
+                }
+            }
+        }
+    )+};
+}
+
+/// A fresh database of its own.
+#[derive(Debug)]
+pub struct TestDb {
+    pub dir: PathBuf,
+    pub target: DbTarget,
+    /// PostgreSQL: (server URL, schema), dropped with the TestDb.
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: &Backend) -> TestDb {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("sanshe-test-{id}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        match backend {
+            Backend::Sqlite => TestDb {
+                target: DbTarget::Sqlite(dir.join("sanshe.db")),
+                dir,
+                pg: None,
+            },
+            Backend::Postgres(url) => {
+                let schema = format!("t_{id}");
+                let mut c = PgConnection::establish(url).expect("PostgreSQL reachable");
+                c.batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+                    .unwrap();
+                TestDb {
+                    target: DbTarget::Postgres {
+                        url: url.clone(),
+                        schema: Some(schema.clone()),
+                    },
+                    dir,
+                    pg: Some((url.clone(), schema)),
+                }
+            }
+        }
+    }
+
+    /// A DATABASE_URL for the command line that reaches the same database.
+    pub fn url(&self) -> String {
+        match &self.target {
+            DbTarget::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DbTarget::Postgres { url, schema } => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!(
+                    "{url}{sep}options=-csearch_path%3D{}",
+                    schema.clone().unwrap_or_default()
+                )
+            }
+        }
+    }
+
+    pub fn conn(&self) -> DbConn {
+        let pool = sanshe::db::connect(&self.target, 1).unwrap();
+        // r2d2 gives pooled connections; tests want a plain one they can keep.
+        drop(pool);
+        match &self.target {
+            DbTarget::Sqlite(p) => {
+                let mut c = SqliteConnection::establish(&p.to_string_lossy()).unwrap();
+                c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                    .unwrap();
+                DbConn::Sqlite(c)
+            }
+            DbTarget::Postgres { url, schema } => {
+                let mut c = PgConnection::establish(url).unwrap();
+                c.batch_execute(&format!(
+                    "SET search_path TO \"{}\"",
+                    schema.as_deref().unwrap_or("public")
+                ))
+                .unwrap();
+                DbConn::Pg(c)
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg
+            && let Ok(mut c) = PgConnection::establish(url)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Settings a test may change.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub smtp_url: Option<String>,
+    pub login_max_failures: u32,
+    pub login_max_failures_per_addr: u32,
+    pub mail_retry: Duration,
+    pub mail_poll: Duration,
+    pub seed: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            smtp_url: None,
+            login_max_failures: 5,
+            login_max_failures_per_addr: 50,
+            mail_retry: Duration::from_millis(200),
+            mail_poll: Duration::from_millis(100),
+            seed: true,
+        }
+    }
+}
+
+pub fn config(db: &TestDb, o: &Options) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: db.target.clone(),
+        data_dir: db.dir.clone(),
+        demo_password: Some(Secret::new(PASSWORD)),
+        smtp_url: o.smtp_url.clone().map(Secret::new),
+        mail_from: "三社 Sanshe <noreply@sanshe.test>".into(),
+        public_url: "http://sanshe.test".into(),
+        jwt_secret: Secret::new(JWT_SECRET),
+        beneficiary_secret: Secret::new("test-beneficiary-secret-0123456789abcdef"),
+        token_ttl: Duration::from_secs(3600),
+        jwt_issuer: sanshe::config::JWT_ISSUER.into(),
+        jwt_audience: sanshe::config::JWT_AUDIENCE.into(),
+        login_max_failures: o.login_max_failures,
+        login_max_failures_per_addr: o.login_max_failures_per_addr,
+        login_lock: Duration::from_secs(60),
+        mail_retry: o.mail_retry,
+        mail_poll: o.mail_poll,
+        cookie_secure: false,
+        workers: 2,
+        db_pool: 4,
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    running: Option<Running>,
+    pub db: Arc<TestDb>,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn(backend: &Backend) -> TestApp {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: &Backend, o: Options) -> TestApp {
+        let db = Arc::new(TestDb::new(backend));
+        Self::start_on(db, o).await
+    }
+
+    /// Start (again) on an existing database, as after a restart.
+    pub async fn start_on(db: Arc<TestDb>, o: Options) -> TestApp {
+        let cfg = config(&db, &o);
+        let c2 = cfg.clone();
+        let pool = tokio::task::spawn_blocking(move || sanshe::app::open_database(&c2))
+            .await
+            .unwrap()
+            .unwrap();
+        let state = AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
+        if o.seed {
+            let s = state.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut c = s.pool.get().unwrap();
+                sanshe::seed::seed_demo(&mut c, &s.mail, s.clock.now(), Some(PASSWORD)).unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        let running = sanshe::app::start(state, false).await.unwrap();
+        TestApp {
+            base: format!("http://{}", running.addr),
+            running: Some(running),
+            db,
+        }
+    }
+
+    pub async fn stop(mut self) -> Arc<TestDb> {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.db.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sign in through the API and return the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        self.token_with(username, PASSWORD).await
+    }
+
+    pub async fn token_with(&self, username: &str, password: &str) -> String {
+        let r = client()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login of {username} failed");
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut r = client().get(self.url(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut r = client()
+            .request(method.parse().unwrap(), self.url(path))
+            .json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// An org user (organisations arrive with the registry; the id is a plain number until then).
+    pub async fn create_user(
+        &self,
+        username: &str,
+        role: &str,
+        org_id: Option<i64>,
+        email: Option<&str>,
+    ) -> i64 {
+        let admin = self.token("admin").await;
+        let r = self
+            .send_json(
+                "POST",
+                "/api/v1/users",
+                Some(&admin),
+                &serde_json::json!({"username": username, "display_name": format!("测试 {username}"), "role": role, "org_id": org_id, "email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["id"].as_i64().unwrap()
+    }
+
+    pub fn conn(&self) -> DbConn {
+        self.db.conn()
+    }
+
+    /// Every row of every table, in a fixed order: equal snapshots mean nothing changed.
+    pub fn snapshot(&self) -> String {
+        snapshot(&mut self.conn())
+    }
+}
+
+pub fn snapshot(c: &mut DbConn) -> String {
+    use sanshe::db::schema::{audit_events as a, outbox as o, users as u};
+    let users: Vec<(
+        i64,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<i64>,
+        String,
+        bool,
+        i64,
+    )> = u::table
+        .order(u::id)
+        .select((
+            u::id,
+            u::username,
+            u::display_name,
+            u::email,
+            u::role,
+            u::org_id,
+            u::password_hash,
+            u::active,
+            u::token_version,
+        ))
+        .load(c)
+        .unwrap();
+    let audit: Vec<(i64, String)> = a::table
+        .order(a::seq)
+        .select((a::seq, a::hash))
+        .load(c)
+        .unwrap();
+    // Not the delivery status: the mail worker changes it in the background.
+    let outbox: Vec<(i64, String, String)> = o::table
+        .order(o::id)
+        .select((o::id, o::to_addr, o::subject))
+        .load(c)
+        .unwrap();
+    format!("{users:?}\n{audit:?}\n{outbox:?}")
+}
+
+/// Wait until `f` holds, polling; panics with `what` after `secs`.
+pub async fn wait_for<F: FnMut() -> bool>(secs: u64, what: &str, mut f: F) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Assert a problem+json answer with this status and code, and return its body.
+pub async fn problem(r: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["status"], status);
+    assert!(
+        v["message"]["zh-CN"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{v}"
+    );
+    assert!(
+        v["message"]["en"].as_str().is_some_and(|s| !s.is_empty()),
+        "{v}"
+    );
+    v
+}

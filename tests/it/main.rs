@@ -1,0 +1,18 @@
+//! The one integration-test binary. Database tests run on SQLite and, with `SANSHE_TEST_PG_URL`, on
+//! PostgreSQL (see `helpers::Backend`).
+
+// Row tuples selected with diesel are long by nature; naming each would only hide the columns.
+#![allow(clippy::type_complexity)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod browser;
+mod cli;
+mod errors;
+mod mail;
+mod migrations;
+mod pages;
+mod route_table;
+mod users;

@@ -1,0 +1,385 @@
+//! The web UI over plain HTTP: sign-in form with CSRF, dashboards, language, forms with inline errors.
+
+use crate::both_backends;
+use crate::helpers::*;
+
+/// The CSRF token embedded in a page's forms.
+fn csrf_of(html: &str) -> String {
+    let i = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Sign in through the form like a browser; returns the client holding the session cookie.
+async fn sign_in(app: &TestApp, user: &str) -> reqwest::Client {
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("username", user),
+            ("password", PASSWORD),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/dashboard");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("sanshe_session="));
+    let cookie = cookie.expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    c
+}
+
+async fn sign_in_dashboard_language_sign_out(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    for (user, role) in [
+        ("admin", "admin"),
+        ("bureau", "bureau"),
+        ("finance", "finance"),
+        ("evaluator2", "evaluator"),
+    ] {
+        let c = sign_in(&app, user).await;
+        let html = c
+            .get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&format!("data-role=\"{role}\"")), "{user}");
+        assert!(html.contains("工作台") && html.contains("<html lang=\"zh-CN\">"));
+        let nav_users = html.contains("href=\"/admin/users\"");
+        assert_eq!(nav_users, role == "admin", "user admin link only for admin");
+        assert_eq!(
+            html.contains("href=\"/audit\""),
+            role == "admin" || role == "finance"
+        );
+    }
+    let c = sign_in(&app, "admin").await;
+    let html = c
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"card-chain\"")
+            && html.contains("id=\"card-mail\"")
+            && html.contains("id=\"card-users\"")
+    );
+
+    let r = c
+        .get(app.url("/lang/en?next=/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/dashboard");
+    let html = c
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<html lang=\"en\">")
+            && html.contains("Dashboard")
+            && !html.contains("工作台")
+    );
+    // An outside `next` is not followed.
+    let r = c
+        .get(app.url("/lang/zh-CN?next=//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/dashboard");
+
+    // Sign-out needs the form's CSRF token.
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        c.get(app.url("/dashboard")).send().await.unwrap().status(),
+        200,
+        "still signed in"
+    );
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+    app.stop().await;
+}
+
+async fn login_form_errors_and_csrf(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "bureau"),
+            ("password", "nope-nope-nope"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("id=\"login-error\"") && body.contains("用户名或密码不正确"),
+        "{body}"
+    );
+    assert!(body.contains("value=\"bureau\""), "the username is kept");
+    // Without the CSRF cookie's token the form is refused, whatever the password.
+    let r = client()
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "bureau"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    app.stop().await;
+}
+
+async fn user_form_inline_errors_then_create(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let c = sign_in(&app, "admin").await;
+    let html = c
+        .get(app.url("/admin/users/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let snap = app.snapshot();
+    let r = c
+        .post(app.url("/admin/users/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "x y"),
+            ("display_name", ""),
+            ("email", "bad"),
+            ("role", "org"),
+            ("org_id", ""),
+            ("password", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert_eq!(body.matches("class=\"field-error\"").count(), 5, "{body}");
+    assert!(body.contains("组织用户须绑定一个组织"));
+    assert!(body.contains("value=\"x y\""), "entered values are kept");
+    assert_eq!(app.snapshot(), snap);
+    let r = c
+        .post(app.url("/admin/users/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "liu"),
+            ("display_name", "刘洋"),
+            ("email", ""),
+            ("role", "bureau"),
+            ("org_id", ""),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let html = c
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("用户已创建") && html.contains("刘洋"));
+    let list = c
+        .get(app.url("/admin/users?q=%E5%88%98"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("liu") && !list.contains(">evaluator1<"));
+    // Deactivate from the page.
+    let r = c
+        .post(app.url(&loc))
+        .form(&[("csrf", csrf.as_str()), ("status", "deactivate")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = c
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"activate\""));
+    // The audit page shows both changes and the chain as intact.
+    let audit = c
+        .get(app.url("/audit?actor=admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("user.create")
+            && audit.contains("user.deactivate")
+            && audit.contains("id=\"chain-status\"")
+    );
+    let bad = c
+        .get(app.url("/audit?from=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("YYYY-MM-DD"));
+    app.stop().await;
+}
+
+async fn account_password_change_form(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let c = sign_in(&app, "finance").await;
+    let html = c
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "finance-new-pw-1"),
+            ("confirm_password", "finance-new-pw-2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("id=\"confirm_password-error\"")
+    );
+    let r = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "finance-new-pw-1"),
+            ("confirm_password", "finance-new-pw-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // The browser got a fresh session cookie and stays signed in.
+    let html = c
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("密码已修改"), "flash shown");
+    app.token_with("finance", "finance-new-pw-1").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn templates_use_only_known_strings() {
+    // Every ctx.t("…") key in the templates exists in the translation table.
+    let mut missing = Vec::new();
+    for dir in ["templates/layouts", "templates/pages"] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            for part in text.split("ctx.t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                if !sanshe::i18n::STRINGS.iter().any(|(k, _, _)| *k == key) {
+                    missing.push(key.to_string());
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:?}");
+}
+
+both_backends!(
+    sign_in_dashboard_language_sign_out,
+    login_form_errors_and_csrf,
+    user_form_inline_errors_then_create,
+    account_password_change_form
+);

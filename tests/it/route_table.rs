@@ -1,0 +1,1019 @@
+//! The route table: every API operation with the roles allowed to call it. The OpenAPI document must list
+//! exactly these operations (a new route without a row fails the suite), and every protected row is walked
+//! with missing, broken, forged and revoked credentials, with each role, and through the session cookie.
+//! Protected pages are walked the same way from `sanshe::web::pages::PROTECTED`, pinned here.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
+use sanshe::auth::{Claims, Role};
+use sanshe::config::{JWT_AUDIENCE, JWT_ISSUER};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// No sign-in needed; no `security` in the OpenAPI document.
+    Public,
+    /// A signed-in user with one of these roles.
+    Roles(&'static [Role]),
+}
+
+use Access::{Public, Roles};
+
+/// One API operation.
+#[derive(Debug)]
+struct Op {
+    method: &'static str,
+    /// As in the OpenAPI document.
+    template: &'static str,
+    /// A concrete path to call (the ids exist in the seeded database).
+    path: &'static str,
+    access: Access,
+    /// A well-formed JSON body for writes; `{PASSWORD}` stands for `helpers::PASSWORD`. Allowed callers must
+    /// not change a session with it (the password change is sent with a wrong current password).
+    body: Option<&'static str>,
+}
+
+const ANY_ROLE: &[Role] = &[
+    Role::Admin,
+    Role::Bureau,
+    Role::Evaluator,
+    Role::Finance,
+    Role::Org,
+];
+const ADMIN: &[Role] = &[Role::Admin];
+const ADMIN_FINANCE: &[Role] = &[Role::Admin, Role::Finance];
+
+/// Every API operation. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
+const ROUTES: &[Op] = &[
+    Op {
+        method: "POST",
+        template: "/api/v1/auth/login",
+        path: "/api/v1/auth/login",
+        access: Public,
+        body: Some(r#"{"username": "bureau", "password": "{PASSWORD}"}"#),
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/me",
+        path: "/api/v1/me",
+        access: Roles(ANY_ROLE),
+        body: None,
+    },
+    Op {
+        method: "POST",
+        template: "/api/v1/me/password",
+        path: "/api/v1/me/password",
+        access: Roles(ANY_ROLE),
+        body: Some(
+            r#"{"current_password": "not-the-current-password", "new_password": "route-table-new-password"}"#,
+        ),
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/users",
+        path: "/api/v1/users",
+        access: Roles(ADMIN),
+        body: None,
+    },
+    Op {
+        method: "POST",
+        template: "/api/v1/users",
+        path: "/api/v1/users",
+        access: Roles(ADMIN),
+        body: Some(
+            r#"{"username": "route-table-user", "display_name": "路由表用户", "role": "bureau", "email": null, "org_id": null, "password": "{PASSWORD}"}"#,
+        ),
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/users/{id}",
+        path: "/api/v1/users/1",
+        access: Roles(ADMIN),
+        body: None,
+    },
+    Op {
+        method: "PATCH",
+        template: "/api/v1/users/{id}",
+        path: "/api/v1/users/1",
+        access: Roles(ADMIN),
+        body: Some(r#"{"display_name": "系统管理员"}"#),
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/audit-events",
+        path: "/api/v1/audit-events",
+        access: Roles(ADMIN_FINANCE),
+        body: None,
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/audit-events/verify",
+        path: "/api/v1/audit-events/verify",
+        access: Roles(ADMIN_FINANCE),
+        body: None,
+    },
+    Op {
+        method: "GET",
+        template: "/api/v1/audit-events/{seq}",
+        path: "/api/v1/audit-events/1",
+        access: Roles(ADMIN_FINANCE),
+        body: None,
+    },
+    Op {
+        method: "GET",
+        template: "/healthz",
+        path: "/healthz",
+        access: Public,
+        body: None,
+    },
+    Op {
+        method: "GET",
+        template: "/readyz",
+        path: "/readyz",
+        access: Public,
+        body: None,
+    },
+];
+
+/// The protected pages and their roles, as the product must have them (pins `pages::PROTECTED`).
+const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
+    ("GET", "/dashboard", ANY_ROLE),
+    ("GET", "/account", ANY_ROLE),
+    ("GET", "/admin/users", ADMIN),
+    ("GET", "/admin/users/new", ADMIN),
+    ("GET", "/admin/users/1", ADMIN),
+    ("GET", "/audit", ADMIN_FINANCE),
+    ("GET", "/audit/1", ADMIN_FINANCE),
+];
+
+/// Form posts of protected pages: (path, roles, form fields besides `csrf`). An allowed caller with a good
+/// CSRF token gets a 422 form back (the fields are deliberately invalid), so nothing changes.
+const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
+    (
+        "/account/password",
+        ANY_ROLE,
+        "current_password=x&new_password=route-table-pw-1&confirm_password=route-table-pw-2",
+    ),
+    (
+        "/admin/users/new",
+        ADMIN,
+        "username=&display_name=&role=&password=",
+    ),
+    (
+        "/admin/users/1",
+        ADMIN,
+        "display_name=&email=&role=&org_id=&password=",
+    ),
+];
+
+/// Pages anyone may see.
+const PUBLIC_PAGES: &[&str] = &["/", "/login"];
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The demo (or test-created) user who has this role.
+fn user_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Bureau => "bureau",
+        Role::Evaluator => "evaluator1",
+        Role::Finance => "finance",
+        Role::Org => "org1",
+    }
+}
+
+fn allows(access: Access, role: Role) -> bool {
+    match access {
+        Public => true,
+        Roles(r) => r.contains(&role),
+    }
+}
+
+fn body_of(op: &Op) -> Option<String> {
+    op.body.map(|b| b.replace("{PASSWORD}", PASSWORD))
+}
+
+/// A client that keeps no cookies and follows no redirects: each request carries exactly what it is given.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn call(
+    http: &reqwest::Client,
+    app: &TestApp,
+    op: &Op,
+    headers: &[(reqwest::header::HeaderName, String)],
+) -> reqwest::Response {
+    let mut r = http.request(op.method.parse().unwrap(), app.url(op.path));
+    if let Some(body) = body_of(op) {
+        serde_json::from_str::<Value>(&body).expect("sample body is JSON");
+        r = r.header(CONTENT_TYPE, "application/json").body(body);
+    }
+    for (k, v) in headers {
+        r = r.header(k.clone(), v.as_str());
+    }
+    r.send().await.unwrap()
+}
+
+/// A problem+json refusal with this status and code; `what` names the case in failure messages.
+async fn expect_problem(r: reqwest::Response, status: u16, code: &str, what: &str) {
+    assert_eq!(r.status().as_u16(), status, "{what}: status");
+    let ct = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "{what}: content type {ct}"
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], code, "{what}: {v}");
+    assert_eq!(v["status"], status, "{what}: {v}");
+    assert!(
+        v["message"]["zh-CN"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{what}: {v}"
+    );
+    assert!(
+        v["message"]["en"].as_str().is_some_and(|s| !s.is_empty()),
+        "{what}: {v}"
+    );
+}
+
+/// Sign in every role (creating the org user first).
+async fn role_tokens(app: &TestApp) -> Vec<(Role, String)> {
+    app.create_user("org1", "org", Some(1), None).await;
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        out.push((role, app.token(user_of(role)).await));
+    }
+    out
+}
+
+fn token_of(tokens: &[(Role, String)], role: Role) -> &str {
+    &tokens.iter().find(|(r, _)| *r == role).unwrap().1
+}
+
+async fn me_id(app: &TestApp, token: &str) -> i64 {
+    let r = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// Claims the service would issue for this user: valid for an hour from now.
+fn claims(user_id: i64, role: &str, tv: i64) -> Claims {
+    let now = chrono::Utc::now().timestamp();
+    Claims {
+        sub: user_id.to_string(),
+        role: role.into(),
+        tv,
+        iat: now,
+        exp: now + 3600,
+        iss: JWT_ISSUER.into(),
+        aud: JWT_AUDIENCE.into(),
+        jti: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+fn sign(alg: Algorithm, secret: &str, c: &Claims) -> String {
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        c,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// An `alg: none` token: header and claims, empty signature.
+fn unsigned(c: &Claims) -> String {
+    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let p = URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap());
+    format!("{h}.{p}.")
+}
+
+const OTHER_SECRET: &str = "another-jwt-secret-another-jwt-secret-987";
+
+/// The table itself is sound: unique operations, concrete paths that fit their templates, roles listed.
+fn check_table() {
+    let mut seen = BTreeSet::new();
+    for op in ROUTES {
+        assert!(
+            seen.insert((op.method, op.template)),
+            "duplicate row {} {}",
+            op.method,
+            op.template
+        );
+        let (t, p): (Vec<&str>, Vec<&str>) = (
+            op.template.split('/').collect(),
+            op.path.split('/').collect(),
+        );
+        assert_eq!(t.len(), p.len(), "{} does not fit {}", op.path, op.template);
+        for (ts, ps) in t.iter().zip(&p) {
+            if ts.starts_with('{') {
+                assert!(
+                    ps.parse::<i64>().is_ok(),
+                    "{} does not fit {}",
+                    op.path,
+                    op.template
+                );
+            } else {
+                assert_eq!(ts, ps, "{} does not fit {}", op.path, op.template);
+            }
+        }
+        if op.template.contains('{') {
+            let last = op.template.rsplit('/').next().unwrap_or_default();
+            assert!(
+                last.starts_with('{') && op.template.matches('{').count() == 1,
+                "{}: one path parameter, as the last segment (or teach `broken_inputs` more)",
+                op.template
+            );
+        }
+        if let Roles(r) = op.access {
+            assert!(
+                !r.is_empty(),
+                "{} {}: no role allowed",
+                op.method,
+                op.template
+            );
+        }
+        assert_eq!(
+            op.body.is_some(),
+            op.method != "GET",
+            "{} {}: writes carry a body, reads none",
+            op.method,
+            op.template
+        );
+    }
+}
+
+async fn openapi_matches_table(b: Backend) {
+    check_table();
+    let app = TestApp::spawn(&b).await;
+    let r = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+        "{}",
+        doc["components"]
+    );
+
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if !HTTP_METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let key = (method.to_uppercase(), path.clone());
+            let row = ROUTES
+                .iter()
+                .find(|o| o.method == key.0 && o.template == key.1)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} {} is in the OpenAPI document but not in the route table",
+                        key.0, key.1
+                    )
+                });
+            match (row.access, operation.get("security")) {
+                (Public, None) => {}
+                (Public, Some(s)) => panic!(
+                    "{} {} is public in the table but documents security {s}",
+                    key.0, key.1
+                ),
+                (Roles(_), Some(s)) => {
+                    let reqs = s
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{} {}: security {s}", key.0, key.1));
+                    assert!(!reqs.is_empty(), "{} {}: empty security", key.0, key.1);
+                    for req in reqs {
+                        assert!(
+                            req.get("bearer").is_some(),
+                            "{} {}: security requirement {req} is not bearer",
+                            key.0,
+                            key.1
+                        );
+                    }
+                }
+                (Roles(_), None) => panic!(
+                    "{} {} needs sign-in but documents no security",
+                    key.0, key.1
+                ),
+            }
+            documented.insert(key);
+        }
+    }
+    let table: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|o| (o.method.to_string(), o.template.to_string()))
+        .collect();
+    let missing: Vec<_> = table.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&table).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "route table rows not documented: {missing:?}; documented operations not in the table: {extra:?}"
+    );
+    app.stop().await;
+}
+
+async fn api_refusals(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let http = http();
+    let tokens = role_tokens(&app).await;
+    let admin = token_of(&tokens, Role::Admin).to_string();
+    let admin_id = me_id(&app, &admin).await;
+    let bureau_id = me_id(&app, token_of(&tokens, Role::Bureau)).await;
+
+    // The forging helper makes tokens the service accepts; each bad token below differs in one thing.
+    let valid = claims(admin_id, "admin", 0);
+    let r = app
+        .get(
+            "/api/v1/me",
+            Some(&sign(Algorithm::HS256, JWT_SECRET, &valid)),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        200,
+        "a self-made token with the right claims must be accepted"
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["username"], "admin");
+
+    // A user (an administrator, so no role could refuse) who is then deactivated.
+    let gone_id = app.create_user("rt-gone", "admin", None, None).await;
+    let gone = app.token("rt-gone").await;
+    assert_eq!(app.get("/api/v1/me", Some(&gone)).await.status(), 200);
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{gone_id}"),
+            Some(&admin),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // A user whose token predates their own password change.
+    app.create_user("rt-stale", "admin", None, None).await;
+    let stale = app.token("rt-stale").await;
+    assert_eq!(app.get("/api/v1/me", Some(&stale)).await.status(), 200);
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/me/password",
+            Some(&stale),
+            &json!({"current_password": PASSWORD, "new_password": "rt-stale-new-password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let fresh = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.get("/api/v1/me", Some(&fresh)).await.status(),
+        200,
+        "the new token works"
+    );
+
+    let now = chrono::Utc::now().timestamp();
+    let bearer = |t: &str| Some(format!("Bearer {t}"));
+    let bad: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("malformed bearer", bearer("not-a-jwt")),
+        ("basic scheme", Some("Basic abc".into())),
+        (
+            "bad signature",
+            bearer(&sign(Algorithm::HS256, OTHER_SECRET, &valid)),
+        ),
+        (
+            "expired",
+            bearer(&sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &Claims {
+                    iat: now - 7200,
+                    exp: now - 3600,
+                    ..valid.clone()
+                },
+            )),
+        ),
+        ("alg none", bearer(&unsigned(&valid))),
+        (
+            "wrong issuer",
+            bearer(&sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &Claims {
+                    iss: "not-sanshe".into(),
+                    ..valid.clone()
+                },
+            )),
+        ),
+        (
+            "wrong audience",
+            bearer(&sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &Claims {
+                    aud: "not-sanshe-api".into(),
+                    ..valid.clone()
+                },
+            )),
+        ),
+        (
+            "HS512 with the right secret",
+            bearer(&sign(Algorithm::HS512, JWT_SECRET, &valid)),
+        ),
+        (
+            "unknown user",
+            bearer(&sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &claims(987_654, "admin", 0),
+            )),
+        ),
+        (
+            "role claim above the user's role",
+            bearer(&sign(
+                Algorithm::HS256,
+                JWT_SECRET,
+                &claims(bureau_id, "admin", 0),
+            )),
+        ),
+        ("deactivated user", bearer(&gone)),
+        ("stale token version", bearer(&stale)),
+    ];
+    let forged_cookies = [
+        format!(
+            "sanshe_session={}",
+            sign(Algorithm::HS256, OTHER_SECRET, &valid)
+        ),
+        "sanshe_session=not-a-jwt".to_string(),
+        format!("sanshe_session={}", unsigned(&valid)),
+    ];
+
+    let before = app.snapshot();
+    for op in ROUTES.iter().filter(|o| o.access != Public) {
+        let row = format!("{} {}", op.method, op.path);
+        for (what, auth) in &bad {
+            let headers: Vec<_> = auth.iter().map(|a| (AUTHORIZATION, a.clone())).collect();
+            expect_problem(
+                call(&http, &app, op, &headers).await,
+                401,
+                "unauthorized",
+                &format!("{row}, {what}"),
+            )
+            .await;
+        }
+        for c in &forged_cookies {
+            let r = call(&http, &app, op, &[(COOKIE, c.clone())]).await;
+            expect_problem(
+                r,
+                401,
+                "unauthorized",
+                &format!("{row}, forged session cookie {c}"),
+            )
+            .await;
+        }
+        // A valid session cookie on an unsafe call needs the CSRF header matching the CSRF cookie.
+        if op.method != "GET" {
+            let session = format!("sanshe_session={admin}");
+            let cases: [(&str, Vec<(reqwest::header::HeaderName, String)>); 3] = [
+                (
+                    "cookie without CSRF header",
+                    vec![(COOKIE, session.clone())],
+                ),
+                (
+                    "CSRF cookie but no header",
+                    vec![(COOKIE, format!("{session}; sanshe_csrf=abc123"))],
+                ),
+                (
+                    "CSRF header not matching the cookie",
+                    vec![
+                        (COOKIE, format!("{session}; sanshe_csrf=abc123")),
+                        ("x-csrf-token".parse().unwrap(), "abc124".into()),
+                    ],
+                ),
+            ];
+            for (what, headers) in cases {
+                expect_problem(
+                    call(&http, &app, op, &headers).await,
+                    403,
+                    "csrf_failed",
+                    &format!("{row}, {what}"),
+                )
+                .await;
+            }
+        }
+        // Signed in with a role the row does not allow.
+        for (role, token) in &tokens {
+            if !allows(op.access, *role) {
+                let r = call(
+                    &http,
+                    &app,
+                    op,
+                    &[(AUTHORIZATION, format!("Bearer {token}"))],
+                )
+                .await;
+                expect_problem(r, 403, "forbidden", &format!("{row} as {}", role.as_str())).await;
+            }
+        }
+    }
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "a refused request changed the database"
+    );
+
+    // Every allowed role gets through (the sample bodies are well-formed, so no 400 either).
+    for op in ROUTES {
+        let row = format!("{} {}", op.method, op.path);
+        match op.access {
+            Public => {
+                for auth in [None, bearer("not-a-jwt")] {
+                    let headers: Vec<_> = auth.iter().map(|a| (AUTHORIZATION, a.clone())).collect();
+                    let r = call(&http, &app, op, &headers).await;
+                    assert!(
+                        r.status().is_success(),
+                        "{row} is public, got {} with {auth:?}",
+                        r.status()
+                    );
+                }
+            }
+            Roles(_) => {
+                for (role, token) in tokens.iter().filter(|(r, _)| allows(op.access, *r)) {
+                    let r = call(
+                        &http,
+                        &app,
+                        op,
+                        &[(AUTHORIZATION, format!("Bearer {token}"))],
+                    )
+                    .await;
+                    let s = r.status().as_u16();
+                    assert!(
+                        ![400, 401, 403, 415].contains(&s) && s < 500,
+                        "{row} as {}: {s} {}",
+                        role.as_str(),
+                        r.text().await.unwrap()
+                    );
+                }
+                // The same through the session cookie (with the CSRF header for unsafe calls).
+                let headers = if op.method == "GET" {
+                    vec![(COOKIE, format!("sanshe_session={admin}"))]
+                } else {
+                    vec![
+                        (
+                            COOKIE,
+                            format!("sanshe_session={admin}; sanshe_csrf=abc123"),
+                        ),
+                        ("x-csrf-token".parse().unwrap(), "abc123".into()),
+                    ]
+                };
+                let r = call(&http, &app, op, &headers).await;
+                let s = r.status().as_u16();
+                assert!(
+                    ![400, 401, 403, 415].contains(&s) && s < 500,
+                    "{row} by session cookie: {s} {}",
+                    r.text().await.unwrap()
+                );
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// A request that is wrong in two ways, `what`: the input and (maybe) the caller.
+struct Bad {
+    what: String,
+    method: &'static str,
+    path: String,
+    ctype: Option<&'static str>,
+    body: Option<String>,
+}
+
+/// Variants of a row whose input is broken (body, content type, query value, path id).
+fn broken_inputs(op: &Op) -> Vec<Bad> {
+    let mut out = Vec::new();
+    if op.method == "GET" {
+        out.push(Bad {
+            what: "query page=abc".into(),
+            method: op.method,
+            path: format!("{}?page=abc&per_page=x", op.path),
+            ctype: None,
+            body: None,
+        });
+    } else {
+        for (ctype, body) in [
+            ("application/json", "{"),
+            ("application/json", "[]"),
+            ("text/plain", "hello"),
+        ] {
+            out.push(Bad {
+                what: format!("{ctype} body {body:?}"),
+                method: op.method,
+                path: op.path.to_string(),
+                ctype: Some(ctype),
+                body: Some(body.into()),
+            });
+        }
+    }
+    if op.template.contains('{') {
+        // The id is the last segment of every templated row (`check_table` holds the table to that).
+        let (head, _) = op.path.rsplit_once('/').expect("a path");
+        out.push(Bad {
+            what: "non-numeric path id".into(),
+            method: op.method,
+            path: format!("{head}/abc"),
+            ctype: op.body.map(|_| "application/json"),
+            body: body_of(op),
+        });
+    }
+    out
+}
+
+/// Refusals come before input errors: an unauthorised caller (no token, a revoked token, a role that is not
+/// allowed) learns nothing about the input, however broken, and gets 401/403, never 400/404/415. Every
+/// violation is collected, so one run lists them all.
+async fn refusal_precedes_input_errors(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let http = http();
+    let tokens = role_tokens(&app).await;
+    let admin = token_of(&tokens, Role::Admin).to_string();
+    let gone_id = app.create_user("rt-gone", "admin", None, None).await;
+    let gone = app.token("rt-gone").await;
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{gone_id}"),
+            Some(&admin),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let mut callers: Vec<(String, Option<String>, u16, &str)> = vec![
+        ("no token".into(), None, 401, "unauthorized"),
+        (
+            "bad signature".into(),
+            Some(sign(Algorithm::HS256, OTHER_SECRET, &claims(1, "admin", 0))),
+            401,
+            "unauthorized",
+        ),
+        ("deactivated user".into(), Some(gone), 401, "unauthorized"),
+    ];
+    let before = app.snapshot();
+    let mut wrong = Vec::new();
+    for op in ROUTES.iter().filter(|o| o.access != Public) {
+        callers.truncate(3);
+        for (role, token) in tokens.iter().filter(|(r, _)| !allows(op.access, *r)) {
+            callers.push((
+                format!("role {}", role.as_str()),
+                Some(token.clone()),
+                403,
+                "forbidden",
+            ));
+        }
+        for bad in broken_inputs(op) {
+            for (who, token, status, code) in &callers {
+                let mut r = http.request(bad.method.parse().unwrap(), app.url(&bad.path));
+                if let Some(t) = token {
+                    r = r.bearer_auth(t);
+                }
+                if let (Some(c), Some(b)) = (bad.ctype, &bad.body) {
+                    r = r.header(CONTENT_TYPE, c).body(b.clone());
+                }
+                let r = r.send().await.unwrap();
+                let got = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                if got != *status || v["code"] != *code {
+                    wrong.push(format!(
+                        "{} {} ({}) by {who}: want {status} {code}, got {got} {}",
+                        bad.method, bad.path, bad.what, v["code"]
+                    ));
+                }
+            }
+        }
+    }
+    // Pages: a role that may not see the page is refused before its query or path is judged.
+    for (_, path, roles) in EXPECTED_PAGES {
+        let mut variants = vec![format!("{path}?page=abc")];
+        if path.ends_with("/1") {
+            variants.push(path.replace("/1", "/abc"));
+        }
+        for v in variants {
+            for (role, token) in tokens.iter().filter(|(r, _)| !roles.contains(r)) {
+                let r = http
+                    .get(app.url(&v))
+                    .header(COOKIE, format!("sanshe_session={token}"))
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status() != 403 {
+                    wrong.push(format!(
+                        "page GET {v} as {}: want 403, got {}",
+                        role.as_str(),
+                        r.status()
+                    ));
+                }
+            }
+            let r = http.get(app.url(&v)).send().await.unwrap();
+            if r.status() != 303 {
+                wrong.push(format!(
+                    "page GET {v} without a session: want 303, got {}",
+                    r.status()
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "a refused request changed the database"
+    );
+    assert!(
+        wrong.is_empty(),
+        "input errors answered before the refusal ({}):\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    app.stop().await;
+}
+
+fn form_url(path: &str) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", path)
+        .finish();
+    format!("/login?{q}")
+}
+
+fn is_html(r: &reqwest::Response) -> bool {
+    r.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"))
+}
+
+/// A 403 page whose message is the role refusal (not, say, a CSRF failure).
+async fn expect_role_page(r: reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 403, "{what}");
+    assert!(is_html(&r), "{what}: not HTML");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("您的角色无权执行此操作") || html.contains("Your role is not allowed"),
+        "{what}: {html}"
+    );
+}
+
+async fn page_refusals(b: Backend) {
+    assert_eq!(
+        sanshe::web::pages::PROTECTED,
+        EXPECTED_PAGES,
+        "protected pages or their roles changed"
+    );
+    let app = TestApp::spawn(&b).await;
+    let http = http();
+    let tokens = role_tokens(&app).await;
+    let admin_id = me_id(&app, token_of(&tokens, Role::Admin)).await;
+    let forged = [
+        format!(
+            "sanshe_session={}",
+            sign(
+                Algorithm::HS256,
+                OTHER_SECRET,
+                &claims(admin_id, "admin", 0)
+            )
+        ),
+        "sanshe_session=not-a-jwt".to_string(),
+    ];
+
+    for path in PUBLIC_PAGES {
+        let r = http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "public page {path}");
+        assert!(is_html(&r), "{path}");
+    }
+
+    let before = app.snapshot();
+    for (method, path, roles) in sanshe::web::pages::PROTECTED {
+        assert_eq!(*method, "GET", "only GET pages are listed in PROTECTED");
+        let login = form_url(path);
+        let r = http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path} without a session");
+        assert_eq!(
+            r.headers()[LOCATION],
+            login.as_str(),
+            "{path} without a session"
+        );
+        for c in &forged {
+            let r = http
+                .get(app.url(path))
+                .header(COOKIE, c.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "{path} with {c}");
+            assert_eq!(r.headers()[LOCATION], login.as_str(), "{path} with {c}");
+        }
+        for (role, token) in &tokens {
+            let r = http
+                .get(app.url(path))
+                .header(COOKIE, format!("sanshe_session={token}"))
+                .send()
+                .await
+                .unwrap();
+            let what = format!("{path} as {}", role.as_str());
+            if roles.contains(role) {
+                assert_eq!(r.status(), 200, "{what}");
+                assert!(is_html(&r), "{what}: not HTML");
+            } else {
+                expect_role_page(r, &what).await;
+            }
+        }
+    }
+
+    // Form posts: sign-in first, then the role, then the CSRF token.
+    for (path, roles, fields) in PAGE_POSTS {
+        let post = |cookie: Option<String>, body: String| {
+            let mut r = http
+                .post(app.url(path))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body);
+            if let Some(c) = cookie {
+                r = r.header(COOKIE, c);
+            }
+            r.send()
+        };
+        let with_csrf = format!("csrf=tok123&{fields}");
+        let r = post(Some("sanshe_csrf=tok123".into()), with_csrf.clone())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "POST {path} without a session");
+        assert!(
+            r.headers()[LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next="),
+            "POST {path}"
+        );
+        for c in &forged {
+            let r = post(Some(format!("{c}; sanshe_csrf=tok123")), with_csrf.clone())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "POST {path} with {c}");
+            assert!(
+                r.headers()[LOCATION]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/login?next="),
+                "POST {path}"
+            );
+        }
+        for (role, token) in &tokens {
+            let what = format!("POST {path} as {}", role.as_str());
+            let good = post(
+                Some(format!("sanshe_session={token}; sanshe_csrf=tok123")),
+                with_csrf.clone(),
+            )
+            .await
+            .unwrap();
+            if roles.contains(role) {
+                assert_eq!(good.status(), 422, "{what}: {}", good.text().await.unwrap());
+                let r = post(Some(format!("sanshe_session={token}")), fields.to_string())
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 403, "{what} without the CSRF token");
+            } else {
+                expect_role_page(good, &what).await;
+            }
+        }
+    }
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "a refused page request changed the database"
+    );
+    app.stop().await;
+}
+
+both_backends!(
+    openapi_matches_table,
+    api_refusals,
+    refusal_precedes_input_errors,
+    page_refusals
+);
