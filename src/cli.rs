@@ -221,8 +221,16 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
         .demo_password
         .as_ref()
         .map(|s| s.expose().to_string());
-    let out = crate::seed::seed_demo(&mut c, &state.mail, state.clock.now(), pw.as_deref())
-        .map_err(|e| e.to_string())?;
+    let cfg = &state.config;
+    let out = crate::seed::seed_demo(
+        &mut c,
+        &state.mail,
+        state.clock.now(),
+        pw.as_deref(),
+        cfg.beneficiary_secret.expose(),
+        &cfg.calendar,
+    )
+    .map_err(|e| e.to_string())?;
     if !out.seeded {
         println!("The database already has users; demo data not loaded.");
         println!(
@@ -238,6 +246,17 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
         "Demo data loaded. Sign in as any of: {}",
         accounts.join(", ")
     );
+    let orgs: i64 = {
+        use diesel::prelude::*;
+        crate::db::schema::users::table
+            .filter(crate::db::schema::users::role.eq("org"))
+            .count()
+            .get_result(&mut c)
+            .map_err(|e| e.to_string())?
+    };
+    if orgs > 0 {
+        println!("and, one per registered organisation (role org): org001 … org{orgs:03}");
+    }
     match out.generated_password {
         Some(p) => println!("Password for every demo account (shown only this once): {p}"),
         None => println!("Password for every demo account: the value of SANSHE_DEMO_PASSWORD"),

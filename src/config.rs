@@ -111,6 +111,20 @@ pub struct ConfigArgs {
     /// HTTP worker threads (default: number of cores).
     #[arg(long, env = "SANSHE_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Whether the abnormal-activity list (活动异常名录) bars an organisation (true) or only flags it (false).
+    #[arg(
+        long,
+        env = "SANSHE_ABNORMAL_LIST_BARS",
+        default_value_t = false,
+        global = true
+    )]
+    pub abnormal_list_bars: bool,
+    /// Planned length of an incubation, in years.
+    #[arg(long, env = "SANSHE_INCUBATION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
+    pub incubation_years: u32,
+    /// A holiday calendar file (date,kind,name,source) replacing the built-in 2024–2026 days.
+    #[arg(long, env = "SANSHE_CALENDAR_FILE", global = true)]
+    pub calendar_file: Option<PathBuf>,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -139,6 +153,9 @@ pub struct Config {
     pub cookie_secure: bool,
     pub workers: usize,
     pub db_pool: u32,
+    pub abnormal_list_bars: bool,
+    pub incubation_years: u32,
+    pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -210,6 +227,18 @@ impl ConfigArgs {
                     .unwrap_or(2)
             }),
             db_pool: self.db_pool,
+            abnormal_list_bars: self.abnormal_list_bars,
+            incubation_years: self.incubation_years,
+            calendar: std::sync::Arc::new(match &self.calendar_file {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).map_err(|e| {
+                        format!("SANSHE_CALENDAR_FILE: cannot read {}: {e}", p.display())
+                    })?;
+                    crate::domain::calendar::BusinessCalendar::parse(&text)
+                        .map_err(|e| format!("SANSHE_CALENDAR_FILE: {e}"))?
+                }
+                None => crate::domain::calendar::BusinessCalendar::builtin(),
+            }),
         })
     }
 }

@@ -53,7 +53,7 @@ impl Lang {
 
     /// Translate a key of the interface table; an unknown key shows itself, which tests catch.
     pub fn t(self, key: &str) -> &'static str {
-        match STRINGS.iter().find(|(k, _, _)| *k == key) {
+        match all_strings().find(|(k, _, _)| *k == key) {
             Some((_, zh, en)) => self.pick(zh, en),
             None => {
                 tracing::warn!(key, "missing translation");
@@ -61,6 +61,14 @@ impl Lang {
             }
         }
     }
+}
+
+/// Every interface string: the shell's and the registry pages'.
+pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    STRINGS
+        .iter()
+        .chain(crate::web::orgs::STRINGS)
+        .chain(crate::web::bases::STRINGS)
 }
 
 /// (key, zh-CN, en)
@@ -78,6 +86,12 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("nav.home", "首页", "Home"),
     ("nav.dashboard", "工作台", "Dashboard"),
     ("nav.users", "用户管理", "Users"),
+    ("nav.directory", "社会组织名录", "Directory"),
+    ("nav.bases", "孵化基地", "Incubation bases"),
+    ("nav.orgs", "组织管理", "Organisations"),
+    ("nav.incubations", "入驻孵化", "Incubation"),
+    ("nav.workers", "社会工作者", "Social workers"),
+    ("nav.my_org", "本组织", "My organisation"),
     ("nav.audit", "审计日志", "Audit trail"),
     ("nav.account", "我的账户", "My account"),
     ("nav.api", "接口文档", "API docs"),
@@ -140,6 +154,38 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "Manage users and roles and watch the system's state here.",
     ),
     ("dash.nothing_yet", "暂无记录。", "Nothing yet."),
+    ("dash.registry", "社会组织名录概况", "Registry at a glance"),
+    (
+        "dash.standing",
+        "社会组织信用状态",
+        "Organisations by standing",
+    ),
+    ("dash.standing_eligible", "正常", "Eligible"),
+    ("dash.standing_flagged", "需关注", "Flagged"),
+    ("dash.standing_barred", "不可参与", "Barred"),
+    (
+        "dash.coverage",
+        "孵化基地覆盖率",
+        "Incubation-base coverage",
+    ),
+    ("dash.coverage_streets", "街道", "Streets"),
+    ("dash.coverage_communities", "社区", "Communities"),
+    ("dash.funnel", "入驻孵化漏斗", "Incubation funnel"),
+    ("dash.funnel_applied", "申请", "Applied"),
+    ("dash.funnel_admitted", "准入", "Admitted"),
+    ("dash.funnel_incubating", "在孵", "Incubating"),
+    ("dash.funnel_graduated", "出壳", "Graduated"),
+    ("dash.funnel_exited", "退驻", "Exited"),
+    (
+        "dash.overdue",
+        "逾期未决定的申请",
+        "Applications past their decision date",
+    ),
+    (
+        "dash.workers",
+        "持证社会工作者",
+        "Social workers by certificate",
+    ),
     ("account.title", "我的账户", "My account"),
     ("account.change_password", "修改密码", "Change password"),
     ("account.current", "当前密码", "Current password"),
@@ -231,7 +277,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_both_languages_filled() {
         let mut seen = std::collections::HashSet::new();
-        for (k, zh, en) in STRINGS {
+        for (k, zh, en) in all_strings() {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod registry;
 pub mod routes;
 pub mod seed;
 pub mod users;

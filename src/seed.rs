@@ -1,5 +1,7 @@
-//! Demo data for a fresh installation: the staff accounts (organisations and their accounts arrive with
-//! the registry). Seeding happens only on a database without users.
+//! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
+//! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
+//! account per registered organisation, incubation bases and incubation records in every state. Seeding
+//! happens only on a database without users, in one transaction.
 
 use crate::audit::Actor;
 use crate::auth::password;
@@ -26,7 +28,50 @@ pub struct SeedOutcome {
     pub generated_password: Option<String>,
 }
 
+/// Staff accounts and the registry.
 pub fn seed_demo(
+    conn: &mut DbConn,
+    mailer: &crate::mail::Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    password: Option<&str>,
+    beneficiary_secret: &str,
+    calendar: &crate::domain::calendar::BusinessCalendar,
+) -> Result<SeedOutcome, AppError> {
+    crate::db::write_tx(conn, |conn| {
+        let out = seed_staff(conn, mailer, now, password)?;
+        if out.seeded {
+            let pw = password
+                .map(str::to_string)
+                .or_else(|| out.generated_password.clone())
+                .unwrap_or_default();
+            seed_registry(conn, now, &pw, beneficiary_secret, calendar)?;
+        }
+        Ok(out)
+    })
+}
+
+/// The registry of the seed district; the `org` accounts get `password` (hashed once for all of them).
+pub fn seed_registry(
+    conn: &mut DbConn,
+    now: chrono::DateTime<chrono::Utc>,
+    password: &str,
+    beneficiary_secret: &str,
+    calendar: &crate::domain::calendar::BusinessCalendar,
+) -> Result<(), AppError> {
+    use crate::registry::{areas, bases, incubations, orgs};
+    let hash = password::hash(password).map_err(AppError::internal)?;
+    crate::db::write_tx(conn, |conn| {
+        areas::seed_demo(conn)?;
+        orgs::seed_demo(conn, now, beneficiary_secret)?;
+        orgs::seed_org_users(conn, now, &hash)?;
+        bases::seed_demo(conn, now, calendar)?;
+        incubations::seed_incubations(conn, now, calendar)?;
+        Ok(())
+    })
+}
+
+/// The staff accounts only.
+pub fn seed_staff(
     conn: &mut DbConn,
     mailer: &crate::mail::Settings,
     now: chrono::DateTime<chrono::Utc>,

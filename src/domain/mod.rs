@@ -1,3 +1,6 @@
 //! Domain rules with no actix or diesel in them, each tested on its own.
 
+pub mod calendar;
 pub mod credit_code;
+pub mod incubation;
+pub mod standing;

@@ -4,8 +4,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bases;
 pub mod health;
+pub mod incubations;
+pub mod orgs;
 pub mod users;
+pub mod workers;
 
 use serde::Serialize;
 
@@ -39,6 +43,10 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
         .service(audit::verify)
         .service(audit::list)
         .service(audit::get)
+        .configure(orgs::configure)
+        .configure(workers::configure)
+        .configure(bases::configure)
+        .configure(incubations::configure)
 }
 
 #[derive(utoipa::OpenApi)]

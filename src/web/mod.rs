@@ -1,7 +1,9 @@
 //! The server-rendered web UI: page context, flash messages, forms with CSRF check, errors as pages,
 //! static assets compiled into the binary, and the request middleware (request id, log line, headers).
 
+pub mod bases;
 pub mod csrf;
+pub mod orgs;
 pub mod pages;
 
 use std::collections::HashMap;
@@ -227,9 +229,21 @@ impl PageCtx {
     }
     /// Navigation for the signed-in role.
     pub fn nav(&self) -> Vec<NavItem> {
-        let mut items: Vec<(&'static str, &'static str)> = vec![("/", "nav.home")];
+        let mut items: Vec<(&'static str, &'static str)> = vec![
+            ("/", "nav.home"),
+            ("/directory", "nav.directory"),
+            ("/bases", "nav.bases"),
+        ];
         if let Some(u) = &self.user {
             items.push(("/dashboard", "nav.dashboard"));
+            if matches!(u.role, Role::Bureau | Role::Admin) {
+                items.push(("/registry/orgs", "nav.orgs"));
+                items.push(("/registry/incubations", "nav.incubations"));
+                items.push(("/registry/workers", "nav.workers"));
+            }
+            if u.role == Role::Org {
+                items.push(("/my/org", "nav.my_org"));
+            }
             if u.role == Role::Admin {
                 items.push(("/admin/users", "nav.users"));
             }

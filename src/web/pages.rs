@@ -15,7 +15,16 @@ use crate::error::AppError;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::users::{self, UserFilter, UserView};
 
-/// Page routes that need a signed-in user, with the roles allowed (the refusal tests walk this list).
+/// Every protected page of the UI, from this module and the registry's (the refusal tests walk them).
+pub fn all_protected()
+-> impl Iterator<Item = &'static (&'static str, &'static str, &'static [Role])> {
+    PROTECTED
+        .iter()
+        .chain(super::orgs::PROTECTED)
+        .chain(super::bases::PROTECTED)
+}
+
+/// Page routes that need a signed-in user, with the roles allowed.
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/dashboard", &Role::ALL),
     ("GET", "/account", &Role::ALL),
@@ -41,7 +50,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::get().to(user_edit_page))
         .route("/admin/users/{id}", web::post().to(user_edit_submit))
         .route("/audit", web::get().to(audit_page))
-        .route("/audit/{seq}", web::get().to(audit_detail));
+        .route("/audit/{seq}", web::get().to(audit_detail))
+        .configure(super::orgs::configure)
+        .configure(super::bases::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
@@ -191,6 +202,79 @@ struct DashboardPage {
     chain: Option<ChainReport>,
     recent: Vec<AuditEvent>,
     recent_title: &'static str,
+    registry: Option<RegistryFigures>,
+}
+
+/// What the bureau sees first: the registry at a glance.
+struct RegistryFigures {
+    coverage: crate::registry::bases::Coverage,
+    funnel: crate::domain::incubation::Funnel,
+    overdue: i64,
+    /// (status key, count): eligible, flagged, barred.
+    standing: Vec<(&'static str, i64)>,
+    workers_by_level: Vec<crate::registry::workers::CountRow>,
+}
+
+impl RegistryFigures {
+    fn load(
+        c: &mut crate::db::DbConn,
+        user: &crate::auth::CurrentUser,
+        today: chrono::NaiveDate,
+        rules: crate::domain::standing::Rules,
+        zh: bool,
+    ) -> Result<RegistryFigures, AppError> {
+        use crate::domain::standing::Status;
+        let report = crate::registry::incubations::funnel_report(c, today)?;
+        let orgs = crate::registry::orgs::list_all(c, &Default::default(), today, rules)?;
+        let count = |s: Status| orgs.iter().filter(|o| o.standing.status == s).count() as i64;
+        Ok(RegistryFigures {
+            coverage: crate::registry::bases::coverage(c)?,
+            funnel: report.total,
+            overdue: report.overdue,
+            standing: vec![
+                ("eligible", count(Status::Eligible)),
+                ("flagged", count(Status::Flagged)),
+                ("barred", count(Status::Barred)),
+            ],
+            workers_by_level: crate::registry::workers::counts(c, user, zh)?.by_level,
+        })
+    }
+
+    /// The funnel steps with their counts.
+    fn funnel_steps(&self) -> Vec<(&'static str, i64)> {
+        let f = &self.funnel;
+        vec![
+            ("dash.funnel_applied", f.applied),
+            ("dash.funnel_admitted", f.admitted),
+            ("dash.funnel_incubating", f.incubating),
+            ("dash.funnel_graduated", f.graduated),
+            ("dash.funnel_exited", f.exited),
+        ]
+    }
+
+    fn funnel_bar(&self, n: &i64) -> String {
+        bar_class(*n, self.funnel.applied)
+    }
+
+    fn worker_bar(&self, n: &i64) -> String {
+        bar_class(
+            *n,
+            self.workers_by_level
+                .iter()
+                .map(|r| r.workers)
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
+    fn pct_bar(&self, pct: &i64) -> String {
+        bar_class(*pct, 100)
+    }
+}
+
+/// The CSS width class (`w-0` … `w-100`, steps of 5) of `n` against `max`.
+fn bar_class(n: i64, max: i64) -> String {
+    format!("w-{}", (n.max(0) * 20 / max.max(1)).min(20) * 5)
 }
 
 impl DashboardPage {
@@ -214,7 +298,16 @@ async fn dashboard(
     let ctx = ctx.with_user(&page.user);
     let role = page.user.role;
     let uid = page.user.id;
-    let (users_by_role, mail, chain, recent) = crate::db::run(&state.pool, move |c| {
+    let user = page.user.clone();
+    let today = crate::registry::incubations::today(state.clock.now());
+    let rules = crate::routes::orgs::rules(&state);
+    let zh = ctx.lang == Lang::Zh;
+    let (users_by_role, mail, chain, recent, registry) = crate::db::run(&state.pool, move |c| {
+        let registry = if matches!(role, Role::Bureau | Role::Admin) {
+            Some(RegistryFigures::load(c, &user, today, rules, zh)?)
+        } else {
+            None
+        };
         let admin = role == Role::Admin;
         let auditor = matches!(role, Role::Admin | Role::Finance);
         let users_by_role = if admin {
@@ -248,7 +341,7 @@ async fn dashboard(
                 .select(AuditEvent::as_select())
                 .load(c)?
         };
-        Ok((users_by_role, mail, chain, recent))
+        Ok((users_by_role, mail, chain, recent, registry))
     })
     .await
     .map_err(page_err(ctx.lang))?;
@@ -273,6 +366,7 @@ async fn dashboard(
         chain,
         recent,
         recent_title,
+        registry,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
 }

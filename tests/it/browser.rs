@@ -21,7 +21,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver on a port of its own, with a fresh browser profile; ends its session and stops when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     root: PathBuf,
@@ -29,7 +29,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         for (path, what) in [(CHROMEDRIVER, "chromedriver"), (CHROMIUM, "chromium")] {
             assert!(
                 Path::new(path).is_file(),
@@ -68,7 +68,7 @@ impl Driver {
     }
 
     /// Wait until chromedriver answers and is ready, then open a session.
-    async fn connect(&mut self) -> Browser {
+    pub(crate) async fn connect(&mut self) -> Browser {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -158,14 +158,14 @@ impl Drop for Driver {
 }
 
 /// A WebDriver session.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
 }
 
 impl Browser {
     /// One command; the `value` of the answer, or the WebDriver error.
-    async fn cmd(
+    pub(crate) async fn cmd(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -188,13 +188,13 @@ impl Browser {
         }
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await
             .unwrap();
     }
 
-    async fn find(&self, css: &str) -> Result<String, String> {
+    pub(crate) async fn find(&self, css: &str) -> Result<String, String> {
         let v = self
             .cmd(
                 reqwest::Method::POST,
@@ -208,13 +208,13 @@ impl Browser {
             .ok_or_else(|| format!("no element reference in {v}"))
     }
 
-    async fn element(&self, css: &str) -> String {
+    pub(crate) async fn element(&self, css: &str) -> String {
         self.find(css)
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let el = self.element(css).await;
         self.cmd(
             reqwest::Method::POST,
@@ -225,7 +225,7 @@ impl Browser {
         .unwrap();
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let el = self.element(css).await;
         self.cmd(
             reqwest::Method::POST,
@@ -236,7 +236,7 @@ impl Browser {
         .unwrap();
     }
 
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+    pub(crate) async fn attr(&self, css: &str, name: &str) -> Option<String> {
         let el = self.element(css).await;
         let v = self
             .cmd(
@@ -250,7 +250,7 @@ impl Browser {
     }
 
     /// What the test looks at: path, query, document language and the visible text.
-    async fn page(&self) -> Result<Page, String> {
+    pub(crate) async fn page(&self) -> Result<Page, String> {
         let script = "return {path: location.pathname, query: location.search, lang: document.documentElement.lang, \
                       ready: document.readyState, text: document.body ? document.body.innerText : ''};";
         let v = self
@@ -271,7 +271,7 @@ impl Browser {
     }
 
     /// Wait until the loaded page satisfies `ok`; returns it.
-    async fn wait_page(&self, what: &str, ok: impl Fn(&Page) -> bool) -> Page {
+    pub(crate) async fn wait_page(&self, what: &str, ok: impl Fn(&Page) -> bool) -> Page {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut last: Result<Page, String> = Err("nothing yet".to_string());
         loop {
@@ -290,7 +290,7 @@ impl Browser {
         }
     }
 
-    async fn screenshot(&self, to: &Path) {
+    pub(crate) async fn screenshot(&self, to: &Path) {
         use base64::Engine;
         let v = self
             .cmd(reqwest::Method::GET, "/screenshot", None)
@@ -307,18 +307,18 @@ impl Browser {
         std::fs::write(to, png).unwrap();
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.cmd(reqwest::Method::DELETE, "", None).await.unwrap();
     }
 }
 
 #[derive(Debug)]
-struct Page {
-    path: String,
-    query: String,
-    lang: String,
-    ready: bool,
-    text: String,
+pub(crate) struct Page {
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) lang: String,
+    pub(crate) ready: bool,
+    pub(crate) text: String,
 }
 
 async fn bureau_signs_in_switches_language_and_signs_out(b: Backend) {

@@ -163,6 +163,8 @@ pub struct Options {
     pub mail_retry: Duration,
     pub mail_poll: Duration,
     pub seed: bool,
+    /// Also load the registry of the demo district (streets, organisations, bases, incubations).
+    pub registry_demo: bool,
 }
 
 impl Default for Options {
@@ -174,6 +176,7 @@ impl Default for Options {
             mail_retry: Duration::from_millis(200),
             mail_poll: Duration::from_millis(100),
             seed: true,
+            registry_demo: false,
         }
     }
 }
@@ -200,6 +203,9 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         cookie_secure: false,
         workers: 2,
         db_pool: 4,
+        abnormal_list_bars: false,
+        incubation_years: 2,
+        calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
     }
 }
 
@@ -239,9 +245,21 @@ impl TestApp {
         let state = AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
         if o.seed {
             let s = state.clone();
+            let registry_demo = o.registry_demo;
             tokio::task::spawn_blocking(move || {
                 let mut c = s.pool.get().unwrap();
-                sanshe::seed::seed_demo(&mut c, &s.mail, s.clock.now(), Some(PASSWORD)).unwrap();
+                sanshe::seed::seed_staff(&mut c, &s.mail, s.clock.now(), Some(PASSWORD)).unwrap();
+                if registry_demo {
+                    let cfg = &s.config;
+                    sanshe::seed::seed_registry(
+                        &mut c,
+                        s.clock.now(),
+                        PASSWORD,
+                        cfg.beneficiary_secret.expose(),
+                        &cfg.calendar,
+                    )
+                    .unwrap();
+                }
             })
             .await
             .unwrap();

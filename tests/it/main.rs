@@ -14,5 +14,7 @@ mod errors;
 mod mail;
 mod migrations;
 mod pages;
+mod registry_bases;
+mod registry_orgs;
 mod route_table;
 mod users;

@@ -363,12 +363,20 @@ async fn account_password_change_form(b: Backend) {
 async fn templates_use_only_known_strings() {
     // Every ctx.t("…") key in the templates exists in the translation table.
     let mut missing = Vec::new();
-    for dir in ["templates/layouts", "templates/pages"] {
+    for dir in [
+        "templates/layouts",
+        "templates/pages",
+        "templates/pages/registry",
+    ] {
         for e in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let path = e.unwrap().path();
+            if !path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
             for part in text.split("ctx.t(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];
-                if !sanshe::i18n::STRINGS.iter().any(|(k, _, _)| *k == key) {
+                if !sanshe::i18n::all_strings().any(|(k, _, _)| *k == key) {
                     missing.push(key.to_string());
                 }
             }
@@ -383,3 +391,66 @@ both_backends!(
     user_form_inline_errors_then_create,
     account_password_change_form
 );
+
+async fn bureau_dashboard_shows_the_registry(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let c = sign_in(&app, "bureau").await;
+    let html = c
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for card in [
+        "card-standing",
+        "card-coverage",
+        "card-funnel",
+        "card-workers",
+    ] {
+        assert!(html.contains(&format!("id=\"{card}\"")), "{card} missing");
+    }
+    // The figures are the registry's own: the same as the API's.
+    let token = app.token("bureau").await;
+    let cov: serde_json::Value = app
+        .get("/api/v1/base-coverage", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let streets = format!(
+        "{}% ({}/{})",
+        cov["street_pct"], cov["streets_covered"], cov["streets_total"]
+    );
+    let communities = format!(
+        "{}% ({}/{})",
+        cov["community_pct"], cov["communities_covered"], cov["communities_total"]
+    );
+    assert!(
+        html.contains(&streets) && html.contains(&communities),
+        "{streets} {communities}"
+    );
+    // Finance sees no registry figures; the admin does.
+    let f = sign_in(&app, "finance").await;
+    assert!(
+        !f.get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("card-funnel")
+    );
+    app.stop().await;
+}
+
+both_backends!(bureau_dashboard_shows_the_registry);

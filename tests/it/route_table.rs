@@ -1,7 +1,7 @@
 //! The route table: every API operation with the roles allowed to call it. The OpenAPI document must list
 //! exactly these operations (a new route without a row fails the suite), and every protected row is walked
 //! with missing, broken, forged and revoked credentials, with each role, and through the session cookie.
-//! Protected pages are walked the same way from `sanshe::web::pages::PROTECTED`, pinned here.
+//! Protected pages are walked the same way from `sanshe::web::pages::all_protected()`, pinned here.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -19,40 +19,48 @@ use crate::helpers::*;
 
 /// Who may call an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Access {
+pub(crate) enum Access {
     /// No sign-in needed; no `security` in the OpenAPI document.
     Public,
     /// A signed-in user with one of these roles.
     Roles(&'static [Role]),
 }
 
-use Access::{Public, Roles};
+pub(crate) use Access::{Public, Roles};
 
 /// One API operation.
 #[derive(Debug)]
-struct Op {
-    method: &'static str,
+pub(crate) struct Op {
+    pub(crate) method: &'static str,
     /// As in the OpenAPI document.
-    template: &'static str,
+    pub(crate) template: &'static str,
     /// A concrete path to call (the ids exist in the seeded database).
-    path: &'static str,
-    access: Access,
+    pub(crate) path: &'static str,
+    pub(crate) access: Access,
     /// A well-formed JSON body for writes; `{PASSWORD}` stands for `helpers::PASSWORD`. Allowed callers must
     /// not change a session with it (the password change is sent with a wrong current password).
-    body: Option<&'static str>,
+    pub(crate) body: Option<&'static str>,
 }
 
-const ANY_ROLE: &[Role] = &[
+pub(crate) const ANY_ROLE: &[Role] = &[
     Role::Admin,
     Role::Bureau,
     Role::Evaluator,
     Role::Finance,
     Role::Org,
 ];
-const ADMIN: &[Role] = &[Role::Admin];
-const ADMIN_FINANCE: &[Role] = &[Role::Admin, Role::Finance];
+pub(crate) const ADMIN: &[Role] = &[Role::Admin];
+pub(crate) const ADMIN_FINANCE: &[Role] = &[Role::Admin, Role::Finance];
 
-/// Every API operation. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
+/// Every API operation: the foundation's here, the registry's in its own test modules.
+fn routes() -> impl Iterator<Item = &'static Op> {
+    ROUTES
+        .iter()
+        .chain(crate::registry_orgs::ROUTES)
+        .chain(crate::registry_bases::ROUTES)
+}
+
+/// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
 const ROUTES: &[Op] = &[
     Op {
         method: "POST",
@@ -145,6 +153,22 @@ const ROUTES: &[Op] = &[
 ];
 
 /// The protected pages and their roles, as the product must have them (pins `pages::PROTECTED`).
+fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
+    EXPECTED_PAGES
+        .iter()
+        .chain(crate::registry_orgs::EXPECTED_PAGES)
+        .chain(crate::registry_bases::EXPECTED_PAGES)
+        .copied()
+        .collect()
+}
+
+fn page_posts() -> impl Iterator<Item = &'static (&'static str, &'static [Role], &'static str)> {
+    PAGE_POSTS
+        .iter()
+        .chain(crate::registry_orgs::PAGE_POSTS)
+        .chain(crate::registry_bases::PAGE_POSTS)
+}
+
 const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
     ("GET", "/dashboard", ANY_ROLE),
     ("GET", "/account", ANY_ROLE),
@@ -313,7 +337,7 @@ const OTHER_SECRET: &str = "another-jwt-secret-another-jwt-secret-987";
 /// The table itself is sound: unique operations, concrete paths that fit their templates, roles listed.
 fn check_table() {
     let mut seen = BTreeSet::new();
-    for op in ROUTES {
+    for op in routes() {
         assert!(
             seen.insert((op.method, op.template)),
             "duplicate row {} {}",
@@ -365,7 +389,14 @@ fn check_table() {
 
 async fn openapi_matches_table(b: Backend) {
     check_table();
-    let app = TestApp::spawn(&b).await;
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status(), 200);
     let doc: Value = r.json().await.unwrap();
@@ -382,8 +413,7 @@ async fn openapi_matches_table(b: Backend) {
                 continue;
             }
             let key = (method.to_uppercase(), path.clone());
-            let row = ROUTES
-                .iter()
+            let row = routes()
                 .find(|o| o.method == key.0 && o.template == key.1)
                 .unwrap_or_else(|| {
                     panic!(
@@ -419,8 +449,7 @@ async fn openapi_matches_table(b: Backend) {
             documented.insert(key);
         }
     }
-    let table: BTreeSet<(String, String)> = ROUTES
-        .iter()
+    let table: BTreeSet<(String, String)> = routes()
         .map(|o| (o.method.to_string(), o.template.to_string()))
         .collect();
     let missing: Vec<_> = table.difference(&documented).collect();
@@ -433,7 +462,14 @@ async fn openapi_matches_table(b: Backend) {
 }
 
 async fn api_refusals(b: Backend) {
-    let app = TestApp::spawn(&b).await;
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
     let http = http();
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
@@ -570,7 +606,7 @@ async fn api_refusals(b: Backend) {
     ];
 
     let before = app.snapshot();
-    for op in ROUTES.iter().filter(|o| o.access != Public) {
+    for op in routes().filter(|o| o.access != Public) {
         let row = format!("{} {}", op.method, op.path);
         for (what, auth) in &bad {
             let headers: Vec<_> = auth.iter().map(|a| (AUTHORIZATION, a.clone())).collect();
@@ -643,7 +679,7 @@ async fn api_refusals(b: Backend) {
     );
 
     // Every allowed role gets through (the sample bodies are well-formed, so no 400 either).
-    for op in ROUTES {
+    for op in routes() {
         let row = format!("{} {}", op.method, op.path);
         match op.access {
             Public => {
@@ -752,7 +788,14 @@ fn broken_inputs(op: &Op) -> Vec<Bad> {
 /// allowed) learns nothing about the input, however broken, and gets 401/403, never 400/404/415. Every
 /// violation is collected, so one run lists them all.
 async fn refusal_precedes_input_errors(b: Backend) {
-    let app = TestApp::spawn(&b).await;
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
     let http = http();
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
@@ -780,7 +823,7 @@ async fn refusal_precedes_input_errors(b: Backend) {
     ];
     let before = app.snapshot();
     let mut wrong = Vec::new();
-    for op in ROUTES.iter().filter(|o| o.access != Public) {
+    for op in routes().filter(|o| o.access != Public) {
         callers.truncate(3);
         for (role, token) in tokens.iter().filter(|(r, _)| !allows(op.access, *r)) {
             callers.push((
@@ -812,7 +855,7 @@ async fn refusal_precedes_input_errors(b: Backend) {
         }
     }
     // Pages: a role that may not see the page is refused before its query or path is judged.
-    for (_, path, roles) in EXPECTED_PAGES {
+    for (_, path, roles) in expected_pages() {
         let mut variants = vec![format!("{path}?page=abc")];
         if path.ends_with("/1") {
             variants.push(path.replace("/1", "/abc"));
@@ -883,11 +926,20 @@ async fn expect_role_page(r: reqwest::Response, what: &str) {
 
 async fn page_refusals(b: Backend) {
     assert_eq!(
-        sanshe::web::pages::PROTECTED,
-        EXPECTED_PAGES,
+        sanshe::web::pages::all_protected()
+            .copied()
+            .collect::<Vec<_>>(),
+        expected_pages(),
         "protected pages or their roles changed"
     );
-    let app = TestApp::spawn(&b).await;
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
     let http = http();
     let tokens = role_tokens(&app).await;
     let admin_id = me_id(&app, token_of(&tokens, Role::Admin)).await;
@@ -910,7 +962,7 @@ async fn page_refusals(b: Backend) {
     }
 
     let before = app.snapshot();
-    for (method, path, roles) in sanshe::web::pages::PROTECTED {
+    for (method, path, roles) in sanshe::web::pages::all_protected() {
         assert_eq!(*method, "GET", "only GET pages are listed in PROTECTED");
         let login = form_url(path);
         let r = http.get(app.url(path)).send().await.unwrap();
@@ -948,7 +1000,7 @@ async fn page_refusals(b: Backend) {
     }
 
     // Form posts: sign-in first, then the role, then the CSRF token.
-    for (path, roles, fields) in PAGE_POSTS {
+    for (path, roles, fields) in page_posts() {
         let post = |cookie: Option<String>, body: String| {
             let mut r = http
                 .post(app.url(path))

@@ -1,0 +1,13 @@
+DROP TABLE change_requests;
+DROP TABLE social_worker_streets;
+DROP TABLE social_workers;
+DROP TABLE incubations;
+DROP TABLE bases;
+DROP TABLE credit_listings;
+DROP TABLE organisation_inspections;
+DROP TABLE organisation_ratings;
+DROP TABLE organisation_areas;
+DROP TABLE organisation_fields;
+DROP TABLE organisations;
+DROP TABLE communities;
+DROP TABLE streets;

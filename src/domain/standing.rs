@@ -1,0 +1,504 @@
+//! An organisation's standing: `eligible`, `flagged` or `barred`, with every reason listed. Computed from the
+//! registry's facts, never typed in. Tender eligibility calls the same function.
+//!
+//! Rules (DOMAIN.md, Organisations): a live listing on the serious-dishonesty list, as a court defaulter or on
+//! the procurement debarment list bars; the abnormal-activity list flags (bars when configured); no annual
+//! inspection or report for last year flags, and so does a 不合格 conclusion for last year; an organisation
+//! without a credit code is barred from bidding. There is no minimum age. An expired rating counts as none.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+/// How an organisation is registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    Registered,
+    Filed,
+    Unregistered,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    Dishonesty,
+    CourtDefaulter,
+    Debarment,
+    Abnormal,
+}
+
+impl ListKind {
+    pub fn parse(s: &str) -> Option<ListKind> {
+        Some(match s {
+            "dishonesty" => ListKind::Dishonesty,
+            "court_defaulter" => ListKind::CourtDefaulter,
+            "debarment" => ListKind::Debarment,
+            "abnormal" => ListKind::Abnormal,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Dishonesty => "dishonesty",
+            ListKind::CourtDefaulter => "court_defaulter",
+            ListKind::Debarment => "debarment",
+            ListKind::Abnormal => "abnormal",
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ListKind::Dishonesty => "严重违法失信名单",
+            ListKind::CourtDefaulter => "失信被执行人",
+            ListKind::Debarment => "政府采购禁入名单",
+            ListKind::Abnormal => "活动异常名录",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ListKind::Dishonesty => "serious-dishonesty list",
+            ListKind::CourtDefaulter => "court defaulters' list",
+            ListKind::Debarment => "procurement debarment list",
+            ListKind::Abnormal => "abnormal-activity list",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conclusion {
+    Pass,
+    BasicPass,
+    Fail,
+}
+
+impl Conclusion {
+    pub fn parse(s: &str) -> Option<Conclusion> {
+        Some(match s {
+            "pass" => Conclusion::Pass,
+            "basic_pass" => Conclusion::BasicPass,
+            "fail" => Conclusion::Fail,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatingFact {
+    /// 1–5 (1A–5A).
+    pub grade: i32,
+    pub awarded_on: NaiveDate,
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InspectionFact {
+    pub year: i32,
+    pub conclusion: Conclusion,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingFact {
+    pub list: ListKind,
+    pub listed_on: NaiveDate,
+    pub removed_on: Option<NaiveDate>,
+}
+
+impl ListingFact {
+    /// In force on `today`: listed by then and not yet removed.
+    pub fn in_force(&self, today: NaiveDate) -> bool {
+        self.listed_on <= today && self.removed_on.is_none_or(|r| r > today)
+    }
+}
+
+/// Everything the rules look at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    pub registration: Registration,
+    pub has_credit_code: bool,
+    pub ratings: Vec<RatingFact>,
+    pub inspections: Vec<InspectionFact>,
+    pub listings: Vec<ListingFact>,
+}
+
+/// Settings that vary by province or programme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// The abnormal-activity list bars instead of flagging (default: flag).
+    pub abnormal_bars: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Eligible,
+    Flagged,
+    Barred,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Eligible => "eligible",
+            Status::Flagged => "flagged",
+            Status::Barred => "barred",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "eligible" => Status::Eligible,
+            "flagged" => Status::Flagged,
+            "barred" => Status::Barred,
+            _ => return None,
+        })
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Eligible => "正常",
+            Status::Flagged => "需关注",
+            Status::Barred => "禁止参与",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::Eligible => "Eligible",
+            Status::Flagged => "Flagged",
+            Status::Barred => "Barred",
+        }
+    }
+}
+
+/// One reason for a standing, with its weight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Reason {
+    /// Stable code: `dishonesty`, `court_defaulter`, `debarment`, `abnormal`, `no_annual_report`,
+    /// `annual_fail`, `no_credit_code`.
+    pub code: &'static str,
+    /// The status this reason alone leads to.
+    pub status: Status,
+    pub zh: String,
+    pub en: String,
+    #[schema(value_type = Option<String>)]
+    pub since: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Standing {
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+}
+
+/// The grade of the rating in force on `today` (awarded on or before, expiring after), the best if several.
+pub fn current_rating(ratings: &[RatingFact], today: NaiveDate) -> Option<i32> {
+    ratings
+        .iter()
+        .filter(|r| r.awarded_on <= today && today < r.expires_on)
+        .map(|r| r.grade)
+        .max()
+}
+
+/// The expiry of a rating awarded on `awarded_on`: five years later (29 February → 28 February).
+pub fn rating_expiry(awarded_on: NaiveDate) -> NaiveDate {
+    awarded_on
+        .checked_add_months(chrono::Months::new(60))
+        .unwrap_or(awarded_on)
+}
+
+/// Decide the standing on `today`, listing every reason.
+pub fn decide(facts: &Facts, today: NaiveDate, rules: Rules) -> Standing {
+    let mut reasons = Vec::new();
+    let mut listings: Vec<&ListingFact> = facts
+        .listings
+        .iter()
+        .filter(|l| l.in_force(today))
+        .collect();
+    listings.sort_by_key(|l| (l.listed_on, l.list.as_str()));
+    for l in listings {
+        let status = match l.list {
+            ListKind::Abnormal if !rules.abnormal_bars => Status::Flagged,
+            _ => Status::Barred,
+        };
+        let d = l.listed_on;
+        reasons.push(Reason {
+            code: l.list.as_str(),
+            status,
+            zh: format!("自 {d} 起列入{}。", l.list.label_zh()),
+            en: format!("On the {} since {d}.", l.list.label_en()),
+            since: Some(d),
+        });
+    }
+    if !facts.has_credit_code {
+        let (zh, en) = match facts.registration {
+            Registration::Filed => (
+                "仅备案，无统一社会信用代码，不能参与投标。",
+                "Only filed, with no unified social credit code: it may not bid.",
+            ),
+            Registration::Unregistered => (
+                "尚未登记，无统一社会信用代码，不能参与投标。",
+                "Not registered, with no unified social credit code: it may not bid.",
+            ),
+            Registration::Registered => (
+                "无统一社会信用代码，不能参与投标。",
+                "No unified social credit code: it may not bid.",
+            ),
+        };
+        reasons.push(Reason {
+            code: "no_credit_code",
+            status: Status::Barred,
+            zh: zh.into(),
+            en: en.into(),
+            since: None,
+        });
+    }
+    // Annual inspections concern registered organisations; filed groups and groups in incubation have none.
+    if facts.registration == Registration::Registered {
+        let last = today.year() - 1;
+        match facts.inspections.iter().find(|i| i.year == last) {
+            None => reasons.push(Reason {
+                code: "no_annual_report",
+                status: Status::Flagged,
+                zh: format!("缺少 {last} 年度年检或年报。"),
+                en: format!("No annual inspection or report for {last}."),
+                since: None,
+            }),
+            Some(i) if i.conclusion == Conclusion::Fail => reasons.push(Reason {
+                code: "annual_fail",
+                status: Status::Flagged,
+                zh: format!("{last} 年度年检结论为不合格。"),
+                en: format!("The {last} annual inspection concluded: fail (不合格)."),
+                since: None,
+            }),
+            Some(_) => {}
+        }
+    }
+    let status = reasons
+        .iter()
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(Status::Eligible);
+    Standing { status, reasons }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    const TODAY: &str = "2026-06-15";
+
+    fn clean() -> Facts {
+        Facts {
+            registration: Registration::Registered,
+            has_credit_code: true,
+            ratings: vec![],
+            inspections: vec![InspectionFact {
+                year: 2025,
+                conclusion: Conclusion::Pass,
+            }],
+            listings: vec![],
+        }
+    }
+
+    fn listed(list: ListKind, on: &str, removed: Option<&str>) -> ListingFact {
+        ListingFact {
+            list,
+            listed_on: d(on),
+            removed_on: removed.map(d),
+        }
+    }
+
+    fn codes(s: &Standing) -> Vec<&'static str> {
+        s.reasons.iter().map(|r| r.code).collect()
+    }
+
+    fn at(f: &Facts) -> Standing {
+        decide(f, d(TODAY), Rules::default())
+    }
+
+    #[test]
+    fn clean_registered_organisation_is_eligible() {
+        let s = at(&clean());
+        assert_eq!(s.status, Status::Eligible);
+        assert!(s.reasons.is_empty());
+    }
+
+    #[test]
+    fn young_organisation_with_clean_record_is_eligible() {
+        // No minimum age: registered last year, inspected for last year.
+        let mut f = clean();
+        f.ratings.clear();
+        assert_eq!(at(&f).status, Status::Eligible);
+    }
+
+    #[test]
+    fn each_bar_list_bars_with_its_date() {
+        for list in [
+            ListKind::Dishonesty,
+            ListKind::CourtDefaulter,
+            ListKind::Debarment,
+        ] {
+            let mut f = clean();
+            f.listings.push(listed(list, "2025-03-01", None));
+            let s = at(&f);
+            assert_eq!(s.status, Status::Barred, "{list:?}");
+            assert_eq!(codes(&s), vec![list.as_str()]);
+            assert_eq!(s.reasons[0].since, Some(d("2025-03-01")));
+            assert!(s.reasons[0].zh.contains("2025-03-01"));
+            assert!(s.reasons[0].en.contains("since 2025-03-01"));
+        }
+    }
+
+    #[test]
+    fn removed_listing_no_longer_counts_but_future_removal_does() {
+        let mut f = clean();
+        f.listings.push(listed(
+            ListKind::Dishonesty,
+            "2022-01-01",
+            Some("2026-06-15"),
+        ));
+        assert_eq!(at(&f).status, Status::Eligible, "removed today");
+        let mut f = clean();
+        f.listings.push(listed(
+            ListKind::Dishonesty,
+            "2022-01-01",
+            Some("2026-06-16"),
+        ));
+        assert_eq!(at(&f).status, Status::Barred, "removal tomorrow");
+        let mut f = clean();
+        f.listings
+            .push(listed(ListKind::Dishonesty, "2026-07-01", None));
+        assert_eq!(at(&f).status, Status::Eligible, "listed in the future");
+    }
+
+    #[test]
+    fn abnormal_list_flags_by_default_and_bars_by_configuration() {
+        let mut f = clean();
+        f.listings
+            .push(listed(ListKind::Abnormal, "2026-01-10", None));
+        let s = at(&f);
+        assert_eq!(s.status, Status::Flagged);
+        assert_eq!(codes(&s), vec!["abnormal"]);
+        let s = decide(
+            &f,
+            d(TODAY),
+            Rules {
+                abnormal_bars: true,
+            },
+        );
+        assert_eq!(s.status, Status::Barred);
+        assert_eq!(s.reasons[0].status, Status::Barred);
+    }
+
+    #[test]
+    fn missing_last_years_report_flags() {
+        let mut f = clean();
+        f.inspections = vec![InspectionFact {
+            year: 2024,
+            conclusion: Conclusion::Pass,
+        }];
+        let s = at(&f);
+        assert_eq!(s.status, Status::Flagged);
+        assert_eq!(codes(&s), vec!["no_annual_report"]);
+        assert!(s.reasons[0].en.contains("2025"));
+        // This year's report is not due yet: it does not replace last year's.
+        f.inspections.push(InspectionFact {
+            year: 2026,
+            conclusion: Conclusion::Pass,
+        });
+        assert_eq!(codes(&at(&f)), vec!["no_annual_report"]);
+    }
+
+    #[test]
+    fn last_years_fail_flags_and_basic_pass_does_not() {
+        let mut f = clean();
+        f.inspections[0].conclusion = Conclusion::Fail;
+        let s = at(&f);
+        assert_eq!(s.status, Status::Flagged);
+        assert_eq!(codes(&s), vec!["annual_fail"]);
+        assert!(s.reasons[0].zh.contains("不合格"));
+        f.inspections[0].conclusion = Conclusion::BasicPass;
+        assert_eq!(at(&f).status, Status::Eligible);
+        // An older fail does not count.
+        f.inspections.push(InspectionFact {
+            year: 2023,
+            conclusion: Conclusion::Fail,
+        });
+        assert_eq!(at(&f).status, Status::Eligible);
+    }
+
+    #[test]
+    fn no_credit_code_bars_filed_and_unregistered_groups_without_inspection_flags() {
+        for reg in [Registration::Filed, Registration::Unregistered] {
+            let f = Facts {
+                registration: reg,
+                has_credit_code: false,
+                ratings: vec![],
+                inspections: vec![],
+                listings: vec![],
+            };
+            let s = at(&f);
+            assert_eq!(s.status, Status::Barred, "{reg:?}");
+            assert_eq!(codes(&s), vec!["no_credit_code"]);
+        }
+        // A filed group that has a code (e.g. registered elsewhere) is not barred for the code.
+        let f = Facts {
+            registration: Registration::Filed,
+            has_credit_code: true,
+            ratings: vec![],
+            inspections: vec![],
+            listings: vec![],
+        };
+        assert_eq!(at(&f).status, Status::Eligible);
+    }
+
+    #[test]
+    fn every_reason_is_listed_and_the_worst_wins() {
+        let mut f = clean();
+        f.inspections[0].conclusion = Conclusion::Fail;
+        f.listings
+            .push(listed(ListKind::Abnormal, "2025-05-01", None));
+        f.listings
+            .push(listed(ListKind::Dishonesty, "2024-02-01", None));
+        f.listings
+            .push(listed(ListKind::CourtDefaulter, "2025-09-09", None));
+        f.listings.push(listed(
+            ListKind::Debarment,
+            "2020-01-01",
+            Some("2021-01-01"),
+        ));
+        let s = at(&f);
+        assert_eq!(s.status, Status::Barred);
+        assert_eq!(
+            codes(&s),
+            vec!["dishonesty", "abnormal", "court_defaulter", "annual_fail"]
+        );
+        // Flags only: the status is flagged.
+        let mut f = clean();
+        f.inspections.clear();
+        f.listings
+            .push(listed(ListKind::Abnormal, "2025-05-01", None));
+        let s = at(&f);
+        assert_eq!(s.status, Status::Flagged);
+        assert_eq!(codes(&s), vec!["abnormal", "no_annual_report"]);
+    }
+
+    #[test]
+    fn ratings_in_force_and_expired() {
+        let r = |g, a: &str| RatingFact {
+            grade: g,
+            awarded_on: d(a),
+            expires_on: rating_expiry(d(a)),
+        };
+        assert_eq!(rating_expiry(d("2021-06-15")), d("2026-06-15"));
+        assert_eq!(rating_expiry(d("2024-02-29")), d("2029-02-28"));
+        let ratings = vec![r(4, "2021-06-15"), r(3, "2022-01-01")];
+        // 4A expires today: only the 3A counts.
+        assert_eq!(current_rating(&ratings, d(TODAY)), Some(3));
+        assert_eq!(current_rating(&ratings, d("2026-06-14")), Some(4));
+        assert_eq!(current_rating(&ratings, d("2021-06-14")), None);
+        assert_eq!(current_rating(&[r(5, "2019-01-01")], d(TODAY)), None);
+        // A rating does not change the standing.
+        let mut f = clean();
+        f.ratings = ratings;
+        assert_eq!(at(&f).status, Status::Eligible);
+    }
+}

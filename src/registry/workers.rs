@@ -1,0 +1,900 @@
+//! Social workers: certificate level, employment, streets served. The identity number is accepted on input,
+//! checked (ISO 7064 MOD 11-2) and kept only as a keyed hash (HMAC-SHA-256 with the beneficiary secret); it
+//! is never returned. Phone numbers are masked for everyone but the bureau, administrators and the worker's
+//! own organisation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor};
+use crate::auth::{CurrentUser, Role};
+use crate::db::schema::{
+    organisations as o, social_worker_streets as sws, social_workers as sw, streets as st,
+};
+use crate::db::{DbConn, write_tx};
+use crate::error::{AppError, Checks};
+use crate::registry::orgs::{beijing_today, check_date, check_phone};
+
+pub const LEVELS: &[(&str, &str, &str)] = &[
+    ("none", "无证书", "No certificate"),
+    ("assistant", "助理社会工作师", "Assistant social worker"),
+    ("social_worker", "社会工作师", "Social worker"),
+    ("senior", "高级社会工作师", "Senior social worker"),
+];
+
+pub const EMPLOYMENTS: &[(&str, &str, &str)] = &[
+    ("full_time", "全职", "Full time"),
+    ("part_time", "兼职", "Part time"),
+    ("left", "已离职", "Left"),
+];
+
+const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK: &[u8; 11] = b"10X98765432";
+
+/// The check character of an 18-character PRC identity number from its first 17 digits (ISO 7064 MOD 11-2).
+pub fn id_check_char(first17: &str) -> Option<char> {
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17
+        .bytes()
+        .zip(ID_WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    Some(ID_CHECK[(sum % 11) as usize] as char)
+}
+
+/// Trim, drop spaces, full-width to half-width, upper-case x.
+pub fn normalise_id(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF10}'..='\u{FF19}' | '\u{FF38}' | '\u{FF58}' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            _ => c,
+        })
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Why an identity number is refused: (rule, zh, en).
+pub fn check_id_number(id: &str) -> Result<(), (&'static str, &'static str, &'static str)> {
+    let b = id.as_bytes();
+    if b.len() != 18
+        || !b[..17].iter().all(u8::is_ascii_digit)
+        || !(b[17].is_ascii_digit() || b[17] == b'X')
+    {
+        return Err((
+            "format",
+            "身份证号应为 18 位：17 位数字加 1 位数字或 X。",
+            "An identity number has 18 characters: 17 digits and a digit or X.",
+        ));
+    }
+    if NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_err() {
+        return Err((
+            "birth_date",
+            "身份证号中的出生日期无效。",
+            "The birth date inside the identity number is not a date.",
+        ));
+    }
+    if id_check_char(&id[..17]) != Some(b[17] as char) {
+        return Err((
+            "check_character",
+            "身份证号校验位不正确。",
+            "The identity number's check character is wrong.",
+        ));
+    }
+    Ok(())
+}
+
+/// HMAC-SHA-256 of the normalised number with the beneficiary secret, as hex.
+pub fn id_hash(secret: &str, normalised: &str) -> String {
+    let mut m = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    m.update(normalised.as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// 13800138000 → 138****8000; shorter numbers keep less.
+pub fn mask_phone(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() >= 8 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}****{tail}")
+    } else {
+        "****".into()
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = sw)]
+pub struct WorkerRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub name: String,
+    pub id_hash: Option<String>,
+    pub phone: Option<String>,
+    pub certificate_level: String,
+    pub certificate_number: Option<String>,
+    pub certified_on: Option<NaiveDate>,
+    pub employment: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A social worker as shown: never the identity number; the phone masked unless the viewer may see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkerView {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub name: String,
+    /// True when an identity number is on file (only its keyed hash is kept).
+    pub has_id_number: bool,
+    /// Masked (138****8000) unless the viewer is the bureau, an administrator or the worker's organisation.
+    pub phone: Option<String>,
+    pub phone_masked: bool,
+    /// none, assistant, social_worker or senior
+    pub certificate_level: String,
+    pub certificate_number: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub certified_on: Option<NaiveDate>,
+    /// full_time, part_time or left
+    pub employment: String,
+    pub street_ids: Vec<i64>,
+    pub street_names: Vec<String>,
+    #[schema(value_type = String)]
+    pub updated_at: NaiveDateTime,
+}
+
+/// May this viewer see the worker's phone in clear?
+pub fn sees_phone(by: &CurrentUser, org_id: i64) -> bool {
+    matches!(by.role, Role::Bureau | Role::Admin)
+        || (by.role == Role::Org && by.org_id == Some(org_id))
+}
+
+/// Who may read workers of an organisation: everyone signed in, except an `org` user for another's.
+pub fn may_read(by: &CurrentUser, org_id: i64) -> bool {
+    by.role != Role::Org || by.org_id == Some(org_id)
+}
+
+/// Who may change workers of an organisation.
+pub fn may_write(by: &CurrentUser, org_id: i64) -> bool {
+    matches!(by.role, Role::Bureau | Role::Admin)
+        || (by.role == Role::Org && by.org_id == Some(org_id))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct WorkerInput {
+    #[serde(default)]
+    pub organisation_id: i64,
+    #[serde(default)]
+    pub name: String,
+    /// 18-character PRC identity number; checked, then kept only as a keyed hash. On update, omit to keep
+    /// the one on file.
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// none, assistant (助理社会工作师), social_worker (社会工作师) or senior (高级社会工作师)
+    #[serde(default)]
+    pub certificate_level: String,
+    #[serde(default)]
+    pub certificate_number: Option<String>,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub certified_on: Option<String>,
+    /// full_time, part_time or left
+    #[serde(default)]
+    pub employment: String,
+    #[serde(default)]
+    pub street_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CleanWorker {
+    pub organisation_id: i64,
+    pub name: String,
+    /// None: keep (update) or none (create).
+    pub id_hash: Option<String>,
+    pub phone: Option<String>,
+    pub certificate_level: String,
+    pub certificate_number: Option<String>,
+    pub certified_on: Option<NaiveDate>,
+    pub employment: String,
+    pub street_ids: Vec<i64>,
+}
+
+fn opt(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Check every rule; `f` names a field (the CSV import prefixes the line).
+#[allow(clippy::too_many_arguments)]
+pub fn validate(
+    conn: &mut DbConn,
+    secret: &str,
+    w: &WorkerInput,
+    self_id: Option<i64>,
+    today: NaiveDate,
+    checks: &mut Checks,
+    f: &dyn Fn(&str) -> String,
+) -> Result<Option<CleanWorker>, AppError> {
+    let n0 = checks.errors().len();
+    let org: Option<i64> = o::table
+        .find(w.organisation_id)
+        .select(o::id)
+        .first(conn)
+        .optional()?;
+    if org.is_none() {
+        checks.add(
+            &f("organisation_id"),
+            "exists",
+            "组织不存在。",
+            "No such organisation.",
+        );
+    }
+    let name = w.name.trim().to_string();
+    if checks.required(&f("name"), &name) && name.chars().count() > 50 {
+        checks.add(
+            &f("name"),
+            "max_length",
+            "最多 50 个字符。",
+            "At most 50 characters.",
+        );
+    }
+    let mut hash = None;
+    if let Some(id) = opt(&w.id_number) {
+        let id = normalise_id(&id);
+        match check_id_number(&id) {
+            Err((rule, zh, en)) => checks.add(&f("id_number"), rule, zh, en),
+            Ok(()) => {
+                let h = id_hash(secret, &id);
+                let taken: Option<i64> = sw::table
+                    .filter(sw::id_hash.eq(&h))
+                    .filter(sw::id.ne(self_id.unwrap_or(0)))
+                    .select(sw::id)
+                    .first(conn)
+                    .optional()?;
+                if taken.is_some() {
+                    checks.add(
+                        &f("id_number"),
+                        "unique",
+                        "该身份证号已登记为另一名社工。",
+                        "Another social worker has this identity number.",
+                    );
+                }
+                hash = Some(h);
+            }
+        }
+    }
+    let phone = check_phone(checks, &f("phone"), &w.phone);
+    let level = w.certificate_level.trim().to_string();
+    let level_ok = checks.required(&f("certificate_level"), &level)
+        && if LEVELS.iter().any(|(k, _, _)| *k == level) {
+            true
+        } else {
+            checks.add(
+                &f("certificate_level"),
+                "one_of",
+                "证书等级须为 none、assistant、social_worker 或 senior。",
+                "The certificate level is none, assistant, social_worker or senior.",
+            );
+            false
+        };
+    let number = opt(&w.certificate_number);
+    if level_ok && level != "none" && number.is_none() {
+        checks.add(
+            &f("certificate_number"),
+            "required",
+            "持证社工须填写证书编号。",
+            "A certified social worker needs the certificate number.",
+        );
+    }
+    if level == "none" && number.is_some() {
+        checks.add(
+            &f("certificate_number"),
+            "forbidden",
+            "无证书时不填证书编号。",
+            "No certificate number without a certificate.",
+        );
+    }
+    if let Some(n) = &number {
+        if n.chars().count() > 40 {
+            checks.add(
+                &f("certificate_number"),
+                "max_length",
+                "最多 40 个字符。",
+                "At most 40 characters.",
+            );
+        }
+        let taken: Option<i64> = sw::table
+            .filter(sw::certificate_number.eq(n))
+            .filter(sw::id.ne(self_id.unwrap_or(0)))
+            .select(sw::id)
+            .first(conn)
+            .optional()?;
+        if taken.is_some() {
+            checks.add(
+                &f("certificate_number"),
+                "unique",
+                "该证书编号已被使用。",
+                "This certificate number is already on file.",
+            );
+        }
+    }
+    let certified_on = check_date(checks, &f("certified_on"), &w.certified_on);
+    if certified_on.is_some_and(|d| d > today) {
+        checks.add(
+            &f("certified_on"),
+            "not_future",
+            "取证日期不能晚于今天。",
+            "The certification date cannot be in the future.",
+        );
+    }
+    let employment = w.employment.trim().to_string();
+    if checks.required(&f("employment"), &employment)
+        && !EMPLOYMENTS.iter().any(|(k, _, _)| *k == employment)
+    {
+        checks.add(
+            &f("employment"),
+            "one_of",
+            "用工形式须为 full_time、part_time 或 left。",
+            "Employment is full_time, part_time or left.",
+        );
+    }
+    let mut streets = w.street_ids.clone();
+    streets.sort();
+    streets.dedup();
+    if !streets.is_empty() {
+        let known: Vec<i64> = st::table
+            .filter(st::id.eq_any(&streets))
+            .select(st::id)
+            .load(conn)?;
+        if streets.iter().any(|s| !known.contains(s)) {
+            checks.add(
+                &f("street_ids"),
+                "exists",
+                "服务街道中有不存在的街道。",
+                "A street served does not exist.",
+            );
+        }
+    }
+    if checks.errors().len() > n0 {
+        return Ok(None);
+    }
+    Ok(Some(CleanWorker {
+        organisation_id: w.organisation_id,
+        name,
+        id_hash: hash,
+        phone,
+        certificate_level: level,
+        certificate_number: number,
+        certified_on,
+        employment,
+        street_ids: streets,
+    }))
+}
+
+fn audit_json(c: &CleanWorker) -> serde_json::Value {
+    // Never the hash or the phone in clear in the audit trail beyond what the bureau sees: the phone is
+    // masked, the identity number is noted as present.
+    serde_json::json!({
+        "organisation_id": c.organisation_id, "name": c.name, "id_number": c.id_hash.as_ref().map(|_| "hashed"),
+        "phone": c.phone.as_deref().map(mask_phone), "certificate_level": c.certificate_level,
+        "certificate_number": c.certificate_number, "certified_on": c.certified_on,
+        "employment": c.employment, "street_ids": c.street_ids,
+    })
+}
+
+fn write_streets(conn: &mut DbConn, id: i64, streets: &[i64]) -> QueryResult<()> {
+    diesel::delete(sws::table.filter(sws::social_worker_id.eq(id))).execute(conn)?;
+    for s in streets {
+        diesel::insert_into(sws::table)
+            .values((sws::social_worker_id.eq(id), sws::street_id.eq(s)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Insert a validated worker (inside a write transaction); callers audit.
+pub fn insert_clean(conn: &mut DbConn, ts: NaiveDateTime, c: &CleanWorker) -> QueryResult<i64> {
+    let id: i64 = diesel::insert_into(sw::table)
+        .values((
+            sw::organisation_id.eq(c.organisation_id),
+            sw::name.eq(&c.name),
+            sw::id_hash.eq(&c.id_hash),
+            sw::phone.eq(&c.phone),
+            sw::certificate_level.eq(&c.certificate_level),
+            sw::certificate_number.eq(&c.certificate_number),
+            sw::certified_on.eq(c.certified_on),
+            sw::employment.eq(&c.employment),
+            sw::created_at.eq(ts),
+            sw::updated_at.eq(ts),
+        ))
+        .returning(sw::id)
+        .get_result(conn)?;
+    write_streets(conn, id, &c.street_ids)?;
+    Ok(id)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> Result<WorkerRow, AppError> {
+    Ok(sw::table
+        .find(id)
+        .select(WorkerRow::as_select())
+        .first(conn)?)
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    secret: &str,
+    by: &CurrentUser,
+    w: &WorkerInput,
+) -> Result<WorkerRow, AppError> {
+    if !may_write(by, w.organisation_id) {
+        return Err(if by.role == Role::Org {
+            AppError::field(
+                "organisation_id",
+                "own_organisation",
+                "只能为本组织登记社工。",
+                "You can add social workers only to your own organisation.",
+            )
+        } else {
+            AppError::Forbidden
+        });
+    }
+    let mut checks = Checks::new();
+    let c = validate(
+        conn,
+        secret,
+        w,
+        None,
+        beijing_today(now),
+        &mut checks,
+        &|s| s.to_string(),
+    )?;
+    checks.finish()?;
+    let c = c.expect("validated");
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        let id = insert_clean(conn, ts, &c)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "social_worker.create",
+            "social_worker",
+            Some(id.to_string()),
+            None,
+            Some(audit_json(&c)),
+        )?;
+        find(conn, id)
+    })
+}
+
+/// Change a worker. `w` is the full new state (the page and API send every field); an absent identity
+/// number keeps the one on file.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    secret: &str,
+    by: &CurrentUser,
+    id: i64,
+    w: &WorkerInput,
+) -> Result<WorkerRow, AppError> {
+    let before = find(conn, id)?;
+    if !may_write(by, before.organisation_id) {
+        return Err(if by.role == Role::Org {
+            AppError::NotFound
+        } else {
+            AppError::Forbidden
+        });
+    }
+    if by.role == Role::Org && w.organisation_id != before.organisation_id {
+        return Err(AppError::field(
+            "organisation_id",
+            "own_organisation",
+            "组织用户不能把社工转到其他组织。",
+            "An organisation cannot move a social worker to another organisation.",
+        ));
+    }
+    let mut checks = Checks::new();
+    let c = validate(
+        conn,
+        secret,
+        w,
+        Some(id),
+        beijing_today(now),
+        &mut checks,
+        &|s| s.to_string(),
+    )?;
+    checks.finish()?;
+    let mut c = c.expect("validated");
+    if c.id_hash.is_none() {
+        c.id_hash = before.id_hash.clone();
+    }
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        let before_streets: Vec<i64> = sws::table
+            .filter(sws::social_worker_id.eq(id))
+            .order(sws::street_id)
+            .select(sws::street_id)
+            .load(conn)?;
+        let before_json = audit_json(&CleanWorker {
+            organisation_id: before.organisation_id,
+            name: before.name.clone(),
+            id_hash: before.id_hash.clone(),
+            phone: before.phone.clone(),
+            certificate_level: before.certificate_level.clone(),
+            certificate_number: before.certificate_number.clone(),
+            certified_on: before.certified_on,
+            employment: before.employment.clone(),
+            street_ids: before_streets,
+        });
+        diesel::update(sw::table.find(id))
+            .set((
+                sw::organisation_id.eq(c.organisation_id),
+                sw::name.eq(&c.name),
+                sw::id_hash.eq(&c.id_hash),
+                sw::phone.eq(&c.phone),
+                sw::certificate_level.eq(&c.certificate_level),
+                sw::certificate_number.eq(&c.certificate_number),
+                sw::certified_on.eq(c.certified_on),
+                sw::employment.eq(&c.employment),
+                sw::updated_at.eq(ts),
+            ))
+            .execute(conn)?;
+        write_streets(conn, id, &c.street_ids)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "social_worker.update",
+            "social_worker",
+            Some(id.to_string()),
+            Some(before_json),
+            Some(audit_json(&c)),
+        )?;
+        find(conn, id)
+    })
+}
+
+/// The input that reproduces a worker (for edit forms); the identity number is never filled in.
+pub fn input_of(conn: &mut DbConn, r: &WorkerRow) -> QueryResult<WorkerInput> {
+    let streets = sws::table
+        .filter(sws::social_worker_id.eq(r.id))
+        .order(sws::street_id)
+        .select(sws::street_id)
+        .load(conn)?;
+    Ok(WorkerInput {
+        organisation_id: r.organisation_id,
+        name: r.name.clone(),
+        id_number: None,
+        phone: r.phone.clone(),
+        certificate_level: r.certificate_level.clone(),
+        certificate_number: r.certificate_number.clone(),
+        certified_on: r.certified_on.map(|d| d.to_string()),
+        employment: r.employment.clone(),
+        street_ids: streets,
+    })
+}
+
+pub fn views(
+    conn: &mut DbConn,
+    by: &CurrentUser,
+    rows: Vec<WorkerRow>,
+) -> Result<Vec<WorkerView>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let org_names = crate::registry::orgs::names(conn)?;
+    let street_names: HashMap<i64, String> = st::table
+        .select((st::id, st::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut streets: HashMap<i64, Vec<i64>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (w, s) in sws::table
+            .filter(sws::social_worker_id.eq_any(chunk))
+            .order((sws::social_worker_id, sws::street_id))
+            .select((sws::social_worker_id, sws::street_id))
+            .load::<(i64, i64)>(conn)?
+        {
+            streets.entry(w).or_default().push(s);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let clear = sees_phone(by, r.organisation_id);
+            let sids = streets.remove(&r.id).unwrap_or_default();
+            WorkerView {
+                organisation_name: org_names
+                    .get(&r.organisation_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                has_id_number: r.id_hash.is_some(),
+                phone: r
+                    .phone
+                    .as_deref()
+                    .map(|p| if clear { p.to_string() } else { mask_phone(p) }),
+                phone_masked: !clear && r.phone.is_some(),
+                street_names: sids
+                    .iter()
+                    .filter_map(|s| street_names.get(s).cloned())
+                    .collect(),
+                street_ids: sids,
+                id: r.id,
+                organisation_id: r.organisation_id,
+                name: r.name,
+                certificate_level: r.certificate_level,
+                certificate_number: r.certificate_number,
+                certified_on: r.certified_on,
+                employment: r.employment,
+                updated_at: r.updated_at,
+            }
+        })
+        .collect())
+}
+
+pub fn get(conn: &mut DbConn, by: &CurrentUser, id: i64) -> Result<WorkerView, AppError> {
+    let r = find(conn, id)?;
+    if !may_read(by, r.organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(views(conn, by, vec![r])?.remove(0))
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+pub struct WorkerFilter {
+    /// Part of the name or certificate number.
+    pub q: Option<String>,
+    pub organisation_id: Option<i64>,
+    /// none, assistant, social_worker or senior
+    pub level: Option<String>,
+    /// full_time, part_time or left
+    pub employment: Option<String>,
+    /// A street served (id).
+    pub street: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn filtered<'a>(
+    by: &CurrentUser,
+    f: &'a WorkerFilter,
+) -> sw::BoxedQuery<'a, crate::db::MultiBackend> {
+    let mut q = sw::table.into_boxed();
+    if by.role == Role::Org {
+        q = q.filter(sw::organisation_id.eq(by.org_id.unwrap_or(-1)));
+    }
+    if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pat = crate::db::like_pattern(s);
+        q = q.filter(
+            crate::db::lower(sw::name)
+                .like(pat.clone())
+                .escape('\\')
+                .or(crate::db::lower(sw::certificate_number.assume_not_null())
+                    .like(pat)
+                    .escape('\\')),
+        );
+    }
+    if let Some(id) = f.organisation_id.filter(|i| *i > 0) {
+        q = q.filter(sw::organisation_id.eq(id));
+    }
+    if let Some(l) = f.level.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(sw::certificate_level.eq(l));
+    }
+    if let Some(e) = f.employment.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(sw::employment.eq(e));
+    }
+    if let Some(s) = f.street.filter(|s| *s > 0) {
+        q = q.filter(
+            sw::id.eq_any(
+                sws::table
+                    .filter(sws::street_id.eq(s))
+                    .select(sws::social_worker_id),
+            ),
+        );
+    }
+    q
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    by: &CurrentUser,
+    f: &WorkerFilter,
+    paged: bool,
+) -> Result<(Vec<WorkerView>, i64), AppError> {
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let total: i64 = filtered(by, f).count().get_result(conn)?;
+    let mut q = filtered(by, f).order((sw::name.asc(), sw::id.asc()));
+    if paged {
+        q = q.offset((page - 1) * per_page).limit(per_page);
+    }
+    let rows = q.select(WorkerRow::as_select()).load(conn)?;
+    Ok((views(conn, by, rows)?, total))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CountRow {
+    /// A level key, an organisation id or a street id.
+    pub key: String,
+    pub label: String,
+    /// Workers still employed (not `left`).
+    pub workers: i64,
+    /// Of which certified (any level but none).
+    pub certified: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub by_level: Vec<CountRow>,
+    pub by_organisation: Vec<CountRow>,
+    pub by_street: Vec<CountRow>,
+}
+
+/// Counts of workers still employed, by level, by organisation and by street served (an `org` user: its
+/// own only).
+pub fn counts(conn: &mut DbConn, by: &CurrentUser, zh: bool) -> Result<Counts, AppError> {
+    let mut q = sw::table
+        .filter(sw::employment.ne("left"))
+        .select((sw::id, sw::organisation_id, sw::certificate_level))
+        .into_boxed();
+    if by.role == Role::Org {
+        q = q.filter(sw::organisation_id.eq(by.org_id.unwrap_or(-1)));
+    }
+    let rows: Vec<(i64, i64, String)> = q.load(conn)?;
+    let level_of: HashMap<i64, bool> = rows.iter().map(|(i, _, l)| (*i, l != "none")).collect();
+    let by_level = LEVELS
+        .iter()
+        .map(|(k, z, e)| {
+            let n = rows.iter().filter(|(_, _, l)| l == k).count() as i64;
+            CountRow {
+                key: k.to_string(),
+                label: if zh { z } else { e }.to_string(),
+                workers: n,
+                certified: if *k == "none" { 0 } else { n },
+            }
+        })
+        .collect();
+    let names = crate::registry::orgs::names(conn)?;
+    let mut per_org: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (_, org, l) in &rows {
+        let e = per_org.entry(*org).or_default();
+        e.0 += 1;
+        e.1 += i64::from(l != "none");
+    }
+    let mut by_organisation: Vec<CountRow> = per_org
+        .into_iter()
+        .map(|(id, (w, c))| CountRow {
+            key: id.to_string(),
+            label: names.get(&id).cloned().unwrap_or_default(),
+            workers: w,
+            certified: c,
+        })
+        .collect();
+    by_organisation.sort_by(|a, b| b.workers.cmp(&a.workers).then(a.label.cmp(&b.label)));
+    let links: Vec<(i64, i64)> = sws::table
+        .select((sws::social_worker_id, sws::street_id))
+        .load(conn)?;
+    let streets: Vec<(i64, String, String)> = crate::registry::orgs::streets(conn)?;
+    let by_street = streets
+        .into_iter()
+        .map(|(sid, _, name)| {
+            let ws: Vec<bool> = links
+                .iter()
+                .filter(|(_, s)| *s == sid)
+                .filter_map(|(w, _)| level_of.get(w).copied())
+                .collect();
+            CountRow {
+                key: sid.to_string(),
+                label: name,
+                workers: ws.len() as i64,
+                certified: ws.iter().filter(|c| **c).count() as i64,
+            }
+        })
+        .collect();
+    Ok(Counts {
+        by_level,
+        by_organisation,
+        by_street,
+    })
+}
+
+/// About 150 demo workers over the given organisations and streets, inside the seeding transaction. The
+/// first worker belongs to the first organisation.
+pub fn seed_demo_workers(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    secret: &str,
+    org_ids: &[i64],
+    street_ids: &[i64],
+) -> Result<usize, AppError> {
+    const SURNAMES: &[&str] = &[
+        "李", "王", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡",
+        "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋",
+    ];
+    const GIVEN: &[&str] = &[
+        "雨桐", "子涵", "浩然", "欣怡", "俊杰", "梓萱", "宇航", "诗琪", "明轩", "佳怡", "文博",
+        "思雨", "志远", "雅琴", "天佑", "晓燕", "嘉豪", "丽娟", "国栋", "玉兰",
+    ];
+    if org_ids.is_empty() {
+        return Ok(0);
+    }
+    let ts = crate::db::now_micros(now);
+    let today = beijing_today(now);
+    let n = 150;
+    for i in 0..n {
+        let level = match i % 10 {
+            0..=3 => "assistant",
+            4..=6 => "social_worker",
+            7 => "senior",
+            _ => "none",
+        };
+        let birth = NaiveDate::from_ymd_opt(
+            1970 + (i as i32 % 30),
+            1 + (i as u32 % 12),
+            1 + (i as u32 % 28),
+        )
+        .unwrap_or(today);
+        let id_number = crate::registry::orgs::demo_id_number(birth, i as u32);
+        let prefix = match level {
+            "assistant" => "ZL",
+            "social_worker" => "SG",
+            "senior" => "GJ",
+            _ => "",
+        };
+        let certified_on = (level != "none").then(|| {
+            NaiveDate::from_ymd_opt(2012 + (i as i32 % 12), 6, 20)
+                .unwrap_or(today)
+                .min(today)
+        });
+        let mut streets: Vec<i64> = if street_ids.is_empty() {
+            vec![]
+        } else {
+            vec![
+                street_ids[i % street_ids.len()],
+                street_ids[(i * 5 + 2) % street_ids.len()],
+            ]
+        };
+        streets.sort();
+        streets.dedup();
+        if i % 4 == 3 {
+            streets.truncate(1);
+        }
+        let c = CleanWorker {
+            organisation_id: org_ids[(i * 7) % org_ids.len()],
+            name: format!(
+                "{}{}",
+                SURNAMES[i % SURNAMES.len()],
+                GIVEN[(i * 3 + i / 20) % GIVEN.len()]
+            ),
+            id_hash: Some(id_hash(secret, &id_number)),
+            phone: Some(format!("13{}{:08}", 5 + i % 5, 10_000_000 + i * 7919)),
+            certificate_level: level.into(),
+            certificate_number: (level != "none")
+                .then(|| format!("{prefix}{}{:05}", 2012 + i % 12, 530 + i)),
+            certified_on,
+            employment: match i % 12 {
+                10 => "part_time",
+                11 => "left",
+                _ => "full_time",
+            }
+            .into(),
+            street_ids: streets,
+        };
+        insert_clean(conn, ts, &c)?;
+    }
+    Ok(n)
+}

@@ -1,0 +1,151 @@
+//! Incubation records: applications (the bureau, administrators, and an `org` user for its own
+//! organisation), moves between states (bureau and administrators), and the public funnel.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+
+use super::Paged;
+use crate::app::AppState;
+use crate::auth::{Authed, BureauOrAdmin, CurrentUser, Role, RoleSet};
+use crate::error::{AppError, Problem};
+use crate::registry::incubations::{
+    self, FunnelReport, IncubationFilter, IncubationView, NewApplication, Transition,
+};
+
+/// Who applies and reads incubation records: the bureau, administrators, organisations (their own only).
+#[derive(Debug)]
+pub struct IncubationReaders;
+impl RoleSet for IncubationReaders {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Org];
+}
+
+/// The organisation an `org` user is limited to (`None` for the bureau and administrators). An org user
+/// without an organisation sees nothing: id 0 matches no record.
+pub fn own_org(u: &CurrentUser) -> Option<i64> {
+    (u.role == Role::Org).then(|| u.org_id.unwrap_or(0))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(apply)
+        .service(get)
+        .service(transition)
+        .service(funnel);
+}
+
+pub async fn apply_as(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    new: NewApplication,
+) -> Result<IncubationView, AppError> {
+    let actor = crate::web::actor(req, user);
+    let now = state.clock.now();
+    let cal = state.config.calendar.clone();
+    let as_org = (user.role == Role::Org).then_some(user.org_id);
+    crate::db::run(&state.pool, move |c| {
+        incubations::apply(c, &actor, now, &cal, &new, as_org)
+    })
+    .await
+}
+
+pub async fn transition_as(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    id: i64,
+    t: Transition,
+) -> Result<IncubationView, AppError> {
+    let actor = crate::web::actor(req, user);
+    let now = state.clock.now();
+    let cal = state.config.calendar.clone();
+    let years = state.config.incubation_years;
+    crate::db::run(&state.pool, move |c| {
+        incubations::transition(c, &actor, now, &cal, years, id, &t)
+    })
+    .await
+}
+
+/// Incubation records with filters (state, base, level, overdue, search) and paging. An `org` user sees
+/// only its own organisation's.
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(IncubationFilter), responses((status = 200, body = Paged<IncubationView>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/incubations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: Authed<IncubationReaders>,
+    q: web::Query<IncubationFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let cal = state.config.calendar.clone();
+    let today = incubations::today(state.clock.now());
+    let only = own_org(&user);
+    let (items, total) = crate::db::run(&state.pool, move |c| {
+        incubations::list(c, &cal, today, &f, only)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Apply to a base (today, Beijing time; the decision is due within 5 working days). An `org` user applies
+/// only for its own organisation.
+#[utoipa::path(tag = "registry", security(("bearer" = [])), request_body = NewApplication, responses((status = 201, body = IncubationView), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/incubations")]
+pub async fn apply(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<IncubationReaders>,
+    body: web::Json<NewApplication>,
+) -> Result<HttpResponse, AppError> {
+    let v = apply_as(&state, &req, &user, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// One incubation record (an `org` user: its own only).
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = IncubationView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/incubations/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: Authed<IncubationReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let cal = state.config.calendar.clone();
+    let today = incubations::today(state.clock.now());
+    let only = own_org(&user);
+    let v = crate::db::run(&state.pool, move |c| {
+        incubations::find(c, &cal, today, id, only)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Move a record to another state: `{"to": "admitted", "mode": "onsite", "stage": "sprouting"}`, `rejected`
+/// (reason), `incubating` (start_on, planned_end), `renewed` (planned_end), `graduated` (checklist), `exited`
+/// (reason). An illegal move is a 409 `illegal_transition`.
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Transition, responses((status = 200, body = IncubationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/incubations/{id}")]
+pub async fn transition(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<Transition>,
+) -> Result<HttpResponse, AppError> {
+    let v = transition_as(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The incubation funnel (applied, admitted, incubating, graduated, exited) overall, per base level and
+/// per base, with the number of overdue applications.
+#[utoipa::path(tag = "registry", responses((status = 200, body = FunnelReport)))]
+#[get("/incubation-funnel")]
+pub async fn funnel(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let today = incubations::today(state.clock.now());
+    let r = crate::db::run(&state.pool, move |c| incubations::funnel_report(c, today)).await?;
+    Ok(HttpResponse::Ok().json(r))
+}

@@ -1,0 +1,394 @@
+//! Organisations API: the registry (bureau, administrators; an `org` user its own organisation), ratings,
+//! inspections, credit listings, change requests, CSV import and export, and the public directory.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+
+use super::Paged;
+use crate::app::AppState;
+use crate::auth::{Authed, BureauOrAdmin, CurrentUser, Role, RoleSet};
+use crate::domain::standing;
+use crate::error::{AppError, Problem};
+use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
+use crate::registry::import::{self, ImportResult};
+use crate::registry::orgs::{
+    self, InspectionRow, ListingRemoval, ListingRow, NewInspection, NewListing, NewRating,
+    OrgDetail, OrgFilter, OrgInput, OrgPatch, OrgView, PublicFilter, PublicOrg, RatingRow,
+};
+
+/// The bureau, administrators, and `org` users (for their own organisation only).
+#[derive(Debug)]
+pub struct StaffOrOrg;
+impl RoleSet for StaffOrOrg {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Org];
+}
+
+pub fn rules(state: &AppState) -> standing::Rules {
+    standing::Rules {
+        abnormal_bars: state.config.abnormal_list_bars,
+    }
+}
+
+pub fn today(state: &AppState) -> chrono::NaiveDate {
+    orgs::beijing_today(state.clock.now())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(public_list)
+        .service(list)
+        .service(export)
+        .service(import_csv)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(add_rating)
+        .service(add_inspection)
+        .service(add_listing)
+        .service(remove_listing)
+        .service(list_changes)
+        .service(decide_change);
+}
+
+/// The public directory: registered organisations (name, kind, code, current rating, service fields).
+#[utoipa::path(tag = "organisations", params(PublicFilter), responses((status = 200, body = Paged<PublicOrg>)))]
+#[get("/public/organisations")]
+pub async fn public_list(
+    state: web::Data<AppState>,
+    q: web::Query<PublicFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let today = today(&state);
+    let (items, total) =
+        crate::db::run(&state.pool, move |c| orgs::public_list(c, &f, today)).await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Organisations with their standing; search by Chinese name or credit code, filters and paging.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(OrgFilter), responses((status = 200, body = Paged<OrgView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/organisations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: Authed<BureauOrAdmin>,
+    q: web::Query<OrgFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (today, rules) = (today(&state), rules(&state));
+    let (items, total) =
+        crate::db::run(&state.pool, move |c| orgs::list(c, &f, today, rules)).await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+pub fn csv_response(name: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// The filtered list (no paging) as CSV: UTF-8 with BOM, Chinese headers, importable again.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(OrgFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/organisations/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    _user: Authed<BureauOrAdmin>,
+    q: web::Query<OrgFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (today, rules) = (today(&state), rules(&state));
+    let body = crate::db::run(&state.pool, move |c| {
+        let rows = orgs::list_all(c, &f, today, rules)?;
+        import::export_orgs(c, &rows)
+    })
+    .await?;
+    Ok(csv_response("organisations.csv", body))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CsvBody {
+    /// The CSV text.
+    pub csv: String,
+}
+
+/// The CSV text of an import request: a `text/csv` body, or JSON `{"csv": "…"}`.
+pub fn csv_text(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let utf8 = |b: &[u8]| {
+        String::from_utf8(b.to_vec()).map_err(|_| {
+            AppError::field(
+                "file",
+                "utf8",
+                "文件须为 UTF-8 编码。",
+                "The file must be UTF-8.",
+            )
+        })
+    };
+    if ct.starts_with("text/csv") {
+        utf8(body)
+    } else if ct.starts_with("application/json") {
+        serde_json::from_slice::<CsvBody>(body)
+            .map(|b| b.csv)
+            .map_err(|e| {
+                AppError::bad_request(
+                    "invalid_json",
+                    format!("JSON 无法解析：{e}"),
+                    format!("The JSON body could not be read: {e}"),
+                )
+            })
+    } else {
+        Err(AppError::BadRequest {
+            code: "unsupported_media_type",
+            msg: crate::error::Msg::new(
+                "请求须为 text/csv 或 application/json。",
+                "The request must be text/csv or application/json.",
+            ),
+            status: actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        })
+    }
+}
+
+/// Import organisations from CSV (UTF-8, BOM optional; `text/csv` body or JSON `{"csv": "…"}`). Columns,
+/// by Chinese or English header: 名称/name (required), 类型/kind, 登记状态/registration,
+/// 统一社会信用代码/credit_code, 登记日期/registered_on, 登记管理机关/registration_authority,
+/// 法定代表人/legal_representative, 联系人/contact_name, 联系电话/contact_phone, 电子邮箱/contact_email,
+/// 地址/address, 所在街道/street, 专职人数/staff_count, 志愿者人数/volunteer_count, 服务领域/fields,
+/// 服务区域/areas (lists separated by ；). Every row is checked; one bad row rejects the file with a 422 that
+/// lists every error as `line N: column` and its rule, and nothing is stored.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body(content = String, content_type = "text/csv"), responses((status = 201, body = ImportResult), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 415, body = Problem)))]
+#[post("/organisations/import")]
+pub async fn import_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let text = csv_text(&req, &body)?;
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let r = crate::db::run(&state.pool, move |c| {
+        import::import_orgs(c, &actor, now, &text)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Register an organisation.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = OrgInput, responses((status = 201, body = OrgDetail), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/organisations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Json<OrgInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let (today, rules) = (today(&state), rules(&state));
+    let inp = body.into_inner();
+    let d = crate::db::run(&state.pool, move |c| {
+        let row = orgs::create(c, &actor, now, &inp)?;
+        orgs::detail(c, row.id, today, rules)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(d))
+}
+
+/// One organisation with its standing (every reason), ratings, inspections and listings. An `org` user sees
+/// only its own.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = OrgDetail), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/organisations/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    user: Authed<StaffOrOrg>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    orgs::check_access(&user, id)?;
+    let (today, rules) = (today(&state), rules(&state));
+    let d = crate::db::run(&state.pool, move |c| orgs::detail(c, id, today, rules)).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UpdateResult {
+    pub organisation: OrgDetail,
+    /// Created when an `org` user changed the name, kind or credit code: the change waits for the bureau.
+    pub change_request: Option<ChangeRequestView>,
+}
+
+pub async fn update_org(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    id: i64,
+    p: OrgPatch,
+) -> Result<UpdateResult, AppError> {
+    let actor = crate::web::actor(req, user);
+    let now = state.clock.now();
+    let (today, rules) = (today(state), rules(state));
+    let by = user.clone();
+    crate::db::run(&state.pool, move |c| {
+        let u = orgs::update(c, &actor, now, &by, id, &p)?;
+        let organisation = orgs::detail(c, id, today, rules)?;
+        Ok(UpdateResult {
+            change_request: u
+                .change_request
+                .map(|r| ChangeRequestView::of(r, organisation.organisation.name.clone())),
+            organisation,
+        })
+    })
+    .await
+}
+
+/// Change an organisation. The bureau changes anything; an `org` user (own organisation) changes contacts,
+/// counts, service fields and areas, and a change of name, kind or credit code becomes a pending change
+/// request.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = OrgPatch, responses((status = 200, body = UpdateResult), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/organisations/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<StaffOrOrg>,
+    id: web::Path<i64>,
+    body: web::Json<OrgPatch>,
+) -> Result<HttpResponse, AppError> {
+    let r = update_org(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Add a rating (等级评估); it expires five years after the award date.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = NewRating, responses((status = 201, body = RatingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/organisation-ratings")]
+pub async fn add_rating(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Json<NewRating>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let b = body.into_inner();
+    let r = crate::db::run(&state.pool, move |c| orgs::add_rating(c, &actor, now, &b)).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Record a year's annual inspection or report (one per year; a second for the same year is refused).
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = NewInspection, responses((status = 201, body = InspectionRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/organisation-inspections")]
+pub async fn add_inspection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Json<NewInspection>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let b = body.into_inner();
+    let r = crate::db::run(&state.pool, move |c| {
+        orgs::add_inspection(c, &actor, now, &b)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Record a credit listing with its source, date and the SHA-256 of the evidence file.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = NewListing, responses((status = 201, body = ListingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/credit-listings")]
+pub async fn add_listing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Json<NewListing>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let b = body.into_inner();
+    let r = crate::db::run(&state.pool, move |c| orgs::add_listing(c, &actor, now, &b)).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Record the removal of a listing (from that date it no longer counts).
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ListingRemoval, responses((status = 200, body = ListingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/credit-listings/{id}")]
+pub async fn remove_listing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<ListingRemoval>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let id = id.into_inner();
+    let b = body.into_inner();
+    let r = crate::db::run(&state.pool, move |c| {
+        orgs::remove_listing(c, &actor, now, id, &b)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Change requests (name, kind, credit code), newest first; an `org` user sees its own.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(ChangeFilter), responses((status = 200, body = Paged<ChangeRequestView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/change-requests")]
+pub async fn list_changes(
+    state: web::Data<AppState>,
+    user: Authed<StaffOrOrg>,
+    q: web::Query<ChangeFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let by = user.user.clone();
+    let (items, total) = crate::db::run(&state.pool, move |c| changes::list(c, &by, &f)).await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Approve (the change is applied) or reject (with a reason) a pending change request.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Decision, responses((status = 200, body = ChangeRequestView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/change-requests/{id}")]
+pub async fn decide_change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<Decision>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let by = user.user.clone();
+    let id = id.into_inner();
+    let d = body.into_inner();
+    let v = crate::db::run(&state.pool, move |c| {
+        let r = changes::decide(c, &actor, now, &by, id, &d)?;
+        let name = orgs::find(c, r.organisation_id)?.name;
+        Ok(ChangeRequestView::of(r, name))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

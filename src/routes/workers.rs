@@ -1,0 +1,161 @@
+//! Social workers API. Everyone signed in reads (an `org` user only its own organisation's workers); phones
+//! are masked except for the bureau, administrators and the worker's own organisation; identity numbers are
+//! accepted, checked and kept only as a keyed hash, never returned.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+
+use super::Paged;
+use super::orgs::{StaffOrOrg, csv_response, csv_text};
+use crate::app::AppState;
+use crate::auth::{AnyRole, Authed, BureauOrAdmin};
+use crate::error::{AppError, Problem};
+use crate::registry::import::{self, ImportResult};
+use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(counts)
+        .service(export)
+        .service(import_csv)
+        .service(create)
+        .service(get_one)
+        .service(update);
+}
+
+/// Social workers, with search (name, certificate number), filters and paging.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(WorkerFilter), responses((status = 200, body = Paged<WorkerView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/social-workers")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: Authed<AnyRole>,
+    q: web::Query<WorkerFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let by = user.user.clone();
+    let (items, total) =
+        crate::db::run(&state.pool, move |c| workers::list(c, &by, &f, true)).await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Workers still employed, counted by certificate level, by organisation and by street served.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), responses((status = 200, body = Counts), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/social-workers/counts")]
+pub async fn counts(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<AnyRole>,
+) -> Result<HttpResponse, AppError> {
+    let by = user.user.clone();
+    let zh = crate::i18n::Lang::from_request(&req) == crate::i18n::Lang::Zh;
+    let c = crate::db::run(&state.pool, move |c| workers::counts(c, &by, zh)).await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+/// The filtered list as CSV (UTF-8 with BOM); phones as the caller may see them, never identity numbers.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(WorkerFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/social-workers/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    user: Authed<AnyRole>,
+    q: web::Query<WorkerFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let by = user.user.clone();
+    let body = crate::db::run(&state.pool, move |c| {
+        let (rows, _) = workers::list(c, &by, &f, false)?;
+        import::export_workers(c, &by, &rows)
+    })
+    .await?;
+    Ok(csv_response("social-workers.csv", body))
+}
+
+/// Import social workers from CSV (UTF-8, BOM optional; `text/csv` body or JSON `{"csv": "…"}`). Columns,
+/// by Chinese or English header: 姓名/name (required), 所属组织/organisation (credit code or exact name),
+/// 身份证号/id_number (checked, stored only as a keyed hash), 手机号/phone, 证书等级/certificate_level
+/// (无证书, 助理社会工作师, 社会工作师, 高级社会工作师 or the keys), 证书编号/certificate_number,
+/// 取证日期/certified_on, 用工形式/employment (全职, 兼职, 已离职 or the keys), 服务街道/streets (separated by
+/// ；). One bad row rejects the file with every error as `line N: column` and its rule; nothing is stored.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), request_body(content = String, content_type = "text/csv"), responses((status = 201, body = ImportResult), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 415, body = Problem)))]
+#[post("/social-workers/import")]
+pub async fn import_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let text = csv_text(&req, &body)?;
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let secret = state.config.beneficiary_secret.expose().to_string();
+    let r = crate::db::run(&state.pool, move |c| {
+        import::import_workers(c, &actor, now, &secret, &text)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Register a social worker (an `org` user: for its own organisation).
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), request_body = WorkerInput, responses((status = 201, body = WorkerView), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/social-workers")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<StaffOrOrg>,
+    body: web::Json<WorkerInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let secret = state.config.beneficiary_secret.expose().to_string();
+    let by = user.user.clone();
+    let w = body.into_inner();
+    let v = crate::db::run(&state.pool, move |c| {
+        let r = workers::create(c, &actor, now, &secret, &by, &w)?;
+        workers::get(c, &by, r.id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// One social worker.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = WorkerView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/social-workers/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    user: Authed<AnyRole>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let by = user.user.clone();
+    let v = crate::db::run(&state.pool, move |c| workers::get(c, &by, id)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Change a social worker (the full new state; omit `id_number` to keep the one on file).
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = WorkerInput, responses((status = 200, body = WorkerView), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[patch("/social-workers/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<StaffOrOrg>,
+    id: web::Path<i64>,
+    body: web::Json<WorkerInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let now = state.clock.now();
+    let secret = state.config.beneficiary_secret.expose().to_string();
+    let by = user.user.clone();
+    let id = id.into_inner();
+    let w = body.into_inner();
+    let v = crate::db::run(&state.pool, move |c| {
+        workers::update(c, &actor, now, &secret, &by, id, &w)?;
+        workers::get(c, &by, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}

@@ -1,0 +1,1245 @@
+//! Organisations, standing, change requests, social workers, CSV import/export and the public directory:
+//! API rules end to end, refusals that leave the database unchanged, organisations limited to their own
+//! data, phone masking per role, identity numbers never kept in clear.
+
+use diesel::prelude::*;
+use reqwest::header::CONTENT_TYPE;
+use sanshe::auth::Role;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::*;
+use crate::route_table::{ANY_ROLE, Op, Public, Roles};
+
+const BA: &[Role] = &[Role::Bureau, Role::Admin];
+const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
+
+macro_rules! op {
+    ($m:literal, $t:literal, $p:literal, $a:expr) => {
+        Op {
+            method: $m,
+            template: $t,
+            path: $p,
+            access: $a,
+            body: None,
+        }
+    };
+    ($m:literal, $t:literal, $p:literal, $a:expr, $b:literal) => {
+        Op {
+            method: $m,
+            template: $t,
+            path: $p,
+            access: $a,
+            body: Some($b),
+        }
+    };
+}
+
+/// This module's API operations for the route table. Write bodies are refused (422 or 404) on the demo
+/// data, so the walk changes nothing. Ids assume the registry demo data (organisation 1, worker 1 of it).
+pub(crate) const ROUTES: &[Op] = &[
+    op!(
+        "GET",
+        "/api/v1/public/organisations",
+        "/api/v1/public/organisations",
+        Public
+    ),
+    op!(
+        "GET",
+        "/api/v1/organisations",
+        "/api/v1/organisations",
+        Roles(BA)
+    ),
+    op!(
+        "GET",
+        "/api/v1/organisations/export",
+        "/api/v1/organisations/export",
+        Roles(BA)
+    ),
+    op!(
+        "POST",
+        "/api/v1/organisations/import",
+        "/api/v1/organisations/import",
+        Roles(BA),
+        r#"{"csv": "名称\n"}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/organisations",
+        "/api/v1/organisations",
+        Roles(BA),
+        r#"{"name": "", "kind": "", "registration": ""}"#
+    ),
+    op!(
+        "GET",
+        "/api/v1/organisations/{id}",
+        "/api/v1/organisations/1",
+        Roles(BAO)
+    ),
+    op!(
+        "PATCH",
+        "/api/v1/organisations/{id}",
+        "/api/v1/organisations/1",
+        Roles(BAO),
+        r#"{"staff_count": -1}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/organisation-ratings",
+        "/api/v1/organisation-ratings",
+        Roles(BA),
+        r#"{"organisation_id": 1, "grade": 9, "awarded_on": ""}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/organisation-inspections",
+        "/api/v1/organisation-inspections",
+        Roles(BA),
+        r#"{"organisation_id": 1, "year": 1, "kind": "", "conclusion": "", "decided_on": ""}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/credit-listings",
+        "/api/v1/credit-listings",
+        Roles(BA),
+        r#"{"organisation_id": 1, "list": "", "source": "", "listed_on": "", "evidence_sha256": ""}"#
+    ),
+    op!(
+        "PATCH",
+        "/api/v1/credit-listings/{id}",
+        "/api/v1/credit-listings/1",
+        Roles(BA),
+        r#"{"removed_on": ""}"#
+    ),
+    op!(
+        "GET",
+        "/api/v1/change-requests",
+        "/api/v1/change-requests",
+        Roles(BAO)
+    ),
+    op!(
+        "PATCH",
+        "/api/v1/change-requests/{id}",
+        "/api/v1/change-requests/1",
+        Roles(BA),
+        r#"{"decision": "maybe"}"#
+    ),
+    op!(
+        "GET",
+        "/api/v1/social-workers",
+        "/api/v1/social-workers",
+        Roles(ANY_ROLE)
+    ),
+    op!(
+        "GET",
+        "/api/v1/social-workers/counts",
+        "/api/v1/social-workers/counts",
+        Roles(ANY_ROLE)
+    ),
+    op!(
+        "GET",
+        "/api/v1/social-workers/export",
+        "/api/v1/social-workers/export",
+        Roles(ANY_ROLE)
+    ),
+    op!(
+        "POST",
+        "/api/v1/social-workers/import",
+        "/api/v1/social-workers/import",
+        Roles(BA),
+        r#"{"csv": "姓名\n"}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/social-workers",
+        "/api/v1/social-workers",
+        Roles(BAO),
+        r#"{"organisation_id": 1, "name": "", "certificate_level": "", "employment": ""}"#
+    ),
+    op!(
+        "GET",
+        "/api/v1/social-workers/{id}",
+        "/api/v1/social-workers/1",
+        Roles(ANY_ROLE)
+    ),
+    op!(
+        "PATCH",
+        "/api/v1/social-workers/{id}",
+        "/api/v1/social-workers/1",
+        Roles(BAO),
+        r#"{"organisation_id": 1, "name": "", "certificate_level": "", "employment": ""}"#
+    ),
+];
+
+/// This module's protected pages and their roles (pins the product's list).
+pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
+    ("GET", "/registry/orgs", BA),
+    ("GET", "/registry/orgs/new", BA),
+    ("GET", "/registry/orgs/1", BA),
+    ("GET", "/registry/orgs/1/edit", BA),
+    ("GET", "/registry/changes", BA),
+    ("GET", "/registry/import", BA),
+    ("GET", "/registry/workers", BAO),
+    ("GET", "/registry/workers/new", BAO),
+    ("GET", "/registry/workers/counts", ANY_ROLE),
+    ("GET", "/registry/workers/1", BAO),
+    ("GET", "/registry/workers/1/edit", BAO),
+    ("GET", "/my/org", &[Role::Org]),
+];
+
+/// This module's page form posts: (path, roles, invalid form fields besides `csrf`).
+pub(crate) const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
+    ("/registry/orgs/new", BA, "name=&kind=&registration="),
+    ("/registry/orgs/1/edit", BA, "name=&kind=&registration="),
+    ("/registry/orgs/1/ratings", BA, "grade=9&awarded_on="),
+    (
+        "/registry/orgs/1/inspections",
+        BA,
+        "year=1&kind=&conclusion=&decided_on=",
+    ),
+    (
+        "/registry/orgs/1/listings",
+        BA,
+        "list=&source=&listed_on=&evidence_sha256=xyz",
+    ),
+    ("/registry/changes/1", BA, "decision=maybe"),
+    ("/registry/import/orgs", BA, "csv=%E5%90%8D%E7%A7%B0"),
+    ("/registry/import/workers", BA, "csv=%E5%A7%93%E5%90%8D"),
+    (
+        "/registry/workers/new",
+        BAO,
+        "name=&certificate_level=&employment=",
+    ),
+    (
+        "/registry/workers/1/edit",
+        BAO,
+        "name=&certificate_level=&employment=",
+    ),
+    ("/my/org", &[Role::Org], "name=&kind=&staff_count=-3"),
+];
+
+/// The demo district and the registry's demo organisations and workers, plus their `org` accounts.
+fn seed(app: &TestApp) {
+    let mut c = app.conn();
+    sanshe::registry::areas::seed_demo(&mut c).unwrap();
+    sanshe::registry::orgs::seed_demo(
+        &mut c,
+        chrono::Utc::now(),
+        "test-beneficiary-secret-0123456789abcdef",
+    )
+    .unwrap();
+    let hash = sanshe::auth::password::hash(PASSWORD).unwrap();
+    sanshe::registry::orgs::seed_org_users(&mut c, chrono::Utc::now(), &hash).unwrap();
+}
+
+fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The organisation tables as text, with the foundation snapshot (users, audit chain, outbox).
+fn dump(app: &TestApp) -> String {
+    use sanshe::db::schema::{
+        change_requests as cr, credit_listings as cl, organisation_inspections as oi,
+        organisation_ratings as ora, organisations as o, social_workers as sw,
+    };
+    let mut c = app.conn();
+    let orgs: Vec<(i64, String, Option<String>, Option<String>, i32)> = o::table
+        .order(o::id)
+        .select((
+            o::id,
+            o::name,
+            o::credit_code,
+            o::contact_phone,
+            o::staff_count,
+        ))
+        .load(&mut c)
+        .unwrap();
+    let n = (
+        ora::table.count().get_result::<i64>(&mut c).unwrap(),
+        oi::table.count().get_result::<i64>(&mut c).unwrap(),
+        cl::table.count().get_result::<i64>(&mut c).unwrap(),
+        cr::table.count().get_result::<i64>(&mut c).unwrap(),
+        sw::table.count().get_result::<i64>(&mut c).unwrap(),
+    );
+    format!("{orgs:?}\n{n:?}\n{}", snapshot(&mut c))
+}
+
+async fn json_of(r: reqwest::Response, status: u16) -> Value {
+    let s = r.status().as_u16();
+    let t = r.text().await.unwrap();
+    assert_eq!(s, status, "{t}");
+    serde_json::from_str(&t).unwrap_or(Value::Null)
+}
+
+fn rules_of(v: &Value) -> Vec<(String, String)> {
+    v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn code(kind: char, n: u32) -> String {
+    sanshe::registry::orgs::demo_code(kind, n)
+}
+
+fn org_id_by_name(app: &TestApp, name: &str) -> i64 {
+    use sanshe::db::schema::organisations as o;
+    o::table
+        .filter(o::name.eq(name))
+        .select(o::id)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+async fn standing_end_to_end(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    // The demo data: exactly one barred organisation, some flagged.
+    let all = json_of(
+        app.get("/api/v1/organisations?per_page=200", Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(all["total"], 60);
+    let barred: Vec<&Value> = items
+        .iter()
+        .filter(|o| o["standing"]["status"] == "barred" && o["registration"] == "registered")
+        .collect();
+    assert_eq!(barred.len(), 1, "one barred registered organisation");
+    assert_eq!(barred[0]["standing"]["reasons"][0]["code"], "dishonesty");
+    assert!(
+        items
+            .iter()
+            .filter(|o| o["standing"]["status"] == "flagged")
+            .count()
+            >= 3
+    );
+    let filtered = json_of(
+        app.get(
+            "/api/v1/organisations?status=barred&registration=registered",
+            Some(&bureau),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(filtered["total"], 1);
+
+    // A new organisation: full-width, lower-case, spaced code is normalised.
+    let c = code('2', 9001);
+    let messy: String = c
+        .to_lowercase()
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_digit() {
+                char::from_u32(ch as u32 + 0xFEE0).unwrap()
+            } else {
+                ch
+            }
+        })
+        .collect();
+    let messy = format!(" {}-{} ", &messy[..9], &messy[9..]);
+    let created = json_of(
+        app.send_json("POST", "/api/v1/organisations", Some(&bureau), &json!({
+            "name": "测试社会工作服务中心", "kind": "private_non_enterprise", "registration": "registered",
+            "credit_code": messy, "contact_phone": "13800138000", "fields": ["elderly"], "staff_count": 4
+        })).await,
+        201,
+    )
+    .await;
+    let id = created["organisation"]["id"].as_i64().unwrap();
+    assert_eq!(created["organisation"]["credit_code"], c.as_str());
+    // No report for last year yet: flagged, with that reason.
+    assert_eq!(created["organisation"]["standing"]["status"], "flagged");
+    assert_eq!(
+        created["organisation"]["standing"]["reasons"][0]["code"],
+        "no_annual_report"
+    );
+    let last = chrono::Datelike::year(&today()) - 1;
+    let r = app.send_json("POST", "/api/v1/organisation-inspections", Some(&bureau), &json!({
+        "organisation_id": id, "year": last, "kind": "annual_report", "conclusion": "pass", "decided_on": today().to_string()
+    })).await;
+    json_of(r, 201).await;
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["organisation"]["standing"]["status"], "eligible");
+    // A second record for the same year is refused, and nothing changes.
+    let before = dump(&app);
+    let v = problem(app.send_json("POST", "/api/v1/organisation-inspections", Some(&bureau), &json!({
+        "organisation_id": id, "year": last, "kind": "inspection", "conclusion": "fail", "decided_on": today().to_string()
+    })).await, 422, "validation_failed").await;
+    assert_eq!(rules_of(&v), vec![("year".into(), "unique".into())]);
+    // Dishonesty listing: barred, since the listing date; removal lifts it.
+    let bad = problem(app.send_json("POST", "/api/v1/credit-listings", Some(&bureau), &json!({
+        "organisation_id": id, "list": "dishonesty", "source": "信用中国", "listed_on": "2020-13-01", "evidence_sha256": "abc"
+    })).await, 422, "validation_failed").await;
+    assert_eq!(
+        rules_of(&bad),
+        vec![
+            ("listed_on".into(), "date".into()),
+            ("evidence_sha256".into(), "sha256".into())
+        ]
+    );
+    assert_eq!(dump(&app), before, "refusals changed nothing");
+    let listed_on = (today() - chrono::Duration::days(30)).to_string();
+    let l = json_of(app.send_json("POST", "/api/v1/credit-listings", Some(&bureau), &json!({
+        "organisation_id": id, "list": "dishonesty", "source": "信用中国", "listed_on": listed_on, "evidence_sha256": "A".repeat(64)
+    })).await, 201).await;
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["organisation"]["standing"]["status"], "barred");
+    assert_eq!(
+        d["organisation"]["standing"]["reasons"][0]["since"],
+        listed_on.as_str()
+    );
+    // Abnormal list added too: every reason is listed.
+    json_of(app.send_json("POST", "/api/v1/credit-listings", Some(&bureau), &json!({
+        "organisation_id": id, "list": "abnormal", "source": "民政局", "listed_on": listed_on, "evidence_sha256": "b".repeat(64)
+    })).await, 201).await;
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    let codes: Vec<&str> = d["organisation"]["standing"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"dishonesty") && codes.contains(&"abnormal"),
+        "{codes:?}"
+    );
+    let lid = l["id"].as_i64().unwrap();
+    json_of(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/credit-listings/{lid}"),
+            Some(&bureau),
+            &json!({"removed_on": today().to_string()}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        d["organisation"]["standing"]["status"], "flagged",
+        "only the abnormal listing is left"
+    );
+    // Rating: expires five years after the award; an expired one counts as none.
+    let r = json_of(
+        app.send_json(
+            "POST",
+            "/api/v1/organisation-ratings",
+            Some(&bureau),
+            &json!({
+        "organisation_id": id, "grade": 4, "awarded_on": "2018-03-01"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(r["expires_on"], "2023-03-01");
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["organisation"]["current_rating"], Value::Null);
+    app.stop().await;
+}
+
+async fn create_validation(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    let taken = code('2', 1001);
+    let before = dump(&app);
+    let cases: Vec<(Value, Vec<(&str, &str)>)> = vec![
+        (
+            json!({}),
+            vec![
+                ("name", "required"),
+                ("kind", "required"),
+                ("registration", "required"),
+            ],
+        ),
+        (
+            json!({"name": "甲", "kind": "club", "registration": "registered"}),
+            vec![("kind", "one_of"), ("credit_code", "required")],
+        ),
+        (
+            json!({"name": "甲", "kind": "social_group", "registration": "registered", "credit_code": taken}),
+            vec![("credit_code", "unique"), ("kind", "matches_code")],
+        ),
+        (
+            json!({"name": "甲", "kind": "social_group", "registration": "registered", "credit_code": "52110101MJ0018899X"}),
+            vec![("credit_code", "check_character")],
+        ),
+        (
+            json!({"name": "甲", "kind": "social_group", "registration": "registered", "credit_code": "51530111IJ0001000X"}),
+            vec![("credit_code", "alphabet")],
+        ),
+        (
+            json!({"name": "甲", "kind": "social_group", "registration": "registered", "credit_code": "5153"}),
+            vec![("credit_code", "length")],
+        ),
+        (
+            json!({"name": "x".repeat(101), "kind": "community_group", "registration": "filed", "registered_on": "2999-01-01",
+                "contact_phone": "12ab", "contact_email": "no-at", "staff_count": -1, "volunteer_count": 2_000_000,
+                "fields": ["cooking"], "area_street_ids": [999], "street_id": 998}),
+            vec![
+                ("name", "max_length"),
+                ("registered_on", "not_future"),
+                ("contact_phone", "phone"),
+                ("contact_email", "email"),
+                ("staff_count", "range"),
+                ("volunteer_count", "range"),
+                ("fields", "one_of"),
+                ("street_id", "exists"),
+                ("area_street_ids", "exists"),
+            ],
+        ),
+    ];
+    for (body, want) in cases {
+        let v = problem(
+            app.send_json("POST", "/api/v1/organisations", Some(&bureau), &body)
+                .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        let got = rules_of(&v);
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(f, r)| (f.to_string(), r.to_string()))
+            .collect();
+        assert_eq!(got, want, "{body}");
+        assert!(
+            v["errors"][0]["message"]["zh-CN"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+    }
+    assert_eq!(dump(&app), before, "refused creates changed the database");
+    // A filed community group needs no code.
+    json_of(
+        app.send_json(
+            "POST",
+            "/api/v1/organisations",
+            Some(&bureau),
+            &json!({"name": "某社区合唱团", "kind": "community_group", "registration": "filed"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // Update: uniqueness excludes the organisation itself.
+    let id = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
+    let own = code('2', 1000);
+    json_of(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{id}"),
+            Some(&bureau),
+            &json!({"credit_code": own.to_lowercase()}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let before = dump(&app);
+    let v = problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{id}"),
+            Some(&bureau),
+            &json!({"credit_code": taken}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(rules_of(&v), vec![("credit_code".into(), "unique".into())]);
+    let v = problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{id}"),
+            Some(&bureau),
+            &json!({"credit_code": ""}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![("credit_code".into(), "required".into())]
+    );
+    assert_eq!(dump(&app), before);
+    app.stop().await;
+}
+
+async fn org_user_permissions(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    let mine = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
+    let other = org_id_by_name(&app, "关渡区阳光青少年发展中心");
+    let org = app.token(&format!("org{mine:03}")).await;
+    json_of(
+        app.get(&format!("/api/v1/organisations/{mine}"), Some(&org))
+            .await,
+        200,
+    )
+    .await;
+    let before = dump(&app);
+    problem(
+        app.get(&format!("/api/v1/organisations/{other}"), Some(&org))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{other}"),
+            Some(&org),
+            &json!({"contact_name": "某人"}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        app.get("/api/v1/organisations", Some(&org)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.get("/api/v1/organisations/export", Some(&org)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let v = problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{mine}"),
+            Some(&org),
+            &json!({"registration": "filed", "legal_representative": "某人"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![
+            ("registration".into(), "bureau_only".into()),
+            ("legal_representative".into(), "bureau_only".into())
+        ]
+    );
+    // Another organisation's workers are not shown, not even by id.
+    let theirs: i64 = {
+        use sanshe::db::schema::social_workers as sw;
+        sw::table
+            .filter(sw::organisation_id.eq(other))
+            .select(sw::id)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    problem(
+        app.get(&format!("/api/v1/social-workers/{theirs}"), Some(&org))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let list = json_of(
+        app.get("/api/v1/social-workers?per_page=200", Some(&org))
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["organisation_id"] == mine)
+    );
+    assert_eq!(dump(&app), before, "refusals changed nothing");
+
+    // Own contacts: applied at once. Name: a pending request, the name unchanged.
+    let r = json_of(app.send_json("PATCH", &format!("/api/v1/organisations/{mine}"), Some(&org), &json!({"contact_name": "新联系人", "staff_count": 9, "name": "关渡区夕阳红康养服务中心"})).await, 200).await;
+    assert_eq!(
+        r["organisation"]["organisation"]["contact_name"],
+        "新联系人"
+    );
+    assert_eq!(r["organisation"]["organisation"]["staff_count"], 9);
+    assert_eq!(
+        r["organisation"]["organisation"]["name"],
+        "关渡区夕阳红养老服务中心"
+    );
+    assert_eq!(r["change_request"]["status"], "pending");
+    let cr = r["change_request"]["id"].as_i64().unwrap();
+    // The organisation cannot decide; rejection needs a reason; approval applies the change.
+    problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/change-requests/{cr}"),
+            Some(&org),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let v = problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/change-requests/{cr}"),
+            Some(&bureau),
+            &json!({"decision": "reject"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(rules_of(&v), vec![("reason".into(), "required".into())]);
+    json_of(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/change-requests/{cr}"),
+            Some(&bureau),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{mine}"), Some(&org))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["organisation"]["name"], "关渡区夕阳红康养服务中心");
+    problem(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/change-requests/{cr}"),
+            Some(&bureau),
+            &json!({"decision": "approve"}),
+        )
+        .await,
+        409,
+        "already_decided",
+    )
+    .await;
+    // A code change rejected with a reason: the code stays.
+    let old_code = d["organisation"]["credit_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = json_of(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{mine}"),
+            Some(&org),
+            &json!({"credit_code": code('2', 7777)}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cr2 = r["change_request"]["id"].as_i64().unwrap();
+    let x = json_of(
+        app.send_json(
+            "PATCH",
+            &format!("/api/v1/change-requests/{cr2}"),
+            Some(&bureau),
+            &json!({"decision": "reject", "reason": "证照不符"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(x["status"], "rejected");
+    let d = json_of(
+        app.get(&format!("/api/v1/organisations/{mine}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(d["organisation"]["credit_code"], old_code.as_str());
+    let mine_list = json_of(
+        app.get("/api/v1/change-requests?status=", Some(&org)).await,
+        200,
+    )
+    .await;
+    assert_eq!(mine_list["total"], 2);
+    // The bureau's own page of requests and the org's page render.
+    let html = app.get("/my/org", None).await;
+    assert_eq!(html.status(), 303);
+    app.stop().await;
+}
+
+async fn workers_masking_and_identity(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    let finance = app.token("finance").await;
+    let mine = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
+    let org = app.token(&format!("org{mine:03}")).await;
+    let id_number = sanshe::registry::orgs::demo_id_number(
+        chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap(),
+        901,
+    );
+    let mut wrong = id_number.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '1' { '2' } else { '1' });
+    let before = dump(&app);
+    let v = problem(
+        app.send_json(
+            "POST",
+            "/api/v1/social-workers",
+            Some(&bureau),
+            &json!({
+        "organisation_id": mine, "name": "测试社工", "id_number": wrong, "phone": "13912345678",
+        "certificate_level": "social_worker", "employment": "full_time"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![
+            ("id_number".into(), "check_character".into()),
+            ("certificate_number".into(), "required".into())
+        ]
+    );
+    // An org user may not add workers to another organisation.
+    let other = org_id_by_name(&app, "关渡区阳光青少年发展中心");
+    let v = problem(app.send_json("POST", "/api/v1/social-workers", Some(&org), &json!({
+        "organisation_id": other, "name": "某人", "certificate_level": "none", "employment": "full_time"})).await, 422, "validation_failed").await;
+    assert_eq!(
+        rules_of(&v),
+        vec![("organisation_id".into(), "own_organisation".into())]
+    );
+    assert_eq!(dump(&app), before);
+    let w = json_of(app.send_json("POST", "/api/v1/social-workers", Some(&org), &json!({
+        "organisation_id": mine, "name": "测试社工", "id_number": format!(" {} ", id_number.to_lowercase()), "phone": "13912345678",
+        "certificate_level": "social_worker", "certificate_number": "SG-TEST-1", "certified_on": "2020-06-01",
+        "employment": "full_time", "street_ids": [1, 2]})).await, 201).await;
+    let wid = w["id"].as_i64().unwrap();
+    assert_eq!(w["phone"], "13912345678");
+    // Never in clear: the column holds an HMAC, and no response carries the number.
+    let stored: Option<String> = {
+        use sanshe::db::schema::social_workers as sw;
+        sw::table
+            .find(wid)
+            .select(sw::id_hash)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let stored = stored.unwrap();
+    assert_eq!(stored.len(), 64);
+    assert!(stored.chars().all(|c| c.is_ascii_hexdigit()) && !stored.contains(&id_number[..17]));
+    for (who, t, phone) in [
+        ("bureau", &bureau, "13912345678"),
+        ("org", &org, "13912345678"),
+        ("finance", &finance, "139****5678"),
+    ] {
+        let r = app
+            .get(&format!("/api/v1/social-workers/{wid}"), Some(t))
+            .await;
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(&id_number[..17]), "{who}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["phone"], phone, "{who}");
+        assert_eq!(v["has_id_number"], true);
+    }
+    let csv = app
+        .get(
+            &format!("/api/v1/social-workers/export?organisation_id={mine}"),
+            Some(&finance),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("139****5678") && !csv.contains("13912345678"));
+    // The same identity number again is refused.
+    let v = problem(app.send_json("POST", "/api/v1/social-workers", Some(&bureau), &json!({
+        "organisation_id": mine, "name": "重复", "id_number": id_number, "certificate_level": "none", "employment": "part_time"})).await, 422, "validation_failed").await;
+    assert_eq!(rules_of(&v), vec![("id_number".into(), "unique".into())]);
+    // Counts.
+    let c = json_of(
+        app.get("/api/v1/social-workers/counts", Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    let total: i64 = c["by_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["workers"].as_i64().unwrap())
+        .sum();
+    let employed = 150 - 150 / 12 + 1;
+    assert_eq!(total, employed as i64);
+    assert_eq!(c["by_street"].as_array().unwrap().len(), 8);
+    let page = app.get("/registry/workers/counts", None).await;
+    assert_eq!(page.status(), 303);
+    app.stop().await;
+}
+
+const GOOD_ORGS: &str = "\u{feff}名称,类型,统一社会信用代码,联系电话,所在街道,服务领域,服务区域,专职人数\r\n\
+导入测试一号服务中心,民办非企业单位（社会服务机构）,{C1},13800000001,关上街道,养老服务；矛盾调解,关上街道；太和街道,5\r\n\
+导入测试协会,social_group,{C2},,,youth,,\r\n\
+\"导入测试, 社区队\",备案社区社会组织,,,,,,0\r\n";
+
+async fn import_all_or_nothing(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    let taken = code('2', 1001);
+    let bad = format!(
+        "name,kind,credit_code,staff_count,fields\n\
+         好的一行,private_non_enterprise,{},3,elderly\n\
+         ,private_non_enterprise,{},x,elderly\n\
+         重复代码,private_non_enterprise,{taken},1,\n\
+         坏字段,foundation,53530111MJ0000000,1,cooking\n\
+         同文件重复,private_non_enterprise,{},1,\n",
+        code('2', 5001),
+        code('2', 5002),
+        code('2', 5001),
+    );
+    let before = dump(&app);
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/organisations/import"))
+        .bearer_auth(&bureau)
+        .header(CONTENT_TYPE, "text/csv; charset=utf-8")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    let v = problem(r, 422, "validation_failed").await;
+    let want: Vec<(String, String)> = [
+        ("line 3: staff_count", "integer"),
+        ("line 3: name", "required"),
+        ("line 4: credit_code", "unique"),
+        ("line 5: credit_code", "length"),
+        ("line 5: fields", "one_of"),
+        ("line 6: credit_code", "unique_in_file"),
+    ]
+    .iter()
+    .map(|(f, r)| (f.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(rules_of(&v), want);
+    assert_eq!(dump(&app), before, "a refused import stored something");
+    // Unknown header: refused as a whole.
+    let v = problem(
+        app.send_json(
+            "POST",
+            "/api/v1/organisations/import",
+            Some(&bureau),
+            &json!({"csv": "名称,颜色\n甲,红\n"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![("line 1: column 2".into(), "unknown_column".into())]
+    );
+    assert_eq!(dump(&app), before);
+
+    // A good file with BOM and Chinese headers: every row stored, each audited.
+    let (c1, c2) = (code('2', 6001), code('1', 6002));
+    let good = GOOD_ORGS.replace("{C1}", &c1).replace("{C2}", &c2);
+    let audit_before: i64 = {
+        use sanshe::db::schema::audit_events as a;
+        a::table.count().get_result(&mut app.conn()).unwrap()
+    };
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/organisations/import"))
+        .bearer_auth(&bureau)
+        .header(CONTENT_TYPE, "text/csv")
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r, 201).await;
+    assert_eq!(v["imported"], 3);
+    let audit_after: i64 = {
+        use sanshe::db::schema::audit_events as a;
+        a::table.count().get_result(&mut app.conn()).unwrap()
+    };
+    assert_eq!(audit_after - audit_before, 3);
+    let one = json_of(
+        app.get(&format!("/api/v1/organisations?q={c1}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    let o = &one["items"][0];
+    assert_eq!(o["kind"], "private_non_enterprise");
+    assert_eq!(o["fields"], json!(["elderly", "mediation"]));
+    assert_eq!(o["area_street_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(o["street_name"], "关上街道");
+    let group = json_of(
+        app.get(
+            "/api/v1/organisations?q=%E7%A4%BE%E5%8C%BA%E9%98%9F",
+            Some(&bureau),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(group["items"][0]["name"], "导入测试, 社区队");
+    assert_eq!(group["items"][0]["registration"], "filed");
+
+    // Export of a filtered list: BOM, text/csv, and it reads back as the same rows.
+    let r = app
+        .get(
+            "/api/v1/organisations/export?q=%E5%AF%BC%E5%85%A5%E6%B5%8B%E8%AF%95",
+            Some(&bureau),
+        )
+        .await;
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    let recs = sanshe::registry::import::parse_csv(&text).unwrap();
+    assert_eq!(recs.len(), 4, "{text}");
+    let names: Vec<&str> = recs[1..].iter().map(|r| r.cells[0].as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["导入测试, 社区队", "导入测试一号服务中心", "导入测试协会"]
+    );
+    // Importing the export again is refused row by row for the taken codes (and stores nothing).
+    let before = dump(&app);
+    let v = problem(
+        reqwest::Client::new()
+            .post(app.url("/api/v1/organisations/import"))
+            .bearer_auth(&bureau)
+            .header(CONTENT_TYPE, "text/csv")
+            .body(text.clone())
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![
+            ("line 3: credit_code".into(), "unique".into()),
+            ("line 4: credit_code".into(), "unique".into())
+        ]
+    );
+    assert_eq!(dump(&app), before);
+
+    // Workers: a bad row rejects the file; a good one stores every row.
+    let idn = sanshe::registry::orgs::demo_id_number(
+        chrono::NaiveDate::from_ymd_opt(1988, 2, 3).unwrap(),
+        777,
+    );
+    let bad = format!(
+        "姓名,所属组织,身份证号,证书等级,证书编号,用工形式,服务街道\n甲,{c1},{idn},社会工作师,SG-IMP-1,全职,关上街道\n乙,不存在的组织,,助理社会工作师,,兼职,火星街道\n"
+    );
+    let before = dump(&app);
+    let v = problem(
+        app.send_json(
+            "POST",
+            "/api/v1/social-workers/import",
+            Some(&bureau),
+            &json!({"csv": bad}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&v),
+        vec![
+            ("line 3: organisation".into(), "exists".into()),
+            ("line 3: streets".into(), "exists".into()),
+            ("line 3: certificate_number".into(), "required".into())
+        ]
+    );
+    assert_eq!(dump(&app), before);
+    let good = format!(
+        "姓名,所属组织,身份证号,证书等级,证书编号,用工形式,服务街道\n甲,{c1},{idn},社会工作师,SG-IMP-1,全职,关上街道；太和街道\n乙,导入测试协会,,无证书,,兼职,\n"
+    );
+    let v = json_of(
+        app.send_json(
+            "POST",
+            "/api/v1/social-workers/import",
+            Some(&bureau),
+            &json!({"csv": good}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(v["imported"], 2);
+    app.stop().await;
+}
+
+async fn public_directory(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let r = json_of(
+        app.get("/api/v1/public/organisations?per_page=200", None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(r["total"], 54, "registered organisations only");
+    for o in r["items"].as_array().unwrap() {
+        assert!(
+            o.get("contact_phone").is_none() && o.get("contact_name").is_none(),
+            "{o}"
+        );
+        assert!(o["credit_code"].is_string());
+    }
+    let q = json_of(
+        app.get(
+            "/api/v1/public/organisations?q=%E5%A4%95%E9%98%B3%E7%BA%A2",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(q["total"], 1);
+    let html = app
+        .get("/directory?q=%E5%A4%95%E9%98%B3%E7%BA%A2", None)
+        .await;
+    assert_eq!(html.status(), 200);
+    let html = html.text().await.unwrap();
+    assert!(html.contains("关渡区夕阳红养老服务中心"));
+    assert!(!html.contains("13871000000"), "no phones in the directory");
+    assert!(
+        !html.contains("广场舞队"),
+        "filed groups are not in the directory"
+    );
+    app.stop().await;
+}
+
+/// The bureau's pages render with the demo data, and a bad form shows inline errors.
+async fn pages_render(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    seed(&app);
+    let bureau = app.token("bureau").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = format!("sanshe_session={bureau}; sanshe_csrf=tok");
+    for p in [
+        "/registry/orgs",
+        "/registry/orgs?status=barred",
+        "/registry/orgs/1",
+        "/registry/orgs/1/edit",
+        "/registry/orgs/new",
+        "/registry/changes",
+        "/registry/import",
+        "/registry/workers",
+        "/registry/workers/1",
+        "/registry/workers/1/edit",
+        "/registry/workers/new",
+        "/registry/workers/counts",
+    ] {
+        let r = http
+            .get(app.url(p))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{p}");
+    }
+    let r = http
+        .post(app.url("/registry/orgs/new"))
+        .header("cookie", &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("csrf=tok&name=&kind=social_group&registration=registered&credit_code=5153")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("field-error") && html.contains("18"),
+        "{html}"
+    );
+    let r = http
+        .post(app.url("/registry/import/orgs"))
+        .header("cookie", &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("csrf=tok&csv=%E5%90%8D%E7%A7%B0%0A%0A%2C%0A")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("import-errors") && html.contains("line 3: name"),
+        "{html}"
+    );
+    app.stop().await;
+}
+
+both_backends!(
+    standing_end_to_end,
+    create_validation,
+    org_user_permissions,
+    workers_masking_and_identity,
+    import_all_or_nothing,
+    public_directory,
+    pages_render
+);
