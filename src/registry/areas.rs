@@ -168,7 +168,70 @@ pub fn list_communities(
     conn: &mut DbConn,
     f: &CommunityFilter,
 ) -> Result<(Vec<Community>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let paging = crate::web::paging(f.page, f.per_page);
+    filtered_communities(conn, f, Some(paging))
+}
+
+/// Every community matching the filter (no paging, same order as the list); for exports.
+pub fn list_all_communities(
+    conn: &mut DbConn,
+    f: &CommunityFilter,
+) -> Result<Vec<Community>, AppError> {
+    Ok(filtered_communities(conn, f, None)?.0)
+}
+
+/// The streets export's columns (Chinese headers, like the organisations export).
+pub const STREET_EXPORT_HEADER: &[&str] = &["编号", "街道代码", "街道", "社区数", "网格数"];
+
+/// The communities export's columns.
+pub const COMMUNITY_EXPORT_HEADER: &[&str] =
+    &["编号", "社区代码", "社区", "街道代码", "街道", "网格数"];
+
+/// Streets as CSV (UTF-8 with BOM, Chinese headers), in the list's order.
+pub fn export_streets(rows: &[StreetView]) -> String {
+    crate::registry::import::csv_document(
+        STREET_EXPORT_HEADER,
+        rows.iter().map(|s| {
+            vec![
+                s.id.to_string(),
+                s.code.clone(),
+                s.name.clone(),
+                s.communities.to_string(),
+                s.grids.to_string(),
+            ]
+        }),
+    )
+}
+
+/// Communities as CSV (UTF-8 with BOM, Chinese headers) with their street's code and name.
+pub fn export_communities(conn: &mut DbConn, rows: &[Community]) -> Result<String, AppError> {
+    let streets: std::collections::HashMap<i64, (String, String)> = streets::table
+        .select((streets::id, streets::code, streets::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    Ok(crate::registry::import::csv_document(
+        COMMUNITY_EXPORT_HEADER,
+        rows.iter().map(|c| {
+            let (scode, sname) = streets.get(&c.street_id).cloned().unwrap_or_default();
+            vec![
+                c.id.to_string(),
+                c.code.clone(),
+                c.name.clone(),
+                scode,
+                sname,
+                c.grid_count.to_string(),
+            ]
+        }),
+    ))
+}
+
+fn filtered_communities(
+    conn: &mut DbConn,
+    f: &CommunityFilter,
+    paging: Option<(i64, i64)>,
+) -> Result<(Vec<Community>, i64), AppError> {
     let build = || {
         let mut q = communities::table.into_boxed();
         if let Some(s) = f.street_id {
@@ -185,13 +248,16 @@ pub fn list_communities(
         }
         q
     };
-    let total = build().count().get_result(conn)?;
-    let rows = build()
+    let mut q = build()
         .order(communities::code.asc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .select(Community::as_select())
-        .load(conn)?;
+        .select(Community::as_select());
+    let mut total = None;
+    if let Some((page, per_page)) = paging {
+        q = q.offset((page - 1) * per_page).limit(per_page);
+        total = Some(build().count().get_result(conn)?);
+    }
+    let rows = q.load(conn)?;
+    let total = total.unwrap_or(rows.len() as i64);
     Ok((rows, total))
 }
 

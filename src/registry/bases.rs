@@ -325,7 +325,73 @@ pub fn detail(conn: &mut DbConn, id: i64) -> Result<BaseDetail, AppError> {
 }
 
 pub fn list(conn: &mut DbConn, f: &BaseFilter) -> Result<(Vec<BaseView>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let paging = crate::web::paging(f.page, f.per_page);
+    filtered(conn, f, Some(paging))
+}
+
+/// Every base matching the filter (no paging, same order as the list); for exports.
+pub fn list_all(conn: &mut DbConn, f: &BaseFilter) -> Result<Vec<BaseView>, AppError> {
+    Ok(filtered(conn, f, None)?.0)
+}
+
+/// The export's columns (Chinese headers, like the organisations export).
+pub const EXPORT_HEADER: &[&str] = &[
+    "编号",
+    "名称",
+    "层级",
+    "上级基地",
+    "街道",
+    "社区",
+    "运营机构",
+    "工位数",
+    "地址",
+    "联系人",
+    "联系电话",
+    "入驻方式",
+    "服务内容",
+];
+
+/// Bases as CSV (UTF-8 with BOM, Chinese headers and labels).
+pub fn export_csv(rows: &[BaseView]) -> String {
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    crate::registry::import::csv_document(
+        EXPORT_HEADER,
+        rows.iter().map(|b| {
+            let mut modes = Vec::new();
+            if b.onsite {
+                modes.push("实体");
+            }
+            if b.virtual_mode {
+                modes.push("虚拟");
+            }
+            vec![
+                b.id.to_string(),
+                b.name.clone(),
+                b.level_label(true).to_string(),
+                o(&b.parent_name),
+                o(&b.street_name),
+                o(&b.community_name),
+                o(&b.operator_name),
+                b.seats.to_string(),
+                o(&b.address),
+                o(&b.contact_name),
+                o(&b.contact_phone),
+                modes.join("；"),
+                b.services
+                    .iter()
+                    .map(|k| service_label(k, true))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            ]
+        }),
+    )
+}
+
+fn filtered(
+    conn: &mut DbConn,
+    f: &BaseFilter,
+    paging: Option<(i64, i64)>,
+) -> Result<(Vec<BaseView>, i64), AppError> {
     let build = || {
         let mut q = bases::table.into_boxed();
         if let Some(l) = f.level.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -345,13 +411,16 @@ pub fn list(conn: &mut DbConn, f: &BaseFilter) -> Result<(Vec<BaseView>, i64), A
         }
         q
     };
-    let total = build().count().get_result(conn)?;
-    let rows = build()
+    let mut q = build()
         .order((bases::level.asc(), bases::name.asc()))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .select(BaseRow::as_select())
-        .load(conn)?;
+        .select(BaseRow::as_select());
+    let mut total = None;
+    if let Some((page, per_page)) = paging {
+        q = q.offset((page - 1) * per_page).limit(per_page);
+        total = Some(build().count().get_result(conn)?);
+    }
+    let rows = q.load(conn)?;
+    let total = total.unwrap_or(rows.len() as i64);
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(to_view(conn, r)?);

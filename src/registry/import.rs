@@ -192,6 +192,22 @@ pub fn csv_line(cells: &[String]) -> String {
     s
 }
 
+/// A whole CSV document as the exports write it: a UTF-8 BOM (so spreadsheet programs read the Chinese
+/// right), the header row, then one line per row, each line ending in CRLF.
+pub fn csv_document<I>(header: &[&str], rows: I) -> String
+where
+    I: IntoIterator<Item = Vec<String>>,
+{
+    let mut out = String::from("\u{feff}");
+    out.push_str(&csv_line(
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    ));
+    for r in rows {
+        out.push_str(&csv_line(&r));
+    }
+    out
+}
+
 fn file_error(rule: &str, zh: String, en: String) -> AppError {
     AppError::Validation(vec![crate::error::FieldError::new("file", rule, zh, en)])
 }

@@ -288,7 +288,86 @@ pub fn list(
     f: &IncubationFilter,
     only_org: Option<i64>,
 ) -> Result<(Vec<IncubationView>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let paging = crate::web::paging(f.page, f.per_page);
+    filtered(conn, cal, today, f, only_org, Some(paging))
+}
+
+/// Every record matching the filter (no paging, same order as the list); for exports.
+pub fn list_all(
+    conn: &mut DbConn,
+    cal: &BusinessCalendar,
+    today: NaiveDate,
+    f: &IncubationFilter,
+    only_org: Option<i64>,
+) -> Result<Vec<IncubationView>, AppError> {
+    Ok(filtered(conn, cal, today, f, only_org, None)?.0)
+}
+
+/// The export's columns (Chinese headers, like the organisations export).
+pub const EXPORT_HEADER: &[&str] = &[
+    "编号",
+    "名称",
+    "社会组织编号",
+    "孵化基地",
+    "基地层级",
+    "状态",
+    "决定逾期",
+    "入驻方式",
+    "孵化阶段",
+    "申请日期",
+    "决定期限",
+    "决定日期",
+    "不予入驻原因",
+    "开始日期",
+    "计划结束日期",
+    "出壳日期",
+    "退驻日期",
+    "退驻原因",
+    "场地归还期限",
+];
+
+/// Incubation records as CSV (UTF-8 with BOM, Chinese headers and labels).
+pub fn export_csv(rows: &[IncubationView]) -> String {
+    let d = |x: Option<NaiveDate>| x.map(|d| d.to_string()).unwrap_or_default();
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    crate::registry::import::csv_document(
+        EXPORT_HEADER,
+        rows.iter().map(|v| {
+            vec![
+                v.id.to_string(),
+                v.name.clone(),
+                v.organisation_id.map(|i| i.to_string()).unwrap_or_default(),
+                v.base_name.clone(),
+                Level::parse(&v.base_level)
+                    .map(|l| l.label_zh().to_string())
+                    .unwrap_or_else(|| v.base_level.clone()),
+                v.state_label(true).to_string(),
+                if v.overdue { "是" } else { "否" }.to_string(),
+                v.mode_label(true).to_string(),
+                v.stage_label(true).to_string(),
+                v.applied_on.to_string(),
+                v.decision_due.to_string(),
+                d(v.decided_on),
+                o(&v.reject_reason),
+                d(v.start_on),
+                d(v.planned_end),
+                d(v.graduated_on),
+                d(v.exited_on),
+                o(&v.exit_reason),
+                d(v.space_return_due),
+            ]
+        }),
+    )
+}
+
+fn filtered(
+    conn: &mut DbConn,
+    cal: &BusinessCalendar,
+    today: NaiveDate,
+    f: &IncubationFilter,
+    only_org: Option<i64>,
+    paging: Option<(i64, i64)>,
+) -> Result<(Vec<IncubationView>, i64), AppError> {
     let build = || {
         let mut q = incubations::table.into_boxed();
         if let Some(o) = only_org {
@@ -337,13 +416,16 @@ pub fn list(
         }
         q
     };
-    let total = build().count().get_result(conn)?;
-    let rows = build()
+    let mut q = build()
         .order((incubations::applied_on.desc(), incubations::id.desc()))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .select(IncubationRow::as_select())
-        .load(conn)?;
+        .select(IncubationRow::as_select());
+    let mut total = None;
+    if let Some((page, per_page)) = paging {
+        q = q.offset((page - 1) * per_page).limit(per_page);
+        total = Some(build().count().get_result(conn)?);
+    }
+    let rows = q.load(conn)?;
+    let total = total.unwrap_or(rows.len() as i64);
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(to_view(conn, cal, today, r)?);

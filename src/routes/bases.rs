@@ -16,14 +16,17 @@ use crate::registry::bases::{
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_streets)
+        .service(export_streets)
         .service(get_street)
         .service(create_street)
         .service(update_street)
         .service(list_communities)
+        .service(export_communities)
         .service(get_community)
         .service(create_community)
         .service(update_community)
         .service(list_bases)
+        .service(export_bases)
         .service(get_base)
         .service(create_base)
         .service(update_base)
@@ -37,6 +40,17 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list_streets(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let rows = crate::db::run(&state.pool, areas::list_streets).await?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+/// The streets (the whole list, as the list shows it) as CSV: UTF-8 with BOM, Chinese headers.
+#[utoipa::path(tag = "registry", responses((status = 200, content_type = "text/csv", body = String)))]
+#[get("/streets/export")]
+pub async fn export_streets(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let rows = crate::db::run(&state.pool, areas::list_streets).await?;
+    Ok(super::orgs::csv_response(
+        "streets.csv",
+        areas::export_streets(&rows),
+    ))
 }
 
 /// A street with its communities.
@@ -109,6 +123,22 @@ pub async fn list_communities(
     }))
 }
 
+/// The filtered communities (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers.
+#[utoipa::path(tag = "registry", params(CommunityFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem)))]
+#[get("/communities/export")]
+pub async fn export_communities(
+    state: web::Data<AppState>,
+    q: web::Query<CommunityFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let body = crate::db::run(&state.pool, move |c| {
+        let rows = areas::list_all_communities(c, &f)?;
+        areas::export_communities(c, &rows)
+    })
+    .await?;
+    Ok(super::orgs::csv_response("communities.csv", body))
+}
+
 /// One community.
 #[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = Community), (status = 404, body = Problem)))]
 #[get("/communities/{id}")]
@@ -176,6 +206,21 @@ pub async fn list_bases(
         page,
         per_page,
     }))
+}
+
+/// The filtered bases (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers.
+#[utoipa::path(tag = "registry", params(BaseFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem)))]
+#[get("/bases/export")]
+pub async fn export_bases(
+    state: web::Data<AppState>,
+    q: web::Query<BaseFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let rows = crate::db::run(&state.pool, move |c| bases::list_all(c, &f)).await?;
+    Ok(super::orgs::csv_response(
+        "bases.csv",
+        bases::export_csv(&rows),
+    ))
 }
 
 /// A base with the bases under it, its incubation funnel and those incubating in it now.

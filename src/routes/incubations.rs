@@ -26,6 +26,7 @@ pub fn own_org(u: &CurrentUser) -> Option<i64> {
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list)
+        .service(export)
         .service(apply)
         .service(get)
         .service(transition)
@@ -89,6 +90,29 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// The filtered list (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers. An
+/// `org` user exports only its own organisation's records.
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(IncubationFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/incubations/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    user: Authed<IncubationReaders>,
+    q: web::Query<IncubationFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    let cal = state.config.calendar.clone();
+    let today = incubations::today(state.clock.now());
+    let only = own_org(&user);
+    let rows = crate::db::run(&state.pool, move |c| {
+        incubations::list_all(c, &cal, today, &f, only)
+    })
+    .await?;
+    Ok(super::orgs::csv_response(
+        "incubations.csv",
+        incubations::export_csv(&rows),
+    ))
 }
 
 /// Apply to a base (today, Beijing time; the decision is due within 5 working days). An `org` user applies

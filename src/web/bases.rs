@@ -224,6 +224,21 @@ struct BasesPage {
     streets: Vec<(String, String)>,
     pager: Pager,
     can_manage: bool,
+    export_link: String,
+}
+
+/// An API export link carrying the list's filters (empty ones left out).
+fn export_link(path: &str, params: &[(&str, String)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+    }
+    let qs = s.finish();
+    if qs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{qs}")
+    }
 }
 
 fn level_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
@@ -303,6 +318,17 @@ async fn bases_page(
             ),
         },
     ];
+    let export_link = export_link(
+        "/api/v1/bases/export",
+        &[
+            ("q", q.q.trim().to_string()),
+            ("level", q.level.clone()),
+            (
+                "street_id",
+                filter.street_id.map(|s| s.to_string()).unwrap_or_default(),
+            ),
+        ],
+    );
     let page = BasesPage {
         tree: tree_nodes(lang, &tree),
         coverage,
@@ -336,6 +362,7 @@ async fn bases_page(
             .collect(),
         pager,
         can_manage: can_manage(&ctx),
+        export_link,
         ctx: ctx.clone(),
     };
     Ok(render(&ctx, StatusCode::OK, &page))
@@ -1320,6 +1347,7 @@ struct IncListPage {
     levels: Vec<(&'static str, &'static str)>,
     pager: Pager,
     can_manage: bool,
+    export_link: String,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -1380,7 +1408,28 @@ async fn incub_list_page(
         per,
         total,
     );
+    let export_link = export_link(
+        "/api/v1/incubations/export",
+        &[
+            ("q", q.q.trim().to_string()),
+            ("state", q.state.clone()),
+            ("level", q.level.clone()),
+            (
+                "overdue",
+                if overdue {
+                    "true".into()
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "base_id",
+                filter.base_id.map(|b| b.to_string()).unwrap_or_default(),
+            ),
+        ],
+    );
     let p = IncListPage {
+        export_link,
         rows: rows.iter().map(|v| inc_row(lang, v)).collect(),
         q: q.q,
         state: q.state,
@@ -2090,6 +2139,18 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("incub.do_exited", "退驻", "Exit"),
     ("incub.calendar_warning", "日历提示", "Calendar notice"),
     ("incub.none", "暂无记录。", "No records."),
+    ("incub.export", "导出 CSV", "Export CSV"),
+    ("bases.export", "导出 CSV", "Export CSV"),
+    (
+        "areas.export_streets",
+        "导出街道 CSV",
+        "Export streets (CSV)",
+    ),
+    (
+        "areas.export_communities",
+        "导出社区 CSV",
+        "Export communities (CSV)",
+    ),
     ("incub.closed", "该记录已结束。", "This record is closed."),
     (
         "incub.history_hint",

@@ -42,6 +42,12 @@ macro_rules! op {
 /// public `{id}` rows need the registry demo data (see `route_rows_on_registry_data`).
 pub(crate) const ROUTES: &[Op] = &[
     op!("GET", "/api/v1/streets", "/api/v1/streets", Public),
+    op!(
+        "GET",
+        "/api/v1/streets/export",
+        "/api/v1/streets/export",
+        Public
+    ),
     op!("GET", "/api/v1/streets/{id}", "/api/v1/streets/1", Public),
     op!(
         "POST",
@@ -58,6 +64,12 @@ pub(crate) const ROUTES: &[Op] = &[
         r#"{"name": ""}"#
     ),
     op!("GET", "/api/v1/communities", "/api/v1/communities", Public),
+    op!(
+        "GET",
+        "/api/v1/communities/export",
+        "/api/v1/communities/export",
+        Public
+    ),
     op!(
         "GET",
         "/api/v1/communities/{id}",
@@ -79,6 +91,12 @@ pub(crate) const ROUTES: &[Op] = &[
         r#"{"grid_count": -1}"#
     ),
     op!("GET", "/api/v1/bases", "/api/v1/bases", Public),
+    op!(
+        "GET",
+        "/api/v1/bases/export",
+        "/api/v1/bases/export",
+        Public
+    ),
     op!("GET", "/api/v1/bases/{id}", "/api/v1/bases/1", Public),
     op!(
         "POST",
@@ -105,6 +123,12 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/incubations",
         "/api/v1/incubations",
+        Roles(BUREAU_ADMIN_ORG)
+    ),
+    op!(
+        "GET",
+        "/api/v1/incubations/export",
+        "/api/v1/incubations/export",
         Roles(BUREAU_ADMIN_ORG)
     ),
     op!(
@@ -2306,4 +2330,503 @@ both_backends!(
     organisations_see_and_apply_only_for_themselves,
     record_pages_forms_and_refusals,
     browser_bureau_admits_and_sees_the_funnel,
+    exports_hold_exactly_the_filtered_lists,
+    incubation_export_roles_and_own_records,
+    export_links_carry_the_filters,
 );
+
+// ---------- CSV exports ----------
+
+/// The rows of a CSV export (header first), after checking the content type, the attachment name and the
+/// BOM. Parsed with the project's own CSV reader.
+async fn csv_rows(r: reqwest::Response, filename: &str) -> Vec<Vec<String>> {
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let cd = r
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(ct, "text/csv; charset=utf-8");
+    assert_eq!(cd, format!("attachment; filename=\"{filename}\""));
+    assert!(
+        bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+        "UTF-8 BOM first: {:?}",
+        &bytes[..bytes.len().min(8)]
+    );
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(!text.starts_with('\u{feff}'), "one BOM only");
+    assert!(text.ends_with("\r\n"), "lines end in CRLF");
+    sanshe::registry::import::parse_csv(text)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.cells)
+        .collect()
+}
+
+/// Every item of a paged JSON list (small pages, so paging is really walked).
+async fn all_pages(app: &TestApp, path: &str, token: Option<&str>) -> Vec<Value> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut out = Vec::new();
+    for page in 1.. {
+        let v = json_of(
+            app.get(&format!("{path}{sep}per_page=7&page={page}"), token)
+                .await,
+            200,
+        )
+        .await;
+        let items = v["items"].as_array().unwrap().clone();
+        let total = v["total"].as_u64().unwrap() as usize;
+        let done = items.is_empty();
+        out.extend(items);
+        if done || out.len() >= total {
+            assert_eq!(out.len(), total, "{path}");
+            break;
+        }
+    }
+    out
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(x) => x.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The export of `list` with `query` against every page of the JSON list with the same query: same rows,
+/// same order, the id column and the given (column, JSON field) pairs equal. Returns the row count.
+async fn export_matches_list(
+    app: &TestApp,
+    list: &str,
+    query: &str,
+    token: Option<&str>,
+    filename: &str,
+    header: &[&str],
+    cols: &[(usize, &str)],
+) -> usize {
+    let path = |p: &str| {
+        if query.is_empty() {
+            p.to_string()
+        } else {
+            format!("{p}?{query}")
+        }
+    };
+    let items = all_pages(app, &path(list), token).await;
+    let rows = csv_rows(
+        app.get(&path(&format!("{list}/export")), token).await,
+        filename,
+    )
+    .await;
+    assert_eq!(rows[0], header, "{list}?{query}: header row");
+    let rows = &rows[1..];
+    assert_eq!(rows.len(), items.len(), "{list}?{query}");
+    for (r, i) in rows.iter().zip(&items) {
+        assert_eq!(r.len(), header.len(), "{r:?}");
+        assert_eq!(r[0], s(&i["id"]), "{list}?{query}: order and ids");
+        for (c, field) in cols {
+            assert_eq!(r[*c], s(&i[*field]), "{list}?{query}: {field}");
+        }
+    }
+    rows.len()
+}
+
+const INC_HEADER: &[&str] = &[
+    "编号",
+    "名称",
+    "社会组织编号",
+    "孵化基地",
+    "基地层级",
+    "状态",
+    "决定逾期",
+    "入驻方式",
+    "孵化阶段",
+    "申请日期",
+    "决定期限",
+    "决定日期",
+    "不予入驻原因",
+    "开始日期",
+    "计划结束日期",
+    "出壳日期",
+    "退驻日期",
+    "退驻原因",
+    "场地归还期限",
+];
+const INC_COLS: &[(usize, &str)] = &[
+    (1, "name"),
+    (2, "organisation_id"),
+    (3, "base_name"),
+    (9, "applied_on"),
+    (10, "decision_due"),
+    (11, "decided_on"),
+    (13, "start_on"),
+    (14, "planned_end"),
+];
+const BASE_HEADER: &[&str] = &[
+    "编号",
+    "名称",
+    "层级",
+    "上级基地",
+    "街道",
+    "社区",
+    "运营机构",
+    "工位数",
+    "地址",
+    "联系人",
+    "联系电话",
+    "入驻方式",
+    "服务内容",
+];
+const BASE_COLS: &[(usize, &str)] = &[
+    (1, "name"),
+    (3, "parent_name"),
+    (4, "street_name"),
+    (5, "community_name"),
+    (6, "operator_name"),
+    (7, "seats"),
+    (8, "address"),
+    (10, "contact_phone"),
+];
+const COMMUNITY_HEADER: &[&str] = &["编号", "社区代码", "社区", "街道代码", "街道", "网格数"];
+const COMMUNITY_COLS: &[(usize, &str)] = &[(1, "code"), (2, "name"), (5, "grid_count")];
+
+async fn exports_hold_exactly_the_filtered_lists(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let orgs = seed_registry(&app);
+    let bureau = app.token("bureau").await;
+    let before = dump(&app);
+
+    // Incubation records: every filter of the list, alone and combined.
+    let all = all_pages(&app, "/api/v1/incubations", Some(&bureau)).await;
+    assert!(all.len() > 7, "several pages of records");
+    let named = all
+        .iter()
+        .find(|i| i["group_name"].is_string())
+        .expect("a group's record");
+    let part: String = s(&named["name"]).chars().skip(1).take(2).collect();
+    let org_rec = all
+        .iter()
+        .find(|i| i["organisation_id"].is_i64())
+        .map(|i| i["organisation_id"].as_i64().unwrap())
+        .unwrap_or(orgs[0]);
+    let base_id = s(&all[0]["base_id"]);
+    let queries = [
+        String::new(),
+        "state=applied".into(),
+        "state=incubating".into(),
+        "level=community".into(),
+        format!(
+            "level={}&state={}",
+            s(&all[0]["base_level"]),
+            s(&all[0]["state"])
+        ),
+        "overdue=true".into(),
+        format!("q={}", urlencoding(&part)),
+        format!("organisation_id={org_rec}"),
+        format!("base_id={base_id}"),
+        "state=nonsense".into(),
+    ];
+    let mut counts = Vec::new();
+    for q in &queries {
+        counts.push(
+            export_matches_list(
+                &app,
+                "/api/v1/incubations",
+                q,
+                Some(&bureau),
+                "incubations.csv",
+                INC_HEADER,
+                INC_COLS,
+            )
+            .await,
+        );
+    }
+    assert_eq!(counts[0], all.len());
+    assert!(counts[1..9].iter().all(|n| *n > 0), "{counts:?}");
+    assert!(counts[1..].iter().all(|n| *n < all.len()), "{counts:?}");
+    assert_eq!(counts[9], 0);
+    // The labels are the Chinese ones, the overdue column agrees with the filter.
+    let rows = csv_rows(
+        app.get("/api/v1/incubations/export?overdue=true", Some(&bureau))
+            .await,
+        "incubations.csv",
+    )
+    .await;
+    assert!(rows[1..].iter().all(|r| r[5] == "已申请"), "{rows:?}");
+    assert!(rows[1..].iter().all(|r| r[6] == "是"), "{rows:?}");
+
+    // Bases: public, filtered by level, street and search.
+    let bases = all_pages(&app, "/api/v1/bases", None).await;
+    let street_id = bases
+        .iter()
+        .find(|b| b["level"] == "street")
+        .map(|b| s(&b["street_id"]))
+        .unwrap();
+    let word = bases
+        .iter()
+        .find(|b| b["level"] == "street")
+        .map(|b| s(&b["name"]))
+        .unwrap();
+    let mut counts = Vec::new();
+    for q in [
+        String::new(),
+        "level=community".into(),
+        "level=street".into(),
+        format!("street_id={street_id}"),
+        format!("q={}", urlencoding(&word)),
+        format!("level=community&q={}", urlencoding("社区")),
+    ] {
+        counts.push(
+            export_matches_list(
+                &app,
+                "/api/v1/bases",
+                &q,
+                None,
+                "bases.csv",
+                BASE_HEADER,
+                BASE_COLS,
+            )
+            .await,
+        );
+    }
+    assert_eq!(counts[0], bases.len());
+    assert!(
+        counts[1..5].iter().all(|n| *n > 0 && *n < bases.len()),
+        "{counts:?}"
+    );
+    let rows = csv_rows(
+        app.get("/api/v1/bases/export?level=street", None).await,
+        "bases.csv",
+    )
+    .await;
+    assert!(rows[1..].iter().all(|r| r[2] == "街道级"), "{rows:?}");
+
+    // Streets: the whole list, as the list shows it.
+    let streets = json_of(app.get("/api/v1/streets", None).await, 200).await;
+    let streets = streets.as_array().unwrap();
+    assert_eq!(streets.len(), 8);
+    let rows = csv_rows(app.get("/api/v1/streets/export", None).await, "streets.csv").await;
+    assert_eq!(rows[0], ["编号", "街道代码", "街道", "社区数", "网格数"]);
+    assert_eq!(rows.len() - 1, streets.len());
+    for (r, st) in rows[1..].iter().zip(streets) {
+        let want: Vec<String> = ["id", "code", "name", "communities", "grids"]
+            .iter()
+            .map(|k| s(&st[*k]))
+            .collect();
+        assert_eq!(r, &want);
+    }
+
+    // Communities: by street and by search.
+    let first_street = s(&streets[0]["id"]);
+    let mut counts = Vec::new();
+    for q in [
+        String::new(),
+        format!("street_id={first_street}"),
+        format!("q={}", s(&streets[1]["code"])),
+        format!("q={}", urlencoding("社区")),
+    ] {
+        counts.push(
+            export_matches_list(
+                &app,
+                "/api/v1/communities",
+                &q,
+                None,
+                "communities.csv",
+                COMMUNITY_HEADER,
+                COMMUNITY_COLS,
+            )
+            .await,
+        );
+    }
+    assert_eq!(counts[0], 63);
+    assert!(counts[1..3].iter().all(|n| *n > 0 && *n < 63), "{counts:?}");
+    let rows = csv_rows(
+        app.get(
+            &format!("/api/v1/communities/export?street_id={first_street}"),
+            None,
+        )
+        .await,
+        "communities.csv",
+    )
+    .await;
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[3] == s(&streets[0]["code"]) && r[4] == s(&streets[0]["name"])),
+        "{rows:?}"
+    );
+
+    assert_eq!(dump(&app), before, "exports change nothing");
+    app.stop().await;
+}
+
+fn urlencoding(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+async fn incubation_export_roles_and_own_records(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let orgs = seed_registry(&app);
+    let (own, other) = (orgs[0], orgs[1]);
+    app.create_user("org-own", "org", Some(own), None).await;
+    let org = app.token("org-own").await;
+    let mine: Vec<i64> = {
+        use sanshe::db::schema::incubations as i;
+        i::table
+            .filter(i::organisation_id.eq(own))
+            .order((i::applied_on.desc(), i::id.desc()))
+            .select(i::id)
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert!(!mine.is_empty());
+    let rows = csv_rows(
+        app.get("/api/v1/incubations/export", Some(&org)).await,
+        "incubations.csv",
+    )
+    .await;
+    let ids: Vec<i64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(
+        ids, mine,
+        "an organisation exports its own records, all of them"
+    );
+    assert!(rows[1..].iter().all(|r| r[2] == own.to_string()));
+    // The same filters as its list, and never another's records.
+    for q in ["", "state=applied", "level=community", "overdue=true"] {
+        export_matches_list(
+            &app,
+            "/api/v1/incubations",
+            q,
+            Some(&org),
+            "incubations.csv",
+            INC_HEADER,
+            INC_COLS,
+        )
+        .await;
+    }
+    let rows = csv_rows(
+        app.get(
+            &format!("/api/v1/incubations/export?organisation_id={other}"),
+            Some(&org),
+        )
+        .await,
+        "incubations.csv",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![INC_HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()]
+    );
+
+    // Wrong roles and no token.
+    for u in ["evaluator1", "finance"] {
+        let t = app.token(u).await;
+        problem(
+            app.get("/api/v1/incubations/export", Some(&t)).await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.get("/api/v1/incubations/export", None).await.status(),
+        401
+    );
+    // A malformed filter is a problem, not a file.
+    let bureau = app.token("bureau").await;
+    let r = app
+        .get("/api/v1/incubations/export?overdue=maybe", Some(&bureau))
+        .await;
+    assert_eq!(r.status(), 400);
+    app.stop().await;
+}
+
+async fn export_links_carry_the_filters(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let orgs = seed_registry(&app);
+    app.create_user("org-own", "org", Some(orgs[0]), None).await;
+    let org = app.token("org-own").await;
+    let bureau = app.token("bureau").await;
+    let page = |path: String, token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut r = reqwest::Client::new().get(app.url(&path));
+            if let Some(t) = token {
+                r = r.header(COOKIE, format!("sanshe_session={t}"));
+            }
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let link = |html: &str, id: &str| -> String {
+        let at = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} in page"));
+        let start = html[..at].rfind("href=\"").unwrap() + 6;
+        let end = start + html[start..].find('"').unwrap();
+        html[start..end].replace("&amp;", "&").replace("&#38;", "&")
+    };
+    let html = page(
+        "/registry/incubations?state=applied&level=community&overdue=1&q=".into(),
+        Some(bureau.clone()),
+    )
+    .await;
+    assert!(html.contains("导出 CSV"));
+    let l = link(&html, "export-incubations");
+    assert_eq!(
+        l,
+        "/api/v1/incubations/export?state=applied&level=community&overdue=true"
+    );
+    // Followed with the session cookie, the link gives the list's rows (an organisation: its own).
+    for t in [&bureau, &org] {
+        let r = reqwest::Client::new()
+            .get(app.url(&l))
+            .header(COOKIE, format!("sanshe_session={t}"))
+            .send()
+            .await
+            .unwrap();
+        let rows = csv_rows(r, "incubations.csv").await;
+        let items = all_pages(
+            &app,
+            "/api/v1/incubations?state=applied&level=community&overdue=true",
+            Some(t),
+        )
+        .await;
+        let ids: Vec<String> = items.iter().map(|i| s(&i["id"])).collect();
+        let got: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+        assert_eq!(got, ids);
+    }
+    let html = page("/registry/incubations".into(), Some(org.clone())).await;
+    assert_eq!(
+        link(&html, "export-incubations"),
+        "/api/v1/incubations/export"
+    );
+
+    let html = page("/bases?level=street&street_id=2&q=%E5%AE%98".into(), None).await;
+    assert_eq!(
+        link(&html, "export-bases"),
+        "/api/v1/bases/export?q=%E5%AE%98&level=street&street_id=2"
+    );
+    let html = page("/bases?street_id=".into(), None).await;
+    assert_eq!(link(&html, "export-bases"), "/api/v1/bases/export");
+    let html = page("/areas".into(), None).await;
+    assert_eq!(link(&html, "export-streets"), "/api/v1/streets/export");
+    assert_eq!(
+        link(&html, "export-communities"),
+        "/api/v1/communities/export"
+    );
+    let html = page("/areas/3".into(), None).await;
+    assert_eq!(
+        link(&html, "export-communities"),
+        "/api/v1/communities/export?street_id=3"
+    );
+    app.stop().await;
+}
