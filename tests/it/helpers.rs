@@ -445,3 +445,50 @@ pub async fn problem(r: reqwest::Response, status: u16, code: &str) -> serde_jso
     );
     v
 }
+
+/// The CSRF token embedded in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let i = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf field");
+    let rest = &html[i + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Sign in through the form like a browser; returns the client holding the session cookie.
+pub async fn sign_in(app: &TestApp, user: &str) -> reqwest::Client {
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("username", user),
+            ("password", PASSWORD),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/dashboard");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("sanshe_session="));
+    let cookie = cookie.expect("session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    c
+}

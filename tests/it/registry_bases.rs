@@ -11,31 +11,11 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::*;
+use crate::op;
 use crate::route_table::{Op, Public, Roles};
 
 const BUREAU_ADMIN: &[Role] = &[Role::Bureau, Role::Admin];
 const BUREAU_ADMIN_ORG: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
-
-macro_rules! op {
-    ($m:literal, $t:literal, $p:literal, $a:expr) => {
-        Op {
-            method: $m,
-            template: $t,
-            path: $p,
-            access: $a,
-            body: None,
-        }
-    };
-    ($m:literal, $t:literal, $p:literal, $a:expr, $b:literal) => {
-        Op {
-            method: $m,
-            template: $t,
-            path: $p,
-            access: $a,
-            body: Some($b),
-        }
-    };
-}
 
 /// This module's API operations for the route table. Write bodies are well-formed JSON that an allowed
 /// caller gets refused (422, 404 or 409) with or without registry data, so the walk changes nothing. The
@@ -1705,41 +1685,6 @@ async fn browser_bureau_admits_and_sees_the_funnel(b: Backend) {
     );
     browser.close().await;
     app.stop().await;
-}
-
-/// The CSRF token embedded in a page's forms.
-fn csrf_of(html: &str) -> String {
-    let i = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a csrf field");
-    let rest = &html[i + 19..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-/// Sign in through the form like a browser; returns the client holding the session and CSRF cookies.
-async fn sign_in(app: &TestApp, user: &str) -> reqwest::Client {
-    let c = client();
-    let html = c
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("username", user),
-            ("password", PASSWORD),
-            ("next", "/dashboard"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    c
 }
 
 /// The inline error shown in the form field `field` (the `div.field` holding `<label for="field">`), and

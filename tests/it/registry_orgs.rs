@@ -9,31 +9,11 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::*;
+use crate::op;
 use crate::route_table::{ANY_ROLE, Op, Public, Roles};
 
 const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
-
-macro_rules! op {
-    ($m:literal, $t:literal, $p:literal, $a:expr) => {
-        Op {
-            method: $m,
-            template: $t,
-            path: $p,
-            access: $a,
-            body: None,
-        }
-    };
-    ($m:literal, $t:literal, $p:literal, $a:expr, $b:literal) => {
-        Op {
-            method: $m,
-            template: $t,
-            path: $p,
-            access: $a,
-            body: Some($b),
-        }
-    };
-}
 
 /// This module's API operations for the route table. Write bodies are refused (422 or 404) on the demo
 /// data, so the walk changes nothing. Ids assume the registry demo data (organisation 1, worker 1 of it).

@@ -17,6 +17,29 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::*;
 
+/// A route-table row: `op!(method, template, path, access)` or with a JSON body as a fifth argument.
+#[macro_export]
+macro_rules! op {
+    ($m:literal, $t:literal, $p:literal, $a:expr) => {
+        $crate::route_table::Op {
+            method: $m,
+            template: $t,
+            path: $p,
+            access: $a,
+            body: None,
+        }
+    };
+    ($m:literal, $t:literal, $p:literal, $a:expr, $b:literal) => {
+        $crate::route_table::Op {
+            method: $m,
+            template: $t,
+            path: $p,
+            access: $a,
+            body: Some($b),
+        }
+    };
+}
+
 /// Who may call an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Access {
