@@ -144,6 +144,32 @@ fn check_role_org(checks: &mut Checks, role: &str, org_id: Option<i64>) -> Optio
     Some(r)
 }
 
+/// An `org` user must belong to an organisation that exists (`users.org_id` has no foreign key: SQLite cannot
+/// add one to the existing table without rebuilding it).
+fn check_org_exists(
+    conn: &mut DbConn,
+    checks: &mut Checks,
+    org_id: Option<i64>,
+) -> Result<(), AppError> {
+    use crate::db::schema::organisations;
+    if let Some(id) = org_id.filter(|id| *id > 0) {
+        let found: Option<i64> = organisations::table
+            .find(id)
+            .select(organisations::id)
+            .first(conn)
+            .optional()?;
+        if found.is_none() {
+            checks.add(
+                "org_id",
+                "exists",
+                "该组织不存在。",
+                "No organisation has this id.",
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> Result<UserRow, AppError> {
     Ok(users::table
         .find(id)
@@ -181,6 +207,9 @@ pub fn create(
     let email = new.email.as_deref().map(str::trim).unwrap_or("");
     check_email(&mut checks, "email", email);
     let role = check_role_org(&mut checks, &new.role, new.org_id);
+    if role == Some(Role::Org) {
+        check_org_exists(conn, &mut checks, new.org_id)?;
+    }
     if let Err(m) = password::check_policy(&new.password) {
         checks.add("password", "min_length", m.zh, m.en);
     }
@@ -272,7 +301,9 @@ pub fn update(
     } else {
         None
     };
-    check_role_org(&mut checks, &role_s, org_id);
+    if check_role_org(&mut checks, &role_s, org_id) == Some(Role::Org) && org_id != before.org_id {
+        check_org_exists(conn, &mut checks, org_id)?;
+    }
     if let Some(Err(m)) = upd.password.as_deref().map(password::check_policy) {
         checks.add("password", "min_length", m.zh, m.en);
     }

@@ -515,6 +515,8 @@ async fn base_parent_and_level_rules(b: Backend) {
     {
         let mut c = app.conn();
         sanshe::registry::areas::seed_demo(&mut c).unwrap();
+        // The org user below belongs to organisation 1.
+        assert_eq!(insert_org(&mut c, "关上测试社会组织"), 1);
     }
     let bureau = app.token("bureau").await;
     let streets = json_of(app.get("/api/v1/streets", None).await, 200).await;

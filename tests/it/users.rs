@@ -5,17 +5,50 @@ use serde_json::json;
 use crate::both_backends;
 use crate::helpers::*;
 
+/// An organisation row, for binding org users (the registry's own tests cover organisations).
+fn insert_org(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use sanshe::db::schema::organisations as o;
+    let now = chrono::Utc::now().naive_utc();
+    diesel::insert_into(o::table)
+        .values((
+            o::name.eq("星光社工服务中心"),
+            o::kind.eq("private_non_enterprise"),
+            o::registration.eq("filed"),
+            o::created_at.eq(now),
+            o::updated_at.eq(now),
+        ))
+        .returning(o::id)
+        .get_result(&mut app.conn())
+        .unwrap()
+}
+
 async fn create_list_search_page_update(b: Backend) {
     let app = TestApp::spawn(&b).await;
     let admin = app.token("admin").await;
+    let org = insert_org(&app);
+    // An org user must belong to an organisation that exists.
+    let snap = app.snapshot();
     let r = app
-        .send_json("POST", "/api/v1/users", Some(&admin), &json!({"username": "Org.Star-1", "display_name": "星光社工服务中心 陈主任", "role": "org", "org_id": 7, "email": "chen@example.org", "password": PASSWORD}))
+        .send_json("POST", "/api/v1/users", Some(&admin), &json!({"username": "ghost", "display_name": "无主", "role": "org", "org_id": org + 100, "password": PASSWORD}))
+        .await;
+    let p = problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        (
+            p["errors"][0]["field"].as_str(),
+            p["errors"][0]["rule"].as_str()
+        ),
+        (Some("org_id"), Some("exists"))
+    );
+    assert_eq!(app.snapshot(), snap);
+    let r = app
+        .send_json("POST", "/api/v1/users", Some(&admin), &json!({"username": "Org.Star-1", "display_name": "星光社工服务中心 陈主任", "role": "org", "org_id": org, "email": "chen@example.org", "password": PASSWORD}))
         .await;
     assert_eq!(r.status(), 201);
     let u: serde_json::Value = r.json().await.unwrap();
     assert_eq!(
         (u["role"].as_str(), u["org_id"].as_i64()),
-        (Some("org"), Some(7))
+        (Some("org"), Some(org))
     );
     assert!(u.get("password_hash").is_none());
 
