@@ -243,6 +243,8 @@ impl PageCtx {
             }
             if u.role == Role::Org {
                 items.push(("/my/org", "nav.my_org"));
+                // Organisations apply to bases and follow their own applications there.
+                items.push(("/registry/incubations", "nav.incubations"));
             }
             if u.role == Role::Admin {
                 items.push(("/admin/users", "nav.users"));

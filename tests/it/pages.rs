@@ -391,6 +391,21 @@ async fn bureau_dashboard_shows_the_registry(b: Backend) {
         html.contains(&streets) && html.contains(&communities),
         "{streets} {communities}"
     );
+    // An organisation's navigation leads to its own record and to its incubation applications, not to the
+    // bureau's registry.
+    let o = sign_in(&app, "org001").await;
+    let html = o
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"/my/org\"") && html.contains("href=\"/registry/incubations\""));
+    assert!(
+        !html.contains("href=\"/registry/orgs\"") && !html.contains("href=\"/registry/workers\"")
+    );
     // Finance sees no registry figures; the admin does.
     let f = sign_in(&app, "finance").await;
     assert!(
