@@ -31,6 +31,8 @@ pub struct AppState {
     pub mail: mail::Settings,
     /// Wakes the mail worker after a transaction queued mail.
     pub mail_wake: Arc<Notify>,
+    /// Tender rules, calendar and the bid sealer.
+    pub tenders: Arc<crate::tenders::Ctx>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             poll: config.mail_poll,
         };
         AppState {
+            tenders: Arc::new(crate::tenders::Ctx::from_config(&config)),
             config: Arc::new(config),
             pool,
             clock,
@@ -85,6 +88,7 @@ pub struct Running {
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop_worker: Arc<Notify>,
     worker: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -92,6 +96,7 @@ impl Running {
     pub async fn stop(self) {
         self.server.stop(true).await;
         let _ = self.server_task.await;
+        self.scheduler.abort();
         self.stop_worker.notify_one();
         let _ = self.worker.await;
     }
@@ -167,7 +172,9 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         state.mail_wake.clone(),
         stop_worker.clone(),
     ));
+    let scheduler = tokio::spawn(crate::tenders::scheduler_loop(state.clone()));
     Ok(Running {
+        scheduler,
         addr,
         state,
         server: handle,

@@ -44,7 +44,8 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
-    /// Check the integrity of the audit chain (later also the ledger); exits 1 when anything is broken.
+    /// Check the integrity of the audit chain and every opened bid against its commitment (later also the
+    /// ledger); exits 1 when anything is broken.
     Verify,
 }
 
@@ -196,20 +197,34 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             let pool = crate::db::connect(&config.database, 1)?;
             let mut c = pool.get().map_err(|e| e.to_string())?;
             let r = crate::audit::verify(&mut c).map_err(|e| e.to_string())?;
+            let mut code = 0;
             if r.ok {
                 println!(
                     "audit chain: ok, {} events, head {} {}",
                     r.events, r.head_seq, r.head_hash
                 );
-                Ok(0)
             } else {
                 println!(
                     "audit chain: BROKEN after {} good events: {}",
                     r.events,
                     r.error.unwrap_or_default()
                 );
-                Ok(1)
+                code = 1;
             }
+            let ctx = crate::tenders::Ctx::from_config(&config);
+            let (checked, bad) =
+                crate::tenders::bids::verify_all(&mut c, &ctx).map_err(|e| e.to_string())?;
+            if bad.is_empty() {
+                println!("bid commitments: ok, {checked} opened bids");
+            } else {
+                println!(
+                    "bid commitments: {} of {checked} opened bids do NOT match: receipts {:?}",
+                    bad.len(),
+                    bad
+                );
+                code = 1;
+            }
+            Ok(code)
         }
     }
 }
@@ -229,6 +244,7 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
         pw.as_deref(),
         cfg.beneficiary_secret.expose(),
         &cfg.calendar,
+        &state.tenders,
     )
     .map_err(|e| e.to_string())?;
     if !out.seeded {

@@ -82,6 +82,15 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub beneficiary_secret: Option<String>,
+    /// Secret from which the key sealing bids until opening is derived (HKDF-SHA256, AES-256-GCM). When
+    /// unset, generated into DATA_DIR/secrets/. Losing it makes sealed bids unreadable: back it up.
+    #[arg(
+        long,
+        env = "SANSHE_SEAL_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub seal_secret: Option<String>,
     /// Lifetime of a sign-in token, in minutes.
     #[arg(long, env = "SANSHE_TOKEN_TTL_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
     pub token_ttl_minutes: u32,
@@ -125,6 +134,33 @@ pub struct ConfigArgs {
     /// A holiday calendar file (date,kind,name,source) replacing the built-in 2024–2026 days.
     #[arg(long, env = "SANSHE_CALENDAR_FILE", global = true)]
     pub calendar_file: Option<PathBuf>,
+    /// Minimum valid bids for an open tender (fewer at opening → failed, 流标).
+    #[arg(long, env = "SANSHE_MIN_BIDS_OPEN", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
+    pub min_bids_open: u32,
+    /// Minimum valid bids for an invited tender.
+    #[arg(long, env = "SANSHE_MIN_BIDS_INVITED", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
+    pub min_bids_invited: u32,
+    /// Minimum valid bids for a competitive consultation (purchased services may go on with 2).
+    #[arg(long, env = "SANSHE_MIN_BIDS_CONSULTATION", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
+    pub min_bids_consultation: u32,
+    /// Minimum valid bids for a competitive negotiation.
+    #[arg(long, env = "SANSHE_MIN_BIDS_NEGOTIATION", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
+    pub min_bids_negotiation: u32,
+    /// Budget in yuan at or above which only an open tender is allowed.
+    #[arg(long, env = "SANSHE_OPEN_TENDER_THRESHOLD_YUAN", default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000_000), global = true)]
+    pub open_tender_threshold_yuan: u64,
+    /// Publicity period of a tender result, in working days.
+    #[arg(long, env = "SANSHE_PUBLICITY_WORKING_DAYS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=30), global = true)]
+    pub publicity_working_days: u32,
+    /// Management fee cap in a bid budget, percent of the price.
+    #[arg(long, env = "SANSHE_MANAGEMENT_FEE_CAP_PCT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
+    pub management_fee_cap_pct: u32,
+    /// Staff-cost cap in a bid budget, percent of the price.
+    #[arg(long, env = "SANSHE_STAFF_COST_CAP_PCT", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
+    pub staff_cost_cap_pct: u32,
+    /// How often the tender scheduler looks for due deadlines, in milliseconds.
+    #[arg(long, env = "SANSHE_SCHEDULER_MS", default_value_t = 15000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    pub scheduler_ms: u64,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -142,6 +178,7 @@ pub struct Config {
     pub public_url: String,
     pub jwt_secret: Secret,
     pub beneficiary_secret: Secret,
+    pub seal_secret: Secret,
     pub token_ttl: Duration,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -156,6 +193,8 @@ pub struct Config {
     pub abnormal_list_bars: bool,
     pub incubation_years: u32,
     pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
+    pub tender_rules: crate::domain::tender::TenderRules,
+    pub scheduler_every: Duration,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -202,7 +241,27 @@ impl ConfigArgs {
             "beneficiary.key",
             "SANSHE_BENEFICIARY_SECRET",
         )?;
+        let seal_secret = secret_or_file(
+            self.seal_secret.as_deref(),
+            &self.data_dir,
+            "seal.key",
+            "SANSHE_SEAL_SECRET",
+        )?;
+        let tender_rules = crate::domain::tender::TenderRules {
+            min_bids_open: self.min_bids_open,
+            min_bids_invited: self.min_bids_invited,
+            min_bids_consultation: self.min_bids_consultation,
+            min_bids_negotiation: self.min_bids_negotiation,
+            open_tender_threshold_fen: self.open_tender_threshold_yuan as i64 * 100,
+            publicity_working_days: self.publicity_working_days,
+            management_fee_cap_pct: self.management_fee_cap_pct.into(),
+            staff_cost_cap_pct: self.staff_cost_cap_pct.into(),
+            ..Default::default()
+        };
         Ok(Config {
+            tender_rules,
+            scheduler_every: Duration::from_millis(self.scheduler_ms),
+            seal_secret,
             listen: self.listen,
             database,
             data_dir: self.data_dir,

@@ -1,7 +1,7 @@
 //! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
 //! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
-//! account per registered organisation, incubation bases and incubation records in every state. Seeding
-//! happens only on a database without users, in one transaction.
+//! account per registered organisation, incubation bases and incubation records in every state; then the
+//! tenders (`tenders::seed`). Seeding happens only on a database without users, in one transaction.
 
 use crate::audit::Actor;
 use crate::auth::password;
@@ -28,7 +28,7 @@ pub struct SeedOutcome {
     pub generated_password: Option<String>,
 }
 
-/// Staff accounts and the registry.
+/// Staff accounts, the registry and the tenders (the full demo of `serve --demo` / `seed --demo`).
 pub fn seed_demo(
     conn: &mut DbConn,
     mailer: &crate::mail::Settings,
@@ -36,6 +36,7 @@ pub fn seed_demo(
     password: Option<&str>,
     beneficiary_secret: &str,
     calendar: &crate::domain::calendar::BusinessCalendar,
+    tenders: &crate::tenders::Ctx,
 ) -> Result<SeedOutcome, AppError> {
     crate::db::write_tx(conn, |conn| {
         let out = seed_staff(conn, mailer, now, password)?;
@@ -45,6 +46,9 @@ pub fn seed_demo(
                 .or_else(|| out.generated_password.clone())
                 .unwrap_or_default();
             seed_registry(conn, now, &pw, beneficiary_secret, calendar)?;
+            // Separate from `seed_registry`, which tests load on its own: bids are sealed under the
+            // configured key, so the tenders need the tender context.
+            crate::tenders::seed::seed_demo(conn, tenders, now)?;
         }
         Ok(out)
     })

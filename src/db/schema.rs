@@ -225,6 +225,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenders (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        description -> Text,
+        field -> Text,
+        communities -> Text,
+        budget_fen -> BigInt,
+        method -> Text,
+        term_months -> Integer,
+        term_reason -> Nullable<Text>,
+        eligibility -> Text,
+        criteria -> Text,
+        targets -> Text,
+        instalments -> Text,
+        invited -> Text,
+        state -> Text,
+        published_at -> Nullable<Timestamp>,
+        enquiry_deadline -> Timestamp,
+        bid_deadline -> Timestamp,
+        opening_at -> Timestamp,
+        evaluated_at -> Nullable<Timestamp>,
+        publicity_ends -> Nullable<Timestamp>,
+        challenge_ends -> Nullable<Timestamp>,
+        award_bid_id -> Nullable<BigInt>,
+        award_reason -> Nullable<Text>,
+        awarded_at -> Nullable<Timestamp>,
+        contract_signed_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tender_streets (tender_id, street_id) {
+        tender_id -> BigInt,
+        street_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    tender_events (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        at -> Timestamp,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        note -> Nullable<Text>,
+        actor_name -> Text,
+    }
+}
+
+diesel::table! {
+    enquiries (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        organisation_id -> BigInt,
+        asked_by -> BigInt,
+        question -> Text,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bids (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        organisation_id -> BigInt,
+        submitted_by -> BigInt,
+        status -> Text,
+        submitted_at -> Timestamp,
+        idem_key -> Text,
+        request_hash -> Text,
+        sealed -> Binary,
+        seal_nonce -> Binary,
+        commitment -> Text,
+        opened_json -> Nullable<Text>,
+        commit_nonce -> Nullable<Text>,
+        price_fen -> Nullable<BigInt>,
+        status_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    panel_members (tender_id, user_id) {
+        tender_id -> BigInt,
+        user_id -> BigInt,
+        added_at -> Timestamp,
+        declaration -> Nullable<Text>,
+        declaration_note -> Nullable<Text>,
+        declared_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bid_scores (bid_id, evaluator_id, criterion) {
+        bid_id -> BigInt,
+        evaluator_id -> BigInt,
+        criterion -> Text,
+        points_centi -> BigInt,
+    }
+}
+
+diesel::table! {
+    evaluator_links (user_id, organisation_id) {
+        user_id -> BigInt,
+        organisation_id -> BigInt,
+        relation -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    challenges (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        organisation_id -> BigInt,
+        filed_by -> BigInt,
+        grounds -> Text,
+        filed_at -> Timestamp,
+        answer_due -> Date,
+        status -> Text,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(organisations -> streets (street_id));
@@ -243,6 +378,19 @@ diesel::joinable!(social_workers -> organisations (organisation_id));
 diesel::joinable!(social_worker_streets -> social_workers (social_worker_id));
 diesel::joinable!(social_worker_streets -> streets (street_id));
 diesel::joinable!(change_requests -> organisations (organisation_id));
+diesel::joinable!(tender_streets -> tenders (tender_id));
+diesel::joinable!(tender_streets -> streets (street_id));
+diesel::joinable!(tender_events -> tenders (tender_id));
+diesel::joinable!(enquiries -> tenders (tender_id));
+diesel::joinable!(bids -> tenders (tender_id));
+diesel::joinable!(bids -> organisations (organisation_id));
+diesel::joinable!(panel_members -> tenders (tender_id));
+diesel::joinable!(bid_scores -> bids (bid_id));
+diesel::joinable!(challenges -> tenders (tender_id));
+diesel::joinable!(challenges -> organisations (organisation_id));
+diesel::joinable!(enquiries -> organisations (organisation_id));
+diesel::joinable!(panel_members -> users (user_id));
+diesel::joinable!(evaluator_links -> organisations (organisation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -260,5 +408,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     incubations,
     social_workers,
     social_worker_streets,
-    change_requests
+    change_requests,
+    tenders,
+    tender_streets,
+    tender_events,
+    enquiries,
+    bids,
+    panel_members,
+    bid_scores,
+    challenges,
+    evaluator_links
 );

@@ -4,3 +4,4 @@ pub mod calendar;
 pub mod credit_code;
 pub mod incubation;
 pub mod standing;
+pub mod tender;

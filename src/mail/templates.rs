@@ -74,3 +74,127 @@ email!(
     "email/account_deactivated/body.txt",
     "email/account_deactivated/body.html"
 );
+
+/// To organisations serving a tender's field (or the invited ones) when it is published.
+pub struct TenderPublished {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub field_zh: String,
+    pub budget: String,
+    pub deadline: String,
+    pub url: String,
+}
+email!(
+    TenderPublished,
+    "tender_published",
+    "email/tender_published/subject.txt",
+    "email/tender_published/body.txt",
+    "email/tender_published/body.html"
+);
+
+/// To the asker and every current bidder when an enquiry is answered (and when the deadline moves).
+pub struct EnquiryAnswered {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub answer: String,
+    pub new_deadline: Option<String>,
+    pub url: String,
+}
+email!(
+    EnquiryAnswered,
+    "enquiry_answered",
+    "email/enquiry_answered/subject.txt",
+    "email/enquiry_answered/body.txt",
+    "email/enquiry_answered/body.html"
+);
+
+/// To the bidder: its receipt (never the content).
+pub struct BidReceipt {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub seq: i64,
+    pub commitment: String,
+    pub submitted_at: String,
+    pub opening_at: String,
+    pub url: String,
+}
+email!(
+    BidReceipt,
+    "bid_receipt",
+    "email/bid_receipt/subject.txt",
+    "email/bid_receipt/body.txt",
+    "email/bid_receipt/body.html"
+);
+
+/// To every bidder when the bids are opened.
+pub struct BidsOpened {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub valid: u32,
+    pub url: String,
+}
+email!(
+    BidsOpened,
+    "bids_opened",
+    "email/bids_opened/subject.txt",
+    "email/bids_opened/body.txt",
+    "email/bids_opened/body.html"
+);
+
+/// To every bidder when the result is published.
+pub struct TenderResult {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub winner: String,
+    pub price: String,
+    pub challenge_ends: String,
+    pub url: String,
+}
+email!(
+    TenderResult,
+    "tender_result",
+    "email/tender_result/subject.txt",
+    "email/tender_result/body.txt",
+    "email/tender_result/body.html"
+);
+
+/// To the challenger and the buyer when a challenge is filed.
+pub struct ChallengeFiled {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub id: i64,
+    pub grounds: String,
+    pub answer_due: String,
+    pub url: String,
+}
+email!(
+    ChallengeFiled,
+    "challenge_filed",
+    "email/challenge_filed/subject.txt",
+    "email/challenge_filed/body.txt",
+    "email/challenge_filed/body.html"
+);
+
+/// To the challenger and the buyer when a challenge is answered.
+pub struct ChallengeAnswered {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub id: i64,
+    pub upheld: bool,
+    pub answer: String,
+    pub url: String,
+}
+email!(
+    ChallengeAnswered,
+    "challenge_answered",
+    "email/challenge_answered/subject.txt",
+    "email/challenge_answered/body.txt",
+    "email/challenge_answered/body.html"
+);

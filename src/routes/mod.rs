@@ -8,6 +8,7 @@ pub mod bases;
 pub mod health;
 pub mod incubations;
 pub mod orgs;
+pub mod tenders;
 pub mod users;
 pub mod workers;
 
@@ -47,13 +48,14 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
         .configure(workers::configure)
         .configure(bases::configure)
         .configure(incubations::configure)
+        .configure(tenders::configure)
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Sanshe API", description = "三社联动服务平台 JSON API. Errors are application/problem+json (RFC 9457) with a stable `code` and messages in zh-CN and en."),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "health", description = "Liveness and readiness"))
+    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "health", description = "Liveness and readiness"), (name = "tenders", description = "Purchase-of-service tenders: notices, enquiries, life cycle"), (name = "bids", description = "Sealed bids, receipts and commitments"), (name = "evaluation", description = "Panel, scores, award, publicity and challenges"))
 )]
 pub struct ApiDoc;
 

@@ -1,0 +1,9 @@
+DROP TABLE evaluator_links;
+DROP TABLE challenges;
+DROP TABLE bid_scores;
+DROP TABLE panel_members;
+DROP TABLE bids;
+DROP TABLE enquiries;
+DROP TABLE tender_events;
+DROP TABLE tender_streets;
+DROP TABLE tenders;

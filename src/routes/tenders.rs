@@ -1,0 +1,776 @@
+//! Tenders over the JSON API: public notices, results and commitments; the bureau drafts, publishes,
+//! answers, forms the panel, confirms and answers challenges; organisations ask, bid and challenge;
+//! evaluators declare and score. Every handler calls one function of `crate::tenders`.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use serde::Deserialize;
+
+use super::Paged;
+use crate::app::AppState;
+use crate::auth::{Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet};
+use crate::db::DbConn;
+use crate::error::{AppError, Problem};
+use crate::tenders::bids::{
+    self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
+};
+use crate::tenders::evaluation::{
+    self, ChallengeAnswer, ChallengeView, ConfirmInput, Declaration, DisqualifyInput,
+    EvaluationReport, LinkInput, LinkView, MemberView, NewChallenge, PanelInput, ScoreInput,
+    ScoringSheet,
+};
+use crate::tenders::{
+    self, Ctx, EnquiryAnswer, EnquiryView, NewEnquiry, TenderFilter, TenderInput, TenderSummary,
+    TenderView,
+};
+
+/// The bureau, administrators and evaluators (the panel and the report).
+#[derive(Debug)]
+pub struct PanelReaders;
+impl RoleSet for PanelReaders {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
+}
+
+/// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after opening.
+#[derive(Debug)]
+pub struct AttachmentReaders;
+impl RoleSet for AttachmentReaders {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Org];
+}
+
+/// Organisations (their own), the bureau and administrators.
+#[derive(Debug)]
+pub struct ChallengeReaders;
+impl RoleSet for ChallengeReaders {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Org];
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(my_bids)
+        .service(get)
+        .service(update)
+        .service(publish)
+        .service(cancel)
+        .service(contracted)
+        .service(enquiries)
+        .service(ask)
+        .service(answer)
+        .service(submit_bid)
+        .service(own_bid)
+        .service(withdraw)
+        .service(opened)
+        .service(attachment)
+        .service(commitments)
+        .service(panel)
+        .service(form_panel)
+        .service(declare)
+        .service(sheet)
+        .service(scores)
+        .service(report)
+        .service(confirm)
+        .service(publish_result)
+        .service(disqualify)
+        .service(challenges)
+        .service(file_challenge)
+        .service(answer_challenge)
+        .service(links)
+        .service(add_link);
+}
+
+/// Run `f` with the tender context, a connection and the time, on the blocking pool.
+async fn with<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &Ctx, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    let ctx: Arc<Ctx> = state.tenders.clone();
+    let now = state.clock.now();
+    let r = crate::db::run(&state.pool, move |c| f(c, &ctx, now)).await;
+    // Transitions and actions may have queued mail.
+    state.mail_wake.notify_one();
+    r
+}
+
+fn is_staff(u: Option<&CurrentUser>) -> bool {
+    u.is_some_and(|u| matches!(u.role, Role::Bureau | Role::Admin))
+}
+
+fn org_of(u: &CurrentUser) -> i64 {
+    u.org_id.unwrap_or(0)
+}
+
+/// Tender notices: search by title or code, filter by field, street and state (`open` = accepting bids),
+/// with paging. Public; the bureau and administrators also see drafts.
+#[utoipa::path(tag = "tenders", params(TenderFilter), responses((status = 200, body = Paged<TenderSummary>), (status = 400, body = Problem)))]
+#[get("/tenders")]
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<TenderFilter>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.into_inner();
+    tenders::check_filter(&f)?;
+    let staff = is_staff(crate::auth::caller(&req).await.user());
+    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (items, total) = with(&state, move |c, ctx, now| {
+        tenders::list(c, ctx, now, &f, staff)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One tender: terms, dates, state, timeline, and the result notice once published. Public (drafts: the
+/// bureau and administrators only).
+#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = TenderView), (status = 404, body = Problem)))]
+#[get("/tenders/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let staff = is_staff(crate::auth::caller(&req).await.user());
+    let v = with(&state, move |c, ctx, now| {
+        tenders::get(c, ctx, now, id, staff)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Draft a tender (bureau, administrators). Amounts in yuan as strings; times in Beijing time.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), request_body = TenderInput, responses((status = 201, body = TenderView), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    body: web::Json<TenderInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let uid = user.id;
+    let input = body.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::create(c, ctx, &actor, uid, now, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Change a draft (bureau, administrators).
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = TenderInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[put("/tenders/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<TenderInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::update(c, ctx, &actor, now, id, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Publish a draft. The method's minimum response time must fit before the bid deadline; organisations
+/// serving the field (or the invited ones) are told by e-mail.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/publish")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::publish(c, ctx, &actor, now, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, serde::Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ReasonInput {
+    pub reason: String,
+}
+
+/// Cancel, with a reason, before the award is final (bureau, administrators).
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ReasonInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<ReasonInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::cancel(c, ctx, &actor, now, id, &body.reason)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, serde::Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct SignedInput {
+    /// `YYYY-MM-DD`
+    pub signed_on: String,
+}
+
+/// Record the contract signature of an awarded tender (bureau, administrators).
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SignedInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/contracted")]
+pub async fn contracted(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<SignedInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::contracted(c, ctx, &actor, now, id, &body.signed_on)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Enquiries and answers. Public: answered ones, without the asker; an organisation also sees its own
+/// questions; the bureau and administrators see all, with the asker.
+#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = Vec<EnquiryView>), (status = 404, body = Problem)))]
+#[get("/tenders/{id}/enquiries")]
+pub async fn enquiries(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let caller = crate::auth::caller(&req).await;
+    let staff = is_staff(caller.user());
+    let own = caller.user().filter(|u| u.role == Role::Org).map(org_of);
+    let v = with(&state, move |c, _, _| {
+        tenders::visible_row(c, id, staff)?;
+        tenders::enquiries_of(c, id, staff, own)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Ask a question (organisations, before the enquiry deadline). The asker is never shown publicly.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewEnquiry, responses((status = 201, body = EnquiryView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/enquiries")]
+pub async fn ask(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    body: web::Json<NewEnquiry>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let (uid, org) = (user.id, org_of(&user));
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::ask(c, ctx, &actor, uid, org, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Answer an enquiry publicly (bureau, administrators). An answer less than 5 days before the bid
+/// deadline moves the deadline (and the opening) to 5 days after it.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = EnquiryAnswer, responses((status = 200, body = EnquiryView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/enquiries/{id}/answer")]
+pub async fn answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<EnquiryAnswer>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::answer(c, ctx, &actor, uid, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Submit or replace the organisation's bid. The server's clock decides the deadline. Returns the receipt:
+/// sequence number, server time and the SHA-256 commitment. A retry with the same idempotency key returns
+/// the same receipt; the same key with other content is a 409.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BidInput, responses((status = 201, body = Receipt), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/bids")]
+pub async fn submit_bid(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    body: web::Json<BidInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let (uid, org) = (user.id, org_of(&user));
+    let id = id.into_inner();
+    let clock = state.clock.clone();
+    let v = with(&state, move |c, ctx, _| {
+        bids::submit(c, ctx, &actor, uid, org, clock.as_ref(), id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// The organisation's own bid on a tender, decrypted for it alone, with its receipts.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = OwnBid), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/bids/mine")]
+pub async fn own_bid(
+    state: web::Data<AppState>,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let org = org_of(&user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::advance(c, ctx, now, id)?;
+        tenders::visible_row(c, id, false)?;
+        bids::own_bid(c, ctx, org, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize, serde::Serialize, Debug, Clone, Default, utoipa::ToSchema)]
+pub struct WithdrawInput {
+    /// Required after opening.
+    pub reason: Option<String>,
+}
+
+/// Withdraw the organisation's bid (before the deadline; after opening with a reason, which passes the
+/// award on if it was the winner).
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), request_body = WithdrawInput, responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/bids/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    body: web::Json<WithdrawInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let org = org_of(&user);
+    let id = id.into_inner();
+    with(&state, move |c, ctx, now| {
+        bids::withdraw(c, ctx, &actor, org, now, id, body.reason.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The organisation's receipts across tenders.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), responses((status = 200, body = Vec<MyBidLine>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/my/bids")]
+pub async fn my_bids(
+    state: web::Data<AppState>,
+    user: Authed<OrgOnly>,
+) -> Result<HttpResponse, AppError> {
+    let org = org_of(&user);
+    let v = with(&state, move |c, _, _| Ok(bids::my_bids(c, org)?)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The opened bids (bureau, administrators): 409 `sealed` before the opening time.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Vec<OpenedBid>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/bids")]
+pub async fn opened(
+    state: web::Data<AppState>,
+    _user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::advance(c, ctx, now, id)?;
+        let t = tenders::find_row(c, id)?;
+        bids::opened_bids(c, &t)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// One attachment of a bid: its bidder at any time; after opening the bureau, administrators and panel
+/// members who declared no conflict.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path), ("seq" = i64, Path), ("n" = usize, Path)), responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/bids/{seq}/attachments/{n}")]
+pub async fn attachment(
+    state: web::Data<AppState>,
+    user: Authed<AttachmentReaders>,
+    path: web::Path<(i64, i64, usize)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, seq, n) = path.into_inner();
+    let u = user.user.clone();
+    let (name, body) = with(&state, move |c, ctx, now| {
+        tenders::advance(c, ctx, now, id)?;
+        let t = tenders::find_row(c, id)?;
+        let b = bids::find_bid(c, seq)?;
+        if b.tender_id != id {
+            return Err(AppError::NotFound);
+        }
+        let own = u.role == Role::Org && u.org_id == Some(b.organisation_id);
+        if !own {
+            match u.role {
+                Role::Bureau | Role::Admin => {}
+                Role::Evaluator => {
+                    let seated = evaluation::panel(c, id)?
+                        .into_iter()
+                        .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none"));
+                    if !seated {
+                        return Err(AppError::NotFound);
+                    }
+                }
+                // Another organisation's bid does not exist for this caller.
+                _ => return Err(AppError::NotFound),
+            }
+            if t.state().sealed() || b.opened_json.is_none() {
+                return Err(bids::sealed_error(&t));
+            }
+        }
+        bids::attachment(ctx, &b, n)
+    })
+    .await?;
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                if safe.is_empty() {
+                    "attachment".into()
+                } else {
+                    safe
+                },
+                url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
+        ))
+        .body(body))
+}
+
+/// After opening, every opened bid's commitment with the canonical bytes and nonce, each checked. Public:
+/// anyone can recompute SHA-256(canonical ‖ nonce). 409 `sealed` before opening.
+#[utoipa::path(tag = "bids", params(("id" = i64, Path)), responses((status = 200, body = Vec<CommitmentCheck>), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[get("/tenders/{id}/commitments")]
+pub async fn commitments(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        tenders::advance(c, ctx, now, id)?;
+        let t = tenders::visible_row(c, id, false)?;
+        bids::commitments(c, ctx, &t)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The panel and each member's declaration and submission (bureau, administrators, evaluators on it).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Vec<MemberView>), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/panel")]
+pub async fn panel(
+    state: web::Data<AppState>,
+    user: Authed<PanelReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let u = user.user.clone();
+    let v = with(&state, move |c, _, _| {
+        tenders::find_row(c, id)?;
+        let p = evaluation::panel(c, id)?;
+        if u.role == Role::Evaluator && !p.iter().any(|m| m.user_id == u.id) {
+            return Err(AppError::NotFound);
+        }
+        Ok(p)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Seat evaluators after opening (bureau, administrators). Size and oddness per method; an evaluator the
+/// registry links to a bidder is refused.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PanelInput, responses((status = 200, body = Vec<MemberView>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/panel")]
+pub async fn form_panel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<PanelInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::form_panel(c, ctx, &actor, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// An evaluator on the panel declares (no) conflict of interest, before seeing any bid.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = Declaration, responses((status = 200, body = MemberView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/declaration")]
+pub async fn declare(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<EvaluatorOnly>,
+    id: web::Path<i64>,
+    body: web::Json<Declaration>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::declare(c, ctx, &actor, uid, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The scoring sheet: criteria, valid bids, own scores (an evaluator who declared no conflict).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = ScoringSheet), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/sheet")]
+pub async fn sheet(
+    state: web::Data<AppState>,
+    user: Authed<EvaluatorOnly>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::sheet(c, ctx, uid, now, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Submit every score at once; final. The last seated member's submission completes the evaluation.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ScoreInput, responses((status = 200, body = ScoringSheet), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/scores")]
+pub async fn scores(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<EvaluatorOnly>,
+    id: web::Path<i64>,
+    body: web::Json<ScoreInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::submit_scores(c, ctx, &actor, uid, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The evaluation report: every evaluator's scores and the ranking once locked (bureau, administrators;
+/// panel members once locked).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = EvaluationReport), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/report")]
+pub async fn report(
+    state: web::Data<AppState>,
+    user: Authed<PanelReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let u = user.user.clone();
+    let v = with(&state, move |c, ctx, now| {
+        let r = evaluation::report(c, ctx, now, id)?;
+        if u.role == Role::Evaluator {
+            if !r.panel.iter().any(|m| m.user_id == u.id) {
+                return Err(AppError::NotFound);
+            }
+            if !r.locked {
+                return Err(AppError::conflict(
+                    "report_not_locked",
+                    "全部评审专家提交评分后才能查看评审报告。",
+                    "The report opens to the panel once every member has submitted.",
+                ));
+            }
+        }
+        Ok(r)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Confirm the winner (bureau, administrators): normally the first-ranked bid; another with a reason.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ConfirmInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/award")]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<ConfirmInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::confirm(c, ctx, &actor, now, id, &body)?;
+        tenders::get(c, ctx, now, id, true)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Publish the result notice: the publicity period, then the challenge window (bureau, administrators).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/result")]
+pub async fn publish_result(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::publish_result(c, ctx, &actor, now, id)?;
+        tenders::get(c, ctx, now, id, true)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Disqualify an opened bid with a reason (bureau, administrators); a disqualified winner passes the award
+/// to the next-ranked valid bid.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = DisqualifyInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/disqualify")]
+pub async fn disqualify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<DisqualifyInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::disqualify(c, ctx, &actor, now, id, &body)?;
+        tenders::get(c, ctx, now, id, true)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Challenges: all for the bureau and administrators, its own for an organisation.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Vec<ChallengeView>), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/challenges")]
+pub async fn challenges(
+    state: web::Data<AppState>,
+    user: Authed<ChallengeReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let only = (user.role == Role::Org).then(|| org_of(&user));
+    let v = with(&state, move |c, _, now| {
+        tenders::visible_row(c, id, only.is_none())?;
+        Ok(evaluation::challenges_of(c, now, id, only)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// File a challenge (a bidder, during the publicity period or the challenge window).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewChallenge, responses((status = 201, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/challenges")]
+pub async fn file_challenge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    body: web::Json<NewChallenge>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let (uid, org) = (user.id, org_of(&user));
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::file_challenge(c, ctx, &actor, uid, org, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Answer a challenge, upheld or rejected with reasons (bureau, administrators).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ChallengeAnswer, responses((status = 200, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/challenges/{id}/answer")]
+pub async fn answer_challenge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<ChallengeAnswer>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = with(&state, move |c, ctx, now| {
+        evaluation::answer_challenge(c, ctx, &actor, uid, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// What links an evaluator to organisations (bureau, administrators).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Vec<LinkView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/evaluators/{id}/links")]
+pub async fn links(
+    state: web::Data<AppState>,
+    _user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = with(&state, move |c, _, _| Ok(evaluation::links_of(c, id)?)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Record a link between an evaluator and an organisation (bureau, administrators); a linked evaluator is
+/// refused from panels on tenders that organisation bids on.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = LinkInput, responses((status = 200, body = Vec<LinkView>), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/evaluators/{id}/links")]
+pub async fn add_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: web::Json<LinkInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::web::actor(&req, &user);
+    let id = id.into_inner();
+    let v = with(&state, move |c, _, now| {
+        evaluation::link(c, &actor, now, id, &body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
