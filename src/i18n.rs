@@ -69,6 +69,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .iter()
         .chain(crate::web::orgs::STRINGS)
         .chain(crate::web::bases::STRINGS)
+        .chain(crate::web::tenders::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -5,6 +5,7 @@ pub mod bases;
 pub mod csrf;
 pub mod orgs;
 pub mod pages;
+pub mod tenders;
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
@@ -233,6 +234,7 @@ impl PageCtx {
             ("/", "nav.home"),
             ("/directory", "nav.directory"),
             ("/bases", "nav.bases"),
+            ("/tenders", "nav.tenders"),
         ];
         if let Some(u) = &self.user {
             items.push(("/dashboard", "nav.dashboard"));
@@ -245,6 +247,10 @@ impl PageCtx {
                 items.push(("/my/org", "nav.my_org"));
                 // Organisations apply to bases and follow their own applications there.
                 items.push(("/registry/incubations", "nav.incubations"));
+                items.push(("/my/bids", "nav.my_bids"));
+            }
+            if u.role == Role::Evaluator {
+                items.push(("/evaluations", "nav.evaluations"));
             }
             if u.role == Role::Admin {
                 items.push(("/admin/users", "nav.users"));

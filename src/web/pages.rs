@@ -22,6 +22,7 @@ pub fn all_protected()
         .iter()
         .chain(super::orgs::PROTECTED)
         .chain(super::bases::PROTECTED)
+        .chain(super::tenders::PROTECTED)
 }
 
 /// Page routes that need a signed-in user, with the roles allowed.
@@ -52,7 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/audit", web::get().to(audit_page))
         .route("/audit/{seq}", web::get().to(audit_detail))
         .configure(super::orgs::configure)
-        .configure(super::bases::configure);
+        .configure(super::bases::configure)
+        .configure(super::tenders::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
@@ -213,6 +215,8 @@ struct RegistryFigures {
     /// (status key, count): eligible, flagged, barred.
     standing: Vec<(&'static str, i64)>,
     workers_by_level: Vec<crate::registry::workers::CountRow>,
+    /// Tenders by state: (state, label, count).
+    tenders: Vec<(String, &'static str, i64)>,
 }
 
 impl RegistryFigures {
@@ -237,6 +241,7 @@ impl RegistryFigures {
                 ("barred", count(Status::Barred)),
             ],
             workers_by_level: crate::registry::workers::counts(c, user, zh)?.by_level,
+            tenders: super::tenders::counts_by_state(c, if zh { Lang::Zh } else { Lang::En })?,
         })
     }
 
@@ -265,6 +270,10 @@ impl RegistryFigures {
                 .max()
                 .unwrap_or(0),
         )
+    }
+
+    fn tender_bar(&self, n: &i64) -> String {
+        bar_class(*n, self.tenders.iter().map(|t| t.2).max().unwrap_or(0))
     }
 
     fn pct_bar(&self, pct: &i64) -> String {
