@@ -165,6 +165,10 @@ pub struct Options {
     pub seed: bool,
     /// Also load the registry of the demo district (streets, organisations, bases, incubations).
     pub registry_demo: bool,
+    /// A clock the test moves; the system clock when `None`.
+    pub clock: Option<sanshe::clock::ManualClock>,
+    /// How often the tender scheduler runs (its first pass comes one period after start).
+    pub scheduler_every: Duration,
 }
 
 impl Default for Options {
@@ -177,6 +181,8 @@ impl Default for Options {
             mail_poll: Duration::from_millis(100),
             seed: true,
             registry_demo: false,
+            clock: None,
+            scheduler_every: Duration::from_secs(3600),
         }
     }
 }
@@ -206,6 +212,11 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         abnormal_list_bars: false,
         incubation_years: 2,
         calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
+        seal_secret: Secret::new("test-seal-secret-0123456789abcdef0123"),
+        tender_rules: Default::default(),
+        // Tests drive time through the injected clock, and every access advances tenders; a background pass
+        // racing a test's own set-up would only make results depend on timing.
+        scheduler_every: o.scheduler_every,
     }
 }
 
@@ -242,7 +253,11 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        let state = AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
+        let clock: Arc<dyn sanshe::clock::Clock> = match &o.clock {
+            Some(c) => Arc::new(c.clone()),
+            None => Arc::new(sanshe::clock::SystemClock),
+        };
+        let state = AppState::new(cfg, pool, clock);
         if o.seed {
             let s = state.clone();
             let registry_demo = o.registry_demo;

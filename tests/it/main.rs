@@ -17,4 +17,6 @@ mod pages;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;
+mod tenders;
+mod tenders_sealed;
 mod users;

@@ -320,6 +320,7 @@ async fn templates_use_only_known_strings() {
         "templates/layouts",
         "templates/pages",
         "templates/pages/registry",
+        "templates/pages/tenders",
     ] {
         for e in std::fs::read_dir(dir).unwrap() {
             let path = e.unwrap().path();

@@ -29,7 +29,7 @@ macro_rules! op {
             body: None,
         }
     };
-    ($m:literal, $t:literal, $p:literal, $a:expr, $b:literal) => {
+    ($m:literal, $t:literal, $p:literal, $a:expr, $b:expr) => {
         $crate::route_table::Op {
             method: $m,
             template: $t,
@@ -81,6 +81,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .iter()
         .chain(crate::registry_orgs::ROUTES)
         .chain(crate::registry_bases::ROUTES)
+        .chain(crate::tenders::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -181,6 +182,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .iter()
         .chain(crate::registry_orgs::EXPECTED_PAGES)
         .chain(crate::registry_bases::EXPECTED_PAGES)
+        .chain(TENDER_PAGES)
         .copied()
         .collect()
 }
@@ -202,6 +204,15 @@ const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
     ("GET", "/audit/1", ADMIN_FINANCE),
 ];
 
+/// The tender pages (`src/web/tenders.rs`); `/tenders/1` is the opened tender of `opened_tender_fixture`.
+const TENDER_PAGES: &[(&str, &str, &[Role])] = &[
+    ("GET", "/tenders/new", &[Role::Bureau, Role::Admin]),
+    ("GET", "/tenders/1/bid", &[Role::Org]),
+    ("GET", "/tenders/1/report", &[Role::Bureau, Role::Admin]),
+    ("GET", "/my/bids", &[Role::Org]),
+    ("GET", "/evaluations", &[Role::Evaluator]),
+];
+
 /// Form posts of protected pages: (path, roles, form fields besides `csrf`). An allowed caller with a good
 /// CSRF token gets a 422 form back (the fields are deliberately invalid), so nothing changes.
 const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
@@ -220,6 +231,24 @@ const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
         ADMIN,
         "display_name=&email=&role=&org_id=&password=",
     ),
+    // Tender pages (`/tenders/1` is the opened tender of `opened_tender_fixture`).
+    (
+        "/tenders/new",
+        &[Role::Bureau, Role::Admin],
+        "code=&title=&budget=x",
+    ),
+    ("/tenders/1/cancel", &[Role::Bureau, Role::Admin], "reason="),
+    (
+        "/tenders/1/panel",
+        &[Role::Bureau, Role::Admin],
+        "note=none",
+    ),
+    (
+        "/tenders/1/disqualify",
+        &[Role::Bureau, Role::Admin],
+        "bid_seq=1&reason=",
+    ),
+    ("/tenders/1/bid", &[Role::Org], "idempotency_key=&price=x"),
 ];
 
 /// Pages anyone may see.
@@ -385,10 +414,13 @@ fn check_table() {
             }
         }
         if op.template.contains('{') {
-            let last = op.template.rsplit('/').next().unwrap_or_default();
             assert!(
-                last.starts_with('{') && op.template.matches('{').count() == 1,
-                "{}: one path parameter, as the last segment (or teach `broken_inputs` more)",
+                op.template
+                    .split('/')
+                    .filter(|s| s.starts_with('{'))
+                    .count()
+                    >= 1,
+                "{}: path parameters are whole segments",
                 op.template
             );
         }
@@ -494,6 +526,7 @@ async fn api_refusals(b: Backend) {
     )
     .await;
     let http = http();
+    crate::tenders::opened_tender_fixture(&app);
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
     let admin_id = me_id(&app, &admin).await;
@@ -733,14 +766,24 @@ async fn api_refusals(b: Backend) {
                         r.text().await.unwrap()
                     );
                 }
-                // The same through the session cookie (with the CSRF header for unsafe calls).
+                // The same through the session cookie (with the CSRF header for unsafe calls), as the
+                // administrator, or the first allowed role where administrators are not allowed.
+                let session = if allows(op.access, Role::Admin) {
+                    admin.clone()
+                } else {
+                    tokens
+                        .iter()
+                        .find(|(r, _)| allows(op.access, *r))
+                        .map(|(_, t)| t.clone())
+                        .expect("a role allowed")
+                };
                 let headers = if op.method == "GET" {
-                    vec![(COOKIE, format!("sanshe_session={admin}"))]
+                    vec![(COOKIE, format!("sanshe_session={session}"))]
                 } else {
                     vec![
                         (
                             COOKIE,
-                            format!("sanshe_session={admin}; sanshe_csrf=abc123"),
+                            format!("sanshe_session={session}; sanshe_csrf=abc123"),
                         ),
                         ("x-csrf-token".parse().unwrap(), "abc123".into()),
                     ]
@@ -794,12 +837,17 @@ fn broken_inputs(op: &Op) -> Vec<Bad> {
         }
     }
     if op.template.contains('{') {
-        // The id is the last segment of every templated row (`check_table` holds the table to that).
-        let (head, _) = op.path.rsplit_once('/').expect("a path");
+        // Every templated segment (`check_table` holds each to be a whole segment) becomes non-numeric.
+        let path: Vec<&str> = op
+            .template
+            .split('/')
+            .zip(op.path.split('/'))
+            .map(|(t, p)| if t.starts_with('{') { "abc" } else { p })
+            .collect();
         out.push(Bad {
             what: "non-numeric path id".into(),
             method: op.method,
-            path: format!("{head}/abc"),
+            path: path.join("/"),
             ctype: op.body.map(|_| "application/json"),
             body: body_of(op),
         });
@@ -820,6 +868,7 @@ async fn refusal_precedes_input_errors(b: Backend) {
     )
     .await;
     let http = http();
+    crate::tenders::opened_tender_fixture(&app);
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
     let gone_id = app.create_user("rt-gone", "admin", None, None).await;
@@ -964,6 +1013,7 @@ async fn page_refusals(b: Backend) {
     )
     .await;
     let http = http();
+    crate::tenders::opened_tender_fixture(&app);
     let tokens = role_tokens(&app).await;
     let admin_id = me_id(&app, token_of(&tokens, Role::Admin)).await;
     let forged = [
