@@ -1344,30 +1344,38 @@ fn scheduler() -> Actor {
 /// Apply every transition the clock has made due to one tender, each in its own transaction.
 pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Result<(), AppError> {
     let ts = crate::db::now_micros(now);
+    // A plain read first: most accesses find nothing due and should not take the write lock.
+    let Some(t) = tenders::table
+        .find(id)
+        .select(TenderRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    if !due_now(&t, ts) {
+        return Ok(());
+    }
     loop {
         let moved = write_tx(conn, |conn| -> Result<bool, AppError> {
             // One request at a time per tender (as for bids): on PostgreSQL two concurrent requests could
             // otherwise both read the old state and the second fail its transition with a 409.
             crate::db::lock_chain(conn, bids::tender_lock(id))?;
-            let Some(t) = tenders::table
-                .find(id)
-                .select(TenderRow::as_select())
-                .first(conn)
-                .optional()?
-            else {
+            let t = find_row(conn, id)?;
+            if !due_now(&t, ts) {
                 return Ok(false);
-            };
+            }
             let actor = scheduler();
             match t.state() {
-                State::Published if ts >= t.bid_deadline => {
+                State::Published => {
                     move_state(conn, &actor, now, id, State::Published, State::Closed, None)?;
                     Ok(true)
                 }
-                State::Closed if ts >= t.opening_at => {
+                State::Closed => {
                     bids::open_all(conn, ctx, &actor, now, &t)?;
                     Ok(true)
                 }
-                State::Publicity if t.publicity_ends.is_some_and(|e| ts >= e) => {
+                State::Publicity => {
                     move_state(
                         conn,
                         &actor,
@@ -1379,15 +1387,24 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
                     )?;
                     Ok(true)
                 }
-                State::Challenge if t.challenge_ends.is_some_and(|e| ts >= e) => {
-                    evaluation::finalise(conn, ctx, &actor, now, &t)
-                }
+                State::Challenge => evaluation::finalise(conn, ctx, &actor, now, &t),
                 _ => Ok(false),
             }
         })?;
         if !moved {
             return Ok(());
         }
+    }
+}
+
+/// Whether the clock has reached the tender's next time-driven step.
+fn due_now(t: &TenderRow, ts: NaiveDateTime) -> bool {
+    match t.state() {
+        State::Published => ts >= t.bid_deadline,
+        State::Closed => ts >= t.opening_at,
+        State::Publicity => t.publicity_ends.is_some_and(|e| ts >= e),
+        State::Challenge => t.challenge_ends.is_some_and(|e| ts >= e),
+        _ => false,
     }
 }
 
