@@ -46,6 +46,7 @@ pub const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/tenders/1/report", &[Role::Bureau, Role::Admin]),
     ("GET", "/my/bids", &[Role::Org]),
     ("GET", "/evaluations", &[Role::Evaluator]),
+    ("GET", "/evaluators", &[Role::Bureau, Role::Admin]),
 ];
 
 /// Who may open an evaluation report: the bureau and administrators; evaluators of its panel once locked.
@@ -101,7 +102,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenders/{id}/declare", web::post().to(declare_submit))
         .route("/tenders/{id}/report", web::get().to(report_page))
         .route("/my/bids", web::get().to(my_bids_page))
-        .route("/evaluations", web::get().to(evaluations_page));
+        .route("/evaluations", web::get().to(evaluations_page))
+        .route("/evaluators", web::get().to(evaluators_page))
+        .route("/evaluators/links", web::post().to(evaluator_link_submit));
 }
 
 fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
@@ -3168,6 +3171,25 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("mybids.tender_state", "项目状态", "Tender state"),
     ("mybids.awarded", "中标", "Awarded"),
     ("eval.title", "评审任务", "Evaluations"),
+    ("evaluators.title", "评审专家关联登记", "Evaluator links"),
+    (
+        "evaluators.intro",
+        "登记评审专家与社会组织的关联（任职、理事、志愿者、近亲属等）。组建评审委员会时，与投标组织有关联的专家将被自动拒绝。",
+        "Record what links an evaluator to an organisation (employment, board seat, volunteering, relatives). When a panel is formed, an evaluator linked to a bidder is refused automatically.",
+    ),
+    ("evaluators.evaluator", "评审专家", "Evaluator"),
+    ("evaluators.organisation", "关联组织", "Organisation"),
+    ("evaluators.relation", "关联类型", "Relation"),
+    ("evaluators.add", "登记关联", "Record link"),
+    ("evaluators.links", "已登记关联", "Links"),
+    ("evaluators.none", "无", "None"),
+    ("evaluators.linked", "已登记关联。", "Link recorded."),
+    (
+        "evaluators.no_such",
+        "没有这个评审专家。",
+        "No such evaluator.",
+    ),
+    ("evaluators.manage", "评审专家关联登记", "Evaluator links"),
     (
         "eval.none",
         "您尚未被选入任何评审委员会。",
@@ -3246,3 +3268,122 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("report.award_reason", "确定理由", "Reason"),
     ("dash.tenders", "采购项目", "Tenders"),
 ];
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluator links: what ties an evaluator to an organisation, read by the panel's conflict check.
+
+struct EvaluatorLine {
+    id: i64,
+    name: String,
+    username: String,
+    /// (organisation, relation label)
+    links: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/evaluators.html")]
+struct EvaluatorsPage {
+    ctx: PageCtx,
+    rows: Vec<EvaluatorLine>,
+    orgs: Vec<(i64, String)>,
+    relations: Vec<(&'static str, &'static str)>,
+    /// Why the last link was refused, each rule in the page's language.
+    errors: Vec<String>,
+}
+
+async fn evaluators_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    show_evaluators(&state, ctx, StatusCode::OK, vec![]).await
+}
+
+async fn show_evaluators(
+    state: &AppState,
+    ctx: PageCtx,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<HttpResponse, PageError> {
+    let zh = ctx.lang == Lang::Zh;
+    let (rows, orgs) = crate::db::run(&state.pool, move |c| {
+        use crate::db::schema::users as u;
+        let people: Vec<(i64, String, String)> = u::table
+            .filter(u::role.eq("evaluator"))
+            .filter(u::active.eq(true))
+            .order(u::username)
+            .select((u::id, u::display_name, u::username))
+            .load(c)?;
+        let mut rows = Vec::new();
+        for (id, name, username) in people {
+            rows.push(EvaluatorLine {
+                id,
+                name,
+                username,
+                links: crate::tenders::evaluation::links_of(c, id)?
+                    .into_iter()
+                    .map(|k| {
+                        let rel = crate::registry::orgs::label(
+                            crate::tenders::evaluation::RELATIONS,
+                            &k.relation,
+                            zh,
+                        );
+                        (k.organisation_name, rel)
+                    })
+                    .collect(),
+            });
+        }
+        let orgs = crate::registry::orgs::names(c)?.into_iter().collect();
+        Ok((rows, orgs))
+    })
+    .await
+    .map_err(page_err(ctx.lang))?;
+    let page = EvaluatorsPage {
+        relations: crate::tenders::evaluation::RELATIONS
+            .iter()
+            .map(|(k, z, e)| (*k, if zh { *z } else { *e }))
+            .collect(),
+        ctx: ctx.clone(),
+        rows,
+        orgs,
+        errors,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+async fn evaluator_link_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let actor = super::actor(&req, &page.user);
+    let now = state.clock.now();
+    let user: i64 = form.get("user_id").trim().parse().unwrap_or(0);
+    let input = crate::tenders::evaluation::LinkInput {
+        organisation_id: form.get("organisation_id").trim().parse().unwrap_or(0),
+        relation: form.get("relation"),
+    };
+    let r = crate::db::run(&state.pool, move |c| {
+        crate::tenders::evaluation::link(c, &actor, now, user, &input)
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(redirect(
+            "/evaluators",
+            Some(("ok", ctx.t("evaluators.linked"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let m = messages(ctx.lang, &errs);
+            show_evaluators(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(AppError::NotFound) => {
+            let m = vec![ctx.t("evaluators.no_such").to_string()];
+            show_evaluators(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}

@@ -211,6 +211,7 @@ const TENDER_PAGES: &[(&str, &str, &[Role])] = &[
     ("GET", "/tenders/1/report", &[Role::Bureau, Role::Admin]),
     ("GET", "/my/bids", &[Role::Org]),
     ("GET", "/evaluations", &[Role::Evaluator]),
+    ("GET", "/evaluators", &[Role::Bureau, Role::Admin]),
 ];
 
 /// Form posts of protected pages: (path, roles, form fields besides `csrf`). An allowed caller with a good
@@ -249,6 +250,11 @@ const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
         "bid_seq=1&reason=",
     ),
     ("/tenders/1/bid", &[Role::Org], "idempotency_key=&price=x"),
+    (
+        "/evaluators/links",
+        &[Role::Bureau, Role::Admin],
+        "user_id=0&organisation_id=0&relation=",
+    ),
 ];
 
 /// Pages anyone may see.

@@ -1387,3 +1387,44 @@ async fn late_answer_moves_the_deadline_and_invitations_bind(backend: Backend) {
 }
 
 crate::both_backends!(late_answer_moves_the_deadline_and_invitations_bind);
+
+/// The bureau records an evaluator's link to an organisation from the web page; a bad one comes back as a
+/// 422 form naming the rule and stores nothing.
+async fn evaluator_links_page(backend: Backend) {
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let c = crate::helpers::sign_in(app, "bureau").await;
+    let html = c.get(app.url("/evaluators")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("评审专家关联登记"), "{html}");
+    let csrf = crate::helpers::csrf_of(&html);
+    let ev: i64 = {
+        use sanshe::db::schema::users as u;
+        u::table.filter(u::username.eq("evaluator2")).select(u::id).first(&mut app.conn()).unwrap()
+    };
+    let org = bidders(app, 1)[0].org;
+    let before = app.snapshot();
+    let r = c
+        .post(app.url("/evaluators/links"))
+        .form(&[("csrf", csrf.as_str()), ("user_id", &ev.to_string()), ("organisation_id", &org.to_string()), ("relation", "cousin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("关联类型须为"));
+    assert_eq!(app.snapshot(), before);
+    let r = c
+        .post(app.url("/evaluators/links"))
+        .form(&[("csrf", csrf.as_str()), ("user_id", &ev.to_string()), ("organisation_id", &org.to_string()), ("relation", "board")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let links: Value = app.get(&format!("/api/v1/evaluators/{ev}/links"), Some(&fx.b().await)).await.json().await.unwrap();
+    assert_eq!(links[0]["organisation_id"], org);
+    assert_eq!(links[0]["relation"], "board");
+    let html = c.get(app.url("/evaluators")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("理事/监事"), "the page lists the link");
+    fx.app.stop().await;
+}
+
+crate::both_backends!(evaluator_links_page);
