@@ -1562,6 +1562,26 @@ pub fn answer_challenge(
                 },
             )?;
         }
+        // An upheld challenge sets the published result aside: the bureau decides again (another bid with
+        // a reason, a disqualification, or a cancellation) and publishes a new result.
+        if input.upheld && matches!(t.state(), State::Publicity | State::Challenge) {
+            diesel::update(tenders::table.find(tender_id))
+                .set((
+                    tenders::award_bid_id.eq(None::<i64>),
+                    tenders::publicity_ends.eq(None::<NaiveDateTime>),
+                    tenders::challenge_ends.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            move_state(
+                conn,
+                actor,
+                now,
+                tender_id,
+                t.state(),
+                State::Evaluated,
+                Some("质疑成立，中标结果撤销，须重新确定 / challenge upheld: the result is set aside".into()),
+            )?;
+        }
         Ok(())
     })?;
     super::advance(conn, ctx, now, tender_id)?;

@@ -697,6 +697,57 @@ async fn whole_life_cycle(backend: Backend) {
         .count();
     assert!(results >= 4, "every bidder hears the result");
 
+    // B challenges and the bureau upholds it: the result is set aside, decided and published again.
+    let t_b = app.token(&b[1].user).await;
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/challenges"),
+            Some(&t_b),
+            &json!({"grounds": "中标人团队人员资质不符。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let first = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/challenges/{first}/answer"),
+            Some(&fx.b().await),
+            &json!({"upheld": true, "answer": "经核实，质疑成立，重新确定中标人。"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&fx, id).await, "evaluated");
+    assert!(
+        app.get(&format!("/api/v1/tenders/{id}"), None)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["result"]
+            .is_null()
+    );
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/award"),
+            Some(&fx.b().await),
+            &json!({"bid_seq": sc, "reason": "复核后仍为第一名"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/result"),
+            Some(&fx.b().await),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["state"], "publicity");
+
     // A challenge by A during the publicity blocks the award until answered.
     let t_a = app.token(&b[0].user).await;
     let r = app
@@ -732,15 +783,15 @@ async fn whole_life_cycle(backend: Backend) {
     let mails = outbox_templates(app);
     assert_eq!(
         mails.iter().filter(|(t, _)| t == "challenge_filed").count(),
-        2,
-        "challenger and buyer"
+        4,
+        "challenger and buyer, for each of the two challenges"
     );
     assert_eq!(
         mails
             .iter()
             .filter(|(t, _)| t == "challenge_answered")
             .count(),
-        2
+        4
     );
     assert!(mails.iter().any(|(t, _)| t == "bid_receipt"));
     assert!(mails.iter().any(|(t, _)| t == "bids_opened"));
@@ -1394,18 +1445,34 @@ async fn evaluator_links_page(backend: Backend) {
     let fx = setup(&backend).await;
     let app = &fx.app;
     let c = crate::helpers::sign_in(app, "bureau").await;
-    let html = c.get(app.url("/evaluators")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/evaluators"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("评审专家关联登记"), "{html}");
     let csrf = crate::helpers::csrf_of(&html);
     let ev: i64 = {
         use sanshe::db::schema::users as u;
-        u::table.filter(u::username.eq("evaluator2")).select(u::id).first(&mut app.conn()).unwrap()
+        u::table
+            .filter(u::username.eq("evaluator2"))
+            .select(u::id)
+            .first(&mut app.conn())
+            .unwrap()
     };
     let org = bidders(app, 1)[0].org;
     let before = app.snapshot();
     let r = c
         .post(app.url("/evaluators/links"))
-        .form(&[("csrf", csrf.as_str()), ("user_id", &ev.to_string()), ("organisation_id", &org.to_string()), ("relation", "cousin")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user_id", &ev.to_string()),
+            ("organisation_id", &org.to_string()),
+            ("relation", "cousin"),
+        ])
         .send()
         .await
         .unwrap();
@@ -1414,15 +1481,35 @@ async fn evaluator_links_page(backend: Backend) {
     assert_eq!(app.snapshot(), before);
     let r = c
         .post(app.url("/evaluators/links"))
-        .form(&[("csrf", csrf.as_str()), ("user_id", &ev.to_string()), ("organisation_id", &org.to_string()), ("relation", "board")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user_id", &ev.to_string()),
+            ("organisation_id", &org.to_string()),
+            ("relation", "board"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let links: Value = app.get(&format!("/api/v1/evaluators/{ev}/links"), Some(&fx.b().await)).await.json().await.unwrap();
+    let links: Value = app
+        .get(
+            &format!("/api/v1/evaluators/{ev}/links"),
+            Some(&fx.b().await),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(links[0]["organisation_id"], org);
     assert_eq!(links[0]["relation"], "board");
-    let html = c.get(app.url("/evaluators")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/evaluators"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("理事/监事"), "the page lists the link");
     fx.app.stop().await;
 }
