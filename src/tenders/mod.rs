@@ -844,7 +844,13 @@ pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView,
         None
     };
     let mut warnings = Vec::new();
-    for end in [t.publicity_ends, t.challenge_ends].into_iter().flatten() {
+    // Dates counted in working days: publicity, the challenge window, and a single-source response time.
+    let working_day_dates = [
+        t.publicity_ends,
+        t.challenge_ends,
+        (t.method() == Method::SingleSource).then_some(t.bid_deadline),
+    ];
+    for end in working_day_dates.into_iter().flatten() {
         let y = chrono::Datelike::year(&end.date());
         if !ctx.cal.covers(y) {
             let m = crate::domain::calendar::CalendarWarning { year: y }.message();

@@ -1515,3 +1515,48 @@ async fn evaluator_links_page(backend: Backend) {
 }
 
 crate::both_backends!(evaluator_links_page);
+
+/// A deadline counted in working days in a year the holiday data does not cover says so on the tender.
+async fn uncovered_year_is_flagged(backend: Backend) {
+    let fx = setup(&backend).await;
+    let b = bidders(&fx.app, 1);
+    let mut body = tender_body("GD-SS-2027");
+    body["method"] = json!("single_source");
+    body["invited"] = json!([b[0].org]);
+    let start: DateTime<Utc> = "2027-01-04T02:00:00Z".parse().unwrap();
+    body["enquiry_deadline"] = json!(bj(start));
+    body["bid_deadline"] = json!(bj(start + Duration::days(10)));
+    body["opening_at"] = json!(bj(start + Duration::days(10)));
+    let id = create_tender(&fx, &body).await;
+    let v: Value = fx
+        .app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let w = v["calendar_warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v}");
+    assert!(w[0]["zh-CN"].as_str().unwrap().contains("2027"), "{w:?}");
+    // The same tender in a covered year carries no warning.
+    let id2 = create_tender(&fx, &{
+        let mut b2 = body.clone();
+        b2["code"] = json!("GD-SS-2026");
+        b2["enquiry_deadline"] = json!(bj(t0()));
+        b2["bid_deadline"] = json!(bj(t0() + Duration::days(10)));
+        b2["opening_at"] = json!(bj(t0() + Duration::days(10)));
+        b2
+    })
+    .await;
+    let v: Value = fx
+        .app
+        .get(&format!("/api/v1/tenders/{id2}"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["calendar_warnings"], json!([]));
+    fx.app.stop().await;
+}
+
+crate::both_backends!(uncovered_year_is_flagged);
