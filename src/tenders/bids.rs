@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Ctx, TenderRow, find_row, log_event, move_state, seal, today};
+use super::{Ctx, TenderRow, log_event, move_state, seal, today};
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::db::schema::{bids, organisation_ratings, organisations, social_workers, tenders};
@@ -871,19 +871,25 @@ pub struct OpenedBid {
     pub content: BidContent,
 }
 
-/// The bids opened on a tender (status active or later disqualified/withdrawn), by receipt order. Refused
-/// (409 `sealed`) while the tender is sealed.
-pub fn opened_bids(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<OpenedBid>, AppError> {
+/// The opened bids of a tender with their organisations' names, by receipt order; 409 `sealed` while the
+/// tender is sealed. The one query behind both the opened-bid list and the commitments.
+fn opened_rows(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<(BidRow, String)>, AppError> {
     if t.state().sealed() {
         return Err(sealed_error(t));
     }
-    let rows: Vec<(BidRow, String)> = bids::table
+    Ok(bids::table
         .inner_join(organisations::table)
         .filter(bids::tender_id.eq(t.id))
         .filter(bids::opened_json.is_not_null())
         .order(bids::id)
         .select((BidRow::as_select(), organisations::name))
-        .load(conn)?;
+        .load(conn)?)
+}
+
+/// The bids opened on a tender (status active or later disqualified/withdrawn), by receipt order. Refused
+/// (409 `sealed`) while the tender is sealed.
+pub fn opened_bids(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<OpenedBid>, AppError> {
+    let rows = opened_rows(conn, t)?;
     Ok(rows
         .into_iter()
         .filter_map(|(b, name)| {
@@ -976,16 +982,7 @@ pub fn commitments(
     ctx: &Ctx,
     t: &TenderRow,
 ) -> Result<Vec<CommitmentCheck>, AppError> {
-    if t.state().sealed() {
-        return Err(sealed_error(t));
-    }
-    let rows: Vec<(BidRow, String)> = bids::table
-        .inner_join(organisations::table)
-        .filter(bids::tender_id.eq(t.id))
-        .filter(bids::opened_json.is_not_null())
-        .order(bids::id)
-        .select((BidRow::as_select(), organisations::name))
-        .load(conn)?;
+    let rows = opened_rows(conn, t)?;
     Ok(rows
         .into_iter()
         .map(|(b, name)| CommitmentCheck {
@@ -1013,11 +1010,6 @@ pub fn verify_all(conn: &mut DbConn, ctx: &Ctx) -> QueryResult<(usize, Vec<i64>)
         .map(|b| b.id)
         .collect();
     Ok((rows.len(), bad))
-}
-
-/// Used by evaluation: the tender row again (after changes in the same transaction).
-pub fn reload(conn: &mut DbConn, id: i64) -> Result<TenderRow, AppError> {
-    find_row(conn, id)
 }
 
 /// Record a bid's new status with an event on the tender timeline (disqualification).
