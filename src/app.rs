@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer, middleware::from_fn, web};
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -13,9 +14,10 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::db::DbConn;
 use crate::db::Pool;
-use crate::error::extractors;
-use crate::{mail, routes};
+use crate::error::{AppError, extractors};
+use crate::{api, mail};
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -57,14 +59,77 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Run service work on the blocking pool, then wake the mail worker. API and page handlers reach the
+    /// database only through here, so no write path forgets the mail it queued (reads may write too: every
+    /// access to a tender advances it by the clock). A wake with nothing queued costs the worker one query.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let r = crate::db::run(&self.pool, f).await;
+        self.mail_wake.notify_one();
+        r
+    }
+
+    /// Like [`AppState::run`], with the tender context and the time.
+    pub async fn run_tenders<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &crate::tenders::Ctx, DateTime<Utc>) -> Result<T, AppError>
+            + Send
+            + 'static,
+    {
+        let ctx = self.tenders.clone();
+        let now = self.clock.now();
+        self.run(move |c| f(c, &ctx, now)).await
+    }
+
+    /// The standing rules from the configuration.
+    pub fn standing_rules(&self) -> crate::domain::standing::Rules {
+        self.tenders.standing
+    }
+
+    /// Today's date in Beijing by the service's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::beijing_date(self.clock.now())
+    }
+}
+
+/// The background scheduler: advance due tenders every `every`, until the server stops.
+pub async fn scheduler_loop(state: AppState) {
+    // The first pass comes one period after start: every access advances what it touches anyway.
+    let every = state.config.scheduler_every;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let ctx = state.tenders.clone();
+        let r = crate::db::run(&state.pool, move |c| {
+            crate::tenders::advance_due(c, &ctx, now)
+        })
+        .await;
+        match r {
+            Ok(n) if n > 0 => {
+                state.mail_wake.notify_one();
+                tracing::info!(tenders = n, "scheduler advanced tenders");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
+        }
+    }
+}
+
 /// The OpenAPI document, generated from the handlers registered in the API scope.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, api) = App::new()
         .into_utoipa_app()
-        .openapi(routes::ApiDoc::openapi())
-        .service(routes::api_scope())
-        .service(routes::health::healthz)
-        .service(routes::health::readyz)
+        .openapi(api::ApiDoc::openapi())
+        .service(api::api_scope())
+        .service(api::health::healthz)
+        .service(api::health::readyz)
         .split_for_parts();
     api
 }
@@ -145,14 +210,14 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
                     SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()),
                 )
             })
-            .service(routes::api_scope())
-            .service(routes::health::healthz)
-            .service(routes::health::readyz)
+            .service(api::api_scope())
+            .service(api::health::healthz)
+            .service(api::health::readyz)
             .into_app()
-            .route("/static/{file}", web::get().to(crate::web::static_file))
-            .configure(crate::web::pages::configure)
-            .default_service(web::to(crate::web::not_found))
-            .wrap(from_fn(crate::web::middleware))
+            .route("/static/{file}", web::get().to(crate::pages::static_file))
+            .configure(crate::pages::common::configure)
+            .default_service(web::to(crate::pages::not_found))
+            .wrap(from_fn(crate::http::middleware))
     })
     .workers(state.config.workers)
     .shutdown_timeout(10)
@@ -172,7 +237,7 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         state.mail_wake.clone(),
         stop_worker.clone(),
     ));
-    let scheduler = tokio::spawn(crate::tenders::scheduler_loop(state.clone()));
+    let scheduler = tokio::spawn(scheduler_loop(state.clone()));
     Ok(Running {
         scheduler,
         addr,

@@ -233,7 +233,7 @@ pub fn list(
     conn: &mut DbConn,
     f: &AuditFilter,
 ) -> Result<(Vec<AuditEvent>, i64), crate::error::AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let from = f
         .from
         .as_deref()

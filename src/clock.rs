@@ -45,6 +45,11 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// Today's date in Beijing: the date every rule of the service counts from.
+pub fn beijing_date(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&shanghai()).date_naive()
+}
+
 /// Format a stored UTC time for people, in Beijing time.
 pub fn display(t: chrono::NaiveDateTime) -> String {
     t.and_utc()

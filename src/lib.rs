@@ -8,6 +8,7 @@
 //! state change writes an `audit` event and any `mail` in the same transaction. `clock` is injected so
 //! tests can move time. See `docs/ARCHITECTURE.md` for a request walked end to end.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -17,12 +18,12 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod i18n;
 pub mod mail;
 pub mod money;
+pub mod pages;
 pub mod registry;
-pub mod routes;
 pub mod seed;
 pub mod tenders;
 pub mod users;
-pub mod web;

@@ -466,7 +466,7 @@ pub struct UserFilter {
 }
 
 pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<(Vec<UserRow>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let build = || {
         let mut q = users::table.into_boxed();
         if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -298,6 +298,14 @@ pub fn now_micros(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     n.with_nanosecond(n.nanosecond() / 1000 * 1000).unwrap_or(n)
 }
 
+/// Page number and size from query values: page ≥ 1, size 1–200 (default 20).
+pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
+    (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(20).clamp(1, 200),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

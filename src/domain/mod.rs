@@ -5,3 +5,4 @@ pub mod credit_code;
 pub mod incubation;
 pub mod standing;
 pub mod tender;
+pub mod vocab;

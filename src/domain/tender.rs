@@ -891,11 +891,11 @@ pub fn unmet(e: &Eligibility, f: &OrgFacts) -> Vec<Broken> {
             "min_level",
             format!(
                 "要求至少一名{}及以上的社工。",
-                crate::registry::orgs::label(crate::registry::workers::LEVELS, level, true)
+                super::vocab::label(super::vocab::CERTIFICATE_LEVELS, level, true)
             ),
             format!(
                 "At least one social worker at level {} or above is required.",
-                crate::registry::orgs::label(crate::registry::workers::LEVELS, level, false)
+                super::vocab::label(super::vocab::CERTIFICATE_LEVELS, level, false)
             ),
         ));
     }

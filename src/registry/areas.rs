@@ -168,7 +168,7 @@ pub fn list_communities(
     conn: &mut DbConn,
     f: &CommunityFilter,
 ) -> Result<(Vec<Community>, i64), AppError> {
-    let paging = crate::web::paging(f.page, f.per_page);
+    let paging = crate::db::paging(f.page, f.per_page);
     filtered_communities(conn, f, Some(paging))
 }
 

@@ -325,7 +325,7 @@ pub fn detail(conn: &mut DbConn, id: i64) -> Result<BaseDetail, AppError> {
 }
 
 pub fn list(conn: &mut DbConn, f: &BaseFilter) -> Result<(Vec<BaseView>, i64), AppError> {
-    let paging = crate::web::paging(f.page, f.per_page);
+    let paging = crate::db::paging(f.page, f.per_page);
     filtered(conn, f, Some(paging))
 }
 

@@ -228,7 +228,7 @@ pub fn list(
     by: &CurrentUser,
     f: &ChangeFilter,
 ) -> Result<(Vec<ChangeRequestView>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let own = if by.role == Role::Org {
         Some(by.org_id.unwrap_or(-1))
     } else {

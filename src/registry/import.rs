@@ -369,7 +369,7 @@ pub fn import_orgs(
 ) -> Result<ImportResult, AppError> {
     let recs = records_of(text)?;
     let keys = header_keys(&recs[0], ORG_COLUMNS)?;
-    let today = orgs::beijing_today(now);
+    let today = crate::clock::beijing_date(now);
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
         let streets = StreetIndex::load(conn)?;
@@ -487,7 +487,7 @@ pub fn import_workers(
 ) -> Result<ImportResult, AppError> {
     let recs = records_of(text)?;
     let keys = header_keys(&recs[0], WORKER_COLUMNS)?;
-    let today = orgs::beijing_today(now);
+    let today = crate::clock::beijing_date(now);
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
         let streets = StreetIndex::load(conn)?;

@@ -182,10 +182,7 @@ pub struct FunnelReport {
     pub overdue: i64,
 }
 
-/// Today in Beijing, the date every rule here uses.
-pub fn today(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(8)).date_naive()
-}
+use crate::clock::beijing_date as today;
 
 fn parse_checklist(s: &Option<String>) -> Vec<ChecklistItem> {
     s.as_deref()
@@ -288,7 +285,7 @@ pub fn list(
     f: &IncubationFilter,
     only_org: Option<i64>,
 ) -> Result<(Vec<IncubationView>, i64), AppError> {
-    let paging = crate::web::paging(f.page, f.per_page);
+    let paging = crate::db::paging(f.page, f.per_page);
     filtered(conn, cal, today, f, only_org, Some(paging))
 }
 
@@ -451,10 +448,10 @@ pub fn apply(
     now: chrono::DateTime<chrono::Utc>,
     cal: &BusinessCalendar,
     new: &NewApplication,
-    as_org: Option<Option<i64>>,
+    as_org: Option<i64>,
 ) -> Result<IncubationView, AppError> {
     if let Some(own) = as_org
-        && (new.organisation_id.is_none() || new.organisation_id != own)
+        && new.organisation_id != Some(own)
     {
         return Err(AppError::Forbidden);
     }

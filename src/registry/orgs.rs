@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
+use crate::clock::beijing_date;
 use crate::db::schema::{
     credit_listings as cl, organisation_areas as oa, organisation_fields as of,
     organisation_inspections as oi, organisation_ratings as ora, organisations as o, streets as st,
@@ -81,44 +82,8 @@ pub const CONCLUSIONS: &[(&str, &str, &str)] = &[
     ("fail", "不合格", "Fail"),
 ];
 
-/// The label of a key in one of the vocabularies above.
-pub fn label(table: &[(&'static str, &'static str, &'static str)], key: &str, zh: bool) -> String {
-    table
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, z, e)| if zh { *z } else { *e })
-        .unwrap_or(key)
-        .to_string()
-}
-
-fn keys(table: &[(&str, &str, &str)]) -> String {
-    table
-        .iter()
-        .map(|(k, _, _)| *k)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn one_of(table: &[(&str, &str, &str)], v: &str) -> bool {
-    table.iter().any(|(k, _, _)| *k == v)
-}
-
-/// Accept a key or its Chinese or English label (CSV files carry labels).
-pub fn key_of(
-    table: &[(&'static str, &'static str, &'static str)],
-    v: &str,
-) -> Option<&'static str> {
-    let v = v.trim();
-    table
-        .iter()
-        .find(|(k, z, e)| *k == v || *z == v || e.eq_ignore_ascii_case(v))
-        .map(|(k, _, _)| *k)
-}
-
-/// Today's date in Beijing.
-pub fn beijing_today(now: DateTime<Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(8)).date_naive()
-}
+pub use crate::domain::vocab::{key_of, label};
+use crate::domain::vocab::{keys, one_of};
 
 #[derive(Queryable, Selectable, Debug, Clone, Serialize)]
 #[diesel(table_name = o)]
@@ -720,7 +685,7 @@ pub fn create(
     now: DateTime<Utc>,
     inp: &OrgInput,
 ) -> Result<OrgRow, AppError> {
-    let today = beijing_today(now);
+    let today = beijing_date(now);
     let mut checks = Checks::new();
     let clean = validate(conn, inp, None, today, &mut checks, &|s| s.to_string())?;
     checks.finish()?;
@@ -798,7 +763,7 @@ pub fn update(
     p: &OrgPatch,
 ) -> Result<Updated, AppError> {
     check_access(by, id)?;
-    let today = beijing_today(now);
+    let today = beijing_date(now);
     let before_row = find(conn, id)?;
     let before = input_of(conn, &before_row)?;
     let is_org = by.role == Role::Org;
@@ -934,7 +899,7 @@ pub fn apply_identity_change(
         conn,
         &merged,
         Some(id),
-        beijing_today(now),
+        beijing_date(now),
         &mut checks,
         &|s| s.to_string(),
     )?;
@@ -1129,6 +1094,42 @@ pub fn views(
         .collect())
 }
 
+/// What a change of an organisation answers: the organisation as it now is, and the change request when
+/// an `org` user changed its name, kind or credit code (which waits for the bureau).
+#[derive(Serialize, Debug, utoipa::ToSchema)]
+pub struct UpdateResult {
+    pub organisation: OrgDetail,
+    pub change_request: Option<crate::registry::changes::ChangeRequestView>,
+}
+
+/// [`update`], then the organisation's detail, in one call for the API and the pages.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a distinct input of the change"
+)]
+pub fn update_with_detail(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    by: &CurrentUser,
+    id: i64,
+    p: &OrgPatch,
+    today: NaiveDate,
+    rules: standing::Rules,
+) -> Result<UpdateResult, AppError> {
+    let u = update(conn, actor, now, by, id, p)?;
+    let organisation = detail(conn, id, today, rules)?;
+    Ok(UpdateResult {
+        change_request: u.change_request.map(|r| {
+            crate::registry::changes::ChangeRequestView::of(
+                r,
+                organisation.organisation.name.clone(),
+            )
+        }),
+        organisation,
+    })
+}
+
 pub fn detail(
     conn: &mut DbConn,
     id: i64,
@@ -1250,7 +1251,7 @@ pub fn list(
     today: NaiveDate,
     rules: standing::Rules,
 ) -> Result<(Vec<OrgView>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let all = list_all(conn, f, today, rules)?;
     let total = all.len() as i64;
     let items = all
@@ -1338,7 +1339,7 @@ pub fn add_rating(
     } else {
         None
     };
-    if awarded.is_some_and(|d| d > beijing_today(now)) {
+    if awarded.is_some_and(|d| d > beijing_date(now)) {
         checks.add(
             "awarded_on",
             "not_future",
@@ -1411,7 +1412,7 @@ pub fn add_inspection(
     r: &NewInspection,
 ) -> Result<InspectionRow, AppError> {
     let org = find(conn, r.organisation_id)?;
-    let today = beijing_today(now);
+    let today = beijing_date(now);
     let mut checks = Checks::new();
     if !(1990..=i64::from(today.year())).contains(&r.year) {
         checks.add(
@@ -1548,7 +1549,7 @@ pub fn add_listing(
     } else {
         None
     };
-    if listed.is_some_and(|d| d > beijing_today(now)) {
+    if listed.is_some_and(|d| d > beijing_date(now)) {
         checks.add(
             "listed_on",
             "not_future",
@@ -1630,7 +1631,7 @@ pub fn remove_listing(
                 "The removal date cannot be before the listing date.",
             );
         }
-        if d > beijing_today(now) {
+        if d > beijing_date(now) {
             checks.add(
                 "removed_on",
                 "not_future",
@@ -1798,7 +1799,7 @@ pub fn seed_demo(conn: &mut DbConn, now: DateTime<Utc>, secret: &str) -> Result<
     }
     let actor = Actor::system("seed");
     let ts = crate::db::now_micros(now);
-    let today = beijing_today(now);
+    let today = beijing_date(now);
     let last_year = today.year() - 1;
     let street_ids: Vec<i64> = st::table.order(st::code).select(st::id).load(conn)?;
     let pick_street = |i: usize| -> Option<i64> {

@@ -12,19 +12,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
+use crate::clock::beijing_date;
 use crate::db::schema::{
     organisations as o, social_worker_streets as sws, social_workers as sw, streets as st,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{AppError, Checks};
-use crate::registry::orgs::{beijing_today, check_date, check_phone};
+use crate::registry::orgs::{check_date, check_phone};
 
-pub const LEVELS: &[(&str, &str, &str)] = &[
-    ("none", "无证书", "No certificate"),
-    ("assistant", "助理社会工作师", "Assistant social worker"),
-    ("social_worker", "社会工作师", "Social worker"),
-    ("senior", "高级社会工作师", "Senior social worker"),
-];
+pub use crate::domain::vocab::CERTIFICATE_LEVELS as LEVELS;
 
 pub const EMPLOYMENTS: &[(&str, &str, &str)] = &[
     ("full_time", "全职", "Full time"),
@@ -154,8 +150,7 @@ pub struct WorkerView {
 
 /// May this viewer see the worker's phone in clear?
 pub fn sees_phone(by: &CurrentUser, org_id: i64) -> bool {
-    matches!(by.role, Role::Bureau | Role::Admin)
-        || (by.role == Role::Org && by.org_id == Some(org_id))
+    by.is_staff() || (by.role == Role::Org && by.org_id == Some(org_id))
 }
 
 /// Who may read workers of an organisation: everyone signed in, except an `org` user for another's.
@@ -165,8 +160,7 @@ pub fn may_read(by: &CurrentUser, org_id: i64) -> bool {
 
 /// Who may change workers of an organisation.
 pub fn may_write(by: &CurrentUser, org_id: i64) -> bool {
-    matches!(by.role, Role::Bureau | Role::Admin)
-        || (by.role == Role::Org && by.org_id == Some(org_id))
+    by.is_staff() || (by.role == Role::Org && by.org_id == Some(org_id))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -459,7 +453,7 @@ pub fn create(
         secret,
         w,
         None,
-        beijing_today(now),
+        beijing_date(now),
         &mut checks,
         &|s| s.to_string(),
     )?;
@@ -515,7 +509,7 @@ pub fn update(
         secret,
         w,
         Some(id),
-        beijing_today(now),
+        beijing_date(now),
         &mut checks,
         &|s| s.to_string(),
     )?;
@@ -716,7 +710,7 @@ pub fn list(
     f: &WorkerFilter,
     paged: bool,
 ) -> Result<(Vec<WorkerView>, i64), AppError> {
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let total: i64 = filtered(by, f).count().get_result(conn)?;
     let mut q = filtered(by, f).order((sw::name.asc(), sw::id.asc()));
     if paged {
@@ -833,7 +827,7 @@ pub fn seed_demo_workers(
         return Ok(0);
     }
     let ts = crate::db::now_micros(now);
-    let today = beijing_today(now);
+    let today = beijing_date(now);
     let n = 150;
     for i in 0..n {
         let level = match i % 10 {

@@ -69,10 +69,7 @@ pub fn broken_errors(b: Vec<Broken>) -> Vec<FieldError> {
         .collect()
 }
 
-/// Today in Beijing.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    crate::registry::incubations::today(now)
-}
+pub use crate::clock::beijing_date as today;
 
 /// The end of the working day `n` working days after `now`'s Beijing date: midnight Beijing that follows.
 pub fn working_days_end(cal: &BusinessCalendar, now: DateTime<Utc>, n: u32) -> NaiveDateTime {
@@ -931,7 +928,7 @@ pub fn list(
     staff: bool,
 ) -> Result<(Vec<TenderSummary>, i64), AppError> {
     advance_due(conn, ctx, now)?;
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let build = || {
         let mut q = tenders::table.into_boxed();
         if !staff {
@@ -1441,28 +1438,6 @@ pub fn advance_due(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<u
         advance(conn, ctx, now, *id)?;
     }
     Ok(ids.len())
-}
-
-/// The background scheduler: advance due tenders every `every`, until the server stops.
-pub async fn scheduler_loop(state: crate::app::AppState) {
-    // The first pass comes one period after start: every access advances what it touches anyway.
-    let every = state.config.scheduler_every;
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let now = state.clock.now();
-        let ctx = state.tenders.clone();
-        let r = crate::db::run(&state.pool, move |c| advance_due(c, &ctx, now)).await;
-        match r {
-            Ok(n) if n > 0 => {
-                state.mail_wake.notify_one();
-                tracing::info!(tenders = n, "scheduler advanced tenders");
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------

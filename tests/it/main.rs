@@ -11,6 +11,7 @@ mod auth;
 mod browser;
 mod cli;
 mod errors;
+mod layers;
 mod mail;
 mod migrations;
 mod pages;

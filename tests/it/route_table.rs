@@ -1,7 +1,7 @@
 //! The route table: every API operation with the roles allowed to call it. The OpenAPI document must list
 //! exactly these operations (a new route without a row fails the suite), and every protected row is walked
 //! with missing, broken, forged and revoked credentials, with each role, and through the session cookie.
-//! Protected pages are walked the same way from `sanshe::web::pages::all_protected()`, pinned here.
+//! Protected pages are walked the same way from `sanshe::pages::all_protected()`, pinned here.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -1004,9 +1004,7 @@ async fn expect_role_page(r: reqwest::Response, what: &str) {
 
 async fn page_refusals(b: Backend) {
     assert_eq!(
-        sanshe::web::pages::all_protected()
-            .copied()
-            .collect::<Vec<_>>(),
+        sanshe::pages::all_protected().copied().collect::<Vec<_>>(),
         expected_pages(),
         "protected pages or their roles changed"
     );
@@ -1041,7 +1039,7 @@ async fn page_refusals(b: Backend) {
     }
 
     let before = app.snapshot();
-    for (method, path, roles) in sanshe::web::pages::all_protected() {
+    for (method, path, roles) in sanshe::pages::all_protected() {
         assert_eq!(*method, "GET", "only GET pages are listed in PROTECTED");
         let login = form_url(path);
         let r = http.get(app.url(path)).send().await.unwrap();

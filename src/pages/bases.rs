@@ -8,19 +8,20 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::pages::Pager;
-use super::{FormErrors, PageCtx, PageError, SafeForm, redirect, render};
 use crate::app::AppState;
-use crate::auth::{BureauOrAdmin, Page, Role, RoleSet};
 use crate::domain::incubation::{self as rules, CHECKLIST, Funnel, Mode, Stage, State};
 use crate::error::{AppError, Checks, FieldError};
+use crate::http::caller::StaffOrOrg;
+use crate::http::caller::{BureauOrAdmin, Page, Role, RoleSet};
+use crate::http::page::{
+    FormErrors, PageCtx, PageError, Pager, SafeForm, page_err, redirect, render,
+};
 use crate::i18n::Lang;
 use crate::registry::areas;
 use crate::registry::bases::{self, BaseFilter, BaseInput, BaseNode, Level, SERVICES};
 use crate::registry::incubations::{
     self, ChecklistItem, IncubationFilter, IncubationView, NewApplication, Transition,
 };
-use crate::routes::incubations::{IncubationReaders, own_org};
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
 /// (The record page `/registry/incubations/{id}` and the base edit page need registry data; their refusals
@@ -122,10 +123,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/registry/incubations/{id}", web::post().to(incub_submit));
 }
 
-fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
-    move |e| PageError::App(e, lang)
-}
-
 fn zh(ctx: &PageCtx) -> bool {
     ctx.lang == Lang::Zh
 }
@@ -165,7 +162,7 @@ fn funnel_bars(lang: Lang, f: &Funnel) -> Vec<Bar> {
 
 /// The optional user of a public page.
 async fn with_caller(req: &HttpRequest, ctx: PageCtx) -> PageCtx {
-    let user = crate::auth::caller(req).await.user().cloned();
+    let user = crate::http::caller::caller(req).await.user().cloned();
     PageCtx { user, ..ctx }
 }
 
@@ -276,17 +273,18 @@ async fn bases_page(
         per_page: Some(20),
     };
     let f2 = filter.clone();
-    let (tree, cov, (rows, total), streets) = crate::db::run(&state.pool, move |c| {
-        Ok((
-            bases::tree(c)?,
-            bases::coverage(c)?,
-            bases::list(c, &f2)?,
-            areas::list_streets(c)?,
-        ))
-    })
-    .await
-    .map_err(page_err(lang))?;
-    let (p, per) = super::paging(filter.page, filter.per_page);
+    let (tree, cov, (rows, total), streets) = state
+        .run(move |c| {
+            Ok((
+                bases::tree(c)?,
+                bases::coverage(c)?,
+                bases::list(c, &f2)?,
+                areas::list_streets(c)?,
+            ))
+        })
+        .await
+        .map_err(page_err(lang))?;
+    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let pager = Pager::new(
         "/bases",
         &[
@@ -412,7 +410,8 @@ async fn base_page(
     let ctx = with_caller(&req, ctx).await;
     let lang = ctx.lang;
     let id = path.into_inner();
-    let d = crate::db::run(&state.pool, move |c| bases::detail(c, id))
+    let d = state
+        .run(move |c| bases::detail(c, id))
         .await
         .map_err(page_err(lang))?;
     let mut modes = Vec::new();
@@ -495,7 +494,8 @@ async fn areas_page(
     ctx: PageCtx,
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
-    let streets = crate::db::run(&state.pool, areas::list_streets)
+    let streets = state
+        .run(areas::list_streets)
         .await
         .map_err(page_err(ctx.lang))?;
     let page = AreasPage {
@@ -524,7 +524,8 @@ async fn street_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
     let id = path.into_inner();
-    let d = crate::db::run(&state.pool, move |c| areas::street_detail(c, id))
+    let d = state
+        .run(move |c| areas::street_detail(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     Ok(render(
@@ -591,12 +592,11 @@ async fn street_new_submit(
         code: f.code.clone(),
         name: f.name.clone(),
     };
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
-    let result = crate::db::run(&state.pool, move |c| {
-        areas::create_street(c, &actor, now, &new)
-    })
-    .await;
+    let result = state
+        .run(move |c| areas::create_street(c, &actor, now, &new))
+        .await;
     match result {
         Ok(s) => Ok(redirect(
             &format!("/areas/{}", s.id),
@@ -621,7 +621,8 @@ async fn street_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let s = crate::db::run(&state.pool, move |c| areas::find_street(c, id))
+    let s = state
+        .run(move |c| areas::find_street(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     let form = StreetForm {
@@ -646,12 +647,11 @@ async fn street_edit_submit(
         code: Some(f.code.clone()),
         name: Some(f.name.clone()),
     };
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
-    let result = crate::db::run(&state.pool, move |c| {
-        areas::update_street(c, &actor, now, id, &upd)
-    })
-    .await;
+    let result = state
+        .run(move |c| areas::update_street(c, &actor, now, id, &upd))
+        .await;
     match result {
         Ok(_) => Ok(redirect(
             &format!("/areas/{id}"),
@@ -748,7 +748,8 @@ async fn community_form_page(
     errs: &[FieldError],
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let streets = crate::db::run(&state.pool, areas::list_streets)
+    let streets = state
+        .run(areas::list_streets)
         .await
         .map_err(page_err(ctx.lang))?;
     let back = match form.back_street() {
@@ -810,12 +811,11 @@ async fn community_new_submit(
                 name: f.name.clone(),
                 grid_count,
             };
-            let actor = super::actor(&req, &page.user);
+            let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
-            crate::db::run(&state.pool, move |c| {
-                areas::create_community(c, &actor, now, &new)
-            })
-            .await
+            state
+                .run(move |c| areas::create_community(c, &actor, now, &new))
+                .await
         }
         Err(e) => Err(e),
     };
@@ -847,7 +847,8 @@ async fn community_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let c = crate::db::run(&state.pool, move |c| areas::find_community(c, id))
+    let c = state
+        .run(move |c| areas::find_community(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     community_form_page(
@@ -880,12 +881,11 @@ async fn community_edit_submit(
                 name: Some(f.name.clone()),
                 grid_count: Some(grid_count),
             };
-            let actor = super::actor(&req, &page.user);
+            let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
-            crate::db::run(&state.pool, move |c| {
-                areas::update_community(c, &actor, now, id, &upd)
-            })
-            .await
+            state
+                .run(move |c| areas::update_community(c, &actor, now, id, &upd))
+                .await
         }
         Err(e) => Err(e),
     };
@@ -1101,25 +1101,26 @@ struct FormLists {
 
 async fn form_lists(state: &AppState, lang: Lang) -> Result<FormLists, PageError> {
     use crate::db::schema::{communities, organisations, streets};
-    let (bases, streets, comms, orgs) = crate::db::run(&state.pool, move |c| {
-        let b = bases::options(c)?;
-        let s: Vec<(i64, String)> = streets::table
-            .order(streets::code.asc())
-            .select((streets::id, streets::name))
-            .load(c)?;
-        let cm: Vec<(i64, String, String)> = communities::table
-            .inner_join(streets::table)
-            .order(communities::code.asc())
-            .select((communities::id, communities::name, streets::name))
-            .load(c)?;
-        let o: Vec<(i64, String)> = organisations::table
-            .order(organisations::name.asc())
-            .select((organisations::id, organisations::name))
-            .load(c)?;
-        Ok((b, s, cm, o))
-    })
-    .await
-    .map_err(page_err(lang))?;
+    let (bases, streets, comms, orgs) = state
+        .run(move |c| {
+            let b = bases::options(c)?;
+            let s: Vec<(i64, String)> = streets::table
+                .order(streets::code.asc())
+                .select((streets::id, streets::name))
+                .load(c)?;
+            let cm: Vec<(i64, String, String)> = communities::table
+                .inner_join(streets::table)
+                .order(communities::code.asc())
+                .select((communities::id, communities::name, streets::name))
+                .load(c)?;
+            let o: Vec<(i64, String)> = organisations::table
+                .order(organisations::name.asc())
+                .select((organisations::id, organisations::name))
+                .load(c)?;
+            Ok((b, s, cm, o))
+        })
+        .await
+        .map_err(page_err(lang))?;
     Ok(FormLists {
         parents: bases
             .into_iter()
@@ -1212,9 +1213,11 @@ async fn base_new_submit(
     let f = form.0;
     let result = match f.input() {
         Ok(input) => {
-            let actor = super::actor(&req, &page.user);
+            let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
-            crate::db::run(&state.pool, move |c| bases::create(c, &actor, now, &input)).await
+            state
+                .run(move |c| bases::create(c, &actor, now, &input))
+                .await
         }
         Err(e) => Err(e),
     };
@@ -1246,7 +1249,8 @@ async fn base_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let b = crate::db::run(&state.pool, move |c| bases::find(c, id))
+    let b = state
+        .run(move |c| bases::find(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     base_form_page(
@@ -1273,12 +1277,11 @@ async fn base_edit_submit(
     let f = form.0;
     let result = match f.input() {
         Ok(input) => {
-            let actor = super::actor(&req, &page.user);
+            let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
-            crate::db::run(&state.pool, move |c| {
-                bases::update(c, &actor, now, id, &input)
-            })
-            .await
+            state
+                .run(move |c| bases::update(c, &actor, now, id, &input))
+                .await
         }
         Err(e) => Err(e),
     };
@@ -1368,7 +1371,7 @@ struct IncListQuery {
 async fn incub_list_page(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<IncubationReaders>,
+    page: Page<StaffOrOrg>,
     q: web::Query<IncListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
@@ -1386,15 +1389,14 @@ async fn incub_list_page(
         per_page: Some(20),
     };
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let only = own_org(&page.user);
+    let today = state.today();
+    let only = page.user.org_scope().map_err(page_err(ctx.lang))?;
     let f2 = filter.clone();
-    let (rows, total) = crate::db::run(&state.pool, move |c| {
-        incubations::list(c, &cal, today, &f2, only)
-    })
-    .await
-    .map_err(page_err(lang))?;
-    let (p, per) = super::paging(filter.page, filter.per_page);
+    let (rows, total) = state
+        .run(move |c| incubations::list(c, &cal, today, &f2, only))
+        .await
+        .map_err(page_err(lang))?;
+    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let pager = Pager::new(
         "/registry/incubations",
         &[
@@ -1472,8 +1474,9 @@ async fn incub_overview_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let lang = ctx.lang;
-    let today = incubations::today(state.clock.now());
-    let r = crate::db::run(&state.pool, move |c| incubations::funnel_report(c, today))
+    let today = state.today();
+    let r = state
+        .run(move |c| incubations::funnel_report(c, today))
         .await
         .map_err(page_err(lang))?;
     let p = IncOverviewPage {
@@ -1541,28 +1544,29 @@ async fn apply_page(
 ) -> Result<HttpResponse, PageError> {
     use crate::db::schema::organisations;
     let lang = ctx.lang;
-    let (b, orgs, own) = crate::db::run(&state.pool, move |c| {
-        let b = bases::options(c)?;
-        let own: Option<String> = match org {
-            Some(o) => organisations::table
-                .find(o)
-                .select(organisations::name)
-                .first(c)
-                .optional()?,
-            None => None,
-        };
-        let orgs: Vec<(i64, String)> = if org.is_some() {
-            Vec::new()
-        } else {
-            organisations::table
-                .order(organisations::name.asc())
-                .select((organisations::id, organisations::name))
-                .load(c)?
-        };
-        Ok((b, orgs, own))
-    })
-    .await
-    .map_err(page_err(lang))?;
+    let (b, orgs, own) = state
+        .run(move |c| {
+            let b = bases::options(c)?;
+            let own: Option<String> = match org {
+                Some(o) => organisations::table
+                    .find(o)
+                    .select(organisations::name)
+                    .first(c)
+                    .optional()?,
+                None => None,
+            };
+            let orgs: Vec<(i64, String)> = if org.is_some() {
+                Vec::new()
+            } else {
+                organisations::table
+                    .order(organisations::name.asc())
+                    .select((organisations::id, organisations::name))
+                    .load(c)?
+            };
+            Ok((b, orgs, own))
+        })
+        .await
+        .map_err(page_err(lang))?;
     let p = ApplyPage {
         ctx: ctx.clone(),
         form,
@@ -1589,14 +1593,14 @@ async fn apply_page(
 async fn incub_new_page(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<IncubationReaders>,
+    page: Page<StaffOrOrg>,
     q: web::Query<ApplyForm>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     apply_page(
         &state,
         &ctx,
-        own_org(&page.user),
+        page.user.org_scope().map_err(page_err(ctx.lang))?,
         q.into_inner(),
         &[],
         StatusCode::OK,
@@ -1608,12 +1612,12 @@ async fn incub_new_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<IncubationReaders>,
+    page: Page<StaffOrOrg>,
     form: SafeForm<ApplyForm>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let f = form.0;
-    let org = own_org(&page.user);
+    let org = page.user.org_scope().map_err(page_err(ctx.lang))?;
     let mut checks = Checks::new();
     let base_id = match f.base_id.trim() {
         "" => {
@@ -1656,7 +1660,16 @@ async fn incub_new_submit(
                     Some(f.group_name.clone())
                 },
             };
-            crate::routes::incubations::apply_as(&state, &req, &page.user, new).await
+            let (actor, now) = (crate::http::actor(&req, &page.user), state.clock.now());
+            let cal = state.config.calendar.clone();
+            match page.user.org_scope() {
+                Ok(as_org) => {
+                    state
+                        .run(move |c| incubations::apply(c, &actor, now, &cal, &new, as_org))
+                        .await
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(e),
     };
@@ -1881,19 +1894,18 @@ fn inc_page(
 async fn incub_page(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<IncubationReaders>,
+    page: Page<StaffOrOrg>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let only = own_org(&page.user);
-    let v = crate::db::run(&state.pool, move |c| {
-        incubations::find(c, &cal, today, id, only)
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let today = state.today();
+    let only = page.user.org_scope().map_err(page_err(ctx.lang))?;
+    let v = state
+        .run(move |c| incubations::find(c, &cal, today, id, only))
+        .await
+        .map_err(page_err(ctx.lang))?;
     let manage = can_manage(&ctx);
     let p = inc_page(
         &ctx,
@@ -1921,7 +1933,13 @@ async fn incub_submit(
     let id = path.into_inner();
     let f = form.0;
     let result = match f.transition() {
-        Ok(t) => crate::routes::incubations::transition_as(&state, &req, &page.user, id, t).await,
+        Ok(t) => {
+            let (actor, now) = (crate::http::actor(&req, &page.user), state.clock.now());
+            let (cal, years) = (state.config.calendar.clone(), state.config.incubation_years);
+            state
+                .run(move |c| incubations::transition(c, &actor, now, &cal, years, id, &t))
+                .await
+        }
         Err(e) => Err(e),
     };
     let (errs, problem, status) = match result {
@@ -1944,12 +1962,11 @@ async fn incub_submit(
         Err(e) => return Err(PageError::App(e, ctx.lang)),
     };
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let v = crate::db::run(&state.pool, move |c| {
-        incubations::find(c, &cal, today, id, None)
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let today = state.today();
+    let v = state
+        .run(move |c| incubations::find(c, &cal, today, id, None))
+        .await
+        .map_err(page_err(ctx.lang))?;
     let failed = f.to.clone();
     let p = inc_page(
         &ctx,
@@ -1964,197 +1981,3 @@ async fn incub_submit(
     );
     Ok(render(&ctx, status, &p))
 }
-
-/// Interface strings of this module: (key, zh-CN, en).
-pub static STRINGS: &[(&str, &str, &str)] = &[
-    ("bases.title", "孵化基地", "Incubation bases"),
-    (
-        "bases.tree",
-        "基地体系（市—区—街道—社区）",
-        "Base tree (city, district, street, community)",
-    ),
-    (
-        "bases.tree_empty",
-        "尚无孵化基地。",
-        "No incubation bases yet.",
-    ),
-    ("bases.coverage", "覆盖率", "Coverage"),
-    (
-        "bases.cov_streets",
-        "有街道级基地的街道",
-        "Streets with a street base",
-    ),
-    (
-        "bases.cov_communities",
-        "有社区级基地的社区",
-        "Communities with a community base",
-    ),
-    ("bases.by_level", "各级基地数量", "Bases per level"),
-    ("bases.list", "基地列表", "All bases"),
-    ("bases.search", "名称或地址", "Name or address"),
-    ("bases.all_levels", "全部层级", "All levels"),
-    ("bases.all_streets", "全部街道", "All streets"),
-    ("bases.name", "名称", "Name"),
-    ("bases.level", "层级", "Level"),
-    ("bases.parent", "上级基地", "Parent base"),
-    ("bases.area", "所在区域", "Area"),
-    ("bases.street", "街道", "Street"),
-    ("bases.community", "社区", "Community"),
-    ("bases.operator", "运营机构", "Operator"),
-    ("bases.seats", "席位", "Seats"),
-    ("bases.address", "地址", "Address"),
-    ("bases.contact", "联系人", "Contact"),
-    ("bases.contact_name", "联系人姓名", "Contact name"),
-    ("bases.contact_phone", "联系电话", "Contact phone"),
-    ("bases.modes", "孵化方式", "Modes"),
-    ("bases.onsite", "实体孵化", "On-site"),
-    ("bases.virtual", "虚拟孵化", "Virtual"),
-    ("bases.services", "服务项目", "Services"),
-    ("bases.children", "下级基地", "Bases under it"),
-    ("bases.funnel", "孵化漏斗", "Incubation funnel"),
-    ("bases.incubatees", "在孵组织", "Incubating now"),
-    (
-        "bases.no_incubatees",
-        "目前没有在孵组织。",
-        "Nobody is incubating here now.",
-    ),
-    ("bases.new", "新建基地", "New base"),
-    ("bases.edit", "编辑基地", "Edit base"),
-    ("bases.created", "基地已创建。", "Base created."),
-    ("bases.saved", "基地已保存。", "Base saved."),
-    ("bases.none_selected", "（无）", "(none)"),
-    (
-        "bases.level_hint",
-        "上级基地须正好高一级；市级基地没有上级。",
-        "The parent is exactly one level up; a city base has none.",
-    ),
-    (
-        "bases.area_hint",
-        "街道级基地选街道，社区级基地选社区。",
-        "Street bases: pick the street; community bases: the community.",
-    ),
-    ("bases.apply_here", "申请入驻此基地", "Apply to this base"),
-    ("bases.areas_link", "街道与社区", "Streets and communities"),
-    ("areas.title", "街道与社区", "Streets and communities"),
-    ("areas.code", "代码", "Code"),
-    ("areas.name", "名称", "Name"),
-    ("areas.communities", "社区数", "Communities"),
-    ("areas.grids", "网格数", "Grids"),
-    ("areas.totals", "合计", "Total"),
-    ("areas.street", "街道", "Street"),
-    ("areas.new_street", "新建街道", "New street"),
-    ("areas.edit_street", "编辑街道", "Edit street"),
-    ("areas.new_community", "新建社区", "New community"),
-    ("areas.edit_community", "编辑社区", "Edit community"),
-    ("areas.edit", "编辑", "Edit"),
-    ("areas.street_created", "街道已创建。", "Street created."),
-    ("areas.street_saved", "街道已保存。", "Street saved."),
-    (
-        "areas.community_created",
-        "社区已创建。",
-        "Community created.",
-    ),
-    ("areas.community_saved", "社区已保存。", "Community saved."),
-    ("areas.pick_street", "（请选择街道）", "(pick a street)"),
-    (
-        "areas.street_code_hint",
-        "9 位数字：本区代码 6 位，再加 3 位。",
-        "9 digits: the district's 6, then 3.",
-    ),
-    (
-        "areas.community_code_hint",
-        "12 位数字：所属街道代码 9 位，再加 3 位。",
-        "12 digits: the street's 9, then 3.",
-    ),
-    (
-        "areas.grid_hint",
-        "0–1000 之间的整数；留空为 0。",
-        "A whole number 0–1000; empty means 0.",
-    ),
-    ("incub.title", "入驻孵化", "Incubation"),
-    (
-        "incub.overview",
-        "孵化漏斗总览",
-        "Incubation funnel overview",
-    ),
-    ("incub.funnel_total", "全区", "District total"),
-    ("incub.by_level", "按基地层级", "By base level"),
-    ("incub.by_base", "按基地", "By base"),
-    (
-        "incub.overdue_count",
-        "逾期未决定的申请",
-        "Applications overdue for a decision",
-    ),
-    ("incub.search", "组织或团体名称", "Organisation or group"),
-    ("incub.all_states", "全部状态", "All states"),
-    ("incub.only_overdue", "只看逾期", "Overdue only"),
-    ("incub.name", "申请主体", "Applicant"),
-    ("incub.base", "基地", "Base"),
-    ("incub.state", "状态", "State"),
-    ("incub.applied_on", "申请日期", "Applied on"),
-    ("incub.decision_due", "决定期限", "Decision due"),
-    ("incub.overdue", "逾期", "Overdue"),
-    ("incub.stage", "阶段", "Stage"),
-    ("incub.mode", "方式", "Mode"),
-    ("incub.decided_on", "决定日期", "Decided on"),
-    ("incub.reject_reason", "未通过原因", "Reason for rejection"),
-    ("incub.start_on", "入驻开始", "Start"),
-    ("incub.planned_end", "计划结束", "Planned end"),
-    ("incub.graduated_on", "出壳日期", "Graduated on"),
-    ("incub.checklist", "出壳条件", "Graduation checklist"),
-    ("incub.exited_on", "退驻日期", "Exited on"),
-    ("incub.exit_reason", "退驻原因", "Reason for exit"),
-    (
-        "incub.space_return_due",
-        "场地归还期限",
-        "Space to be returned by",
-    ),
-    ("incub.apply", "申请入驻", "Apply for incubation"),
-    (
-        "incub.applied",
-        "入驻申请已提交。",
-        "Application submitted.",
-    ),
-    ("incub.organisation", "组织", "Organisation"),
-    (
-        "incub.group_name",
-        "尚未登记的团体名称",
-        "Group not yet registered",
-    ),
-    (
-        "incub.group_hint",
-        "选择组织，或填写尚未登记的团体名称（二选一）。",
-        "Pick an organisation, or name a group not yet registered (one of the two).",
-    ),
-    ("incub.own_org", "申请组织", "Applying organisation"),
-    ("incub.submit", "提交申请", "Submit application"),
-    ("incub.actions", "办理", "Actions"),
-    ("incub.moved", "状态已变更", "State changed"),
-    ("incub.reason", "原因", "Reason"),
-    ("incub.do_admitted", "同意入驻", "Admit"),
-    ("incub.do_rejected", "不予入驻", "Reject"),
-    ("incub.do_incubating", "开始孵化", "Start incubation"),
-    ("incub.do_renewed", "续驻", "Renew"),
-    ("incub.do_graduated", "出壳", "Graduate"),
-    ("incub.do_exited", "退驻", "Exit"),
-    ("incub.calendar_warning", "日历提示", "Calendar notice"),
-    ("incub.none", "暂无记录。", "No records."),
-    ("incub.export", "导出 CSV", "Export CSV"),
-    ("bases.export", "导出 CSV", "Export CSV"),
-    (
-        "areas.export_streets",
-        "导出街道 CSV",
-        "Export streets (CSV)",
-    ),
-    (
-        "areas.export_communities",
-        "导出社区 CSV",
-        "Export communities (CSV)",
-    ),
-    ("incub.closed", "该记录已结束。", "This record is closed."),
-    (
-        "incub.history_hint",
-        "所有变更记入审计日志。",
-        "Every change is in the audit trail.",
-    ),
-];

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::Paged;
 use crate::app::AppState;
 use crate::audit::{AuditEvent, AuditFilter, ChainReport};
-use crate::auth::{AdminOrFinance, Authed};
 use crate::error::{AppError, Problem};
+use crate::http::caller::{AdminOrFinance, Authed};
 
 /// Audit events, newest first, filtered.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditFilter), responses((status = 200, body = Paged<AuditEvent>), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
@@ -18,8 +18,8 @@ pub async fn list(
     q: web::Query<AuditFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (items, total) = crate::db::run(&state.pool, move |c| crate::audit::list(c, &f)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (items, total) = state.run(move |c| crate::audit::list(c, &f)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -35,7 +35,7 @@ pub async fn verify(
     state: web::Data<AppState>,
     _u: Authed<AdminOrFinance>,
 ) -> Result<HttpResponse, AppError> {
-    let r = crate::db::run(&state.pool, |c| Ok(crate::audit::verify(c)?)).await?;
+    let r = state.run(|c| Ok(crate::audit::verify(c)?)).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -48,12 +48,13 @@ pub async fn get(
     seq: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let seq = seq.into_inner();
-    let e = crate::db::run(&state.pool, move |c| {
-        Ok(crate::db::schema::audit_events::table
-            .find(seq)
-            .select(AuditEvent::as_select())
-            .first(c)?)
-    })
-    .await?;
+    let e = state
+        .run(move |c| {
+            Ok(crate::db::schema::audit_events::table
+                .find(seq)
+                .select(AuditEvent::as_select())
+                .first(c)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(e))
 }

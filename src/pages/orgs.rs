@@ -9,11 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::Pager;
-use super::{FormErrors, PageCtx, PageError, SafeForm, redirect, render};
 use crate::app::AppState;
-use crate::auth::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
 use crate::error::{AppError, FieldError};
+use crate::http::caller::StaffOrOrg;
+use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
+use crate::http::page::{
+    FormErrors, PageCtx, PageError, Pager, SafeForm, page_err, redirect, render,
+};
 use crate::i18n::Lang;
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
 use crate::registry::import;
@@ -24,7 +26,6 @@ use crate::registry::orgs::{
 use crate::registry::workers::{
     self, Counts, EMPLOYMENTS, LEVELS, WorkerFilter, WorkerInput, WorkerView,
 };
-use crate::routes::orgs::{StaffOrOrg, rules, today};
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
@@ -56,173 +57,6 @@ pub const PROTECTED: &[(&str, &str, &[Role])] = &[
         &[Role::Bureau, Role::Admin, Role::Org],
     ),
     ("GET", "/my/org", &[Role::Org]),
-];
-
-/// Interface strings of this module: (key, zh-CN, en).
-pub static STRINGS: &[(&str, &str, &str)] = &[
-    (
-        "orgs.directory",
-        "社会组织名录",
-        "Directory of social organisations",
-    ),
-    (
-        "orgs.directory_intro",
-        "已登记的社会组织：名称、类型、统一社会信用代码、有效等级和服务领域。",
-        "Registered social organisations: name, kind, credit code, current rating and service fields.",
-    ),
-    ("orgs.title", "社会组织", "Organisations"),
-    ("orgs.new", "登记组织", "New organisation"),
-    ("orgs.edit", "修改组织", "Edit organisation"),
-    (
-        "orgs.search",
-        "名称或统一社会信用代码",
-        "Name or credit code",
-    ),
-    ("orgs.name", "名称", "Name"),
-    ("orgs.kind", "类型", "Kind"),
-    ("orgs.registration", "登记状态", "Registration"),
-    ("orgs.credit_code", "统一社会信用代码", "Credit code"),
-    ("orgs.registered_on", "登记日期", "Registered on"),
-    ("orgs.authority", "登记管理机关", "Registration authority"),
-    ("orgs.legal_rep", "法定代表人", "Legal representative"),
-    ("orgs.contact_name", "联系人", "Contact"),
-    ("orgs.contact_phone", "联系电话", "Phone"),
-    ("orgs.contact_email", "电子邮箱", "E-mail"),
-    ("orgs.address", "地址", "Address"),
-    ("orgs.street", "所在街道", "Street"),
-    ("orgs.staff", "专职人数", "Staff"),
-    ("orgs.volunteers", "志愿者人数", "Volunteers"),
-    ("orgs.fields", "服务领域", "Service fields"),
-    ("orgs.areas", "服务区域", "Service areas"),
-    ("orgs.rating", "有效等级", "Current rating"),
-    ("orgs.standing", "信用状态", "Standing"),
-    ("orgs.reasons", "原因", "Reasons"),
-    (
-        "orgs.no_reasons",
-        "无不良记录，可参与投标。",
-        "Nothing on record: it may bid.",
-    ),
-    ("orgs.all", "全部", "All"),
-    ("orgs.export", "导出 CSV", "Export CSV"),
-    ("orgs.import", "批量导入", "Import"),
-    ("orgs.changes", "变更申请", "Change requests"),
-    ("orgs.ratings", "等级评估", "Ratings"),
-    ("orgs.grade", "等级", "Grade"),
-    ("orgs.awarded_on", "评定日期", "Awarded on"),
-    ("orgs.expires_on", "有效期至", "Expires on"),
-    ("orgs.expired", "已过期", "Expired"),
-    ("orgs.add_rating", "添加等级", "Add rating"),
-    (
-        "orgs.inspections",
-        "年检 / 年报",
-        "Annual inspections / reports",
-    ),
-    ("orgs.year", "年度", "Year"),
-    ("orgs.inspection_kind", "类别", "Kind"),
-    ("orgs.conclusion", "结论", "Conclusion"),
-    ("orgs.decided_on", "日期", "Date"),
-    ("orgs.add_inspection", "添加年检记录", "Add inspection"),
-    ("orgs.listings", "信用名单", "Credit listings"),
-    ("orgs.list", "名单", "List"),
-    ("orgs.source", "来源", "Source"),
-    ("orgs.listed_on", "列入日期", "Listed on"),
-    ("orgs.removed_on", "移出日期", "Removed on"),
-    ("orgs.evidence", "证据 SHA-256", "Evidence SHA-256"),
-    ("orgs.add_listing", "添加名单记录", "Add listing"),
-    ("orgs.remove", "移出", "Remove"),
-    ("orgs.none", "无", "None"),
-    ("orgs.workers", "社会工作者", "Social workers"),
-    ("orgs.incubations", "入驻孵化记录", "Incubation records"),
-    ("orgs.audit", "变更记录", "Change history"),
-    ("orgs.created", "组织已登记。", "Organisation registered."),
-    ("orgs.saved", "已保存。", "Saved."),
-    (
-        "orgs.request_sent",
-        "名称、类型或信用代码的变更已提交民政局审核。",
-        "The change of name, kind or credit code has been sent to the bureau.",
-    ),
-    ("orgs.added", "已添加。", "Added."),
-    ("orgs.my_title", "本组织", "My organisation"),
-    (
-        "orgs.my_intro",
-        "可直接修改联系方式、人数、服务领域和区域；名称、类型和信用代码的变更须经民政局审核。",
-        "You may change contacts, counts, fields and areas; a change of name, kind or credit code goes to the bureau.",
-    ),
-    (
-        "orgs.propose",
-        "申请变更名称 / 类型 / 信用代码",
-        "Propose a change of name, kind or credit code",
-    ),
-    ("orgs.submit_request", "提交审核", "Send for approval"),
-    ("changes.title", "变更申请", "Change requests"),
-    ("changes.org", "组织", "Organisation"),
-    ("changes.proposed", "申请内容", "Proposed"),
-    ("changes.status", "状态", "Status"),
-    ("changes.pending", "待审核", "Pending"),
-    ("changes.approved", "已批准", "Approved"),
-    ("changes.rejected", "已驳回", "Rejected"),
-    ("changes.approve", "批准", "Approve"),
-    ("changes.reject", "驳回", "Reject"),
-    ("changes.reason", "理由", "Reason"),
-    ("changes.created_at", "提交时间", "Submitted"),
-    ("changes.done", "已处理。", "Decided."),
-    ("import.title", "批量导入（CSV）", "Import (CSV)"),
-    (
-        "import.intro",
-        "UTF-8 编码（可带 BOM），表头可用中文或英文。任何一行有误则整个文件不导入，并列出每个错误。",
-        "UTF-8 (a BOM is fine); Chinese or English headers. One bad row rejects the whole file, listing every error.",
-    ),
-    ("import.orgs", "导入社会组织", "Import organisations"),
-    ("import.workers", "导入社会工作者", "Import social workers"),
-    ("import.paste", "粘贴 CSV 内容", "Paste the CSV text"),
-    ("import.columns", "列", "Columns"),
-    (
-        "import.errors",
-        "文件未导入，错误如下：",
-        "The file was not imported; errors:",
-    ),
-    ("import.line", "位置", "Where"),
-    ("import.rule", "规则", "Rule"),
-    ("import.message", "说明", "Message"),
-    ("import.done", "导入成功，条数：", "Imported, rows: "),
-    ("workers.title", "社会工作者", "Social workers"),
-    ("workers.new", "登记社工", "New social worker"),
-    ("workers.edit", "修改社工信息", "Edit social worker"),
-    (
-        "workers.search",
-        "姓名或证书编号",
-        "Name or certificate number",
-    ),
-    ("workers.name", "姓名", "Name"),
-    ("workers.org", "所属组织", "Organisation"),
-    ("workers.id_number", "身份证号", "Identity number"),
-    (
-        "workers.id_hint",
-        "只保存加密摘要，不保存、不显示原号码；留空则不变。",
-        "Only a keyed hash is kept, never the number; leave empty to keep it.",
-    ),
-    (
-        "workers.id_on_file",
-        "已登记（仅存摘要）",
-        "On file (hash only)",
-    ),
-    ("workers.phone", "手机号", "Phone"),
-    ("workers.level", "证书等级", "Certificate level"),
-    ("workers.cert_number", "证书编号", "Certificate number"),
-    ("workers.certified_on", "取证日期", "Certified on"),
-    ("workers.employment", "用工形式", "Employment"),
-    ("workers.streets", "服务街道", "Streets served"),
-    ("workers.counts", "社工统计", "Counts"),
-    ("workers.by_level", "按证书等级", "By certificate level"),
-    ("workers.by_org", "按组织", "By organisation"),
-    ("workers.by_street", "按服务街道", "By street served"),
-    ("workers.certified", "持证", "Certified"),
-    ("workers.total", "在岗", "Employed"),
-    (
-        "workers.created",
-        "社工已登记。",
-        "Social worker registered.",
-    ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -269,10 +103,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/my/org", web::get().to(my_org))
         .route("/my/org", web::post().to(my_org_submit));
-}
-
-fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
-    move |e| PageError::App(e, lang)
 }
 
 /// (key, label) options of a vocabulary in the page's language.
@@ -402,7 +232,7 @@ async fn directory(
     ctx: PageCtx,
     q: web::Query<DirQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let user = crate::auth::caller(&req).await.user().cloned();
+    let user = crate::http::caller::caller(&req).await.user().cloned();
     let ctx = PageCtx { user, ..ctx };
     let q = q.into_inner();
     let f = PublicFilter {
@@ -412,9 +242,10 @@ async fn directory(
         page: page_no(&q.page),
         per_page: Some(20),
     };
-    let (p, per) = super::paging(f.page, f.per_page);
-    let today = today(&state);
-    let (rows, total) = crate::db::run(&state.pool, move |c| orgs::public_list(c, &f, today))
+    let (p, per) = crate::db::paging(f.page, f.per_page);
+    let today = state.today();
+    let (rows, total) = state
+        .run(move |c| orgs::public_list(c, &f, today))
         .await
         .map_err(page_err(ctx.lang))?;
     let (qv, kv, fv) = (
@@ -538,13 +369,12 @@ async fn org_list(
     let ctx = ctx.with_user(&page.user);
     let q = q.into_inner();
     let f = q.filter();
-    let (p, per) = super::paging(f.page, f.per_page);
-    let (today, rules) = (today(&state), rules(&state));
-    let ((rows, total), streets) = crate::db::run(&state.pool, move |c| {
-        Ok((orgs::list(c, &f, today, rules)?, street_options(c)?))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (p, per) = crate::db::paging(f.page, f.per_page);
+    let (today, rules) = (state.today(), state.standing_rules());
+    let ((rows, total), streets) = state
+        .run(move |c| Ok((orgs::list(c, &f, today, rules)?, street_options(c)?)))
+        .await
+        .map_err(page_err(ctx.lang))?;
     let params = q.params();
     let export_link = {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -604,27 +434,28 @@ async fn detail_page(
     form: HashMap<String, String>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let (today, rules) = (today(state), rules(state));
+    let (today, rules) = (state.today(), state.standing_rules());
     let by = user.clone();
-    let (d, area_names, workers) = crate::db::run(&state.pool, move |c| {
-        let d = orgs::detail(c, id, today, rules)?;
-        let streets = orgs::streets(c)?;
-        let names = d
-            .organisation
-            .area_street_ids
-            .iter()
-            .filter_map(|s| streets.iter().find(|x| x.0 == *s).map(|x| x.2.clone()))
-            .collect();
-        let f = WorkerFilter {
-            organisation_id: Some(id),
-            per_page: Some(200),
-            ..Default::default()
-        };
-        let (w, _) = workers::list(c, &by, &f, true)?;
-        Ok((d, names, w))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (d, area_names, workers) = state
+        .run(move |c| {
+            let d = orgs::detail(c, id, today, rules)?;
+            let streets = orgs::streets(c)?;
+            let names = d
+                .organisation
+                .area_street_ids
+                .iter()
+                .filter_map(|s| streets.iter().find(|x| x.0 == *s).map(|x| x.2.clone()))
+                .collect();
+            let f = WorkerFilter {
+                organisation_id: Some(id),
+                per_page: Some(200),
+                ..Default::default()
+            };
+            let (w, _) = workers::list(c, &by, &f, true)?;
+            Ok((d, names, w))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = OrgDetailPage {
         l: labels(&ctx),
         lists: options(ctx.lang, LISTS),
@@ -682,9 +513,9 @@ async fn history_post<T: Send + 'static>(
     + 'static,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
-    match crate::db::run(&state.pool, move |c| op(c, &actor, now)).await {
+    match state.run(move |c| op(c, &actor, now)).await {
         Ok(_) => Ok(redirect(
             &format!("/registry/orgs/{id}"),
             Some(("ok", ctx.t("orgs.added"))),
@@ -783,16 +614,17 @@ async fn listing_remove(
 ) -> Result<HttpResponse, PageError> {
     let lid = id.into_inner();
     let f = form.0;
-    let org_id = crate::db::run(&state.pool, move |c| {
-        use crate::db::schema::credit_listings as cl;
-        use diesel::prelude::*;
-        Ok(cl::table
-            .find(lid)
-            .select(cl::organisation_id)
-            .first::<i64>(c)?)
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let org_id = state
+        .run(move |c| {
+            use crate::db::schema::credit_listings as cl;
+            use diesel::prelude::*;
+            Ok(cl::table
+                .find(lid)
+                .select(cl::organisation_id)
+                .first::<i64>(c)?)
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let r = orgs::ListingRemoval {
         removed_on: fv(&f, "removed_on"),
     };
@@ -897,32 +729,33 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let by_org = id;
-    let (streets, pending) = crate::db::run(&state.pool, move |c| {
-        let pending = match (own, by_org) {
-            (true, Some(org)) => {
-                let f = ChangeFilter {
-                    status: Some("pending".into()),
-                    organisation_id: Some(org),
-                    ..Default::default()
-                };
-                let staff = CurrentUser {
-                    id: 0,
-                    username: String::new(),
-                    display_name: String::new(),
-                    email: None,
-                    role: Role::Bureau,
-                    org_id: None,
-                    token_version: 0,
-                    via_cookie: false,
-                };
-                changes::list(c, &staff, &f)?.0
-            }
-            _ => Vec::new(),
-        };
-        Ok((street_options(c)?, pending))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (streets, pending) = state
+        .run(move |c| {
+            let pending = match (own, by_org) {
+                (true, Some(org)) => {
+                    let f = ChangeFilter {
+                        status: Some("pending".into()),
+                        organisation_id: Some(org),
+                        ..Default::default()
+                    };
+                    let staff = CurrentUser {
+                        id: 0,
+                        username: String::new(),
+                        display_name: String::new(),
+                        email: None,
+                        role: Role::Bureau,
+                        org_id: None,
+                        token_version: 0,
+                        via_cookie: false,
+                    };
+                    changes::list(c, &staff, &f)?.0
+                }
+                _ => Vec::new(),
+            };
+            Ok((street_options(c)?, pending))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = OrgFormPage {
         l: labels(&ctx),
         kinds: options(ctx.lang, KINDS),
@@ -971,10 +804,10 @@ async fn org_new_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let v = org_input_of(&form.0);
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let v2 = v.clone();
-    match crate::db::run(&state.pool, move |c| orgs::create(c, &actor, now, &v2)).await {
+    match state.run(move |c| orgs::create(c, &actor, now, &v2)).await {
         Ok(row) => Ok(redirect(
             &format!("/registry/orgs/{}", row.id),
             Some(("ok", ctx.t("orgs.created"))),
@@ -1004,7 +837,8 @@ async fn org_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = id.into_inner();
-    let v = crate::db::run(&state.pool, move |c| orgs::current_input(c, id))
+    let v = state
+        .run(move |c| orgs::current_input(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     form_page(
@@ -1069,7 +903,8 @@ async fn save_org(
     let mut v = org_input_of(&form);
     if own {
         // Fields the organisation does not edit keep their values in the re-shown form.
-        let cur = crate::db::run(&state.pool, move |c| orgs::current_input(c, id))
+        let cur = state
+            .run(move |c| orgs::current_input(c, id))
             .await
             .map_err(page_err(ctx.lang))?;
         v.registration = cur.registration;
@@ -1080,7 +915,16 @@ async fn save_org(
         v.street_id = cur.street_id;
     }
     let p = patch_of(&v, own);
-    match crate::routes::orgs::update_org(state, req, user, id, p).await {
+    let (actor, now, by) = (
+        crate::http::actor(req, user),
+        state.clock.now(),
+        user.clone(),
+    );
+    let (today, rules) = (state.today(), state.standing_rules());
+    let r = state
+        .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
+        .await;
+    match r {
         Ok(r) => {
             let (to, msg) = if own {
                 (
@@ -1144,7 +988,8 @@ async fn my_org(
         .user
         .org_id
         .ok_or(PageError::App(AppError::NotFound, ctx.lang))?;
-    let v = crate::db::run(&state.pool, move |c| orgs::current_input(c, id))
+    let v = state
+        .run(move |c| orgs::current_input(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     form_page(
@@ -1209,9 +1054,10 @@ async fn change_list_page(
         page: page_no(&q.page),
         per_page: Some(20),
     };
-    let (p, per) = super::paging(f.page, f.per_page);
+    let (p, per) = crate::db::paging(f.page, f.per_page);
     let by = user.clone();
-    let (rows, total) = crate::db::run(&state.pool, move |c| changes::list(c, &by, &f))
+    let (rows, total) = state
+        .run(move |c| changes::list(c, &by, &f))
         .await
         .map_err(page_err(ctx.lang))?;
     let pager = Pager::new(
@@ -1263,14 +1109,13 @@ async fn change_decide(
         decision: fv(&form.0, "decision"),
         reason: Some(fv(&form.0, "reason")),
     };
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let by = page.user.clone();
     let id = id.into_inner();
-    match crate::db::run(&state.pool, move |c| {
-        changes::decide(c, &actor, now, &by, id, &d)
-    })
-    .await
+    match state
+        .run(move |c| changes::decide(c, &actor, now, &by, id, &d))
+        .await
     {
         Ok(_) => Ok(redirect(
             "/registry/changes",
@@ -1345,18 +1190,19 @@ async fn import_submit(
     which: &'static str,
     text: String,
 ) -> Result<HttpResponse, PageError> {
-    let actor = super::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let t2 = text.clone();
-    let r = crate::db::run(&state.pool, move |c| {
-        if which == "orgs" {
-            import::import_orgs(c, &actor, now, &t2)
-        } else {
-            import::import_workers(c, &actor, now, &secret, &t2)
-        }
-    })
-    .await;
+    let r = state
+        .run(move |c| {
+            if which == "orgs" {
+                import::import_orgs(c, &actor, now, &t2)
+            } else {
+                import::import_workers(c, &actor, now, &secret, &t2)
+            }
+        })
+        .await;
     match r {
         Ok(r) => {
             let msg = format!("{}{}", ctx.t("import.done"), r.imported);
@@ -1483,13 +1329,12 @@ async fn worker_list(
     let ctx = ctx.with_user(&page.user);
     let q = q.into_inner();
     let f = q.filter();
-    let (p, per) = super::paging(f.page, f.per_page);
+    let (p, per) = crate::db::paging(f.page, f.per_page);
     let by = page.user.clone();
-    let ((rows, total), streets) = crate::db::run(&state.pool, move |c| {
-        Ok((workers::list(c, &by, &f, true)?, street_options(c)?))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let ((rows, total), streets) = state
+        .run(move |c| Ok((workers::list(c, &by, &f, true)?, street_options(c)?)))
+        .await
+        .map_err(page_err(ctx.lang))?;
     let params = q.params();
     let export_link = {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -1503,7 +1348,7 @@ async fn worker_list(
         l: labels(&ctx),
         levels: options(ctx.lang, LEVELS),
         employments: options(ctx.lang, EMPLOYMENTS),
-        staff: matches!(page.user.role, Role::Bureau | Role::Admin),
+        staff: page.user.is_staff(),
         f: params.into_iter().collect(),
         ctx: ctx.clone(),
         rows,
@@ -1531,7 +1376,8 @@ async fn worker_detail(
     let ctx = ctx.with_user(&page.user);
     let by = page.user.clone();
     let id = id.into_inner();
-    let w = crate::db::run(&state.pool, move |c| workers::get(c, &by, id))
+    let w = state
+        .run(move |c| workers::get(c, &by, id))
         .await
         .map_err(page_err(ctx.lang))?;
     let p = WorkerDetailPage {
@@ -1586,18 +1432,19 @@ async fn worker_form(
     code: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let own = (user.role == Role::Org).then_some(user.org_id.unwrap_or(-1));
-    let (orgs_list, streets) = crate::db::run(&state.pool, move |c| {
-        let names = orgs::names(c)?;
-        let mut list: Vec<(String, String)> = names
-            .into_iter()
-            .filter(|(id, _)| own.is_none_or(|o| o == *id))
-            .map(|(id, n)| (id.to_string(), n))
-            .collect();
-        list.sort_by(|a, b| a.1.cmp(&b.1));
-        Ok((list, street_options(c)?))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (orgs_list, streets) = state
+        .run(move |c| {
+            let names = orgs::names(c)?;
+            let mut list: Vec<(String, String)> = names
+                .into_iter()
+                .filter(|(id, _)| own.is_none_or(|o| o == *id))
+                .map(|(id, n)| (id.to_string(), n))
+                .collect();
+            list.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok((list, street_options(c)?))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let p = WorkerFormPage {
         levels: options(ctx.lang, LEVELS),
         employments: options(ctx.lang, EMPLOYMENTS),
@@ -1644,7 +1491,7 @@ async fn worker_new_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let org = if page.user.role == Role::Org {
-        page.user.org_id.unwrap_or(0)
+        page.user.own_org_id().map_err(page_err(ctx.lang))?
     } else {
         q.org.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0)
     };
@@ -1677,17 +1524,16 @@ async fn worker_new_submit(
     let ctx = ctx.with_user(&page.user);
     let mut v = worker_input_of(&form.0);
     if page.user.role == Role::Org {
-        v.organisation_id = page.user.org_id.unwrap_or(0);
+        v.organisation_id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     }
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = page.user.clone();
     let v2 = v.clone();
-    match crate::db::run(&state.pool, move |c| {
-        workers::create(c, &actor, now, &secret, &by, &v2)
-    })
-    .await
+    match state
+        .run(move |c| workers::create(c, &actor, now, &secret, &by, &v2))
+        .await
     {
         Ok(r) => Ok(redirect(
             &format!("/registry/workers/{}", r.id),
@@ -1721,15 +1567,16 @@ async fn worker_edit_page(
     let ctx = ctx.with_user(&page.user);
     let id = id.into_inner();
     let by = page.user.clone();
-    let (v, has_id) = crate::db::run(&state.pool, move |c| {
-        let r = workers::find(c, id)?;
-        if !workers::may_write(&by, r.organisation_id) {
-            return Err(AppError::NotFound);
-        }
-        Ok((workers::input_of(c, &r)?, r.id_hash.is_some()))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (v, has_id) = state
+        .run(move |c| {
+            let r = workers::find(c, id)?;
+            if !workers::may_write(&by, r.organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            Ok((workers::input_of(c, &r)?, r.id_hash.is_some()))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     worker_form(
         &state,
         ctx,
@@ -1754,18 +1601,17 @@ async fn worker_edit_submit(
     let ctx = ctx.with_user(&page.user);
     let id = id.into_inner();
     let mut v = worker_input_of(&form.0);
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = page.user.clone();
     if by.role == Role::Org {
-        v.organisation_id = by.org_id.unwrap_or(0);
+        v.organisation_id = by.own_org_id().map_err(page_err(ctx.lang))?;
     }
     let v2 = v.clone();
-    match crate::db::run(&state.pool, move |c| {
-        workers::update(c, &actor, now, &secret, &by, id, &v2)
-    })
-    .await
+    match state
+        .run(move |c| workers::update(c, &actor, now, &secret, &by, id, &v2))
+        .await
     {
         Ok(_) => Ok(redirect(
             &format!("/registry/workers/{id}"),
@@ -1812,7 +1658,8 @@ async fn worker_counts(
     let ctx = ctx.with_user(&page.user);
     let by = page.user.clone();
     let zh = ctx.lang == Lang::Zh;
-    let mut c = crate::db::run(&state.pool, move |c| workers::counts(c, &by, zh))
+    let mut c = state
+        .run(move |c| workers::counts(c, &by, zh))
         .await
         .map_err(page_err(ctx.lang))?;
     c.by_organisation.truncate(20);

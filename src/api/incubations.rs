@@ -5,24 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::Paged;
 use crate::app::AppState;
-use crate::auth::{Authed, BureauOrAdmin, CurrentUser, Role, RoleSet};
 use crate::error::{AppError, Problem};
+use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
 use crate::registry::incubations::{
     self, FunnelReport, IncubationFilter, IncubationView, NewApplication, Transition,
 };
-
-/// Who applies and reads incubation records: the bureau, administrators, organisations (their own only).
-#[derive(Debug)]
-pub struct IncubationReaders;
-impl RoleSet for IncubationReaders {
-    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Org];
-}
-
-/// The organisation an `org` user is limited to (`None` for the bureau and administrators). An org user
-/// without an organisation sees nothing: id 0 matches no record.
-pub fn own_org(u: &CurrentUser) -> Option<i64> {
-    (u.role == Role::Org).then(|| u.org_id.unwrap_or(0))
-}
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list)
@@ -33,57 +20,23 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(funnel);
 }
 
-pub async fn apply_as(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &CurrentUser,
-    new: NewApplication,
-) -> Result<IncubationView, AppError> {
-    let actor = crate::web::actor(req, user);
-    let now = state.clock.now();
-    let cal = state.config.calendar.clone();
-    let as_org = (user.role == Role::Org).then_some(user.org_id);
-    crate::db::run(&state.pool, move |c| {
-        incubations::apply(c, &actor, now, &cal, &new, as_org)
-    })
-    .await
-}
-
-pub async fn transition_as(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &CurrentUser,
-    id: i64,
-    t: Transition,
-) -> Result<IncubationView, AppError> {
-    let actor = crate::web::actor(req, user);
-    let now = state.clock.now();
-    let cal = state.config.calendar.clone();
-    let years = state.config.incubation_years;
-    crate::db::run(&state.pool, move |c| {
-        incubations::transition(c, &actor, now, &cal, years, id, &t)
-    })
-    .await
-}
-
 /// Incubation records with filters (state, base, level, overdue, search) and paging. An `org` user sees
 /// only its own organisation's.
 #[utoipa::path(tag = "registry", security(("bearer" = [])), params(IncubationFilter), responses((status = 200, body = Paged<IncubationView>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/incubations")]
 pub async fn list(
     state: web::Data<AppState>,
-    user: Authed<IncubationReaders>,
+    user: Authed<StaffOrOrg>,
     q: web::Query<IncubationFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let only = own_org(&user);
-    let (items, total) = crate::db::run(&state.pool, move |c| {
-        incubations::list(c, &cal, today, &f, only)
-    })
-    .await?;
+    let today = state.today();
+    let only = user.org_scope()?;
+    let (items, total) = state
+        .run(move |c| incubations::list(c, &cal, today, &f, only))
+        .await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -98,17 +51,16 @@ pub async fn list(
 #[get("/incubations/export")]
 pub async fn export(
     state: web::Data<AppState>,
-    user: Authed<IncubationReaders>,
+    user: Authed<StaffOrOrg>,
     q: web::Query<IncubationFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let only = own_org(&user);
-    let rows = crate::db::run(&state.pool, move |c| {
-        incubations::list_all(c, &cal, today, &f, only)
-    })
-    .await?;
+    let today = state.today();
+    let only = user.org_scope()?;
+    let rows = state
+        .run(move |c| incubations::list_all(c, &cal, today, &f, only))
+        .await?;
     Ok(super::orgs::csv_response(
         "incubations.csv",
         incubations::export_csv(&rows),
@@ -122,10 +74,18 @@ pub async fn export(
 pub async fn apply(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: Authed<IncubationReaders>,
+    user: Authed<StaffOrOrg>,
     body: web::Json<NewApplication>,
 ) -> Result<HttpResponse, AppError> {
-    let v = apply_as(&state, &req, &user, body.into_inner()).await?;
+    let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
+    let (cal, as_org, new) = (
+        state.config.calendar.clone(),
+        user.org_scope()?,
+        body.into_inner(),
+    );
+    let v = state
+        .run(move |c| incubations::apply(c, &actor, now, &cal, &new, as_org))
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -134,17 +94,16 @@ pub async fn apply(
 #[get("/incubations/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    user: Authed<IncubationReaders>,
+    user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let cal = state.config.calendar.clone();
-    let today = incubations::today(state.clock.now());
-    let only = own_org(&user);
-    let v = crate::db::run(&state.pool, move |c| {
-        incubations::find(c, &cal, today, id, only)
-    })
-    .await?;
+    let today = state.today();
+    let only = user.org_scope()?;
+    let v = state
+        .run(move |c| incubations::find(c, &cal, today, id, only))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -160,7 +119,12 @@ pub async fn transition(
     id: web::Path<i64>,
     body: web::Json<Transition>,
 ) -> Result<HttpResponse, AppError> {
-    let v = transition_as(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
+    let (cal, years) = (state.config.calendar.clone(), state.config.incubation_years);
+    let (id, t) = (id.into_inner(), body.into_inner());
+    let v = state
+        .run(move |c| incubations::transition(c, &actor, now, &cal, years, id, &t))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -169,7 +133,9 @@ pub async fn transition(
 #[utoipa::path(tag = "registry", responses((status = 200, body = FunnelReport)))]
 #[get("/incubation-funnel")]
 pub async fn funnel(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let today = incubations::today(state.clock.now());
-    let r = crate::db::run(&state.pool, move |c| incubations::funnel_report(c, today)).await?;
+    let today = state.today();
+    let r = state
+        .run(move |c| incubations::funnel_report(c, today))
+        .await?;
     Ok(HttpResponse::Ok().json(r))
 }

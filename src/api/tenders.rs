@@ -2,16 +2,15 @@
 //! answers, forms the panel, confirms and answers challenges; organisations ask, bid and challenge;
 //! evaluators declare and score. Every handler calls one function of `crate::tenders`.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 
 use super::Paged;
 use crate::app::AppState;
-use crate::auth::{Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet};
-use crate::db::DbConn;
 use crate::error::{AppError, Problem};
+use crate::http::caller::{
+    Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet,
+};
 use crate::tenders::bids::{
     self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
 };
@@ -21,7 +20,7 @@ use crate::tenders::evaluation::{
     ScoringSheet,
 };
 use crate::tenders::{
-    self, Ctx, EnquiryAnswer, EnquiryView, NewEnquiry, TenderFilter, TenderInput, TenderSummary,
+    self, EnquiryAnswer, EnquiryView, NewEnquiry, TenderFilter, TenderInput, TenderSummary,
     TenderView,
 };
 
@@ -80,30 +79,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(add_link);
 }
 
-/// Run `f` with the tender context, a connection and the time, on the blocking pool.
-async fn with<T, F>(state: &AppState, f: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConn, &Ctx, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
-        + Send
-        + 'static,
-{
-    let ctx: Arc<Ctx> = state.tenders.clone();
-    let now = state.clock.now();
-    let r = crate::db::run(&state.pool, move |c| f(c, &ctx, now)).await;
-    // Transitions and actions may have queued mail.
-    state.mail_wake.notify_one();
-    r
-}
-
-fn is_staff(u: Option<&CurrentUser>) -> bool {
-    u.is_some_and(|u| matches!(u.role, Role::Bureau | Role::Admin))
-}
-
-fn org_of(u: &CurrentUser) -> i64 {
-    u.org_id.unwrap_or(0)
-}
-
 /// Tender notices: search by title or code, filter by field, street and state (`open` = accepting bids),
 /// with paging. Public; the bureau and administrators also see drafts.
 #[utoipa::path(tag = "tenders", params(TenderFilter), responses((status = 200, body = Paged<TenderSummary>), (status = 400, body = Problem)))]
@@ -115,12 +90,14 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
     tenders::check_filter(&f)?;
-    let staff = is_staff(crate::auth::caller(&req).await.user());
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (items, total) = with(&state, move |c, ctx, now| {
-        tenders::list(c, ctx, now, &f, staff)
-    })
-    .await?;
+    let staff = crate::http::caller::caller(&req)
+        .await
+        .user()
+        .is_some_and(CurrentUser::is_staff);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (items, total) = state
+        .run_tenders(move |c, ctx, now| tenders::list(c, ctx, now, &f, staff))
+        .await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -139,11 +116,13 @@ pub async fn get(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let staff = is_staff(crate::auth::caller(&req).await.user());
-    let v = with(&state, move |c, ctx, now| {
-        tenders::get(c, ctx, now, id, staff)
-    })
-    .await?;
+    let staff = crate::http::caller::caller(&req)
+        .await
+        .user()
+        .is_some_and(CurrentUser::is_staff);
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::get(c, ctx, now, id, staff))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -156,13 +135,12 @@ pub async fn create(
     user: Authed<BureauOrAdmin>,
     body: web::Json<TenderInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let input = body.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::create(c, ctx, &actor, uid, now, &input)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::create(c, ctx, &actor, uid, now, &input))
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -176,13 +154,12 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<TenderInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
     let input = body.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::update(c, ctx, &actor, now, id, &input)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::update(c, ctx, &actor, now, id, &input))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -196,12 +173,11 @@ pub async fn publish(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::publish(c, ctx, &actor, now, id)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::publish(c, ctx, &actor, now, id))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -220,12 +196,11 @@ pub async fn cancel(
     id: web::Path<i64>,
     body: web::Json<ReasonInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::cancel(c, ctx, &actor, now, id, &body.reason)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::cancel(c, ctx, &actor, now, id, &body.reason))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -245,12 +220,13 @@ pub async fn contracted(
     id: web::Path<i64>,
     body: web::Json<SignedInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::contracted(c, ctx, &actor, now, id, &body.signed_on)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            tenders::contracted(c, ctx, &actor, now, id, &body.signed_on)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -264,14 +240,19 @@ pub async fn enquiries(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let caller = crate::auth::caller(&req).await;
-    let staff = is_staff(caller.user());
-    let own = caller.user().filter(|u| u.role == Role::Org).map(org_of);
-    let v = with(&state, move |c, _, _| {
-        tenders::visible_row(c, id, staff)?;
-        tenders::enquiries_of(c, id, staff, own)
-    })
-    .await?;
+    let caller = crate::http::caller::caller(&req).await;
+    let staff = caller.user().is_some_and(CurrentUser::is_staff);
+    let own = caller
+        .user()
+        .map(CurrentUser::org_scope)
+        .transpose()?
+        .flatten();
+    let v = state
+        .run_tenders(move |c, _, _| {
+            tenders::visible_row(c, id, staff)?;
+            tenders::enquiries_of(c, id, staff, own)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -285,13 +266,12 @@ pub async fn ask(
     id: web::Path<i64>,
     body: web::Json<NewEnquiry>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
-    let (uid, org) = (user.id, org_of(&user));
+    let actor = crate::http::actor(&req, &user);
+    let (uid, org) = (user.id, user.own_org_id()?);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::ask(c, ctx, &actor, uid, org, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::ask(c, ctx, &actor, uid, org, now, id, &body))
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -306,13 +286,12 @@ pub async fn answer(
     id: web::Path<i64>,
     body: web::Json<EnquiryAnswer>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::answer(c, ctx, &actor, uid, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| tenders::answer(c, ctx, &actor, uid, now, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -328,14 +307,15 @@ pub async fn submit_bid(
     id: web::Path<i64>,
     body: web::Json<BidInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
-    let (uid, org) = (user.id, org_of(&user));
+    let actor = crate::http::actor(&req, &user);
+    let (uid, org) = (user.id, user.own_org_id()?);
     let id = id.into_inner();
     let clock = state.clock.clone();
-    let v = with(&state, move |c, ctx, _| {
-        bids::submit(c, ctx, &actor, uid, org, clock.as_ref(), id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, _| {
+            bids::submit(c, ctx, &actor, uid, org, clock.as_ref(), id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -347,14 +327,15 @@ pub async fn own_bid(
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let org = org_of(&user);
+    let org = user.own_org_id()?;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::advance(c, ctx, now, id)?;
-        tenders::visible_row(c, id, false)?;
-        bids::own_bid(c, ctx, org, id)?.ok_or(AppError::NotFound)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            tenders::advance(c, ctx, now, id)?;
+            tenders::visible_row(c, id, false)?;
+            bids::own_bid(c, ctx, org, id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -375,13 +356,14 @@ pub async fn withdraw(
     id: web::Path<i64>,
     body: web::Json<WithdrawInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
-    let org = org_of(&user);
+    let actor = crate::http::actor(&req, &user);
+    let org = user.own_org_id()?;
     let id = id.into_inner();
-    with(&state, move |c, ctx, now| {
-        bids::withdraw(c, ctx, &actor, org, now, id, body.reason.as_deref())
-    })
-    .await?;
+    state
+        .run_tenders(move |c, ctx, now| {
+            bids::withdraw(c, ctx, &actor, org, now, id, body.reason.as_deref())
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -392,8 +374,10 @@ pub async fn my_bids(
     state: web::Data<AppState>,
     user: Authed<OrgOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let org = org_of(&user);
-    let v = with(&state, move |c, _, _| Ok(bids::my_bids(c, org)?)).await?;
+    let org = user.own_org_id()?;
+    let v = state
+        .run_tenders(move |c, _, _| Ok(bids::my_bids(c, org)?))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -406,12 +390,13 @@ pub async fn opened(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::advance(c, ctx, now, id)?;
-        let t = tenders::find_row(c, id)?;
-        bids::opened_bids(c, &t)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            tenders::advance(c, ctx, now, id)?;
+            let t = tenders::find_row(c, id)?;
+            bids::opened_bids(c, &t)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -426,35 +411,36 @@ pub async fn attachment(
 ) -> Result<HttpResponse, AppError> {
     let (id, seq, n) = path.into_inner();
     let u = user.user.clone();
-    let (name, body) = with(&state, move |c, ctx, now| {
-        tenders::advance(c, ctx, now, id)?;
-        let t = tenders::find_row(c, id)?;
-        let b = bids::find_bid(c, seq)?;
-        if b.tender_id != id {
-            return Err(AppError::NotFound);
-        }
-        let own = u.role == Role::Org && u.org_id == Some(b.organisation_id);
-        if !own {
-            match u.role {
-                Role::Bureau | Role::Admin => {}
-                Role::Evaluator => {
-                    let seated = evaluation::panel(c, id)?
-                        .into_iter()
-                        .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none"));
-                    if !seated {
-                        return Err(AppError::NotFound);
+    let (name, body) = state
+        .run_tenders(move |c, ctx, now| {
+            tenders::advance(c, ctx, now, id)?;
+            let t = tenders::find_row(c, id)?;
+            let b = bids::find_bid(c, seq)?;
+            if b.tender_id != id {
+                return Err(AppError::NotFound);
+            }
+            let own = u.role == Role::Org && u.org_id == Some(b.organisation_id);
+            if !own {
+                match u.role {
+                    Role::Bureau | Role::Admin => {}
+                    Role::Evaluator => {
+                        let seated = evaluation::panel(c, id)?
+                            .into_iter()
+                            .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none"));
+                        if !seated {
+                            return Err(AppError::NotFound);
+                        }
                     }
+                    // Another organisation's bid does not exist for this caller.
+                    _ => return Err(AppError::NotFound),
                 }
-                // Another organisation's bid does not exist for this caller.
-                _ => return Err(AppError::NotFound),
+                if t.state().sealed() || b.opened_json.is_none() {
+                    return Err(bids::sealed_error(&t));
+                }
             }
-            if t.state().sealed() || b.opened_json.is_none() {
-                return Err(bids::sealed_error(&t));
-            }
-        }
-        bids::attachment(ctx, &b, n)
-    })
-    .await?;
+            bids::attachment(ctx, &b, n)
+        })
+        .await?;
     let safe: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
@@ -485,12 +471,13 @@ pub async fn commitments(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        tenders::advance(c, ctx, now, id)?;
-        let t = tenders::visible_row(c, id, false)?;
-        bids::commitments(c, ctx, &t)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            tenders::advance(c, ctx, now, id)?;
+            let t = tenders::visible_row(c, id, false)?;
+            bids::commitments(c, ctx, &t)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -504,15 +491,16 @@ pub async fn panel(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let u = user.user.clone();
-    let v = with(&state, move |c, _, _| {
-        tenders::find_row(c, id)?;
-        let p = evaluation::panel(c, id)?;
-        if u.role == Role::Evaluator && !p.iter().any(|m| m.user_id == u.id) {
-            return Err(AppError::NotFound);
-        }
-        Ok(p)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, _, _| {
+            tenders::find_row(c, id)?;
+            let p = evaluation::panel(c, id)?;
+            if u.role == Role::Evaluator && !p.iter().any(|m| m.user_id == u.id) {
+                return Err(AppError::NotFound);
+            }
+            Ok(p)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -527,12 +515,11 @@ pub async fn form_panel(
     id: web::Path<i64>,
     body: web::Json<PanelInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::form_panel(c, ctx, &actor, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| evaluation::form_panel(c, ctx, &actor, now, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -546,13 +533,12 @@ pub async fn declare(
     id: web::Path<i64>,
     body: web::Json<Declaration>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::declare(c, ctx, &actor, uid, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| evaluation::declare(c, ctx, &actor, uid, now, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -566,10 +552,9 @@ pub async fn sheet(
 ) -> Result<HttpResponse, AppError> {
     let uid = user.id;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::sheet(c, ctx, uid, now, id)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| evaluation::sheet(c, ctx, uid, now, id))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -583,13 +568,14 @@ pub async fn scores(
     id: web::Path<i64>,
     body: web::Json<ScoreInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::submit_scores(c, ctx, &actor, uid, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::submit_scores(c, ctx, &actor, uid, now, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -604,23 +590,24 @@ pub async fn report(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let u = user.user.clone();
-    let v = with(&state, move |c, ctx, now| {
-        let r = evaluation::report(c, ctx, now, id)?;
-        if u.role == Role::Evaluator {
-            if !r.panel.iter().any(|m| m.user_id == u.id) {
-                return Err(AppError::NotFound);
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            let r = evaluation::report(c, ctx, now, id)?;
+            if u.role == Role::Evaluator {
+                if !r.panel.iter().any(|m| m.user_id == u.id) {
+                    return Err(AppError::NotFound);
+                }
+                if !r.locked {
+                    return Err(AppError::conflict(
+                        "report_not_locked",
+                        "全部评审专家提交评分后才能查看评审报告。",
+                        "The report opens to the panel once every member has submitted.",
+                    ));
+                }
             }
-            if !r.locked {
-                return Err(AppError::conflict(
-                    "report_not_locked",
-                    "全部评审专家提交评分后才能查看评审报告。",
-                    "The report opens to the panel once every member has submitted.",
-                ));
-            }
-        }
-        Ok(r)
-    })
-    .await?;
+            Ok(r)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -634,13 +621,14 @@ pub async fn confirm(
     id: web::Path<i64>,
     body: web::Json<ConfirmInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::confirm(c, ctx, &actor, now, id, &body)?;
-        tenders::get(c, ctx, now, id, true)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::confirm(c, ctx, &actor, now, id, &body)?;
+            tenders::get(c, ctx, now, id, true)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -653,13 +641,14 @@ pub async fn publish_result(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::publish_result(c, ctx, &actor, now, id)?;
-        tenders::get(c, ctx, now, id, true)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::publish_result(c, ctx, &actor, now, id)?;
+            tenders::get(c, ctx, now, id, true)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -674,13 +663,14 @@ pub async fn disqualify(
     id: web::Path<i64>,
     body: web::Json<DisqualifyInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::disqualify(c, ctx, &actor, now, id, &body)?;
-        tenders::get(c, ctx, now, id, true)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::disqualify(c, ctx, &actor, now, id, &body)?;
+            tenders::get(c, ctx, now, id, true)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -693,12 +683,13 @@ pub async fn challenges(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let only = (user.role == Role::Org).then(|| org_of(&user));
-    let v = with(&state, move |c, _, now| {
-        tenders::visible_row(c, id, only.is_none())?;
-        Ok(evaluation::challenges_of(c, now, id, only)?)
-    })
-    .await?;
+    let only = user.org_scope()?;
+    let v = state
+        .run_tenders(move |c, _, now| {
+            tenders::visible_row(c, id, only.is_none())?;
+            Ok(evaluation::challenges_of(c, now, id, only)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -712,13 +703,14 @@ pub async fn file_challenge(
     id: web::Path<i64>,
     body: web::Json<NewChallenge>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
-    let (uid, org) = (user.id, org_of(&user));
+    let actor = crate::http::actor(&req, &user);
+    let (uid, org) = (user.id, user.own_org_id()?);
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::file_challenge(c, ctx, &actor, uid, org, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::file_challenge(c, ctx, &actor, uid, org, now, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -732,13 +724,14 @@ pub async fn answer_challenge(
     id: web::Path<i64>,
     body: web::Json<ChallengeAnswer>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let id = id.into_inner();
-    let v = with(&state, move |c, ctx, now| {
-        evaluation::answer_challenge(c, ctx, &actor, uid, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::answer_challenge(c, ctx, &actor, uid, now, id, &body)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -751,7 +744,9 @@ pub async fn links(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let v = with(&state, move |c, _, _| Ok(evaluation::links_of(c, id)?)).await?;
+    let v = state
+        .run_tenders(move |c, _, _| Ok(evaluation::links_of(c, id)?))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -766,11 +761,10 @@ pub async fn add_link(
     id: web::Path<i64>,
     body: web::Json<LinkInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
-    let v = with(&state, move |c, _, now| {
-        evaluation::link(c, &actor, now, id, &body)
-    })
-    .await?;
+    let v = state
+        .run_tenders(move |c, _, now| evaluation::link(c, &actor, now, id, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }

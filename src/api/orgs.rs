@@ -7,32 +7,15 @@ use serde::Deserialize;
 
 use super::Paged;
 use crate::app::AppState;
-use crate::auth::{Authed, BureauOrAdmin, CurrentUser, Role, RoleSet};
-use crate::domain::standing;
 use crate::error::{AppError, Problem};
+use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::orgs::{
     self, InspectionRow, ListingRemoval, ListingRow, NewInspection, NewListing, NewRating,
     OrgDetail, OrgFilter, OrgInput, OrgPatch, OrgView, PublicFilter, PublicOrg, RatingRow,
+    UpdateResult,
 };
-
-/// The bureau, administrators, and `org` users (for their own organisation only).
-#[derive(Debug)]
-pub struct StaffOrOrg;
-impl RoleSet for StaffOrOrg {
-    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Org];
-}
-
-pub fn rules(state: &AppState) -> standing::Rules {
-    standing::Rules {
-        abnormal_bars: state.config.abnormal_list_bars,
-    }
-}
-
-pub fn today(state: &AppState) -> chrono::NaiveDate {
-    orgs::beijing_today(state.clock.now())
-}
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(public_list)
@@ -58,10 +41,9 @@ pub async fn public_list(
     q: web::Query<PublicFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let today = today(&state);
-    let (items, total) =
-        crate::db::run(&state.pool, move |c| orgs::public_list(c, &f, today)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let today = state.today();
+    let (items, total) = state.run(move |c| orgs::public_list(c, &f, today)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -79,10 +61,9 @@ pub async fn list(
     q: web::Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (today, rules) = (today(&state), rules(&state));
-    let (items, total) =
-        crate::db::run(&state.pool, move |c| orgs::list(c, &f, today, rules)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (today, rules) = (state.today(), state.standing_rules());
+    let (items, total) = state.run(move |c| orgs::list(c, &f, today, rules)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -111,12 +92,13 @@ pub async fn export(
     q: web::Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (today, rules) = (today(&state), rules(&state));
-    let body = crate::db::run(&state.pool, move |c| {
-        let rows = orgs::list_all(c, &f, today, rules)?;
-        import::export_orgs(c, &rows)
-    })
-    .await?;
+    let (today, rules) = (state.today(), state.standing_rules());
+    let body = state
+        .run(move |c| {
+            let rows = orgs::list_all(c, &f, today, rules)?;
+            import::export_orgs(c, &rows)
+        })
+        .await?;
     Ok(csv_response("organisations.csv", body))
 }
 
@@ -184,12 +166,11 @@ pub async fn import_csv(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let text = csv_text(&req, &body)?;
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let r = crate::db::run(&state.pool, move |c| {
-        import::import_orgs(c, &actor, now, &text)
-    })
-    .await?;
+    let r = state
+        .run(move |c| import::import_orgs(c, &actor, now, &text))
+        .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -202,15 +183,16 @@ pub async fn create(
     user: Authed<BureauOrAdmin>,
     body: web::Json<OrgInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let (today, rules) = (today(&state), rules(&state));
+    let (today, rules) = (state.today(), state.standing_rules());
     let inp = body.into_inner();
-    let d = crate::db::run(&state.pool, move |c| {
-        let row = orgs::create(c, &actor, now, &inp)?;
-        orgs::detail(c, row.id, today, rules)
-    })
-    .await?;
+    let d = state
+        .run(move |c| {
+            let row = orgs::create(c, &actor, now, &inp)?;
+            orgs::detail(c, row.id, today, rules)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(d))
 }
 
@@ -225,40 +207,11 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     orgs::check_access(&user, id)?;
-    let (today, rules) = (today(&state), rules(&state));
-    let d = crate::db::run(&state.pool, move |c| orgs::detail(c, id, today, rules)).await?;
+    let (today, rules) = (state.today(), state.standing_rules());
+    let d = state
+        .run(move |c| orgs::detail(c, id, today, rules))
+        .await?;
     Ok(HttpResponse::Ok().json(d))
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct UpdateResult {
-    pub organisation: OrgDetail,
-    /// Created when an `org` user changed the name, kind or credit code: the change waits for the bureau.
-    pub change_request: Option<ChangeRequestView>,
-}
-
-pub async fn update_org(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &CurrentUser,
-    id: i64,
-    p: OrgPatch,
-) -> Result<UpdateResult, AppError> {
-    let actor = crate::web::actor(req, user);
-    let now = state.clock.now();
-    let (today, rules) = (today(state), rules(state));
-    let by = user.clone();
-    crate::db::run(&state.pool, move |c| {
-        let u = orgs::update(c, &actor, now, &by, id, &p)?;
-        let organisation = orgs::detail(c, id, today, rules)?;
-        Ok(UpdateResult {
-            change_request: u
-                .change_request
-                .map(|r| ChangeRequestView::of(r, organisation.organisation.name.clone())),
-            organisation,
-        })
-    })
-    .await
 }
 
 /// Change an organisation. The bureau changes anything; an `org` user (own organisation) changes contacts,
@@ -273,7 +226,16 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<OrgPatch>,
 ) -> Result<HttpResponse, AppError> {
-    let r = update_org(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    let (actor, now, by) = (
+        crate::http::actor(&req, &user),
+        state.clock.now(),
+        user.user.clone(),
+    );
+    let (today, rules) = (state.today(), state.standing_rules());
+    let (id, p) = (id.into_inner(), body.into_inner());
+    let r = state
+        .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
+        .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -286,10 +248,12 @@ pub async fn add_rating(
     user: Authed<BureauOrAdmin>,
     body: web::Json<NewRating>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let b = body.into_inner();
-    let r = crate::db::run(&state.pool, move |c| orgs::add_rating(c, &actor, now, &b)).await?;
+    let r = state
+        .run(move |c| orgs::add_rating(c, &actor, now, &b))
+        .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -302,13 +266,12 @@ pub async fn add_inspection(
     user: Authed<BureauOrAdmin>,
     body: web::Json<NewInspection>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let b = body.into_inner();
-    let r = crate::db::run(&state.pool, move |c| {
-        orgs::add_inspection(c, &actor, now, &b)
-    })
-    .await?;
+    let r = state
+        .run(move |c| orgs::add_inspection(c, &actor, now, &b))
+        .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -321,10 +284,12 @@ pub async fn add_listing(
     user: Authed<BureauOrAdmin>,
     body: web::Json<NewListing>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let b = body.into_inner();
-    let r = crate::db::run(&state.pool, move |c| orgs::add_listing(c, &actor, now, &b)).await?;
+    let r = state
+        .run(move |c| orgs::add_listing(c, &actor, now, &b))
+        .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -338,14 +303,13 @@ pub async fn remove_listing(
     id: web::Path<i64>,
     body: web::Json<ListingRemoval>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let id = id.into_inner();
     let b = body.into_inner();
-    let r = crate::db::run(&state.pool, move |c| {
-        orgs::remove_listing(c, &actor, now, id, &b)
-    })
-    .await?;
+    let r = state
+        .run(move |c| orgs::remove_listing(c, &actor, now, id, &b))
+        .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -358,9 +322,9 @@ pub async fn list_changes(
     q: web::Query<ChangeFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let by = user.user.clone();
-    let (items, total) = crate::db::run(&state.pool, move |c| changes::list(c, &by, &f)).await?;
+    let (items, total) = state.run(move |c| changes::list(c, &by, &f)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -379,16 +343,17 @@ pub async fn decide_change(
     id: web::Path<i64>,
     body: web::Json<Decision>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let by = user.user.clone();
     let id = id.into_inner();
     let d = body.into_inner();
-    let v = crate::db::run(&state.pool, move |c| {
-        let r = changes::decide(c, &actor, now, &by, id, &d)?;
-        let name = orgs::find(c, r.organisation_id)?.name;
-        Ok(ChangeRequestView::of(r, name))
-    })
-    .await?;
+    let v = state
+        .run(move |c| {
+            let r = changes::decide(c, &actor, now, &by, id, &d)?;
+            let name = orgs::find(c, r.organisation_id)?.name;
+            Ok(ChangeRequestView::of(r, name))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }

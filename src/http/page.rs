@@ -1,22 +1,13 @@
-//! The server-rendered web UI: page context, flash messages, forms with CSRF check, errors as pages,
-//! static assets compiled into the binary, and the request middleware (request id, log line, headers).
-
-pub mod bases;
-pub mod csrf;
-pub mod orgs;
-pub mod pages;
-pub mod tenders;
+//! What every page needs: the layout context (language, CSRF token, flash, signed-in user, navigation),
+//! rendering, redirects with a flash message, the CSRF-checked form, field errors, and errors shown as pages.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
-use std::time::Instant;
 
-use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -26,100 +17,6 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
 
 pub const FLASH_COOKIE: &str = "sanshe_flash";
-
-/// Page number and size from query values: page ≥ 1, size 1–200 (default 20).
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(20).clamp(1, 200),
-    )
-}
-
-/// The request id given to every request (also sent back as `X-Request-Id`).
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
-pub fn request_id(req: &HttpRequest) -> Option<String> {
-    req.extensions().get::<RequestId>().map(|r| r.0.clone())
-}
-
-/// The audit actor for a signed-in user in this request.
-pub fn actor(req: &HttpRequest, u: &CurrentUser) -> crate::audit::Actor {
-    crate::audit::Actor {
-        id: Some(u.id),
-        name: u.username.clone(),
-        request_id: request_id(req),
-    }
-}
-
-/// One log line per request; request id; CSRF cookie for browsers; security headers.
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let started = Instant::now();
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().clone();
-    let path = req.path().to_string();
-    let is_page = !path.starts_with("/api/")
-        && !path.starts_with("/static/")
-        && !path.starts_with("/healthz")
-        && !path.starts_with("/readyz");
-    let new_csrf = if is_page && req.cookie(csrf::COOKIE).is_none() {
-        let t = csrf::new_token();
-        req.extensions_mut().insert(csrf::CsrfToken(t.clone()));
-        Some(t)
-    } else {
-        None
-    };
-    // Resolve the caller before the handler's extractors run (see `auth::caller`). Static files and health
-    // checks never need it.
-    if !path.starts_with("/static/")
-        && path != "/healthz"
-        && path != "/readyz"
-        && !path.starts_with("/api/docs")
-    {
-        let caller = crate::auth::resolve(req.request()).await;
-        req.extensions_mut().insert(caller);
-    }
-    let secure = req
-        .app_data::<web::Data<crate::app::AppState>>()
-        .map(|s| s.config.cookie_secure)
-        .unwrap_or(false);
-    let mut res = next.call(req).await?;
-    if let Some(t) = new_csrf {
-        let _ = res.response_mut().add_cookie(&csrf::cookie(&t, secure));
-    }
-    let h = res.headers_mut();
-    h.insert(
-        header::HeaderName::from_static("x-request-id"),
-        header::HeaderValue::from_str(&id).expect("hex id"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("same-origin"),
-    );
-    if !path.starts_with("/api/docs") {
-        h.insert(
-            header::X_FRAME_OPTIONS,
-            header::HeaderValue::from_static("DENY"),
-        );
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            header::HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
-        );
-    }
-    let status = res.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    // Path only: query strings may carry search terms with personal data.
-    tracing::info!(target: "sanshe::http", request_id = %id, method = %method, path = %path, status, latency_ms = format!("{ms:.1}"), "request");
-    Ok(res)
-}
 
 /// A flash message carried across one redirect.
 #[derive(Clone, Debug)]
@@ -238,7 +135,7 @@ impl PageCtx {
         ];
         if let Some(u) = &self.user {
             items.push(("/dashboard", "nav.dashboard"));
-            if matches!(u.role, Role::Bureau | Role::Admin) {
+            if u.is_staff() {
                 items.push(("/registry/orgs", "nav.orgs"));
                 items.push(("/registry/incubations", "nav.incubations"));
                 items.push(("/registry/workers", "nav.workers"));
@@ -286,7 +183,7 @@ impl FromRequest for PageCtx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(PageCtx {
             lang: Lang::from_request(req),
-            csrf: csrf::token(req),
+            csrf: super::csrf::token(req),
             flash: read_flash(req),
             path: req.path().to_string(),
             user: None,
@@ -396,6 +293,11 @@ impl ResponseError for PageError {
     }
 }
 
+/// Show a service error as a page in the page's language: `.map_err(page_err(ctx.lang))`.
+pub fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
+    move |e| PageError::App(e, lang)
+}
+
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         PageError::App(e, Lang::Zh)
@@ -432,37 +334,45 @@ impl<T: DeserializeOwned + 'static> FromRequest for SafeForm<T> {
                     lang,
                 )
             })?;
-            csrf::check(&req, &form.csrf).map_err(|e| PageError::App(e, lang))?;
+            super::csrf::check(&req, &form.csrf).map_err(|e| PageError::App(e, lang))?;
             Ok(SafeForm(form.into_inner().inner))
         })
     }
 }
 
-/// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).
-pub async fn static_file(path: web::Path<String>) -> HttpResponse {
-    let (body, ctype): (&'static [u8], &str) = match path.as_str() {
-        "app.css" => (
-            include_bytes!("../../static/app.css"),
-            "text/css; charset=utf-8",
-        ),
-        "app.js" => (
-            include_bytes!("../../static/app.js"),
-            "text/javascript; charset=utf-8",
-        ),
-        "favicon.svg" => (include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
-        _ => return AppError::NotFound.error_response(),
-    };
-    HttpResponse::Ok()
-        .content_type(ctype)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(body)
+/// Links to the other pages of a list, keeping its filters.
+#[derive(Clone, Debug)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
 }
 
-/// Unknown paths: problem+json under /api, a page elsewhere.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    if req.path().starts_with("/api/") {
-        AppError::NotFound.error_response()
-    } else {
-        PageError::App(AppError::NotFound, Lang::from_request(&req)).error_response()
+impl Pager {
+    pub fn new(
+        base: &str,
+        params: &[(&str, String)],
+        page: i64,
+        per_page: i64,
+        total: i64,
+    ) -> Pager {
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        let link = |p: i64| {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+                s.append_pair(k, v);
+            }
+            s.append_pair("page", &p.to_string());
+            format!("{base}?{}", s.finish())
+        };
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
     }
 }

@@ -7,23 +7,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{FormErrors, PageCtx, PageError, SafeForm, redirect, render, safe_next};
 use crate::app::AppState;
 use crate::audit::{AuditEvent, AuditFilter, ChainReport};
-use crate::auth::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
 use crate::error::AppError;
+use crate::http::caller::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
+use crate::http::page::{
+    FormErrors, PageCtx, PageError, Pager, SafeForm, page_err, redirect, render, safe_next,
+};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::users::{self, UserFilter, UserView};
-
-/// Every protected page of the UI, from this module and the registry's (the refusal tests walk them).
-pub fn all_protected()
--> impl Iterator<Item = &'static (&'static str, &'static str, &'static [Role])> {
-    PROTECTED
-        .iter()
-        .chain(super::orgs::PROTECTED)
-        .chain(super::bases::PROTECTED)
-        .chain(super::tenders::PROTECTED)
-}
 
 /// Page routes that need a signed-in user, with the roles allowed.
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
@@ -69,10 +61,6 @@ fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
         .finish()
 }
 
-fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
-    move |e| PageError::App(e, lang)
-}
-
 #[derive(Template)]
 #[template(path = "pages/home.html")]
 struct HomePage {
@@ -80,7 +68,7 @@ struct HomePage {
 }
 
 async fn home(req: HttpRequest, ctx: PageCtx) -> HttpResponse {
-    let user = crate::auth::caller(&req).await.user().cloned();
+    let user = crate::http::caller::caller(&req).await.user().cloned();
     let ctx = PageCtx { user, ..ctx };
     render(&ctx, StatusCode::OK, &HomePage { ctx: ctx.clone() })
 }
@@ -131,7 +119,7 @@ async fn login_submit(
 ) -> HttpResponse {
     let f = form.0;
     let next = safe_next(&f.next).to_string();
-    match crate::routes::auth::authenticate_password(&state, &req, &f.username, &f.password).await {
+    match crate::http::session::sign_in(&state, &req, &f.username, &f.password).await {
         Ok(login) => {
             let mut r = redirect(&next, None);
             let _ = r.add_cookie(&session_cookie(&state, &login.token));
@@ -308,52 +296,53 @@ async fn dashboard(
     let role = page.user.role;
     let uid = page.user.id;
     let user = page.user.clone();
-    let today = crate::registry::incubations::today(state.clock.now());
-    let rules = crate::routes::orgs::rules(&state);
+    let today = state.today();
+    let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
-    let (users_by_role, mail, chain, recent, registry) = crate::db::run(&state.pool, move |c| {
-        let registry = if matches!(role, Role::Bureau | Role::Admin) {
-            Some(RegistryFigures::load(c, &user, today, rules, zh)?)
-        } else {
-            None
-        };
-        let admin = role == Role::Admin;
-        let auditor = matches!(role, Role::Admin | Role::Finance);
-        let users_by_role = if admin {
-            users::count_by_role(c)?
-        } else {
-            Vec::new()
-        };
-        let mail = if admin {
-            Some(crate::mail::counts(c)?)
-        } else {
-            None
-        };
-        let chain = if auditor {
-            Some(crate::audit::verify(c)?)
-        } else {
-            None
-        };
-        let filter = AuditFilter {
-            per_page: Some(8),
-            ..Default::default()
-        };
-        let recent = if auditor {
-            crate::audit::list(c, &filter)?.0
-        } else {
-            use crate::db::schema::audit_events::dsl as a;
-            use diesel::prelude::*;
-            a::audit_events
-                .filter(a::actor_id.eq(uid))
-                .order(a::seq.desc())
-                .limit(8)
-                .select(AuditEvent::as_select())
-                .load(c)?
-        };
-        Ok((users_by_role, mail, chain, recent, registry))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (users_by_role, mail, chain, recent, registry) = state
+        .run(move |c| {
+            let registry = if user.is_staff() {
+                Some(RegistryFigures::load(c, &user, today, rules, zh)?)
+            } else {
+                None
+            };
+            let admin = role == Role::Admin;
+            let auditor = matches!(role, Role::Admin | Role::Finance);
+            let users_by_role = if admin {
+                users::count_by_role(c)?
+            } else {
+                Vec::new()
+            };
+            let mail = if admin {
+                Some(crate::mail::counts(c)?)
+            } else {
+                None
+            };
+            let chain = if auditor {
+                Some(crate::audit::verify(c)?)
+            } else {
+                None
+            };
+            let filter = AuditFilter {
+                per_page: Some(8),
+                ..Default::default()
+            };
+            let recent = if auditor {
+                crate::audit::list(c, &filter)?.0
+            } else {
+                use crate::db::schema::audit_events::dsl as a;
+                use diesel::prelude::*;
+                a::audit_events
+                    .filter(a::actor_id.eq(uid))
+                    .order(a::seq.desc())
+                    .limit(8)
+                    .select(AuditEvent::as_select())
+                    .load(c)?
+            };
+            Ok((users_by_role, mail, chain, recent, registry))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let intro = ctx.t(match role {
         Role::Admin => "dash.admin_intro",
         Role::Bureau => "dash.bureau_intro",
@@ -431,7 +420,7 @@ async fn account_password(
         };
         return Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p));
     }
-    match crate::routes::auth::change_password(
+    match crate::http::session::change_password(
         &state,
         &req,
         &page.user,
@@ -453,43 +442,6 @@ async fn account_password(
             Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
         }
         Err(e) => Err(PageError::App(e, ctx.lang)),
-    }
-}
-
-/// Links to the other pages of a list, keeping its filters.
-#[derive(Clone, Debug)]
-pub struct Pager {
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
-impl Pager {
-    pub fn new(
-        base: &str,
-        params: &[(&str, String)],
-        page: i64,
-        per_page: i64,
-        total: i64,
-    ) -> Pager {
-        let pages = ((total + per_page - 1) / per_page).max(1);
-        let link = |p: i64| {
-            let mut s = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-            s.append_pair("page", &p.to_string());
-            format!("{base}?{}", s.finish())
-        };
-        Pager {
-            page,
-            pages,
-            total,
-            prev: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
-        }
     }
 }
 
@@ -520,10 +472,11 @@ async fn users_page(
     let ctx = ctx.with_user(&page.user);
     let filter = q.into_inner();
     let f2 = filter.clone();
-    let (rows, total) = crate::db::run(&state.pool, move |c| users::list(c, &f2))
+    let (rows, total) = state
+        .run(move |c| users::list(c, &f2))
         .await
         .map_err(page_err(ctx.lang))?;
-    let (p, per) = super::paging(filter.page, filter.per_page);
+    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let qv = filter.q.clone().unwrap_or_default();
     let rv = filter.role.clone().unwrap_or_default();
     let pager = Pager::new(
@@ -625,7 +578,11 @@ async fn user_new_submit(
                 org_id,
                 password: f.password.clone(),
             };
-            crate::routes::users::create_user(&state, &req, &page.user, new).await
+            let (actor, now) = (crate::http::actor(&req, &page.user), state.clock.now());
+            let mail = state.mail.clone();
+            state
+                .run(move |c| users::create(c, &actor, now, &mail, &new))
+                .await
         }
         Err(e) => Err(e),
     };
@@ -660,7 +617,8 @@ async fn user_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let u = crate::db::run(&state.pool, move |c| users::find(c, id))
+    let u = state
+        .run(move |c| users::find(c, id))
         .await
         .map_err(page_err(ctx.lang))?;
     let p = UserFormPage {
@@ -709,7 +667,12 @@ async fn user_edit_submit(
         })
     };
     let result = match upd {
-        Ok(upd) => crate::routes::users::update_user(&state, &req, &page.user, id, upd).await,
+        Ok(upd) => {
+            let (actor, now) = (crate::http::actor(&req, &page.user), state.clock.now());
+            state
+                .run(move |c| users::update(c, &actor, now, id, &upd))
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -718,7 +681,8 @@ async fn user_edit_submit(
             Some(("ok", ctx.t("users.saved"))),
         )),
         Err(AppError::Validation(errs)) => {
-            let current = crate::db::run(&state.pool, move |c| users::find(c, id))
+            let current = state
+                .run(move |c| users::find(c, id))
                 .await
                 .map_err(page_err(ctx.lang))?;
             let p = UserFormPage {
@@ -775,14 +739,15 @@ async fn audit_page(
         to: filter.to.clone().unwrap_or_default(),
     };
     let f2 = filter.clone();
-    let (result, chain) = crate::db::run(&state.pool, move |c| {
-        let r = crate::audit::list(c, &f2);
-        let chain = crate::audit::verify(c)?;
-        Ok((r, chain))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
-    let (p, per) = super::paging(filter.page, filter.per_page);
+    let (result, chain) = state
+        .run(move |c| {
+            let r = crate::audit::list(c, &f2);
+            let chain = crate::audit::verify(c)?;
+            Ok((r, chain))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let (rows, total, errors, status) = match result {
         Ok((rows, total)) => (rows, total, FormErrors::default(), StatusCode::OK),
         Err(AppError::Validation(errs)) => (
@@ -838,15 +803,16 @@ async fn audit_detail(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let seq = path.into_inner();
-    let e = crate::db::run(&state.pool, move |c| {
-        use diesel::prelude::*;
-        Ok(crate::db::schema::audit_events::table
-            .find(seq)
-            .select(AuditEvent::as_select())
-            .first(c)?)
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let e = state
+        .run(move |c| {
+            use diesel::prelude::*;
+            Ok(crate::db::schema::audit_events::table
+                .find(seq)
+                .select(AuditEvent::as_select())
+                .first(c)?)
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let p = AuditDetailPage {
         ctx: ctx.clone(),
         before: pretty(&e.before_json),

@@ -20,17 +20,16 @@ use futures_util::future::LocalBoxFuture;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::pages::Pager;
-use super::{PageCtx, PageError, redirect, render};
 use crate::app::AppState;
-use crate::auth::{
-    AnyRole, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
-};
 use crate::db::DbConn;
 use crate::domain::tender::{
     BUDGET_LINES, Category, Criteria, Criterion, Eligibility, Instalment, Method, State, Targets,
 };
 use crate::error::{AppError, FieldError, Msg};
+use crate::http::caller::{
+    AnyRole, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
+};
+use crate::http::page::{PageCtx, PageError, Pager, page_err, redirect, render};
 use crate::i18n::Lang;
 use crate::tenders::bids::{self, BidInput, OwnBid, Receipt};
 use crate::tenders::evaluation::{self, ChallengeView, EvaluationReport, MemberView, ScoringSheet};
@@ -105,19 +104,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/evaluations", web::get().to(evaluations_page))
         .route("/evaluators", web::get().to(evaluators_page))
         .route("/evaluators/links", web::post().to(evaluator_link_submit));
-}
-
-fn page_err(lang: Lang) -> impl Fn(AppError) -> PageError {
-    move |e| PageError::App(e, lang)
-}
-
-fn is_staff(u: &Option<CurrentUser>) -> bool {
-    u.as_ref()
-        .is_some_and(|u| BureauOrAdmin::ROLES.contains(&u.role))
-}
-
-fn org_of(u: &CurrentUser, lang: Lang) -> Result<i64, PageError> {
-    u.org_id.ok_or(PageError::App(AppError::Forbidden, lang))
 }
 
 fn pick_msg(lang: Lang, m: &Msg) -> String {
@@ -235,7 +221,7 @@ impl FromRequest for FormFields {
                 .find(|(k, _)| k == "csrf")
                 .map(|(_, v)| v.as_str())
                 .unwrap_or("");
-            super::csrf::check(&req, token).map_err(|e| PageError::App(e, lang))?;
+            crate::http::csrf::check(&req, token).map_err(|e| PageError::App(e, lang))?;
             Ok(FormFields(pairs))
         })
     }
@@ -440,7 +426,7 @@ struct ListPage {
 }
 
 async fn with_caller(req: &HttpRequest, ctx: PageCtx) -> PageCtx {
-    let user = crate::auth::caller(req).await.user().cloned();
+    let user = crate::http::caller::caller(req).await.user().cloned();
     PageCtx { user, ..ctx }
 }
 
@@ -451,7 +437,7 @@ async fn list_page(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
-    let staff = is_staff(&ctx.user);
+    let staff = ctx.user.as_ref().is_some_and(CurrentUser::is_staff);
     let q = q.into_inner();
     let g = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut f = tenders::TenderFilter {
@@ -470,16 +456,17 @@ async fn list_page(
         f.state = None;
         f.field = None;
     }
-    let (p, per) = super::paging(f.page, f.per_page);
+    let (p, per) = crate::db::paging(f.page, f.per_page);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let ((rows, total), streets) = crate::db::run(&state.pool, move |c| {
-        Ok((
-            tenders::list(c, &tctx, now, &f, staff)?,
-            crate::registry::orgs::streets(c)?,
-        ))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let ((rows, total), streets) = state
+        .run(move |c| {
+            Ok((
+                tenders::list(c, &tctx, now, &f, staff)?,
+                crate::registry::orgs::streets(c)?,
+            ))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let params = [
         ("q", g(&q.q)),
         ("field", g(&q.field)),
@@ -733,40 +720,41 @@ async fn detail(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let user = ctx.user.clone();
-    let staff = is_staff(&user);
+    let staff = user.as_ref().is_some_and(CurrentUser::is_staff);
     let lang = ctx.lang;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, enquiries, org, bureau, eval) = crate::db::run(&state.pool, move |c| {
-        let t = tenders::get(c, &tctx, now, id, staff)?;
-        let row = tenders::find_row(c, id)?;
-        let own_org = user
-            .as_ref()
-            .filter(|u| u.role == Role::Org)
-            .and_then(|u| u.org_id);
-        let enquiries = tenders::enquiries_of(c, id, staff, own_org)?;
-        let org = match own_org {
-            Some(o) => Some(load_org_panel(c, &tctx, now, lang, &row, o)?),
-            None => None,
-        };
-        let bureau = if staff {
-            Some(load_bureau_panel(c, now, &row)?)
-        } else {
-            None
-        };
-        let eval = match user.as_ref().filter(|u| u.role == Role::Evaluator) {
-            Some(u) => evaluation::panel(c, id)?
-                .into_iter()
-                .find(|m| m.user_id == u.id)
-                .map(|member| EvalPanel {
-                    member,
-                    locked: row.evaluated_at.is_some(),
-                }),
-            None => None,
-        };
-        Ok((t, enquiries, org, bureau, eval))
-    })
-    .await
-    .map_err(page_err(lang))?;
+    let (t, enquiries, org, bureau, eval) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, staff)?;
+            let row = tenders::find_row(c, id)?;
+            let own_org = user
+                .as_ref()
+                .filter(|u| u.role == Role::Org)
+                .and_then(|u| u.org_id);
+            let enquiries = tenders::enquiries_of(c, id, staff, own_org)?;
+            let org = match own_org {
+                Some(o) => Some(load_org_panel(c, &tctx, now, lang, &row, o)?),
+                None => None,
+            };
+            let bureau = if staff {
+                Some(load_bureau_panel(c, now, &row)?)
+            } else {
+                None
+            };
+            let eval = match user.as_ref().filter(|u| u.role == Role::Evaluator) {
+                Some(u) => evaluation::panel(c, id)?
+                    .into_iter()
+                    .find(|m| m.user_id == u.id)
+                    .map(|member| EvalPanel {
+                        member,
+                        locked: row.evaluated_at.is_some(),
+                    }),
+                None => None,
+            };
+            Ok((t, enquiries, org, bureau, eval))
+        })
+        .await
+        .map_err(page_err(lang))?;
     let page = DetailPage {
         l: lx(&ctx),
         eligibility: eligibility_lines(lang, &t.eligibility),
@@ -814,7 +802,7 @@ async fn run_action<T: Send + 'static>(
     op: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
 ) -> Result<HttpResponse, PageError> {
     let back = format!("/tenders/{id}");
-    match crate::db::run(&state.pool, op).await {
+    match state.run(op).await {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
         Err(AppError::Validation(errs)) => {
             let act = ActionErrors {
@@ -842,7 +830,7 @@ async fn publish_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     run_action(
         &state,
@@ -866,7 +854,7 @@ async fn cancel_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let reason = form.get("reason");
     run_action(
@@ -891,7 +879,7 @@ async fn contracted_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let signed_on = form.get("signed_on");
     run_action(
@@ -916,9 +904,9 @@ async fn ask_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let org = org_of(&page.user, ctx.lang)?;
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let q = tenders::NewEnquiry {
         question: form.get("question"),
@@ -946,7 +934,7 @@ async fn answer_submit(
     let ctx = ctx.with_user(&page.user);
     let (id, eid) = path.into_inner();
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let a = tenders::EnquiryAnswer {
         answer: form.get("answer"),
@@ -983,7 +971,7 @@ async fn panel_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let input = evaluation::PanelInput {
         evaluator_ids: form.ids("evaluator_ids"),
@@ -1010,7 +998,7 @@ async fn confirm_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let input = evaluation::ConfirmInput {
         bid_seq: form.get("bid_seq").trim().parse().unwrap_or(0),
@@ -1038,7 +1026,7 @@ async fn publish_result_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     run_action(
         &state,
@@ -1062,7 +1050,7 @@ async fn disqualify_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let seq: i64 = form.get("bid_seq").trim().parse().unwrap_or(0);
     let input = evaluation::DisqualifyInput {
@@ -1091,8 +1079,8 @@ async fn withdraw_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let org = org_of(&page.user, ctx.lang)?;
-    let actor = super::actor(&req, &page.user);
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let reason = form.get("reason");
     run_action(
@@ -1117,9 +1105,9 @@ async fn challenge_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let org = org_of(&page.user, ctx.lang)?;
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let input = evaluation::NewChallenge {
         grounds: form.get("grounds"),
@@ -1147,7 +1135,7 @@ async fn challenge_answer_submit(
     let ctx = ctx.with_user(&page.user);
     let (id, cid) = path.into_inner();
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let input = evaluation::ChallengeAnswer {
         upheld: form.get("upheld") == "1",
@@ -1199,21 +1187,22 @@ async fn commitments_page(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
-    let staff = is_staff(&ctx.user);
+    let staff = ctx.user.as_ref().is_some_and(CurrentUser::is_staff);
     let id = path.into_inner();
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (row, rows) = crate::db::run(&state.pool, move |c| {
-        tenders::advance(c, &tctx, now, id)?;
-        let row = tenders::visible_row(c, id, staff)?;
-        let rows = match bids::commitments(c, &tctx, &row) {
-            Ok(v) => Some(v),
-            Err(AppError::Conflict { code: "sealed", .. }) => None,
-            Err(e) => return Err(e),
-        };
-        Ok((row, rows))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (row, rows) = state
+        .run(move |c| {
+            tenders::advance(c, &tctx, now, id)?;
+            let row = tenders::visible_row(c, id, staff)?;
+            let rows = match bids::commitments(c, &tctx, &row) {
+                Ok(v) => Some(v),
+                Err(AppError::Conflict { code: "sealed", .. }) => None,
+                Err(e) => return Err(e),
+            };
+            Ok((row, rows))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = CommitmentsPage {
         l: lx(&ctx),
         ctx: ctx.clone(),
@@ -1593,43 +1582,44 @@ struct FormLists {
 }
 
 async fn form_lists(state: &AppState, lang: Lang) -> Result<FormLists, PageError> {
-    crate::db::run(&state.pool, |c| {
-        use crate::db::schema::{communities as cm, organisations as o, streets as st};
-        let streets: Vec<(i64, String)> = st::table
-            .order(st::code)
-            .select((st::id, st::name))
-            .load(c)?;
-        let comms: Vec<(i64, i64, String)> = cm::table
-            .order(cm::code)
-            .select((cm::id, cm::street_id, cm::name))
-            .load(c)?;
-        let communities = streets
-            .iter()
-            .map(|(sid, sname)| {
-                (
-                    sname.clone(),
-                    comms
-                        .iter()
-                        .filter(|(_, s, _)| s == sid)
-                        .map(|(id, _, n)| (*id, n.clone()))
-                        .collect::<Vec<_>>(),
-                )
+    state
+        .run(|c| {
+            use crate::db::schema::{communities as cm, organisations as o, streets as st};
+            let streets: Vec<(i64, String)> = st::table
+                .order(st::code)
+                .select((st::id, st::name))
+                .load(c)?;
+            let comms: Vec<(i64, i64, String)> = cm::table
+                .order(cm::code)
+                .select((cm::id, cm::street_id, cm::name))
+                .load(c)?;
+            let communities = streets
+                .iter()
+                .map(|(sid, sname)| {
+                    (
+                        sname.clone(),
+                        comms
+                            .iter()
+                            .filter(|(_, s, _)| s == sid)
+                            .map(|(id, _, n)| (*id, n.clone()))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            let orgs = o::table
+                .filter(o::registration.eq("registered"))
+                .order(o::name)
+                .select((o::id, o::name))
+                .load(c)?;
+            Ok(FormLists {
+                streets,
+                communities,
+                orgs,
             })
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        let orgs = o::table
-            .filter(o::registration.eq("registered"))
-            .order(o::name)
-            .select((o::id, o::name))
-            .load(c)?;
-        Ok(FormLists {
-            streets,
-            communities,
-            orgs,
         })
-    })
-    .await
-    .map_err(page_err(lang))
+        .await
+        .map_err(page_err(lang))
 }
 
 async fn form_page(
@@ -1685,13 +1675,12 @@ async fn new_submit(
     let ctx = ctx.with_user(&page.user);
     let v = TenderForm::from_fields(&form);
     let input = v.input();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let uid = page.user.id;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    match crate::db::run(&state.pool, move |c| {
-        tenders::create(c, &tctx, &actor, uid, now, &input)
-    })
-    .await
+    match state
+        .run(move |c| tenders::create(c, &tctx, &actor, uid, now, &input))
+        .await
     {
         Ok(t) => Ok(redirect(
             &format!("/tenders/{}", t.id),
@@ -1721,19 +1710,20 @@ async fn edit_page(
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let input = crate::db::run(&state.pool, move |c| {
-        tenders::advance(c, &tctx, now, id)?;
-        let row = tenders::find_row(c, id)?;
-        if row.state() != State::Draft {
-            return Err(tenders::wrong_state(
-                row.state(),
-                "只有草稿可以修改。",
-                "only drafts can be edited.",
-            ));
-        }
-        tenders::input_of(c, &row)
-    })
-    .await;
+    let input = state
+        .run(move |c| {
+            tenders::advance(c, &tctx, now, id)?;
+            let row = tenders::find_row(c, id)?;
+            if row.state() != State::Draft {
+                return Err(tenders::wrong_state(
+                    row.state(),
+                    "只有草稿可以修改。",
+                    "only drafts can be edited.",
+                ));
+            }
+            tenders::input_of(c, &row)
+        })
+        .await;
     match input {
         Ok(i) => {
             form_page(
@@ -1766,12 +1756,11 @@ async fn edit_submit(
     let id = path.into_inner();
     let v = TenderForm::from_fields(&form);
     let input = v.input();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    match crate::db::run(&state.pool, move |c| {
-        tenders::update(c, &tctx, &actor, now, id, &input)
-    })
-    .await
+    match state
+        .run(move |c| tenders::update(c, &tctx, &actor, now, id, &input))
+        .await
     {
         Ok(_) => Ok(redirect(
             &format!("/tenders/{id}"),
@@ -1989,50 +1978,51 @@ struct BidData {
 
 async fn bid_data(state: &AppState, lang: Lang, id: i64, org: i64) -> Result<BidData, PageError> {
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    crate::db::run(&state.pool, move |c| {
-        use crate::db::schema::social_workers as sw;
-        let t = tenders::get(c, &tctx, now, id, false)?;
-        let row = tenders::find_row(c, id)?;
-        let open = row.bidding_open(now);
-        let workers = sw::table
-            .filter(sw::organisation_id.eq(org))
-            .filter(sw::employment.ne("left"))
-            .order((sw::name, sw::id))
-            .select((sw::id, sw::name, sw::certificate_level))
-            .load(c)?;
-        let refusals = if open {
-            messages(
-                lang,
-                &bids::refusals(c, &tctx, &row, org, tenders::today(now))?,
-            )
-        } else {
-            Vec::new()
-        };
-        let own = bids::own_bid(c, &tctx, org, id)?;
-        // The current bid's files, so a replacement keeps them unless others are chosen.
-        let mut own_files = Vec::new();
-        if let Some(o) = own
-            .as_ref()
-            .filter(|o| open && o.receipt.status == "active")
-            && let Some(content) = &o.content
-        {
-            let row = bids::find_bid(c, o.receipt.seq)?;
-            for i in 0..content.attachments.len() {
-                let (name, body) = bids::attachment(&tctx, &row, i)?;
-                own_files.push((name, base64::engine::general_purpose::STANDARD.encode(body)));
+    state
+        .run(move |c| {
+            use crate::db::schema::social_workers as sw;
+            let t = tenders::get(c, &tctx, now, id, false)?;
+            let row = tenders::find_row(c, id)?;
+            let open = row.bidding_open(now);
+            let workers = sw::table
+                .filter(sw::organisation_id.eq(org))
+                .filter(sw::employment.ne("left"))
+                .order((sw::name, sw::id))
+                .select((sw::id, sw::name, sw::certificate_level))
+                .load(c)?;
+            let refusals = if open {
+                messages(
+                    lang,
+                    &bids::refusals(c, &tctx, &row, org, tenders::today(now))?,
+                )
+            } else {
+                Vec::new()
+            };
+            let own = bids::own_bid(c, &tctx, org, id)?;
+            // The current bid's files, so a replacement keeps them unless others are chosen.
+            let mut own_files = Vec::new();
+            if let Some(o) = own
+                .as_ref()
+                .filter(|o| open && o.receipt.status == "active")
+                && let Some(content) = &o.content
+            {
+                let row = bids::find_bid(c, o.receipt.seq)?;
+                for i in 0..content.attachments.len() {
+                    let (name, body) = bids::attachment(&tctx, &row, i)?;
+                    own_files.push((name, base64::engine::general_purpose::STANDARD.encode(body)));
+                }
             }
-        }
-        Ok(BidData {
-            own_files,
-            t,
-            open,
-            workers,
-            refusals,
-            own,
+            Ok(BidData {
+                own_files,
+                t,
+                open,
+                workers,
+                refusals,
+                own,
+            })
         })
-    })
-    .await
-    .map_err(page_err(lang))
+        .await
+        .map_err(page_err(lang))
 }
 
 fn bid_form_page(
@@ -2090,7 +2080,7 @@ async fn bid_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let org = org_of(&page.user, ctx.lang)?;
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let d = bid_data(&state, ctx.lang, id, org).await?;
     let v = match d.own.as_ref().filter(|o| o.receipt.status == "active") {
         Some(OwnBid {
@@ -2123,20 +2113,20 @@ async fn bid_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let org = org_of(&page.user, ctx.lang)?;
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let uid = page.user.id;
     let v = BidForm::from_fields(&form);
     let (input, used_lines) = v.input();
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, clock) = (state.tenders.clone(), state.clock.clone());
-    let result = crate::db::run(&state.pool, move |c| {
-        bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input)
-    })
-    .await;
+    let result = state
+        .run(move |c| bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input))
+        .await;
     match result {
         Ok(r) => {
             let (tctx, now) = (state.tenders.clone(), state.clock.now());
-            let t = crate::db::run(&state.pool, move |c| tenders::get(c, &tctx, now, id, false))
+            let t = state
+                .run(move |c| tenders::get(c, &tctx, now, id, false))
                 .await
                 .map_err(page_err(ctx.lang))?;
             let page = ReceiptPage {
@@ -2206,28 +2196,29 @@ async fn attachment_download(
     let (id, seq, n) = path.into_inner();
     let user = page.user.clone();
     let tctx = state.tenders.clone();
-    let (name, body) = crate::db::run(&state.pool, move |c| {
-        let b = bids::find_bid(c, seq)?;
-        if b.tender_id != id {
-            return Err(AppError::NotFound);
-        }
-        let row = tenders::find_row(c, id)?;
-        let own = user.role == Role::Org && user.org_id == Some(b.organisation_id);
-        let opened = !row.state().sealed() && b.opened_json.is_some();
-        let allowed = own
-            || (opened && BureauOrAdmin::ROLES.contains(&user.role))
-            || (opened
-                && user.role == Role::Evaluator
-                && evaluation::panel(c, id)?
-                    .iter()
-                    .any(|m| m.user_id == user.id && m.declaration.as_deref() == Some("none")));
-        if !allowed {
-            return Err(AppError::Forbidden);
-        }
-        bids::attachment(&tctx, &b, n)
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (name, body) = state
+        .run(move |c| {
+            let b = bids::find_bid(c, seq)?;
+            if b.tender_id != id {
+                return Err(AppError::NotFound);
+            }
+            let row = tenders::find_row(c, id)?;
+            let own = user.role == Role::Org && user.org_id == Some(b.organisation_id);
+            let opened = !row.state().sealed() && b.opened_json.is_some();
+            let allowed = own
+                || (opened && BureauOrAdmin::ROLES.contains(&user.role))
+                || (opened
+                    && user.role == Role::Evaluator
+                    && evaluation::panel(c, id)?
+                        .iter()
+                        .any(|m| m.user_id == user.id && m.declaration.as_deref() == Some("none")));
+            if !allowed {
+                return Err(AppError::Forbidden);
+            }
+            bids::attachment(&tctx, &b, n)
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
@@ -2259,8 +2250,9 @@ async fn my_bids_page(
     page: Page<OrgOnly>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let org = org_of(&page.user, ctx.lang)?;
-    let rows = crate::db::run(&state.pool, move |c| Ok(bids::my_bids(c, org)?))
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let rows = state
+        .run(move |c| Ok(bids::my_bids(c, org)?))
         .await
         .map_err(page_err(ctx.lang))?;
     let page = MyBidsPage {
@@ -2300,51 +2292,52 @@ async fn evaluations_page(
     let ctx = ctx.with_user(&page.user);
     let uid = page.user.id;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let rows = crate::db::run(&state.pool, move |c| {
-        use crate::db::schema::{panel_members as pm, tenders as t};
-        tenders::advance_due(c, &tctx, now)?;
-        type Line = (
-            i64,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<NaiveDateTime>,
-            Option<NaiveDateTime>,
-        );
-        let rows: Vec<Line> = pm::table
-            .inner_join(t::table)
-            .filter(pm::user_id.eq(uid))
-            .order(t::id.desc())
-            .select((
-                t::id,
-                t::code,
-                t::title,
-                t::state,
-                pm::declaration,
-                pm::submitted_at,
-                t::evaluated_at,
-            ))
-            .load(c)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(tender_id, code, title, state, declaration, submitted_at, evaluated)| {
-                    EvaluationLine {
-                        tender_id,
-                        code,
-                        title,
-                        state,
-                        declaration,
-                        submitted_at,
-                        locked: evaluated.is_some(),
-                    }
-                },
-            )
-            .collect::<Vec<_>>())
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let rows = state
+        .run(move |c| {
+            use crate::db::schema::{panel_members as pm, tenders as t};
+            tenders::advance_due(c, &tctx, now)?;
+            type Line = (
+                i64,
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<NaiveDateTime>,
+                Option<NaiveDateTime>,
+            );
+            let rows: Vec<Line> = pm::table
+                .inner_join(t::table)
+                .filter(pm::user_id.eq(uid))
+                .order(t::id.desc())
+                .select((
+                    t::id,
+                    t::code,
+                    t::title,
+                    t::state,
+                    pm::declaration,
+                    pm::submitted_at,
+                    t::evaluated_at,
+                ))
+                .load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(
+                    |(tender_id, code, title, state, declaration, submitted_at, evaluated)| {
+                        EvaluationLine {
+                            tender_id,
+                            code,
+                            title,
+                            state,
+                            declaration,
+                            submitted_at,
+                            locked: evaluated.is_some(),
+                        }
+                    },
+                )
+                .collect::<Vec<_>>())
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = EvaluationsPage {
         l: lx(&ctx),
         ctx: ctx.clone(),
@@ -2408,22 +2401,23 @@ async fn score_render(
 ) -> Result<HttpResponse, PageError> {
     let uid = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, member, sheet, locked) = crate::db::run(&state.pool, move |c| {
-        let t = tenders::get(c, &tctx, now, id, false)?;
-        let row = tenders::find_row(c, id)?;
-        let member = evaluation::panel(c, id)?
-            .into_iter()
-            .find(|m| m.user_id == uid)
-            .ok_or(AppError::Forbidden)?;
-        let sheet = if member.declaration.as_deref() == Some("none") && !row.state().sealed() {
-            Some(evaluation::sheet(c, &tctx, uid, now, id)?)
-        } else {
-            None
-        };
-        Ok((t, member, sheet, row.evaluated_at.is_some()))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (t, member, sheet, locked) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, false)?;
+            let row = tenders::find_row(c, id)?;
+            let member = evaluation::panel(c, id)?
+                .into_iter()
+                .find(|m| m.user_id == uid)
+                .ok_or(AppError::Forbidden)?;
+            let sheet = if member.declaration.as_deref() == Some("none") && !row.state().sealed() {
+                Some(evaluation::sheet(c, &tctx, uid, now, id)?)
+            } else {
+                None
+            };
+            Ok((t, member, sheet, row.evaluated_at.is_some()))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let evaluating = t.state == State::Evaluating;
     let page = ScorePage {
         l: lx(&ctx),
@@ -2472,16 +2466,15 @@ async fn declare_submit(
     let id = path.into_inner();
     let back = format!("/tenders/{id}/score");
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     let d = evaluation::Declaration {
         conflict: form.get("conflict") == "1",
         note: Some(form.get("note")),
     };
-    match crate::db::run(&state.pool, move |c| {
-        evaluation::declare(c, &tctx, &actor, uid, now, id, &d)
-    })
-    .await
+    match state
+        .run(move |c| evaluation::declare(c, &tctx, &actor, uid, now, id, &d))
+        .await
     {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t("eval.declared_ok"))))),
         Err(AppError::Validation(errs)) => {
@@ -2520,7 +2513,7 @@ async fn score_submit(
     let id = path.into_inner();
     let back = format!("/tenders/{id}/score");
     let uid = page.user.id;
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     // Inputs are named `s_{seq}_{criterion}`; an empty one is left out (the service says what is missing).
     let mut names = Vec::new();
@@ -2543,10 +2536,9 @@ async fn score_submit(
         });
     }
     let input = evaluation::ScoreInput { scores };
-    match crate::db::run(&state.pool, move |c| {
-        evaluation::submit_scores(c, &tctx, &actor, uid, now, id, &input)
-    })
-    .await
+    match state
+        .run(move |c| evaluation::submit_scores(c, &tctx, &actor, uid, now, id, &input))
+        .await
     {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t("eval.scored_ok"))))),
         Err(AppError::Validation(errs)) => {
@@ -2632,26 +2624,27 @@ async fn report_page(
     let user = page.user.clone();
     let staff = BureauOrAdmin::ROLES.contains(&user.role);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, r) = crate::db::run(&state.pool, move |c| {
-        let t = tenders::get(c, &tctx, now, id, staff)?;
-        let row = tenders::find_row(c, id)?;
-        if !staff {
-            let on_panel = evaluation::panel(c, id)?
-                .iter()
-                .any(|m| m.user_id == user.id);
-            if !on_panel || row.evaluated_at.is_none() {
-                return Err(AppError::Forbidden);
+    let (t, r) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, staff)?;
+            let row = tenders::find_row(c, id)?;
+            if !staff {
+                let on_panel = evaluation::panel(c, id)?
+                    .iter()
+                    .any(|m| m.user_id == user.id);
+                if !on_panel || row.evaluated_at.is_none() {
+                    return Err(AppError::Forbidden);
+                }
             }
-        }
-        let r = if row.state().sealed() {
-            None
-        } else {
-            Some(evaluation::report(c, &tctx, now, id)?)
-        };
-        Ok((t, r))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+            let r = if row.state().sealed() {
+                None
+            } else {
+                Some(evaluation::report(c, &tctx, now, id)?)
+            };
+            Ok((t, r))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = ReportPage {
         l: lx(&ctx),
         ctx: ctx.clone(),
@@ -2682,592 +2675,6 @@ pub fn counts_by_state(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-
-/// Interface strings of this module: (key, zh-CN, en).
-pub static STRINGS: &[(&str, &str, &str)] = &[
-    ("nav.tenders", "采购项目", "Tenders"),
-    ("nav.my_bids", "我的投标", "My bids"),
-    ("nav.evaluations", "评审任务", "Evaluations"),
-    (
-        "tenders.title",
-        "政府购买服务项目",
-        "Purchase-of-service tenders",
-    ),
-    (
-        "tenders.intro",
-        "招标公告、答疑、开标承诺值核验与中标结果，均在此公开。",
-        "Tender notices, answers to enquiries, commitment checks after opening and award results are published here.",
-    ),
-    ("tenders.search", "项目名称或编号", "Title or code"),
-    ("tenders.all", "全部", "All"),
-    ("tenders.state_open", "正在接受投标", "Accepting bids"),
-    ("tenders.code", "项目编号", "Code"),
-    ("tenders.name", "项目名称", "Title"),
-    ("tenders.field", "服务领域", "Service field"),
-    ("tenders.street", "服务街道", "Street"),
-    ("tenders.streets", "服务街道", "Streets served"),
-    ("tenders.communities", "服务社区", "Communities served"),
-    ("tenders.method", "采购方式", "Method"),
-    ("tenders.budget", "预算上限（元）", "Budget ceiling (¥)"),
-    ("tenders.state", "状态", "State"),
-    (
-        "tenders.bid_deadline",
-        "投标截止（北京时间）",
-        "Bid deadline (Beijing)",
-    ),
-    ("tenders.enquiry_deadline", "答疑截止", "Enquiry deadline"),
-    ("tenders.opening_at", "开标时间", "Opening"),
-    ("tenders.published_at", "发布时间", "Published"),
-    ("tenders.publicity_ends", "公示期结束", "Publicity ends"),
-    (
-        "tenders.challenge_ends",
-        "质疑期结束",
-        "Challenge window ends",
-    ),
-    (
-        "tenders.contract_signed_on",
-        "合同签订日期",
-        "Contract signed on",
-    ),
-    ("tenders.end_reason", "终止原因", "Reason it ended"),
-    (
-        "tenders.none_found",
-        "没有符合条件的项目。",
-        "No tenders match.",
-    ),
-    ("tenders.new", "新建采购项目", "New tender"),
-    ("tenders.edit", "修改采购项目", "Edit tender"),
-    ("tenders.description", "项目说明", "Description"),
-    ("tenders.term", "服务期限", "Contract term"),
-    ("tenders.months", "个月", "months"),
-    ("tenders.term_months", "服务期限（月）", "Term (months)"),
-    (
-        "tenders.term_reason",
-        "超过 12 个月的理由",
-        "Reason for a term over 12 months",
-    ),
-    ("tenders.eligibility", "资格要求", "Eligibility"),
-    (
-        "tenders.elig_standing",
-        "信用状态须为可参与（未被列入严重失信名单、年检合格等）。",
-        "Good standing (not on the dishonesty list, annual inspection passed, and so on).",
-    ),
-    (
-        "tenders.elig_rating",
-        "社会组织评估等级 {}A 及以上",
-        "Rating {}A or above",
-    ),
-    (
-        "tenders.elig_staff",
-        "专职人员不少于 {} 人",
-        "At least {} staff",
-    ),
-    (
-        "tenders.elig_certified",
-        "持证社会工作者不少于 {} 人",
-        "At least {} certified social workers",
-    ),
-    (
-        "tenders.elig_share",
-        "持证社工占专职人员比例不低于 {}%",
-        "Certified social workers at least {}% of staff",
-    ),
-    (
-        "tenders.elig_supervisor",
-        "须有督导（社会工作师及以上）",
-        "A supervisor (social worker level or above)",
-    ),
-    (
-        "tenders.elig_level",
-        "至少一名{}及以上",
-        "At least one {} or above",
-    ),
-    (
-        "tenders.elig_none",
-        "信用状态之外无其他资格要求",
-        "No conditions beyond good standing",
-    ),
-    ("tenders.min_rating", "最低评估等级", "Minimum rating"),
-    ("tenders.min_staff", "最少专职人数", "Minimum staff"),
-    (
-        "tenders.min_certified",
-        "最少持证社工人数",
-        "Minimum certified social workers",
-    ),
-    (
-        "tenders.min_share",
-        "或：持证社工最低比例（%）",
-        "Or: minimum certified share (%)",
-    ),
-    (
-        "tenders.supervisor_required",
-        "须有督导",
-        "Supervisor required",
-    ),
-    (
-        "tenders.min_level",
-        "至少一名达到的证书等级",
-        "At least one worker at level",
-    ),
-    ("tenders.no_requirement", "不要求", "No requirement"),
-    ("tenders.criteria", "评分标准", "Scoring criteria"),
-    ("tenders.criterion_key", "代码", "Key"),
-    ("tenders.criterion_name", "评分项", "Criterion"),
-    ("tenders.category", "类别", "Category"),
-    ("tenders.max_points", "满分", "Max points"),
-    ("tenders.price_weight", "价格分权重", "Price weight"),
-    (
-        "tenders.price_weight_pct",
-        "价格分权重（%）",
-        "Price weight (%)",
-    ),
-    (
-        "tenders.price_row",
-        "价格分（最低有效报价 ÷ 报价 × 权重）",
-        "Price score (lowest valid price ÷ price × weight)",
-    ),
-    ("tenders.sum", "合计", "Total"),
-    ("tenders.cat_technical", "技术", "Technical"),
-    ("tenders.cat_commercial", "商务", "Commercial"),
-    (
-        "tenders.criteria_hint",
-        "价格分权重与各评分项满分之和须为 100；代码为字母、数字或下划线。留空的行不保存。",
-        "The price weight and the criteria's maximum points sum to 100; keys are letters, digits or underscores. Empty rows are ignored.",
-    ),
-    ("tenders.targets", "绩效目标", "Performance targets"),
-    ("tenders.visits", "服务人次", "Visits"),
-    ("tenders.people", "服务人数", "People served"),
-    ("tenders.sessions", "活动/小组节数", "Sessions"),
-    ("tenders.satisfaction", "满意度（%）", "Satisfaction (%)"),
-    ("tenders.instalments", "付款计划", "Instalments"),
-    ("tenders.milestone", "付款节点", "Milestone"),
-    ("tenders.pct", "比例（%）", "Share (%)"),
-    (
-        "tenders.instalments_hint",
-        "各期比例之和须为 100%。",
-        "The shares sum to 100%.",
-    ),
-    ("tenders.invited", "邀请的组织", "Invited organisations"),
-    (
-        "tenders.invited_hint",
-        "仅邀请招标和单一来源填写；按住 Ctrl（Mac 为 ⌘）可多选。",
-        "Only for invited tenders and single source; hold Ctrl (⌘ on a Mac) to choose several.",
-    ),
-    (
-        "tenders.communities_hint",
-        "可选；须属于所选街道。按住 Ctrl（Mac 为 ⌘）可多选。",
-        "Optional; they must lie in the chosen streets. Hold Ctrl (⌘ on a Mac) to choose several.",
-    ),
-    (
-        "tenders.dates",
-        "时间安排（北京时间）",
-        "Dates (Beijing time)",
-    ),
-    (
-        "tenders.dates_hint",
-        "发布时须满足采购方式的最短响应期：公开/邀请招标 20 日，磋商/谈判 10 日，单一来源 5 个工作日。",
-        "Publication needs the method's response time: open and invited tenders 20 days, consultation and negotiation 10 days, single source 5 working days.",
-    ),
-    ("tenders.timeline", "项目进程", "Timeline"),
-    ("tenders.enquiries", "答疑", "Enquiries"),
-    (
-        "tenders.no_enquiries",
-        "暂无已答复的问题。",
-        "No answered enquiries yet.",
-    ),
-    ("tenders.question", "问题", "Question"),
-    ("tenders.answer", "答复", "Answer"),
-    ("tenders.asked_by", "提问组织", "Asked by"),
-    ("tenders.unanswered", "待答复", "Awaiting an answer"),
-    ("tenders.ask", "提出问题", "Ask a question"),
-    ("tenders.ask_submit", "提交问题", "Send the question"),
-    ("tenders.answer_submit", "公开答复", "Answer publicly"),
-    (
-        "tenders.answer_hint",
-        "答复向所有投标人公开；距投标截止不足 5 日的答复将顺延截止时间。",
-        "Answers are public; an answer less than 5 days before the deadline moves the deadline.",
-    ),
-    ("tenders.result", "中标结果公告", "Award notice"),
-    ("tenders.winner", "中标组织", "Winner"),
-    ("tenders.credit_code", "统一社会信用代码", "Credit code"),
-    ("tenders.price", "中标金额（元）", "Award price (¥)"),
-    ("tenders.panel_size", "评审专家人数", "Panel size"),
-    ("tenders.rank", "排名", "Rank"),
-    ("tenders.organisation", "投标组织", "Bidder"),
-    ("tenders.total", "综合得分", "Total score"),
-    ("tenders.commitments", "承诺值核验", "Commitment check"),
-    (
-        "tenders.commitments_intro",
-        "开标后公开每份投标的规范内容与随机数，任何人都可复算：承诺值 = SHA-256（规范内容的 UTF-8 字节 ‖ 随机数的字节，随机数以十六进制给出）。与投标回执上的承诺值一致，即证明开标内容就是投标时提交的内容。",
-        "After opening every bid's canonical content and nonce are public, so anyone can recompute: commitment = SHA-256(the canonical content's UTF-8 bytes ‖ the nonce's bytes, the nonce given in hex). A match with the commitment on the bid receipt proves the opened content is what was submitted.",
-    ),
-    (
-        "tenders.sealed_until",
-        "投标文件密封至开标时间：",
-        "Bids stay sealed until the opening at ",
-    ),
-    (
-        "tenders.sealed_note",
-        "开标前不公开任何投标的内容、数量或投标人。",
-        "Before the opening no bid's content, number or bidder is shown.",
-    ),
-    ("tenders.seq", "回执序号", "Receipt no."),
-    (
-        "tenders.submitted_at",
-        "提交时间（服务器）",
-        "Submitted (server time)",
-    ),
-    ("tenders.commitment", "承诺值", "Commitment"),
-    ("tenders.nonce", "随机数", "Nonce"),
-    ("tenders.canonical", "规范内容", "Canonical content"),
-    ("tenders.check", "核验", "Check"),
-    ("tenders.check_ok", "✓ 一致", "✓ matches"),
-    ("tenders.check_bad", "✗ 不一致", "✗ does not match"),
-    (
-        "tenders.no_bids",
-        "没有开启的投标。",
-        "No bids were opened.",
-    ),
-    ("tenders.actions", "办理", "Actions"),
-    ("tenders.edit_draft", "修改草稿", "Edit draft"),
-    ("tenders.publish", "发布公告", "Publish"),
-    (
-        "tenders.publish_confirm",
-        "发布后公告内容不能再修改，确定发布？",
-        "Once published the notice cannot change. Publish?",
-    ),
-    ("tenders.cancel", "取消项目", "Cancel the tender"),
-    ("tenders.reason", "理由", "Reason"),
-    (
-        "tenders.cancel_confirm",
-        "确定取消该项目？",
-        "Cancel this tender?",
-    ),
-    ("tenders.opened_bids", "开标结果", "Opened bids"),
-    ("tenders.bid_price", "报价（元）", "Price (¥)"),
-    ("tenders.bid_status", "状态", "Status"),
-    ("tenders.disqualify", "取消资格", "Disqualify"),
-    ("tenders.panel", "评审委员会", "Evaluation panel"),
-    ("tenders.panel_member", "评审专家", "Evaluator"),
-    ("tenders.declaration", "利益冲突申报", "Declaration"),
-    ("tenders.scores_submitted", "评分提交", "Scores submitted"),
-    ("tenders.add_evaluators", "选入评审专家", "Seat evaluators"),
-    (
-        "tenders.panel_hint",
-        "公开/邀请招标至少 5 人（预算逾 1000 万元 7 人），其他方式至少 3 人，且为单数；采购人工作人员不得作为评审专家。",
-        "Open and invited tenders need at least 5 (7 above ¥10 million), other methods 3, always odd; the buyer's staff may not sit.",
-    ),
-    (
-        "tenders.no_evaluators",
-        "没有可选的评审专家账户。",
-        "No evaluator accounts to choose.",
-    ),
-    ("tenders.report", "评审报告", "Evaluation report"),
-    ("tenders.confirm", "确定中标人", "Confirm the winner"),
-    ("tenders.confirm_bid", "中标投标", "Winning bid"),
-    (
-        "tenders.confirm_hint",
-        "通常为排名第一的投标；选择其他投标须说明理由。",
-        "Normally the first-ranked bid; another one needs a reason.",
-    ),
-    ("tenders.award", "中标投标", "Winning bid"),
-    (
-        "tenders.publish_result",
-        "发布中标结果公告",
-        "Publish the award notice",
-    ),
-    ("tenders.challenges", "质疑", "Challenges"),
-    ("tenders.grounds", "质疑事项和理由", "Grounds"),
-    ("tenders.filed_at", "提出时间", "Filed"),
-    ("tenders.answer_due", "答复期限", "Answer due"),
-    ("tenders.overdue", "已逾期", "Overdue"),
-    ("tenders.upheld", "成立", "Upheld"),
-    ("tenders.rejected", "不成立", "Rejected"),
-    ("tenders.answer_challenge", "答复质疑", "Answer"),
-    ("tenders.file_challenge", "提出质疑", "File a challenge"),
-    ("tenders.contracted", "登记合同签订", "Record the contract"),
-    ("tenders.signed_on", "签订日期", "Signed on"),
-    ("tenders.ch_open", "待答复", "Open"),
-    ("tenders.ch_upheld", "成立", "Upheld"),
-    ("tenders.ch_rejected", "不成立", "Rejected"),
-    ("tenders.my_bid", "本组织的投标", "Our bid"),
-    ("tenders.submit_bid", "投标", "Submit a bid"),
-    ("tenders.replace_bid", "修改（替换）投标", "Replace our bid"),
-    ("tenders.withdraw", "撤回投标", "Withdraw our bid"),
-    (
-        "tenders.withdraw_hint",
-        "开标后撤回须说明理由；中标人撤回时由排名其后的有效投标人递补。",
-        "After opening a withdrawal needs a reason; a withdrawing winner passes the award on.",
-    ),
-    (
-        "tenders.withdraw_confirm",
-        "确定撤回本组织的投标？",
-        "Withdraw our bid?",
-    ),
-    (
-        "tenders.cannot_bid",
-        "本组织目前不能投标：",
-        "Our organisation may not bid now:",
-    ),
-    ("tenders.history", "以前的回执", "Earlier receipts"),
-    ("tenders.attachments", "附件", "Attachments"),
-    ("tenders.evaluate", "评审打分", "Score the bids"),
-    ("tenders.calendar_warning", "日历提示", "Calendar note"),
-    (
-        "tenders.not_accepting",
-        "该项目现在不接受投标。",
-        "This tender is not accepting bids now.",
-    ),
-    (
-        "tenders.created_ok",
-        "采购项目草稿已创建。",
-        "Tender draft created.",
-    ),
-    ("tenders.saved_ok", "已保存。", "Saved."),
-    (
-        "tenders.published_ok",
-        "公告已发布。",
-        "The notice is published.",
-    ),
-    (
-        "tenders.cancelled_ok",
-        "项目已取消。",
-        "The tender is cancelled.",
-    ),
-    (
-        "tenders.contracted_ok",
-        "已登记合同签订。",
-        "The contract is recorded.",
-    ),
-    (
-        "tenders.asked_ok",
-        "问题已提交，答复后将公开。",
-        "Your question is sent; the answer will be public.",
-    ),
-    ("tenders.answered_ok", "已答复。", "Answered."),
-    (
-        "tenders.panel_ok",
-        "评审专家已选入。",
-        "The evaluators are seated.",
-    ),
-    (
-        "tenders.confirmed_ok",
-        "已确定拟中标人。",
-        "The proposed winner is confirmed.",
-    ),
-    (
-        "tenders.result_ok",
-        "中标结果已公告。",
-        "The award notice is published.",
-    ),
-    (
-        "tenders.disqualified_ok",
-        "已取消该投标的资格。",
-        "The bid is disqualified.",
-    ),
-    (
-        "tenders.withdrawn_ok",
-        "投标已撤回。",
-        "The bid is withdrawn.",
-    ),
-    (
-        "tenders.challenge_ok",
-        "质疑已提交。",
-        "The challenge is filed.",
-    ),
-    (
-        "tenders.challenge_answered_ok",
-        "质疑已答复。",
-        "The challenge is answered.",
-    ),
-    ("bid.title", "投标", "Bid"),
-    (
-        "bid.intro",
-        "投标文件在开标前加密密封，任何人（包括采购人）都无法查看；提交后可在截止前替换或撤回。",
-        "Bids are sealed until the opening: nobody, the buyer included, can read them; before the deadline you may replace or withdraw yours.",
-    ),
-    (
-        "bid.replacing",
-        "提交后将替换本组织现有的投标（回执序号 {}）。",
-        "Submitting replaces our current bid (receipt {}).",
-    ),
-    ("bid.price", "报价（元）", "Price (¥)"),
-    (
-        "bid.price_hint",
-        "不得超过预算上限：",
-        "At most the ceiling: ",
-    ),
-    ("bid.plan", "服务方案", "Service plan"),
-    ("bid.budget", "预算明细（元）", "Budget by line (¥)"),
-    (
-        "bid.budget_hint",
-        "各科目合计须等于报价；管理费不超过报价的 10%，人员经费不超过 50%。不用的科目留空。",
-        "The lines sum to the price; management at most 10% and staff at most 50% of it. Leave unused lines empty.",
-    ),
-    ("bid.staff", "拟派人员", "Proposed staff"),
-    (
-        "bid.no_workers",
-        "本组织没有在职的社会工作者记录，请先登记。",
-        "Your organisation has no current social workers on record; register them first.",
-    ),
-    ("bid.targets", "承诺的绩效目标", "Targets offered"),
-    (
-        "bid.targets_hint",
-        "不得低于招标要求。",
-        "At least the tender's.",
-    ),
-    ("bid.attachments", "附件", "Attachments"),
-    (
-        "bid.attachments_hint",
-        "最多 {n} 个文件，每个不超过 {kib} KiB。",
-        "Up to {n} files of at most {kib} KiB each.",
-    ),
-    (
-        "bid.attachments_kept",
-        "已附上的文件（重新选择文件将替换它们）：",
-        "Files attached (choosing files replaces them):",
-    ),
-    (
-        "bid.too_many_files",
-        "最多 {n} 个附件。",
-        "At most {n} attachments.",
-    ),
-    (
-        "bid.file_too_big",
-        "{name} 超过 {kib} KiB，未附上。",
-        "{name} is over {kib} KiB and was left out.",
-    ),
-    ("bid.submit", "提交投标", "Submit the bid"),
-    ("bid.submitting", "正在提交…", "Submitting…"),
-    ("bid.status_active", "有效", "Active"),
-    ("bid.status_replaced", "已替换", "Replaced"),
-    ("bid.status_withdrawn", "已撤回", "Withdrawn"),
-    ("bid.status_disqualified", "已取消资格", "Disqualified"),
-    ("receipt.title", "投标回执", "Bid receipt"),
-    (
-        "receipt.accepted",
-        "投标已受理。请保存本回执。",
-        "The bid is accepted. Keep this receipt.",
-    ),
-    (
-        "receipt.server_time",
-        "服务器受理时间",
-        "Accepted at (server time)",
-    ),
-    ("receipt.replaced", "替换了回执", "Replaced receipt"),
-    (
-        "receipt.check",
-        "开标后，请在“承诺值核验”页面找到本回执序号，核对承诺值是否一致：一致即证明开标内容就是您提交的内容。开标时间：",
-        "After the opening, find this receipt number on the commitment check page and compare the commitment: a match proves the opened content is what you submitted. Opening: ",
-    ),
-    ("receipt.my_bids", "我的投标", "My bids"),
-    ("mybids.title", "我的投标", "My bids"),
-    (
-        "mybids.none",
-        "本组织尚未投标。",
-        "Your organisation has not bid yet.",
-    ),
-    ("mybids.tender", "项目", "Tender"),
-    ("mybids.tender_state", "项目状态", "Tender state"),
-    ("mybids.awarded", "中标", "Awarded"),
-    ("eval.title", "评审任务", "Evaluations"),
-    ("evaluators.title", "评审专家关联登记", "Evaluator links"),
-    (
-        "evaluators.intro",
-        "登记评审专家与社会组织的关联（任职、理事、志愿者、近亲属等）。组建评审委员会时，与投标组织有关联的专家将被自动拒绝。",
-        "Record what links an evaluator to an organisation (employment, board seat, volunteering, relatives). When a panel is formed, an evaluator linked to a bidder is refused automatically.",
-    ),
-    ("evaluators.evaluator", "评审专家", "Evaluator"),
-    ("evaluators.organisation", "关联组织", "Organisation"),
-    ("evaluators.relation", "关联类型", "Relation"),
-    ("evaluators.add", "登记关联", "Record link"),
-    ("evaluators.links", "已登记关联", "Links"),
-    ("evaluators.none", "无", "None"),
-    ("evaluators.linked", "已登记关联。", "Link recorded."),
-    (
-        "evaluators.no_such",
-        "没有这个评审专家。",
-        "No such evaluator.",
-    ),
-    ("evaluators.manage", "评审专家关联登记", "Evaluator links"),
-    (
-        "eval.none",
-        "您尚未被选入任何评审委员会。",
-        "You are not on any panel yet.",
-    ),
-    ("eval.score", "评审打分", "Scoring"),
-    ("eval.decl_pending", "未申报", "Not declared"),
-    ("eval.decl_none", "无利益冲突", "No conflict"),
-    ("eval.decl_conflict", "回避", "Recused"),
-    ("eval.submitted", "已提交", "Submitted"),
-    ("eval.pending", "未提交", "Not submitted"),
-    ("eval.declare", "利益冲突申报", "Declaration of interests"),
-    (
-        "eval.declare_intro",
-        "查看投标文件前，请申报您与投标组织之间有无利益冲突（任职、亲属、经济往来等）。申报后不能更改。",
-        "Before seeing any bid, declare whether anything links you to a bidder (employment, family, money). A declaration cannot be changed.",
-    ),
-    (
-        "eval.no_conflict",
-        "本人与投标组织无利益冲突",
-        "I have no conflict of interest with any bidder",
-    ),
-    (
-        "eval.conflict",
-        "本人存在利益冲突，申请回避",
-        "I have a conflict of interest and stand aside",
-    ),
-    (
-        "eval.note",
-        "说明（申报冲突时必填）",
-        "Details (required with a conflict)",
-    ),
-    ("eval.declare_submit", "提交申报", "Declare"),
-    (
-        "eval.recused",
-        "您已申报利益冲突并回避本项目的评审。",
-        "You declared a conflict and stand aside from this evaluation.",
-    ),
-    (
-        "eval.not_open",
-        "评审尚未开始或已经结束。",
-        "The evaluation has not started or is over.",
-    ),
-    (
-        "eval.sheet_intro",
-        "请对每份有效投标逐项打分（0 至该项满分，最多两位小数）；价格分由系统计算。全部提交后不能修改。",
-        "Score every valid bid on every criterion (0 to its maximum, at most two decimals); the price score is computed. Submitted scores are final.",
-    ),
-    ("eval.submit_scores", "提交全部评分", "Submit all scores"),
-    ("eval.your_scores", "您提交的评分", "Your submitted scores"),
-    ("eval.plan", "服务方案", "Service plan"),
-    ("eval.declared_ok", "申报已记录。", "Declaration recorded."),
-    ("eval.scored_ok", "评分已提交。", "Scores submitted."),
-    (
-        "eval.scores_confirm",
-        "评分提交后不能修改，确定提交？",
-        "Submitted scores are final. Submit?",
-    ),
-    ("report.title", "评审报告", "Evaluation report"),
-    (
-        "report.unlocked",
-        "评审尚未完成：全部评审专家提交评分后报告锁定并显示得分。",
-        "The evaluation is not complete: the report locks and shows scores once every evaluator has submitted.",
-    ),
-    ("report.ranking", "排名与得分", "Ranking and scores"),
-    ("report.price_score", "价格分", "Price score"),
-    ("report.technical", "技术分", "Technical"),
-    ("report.commercial", "商务分", "Commercial"),
-    ("report.chart", "综合得分", "Total scores"),
-    (
-        "report.by_evaluator",
-        "各评审专家评分",
-        "Scores by evaluator",
-    ),
-    ("report.members", "评审委员会成员", "Panel members"),
-    ("report.award_reason", "确定理由", "Reason"),
-    ("dash.tenders", "采购项目", "Tenders"),
-];
 
 // ---------------------------------------------------------------------------------------------------------
 // Evaluator links: what ties an evaluator to an organisation, read by the panel's conflict check.
@@ -3307,38 +2714,39 @@ async fn show_evaluators(
     errors: Vec<String>,
 ) -> Result<HttpResponse, PageError> {
     let zh = ctx.lang == Lang::Zh;
-    let (rows, orgs) = crate::db::run(&state.pool, move |c| {
-        use crate::db::schema::users as u;
-        let people: Vec<(i64, String, String)> = u::table
-            .filter(u::role.eq("evaluator"))
-            .filter(u::active.eq(true))
-            .order(u::username)
-            .select((u::id, u::display_name, u::username))
-            .load(c)?;
-        let mut rows = Vec::new();
-        for (id, name, username) in people {
-            rows.push(EvaluatorLine {
-                id,
-                name,
-                username,
-                links: crate::tenders::evaluation::links_of(c, id)?
-                    .into_iter()
-                    .map(|k| {
-                        let rel = crate::registry::orgs::label(
-                            crate::tenders::evaluation::RELATIONS,
-                            &k.relation,
-                            zh,
-                        );
-                        (k.organisation_name, rel)
-                    })
-                    .collect(),
-            });
-        }
-        let orgs = crate::registry::orgs::names(c)?.into_iter().collect();
-        Ok((rows, orgs))
-    })
-    .await
-    .map_err(page_err(ctx.lang))?;
+    let (rows, orgs) = state
+        .run(move |c| {
+            use crate::db::schema::users as u;
+            let people: Vec<(i64, String, String)> = u::table
+                .filter(u::role.eq("evaluator"))
+                .filter(u::active.eq(true))
+                .order(u::username)
+                .select((u::id, u::display_name, u::username))
+                .load(c)?;
+            let mut rows = Vec::new();
+            for (id, name, username) in people {
+                rows.push(EvaluatorLine {
+                    id,
+                    name,
+                    username,
+                    links: crate::tenders::evaluation::links_of(c, id)?
+                        .into_iter()
+                        .map(|k| {
+                            let rel = crate::registry::orgs::label(
+                                crate::tenders::evaluation::RELATIONS,
+                                &k.relation,
+                                zh,
+                            );
+                            (k.organisation_name, rel)
+                        })
+                        .collect(),
+                });
+            }
+            let orgs = crate::registry::orgs::names(c)?.into_iter().collect();
+            Ok((rows, orgs))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
     let page = EvaluatorsPage {
         relations: crate::tenders::evaluation::RELATIONS
             .iter()
@@ -3360,17 +2768,16 @@ async fn evaluator_link_submit(
     form: FormFields,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let actor = super::actor(&req, &page.user);
+    let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let user: i64 = form.get("user_id").trim().parse().unwrap_or(0);
     let input = crate::tenders::evaluation::LinkInput {
         organisation_id: form.get("organisation_id").trim().parse().unwrap_or(0),
         relation: form.get("relation"),
     };
-    let r = crate::db::run(&state.pool, move |c| {
-        crate::tenders::evaluation::link(c, &actor, now, user, &input)
-    })
-    .await;
+    let r = state
+        .run(move |c| crate::tenders::evaluation::link(c, &actor, now, user, &input))
+        .await;
     match r {
         Ok(_) => Ok(redirect(
             "/evaluators",

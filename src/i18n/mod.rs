@@ -1,6 +1,10 @@
 //! Interface languages: Simplified Chinese (default) and English. Strings live in one table so a missing
 //! translation is a compile-time-visible gap, not a runtime surprise.
 
+mod bases;
+mod orgs;
+mod tenders;
+
 use actix_web::HttpRequest;
 
 pub const LANG_COOKIE: &str = "sanshe_lang";
@@ -67,9 +71,9 @@ impl Lang {
 pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     STRINGS
         .iter()
-        .chain(crate::web::orgs::STRINGS)
-        .chain(crate::web::bases::STRINGS)
-        .chain(crate::web::tenders::STRINGS)
+        .chain(orgs::STRINGS)
+        .chain(bases::STRINGS)
+        .chain(tenders::STRINGS)
 }
 
 /// (key, zh-CN, en)

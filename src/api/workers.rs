@@ -5,10 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::Paged;
-use super::orgs::{StaffOrOrg, csv_response, csv_text};
+use super::orgs::{csv_response, csv_text};
 use crate::app::AppState;
-use crate::auth::{AnyRole, Authed, BureauOrAdmin};
 use crate::error::{AppError, Problem};
+use crate::http::caller::StaffOrOrg;
+use crate::http::caller::{AnyRole, Authed, BureauOrAdmin};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
 
@@ -31,10 +32,9 @@ pub async fn list(
     q: web::Query<WorkerFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let by = user.user.clone();
-    let (items, total) =
-        crate::db::run(&state.pool, move |c| workers::list(c, &by, &f, true)).await?;
+    let (items, total) = state.run(move |c| workers::list(c, &by, &f, true)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -53,7 +53,7 @@ pub async fn counts(
 ) -> Result<HttpResponse, AppError> {
     let by = user.user.clone();
     let zh = crate::i18n::Lang::from_request(&req) == crate::i18n::Lang::Zh;
-    let c = crate::db::run(&state.pool, move |c| workers::counts(c, &by, zh)).await?;
+    let c = state.run(move |c| workers::counts(c, &by, zh)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
@@ -67,11 +67,12 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
     let by = user.user.clone();
-    let body = crate::db::run(&state.pool, move |c| {
-        let (rows, _) = workers::list(c, &by, &f, false)?;
-        import::export_workers(c, &by, &rows)
-    })
-    .await?;
+    let body = state
+        .run(move |c| {
+            let (rows, _) = workers::list(c, &by, &f, false)?;
+            import::export_workers(c, &by, &rows)
+        })
+        .await?;
     Ok(csv_response("social-workers.csv", body))
 }
 
@@ -90,13 +91,12 @@ pub async fn import_csv(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let text = csv_text(&req, &body)?;
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
-    let r = crate::db::run(&state.pool, move |c| {
-        import::import_workers(c, &actor, now, &secret, &text)
-    })
-    .await?;
+    let r = state
+        .run(move |c| import::import_workers(c, &actor, now, &secret, &text))
+        .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -109,16 +109,17 @@ pub async fn create(
     user: Authed<StaffOrOrg>,
     body: web::Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = user.user.clone();
     let w = body.into_inner();
-    let v = crate::db::run(&state.pool, move |c| {
-        let r = workers::create(c, &actor, now, &secret, &by, &w)?;
-        workers::get(c, &by, r.id)
-    })
-    .await?;
+    let v = state
+        .run(move |c| {
+            let r = workers::create(c, &actor, now, &secret, &by, &w)?;
+            workers::get(c, &by, r.id)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -132,7 +133,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let by = user.user.clone();
-    let v = crate::db::run(&state.pool, move |c| workers::get(c, &by, id)).await?;
+    let v = state.run(move |c| workers::get(c, &by, id)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -146,16 +147,17 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = user.user.clone();
     let id = id.into_inner();
     let w = body.into_inner();
-    let v = crate::db::run(&state.pool, move |c| {
-        workers::update(c, &actor, now, &secret, &by, id, &w)?;
-        workers::get(c, &by, id)
-    })
-    .await?;
+    let v = state
+        .run(move |c| {
+            workers::update(c, &actor, now, &secret, &by, id, &w)?;
+            workers::get(c, &by, id)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -4,43 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::Paged;
 use crate::app::AppState;
-use crate::auth::{AdminOnly, Authed, CurrentUser};
 use crate::error::{AppError, Problem};
-use crate::users::{self, NewUser, UserFilter, UserRow, UserUpdate, UserView};
-
-pub async fn create_user(
-    state: &AppState,
-    req: &HttpRequest,
-    by: &CurrentUser,
-    new: NewUser,
-) -> Result<UserRow, AppError> {
-    let actor = crate::web::actor(req, by);
-    let now = state.clock.now();
-    let mail = state.mail.clone();
-    let row = crate::db::run(&state.pool, move |c| {
-        users::create(c, &actor, now, &mail, &new)
-    })
-    .await?;
-    state.mail_wake.notify_one();
-    Ok(row)
-}
-
-pub async fn update_user(
-    state: &AppState,
-    req: &HttpRequest,
-    by: &CurrentUser,
-    id: i64,
-    upd: UserUpdate,
-) -> Result<UserRow, AppError> {
-    let actor = crate::web::actor(req, by);
-    let now = state.clock.now();
-    let row = crate::db::run(&state.pool, move |c| {
-        users::update(c, &actor, now, id, &upd)
-    })
-    .await?;
-    state.mail_wake.notify_one();
-    Ok(row)
-}
+use crate::http::caller::{AdminOnly, Authed};
+use crate::users::{self, NewUser, UserFilter, UserUpdate, UserView};
 
 /// List users, with search and paging.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(UserFilter), responses((status = 200, body = Paged<UserView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
@@ -51,8 +17,8 @@ pub async fn list(
     q: web::Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (rows, total) = crate::db::run(&state.pool, move |c| users::list(c, &f)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (rows, total) = state.run(move |c| users::list(c, &f)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items: rows.iter().map(UserView::from).collect(),
         total,
@@ -70,7 +36,15 @@ pub async fn create(
     user: Authed<AdminOnly>,
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, AppError> {
-    let row = create_user(&state, &req, &user, body.into_inner()).await?;
+    let (actor, now, mail) = (
+        crate::http::actor(&req, &user),
+        state.clock.now(),
+        state.mail.clone(),
+    );
+    let new = body.into_inner();
+    let row = state
+        .run(move |c| users::create(c, &actor, now, &mail, &new))
+        .await?;
     Ok(HttpResponse::Created().json(UserView::from(&row)))
 }
 
@@ -83,7 +57,7 @@ pub async fn get(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let row = crate::db::run(&state.pool, move |c| users::find(c, id)).await?;
+    let row = state.run(move |c| users::find(c, id)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&row)))
 }
 
@@ -97,6 +71,10 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<UserUpdate>,
 ) -> Result<HttpResponse, AppError> {
-    let row = update_user(&state, &req, &user, id.into_inner(), body.into_inner()).await?;
+    let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
+    let (id, upd) = (id.into_inner(), body.into_inner());
+    let row = state
+        .run(move |c| users::update(c, &actor, now, id, &upd))
+        .await?;
     Ok(HttpResponse::Ok().json(UserView::from(&row)))
 }

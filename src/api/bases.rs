@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 
 use super::Paged;
 use crate::app::AppState;
-use crate::auth::{Authed, BureauOrAdmin};
 use crate::error::{AppError, Problem};
+use crate::http::caller::{Authed, BureauOrAdmin};
 use crate::registry::areas::{
     self, Community, CommunityFilter, CommunityUpdate, NewCommunity, NewStreet, Street,
     StreetDetail, StreetUpdate, StreetView,
@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(tag = "registry", responses((status = 200, body = Vec<StreetView>)))]
 #[get("/streets")]
 pub async fn list_streets(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let rows = crate::db::run(&state.pool, areas::list_streets).await?;
+    let rows = state.run(areas::list_streets).await?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -46,7 +46,7 @@ pub async fn list_streets(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 #[utoipa::path(tag = "registry", responses((status = 200, content_type = "text/csv", body = String)))]
 #[get("/streets/export")]
 pub async fn export_streets(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let rows = crate::db::run(&state.pool, areas::list_streets).await?;
+    let rows = state.run(areas::list_streets).await?;
     Ok(super::orgs::csv_response(
         "streets.csv",
         areas::export_streets(&rows),
@@ -61,7 +61,7 @@ pub async fn get_street(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let d = crate::db::run(&state.pool, move |c| areas::street_detail(c, id)).await?;
+    let d = state.run(move |c| areas::street_detail(c, id)).await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -74,13 +74,12 @@ pub async fn create_street(
     user: Authed<BureauOrAdmin>,
     body: web::Json<NewStreet>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let new = body.into_inner();
-    let s = crate::db::run(&state.pool, move |c| {
-        areas::create_street(c, &actor, now, &new)
-    })
-    .await?;
+    let s = state
+        .run(move |c| areas::create_street(c, &actor, now, &new))
+        .await?;
     Ok(HttpResponse::Created().json(s))
 }
 
@@ -94,13 +93,12 @@ pub async fn update_street(
     id: web::Path<i64>,
     body: web::Json<StreetUpdate>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, upd) = (id.into_inner(), body.into_inner());
-    let s = crate::db::run(&state.pool, move |c| {
-        areas::update_street(c, &actor, now, id, &upd)
-    })
-    .await?;
+    let s = state
+        .run(move |c| areas::update_street(c, &actor, now, id, &upd))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -112,9 +110,8 @@ pub async fn list_communities(
     q: web::Query<CommunityFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (items, total) =
-        crate::db::run(&state.pool, move |c| areas::list_communities(c, &f)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (items, total) = state.run(move |c| areas::list_communities(c, &f)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -131,11 +128,12 @@ pub async fn export_communities(
     q: web::Query<CommunityFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let body = crate::db::run(&state.pool, move |c| {
-        let rows = areas::list_all_communities(c, &f)?;
-        areas::export_communities(c, &rows)
-    })
-    .await?;
+    let body = state
+        .run(move |c| {
+            let rows = areas::list_all_communities(c, &f)?;
+            areas::export_communities(c, &rows)
+        })
+        .await?;
     Ok(super::orgs::csv_response("communities.csv", body))
 }
 
@@ -147,7 +145,7 @@ pub async fn get_community(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let c = crate::db::run(&state.pool, move |c| areas::find_community(c, id)).await?;
+    let c = state.run(move |c| areas::find_community(c, id)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
@@ -160,13 +158,12 @@ pub async fn create_community(
     user: Authed<BureauOrAdmin>,
     body: web::Json<NewCommunity>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let new = body.into_inner();
-    let s = crate::db::run(&state.pool, move |c| {
-        areas::create_community(c, &actor, now, &new)
-    })
-    .await?;
+    let s = state
+        .run(move |c| areas::create_community(c, &actor, now, &new))
+        .await?;
     Ok(HttpResponse::Created().json(s))
 }
 
@@ -180,13 +177,12 @@ pub async fn update_community(
     id: web::Path<i64>,
     body: web::Json<CommunityUpdate>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, upd) = (id.into_inner(), body.into_inner());
-    let s = crate::db::run(&state.pool, move |c| {
-        areas::update_community(c, &actor, now, id, &upd)
-    })
-    .await?;
+    let s = state
+        .run(move |c| areas::update_community(c, &actor, now, id, &upd))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -198,8 +194,8 @@ pub async fn list_bases(
     q: web::Query<BaseFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::web::paging(f.page, f.per_page);
-    let (items, total) = crate::db::run(&state.pool, move |c| bases::list(c, &f)).await?;
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let (items, total) = state.run(move |c| bases::list(c, &f)).await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -216,7 +212,7 @@ pub async fn export_bases(
     q: web::Query<BaseFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let rows = crate::db::run(&state.pool, move |c| bases::list_all(c, &f)).await?;
+    let rows = state.run(move |c| bases::list_all(c, &f)).await?;
     Ok(super::orgs::csv_response(
         "bases.csv",
         bases::export_csv(&rows),
@@ -231,7 +227,7 @@ pub async fn get_base(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let d = crate::db::run(&state.pool, move |c| bases::detail(c, id)).await?;
+    let d = state.run(move |c| bases::detail(c, id)).await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -244,10 +240,12 @@ pub async fn create_base(
     user: Authed<BureauOrAdmin>,
     body: web::Json<BaseInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let b = body.into_inner();
-    let v = crate::db::run(&state.pool, move |c| bases::create(c, &actor, now, &b)).await?;
+    let v = state
+        .run(move |c| bases::create(c, &actor, now, &b))
+        .await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -261,10 +259,12 @@ pub async fn update_base(
     id: web::Path<i64>,
     body: web::Json<BaseInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = crate::web::actor(&req, &user);
+    let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, b) = (id.into_inner(), body.into_inner());
-    let v = crate::db::run(&state.pool, move |c| bases::update(c, &actor, now, id, &b)).await?;
+    let v = state
+        .run(move |c| bases::update(c, &actor, now, id, &b))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -272,7 +272,7 @@ pub async fn update_base(
 #[utoipa::path(tag = "registry", responses((status = 200, body = Vec<BaseNode>)))]
 #[get("/base-tree")]
 pub async fn base_tree(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let t = crate::db::run(&state.pool, bases::tree).await?;
+    let t = state.run(bases::tree).await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
@@ -280,6 +280,6 @@ pub async fn base_tree(state: web::Data<AppState>) -> Result<HttpResponse, AppEr
 #[utoipa::path(tag = "registry", responses((status = 200, body = Coverage)))]
 #[get("/base-coverage")]
 pub async fn base_coverage(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let c = crate::db::run(&state.pool, bases::coverage).await?;
+    let c = state.run(bases::coverage).await?;
     Ok(HttpResponse::Ok().json(c))
 }

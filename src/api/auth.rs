@@ -1,0 +1,83 @@
+//! Sign-in, the caller's own account and password change.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::{AppError, Problem};
+use crate::http::caller::{AnyRole, Authed, CurrentUser};
+use crate::http::session::LoginResponse;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Sign in and receive a bearer token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 400, description = "Unreadable JSON or a missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let r = crate::http::session::sign_in(&state, &req, &body.username, &body.password).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// The signed-in user.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = CurrentUser), (status = 401, body = Problem)))]
+#[get("/me")]
+pub async fn me(user: Authed<AnyRole>) -> HttpResponse {
+    HttpResponse::Ok().json(&user.user)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PasswordChanged {
+    /// A fresh token: every earlier token of this user stops working.
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Change own password; ends every other session.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = PasswordChanged), (status = 422, body = Problem)))]
+#[post("/me/password")]
+pub async fn change_password_api(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<AnyRole>,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, AppError> {
+    let token = crate::http::session::change_password(
+        &state,
+        &req,
+        &user,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    let claims = crate::auth::decode_token(&state.config, state.clock.now(), &token)?;
+    Ok(HttpResponse::Ok().json(PasswordChanged {
+        token,
+        expires_at: claims.exp,
+    }))
+}

@@ -1,0 +1,104 @@
+//! Signing in and changing one's own password, for the API and the pages alike: throttling by account
+//! and client address, and a fresh token after a password change.
+
+use actix_web::HttpRequest;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role, issue_token, password};
+use crate::error::{AppError, Checks};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub token_type: &'static str,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: i64,
+    pub role: Role,
+}
+
+/// Check a username and password with throttling, and issue a token.
+pub async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    username: &str,
+    pw: &str,
+) -> Result<LoginResponse, AppError> {
+    let mut checks = Checks::new();
+    checks.required("username", username);
+    checks.required("password", pw);
+    checks.finish()?;
+    let username = username.trim().to_string();
+    let addr = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let (ukey, akey) = (format!("u:{username}"), format!("a:{addr}"));
+    if let Some(wait) = state
+        .throttle
+        .locked(&ukey)
+        .or_else(|| state.throttle.locked(&akey))
+    {
+        return Err(AppError::TooManyRequests { retry_after: wait });
+    }
+    let pw = pw.to_string();
+    let uname = username.clone();
+    let row = state
+        .run(move |c| {
+            let row = crate::users::find_by_username(c, &uname)?;
+            // Verify against a dummy hash for unknown users so timing does not reveal who exists.
+            let ok = password::verify(
+                &pw,
+                row.as_ref()
+                    .map(|r| r.password_hash.as_str())
+                    .unwrap_or(password::dummy_hash()),
+            );
+            Ok(row.filter(|r| ok && r.active))
+        })
+        .await?;
+    let cfg = &state.config;
+    let Some(u) = row else {
+        state
+            .throttle
+            .fail(&ukey, cfg.login_max_failures, cfg.login_lock);
+        state
+            .throttle
+            .fail(&akey, cfg.login_max_failures_per_addr, cfg.login_lock);
+        tracing::info!(event = "login_failed", "sign-in refused");
+        return Err(AppError::Unauthorized("bad credentials"));
+    };
+    state.throttle.clear(&ukey);
+    let role =
+        Role::parse(&u.role).ok_or_else(|| AppError::internal("unknown role in database"))?;
+    let (token, exp) = issue_token(
+        &state.config,
+        state.clock.now(),
+        u.id,
+        role,
+        u.token_version,
+    )?;
+    tracing::info!(event = "login", user_id = u.id, "signed in");
+    Ok(LoginResponse {
+        token,
+        token_type: "Bearer",
+        expires_at: exp,
+        role,
+    })
+}
+
+/// Change the caller's password and return the new token.
+pub async fn change_password(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &CurrentUser,
+    current: &str,
+    new: &str,
+) -> Result<String, AppError> {
+    let actor = crate::http::actor(req, user);
+    let now = state.clock.now();
+    let (id, cur, new) = (user.id, current.to_string(), new.to_string());
+    let row = state
+        .run(move |c| crate::users::change_own_password(c, &actor, now, id, &cur, &new))
+        .await?;
+    Ok(issue_token(&state.config, now, row.id, user.role, row.token_version)?.0)
+}
