@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 
@@ -36,15 +36,22 @@ pub fn actor(req: &HttpRequest, u: &CurrentUser) -> crate::audit::Actor {
     }
 }
 
-/// One log line per request; request id; CSRF cookie for browsers; security headers.
+/// One log line per request; request id; CSRF cookie for browsers; security headers; `HEAD` answered as
+/// the `GET` of the same path.
 pub async fn middleware(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
     let id = uuid::Uuid::new_v4().simple().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
+    // Monitoring and link checkers ask with HEAD (RFC 9110 §9.3.2: the same answer as GET, without the
+    // content). Routing it as GET serves every GET route, pages and API, from one place; the HTTP codec
+    // still knows the request was HEAD and sends no body.
+    if method == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let path = req.path().to_string();
     let is_page = !path.starts_with("/api/")
         && !path.starts_with("/static/")

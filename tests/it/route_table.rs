@@ -1140,9 +1140,65 @@ async fn page_refusals(b: Backend) {
     app.stop().await;
 }
 
+/// `HEAD` is answered for every `GET` route, API and pages (RFC 9110 §9.3.2): the status and content type of
+/// the `GET`, and no content.
+async fn head_for_every_get(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let http = http();
+    crate::tenders::opened_tender_fixture(&app);
+    let tokens = role_tokens(&app).await;
+    let mut found = 0;
+    let api = routes().filter(|op| op.method == "GET").map(|op| {
+        let who = match op.access {
+            Public => None,
+            Roles(r) => Some(token_of(&tokens, r[0]).to_string()),
+        };
+        (op.path, who.map(|t| (AUTHORIZATION, format!("Bearer {t}"))))
+    });
+    let pages = PUBLIC_PAGES
+        .iter()
+        .map(|p| (*p, None))
+        .chain(expected_pages().into_iter().map(|(_, path, roles)| {
+            let t = token_of(&tokens, roles[0]);
+            (path, Some((COOKIE, format!("sanshe_session={t}"))))
+        }));
+    for (path, header) in api.chain(pages) {
+        let send = |m: reqwest::Method| {
+            let mut r = http.request(m, app.url(path));
+            if let Some((k, v)) = &header {
+                r = r.header(k.clone(), v.as_str());
+            }
+            r.send()
+        };
+        let get = send(reqwest::Method::GET).await.unwrap();
+        let head = send(reqwest::Method::HEAD).await.unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(
+            head.headers().get(CONTENT_TYPE),
+            get.headers().get(CONTENT_TYPE),
+            "HEAD {path}: content type"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}: body");
+        if get.status() == 200 {
+            found += 1;
+        }
+    }
+    // Most routes answer 200 to their first allowed role; a few need a particular record (a panel seat).
+    assert!(found > 60, "only {found} GET routes answered 200");
+    app.stop().await;
+}
+
 both_backends!(
     openapi_matches_table,
     api_refusals,
     refusal_precedes_input_errors,
-    page_refusals
+    page_refusals,
+    head_for_every_get
 );
