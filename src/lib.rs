@@ -1,12 +1,14 @@
 //! Sanshe (三社): the service a district civil-affairs bureau uses to run its incubation-base registry, buy
 //! public services from social organisations, and account for every yuan.
 //!
-//! Architecture, outside in: `cli` parses the command line and `config` the settings; `app` wires the actix
-//! server: `routes` (JSON API, described by OpenAPI) and `web` (server-rendered pages) are thin handlers
-//! that authorise through `auth` extractors and call model functions (`users`, `audit`, `mail`), which take
-//! a `db::DbConn` (SQLite or PostgreSQL through one diesel code path) and return `error::AppError`. Every
-//! state change writes an `audit` event and any `mail` in the same transaction. `clock` is injected so
-//! tests can move time. See `docs/ARCHITECTURE.md` for a request walked end to end.
+//! Architecture, outside in (layers point down; `docs/ARCHITECTURE.md` states the rule and
+//! `tests/it/layers.rs` checks it): `cli` parses the command line and `config` the settings; `app` wires the
+//! actix server; `api` (JSON, described by OpenAPI) and `pages` (server-rendered) are sibling thin handlers
+//! on the shared `http` layer (caller extractors, CSRF, page context, sign-in); they call the services
+//! (`registry`, `tenders`, `users`, `audit`, `mail`, `seed`), which take a `db::DbConn` (SQLite or
+//! PostgreSQL through one diesel code path) and a small context, and return `error::AppError`; `domain`
+//! holds the rules, with no I/O. Every state change writes an `audit` event and any `mail` in the same
+//! transaction. `clock` is injected so tests can move time.
 
 pub mod api;
 pub mod app;
