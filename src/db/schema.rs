@@ -89,6 +89,8 @@ diesel::table! {
         volunteer_count -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        standing -> Text,
+        standing_basis -> Text,
     }
 }
 
