@@ -197,6 +197,11 @@ fn insert_org(c: &mut sanshe::db::DbConn, name: &str) -> i64 {
 
 /// Three organisations, the demo district, its bases and incubation records. Returns the organisations.
 fn seed_registry(app: &TestApp) -> Vec<i64> {
+    seed_registry_at(app, chrono::Utc::now())
+}
+
+/// As `seed_registry`, with the demo records dated around `now` (for an app on a fixed clock).
+fn seed_registry_at(app: &TestApp, now: chrono::DateTime<chrono::Utc>) -> Vec<i64> {
     let mut c = app.conn();
     let orgs = vec![
         insert_org(&mut c, "官渡区阳光社工服务中心"),
@@ -205,13 +210,9 @@ fn seed_registry(app: &TestApp) -> Vec<i64> {
     ];
     let cal = BusinessCalendar::builtin();
     sanshe::registry::areas::seed_demo(&mut c).unwrap();
-    sanshe::registry::bases::seed_demo(&mut c, chrono::Utc::now(), &cal).unwrap();
-    sanshe::registry::incubations::seed_incubations(&mut c, chrono::Utc::now(), &cal).unwrap();
+    sanshe::registry::bases::seed_demo(&mut c, now, &cal).unwrap();
+    sanshe::registry::incubations::seed_incubations(&mut c, now, &cal).unwrap();
     orgs
-}
-
-fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// The registry tables and the audit trail, in a fixed order.
@@ -886,10 +887,22 @@ async fn every_transition_legal_and_illegal(b: Backend) {
 }
 
 async fn deadlines_overdue_and_field_rules(b: Backend) {
-    let app = TestApp::spawn(&b).await;
-    seed_registry(&app);
+    // A fixed clock: Tuesday 2025-09-30, 10:00 in Beijing (02:00 UTC), the eve of the National Day holiday.
+    // The calendar data (src/domain/prc-holidays.csv) has 2025-10-01..10-08 off and Saturday 2025-10-11 as a
+    // make-up working day. Every date below is worked out by hand from that.
+    let now = chrono::DateTime::parse_from_rfc3339("2025-09-30T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            clock: Some(sanshe::clock::ManualClock::new(now)),
+            ..Default::default()
+        },
+    )
+    .await;
+    seed_registry_at(&app, now);
     let bureau = app.token("bureau").await;
-    let cal = BusinessCalendar::builtin();
     let bases = base_id_by_level(&app, "community").await;
     // A community base offering only one mode, to test "offered".
     let only_virtual = bases
@@ -902,7 +915,6 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
         .as_i64()
         .unwrap();
 
-    let today = today();
     let id = apply_group(&app, &bureau, city, "期限测试组").await;
     let v = json_of(
         app.get(&format!("/api/v1/incubations/{id}"), Some(&bureau))
@@ -910,11 +922,10 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
         200,
     )
     .await;
-    assert_eq!(v["applied_on"], today.to_string());
-    assert_eq!(
-        v["decision_due"],
-        cal.add_working_days(today, 5).0.to_string()
-    );
+    assert_eq!(v["applied_on"], "2025-09-30");
+    // Decision within 5 working days of Tue 09-30: 10-01..10-08 are holidays, so Thu 10-09 (1), Fri 10-10 (2),
+    // Sat 10-11 make-up day (3), Mon 10-13 (4), Tue 10-14 (5).
+    assert_eq!(v["decision_due"], "2025-10-14");
     assert_eq!(v["overdue"], false);
     assert_eq!(v["state"], "applied");
 
@@ -949,6 +960,7 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
         )
         .await;
         assert!(has_error(&v, field, rule), "{body}: {v}");
+        assert_eq!(dump(&app), before, "{body}: a refusal changes nothing");
     }
     let vid = apply_group(&app, &bureau, only_virtual, "只虚拟组").await;
     let before2 = dump(&app);
@@ -966,16 +978,13 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
     .await;
     assert!(has_error(&v, "mode", "offered"), "{v}");
     assert_eq!(dump(&app), before2);
-    let _ = before;
 
     // Admit, start with defaults: planned end two years on.
     json_of(move_to(&app, &bureau, id, "admitted").await, 200).await;
     let v = json_of(move_to(&app, &bureau, id, "incubating").await, 200).await;
-    assert_eq!(v["start_on"], today.to_string());
-    assert_eq!(
-        v["planned_end"],
-        sanshe::domain::incubation::planned_end(today, 2).to_string()
-    );
+    assert_eq!(v["start_on"], "2025-09-30");
+    // The test app's incubation term is two years: 2025-09-30 → 2027-09-30.
+    assert_eq!(v["planned_end"], "2027-09-30");
     assert_eq!(v["mode"], "onsite");
     assert_eq!(v["stage"], "sprouting");
     let before = dump(&app);
@@ -984,7 +993,7 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
             "PATCH",
             &format!("/api/v1/incubations/{id}"),
             Some(&bureau),
-            &json!({"to": "renewed", "planned_end": today.to_string()}),
+            &json!({"to": "renewed", "planned_end": "2025-09-30"}),
         )
         .await,
         422,
@@ -1025,11 +1034,10 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
 
     // Exit: space due back within 15 working days.
     let v = json_of(move_to(&app, &bureau, id, "exited").await, 200).await;
-    assert_eq!(v["exited_on"], today.to_string());
-    assert_eq!(
-        v["space_return_due"],
-        cal.add_working_days(today, 15).0.to_string()
-    );
+    assert_eq!(v["exited_on"], "2025-09-30");
+    // 15 working days after Tue 09-30: 10-09, 10-10, 10-11 (make-up Saturday), 10-13..10-17 (5 → 8),
+    // 10-20..10-24 (→ 13), Mon 10-27 (14), Tue 10-28 (15).
+    assert_eq!(v["space_return_due"], "2025-10-28");
     assert_eq!(v["exit_reason"], "测试原因");
 
     // Graduation records the checklist.
@@ -1059,11 +1067,13 @@ async fn deadlines_overdue_and_field_rules(b: Backend) {
     let late = apply_group(&app, &bureau, city, "逾期测试组").await;
     {
         use sanshe::db::schema::incubations as i;
-        let applied = today - chrono::Duration::days(30);
+        // Applied Sunday 2025-08-31 (30 days before 09-30); 5 working days on is Fri 2025-09-05 (no holiday
+        // in that week), long past.
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         diesel::update(i::table.find(late))
             .set((
-                i::applied_on.eq(applied),
-                i::decision_due.eq(cal.add_working_days(applied, 5).0),
+                i::applied_on.eq(d("2025-08-31")),
+                i::decision_due.eq(d("2025-09-05")),
             ))
             .execute(&mut app.conn())
             .unwrap();

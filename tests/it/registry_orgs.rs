@@ -1161,20 +1161,126 @@ async fn pages_render(b: Backend) {
         .build()
         .unwrap();
     let cookie = format!("sanshe_session={bureau}; sanshe_csrf=tok");
-    for p in [
-        "/registry/orgs",
-        "/registry/orgs?status=barred",
-        "/registry/orgs/1",
-        "/registry/orgs/1/edit",
-        "/registry/orgs/new",
-        "/registry/changes",
-        "/registry/import",
-        "/registry/workers",
-        "/registry/workers/1",
-        "/registry/workers/1/edit",
-        "/registry/workers/new",
-        "/registry/workers/counts",
-    ] {
+    // What each page must show, worked out by hand from the demo data (src/registry/orgs.rs `seed_demo`,
+    // src/registry/workers.rs `seed_demo_workers`): 54 registered organisations + 6 filed groups = 60;
+    // organisation 1 is demo index 0, 关渡区夕阳红养老服务中心 (legal representative SURNAMES[0]+GIVEN[0] =
+    // 李晓明, contact 杨丽华, phone 138·71000000, staff 3 + 0 = 3, volunteers 10, registered 2010-01-01, no
+    // listing: 正常). Barred: index 40 (dishonesty list) and the 6 groups without a credit code = 7.
+    // 150 workers; worker 1 is demo worker 0: 李雨桐 of organisation index 0, assistant (ZL, 2012, 530 →
+    // ZL201200530, certified 2012-06-20), phone 135·10000000. By level, current (not `left`: i % 12 == 11,
+    // 12 workers, of whom 6 assistant, 2 social_worker, 2 senior, 2 none) of 150 at i % 10 = 0–3 / 4–6 / 7 /
+    // 8–9: assistant 60 − 6 = 54, social_worker 45 − 2 = 43, senior 15 − 2 = 13, none 30 − 2 = 28.
+    // Organisation index 0 has workers 0, 54 and 108 (7i ≡ 0 mod 54): all in post, two certified.
+    let pages: &[(&str, &[&str], &[&str])] = &[
+        (
+            "/registry/orgs",
+            &["<h1>社会组织</h1>", "共 60", "关渡区夕阳红养老服务中心"],
+            &[],
+        ),
+        (
+            "/registry/orgs?status=barred",
+            &[
+                "<h1>社会组织</h1>",
+                "共 7",
+                "关渡区福寿养老服务社",
+                "太和社区广场舞队",
+            ],
+            &["关渡区夕阳红养老服务中心"],
+        ),
+        (
+            "/registry/orgs/1",
+            &[
+                "<h1>关渡区夕阳红养老服务中心 <span class=\"badge ok\" id=\"standing\">正常</span></h1>",
+                "<h2>信用状态 · 原因</h2>",
+                "<dd>李晓明</dd>",
+                "<dd>杨丽华</dd>",
+                "<dd>13871000000</dd>",
+                "<dd>org1@demo.sanshe.local</dd>",
+                "<dd>2010-01-01</dd>",
+                "<dd>3 / 10</dd>",
+            ],
+            &[],
+        ),
+        (
+            "/registry/orgs/1/edit",
+            &[
+                "<h1>修改组织 · 关渡区夕阳红养老服务中心</h1>",
+                "name=\"name\" value=\"关渡区夕阳红养老服务中心\"",
+                "name=\"legal_representative\" value=\"李晓明\"",
+                "name=\"staff_count\" value=\"3\"",
+            ],
+            &[],
+        ),
+        (
+            "/registry/orgs/new",
+            &[
+                "<h1>登记组织</h1>",
+                "action=\"/registry/orgs/new\"",
+                "关上街道",
+            ],
+            &["关渡区夕阳红养老服务中心"],
+        ),
+        (
+            "/registry/changes",
+            &["<h1>变更申请</h1>", "id=\"changes-table\"", "共 0"],
+            &[],
+        ),
+        (
+            "/registry/import",
+            &[
+                "<h1>批量导入（CSV）</h1>",
+                "<h2>导入社会组织</h2>",
+                "<h2>导入社会工作者</h2>",
+            ],
+            &[],
+        ),
+        (
+            "/registry/workers",
+            &["<h1>社会工作者</h1>", "id=\"workers-table\"", "共 150"],
+            &[],
+        ),
+        (
+            "/registry/workers/1",
+            &[
+                "<h1>李雨桐</h1>",
+                "<dd>关渡区夕阳红养老服务中心</dd>",
+                "<dd>ZL201200530</dd>",
+                "<dd>2012-06-20</dd>",
+                "<dd>13510000000</dd>",
+            ],
+            &[],
+        ),
+        (
+            "/registry/workers/1/edit",
+            &[
+                "<h1>修改社工信息 · 李雨桐</h1>",
+                "name=\"name\" value=\"李雨桐\"",
+                "name=\"certificate_number\" value=\"ZL201200530\"",
+            ],
+            &[],
+        ),
+        (
+            "/registry/workers/new",
+            &[
+                "<h1>登记社工</h1>",
+                "action=\"/registry/workers/new\"",
+                "关渡区夕阳红养老服务中心",
+            ],
+            &["李雨桐"],
+        ),
+        (
+            "/registry/workers/counts",
+            &[
+                "<h1>社工统计</h1>",
+                "<h2>按证书等级</h2>",
+                "<tr><td>关渡区夕阳红养老服务中心</td><td class=\"num\">3</td><td class=\"num\">2</td></tr>",
+            ],
+            &[],
+        ),
+    ];
+    assert_eq!(pages.len(), 12);
+    let mut counts_html = String::new();
+    for (p, shows, hides) in pages {
         let r = http
             .get(app.url(p))
             .header("cookie", &cookie)
@@ -1182,6 +1288,33 @@ async fn pages_render(b: Backend) {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{p}");
+        let html = r.text().await.unwrap();
+        for s in *shows {
+            assert!(html.contains(s), "{p} does not show {s}: {html}");
+        }
+        for s in *hides {
+            assert!(!html.contains(s), "{p} shows {s}: {html}");
+        }
+        if *p == "/registry/workers/counts" {
+            counts_html = html;
+        }
+    }
+    // The bars by certificate level: each label with its value (hand counts above).
+    let bar = |label: &str| -> String {
+        let at = counts_html
+            .find(&format!(">{label}</span>"))
+            .unwrap_or_else(|| panic!("no bar {label}: {counts_html}"));
+        let rest = &counts_html[at..];
+        let v = &rest[rest.find("bar-value\">").expect("a bar value") + 11..];
+        v[..v.find('<').unwrap()].to_string()
+    };
+    for (label, n) in [
+        ("无证书", "28"),
+        ("助理社会工作师", "54"),
+        ("社会工作师", "43"),
+        ("高级社会工作师", "13"),
+    ] {
+        assert_eq!(bar(label), n, "{label}");
     }
     let r = http
         .post(app.url("/registry/orgs/new"))

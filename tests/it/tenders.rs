@@ -302,13 +302,49 @@ async fn whole_life_cycle(backend: Backend) {
         .json()
         .await
         .unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert!(items.iter().any(|t| t["id"] == id), "{listed}");
+    // …and only what matches: every item open in the field, and the draft GD-2026-002 (same field and
+    // streets) absent from the public list.
     assert!(
-        listed["items"]
-            .as_array()
-            .unwrap()
+        items
             .iter()
-            .any(|t| t["id"] == id)
+            .all(|t| t["field"] == "elderly" && t["state"] == "published"),
+        "{listed}"
     );
+    assert!(
+        !items.iter().any(|t| t["id"] == sid),
+        "a draft listed: {listed}"
+    );
+    // The same tender is excluded by each filter it does not match: another field, a street it does not
+    // cover (tender_body covers streets 1 and 2), another state, a code it does not have.
+    for q in [
+        "/api/v1/tenders?field=youth&street_id=1&state=open",
+        "/api/v1/tenders?field=elderly&street_id=3&state=open",
+        "/api/v1/tenders?field=elderly&street_id=1&state=closed",
+        "/api/v1/tenders?q=GD-2026-999",
+    ] {
+        let r = app.get(q, None).await;
+        assert_eq!(r.status(), 200, "{q}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            !v["items"].as_array().unwrap().iter().any(|t| t["id"] == id),
+            "{q} lists GD-2026-001: {v}"
+        );
+    }
+    let by_code: Value = app
+        .get("/api/v1/tenders?q=GD-2026-001", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = by_code["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["GD-2026-001"], "{by_code}");
 
     // Enquiry: asked by an organisation, answered publicly without the asker.
     let b = bidders(app, 5);
@@ -1123,11 +1159,15 @@ async fn scheduler_closes_and_opens_unattended(backend: Backend) {
             .unwrap()
     };
     fx.clock.set(t0() + Duration::days(21) + Duration::hours(2));
-    crate::helpers::wait_for(10, "the scheduler to open the tender", || {
-        stored(&fx.app) != "published"
-    })
+    // Nobody bid: closed, opened, then failed for too few bids, all by the scheduler. `advance` commits
+    // `closed` and the opening (ending in `failed`) in separate transactions, so wait for the end state
+    // itself, not merely for "no longer published" (which could catch the tender between the two).
+    crate::helpers::wait_for(
+        10,
+        "the scheduler to close, open and fail the tender",
+        || stored(&fx.app) == "failed",
+    )
     .await;
-    // Nobody bid: opened, then failed for too few bids, all by the scheduler.
     assert_eq!(stored(&fx.app), "failed");
     use sanshe::db::schema::tender_events as e;
     let actors: Vec<String> = e::table
