@@ -298,6 +298,14 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// One more pass of the mail sender, as the worker makes: how many messages it sent.
+    pub async fn mail_pass(&self) -> usize {
+        let s = &self.running.as_ref().expect("running").state;
+        sanshe::mail::send_due(&s.pool, &s.clock, &s.mail)
+            .await
+            .unwrap()
+    }
+
     /// Sign in through the API and return the bearer token.
     pub async fn token(&self, username: &str) -> String {
         self.token_with(username, PASSWORD).await
