@@ -16,6 +16,7 @@ mod mail;
 mod migrations;
 mod page_posts;
 mod pages;
+mod promises;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;
