@@ -5,6 +5,11 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 
@@ -317,7 +322,280 @@ async fn security_headers_everywhere(b: Backend) {
     app.stop().await;
 }
 
+// ---------- /readyz ----------
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+fn newest_migration(c: &mut sanshe::db::DbConn) -> String {
+    use diesel::RunQueryDsl;
+    let q = diesel::sql_query("SELECT MAX(version) AS version FROM __diesel_schema_migrations");
+    let v: Vec<Version> = match c {
+        sanshe::db::DbConn::Sqlite(c) => q.load(c).unwrap(),
+        sanshe::db::DbConn::Pg(c) => q.load(c).unwrap(),
+    };
+    v.into_iter().next().unwrap().version
+}
+
+async fn readyz(base: &str) -> (u16, Value) {
+    let r = client().get(format!("{base}/readyz")).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A TCP relay to PostgreSQL that the test can cut (every connection closed, new ones refused) and restore.
+struct Relay {
+    port: u16,
+    tasks: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: Option<tokio::task::JoinHandle<()>>,
+    upstream: String,
+}
+
+impl Relay {
+    async fn start(upstream: String, port: u16) -> Relay {
+        let mut r = Relay {
+            port,
+            tasks: Default::default(),
+            accept: None,
+            upstream,
+        };
+        r.up().await;
+        r
+    }
+
+    async fn up(&mut self) {
+        let l = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        self.port = l.local_addr().unwrap().port();
+        let (tasks, upstream) = (self.tasks.clone(), self.upstream.clone());
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = l.accept().await {
+                let upstream = upstream.clone();
+                let t = tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                tasks.lock().unwrap().push(t);
+            }
+        }));
+    }
+
+    async fn down(&mut self) {
+        if let Some(a) = self.accept.take() {
+            a.abort();
+            let _ = a.await;
+        }
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// The app on the test's database, but (PostgreSQL) through the relay.
+async fn start_via(db: &TestDb, url: Option<String>) -> sanshe::app::Running {
+    let mut cfg = config(db, &Options::default());
+    if let (Some(url), sanshe::db::DbTarget::Postgres { schema, .. }) = (url, &db.target) {
+        cfg.database = sanshe::db::DbTarget::Postgres {
+            url,
+            schema: schema.clone(),
+        };
+    }
+    let c2 = cfg.clone();
+    let pool = tokio::task::spawn_blocking(move || sanshe::app::open_database(&c2))
+        .await
+        .unwrap()
+        .unwrap();
+    let state = sanshe::app::AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
+    sanshe::app::start(state, false).await.unwrap()
+}
+
+/// README: `/readyz` says ready only with the database reachable and its migrations current.
+async fn readyz_follows_database_and_migrations(b: Backend) {
+    let db = TestDb::new(&b);
+    let mut relay = match &db.target {
+        sanshe::db::DbTarget::Postgres { url, .. } => {
+            let u = url::Url::parse(url).unwrap();
+            let upstream = format!(
+                "{}:{}",
+                u.host_str().unwrap(),
+                u.port_or_known_default().unwrap()
+            );
+            Some(Relay::start(upstream, 0).await)
+        }
+        sanshe::db::DbTarget::Sqlite(_) => None,
+    };
+    let relayed = match (&relay, &db.target) {
+        (Some(r), sanshe::db::DbTarget::Postgres { url, .. }) => {
+            let mut u = url::Url::parse(url).unwrap();
+            u.set_host(Some("127.0.0.1")).unwrap();
+            u.set_port(Some(r.port)).unwrap();
+            Some(u.to_string())
+        }
+        _ => None,
+    };
+    let running = start_via(&db, relayed).await;
+    let base = format!("http://{}", running.addr);
+    let ready = json!({"status": "ready", "database": b.name(), "migrations": "current"});
+    assert_eq!(readyz(&base).await, (200, ready.clone()));
+
+    // A migration pending: the newest one's row is gone from the migrations table.
+    let newest = newest_migration(&mut db.conn());
+    db.conn()
+        .batch_execute(&format!(
+            "DELETE FROM __diesel_schema_migrations WHERE version = '{newest}'"
+        ))
+        .unwrap();
+    assert_eq!(
+        readyz(&base).await,
+        (
+            503,
+            json!({"status": "not ready", "database": b.name(), "migrations": "pending"})
+        )
+    );
+    db.conn()
+        .batch_execute(&format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{newest}')"
+        ))
+        .unwrap();
+    assert_eq!(readyz(&base).await, (200, ready.clone()));
+
+    // The database unreachable.
+    match relay.as_mut() {
+        Some(relay) => {
+            let not_ready =
+                json!({"status": "not ready", "database": b.name(), "migrations": "unknown"});
+            relay.down().await;
+            assert_eq!(readyz(&base).await, (503, not_ready));
+            relay.up().await;
+            // The pool reconnects by itself.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let got = readyz(&base).await;
+                if got == (200, ready.clone()) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "not ready again: {got:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        None => {
+            // SQLite has no server to lose: the pooled connections keep the open file, and another
+            // connection cannot take it exclusively from them in WAL mode (tried: `BEGIN EXCLUSIVE` under
+            // `locking_mode = EXCLUSIVE` is itself refused as locked). Only the migration case runs here.
+        }
+    }
+    running.stop().await;
+}
+
+// ---------- all or nothing ----------
+
+/// Make every insert into `table` fail, as a broken mail queue or audit store would.
+fn break_inserts(app: &TestApp, table: &str) {
+    let sql = match &app.db.target {
+        sanshe::db::DbTarget::Sqlite(_) => format!(
+            "CREATE TRIGGER broken_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'broken by the test'); END;"
+        ),
+        sanshe::db::DbTarget::Postgres { .. } => format!(
+            "CREATE FUNCTION broken_{table}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'broken by the test'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER broken_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION broken_{table}();"
+        ),
+    };
+    app.conn().batch_execute(&sql).unwrap();
+}
+
+fn repair_inserts(app: &TestApp, table: &str) {
+    let sql = match &app.db.target {
+        sanshe::db::DbTarget::Sqlite(_) => format!("DROP TRIGGER broken_{table};"),
+        sanshe::db::DbTarget::Postgres { .. } => {
+            format!("DROP TRIGGER broken_{table} ON {table}; DROP FUNCTION broken_{table}();")
+        }
+    };
+    app.conn().batch_execute(&sql).unwrap();
+}
+
+/// ARCHITECTURE: the change, its audit event and its mail commit together or not at all.
+async fn change_audit_and_mail_are_all_or_nothing(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let admin = app.token("admin").await;
+    let new_user = json!({"username": "atomic1", "display_name": "原子", "role": "bureau", "email": "atomic1@example.test", "org_id": null, "password": PASSWORD});
+    let before = app.snapshot();
+
+    // The mail step fails: no user, no audit event, no outbox row.
+    break_inserts(&app, "outbox");
+    let r = app
+        .send_json("POST", "/api/v1/users", Some(&admin), &new_user)
+        .await;
+    problem(r, 500, "internal_error").await;
+    assert_eq!(app.snapshot(), before, "a failed mail step left a trace");
+    repair_inserts(&app, "outbox");
+
+    // The audit step fails: the same.
+    break_inserts(&app, "audit_events");
+    let r = app
+        .send_json("POST", "/api/v1/users", Some(&admin), &new_user)
+        .await;
+    problem(r, 500, "internal_error").await;
+    assert_eq!(app.snapshot(), before, "a failed audit step left a trace");
+    let ev_id = me(&app, &app.token("evaluator1").await).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{ev_id}"),
+            Some(&admin),
+            &json!({"display_name": "改不了", "role": "finance"}),
+        )
+        .await;
+    problem(r, 500, "internal_error").await;
+    assert_eq!(app.snapshot(), before, "a failed audit step left a trace");
+    repair_inserts(&app, "audit_events");
+
+    // Repaired, the same request goes through with all three.
+    let r = app
+        .send_json("POST", "/api/v1/users", Some(&admin), &new_user)
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let after = app.snapshot();
+    assert_ne!(after, before);
+    use sanshe::db::schema::{audit_events as a, outbox as o, users as u};
+    let mut c = app.conn();
+    assert_eq!(
+        u::table
+            .filter(u::username.eq("atomic1"))
+            .count()
+            .get_result::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        o::table
+            .filter(o::to_addr.eq("atomic1@example.test"))
+            .count()
+            .get_result::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    let last: String = a::table
+        .order(a::seq.desc())
+        .select(a::action)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(last, "user.create");
+    app.stop().await;
+}
+
 both_backends!(
+    readyz_follows_database_and_migrations,
+    change_audit_and_mail_are_all_or_nothing,
     admin_reset_and_role_change_end_sessions,
     user_create_password_paths,
     security_headers_everywhere,
