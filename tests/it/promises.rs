@@ -593,7 +593,182 @@ async fn change_audit_and_mail_are_all_or_nothing(b: Backend) {
     app.stop().await;
 }
 
+// ---------- tenders: draft edit and cancel through the API ----------
+
+async fn tender_json(fx: &crate::tenders::Fx, id: i64) -> Value {
+    let r = fx
+        .app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&fx.b().await))
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn cancel_tender(fx: &crate::tenders::Fx, id: i64, reason: &str) -> reqwest::Response {
+    fx.app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/cancel"),
+            Some(&fx.b().await),
+            &json!({ "reason": reason }),
+        )
+        .await
+}
+
+fn last_action(app: &TestApp) -> String {
+    use sanshe::db::schema::audit_events as a;
+    a::table
+        .order(a::seq.desc())
+        .select(a::action)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+/// README: the bureau drafts (and edits the draft), publishes, and may cancel before the award; a published
+/// tender is not edited.
+async fn tender_draft_edit_and_cancel(b: Backend) {
+    use crate::tenders::{create_tender, publish, setup, tender_body};
+    let fx = setup(&b).await;
+    let app = &fx.app;
+    let id = create_tender(&fx, &tender_body("PR-2026-001")).await;
+    let t = tender_json(&fx, id).await;
+    assert_eq!(
+        (&t["state"], &t["budget"], &t["term_months"]),
+        (&json!("draft"), &json!("200000.00"), &json!(12))
+    );
+
+    // The draft is edited: new title, budget and street.
+    let mut edited = tender_body("PR-2026-001");
+    edited["title"] = json!("PR-2026-001 社区助老服务（修订）");
+    edited["budget"] = json!("180000");
+    edited["street_ids"] = json!([3]);
+    let r = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/tenders/{id}"),
+            Some(&fx.b().await),
+            &edited,
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let t = tender_json(&fx, id).await;
+    assert_eq!(t["title"], "PR-2026-001 社区助老服务（修订）");
+    assert_eq!(t["budget"], "180000.00");
+    assert_eq!(t["budget_fen"], 18_000_000);
+    let streets: Vec<i64> = t["streets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(streets, vec![3]);
+    assert_eq!(t["state"], "draft");
+    assert_eq!(last_action(app), "tender.update");
+
+    // A broken edit changes nothing.
+    let before = app.snapshot();
+    let mut heavy = edited.clone();
+    heavy["criteria"]["price_weight_pct"] = json!("35");
+    let r = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/tenders/{id}"),
+            Some(&fx.b().await),
+            &heavy,
+        )
+        .await;
+    problem(r, 422, "validation_failed").await;
+    assert_eq!(app.snapshot(), before);
+    assert_eq!(tender_json(&fx, id).await["budget"], "180000.00");
+
+    // Published, it is no longer edited.
+    publish(&fx, id).await;
+    let before = app.snapshot();
+    let mut late = edited.clone();
+    late["budget"] = json!("150000");
+    let r = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/tenders/{id}"),
+            Some(&fx.b().await),
+            &late,
+        )
+        .await;
+    problem(r, 409, "wrong_state").await;
+    assert_eq!(app.snapshot(), before);
+    let t = tender_json(&fx, id).await;
+    assert_eq!(
+        (&t["state"], &t["budget"]),
+        (&json!("published"), &json!("180000.00"))
+    );
+
+    // Cancelled with a reason (a blank one is refused first).
+    let p = problem(
+        cancel_tender(&fx, id, "   ").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "reason");
+    assert_eq!(app.snapshot(), before);
+    let r = cancel_tender(&fx, id, "财政预算调整，项目暂停。").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let t: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["state"], "cancelled", "the public sees the cancellation");
+    assert_eq!(t["end_reason"], "财政预算调整，项目暂停。");
+    let after_cancel = app.snapshot();
+    assert_ne!(after_cancel, before, "the cancellation is audited");
+    problem(
+        cancel_tender(&fx, id, "再次取消").await,
+        409,
+        "illegal_transition",
+    )
+    .await;
+    let r = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/tenders/{id}"),
+            Some(&fx.b().await),
+            &edited,
+        )
+        .await;
+    problem(r, 409, "wrong_state").await;
+    assert_eq!(app.snapshot(), after_cancel);
+
+    // A draft may be cancelled too, by an administrator; an org may not.
+    let draft = create_tender(&fx, &tender_body("PR-2026-002")).await;
+    let org = {
+        let b = crate::tenders::bidders(app, 1);
+        app.token(&b[0].user).await
+    };
+    let path = format!("/api/v1/tenders/{draft}/cancel");
+    problem(
+        app.send_json("POST", &path, Some(&org), &json!({"reason": "x"}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let r = app
+        .send_json(
+            "POST",
+            &path,
+            Some(&app.token("admin").await),
+            &json!({"reason": "重复立项"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(tender_json(&fx, draft).await["state"], "cancelled");
+    fx.app.stop().await;
+}
+
 both_backends!(
+    tender_draft_edit_and_cancel,
     readyz_follows_database_and_migrations,
     change_audit_and_mail_are_all_or_nothing,
     admin_reset_and_role_change_end_sessions,
