@@ -767,7 +767,196 @@ async fn tender_draft_edit_and_cancel(b: Backend) {
     fx.app.stop().await;
 }
 
+// ---------- mail: back-off and lease ----------
+
+struct Note;
+
+impl sanshe::mail::Email for Note {
+    const NAME: &'static str = "promise_note";
+    fn render(&self) -> Result<sanshe::mail::Rendered, askama::Error> {
+        Ok(sanshe::mail::Rendered {
+            subject: "通知 Notice".into(),
+            text: "正文 body".into(),
+            html: "<p>正文 body</p>".into(),
+        })
+    }
+}
+
+/// (status, attempts, next attempt, lease end, has an error recorded)
+type MailRow = (String, i32, String, Option<String>, bool);
+
+fn mail_row(db: &TestDb, id: i64) -> MailRow {
+    use sanshe::db::schema::outbox as o;
+    let (status, attempts, next, lease, err): (
+        String,
+        i32,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+        Option<String>,
+    ) = o::table
+        .find(id)
+        .select((
+            o::status,
+            o::attempts,
+            o::next_attempt_at,
+            o::locked_until,
+            o::last_error,
+        ))
+        .first(&mut db.conn())
+        .unwrap();
+    let fmt = |t: chrono::NaiveDateTime| t.format("%H:%M:%S%.6f").to_string();
+    (status, attempts, fmt(next), lease.map(fmt), err.is_some())
+}
+
+fn row(status: &str, attempts: i32, next: &str, lease: Option<&str>, err: bool) -> MailRow {
+    (
+        status.into(),
+        attempts,
+        format!("{next}.000000"),
+        lease.map(|l| format!("{l}.000000")),
+        err,
+    )
+}
+
+/// ARCHITECTURE: a failed send is retried with doubling back-off (capped at an hour); a claimed message is
+/// reserved for 5 minutes, after which another sender takes it; a sent message is not sent again.
+async fn mail_back_off_and_lease(b: Backend) {
+    use sanshe::mail::{Settings, enqueue, send_due};
+    let db = TestDb::new(&b);
+    let cfg = config(&db, &Options::default());
+    let c2 = cfg.clone();
+    let pool = tokio::task::spawn_blocking(move || sanshe::app::open_database(&c2))
+        .await
+        .unwrap()
+        .unwrap();
+    let t0: chrono::DateTime<chrono::Utc> = "2026-03-02T02:00:00Z".parse().unwrap();
+    let manual = sanshe::clock::ManualClock::new(t0);
+    let clock: Arc<dyn sanshe::clock::Clock> = Arc::new(manual.clone());
+    let at = |hms: &str| -> chrono::DateTime<chrono::Utc> {
+        format!("2026-03-02T{hms}Z").parse().unwrap()
+    };
+    // Nothing listens on this port: every SMTP attempt fails at once.
+    let down = Settings {
+        from: cfg.mail_from.clone(),
+        public_url: cfg.public_url.clone(),
+        smtp_url: Some(sanshe::config::Secret::new(format!(
+            "smtp://127.0.0.1:{}",
+            free_port()
+        ))),
+        data_dir: db.dir.clone(),
+        retry: Duration::from_secs(60),
+        poll: Duration::from_millis(100),
+    };
+    let files = Settings {
+        smtp_url: None,
+        ..down.clone()
+    };
+    let id = enqueue(&mut db.conn(), t0, "a@example.test", &Note).unwrap();
+    assert_eq!(
+        mail_row(&db, id),
+        row("pending", 0, "02:00:00", None, false)
+    );
+
+    // 60 s, then 120, 240, 480: each wait doubles, counted from the failed attempt.
+    let steps = [
+        ("02:00:00", "02:01:00"),
+        ("02:01:00", "02:03:00"),
+        ("02:03:00", "02:07:00"),
+        ("02:07:00", "02:15:00"),
+    ];
+    for (n, (now, next)) in steps.iter().enumerate() {
+        manual.set(at(now) - chrono::Duration::microseconds(1));
+        if n > 0 {
+            assert_eq!(send_due(&pool, &clock, &down).await.unwrap(), 0);
+            assert_eq!(
+                mail_row(&db, id).1,
+                n as i32,
+                "tried before it was due ({now})"
+            );
+        }
+        manual.set(at(now));
+        assert_eq!(send_due(&pool, &clock, &down).await.unwrap(), 0);
+        assert_eq!(
+            mail_row(&db, id),
+            row("pending", n as i32 + 1, next, None, true),
+            "after the failure at {now}"
+        );
+    }
+    // The wait stops growing at an hour: after 10 failures, 60 s × 2^10 would be 17 h.
+    db.conn()
+        .batch_execute(&format!("UPDATE outbox SET attempts = 10 WHERE id = {id}"))
+        .unwrap();
+    manual.set(at("02:15:00"));
+    assert_eq!(send_due(&pool, &clock, &down).await.unwrap(), 0);
+    assert_eq!(
+        mail_row(&db, id),
+        row("pending", 11, "03:15:00", None, true)
+    );
+
+    // Mail works again: sent at the next due time, once.
+    manual.set(at("03:15:00"));
+    assert_eq!(send_due(&pool, &clock, &files).await.unwrap(), 1);
+    let (status, attempts, _, lease, _) = mail_row(&db, id);
+    assert_eq!((status.as_str(), attempts, lease), ("sent", 12, None));
+    manual.set(at("05:00:00"));
+    assert_eq!(send_due(&pool, &clock, &files).await.unwrap(), 0);
+
+    // A sender claimed a message at 06:00 and died mid-send: its lease runs to 06:05. Until then nobody
+    // else sends it; after, the next sender does, once.
+    manual.set(at("06:00:00"));
+    let id2 = enqueue(&mut db.conn(), at("06:00:00"), "b@example.test", &Note).unwrap();
+    let lease_end = sanshe::db::now_micros(at("06:05:00"));
+    {
+        use sanshe::db::schema::outbox as o;
+        diesel::update(o::table.find(id2))
+            .set(o::locked_until.eq(lease_end))
+            .execute(&mut db.conn())
+            .unwrap();
+    }
+    for now in ["06:00:00", "06:04:59", "06:05:00"] {
+        manual.set(at(now));
+        assert_eq!(
+            send_due(&pool, &clock, &files).await.unwrap(),
+            0,
+            "sent at {now}, inside the lease"
+        );
+    }
+    assert_eq!(
+        mail_row(&db, id2),
+        row("pending", 0, "06:00:00", Some("06:05:00"), false)
+    );
+    manual.set(at("06:05:01"));
+    assert_eq!(send_due(&pool, &clock, &files).await.unwrap(), 1);
+    assert_eq!(mail_row(&db, id2).0, "sent");
+    assert_eq!(mail_row(&db, id2).1, 1);
+    manual.set(at("07:00:00"));
+    assert_eq!(send_due(&pool, &clock, &files).await.unwrap(), 0);
+    let emls: Vec<_> = std::fs::read_dir(db.dir.join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".eml"))
+        .collect();
+    assert_eq!(emls.len(), 2, "{emls:?}");
+    // The re-sent message carries the Message-ID fixed when it was queued.
+    let mid: String = {
+        use sanshe::db::schema::outbox as o;
+        o::table
+            .find(id2)
+            .select(o::message_id)
+            .first(&mut db.conn())
+            .unwrap()
+    };
+    let eml = std::fs::read_to_string(
+        db.dir
+            .join("outbox")
+            .join(format!("{id2:08}-promise_note.eml")),
+    )
+    .unwrap();
+    assert!(eml.contains(&format!("<{mid}>")), "{eml}");
+}
+
 both_backends!(
+    mail_back_off_and_lease,
     tender_draft_edit_and_cancel,
     readyz_follows_database_and_migrations,
     change_audit_and_mail_are_all_or_nothing,
