@@ -955,7 +955,284 @@ async fn mail_back_off_and_lease(b: Backend) {
     assert!(eml.contains(&format!("<{mid}>")), "{eml}");
 }
 
+// ---------- tenders: panel size at ¥10 million, award withheld from a winner no longer eligible ----------
+
+/// Equal technical points for every bid (plan 40, team 8, exp 5 = 53): the price alone ranks them.
+fn equal_scores(seqs: &[i64]) -> Value {
+    let mut s = Vec::new();
+    for seq in seqs {
+        for (c, p) in [("plan", "40"), ("team", "8"), ("exp", "5")] {
+            s.push(json!({"bid_seq": seq, "criterion": c, "points": p}));
+        }
+    }
+    json!({ "scores": s })
+}
+
+async fn opened_name(fx: &crate::tenders::Fx, id: i64, org: i64) -> String {
+    let opened: Value = fx
+        .app
+        .get(&format!("/api/v1/tenders/{id}/bids"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    opened
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["organisation_id"] == org)
+        .unwrap()["organisation_name"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn seat(fx: &crate::tenders::Fx, id: i64, evs: &[i64]) -> reqwest::Response {
+    fx.app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/panel"),
+            Some(&fx.b().await),
+            &json!({ "evaluator_ids": evs }),
+        )
+        .await
+}
+
+/// ARCHITECTURE: panels of open tenders have at least 5 members, at least 7 above ¥10 million; the award is
+/// made when the challenge window has passed and the winner is still eligible, else it passes on.
+async fn panel_size_and_award_eligibility(b: Backend) {
+    use crate::tenders::{bid, bidders, create_tender, publish, setup, state_of, t0, tender_body};
+    let fx = setup(&b).await;
+    let app = &fx.app;
+    let mut at_ten = tender_body("ED-2026-001");
+    at_ten["budget"] = json!("10000000");
+    let mut above_ten = tender_body("ED-2026-002");
+    above_ten["budget"] = json!("10000001");
+    let (t1, t2) = (
+        create_tender(&fx, &at_ten).await,
+        create_tender(&fx, &above_ten).await,
+    );
+    publish(&fx, t1).await;
+    publish(&fx, t2).await;
+    // Three bidders on each: ¥9,000,000, ¥9,500,000 and ¥9,900,000.
+    let bs = bidders(app, 3);
+    let prices = [900_000_000i64, 950_000_000, 990_000_000];
+    for (t, tag) in [(t1, "a"), (t2, "b")] {
+        for (i, (bd, p)) in bs.iter().zip(prices).enumerate() {
+            let r = bid(&fx, bd, t, &format!("{tag}{i}"), p).await;
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        }
+    }
+    fx.clock
+        .set(t0() + chrono::Duration::days(21) + chrono::Duration::hours(1));
+    assert_eq!(state_of(&fx, t1).await, "opened");
+    assert_eq!(state_of(&fx, t2).await, "opened");
+    let mut evs: Vec<i64> = {
+        use sanshe::db::schema::users as u;
+        u::table
+            .filter(u::username.like("evaluator%"))
+            .order(u::username)
+            .select(u::id)
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(evs.len(), 5);
+    evs.push(app.create_user("evaluator6", "evaluator", None, None).await);
+    evs.push(app.create_user("evaluator7", "evaluator", None, None).await);
+
+    // Above ¥10 million: 5 and 6 members are refused, 7 are seated.
+    for n in [5, 6] {
+        let before = app.snapshot();
+        let p = problem(seat(&fx, t2, &evs[..n]).await, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["rule"], "panel_size", "{p}");
+        assert!(
+            p["errors"][0]["message"]["en"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("at least 7 members, an odd number (now {n})")),
+            "{p}"
+        );
+        assert_eq!(app.snapshot(), before);
+    }
+    let r = seat(&fx, t2, &evs).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&fx, t2).await, "evaluating");
+    // At exactly ¥10 million the rule is that of the smaller tenders: 5 members are enough.
+    let r = seat(&fx, t1, &evs[..5]).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&fx, t1).await, "evaluating");
+
+    // Tender 1 is scored: with equal technical points the lowest price wins.
+    let opened: Value = app
+        .get(&format!("/api/v1/tenders/{t1}/bids"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seq_of = |org: i64| -> i64 {
+        opened
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["organisation_id"] == org)
+            .unwrap()["seq"]
+            .as_i64()
+            .unwrap()
+    };
+    let seqs: Vec<i64> = bs.iter().map(|x| seq_of(x.org)).collect();
+    for k in 1..=5 {
+        let t = app.token(&format!("evaluator{k}")).await;
+        let r = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/tenders/{t1}/declaration"),
+                Some(&t),
+                &json!({"conflict": false}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let r = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/tenders/{t1}/scores"),
+                Some(&t),
+                &equal_scores(&seqs),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    assert_eq!(state_of(&fx, t1).await, "evaluated");
+    // Price score 30 × lowest ÷ price: 30, 30 × 9/9.5 = 28.42, 30 × 9/9.9 = 27.27; plus 53.
+    let report: Value = app
+        .get(&format!("/api/v1/tenders/{t1}/report"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ranked: Vec<(i64, Value, Value)> = report["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["seq"].as_i64().unwrap(),
+                x["rank"].clone(),
+                x["total"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranked,
+        vec![
+            (seqs[0], json!(1), json!("83.00")),
+            (seqs[1], json!(2), json!("81.42")),
+            (seqs[2], json!(3), json!("80.27")),
+        ]
+    );
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{t1}/award"),
+            Some(&fx.b().await),
+            &json!({"bid_seq": seqs[0]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{t1}/result"),
+            Some(&fx.b().await),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["state"], "publicity");
+    assert_eq!(v["result"]["winner_id"], bs[0].org);
+    assert_eq!(v["result"]["panel_size"], 5);
+    let ends = chrono::NaiveDateTime::parse_from_str(
+        v["challenge_ends"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f",
+    )
+    .unwrap()
+    .and_utc();
+
+    // Before the window ends the winner is put on the dishonesty list.
+    fx.clock.set(ends - chrono::Duration::hours(1));
+    let today = sanshe::tenders::today(sanshe::clock::Clock::now(&fx.clock));
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/credit-listings",
+            Some(&fx.b().await),
+            &json!({"organisation_id": bs[0].org, "list": "dishonesty", "source": "信用中国",
+                    "listed_on": today.to_string(), "evidence_sha256": "ab".repeat(32)}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&fx, t1).await, "challenge");
+
+    // The window passes: no award to the listed winner; its bid is disqualified and the award passes on.
+    fx.clock.set(ends + chrono::Duration::minutes(1));
+    let v: Value = app
+        .get(&format!("/api/v1/tenders/{t1}"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["state"], "award_proposed", "{}", v["timeline"]);
+    let last = v["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["from_state"], "challenge");
+    assert_eq!(last["to_state"], "award_proposed");
+    // The note names the next-ranked bidder (its rank is counted among the bids still valid).
+    let second_name = opened_name(&fx, t1, bs[1].org).await;
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("递补：{second_name}（")),
+        "{last}"
+    );
+    let opened: Value = app
+        .get(&format!("/api/v1/tenders/{t1}/bids"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a = opened
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["organisation_id"] == bs[0].org)
+        .unwrap();
+    assert_eq!(a["status"], "disqualified");
+    assert!(
+        a["status_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("授予前复核不合格"),
+        "{a}"
+    );
+    // Published again, the second-ranked bidder is the winner.
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{t1}/result"),
+            Some(&fx.b().await),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["state"], "publicity");
+    assert_eq!(v["result"]["winner_id"], bs[1].org);
+    assert_eq!(v["result"]["price"], "9500000.00");
+    fx.app.stop().await;
+}
+
 both_backends!(
+    panel_size_and_award_eligibility,
     mail_back_off_and_lease,
     tender_draft_edit_and_cancel,
     readyz_follows_database_and_migrations,
