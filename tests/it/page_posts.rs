@@ -277,6 +277,43 @@ fn handler_roles(files: &[(PathBuf, String)], handler: &str) -> Result<Option<Ve
     }
 }
 
+/// The roles of the handler a route in `route_file` names. Looked up first in the module a qualified name
+/// points to (`edit::submit` → `edit.rs` or `edit/mod.rs` beside the route file), then in the route file,
+/// then in its directory tree, then anywhere under src/pages; the first place that defines it decides.
+fn resolve_handler(
+    files: &[(PathBuf, String)],
+    route_file: &Path,
+    handler: &str,
+) -> Result<Option<Vec<Role>>, String> {
+    let dir = route_file.parent().unwrap();
+    let segs: Vec<&str> = handler.split("::").collect();
+    let pick = |f: &dyn Fn(&Path) -> bool| -> Vec<(PathBuf, String)> {
+        files.iter().filter(|(p, _)| f(p)).cloned().collect()
+    };
+    let mut tiers = Vec::new();
+    if segs.len() > 1 {
+        let q = segs[segs.len() - 2];
+        tiers.push(pick(&|p: &Path| {
+            p.starts_with(dir)
+                && (p.file_stem().is_some_and(|s| s == q)
+                    || (p.file_stem().is_some_and(|s| s == "mod")
+                        && p.parent()
+                            .and_then(|d| d.file_name())
+                            .is_some_and(|d| d == q)))
+        }));
+    }
+    tiers.push(pick(&|p: &Path| p == route_file));
+    tiers.push(pick(&|p: &Path| p.starts_with(dir)));
+    tiers.push(files.to_vec());
+    for tier in tiers {
+        match handler_roles(&tier, handler) {
+            Err(e) if e.contains("not found") => continue,
+            other => return other,
+        }
+    }
+    Err(format!("handler {handler} not found under src/pages"))
+}
+
 /// Page routes of the source tree: (method, path) → roles of a POST's handler (`None` for public handlers
 /// and for GETs).
 fn scan_tree() -> BTreeMap<(String, String), Option<Vec<Role>>> {
@@ -293,18 +330,9 @@ fn scan_tree() -> BTreeMap<(String, String), Option<Vec<Role>>> {
     for (path, text) in &files {
         posts_in_text += text.matches("web::post()").count();
         for r in scan_routes(text).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
-            // Handlers are looked up in the same module tree: the file itself and, for a module directory,
-            // its files; failing that, anywhere under src/pages.
-            let dir = path.parent().unwrap();
-            let near: Vec<(PathBuf, String)> = files
-                .iter()
-                .filter(|(p, _)| p.starts_with(dir))
-                .cloned()
-                .collect();
             // Only the POSTs' roles are compared; GET pages are pinned by `pages::all_protected()`.
             let roles = if r.method == "POST" {
-                handler_roles(&near, &r.handler)
-                    .or_else(|_| handler_roles(&files, &r.handler))
+                resolve_handler(&files, path, &r.handler)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             } else {
                 None
@@ -353,6 +381,36 @@ fn scanner_reads_route_registrations() {
     let files = vec![(PathBuf::from("x.rs"), made_up.to_string())];
     assert_eq!(handler_roles(&files, "h").unwrap(), Some(vec![Role::Admin]));
     assert!(handler_roles(&files, "missing").is_err());
+    // After a split into a module directory, a qualified handler is found in its own file.
+    let split = vec![
+        (
+            PathBuf::from("/p/tenders/mod.rs"),
+            r#"cfg.route("/t/{id}/bid", web::post().to(bid::submit))
+                  .route("/t/{id}/edit", web::post().to(edit::submit));"#
+                .to_string(),
+        ),
+        (
+            PathBuf::from("/p/tenders/bid.rs"),
+            "pub async fn submit(page: Page<OrgOnly>, form: FormFields) -> R {}".to_string(),
+        ),
+        (
+            PathBuf::from("/p/tenders/edit.rs"),
+            "pub async fn submit(\n    page: Page<BureauOrAdmin>,\n    form: FormFields,\n) -> R {}".to_string(),
+        ),
+    ];
+    let route_file = Path::new("/p/tenders/mod.rs");
+    assert_eq!(
+        resolve_handler(&split, route_file, "bid::submit").unwrap(),
+        Some(vec![Role::Org])
+    );
+    assert_eq!(
+        resolve_handler(&split, route_file, "edit::submit").unwrap(),
+        Some(vec![Role::Bureau, Role::Admin])
+    );
+    assert!(
+        resolve_handler(&split, route_file, "submit").is_err(),
+        "ambiguous"
+    );
     // A registration the scanner cannot read is an error, not a silent miss.
     assert!(scan_routes(r#"cfg.route(PATH, web::post().to(h))"#).is_err());
     assert!(scan_routes(r#".route("/z", web::post().to(|| async { "" }))"#).is_err());
