@@ -551,7 +551,8 @@ fn some_id(c: &mut sanshe::db::DbConn, table: &str) -> i64 {
     count(c, &format!("SELECT COALESCE(MIN(id), 1) AS n FROM {table}"))
 }
 
-/// The concrete path of a row: each `{…}` segment becomes the id of a real row where the data has one.
+/// The concrete path of a row: each `{…}` segment becomes the id of a real row where the data has one (the
+/// fixture has no challenge yet: `{cid}` is 1, which only has to be a number for the refusals to be judged).
 fn concrete(template: &str, ids: &BTreeMap<&str, i64>) -> String {
     let segs: Vec<&str> = template.split('/').collect();
     let mut out = Vec::new();
@@ -568,6 +569,7 @@ fn concrete(template: &str, ids: &BTreeMap<&str, i64>) -> String {
                 ("{id}", "listings") => "credit_listings",
                 ("{id}", "changes") => "change_requests",
                 ("{id}", "workers") => "social_workers",
+                ("{id}", "tenders") if template.contains("{eid}") => "enquiry_tender",
                 ("{id}", "tenders") => "tenders",
                 ("{eid}", _) => "enquiries",
                 ("{cid}", _) => "challenges",
@@ -701,6 +703,46 @@ async fn page_post_refusals(b: Backend) {
         ids.insert("users", admin_id);
         ids.insert("tenders", tender);
     }
+    // A published tender with a question on it, for the answer form.
+    let bureau = app.token("bureau").await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/tenders",
+            Some(&bureau),
+            &crate::tenders::tender_body_at("PP-2026-001", chrono::Utc::now()),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let asked = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{asked}/publish"),
+            Some(&bureau),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let asker = app.token(&crate::tenders::bidders(&app, 1)[0].user).await;
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{asked}/enquiries"),
+            Some(&asker),
+            &serde_json::json!({"question": "是否接受联合体投标？"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    ids.insert("enquiry_tender", asked);
+    ids.insert(
+        "enquiries",
+        r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap(),
+    );
     let http = http();
     let forged_sessions = [
         format!("sanshe_session={}", forged(admin_id, "admin")),
