@@ -1,6 +1,7 @@
 //! Promises of the README and docs/ARCHITECTURE.md that no other test held the product to: sessions ended by
 //! an administrator's password reset or role change, the `user create` password paths, `/readyz`, security
-//! headers, all-or-nothing writes, and the tender API's cancel and draft edit.
+//! headers, all-or-nothing writes, mail back-off and lease, the tender API's cancel and draft edit, the panel
+//! size above ¥10 million and the award withheld from a winner no longer eligible.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
