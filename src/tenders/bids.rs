@@ -19,6 +19,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::standing::Status;
 use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets};
 use crate::error::{AppError, Checks, FieldError};
+use crate::idempotency::{self, Decision};
 use crate::mail::templates as mails;
 
 /// Largest attachment, before base64.
@@ -157,14 +158,6 @@ fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<
         status: b.status.clone(),
         replaced,
     })
-}
-
-fn request_hash(input: &BidInput) -> String {
-    let mut v = serde_json::to_value(input).expect("plain values serialise");
-    if let Some(o) = v.as_object_mut() {
-        o.remove("idempotency_key");
-    }
-    hex::encode(Sha256::digest(v.to_string().as_bytes()))
 }
 
 /// What the registry says about an organisation, for tender eligibility.
@@ -434,35 +427,25 @@ pub fn submit(
     input: &BidInput,
 ) -> Result<Receipt, AppError> {
     super::advance(conn, ctx, clock.now(), tender_id)?;
-    let key = input.idempotency_key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "idempotency_key",
-            "required",
-            "请提供幂等键（1–100 个字符）。",
-            "Give an idempotency key (1–100 characters).",
-        ));
-    }
-    let hash = request_hash(input);
+    let key = idempotency::check_key(&input.idempotency_key)?;
+    let hash = idempotency::request_hash(input, &["idempotency_key"]);
     write_tx(conn, |conn| -> Result<Receipt, AppError> {
         crate::db::lock_chain(conn, tender_lock(tender_id))?;
         let now = clock.now();
         let ts = crate::db::now_micros(now);
-        if let Some(prev) = bids::table
+        // The key is unique per organisation; the first bid under it must be for this tender with the
+        // same content.
+        let stored = bids::table
             .filter(bids::organisation_id.eq(org_id))
             .filter(bids::idem_key.eq(key))
             .select(BidRow::as_select())
             .first(conn)
             .optional()?
-        {
-            if prev.request_hash == hash && prev.tender_id == tender_id {
-                return Ok(receipt(conn, &prev, None)?);
-            }
-            return Err(AppError::conflict(
-                "idempotency_key_reused",
-                "该幂等键已用于另一份内容不同的投标。",
-                "This idempotency key was already used for a different bid.",
-            ));
+            .map(|prev| ((prev.tender_id, prev.request_hash.clone()), prev));
+        match idempotency::decide(stored, &(tender_id, hash.clone())) {
+            Decision::Replay(prev) => return Ok(receipt(conn, &prev, None)?),
+            Decision::Conflict => return Err(idempotency::conflict("投标", "bid")),
+            Decision::New => {}
         }
         let t = super::visible_row(conn, tender_id, false)?;
         if t.state() != State::Published || ts >= t.bid_deadline {
