@@ -5,8 +5,10 @@
 //! server: `routes` (JSON API, described by OpenAPI) and `web` (server-rendered pages) are thin handlers
 //! that authorise through `auth` extractors and call model functions (`users`, `audit`, `mail`), which take
 //! a `db::DbConn` (SQLite or PostgreSQL through one diesel code path) and return `error::AppError`. Every
-//! state change writes an `audit` event and any `mail` in the same transaction. `clock` is injected so
-//! tests can move time. See `docs/ARCHITECTURE.md` for a request walked end to end.
+//! state change writes an `audit` event and any `mail` in the same transaction. The audit trail is a hash
+//! chain (`chain`, which the fund ledger will share); keyed retries go through `idempotency`; `domain` holds
+//! the rules and the shared types (`Fen`, typed ids, statuses). `clock` is injected so tests can move time.
+//! See `docs/ARCHITECTURE.md` for a request walked end to end.
 
 pub mod api;
 pub mod app;

@@ -1,6 +1,9 @@
 //! Typed ids, so an organisation's id cannot be passed where a tender's is expected. Rows keep `i64`
 //! columns; convert at the edge with `From<i64>` and [`OrgId::get`] (and likewise for the others). Each
 //! serialises as the bare integer.
+//!
+//! While callers move over, service functions take `impl Into<OrgId>` (and so on): a typed id is checked,
+//! and callers still holding a stored `i64` compile unchanged.
 
 use std::fmt;
 

@@ -114,22 +114,6 @@ struct Payload {
     files: Vec<String>,
 }
 
-impl BidRow {
-    pub fn bid(&self) -> BidId {
-        BidId::new(self.id)
-    }
-    pub fn tender(&self) -> TenderId {
-        TenderId::new(self.tender_id)
-    }
-    pub fn organisation(&self) -> OrgId {
-        OrgId::new(self.organisation_id)
-    }
-    /// The status; `None` only for text the column's CHECK would refuse.
-    pub fn bid_status(&self) -> Option<BidStatus> {
-        BidStatus::parse(&self.status)
-    }
-}
-
 /// A submission receipt.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct Receipt {
@@ -142,6 +126,7 @@ pub struct Receipt {
     /// Server time of acceptance.
     #[schema(value_type = String)]
     pub submitted_at: NaiveDateTime,
+    /// `active`, `replaced`, `withdrawn` or `disqualified` ([`BidStatus`] as stored).
     pub status: String,
     /// The receipt this bid replaced, if any.
     pub replaced: Option<i64>,
@@ -171,6 +156,22 @@ pub struct BidRow {
     pub commit_nonce: Option<String>,
     pub price_fen: Option<i64>,
     pub status_reason: Option<String>,
+}
+
+impl BidRow {
+    pub fn bid(&self) -> BidId {
+        BidId::new(self.id)
+    }
+    pub fn tender(&self) -> TenderId {
+        TenderId::new(self.tender_id)
+    }
+    pub fn organisation(&self) -> OrgId {
+        OrgId::new(self.organisation_id)
+    }
+    /// The status; `None` only for text the column's CHECK would refuse.
+    pub fn bid_status(&self) -> Option<BidStatus> {
+        BidStatus::parse(&self.status)
+    }
 }
 
 fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<Receipt> {
