@@ -2,19 +2,19 @@
 //!
 //! Every state change calls [`record`] inside its own write transaction, so the event and the change commit
 //! or fail together. Each event's hash covers the previous event's hash and the event's canonical bytes;
-//! the database refuses UPDATE and DELETE on the table (triggers), and [`verify`] recomputes the chain.
+//! the database refuses UPDATE and DELETE on the table (triggers), and [`verify`] recomputes the chain. The
+//! chain mechanics (canonical bytes, hashing, the lock, verification) live in `crate::chain`, shared with
+//! the ledger.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::chain::{self, Canonical};
 use crate::db::DbConn;
 use crate::db::schema::audit_events;
 
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// Advisory-lock key of the audit chain on PostgreSQL.
-const CHAIN_LOCK: i64 = 0x5a4e_5348_0001;
+pub use crate::chain::GENESIS;
 
 /// Who acts, and in which request.
 #[derive(Clone, Debug)]
@@ -53,26 +53,46 @@ pub struct AuditEvent {
     pub hash: String,
 }
 
-/// The bytes an event's hash covers: a JSON array of its fields in a fixed order.
-fn canonical(e: &AuditEvent) -> Vec<u8> {
-    serde_json::to_vec(&(
-        e.seq,
-        e.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        e.actor_id,
-        &e.actor_name,
-        &e.action,
-        &e.entity_type,
-        &e.entity_id,
-        &e.before_json,
-        &e.after_json,
-        &e.request_id,
-        &e.prev_hash,
-    ))
-    .expect("tuple of plain values serialises")
+impl AuditEvent {
+    /// The event's fields in their fixed order; the chain links them to the previous hash. The bytes are
+    /// what the trail has always hashed: a JSON array of these fields and then `prev_hash`.
+    fn fields(&self) -> Canonical {
+        Canonical::new()
+            .with(&self.seq)
+            .with(
+                &self
+                    .occurred_at
+                    .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                    .to_string(),
+            )
+            .with(&self.actor_id)
+            .with(&self.actor_name)
+            .with(&self.action)
+            .with(&self.entity_type)
+            .with(&self.entity_id)
+            .with(&self.before_json)
+            .with(&self.after_json)
+            .with(&self.request_id)
+    }
+}
+
+impl chain::Entry for AuditEvent {
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn canonical(&self) -> Canonical {
+        self.fields()
+    }
 }
 
 pub fn compute_hash(e: &AuditEvent) -> String {
-    hex::encode(Sha256::digest(canonical(e)))
+    chain::next_hash(&e.prev_hash, &e.fields())
 }
 
 /// Append an event. Must run inside a write transaction (see `db::write_tx`).
@@ -87,15 +107,15 @@ pub fn record(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> QueryResult<AuditEvent> {
-    crate::db::lock_chain(conn, CHAIN_LOCK)?;
+    chain::AUDIT.lock(conn)?;
     let head: Option<(i64, String)> = audit_events::table
         .select((audit_events::seq, audit_events::hash))
         .order(audit_events::seq.desc())
         .first(conn)
         .optional()?;
-    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_string()));
+    let (seq, prev_hash) = chain::successor(head);
     let mut e = AuditEvent {
-        seq: prev_seq + 1,
+        seq,
         occurred_at: crate::db::now_micros(now),
         actor_id: actor.id,
         actor_name: actor.name.clone(),
@@ -141,59 +161,35 @@ pub struct ChainReport {
 
 /// Recompute every hash from the start, in pages, and report the first break.
 pub fn verify(conn: &mut DbConn) -> QueryResult<ChainReport> {
-    let mut prev_hash = GENESIS.to_string();
-    let mut expected_seq = 1i64;
-    let mut count = 0i64;
+    let mut v = chain::Verifier::new();
     loop {
         let page: Vec<AuditEvent> = audit_events::table
-            .filter(audit_events::seq.ge(expected_seq))
+            .filter(audit_events::seq.ge(v.expected_seq()))
             .order(audit_events::seq.asc())
             .limit(1000)
             .select(AuditEvent::as_select())
             .load(conn)?;
-        if page.is_empty() {
+        if page.is_empty() || !page.iter().all(|e| v.push(e)) {
             break;
         }
-        for e in page {
-            let problem = if e.seq != expected_seq {
-                Some(format!(
-                    "event {} missing (found {} next)",
-                    expected_seq, e.seq
-                ))
-            } else if e.prev_hash != prev_hash {
-                Some(format!(
-                    "event {} does not link to the hash of event {}",
-                    e.seq,
-                    e.seq - 1
-                ))
-            } else if compute_hash(&e) != e.hash {
-                Some(format!(
-                    "event {} was altered: its hash does not match its content",
-                    e.seq
-                ))
-            } else {
-                None
-            };
-            if let Some(error) = problem {
-                return Ok(ChainReport {
-                    ok: false,
-                    events: count,
-                    head_seq: expected_seq - 1,
-                    head_hash: prev_hash,
-                    error: Some(error),
-                });
-            }
-            prev_hash = e.hash;
-            expected_seq += 1;
-            count += 1;
-        }
     }
+    let error = v.broken.as_ref().map(|b| match b {
+        chain::Break::Missing { expected, found } => {
+            format!("event {expected} missing (found {found} next)")
+        }
+        chain::Break::Unlinked { seq } => {
+            format!("event {seq} does not link to the hash of event {}", seq - 1)
+        }
+        chain::Break::Altered { seq } => {
+            format!("event {seq} was altered: its hash does not match its content")
+        }
+    });
     Ok(ChainReport {
-        ok: true,
-        events: count,
-        head_seq: expected_seq - 1,
-        head_hash: prev_hash,
-        error: None,
+        ok: error.is_none(),
+        events: v.count,
+        head_seq: v.head_seq,
+        head_hash: v.head_hash,
+        error,
     })
 }
 
@@ -275,4 +271,60 @@ pub fn list(
         .select(AuditEvent::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn event(prev_hash: &str) -> AuditEvent {
+        AuditEvent {
+            seq: 42,
+            occurred_at: chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+                .unwrap()
+                .and_hms_micro_opt(8, 30, 5, 123_456)
+                .unwrap(),
+            actor_id: Some(7),
+            actor_name: "bureau \"王\"".into(),
+            action: "bid.submit".into(),
+            entity_type: "bid".into(),
+            entity_id: Some("12".into()),
+            before_json: None,
+            after_json: Some(r#"{"a":1}"#.into()),
+            request_id: None,
+            prev_hash: prev_hash.into(),
+            hash: String::new(),
+        }
+    }
+
+    /// The bytes the trail hashed before the chain module existed; existing rows must keep verifying.
+    fn old_canonical(e: &AuditEvent) -> Vec<u8> {
+        serde_json::to_vec(&(
+            e.seq,
+            e.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            e.actor_id,
+            &e.actor_name,
+            &e.action,
+            &e.entity_type,
+            &e.entity_id,
+            &e.before_json,
+            &e.after_json,
+            &e.request_id,
+            &e.prev_hash,
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn hashes_are_byte_identical_to_the_old_encoding() {
+        for prev in [GENESIS, "ab12"] {
+            let e = event(prev);
+            assert_eq!(e.fields().linked(&e.prev_hash), old_canonical(&e));
+            assert_eq!(
+                compute_hash(&e),
+                hex::encode(Sha256::digest(old_canonical(&e)))
+            );
+        }
+    }
 }

@@ -196,16 +196,18 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
         Command::Verify => {
             let pool = crate::db::connect(&config.database, 1)?;
             let mut c = pool.get().map_err(|e| e.to_string())?;
+            // Each hash chain (`crate::chain`) is recomputed from its first entry.
+            let chain = crate::chain::AUDIT.name;
             let r = crate::audit::verify(&mut c).map_err(|e| e.to_string())?;
             let mut code = 0;
             if r.ok {
                 println!(
-                    "audit chain: ok, {} events, head {} {}",
+                    "{chain} chain: ok, {} events, head {} {}",
                     r.events, r.head_seq, r.head_hash
                 );
             } else {
                 println!(
-                    "audit chain: BROKEN after {} good events: {}",
+                    "{chain} chain: BROKEN after {} good events: {}",
                     r.events,
                     r.error.unwrap_or_default()
                 );

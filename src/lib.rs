@@ -7,13 +7,16 @@
 //! on the shared `http` layer (caller extractors, CSRF, page context, sign-in); they call the services
 //! (`registry`, `tenders`, `users`, `audit`, `mail`, `seed`), which take a `db::DbConn` (SQLite or
 //! PostgreSQL through one diesel code path) and a small context, and return `error::AppError`; `domain`
-//! holds the rules, with no I/O. Every state change writes an `audit` event and any `mail` in the same
-//! transaction. `clock` is injected so tests can move time.
+//! holds the rules and the shared types (`Fen`, typed ids, statuses), with no I/O. Every state change writes
+//! an `audit` event and any `mail` in the same transaction. The audit trail is a hash chain (`chain`, which
+//! the fund ledger will share); keyed retries go through `idempotency`. `clock` is injected so tests can
+//! move time.
 
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -22,6 +25,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod idempotency;
 pub mod mail;
 pub mod money;
 pub mod pages;

@@ -294,7 +294,7 @@ pub fn update(
     } else {
         before.org_id
     };
-    let org_id = if role_s == "org" {
+    let org_id = if role_s == Role::Org.as_str() {
         org_id
     } else if upd.org_id.is_some() {
         upd.org_id

@@ -1,8 +1,11 @@
 //! Domain rules with no actix or diesel in them, each tested on its own.
 
+pub mod bid;
 pub mod calendar;
 pub mod credit_code;
+pub mod ids;
 pub mod incubation;
+pub mod money;
 pub mod standing;
 pub mod tender;
 pub mod vocab;

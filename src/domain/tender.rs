@@ -8,6 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::ids::BidId;
+use super::money::{Fen, MoneyError};
+
 /// One rule a value breaks: the field, a stable rule code and the message in both languages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broken {
@@ -152,18 +155,26 @@ impl TenderRules {
     }
 }
 
+/// Above this budget a tender's panel has 7 members: ¥10 million.
+pub const LARGE_PANEL_ABOVE: Fen = Fen::new(1_000_000_000);
+
 /// The smallest panel for a method and budget: tenders 5 (7 above ¥10 million), the others 3; always odd.
-pub fn min_panel(m: Method, budget_fen: i64) -> usize {
+/// The budget is a [`Fen`] or fen as stored.
+pub fn min_panel(m: Method, budget: impl Into<Fen>) -> usize {
     if m.is_tender() {
-        if budget_fen > 1_000_000_000 { 7 } else { 5 }
+        if budget.into() > LARGE_PANEL_ABOVE {
+            7
+        } else {
+            5
+        }
     } else {
         3
     }
 }
 
 /// Whether a panel of `n` is allowed.
-pub fn panel_ok(m: Method, budget_fen: i64, n: usize) -> bool {
-    n >= min_panel(m, budget_fen) && n % 2 == 1
+pub fn panel_ok(m: Method, budget: impl Into<Fen>, n: usize) -> bool {
+    n >= min_panel(m, budget) && n % 2 == 1
 }
 
 /// Life-cycle states, in order.
@@ -386,14 +397,15 @@ pub fn check_criteria(c: &Criteria, rules: &TenderRules) -> Vec<Broken> {
 }
 
 /// Price score = lowest valid price ÷ this price × 100 × weight, with the weight in percent. Exact.
-pub fn price_score(lowest_fen: i64, price_fen: i64, weight_pct: Decimal) -> Decimal {
-    if price_fen <= 0 {
+pub fn price_score(lowest: Fen, price: Fen, weight_pct: Decimal) -> Decimal {
+    if price <= Fen::ZERO {
         return Decimal::ZERO;
     }
-    Decimal::from(lowest_fen) * weight_pct / Decimal::from(price_fen)
+    Decimal::from(lowest.get()) * weight_pct / Decimal::from(price.get())
 }
 
 /// One valid bid going into the ranking: its price, when it arrived, and its averaged criterion scores.
+/// (Fields stay as stored, `i64`; [`RankInput::bid`] and [`RankInput::price`] give them typed.)
 #[derive(Clone, Debug)]
 pub struct RankInput {
     pub bid_id: i64,
@@ -402,6 +414,15 @@ pub struct RankInput {
     pub seq: i64,
     pub technical: Decimal,
     pub commercial: Decimal,
+}
+
+impl RankInput {
+    pub fn bid(&self) -> BidId {
+        BidId::new(self.bid_id)
+    }
+    pub fn price(&self) -> Fen {
+        Fen::new(self.price_fen)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -422,13 +443,18 @@ pub struct Ranked {
 /// Rank valid bids by total (price score + technical + commercial); ties go to the higher technical
 /// score, then the lower price, then the earlier submission. Ranks are 1, 2, 3 … with no shared places.
 pub fn rank(bids: &[RankInput], weight_pct: Decimal) -> Vec<Ranked> {
-    let Some(lowest) = bids.iter().map(|b| b.price_fen).filter(|p| *p > 0).min() else {
+    let Some(lowest) = bids
+        .iter()
+        .map(RankInput::price)
+        .filter(|p| *p > Fen::ZERO)
+        .min()
+    else {
         return Vec::new();
     };
     let mut out: Vec<(Ranked, i64)> = bids
         .iter()
         .map(|b| {
-            let ps = price_score(lowest, b.price_fen, weight_pct);
+            let ps = price_score(lowest, b.price(), weight_pct);
             (
                 Ranked {
                     bid_id: b.bid_id,
@@ -515,6 +541,13 @@ pub fn check_instalments(items: &[Instalment]) -> Vec<Broken> {
         ));
     }
     out
+}
+
+/// The amount of each instalment in fen, in schedule order: each its share rounded toward zero, the last
+/// taking the remainder, so they sum to exactly `amount`. Refused unless the shares sum to exactly 100 %.
+pub fn instalment_amounts(amount: Fen, items: &[Instalment]) -> Result<Vec<Fen>, MoneyError> {
+    let shares: Vec<Decimal> = items.iter().map(|i| i.pct).collect();
+    amount.split_by_percent(&shares)
 }
 
 /// Performance targets (绩效目标), set by the tender and offered by each bid.
@@ -616,12 +649,30 @@ pub const BUDGET_LINES: &[(&str, &str, &str)] = &[
 pub struct BudgetLine {
     /// One of `staff`, `activities`, `supervision`, `publicity`, `office`, `management`, `taxes`, `other`.
     pub line: String,
+    /// Fen as stored in the bid's canonical content; [`BudgetLine::amount`] gives it typed.
     pub amount_fen: i64,
+}
+
+impl BudgetLine {
+    pub fn new(line: impl Into<String>, amount: Fen) -> BudgetLine {
+        BudgetLine {
+            line: line.into(),
+            amount_fen: amount.get(),
+        }
+    }
+    pub fn amount(&self) -> Fen {
+        Fen::new(self.amount_fen)
+    }
 }
 
 /// Lines known and not repeated, amounts positive, summing to the price; management fee and staff costs
 /// within the programme caps.
-pub fn check_budget(lines: &[BudgetLine], price_fen: i64, rules: &TenderRules) -> Vec<Broken> {
+pub fn check_budget(
+    lines: &[BudgetLine],
+    price: impl Into<Fen>,
+    rules: &TenderRules,
+) -> Vec<Broken> {
+    let price: Fen = price.into();
     let mut out = Vec::new();
     if lines.is_empty() {
         out.push(broken(
@@ -633,7 +684,6 @@ pub fn check_budget(lines: &[BudgetLine], price_fen: i64, rules: &TenderRules) -
         return out;
     }
     let mut seen = std::collections::HashSet::new();
-    let mut sum: i64 = 0;
     for (i, l) in lines.iter().enumerate() {
         if !BUDGET_LINES.iter().any(|(k, _, _)| *k == l.line) {
             out.push(broken(
@@ -650,7 +700,7 @@ pub fn check_budget(lines: &[BudgetLine], price_fen: i64, rules: &TenderRules) -
                 "Each line appears once.",
             ));
         }
-        if l.amount_fen <= 0 {
+        if l.amount() <= Fen::ZERO {
             out.push(broken(
                 format!("budget[{i}].amount"),
                 "positive",
@@ -658,31 +708,33 @@ pub fn check_budget(lines: &[BudgetLine], price_fen: i64, rules: &TenderRules) -
                 "The amount must be above 0.",
             ));
         }
-        sum = sum.saturating_add(l.amount_fen);
     }
-    if sum != price_fen {
+    // A sum beyond i64 cannot equal the price; it is shown as the largest amount.
+    let sum = Fen::sum(lines.iter().map(BudgetLine::amount)).unwrap_or(Fen::new(i64::MAX));
+    if sum != price {
         out.push(broken(
             "budget",
             "sum_price",
             format!(
                 "各科目合计 {} 元，须等于报价 {} 元。",
-                crate::money::yuan(sum),
-                crate::money::yuan(price_fen)
+                sum.yuan(),
+                price.yuan()
             ),
             format!(
                 "The lines sum to ¥{}; they must equal the price ¥{}.",
-                crate::money::yuan(sum),
-                crate::money::yuan(price_fen)
+                sum.yuan(),
+                price.yuan()
             ),
         ));
     }
     let cap = |key: &str, pct: Decimal, zh: &str, en: &str, out: &mut Vec<Broken>| {
-        let amount: i64 = lines
+        // Exact in Decimal: no i64 sum to overflow.
+        let amount: Decimal = lines
             .iter()
             .filter(|l| l.line == key)
-            .map(|l| l.amount_fen)
+            .map(|l| Decimal::from(l.amount_fen))
             .sum();
-        if Decimal::from(amount) * Decimal::from(100) > Decimal::from(price_fen) * pct {
+        if amount * Decimal::from(100) > Decimal::from(price.get()) * pct {
             out.push(broken(
                 "budget",
                 if key == "management" {
@@ -1000,12 +1052,14 @@ mod tests {
     #[test]
     fn price_score_by_hand() {
         // Lowest ¥90,000; this bid ¥100,000; weight 30 % → 90000/100000 × 100 × 0.30 = 27.
-        assert_eq!(price_score(9_000_000, 10_000_000, d("30")), d("27"));
+        let f = Fen::new;
+        assert_eq!(price_score(f(9_000_000), f(10_000_000), d("30")), d("27"));
         // ¥120,000 against ¥90,000 at 10 % → 7.5 exactly.
-        assert_eq!(price_score(9_000_000, 12_000_000, d("10")), d("7.5"));
+        assert_eq!(price_score(f(9_000_000), f(12_000_000), d("10")), d("7.5"));
         // A third: 100/300 × 30 = 10 exactly; 100/301 × 30 = 9.966777… (kept exact, shown 9.97).
-        assert_eq!(price_score(100, 300, d("30")), d("10"));
-        let odd = price_score(100, 301, d("30"));
+        assert_eq!(price_score(f(100), f(300), d("30")), d("10"));
+        assert_eq!(price_score(f(100), Fen::ZERO, d("30")), Decimal::ZERO);
+        let odd = price_score(f(100), f(301), d("30"));
         assert_eq!(show(odd), "9.97");
         assert!(odd > d("9.9667") && odd < d("9.9668"));
     }
@@ -1082,6 +1136,47 @@ mod tests {
     }
 
     #[test]
+    fn instalments_in_fen_sum_exactly() {
+        let plan = [("签约", "30"), ("中期", "40"), ("末期", "30")].map(|(m, p)| Instalment {
+            milestone: m.into(),
+            pct: d(p),
+        });
+        let parts = instalment_amounts(Fen::new(10_000_001), &plan).unwrap();
+        assert_eq!(
+            parts,
+            vec![
+                Fen::new(3_000_000),
+                Fen::new(4_000_000),
+                Fen::new(3_000_001)
+            ]
+        );
+        assert_eq!(Fen::sum(parts), Ok(Fen::new(10_000_001)));
+        let short = [Instalment {
+            milestone: "x".into(),
+            pct: d("60"),
+        }];
+        assert_eq!(
+            instalment_amounts(Fen::new(100), &short),
+            Err(MoneyError::BadShares)
+        );
+    }
+
+    #[test]
+    fn budget_over_i64_is_refused_not_wrapped() {
+        let r = TenderRules::default();
+        let lines = [
+            BudgetLine::new("staff", Fen::new(i64::MAX)),
+            BudgetLine::new("activities", Fen::new(i64::MAX)),
+        ];
+        let rules: Vec<_> = check_budget(&lines, Fen::new(100), &r)
+            .iter()
+            .map(|b| b.rule)
+            .collect();
+        assert!(rules.contains(&"sum_price"), "{rules:?}");
+        assert_eq!(BudgetLine::new("staff", Fen::new(5)).amount(), Fen::new(5));
+    }
+
+    #[test]
     fn budget_lines_and_caps() {
         let r = TenderRules::default();
         let l = |k: &str, a: i64| BudgetLine {
@@ -1155,6 +1250,9 @@ mod tests {
         assert!(!panel_ok(Method::Open, 15_000_000, 3));
         assert!(!panel_ok(Method::Open, 15_000_000, 6));
         assert!(panel_ok(Method::Open, 15_000_000, 5));
+        assert!(panel_ok(Method::Open, Fen::new(15_000_000), 5));
+        assert_eq!(min_panel(Method::Open, LARGE_PANEL_ABOVE), 5);
+        assert_eq!(min_panel(Method::Open, Fen::new(1_000_000_001)), 7);
         assert!(!panel_ok(Method::Open, 2_000_000_000, 5));
         assert!(panel_ok(Method::Consultation, 15_000_000, 3));
         assert!(!panel_ok(Method::Consultation, 15_000_000, 4));

@@ -16,9 +16,13 @@ use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::db::schema::{bids, organisation_ratings, organisations, social_workers, tenders};
 use crate::db::{DbConn, write_tx};
+use crate::domain::bid::BidStatus;
+use crate::domain::ids::{BidId, OrgId, TenderId, UserId};
+use crate::domain::money::Fen;
 use crate::domain::standing::Status;
 use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets};
 use crate::error::{AppError, Checks, FieldError};
+use crate::idempotency::{self, Decision};
 use crate::mail::templates as mails;
 
 /// Largest attachment, before base64.
@@ -86,8 +90,12 @@ pub struct BidContent {
 }
 
 impl BidContent {
+    /// The price, grouped yuan (`12,345.00`).
     pub fn price(&self) -> String {
-        crate::money::yuan_grouped(self.price_fen)
+        self.price_amount().yuan_grouped()
+    }
+    pub fn price_amount(&self) -> Fen {
+        Fen::new(self.price_fen)
     }
     pub fn line_label(&self, key: &str, zh: bool) -> &'static str {
         rules::BUDGET_LINES
@@ -118,9 +126,16 @@ pub struct Receipt {
     /// Server time of acceptance.
     #[schema(value_type = String)]
     pub submitted_at: NaiveDateTime,
+    /// `active`, `replaced`, `withdrawn` or `disqualified` ([`BidStatus`] as stored).
     pub status: String,
     /// The receipt this bid replaced, if any.
     pub replaced: Option<i64>,
+}
+
+impl Receipt {
+    pub fn bid_status(&self) -> Option<BidStatus> {
+        BidStatus::parse(&self.status)
+    }
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -143,6 +158,22 @@ pub struct BidRow {
     pub status_reason: Option<String>,
 }
 
+impl BidRow {
+    pub fn bid(&self) -> BidId {
+        BidId::new(self.id)
+    }
+    pub fn tender(&self) -> TenderId {
+        TenderId::new(self.tender_id)
+    }
+    pub fn organisation(&self) -> OrgId {
+        OrgId::new(self.organisation_id)
+    }
+    /// The status; `None` only for text the column's CHECK would refuse.
+    pub fn bid_status(&self) -> Option<BidStatus> {
+        BidStatus::parse(&self.status)
+    }
+}
+
 fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<Receipt> {
     let code: String = tenders::table
         .find(b.tender_id)
@@ -159,20 +190,13 @@ fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<
     })
 }
 
-fn request_hash(input: &BidInput) -> String {
-    let mut v = serde_json::to_value(input).expect("plain values serialise");
-    if let Some(o) = v.as_object_mut() {
-        o.remove("idempotency_key");
-    }
-    hex::encode(Sha256::digest(v.to_string().as_bytes()))
-}
-
 /// What the registry says about an organisation, for tender eligibility.
 pub fn org_facts(
     conn: &mut DbConn,
-    org_id: i64,
+    org: impl Into<OrgId>,
     today: chrono::NaiveDate,
 ) -> QueryResult<rules::OrgFacts> {
+    let org_id = org.into().get();
     let rating: Option<i32> = organisation_ratings::table
         .filter(organisation_ratings::organisation_id.eq(org_id))
         .filter(organisation_ratings::awarded_on.le(today))
@@ -201,9 +225,10 @@ pub fn refusals(
     conn: &mut DbConn,
     ctx: &Ctx,
     t: &TenderRow,
-    org_id: i64,
+    org: impl Into<OrgId>,
     today: chrono::NaiveDate,
 ) -> Result<Vec<FieldError>, AppError> {
+    let org_id = org.into().get();
     let mut out = Vec::new();
     let standing = crate::registry::orgs::standing_of(conn, org_id, today, ctx.standing)?;
     if standing.status == Status::Barred {
@@ -233,17 +258,17 @@ pub fn refusals(
 }
 
 /// Organisations with an active bid on a tender (for e-mails only: never shown before opening).
-pub fn active_bidders(conn: &mut DbConn, tender_id: i64) -> QueryResult<Vec<i64>> {
+pub fn active_bidders(conn: &mut DbConn, tender: impl Into<TenderId>) -> QueryResult<Vec<i64>> {
     bids::table
-        .filter(bids::tender_id.eq(tender_id))
-        .filter(bids::status.eq("active"))
+        .filter(bids::tender_id.eq(tender.into().get()))
+        .filter(bids::status.eq(BidStatus::Active.as_str()))
         .select(bids::organisation_id)
         .load(conn)
 }
 
 /// Advisory-lock key serialising bids on one tender on PostgreSQL (SQLite already holds the write lock).
-pub(crate) fn tender_lock(tender_id: i64) -> i64 {
-    0x5a4e_5348_1000_0000 + tender_id
+pub(crate) fn tender_lock(tender: impl Into<TenderId>) -> i64 {
+    0x5a4e_5348_1000_0000 + tender.into().get()
 }
 
 struct Checked {
@@ -259,20 +284,18 @@ fn check_input(
     input: &BidInput,
 ) -> Result<Checked, AppError> {
     let mut c = Checks::new();
-    let price = crate::money::check_yuan(&mut c, "price", &input.price, true);
+    let ceiling = Fen::from(t.budget_fen);
+    let price = crate::money::check_amount(&mut c, "price", &input.price, true);
     if let Some(p) = price
-        && p > t.budget_fen
+        && p > ceiling
     {
         c.add(
             "price",
             "max_budget",
-            format!(
-                "报价不得超过预算上限 {} 元。",
-                crate::money::yuan_grouped(t.budget_fen)
-            ),
+            format!("报价不得超过预算上限 {} 元。", ceiling.yuan_grouped()),
             format!(
                 "The price may not exceed the ceiling of ¥{}.",
-                crate::money::yuan_grouped(t.budget_fen)
+                ceiling.yuan_grouped()
             ),
         );
     }
@@ -288,12 +311,9 @@ fn check_input(
     let mut budget = Vec::new();
     for (i, l) in input.budget.iter().enumerate() {
         if let Some(a) =
-            crate::money::check_yuan(&mut c, &format!("budget[{i}].amount"), &l.amount, true)
+            crate::money::check_amount(&mut c, &format!("budget[{i}].amount"), &l.amount, true)
         {
-            budget.push(BudgetLine {
-                line: l.line.trim().to_string(),
-                amount_fen: a,
-            });
+            budget.push(BudgetLine::new(l.line.trim(), a));
         }
     }
     if let Some(p) = price
@@ -409,7 +429,7 @@ fn check_input(
         content: BidContent {
             tender_id: t.id,
             organisation_id: org_id,
-            price_fen: price.expect("checked"),
+            price_fen: price.expect("checked").get(),
             plan: plan.to_string(),
             budget,
             staff,
@@ -427,42 +447,33 @@ pub fn submit(
     conn: &mut DbConn,
     ctx: &Ctx,
     actor: &Actor,
-    user_id: i64,
-    org_id: i64,
+    user: impl Into<UserId>,
+    org: impl Into<OrgId>,
     clock: &dyn Clock,
-    tender_id: i64,
+    tender: impl Into<TenderId>,
     input: &BidInput,
 ) -> Result<Receipt, AppError> {
+    let (user_id, org_id, tender_id) = (user.into().get(), org.into().get(), tender.into().get());
     super::advance(conn, ctx, clock.now(), tender_id)?;
-    let key = input.idempotency_key.trim();
-    if key.is_empty() || key.len() > 100 {
-        return Err(AppError::field(
-            "idempotency_key",
-            "required",
-            "请提供幂等键（1–100 个字符）。",
-            "Give an idempotency key (1–100 characters).",
-        ));
-    }
-    let hash = request_hash(input);
+    let key = idempotency::check_key(&input.idempotency_key)?;
+    let hash = idempotency::request_hash(input, &["idempotency_key"]);
     write_tx(conn, |conn| -> Result<Receipt, AppError> {
         crate::db::lock_chain(conn, tender_lock(tender_id))?;
         let now = clock.now();
         let ts = crate::db::now_micros(now);
-        if let Some(prev) = bids::table
+        // The key is unique per organisation; the first bid under it must be for this tender with the
+        // same content.
+        let stored = bids::table
             .filter(bids::organisation_id.eq(org_id))
             .filter(bids::idem_key.eq(key))
             .select(BidRow::as_select())
             .first(conn)
             .optional()?
-        {
-            if prev.request_hash == hash && prev.tender_id == tender_id {
-                return Ok(receipt(conn, &prev, None)?);
-            }
-            return Err(AppError::conflict(
-                "idempotency_key_reused",
-                "该幂等键已用于另一份内容不同的投标。",
-                "This idempotency key was already used for a different bid.",
-            ));
+            .map(|prev| ((prev.tender_id, prev.request_hash.clone()), prev));
+        match idempotency::decide(stored, &(tender_id, hash.clone())) {
+            Decision::Replay(prev) => return Ok(receipt(conn, &prev, None)?),
+            Decision::Conflict => return Err(idempotency::conflict("投标", "bid")),
+            Decision::New => {}
         }
         let t = super::visible_row(conn, tender_id, false)?;
         if t.state() != State::Published || ts >= t.bid_deadline {
@@ -497,17 +508,20 @@ pub fn submit(
                 .collect(),
         })
         .expect("plain values serialise");
-        let (sealed, seal_nonce) = ctx.sealer.seal(&seal::aad(tender_id, org_id), &payload);
+        let (sealed, seal_nonce) = ctx.sealer.seal(
+            &seal::aad(TenderId::new(tender_id), OrgId::new(org_id)),
+            &payload,
+        );
         let replaced: Option<i64> = bids::table
             .filter(bids::tender_id.eq(tender_id))
             .filter(bids::organisation_id.eq(org_id))
-            .filter(bids::status.eq("active"))
+            .filter(bids::status.eq(BidStatus::Active.as_str()))
             .select(bids::id)
             .first(conn)
             .optional()?;
         if let Some(r) = replaced {
             diesel::update(bids::table.find(r))
-                .set(bids::status.eq("replaced"))
+                .set(bids::status.eq(BidStatus::Replaced.as_str()))
                 .execute(conn)?;
         }
         let new_id: i64 = diesel::insert_into(bids::table)
@@ -515,7 +529,7 @@ pub fn submit(
                 bids::tender_id.eq(tender_id),
                 bids::organisation_id.eq(org_id),
                 bids::submitted_by.eq(user_id),
-                bids::status.eq("active"),
+                bids::status.eq(BidStatus::Active.as_str()),
                 bids::submitted_at.eq(ts),
                 bids::idem_key.eq(key),
                 bids::request_hash.eq(&hash),
@@ -538,7 +552,7 @@ pub fn submit(
             },
             "bid",
             Some(row.id.to_string()),
-            replaced.map(|r| serde_json::json!({ "seq": r, "status": "replaced" })),
+            replaced.map(|r| serde_json::json!({ "seq": r, "status": BidStatus::Replaced })),
             Some(serde_json::json!({
                 "tender_id": tender_id,
                 "seq": row.id,
@@ -573,11 +587,12 @@ pub fn withdraw(
     conn: &mut DbConn,
     ctx: &Ctx,
     actor: &Actor,
-    org_id: i64,
+    org: impl Into<OrgId>,
     now: DateTime<Utc>,
-    tender_id: i64,
+    tender: impl Into<TenderId>,
     reason: Option<&str>,
 ) -> Result<(), AppError> {
+    let (org_id, tender_id) = (org.into().get(), tender.into().get());
     super::advance(conn, ctx, now, tender_id)?;
     write_tx(conn, |conn| -> Result<(), AppError> {
         crate::db::lock_chain(conn, tender_lock(tender_id))?;
@@ -586,7 +601,7 @@ pub fn withdraw(
         let bid: Option<i64> = bids::table
             .filter(bids::tender_id.eq(tender_id))
             .filter(bids::organisation_id.eq(org_id))
-            .filter(bids::status.eq("active"))
+            .filter(bids::status.eq(BidStatus::Active.as_str()))
             .select(bids::id)
             .first(conn)
             .optional()?;
@@ -625,7 +640,10 @@ pub fn withdraw(
             ));
         }
         diesel::update(bids::table.find(bid))
-            .set((bids::status.eq("withdrawn"), bids::status_reason.eq(reason)))
+            .set((
+                bids::status.eq(BidStatus::Withdrawn.as_str()),
+                bids::status_reason.eq(reason),
+            ))
             .execute(conn)?;
         audit::record(
             conn,
@@ -634,8 +652,8 @@ pub fn withdraw(
             "bid.withdraw",
             "bid",
             Some(bid.to_string()),
-            Some(serde_json::json!({ "status": "active" })),
-            Some(serde_json::json!({ "status": "withdrawn", "reason": reason })),
+            Some(serde_json::json!({ "status": BidStatus::Active })),
+            Some(serde_json::json!({ "status": BidStatus::Withdrawn, "reason": reason })),
         )?;
         if after_opening {
             super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
@@ -646,7 +664,7 @@ pub fn withdraw(
 
 fn open_payload(ctx: &Ctx, b: &BidRow) -> Option<Payload> {
     let plain = ctx.sealer.open(
-        &seal::aad(b.tender_id, b.organisation_id),
+        &seal::aad(b.tender(), b.organisation()),
         &b.sealed,
         &b.seal_nonce,
     )?;
@@ -672,7 +690,7 @@ pub fn open_all(
 ) -> Result<(), AppError> {
     let rows: Vec<BidRow> = bids::table
         .filter(bids::tender_id.eq(t.id))
-        .filter(bids::status.eq("active"))
+        .filter(bids::status.eq(BidStatus::Active.as_str()))
         .order(bids::id)
         .select(BidRow::as_select())
         .load(conn)?;
@@ -702,7 +720,7 @@ pub fn open_all(
                 );
                 diesel::update(bids::table.find(b.id))
                     .set((
-                        bids::status.eq("disqualified"),
+                        bids::status.eq(BidStatus::Disqualified.as_str()),
                         bids::status_reason.eq("密封内容无法解密或与承诺值不符 / sealed content unreadable or not matching its commitment"),
                     ))
                     .execute(conn)?;
@@ -752,9 +770,10 @@ pub struct OwnBid {
 pub fn own_bid(
     conn: &mut DbConn,
     ctx: &Ctx,
-    org_id: i64,
-    tender_id: i64,
+    org: impl Into<OrgId>,
+    tender: impl Into<TenderId>,
 ) -> Result<Option<OwnBid>, AppError> {
+    let (org_id, tender_id) = (org.into().get(), tender.into().get());
     let rows: Vec<BidRow> = bids::table
         .filter(bids::tender_id.eq(tender_id))
         .filter(bids::organisation_id.eq(org_id))
@@ -763,7 +782,7 @@ pub fn own_bid(
         .load(conn)?;
     let Some(pos) = rows
         .iter()
-        .position(|b| b.status == "active")
+        .position(|b| b.bid_status() == Some(BidStatus::Active))
         .or((!rows.is_empty()).then_some(0))
     else {
         return Ok(None);
@@ -798,7 +817,8 @@ pub struct MyBidLine {
     pub awarded: bool,
 }
 
-pub fn my_bids(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<MyBidLine>> {
+pub fn my_bids(conn: &mut DbConn, org: impl Into<OrgId>) -> QueryResult<Vec<MyBidLine>> {
+    let org_id = org.into().get();
     type Row = (
         i64,
         i64,
@@ -842,7 +862,10 @@ pub fn my_bids(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<MyBidLine>> {
             )| {
                 MyBidLine {
                     awarded: award == Some(seq)
-                        && matches!(tender_state.as_str(), "awarded" | "contracted"),
+                        && matches!(
+                            State::parse(&tender_state),
+                            Some(State::Awarded | State::Contracted)
+                        ),
                     seq,
                     tender_id,
                     tender_code,
@@ -922,9 +945,9 @@ pub fn sealed_error(t: &TenderRow) -> AppError {
     )
 }
 
-pub fn find_bid(conn: &mut DbConn, id: i64) -> Result<BidRow, AppError> {
+pub fn find_bid(conn: &mut DbConn, id: impl Into<BidId>) -> Result<BidRow, AppError> {
     bids::table
-        .find(id)
+        .find(id.into().get())
         .select(BidRow::as_select())
         .first(conn)
         .optional()?
@@ -970,7 +993,7 @@ fn check_one(ctx: &Ctx, b: &BidRow) -> bool {
         seal::commitment(canonical.as_bytes(), nonce).as_deref() == Some(b.commitment.as_str());
     let price_ok = serde_json::from_str::<BidContent>(canonical)
         .ok()
-        .is_some_and(|c| Some(c.price_fen) == b.price_fen);
+        .is_some_and(|c| Some(c.price_amount()) == b.price_fen.map(Fen::from));
     let sealed_ok =
         open_payload(ctx, b).is_some_and(|p| &p.content == canonical && &p.nonce == nonce);
     hash_ok && price_ok && sealed_ok
@@ -1013,17 +1036,21 @@ pub fn verify_all(conn: &mut DbConn, ctx: &Ctx) -> QueryResult<(usize, Vec<i64>)
 }
 
 /// Record a bid's new status with an event on the tender timeline (disqualification).
-pub fn set_status(
+pub fn set_bid_status(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
     t: &TenderRow,
-    bid: i64,
-    status: &str,
+    bid: impl Into<BidId>,
+    status: BidStatus,
     reason: &str,
 ) -> Result<(), AppError> {
-    diesel::update(bids::table.find(bid))
-        .set((bids::status.eq(status), bids::status_reason.eq(reason)))
+    let bid = bid.into();
+    diesel::update(bids::table.find(bid.get()))
+        .set((
+            bids::status.eq(status.as_str()),
+            bids::status_reason.eq(reason),
+        ))
         .execute(conn)?;
     log_event(
         conn,
@@ -1036,4 +1063,19 @@ pub fn set_status(
         Some(format!("投标 #{bid}：{reason}")),
     )?;
     Ok(())
+}
+
+/// [`set_bid_status`] for callers holding the stored text; text that is not a status is refused.
+pub fn set_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+    bid: i64,
+    status: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let status = BidStatus::parse(status)
+        .ok_or_else(|| AppError::internal(format!("not a bid status: {status}")))?;
+    set_bid_status(conn, actor, now, t, bid, status, reason)
 }

@@ -7,6 +7,7 @@
 //! nothing, and after opening anyone holding the published canonical bytes and nonce can recompute it.
 //! `ring` is already in the tree (through lettre's TLS), so this adds no new dependency to build.
 
+use crate::domain::ids::{OrgId, TenderId};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -23,8 +24,9 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
-/// The associated data of a sealed bid: its tender and organisation.
-pub fn aad(tender_id: i64, organisation_id: i64) -> String {
+/// The associated data of a sealed bid: its tender and organisation (typed ids, or `i64` as stored).
+pub fn aad(tender: impl Into<TenderId>, organisation: impl Into<OrgId>) -> String {
+    let (tender_id, organisation_id) = (tender.into(), organisation.into());
     format!("sanshe-bid/v1/tender/{tender_id}/org/{organisation_id}")
 }
 
@@ -114,6 +116,10 @@ mod tests {
         );
         let other = Sealer::new("another-secret-of-some-length-00000");
         assert!(other.open(&aad(1, 2), &ct, &nonce).is_none(), "other key");
+        assert_eq!(
+            aad(TenderId::new(1), OrgId::new(2)),
+            "sanshe-bid/v1/tender/1/org/2"
+        );
         let (ct2, nonce2) = s.seal(&aad(1, 2), b"price 98000");
         assert_ne!((ct2, nonce2), (ct, nonce), "fresh nonce per seal");
     }

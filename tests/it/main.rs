@@ -22,4 +22,5 @@ mod registry_orgs;
 mod route_table;
 mod tenders;
 mod tenders_sealed;
+mod types;
 mod users;
