@@ -1,0 +1,168 @@
+//! The demo district's streets and communities.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{communities, streets};
+use crate::db::{DbConn, write_tx};
+use crate::error::AppError;
+
+/// The demo district, shaped like Guandu (官渡区, 530111): 8 streets and 63 communities (synthetic names).
+pub const DEMO_STREETS: &[(&str, &[&str])] = &[
+    (
+        "关上街道",
+        &[
+            "关上中心社区",
+            "关上北社区",
+            "关上南社区",
+            "双桥社区",
+            "世纪城社区",
+            "关兴社区",
+            "东站社区",
+            "春城路社区",
+            "金岸社区",
+            "关坡社区",
+        ],
+    ),
+    (
+        "太和街道",
+        &[
+            "太和中心社区",
+            "太和东社区",
+            "西坝社区",
+            "福德社区",
+            "环城社区",
+            "塘双社区",
+            "太和北社区",
+            "石闸社区",
+            "青年路社区",
+        ],
+    ),
+    (
+        "吴井街道",
+        &[
+            "吴井中心社区",
+            "吴井东社区",
+            "吴井西社区",
+            "南窑社区",
+            "南站社区",
+            "金牛社区",
+            "明通社区",
+            "双凤社区",
+        ],
+    ),
+    (
+        "官渡街道",
+        &[
+            "官渡古镇社区",
+            "官渡中心社区",
+            "螺蛳湾社区",
+            "宝象河社区",
+            "云秀社区",
+            "官南社区",
+            "和平社区",
+            "星光社区",
+            "宏仁社区",
+        ],
+    ),
+    (
+        "矣六街道",
+        &[
+            "矣六中心社区",
+            "五腊社区",
+            "六甲路社区",
+            "高坡社区",
+            "新二社区",
+            "矣六东社区",
+            "前卫社区",
+        ],
+    ),
+    (
+        "小板桥街道",
+        &[
+            "小板桥中心社区",
+            "云溪社区",
+            "板桥东社区",
+            "锦苑社区",
+            "洛羊社区",
+            "大板桥社区",
+            "金马路社区",
+            "晓东社区",
+            "晨光社区",
+        ],
+    ),
+    (
+        "六甲街道",
+        &[
+            "六甲中心社区",
+            "福保社区",
+            "宝丰社区",
+            "海东社区",
+            "六甲南社区",
+        ],
+    ),
+    (
+        "金马街道",
+        &[
+            "金马中心社区",
+            "金马寺社区",
+            "小坝社区",
+            "大树营社区",
+            "羊方凹社区",
+            "金康社区",
+        ],
+    ),
+];
+
+pub const DEMO_DISTRICT_CODE: &str = "530111";
+
+/// Seed the demo streets and communities (nothing when streets exist already). Grid counts sum to 979.
+pub fn seed_demo(conn: &mut DbConn) -> Result<(), AppError> {
+    let any: Option<i64> = streets::table.select(streets::id).first(conn).optional()?;
+    if any.is_some() {
+        return Ok(());
+    }
+    write_tx(conn, |conn| {
+        let mut k = 0usize;
+        for (i, (street, comms)) in DEMO_STREETS.iter().enumerate() {
+            let scode = format!("{DEMO_DISTRICT_CODE}{:03}", i + 1);
+            let sid: i64 = diesel::insert_into(streets::table)
+                .values((streets::code.eq(&scode), streets::name.eq(*street)))
+                .returning(streets::id)
+                .get_result(conn)?;
+            for (j, name) in comms.iter().enumerate() {
+                let grids = 12 + (k * 7 % 8) as i32;
+                k += 1;
+                diesel::insert_into(communities::table)
+                    .values((
+                        communities::street_id.eq(sid),
+                        communities::code.eq(format!("{scode}{:03}", j + 1)),
+                        communities::name.eq(*name),
+                        communities::grid_count.eq(grids),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_district_has_8_streets_and_63_communities() {
+        assert_eq!(DEMO_STREETS.len(), 8);
+        let n: usize = DEMO_STREETS.iter().map(|(_, c)| c.len()).sum();
+        assert_eq!(n, 63);
+        let grids: usize = (0..63).map(|k| 12 + k * 7 % 8).sum();
+        assert!((960..1000).contains(&grids), "{grids}");
+        let mut names = std::collections::HashSet::new();
+        for (s, cs) in DEMO_STREETS {
+            assert!(names.insert(*s));
+            for c in *cs {
+                assert!(names.insert(*c), "duplicate {c}");
+            }
+        }
+    }
+}
