@@ -244,7 +244,7 @@ pub fn contracted(
 // ---------------------------------------------------------------------------------------------------------
 // The clock.
 
-pub(super) fn scheduler() -> Actor {
+fn scheduler() -> Actor {
     Actor::system("scheduler")
 }
 
@@ -316,7 +316,7 @@ fn due_now(t: &TenderRow, ts: NaiveDateTime) -> bool {
 }
 
 /// Ids of tenders whose next deadline has passed.
-pub(super) fn due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
+fn due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
     let ts = crate::db::now_micros(now);
     tenders::table
         .filter(
