@@ -1,4 +1,4 @@
-//! The life cycle: the timeline rows, publish, cancel, contracted, and the clock's transitions (advance, advance_due).
+//! The life cycle: timeline rows, publish, cancel, contracted, and the clock's transitions (advance).
 
 use super::*;
 

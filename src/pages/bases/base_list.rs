@@ -1,4 +1,4 @@
-//! The incubation bases in public: the base tree with its coverage chart and export link, and a base's page with its funnel and incubatees.
+//! The base tree with its coverage chart and export link, and a base's page with its funnel.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Incubation: the bureau's list and overview, the application form, and an incubation record's page with its action forms.
+//! Incubation pages: the list, the overview, the application form, and a record's page with its actions.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The action forms of a tender's page: how an action runs and shows its errors; publish, cancel, contracted, and the enquiries (ask, answer).
+//! A tender page's action forms and how they run: publish, cancel, contracted, ask and answer enquiries.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The evaluation: the panel, an evaluator's declaration and scoring sheet, the report, the award and its result, disqualification, challenges, and the evaluator links.
+//! Evaluation pages: panel, declaration, scoring, report, award, result, challenges, evaluator links.
 
 use super::*;
 

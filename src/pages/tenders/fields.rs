@@ -1,4 +1,4 @@
-//! The urlencoded form of these pages read as (name, value) pairs, and its field errors in the page's language.
+//! The urlencoded form read as (name, value) pairs, and its field errors in the page's language.
 
 use super::*;
 

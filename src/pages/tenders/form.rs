@@ -1,4 +1,4 @@
-//! The bureau's tender form: a draft created or edited, with its criteria, instalments, eligibility and areas.
+//! The bureau's tender form: a draft created or edited, with criteria, instalments, eligibility, areas.
 
 use super::*;
 

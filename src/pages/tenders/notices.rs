@@ -1,4 +1,4 @@
-//! The public notices: the tender list, a tender's page with the panels of whoever is signed in, and the commitments page.
+//! The public notices: the tender list, a tender's page with the caller's panels, the commitments page.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The lists of organisations: the bureau's filtered list, the export rows, the public directory, and the name and street lookups.
+//! Lists of organisations: the bureau's filtered list and export, the public directory, names, streets.
 
 use super::*;
 

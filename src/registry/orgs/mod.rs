@@ -24,6 +24,18 @@ use crate::domain::credit_code::CreditCode;
 use crate::domain::standing::{self, Standing};
 use crate::error::{AppError, Checks};
 
+mod facts;
+mod list;
+mod validate;
+mod views;
+mod write;
+
+pub use facts::*;
+pub use list::*;
+pub use validate::*;
+pub use views::*;
+pub use write::*;
+
 /// Organisation kinds: (key, zh, en).
 pub const KINDS: &[(&str, &str, &str)] = &[
     ("social_group", "社会团体", "Social group"),
@@ -91,18 +103,6 @@ use crate::domain::vocab::{keys, one_of};
 
 // Demo data lives in `crate::seed`; re-exported where the tests have always found it.
 pub use crate::seed::registry::orgs::{demo_code, demo_id_number, seed_demo, seed_org_users};
-
-mod facts;
-mod list;
-mod validate;
-mod views;
-mod write;
-
-pub use facts::*;
-pub use list::*;
-pub use validate::*;
-pub use views::*;
-pub use write::*;
 
 #[derive(Queryable, Selectable, Debug, Clone, Serialize)]
 #[diesel(table_name = o)]

@@ -1,4 +1,4 @@
-//! Writing an organisation: create, update (with its detail after), and the identity change the bureau approves.
+//! Writing an organisation: create, update (then its detail), and the identity change the bureau approves.
 
 use super::*;
 

@@ -1,5 +1,4 @@
-//! The registry of the seed district: streets and communities, organisations with their standing and social
-//! workers, the `org` accounts, incubation bases and incubation records in every state.
+//! The registry of the seed district: areas, organisations, workers, `org` accounts, bases, incubations.
 
 pub mod areas;
 pub mod bases;

@@ -1,4 +1,4 @@
-//! The seeder's building blocks: codes, areas and titles, a tender's plan, and the rows of a tender, its bids, events, panel and scores.
+//! The seeder's building blocks: codes, areas, titles, plans, and the rows of tenders, bids and panels.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! What the demo tenders draw on: the registered organisations with their facts, the streets, and the evaluators.
+//! What the demo tenders draw on: the organisations with their facts, the streets, the evaluators.
 
 use super::*;
 

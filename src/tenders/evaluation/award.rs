@@ -1,4 +1,4 @@
-//! The award: confirmation, the published result, disqualification, passing the award on, the final award and the result notice.
+//! The award: confirm, publish the result, disqualify, pass the award on, finalise, the result notice.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! The evaluation panel: evaluator links to organisations, the panel formed from them, and each member's declaration.
+//! The evaluation panel: evaluator links to organisations, the panel formed, each member's declaration.
 
 use super::*;
 
