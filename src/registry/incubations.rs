@@ -15,6 +15,9 @@ use crate::domain::incubation::{self as rules, CHECKLIST, Funnel, Mode, Stage, S
 use crate::error::{AppError, Checks, Msg};
 use crate::registry::bases::{Incubatee, Level};
 
+// Demo data lives in `crate::seed`; re-exported where the tests have always found it.
+pub use crate::seed::registry::incubations::seed_incubations;
+
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = incubations)]
 pub struct IncubationRow {
@@ -183,9 +186,6 @@ pub struct FunnelReport {
 }
 
 use crate::clock::beijing_date as today;
-
-// Demo data lives in `crate::seed`; re-exported where the tests have always found it.
-pub use crate::seed::registry::incubations::seed_incubations;
 
 fn parse_checklist(s: &Option<String>) -> Vec<ChecklistItem> {
     s.as_deref()

@@ -98,7 +98,7 @@ macro_rules! insert_batch {
     };
 }
 
-// Declared after `insert_batch!`, which `build` and `current` use (a `macro_rules!` is in scope only below it).
+// Declared after `insert_batch!`, which `current` uses (a `macro_rules!` is in scope only below it).
 mod build;
 mod current;
 mod history;
