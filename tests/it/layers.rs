@@ -148,3 +148,25 @@ fn the_layer_check_sees_a_breach() {
     assert_eq!(violations(api, &forbidden_for("api").unwrap()).len(), 1);
     assert!(forbidden_for("http").is_none());
 }
+
+#[test]
+fn no_source_file_is_over_the_size_limit() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut big: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > MAX_LINES).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    big.sort();
+    assert!(
+        big.is_empty(),
+        "split these by action or sub-resource:\n{}",
+        big.join("\n")
+    );
+}
+
+/// About 1,000 lines: past that a module holds more than one thing.
+const MAX_LINES: usize = 1_100;

@@ -1,7 +1,14 @@
 //! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
 //! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
 //! account per registered organisation, incubation bases and incubation records in every state; then the
-//! tenders (`tenders::seed`). Seeding happens only on a database without users, in one transaction.
+//! tenders (`tenders`). Seeding happens only on a database without users, in one transaction.
+//!
+//! All demo data lives in this tree: the entry points here, the registry's in `registry`, the tenders' in
+//! `tenders`. The service functions the seeds call (`registry::bases::create`, `registry::orgs::insert_clean`,
+//! …) stay in their services.
+
+pub mod registry;
+pub mod tenders;
 
 use crate::audit::Actor;
 use crate::auth::password;
@@ -48,7 +55,7 @@ pub fn seed_demo(
             seed_registry(conn, now, &pw, beneficiary_secret, calendar)?;
             // Separate from `seed_registry`, which tests load on its own: bids are sealed under the
             // configured key, so the tenders need the tender context.
-            crate::tenders::seed::seed_demo(conn, tenders, now)?;
+            self::tenders::seed_demo(conn, tenders, now)?;
         }
         Ok(out)
     })
@@ -62,7 +69,7 @@ pub fn seed_registry(
     beneficiary_secret: &str,
     calendar: &crate::domain::calendar::BusinessCalendar,
 ) -> Result<(), AppError> {
-    use crate::registry::{areas, bases, incubations, orgs};
+    use self::registry::{areas, bases, incubations, orgs};
     let hash = password::hash(password).map_err(AppError::internal)?;
     crate::db::write_tx(conn, |conn| {
         areas::seed_demo(conn)?;

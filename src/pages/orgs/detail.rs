@@ -1,0 +1,237 @@
+//! An organisation's detail page and its standing forms: ratings, inspections, listings.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// Organisation detail
+
+#[derive(Template)]
+#[template(path = "pages/registry/orgs_detail.html")]
+struct OrgDetailPage {
+    ctx: PageCtx,
+    l: Labels,
+    d: OrgDetail,
+    today: chrono::NaiveDate,
+    area_names: Vec<String>,
+    workers: Vec<WorkerView>,
+    errors: FormErrors,
+    lists: Vec<(String, String)>,
+    inspection_kinds: Vec<(String, String)>,
+    conclusions: Vec<(String, String)>,
+    form: HashMap<String, String>,
+}
+
+impl OrgDetailPage {
+    fn v(&self, k: &str) -> &str {
+        self.form.get(k).map(String::as_str).unwrap_or("")
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    id: i64,
+    errors: FormErrors,
+    form: HashMap<String, String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let (today, rules) = (state.today(), state.standing_rules());
+    let by = user.clone();
+    let (d, area_names, workers) = state
+        .run(move |c| {
+            let d = orgs::detail(c, id, today, rules)?;
+            let streets = orgs::streets(c)?;
+            let names = d
+                .organisation
+                .area_street_ids
+                .iter()
+                .filter_map(|s| streets.iter().find(|x| x.0 == *s).map(|x| x.2.clone()))
+                .collect();
+            let f = WorkerFilter {
+                organisation_id: Some(id),
+                per_page: Some(200),
+                ..Default::default()
+            };
+            let (w, _) = workers::list(c, &by, &f, true)?;
+            Ok((d, names, w))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = OrgDetailPage {
+        l: labels(&ctx),
+        lists: options(ctx.lang, LISTS),
+        inspection_kinds: options(ctx.lang, orgs::INSPECTION_KINDS),
+        conclusions: options(ctx.lang, orgs::CONCLUSIONS),
+        ctx: ctx.clone(),
+        d,
+        today,
+        area_names,
+        workers,
+        errors,
+        form,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+pub(super) async fn org_detail(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    detail_page(
+        &state,
+        ctx,
+        &page.user,
+        id.into_inner(),
+        FormErrors::default(),
+        HashMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub(super) type Form = HashMap<String, String>;
+
+pub(super) fn fv(f: &Form, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+async fn history_post<T: Send + 'static>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: i64,
+    form: Form,
+    op: impl FnOnce(
+        &mut crate::db::DbConn,
+        &crate::audit::Actor,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<T, AppError>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let actor = crate::http::actor(&req, &page.user);
+    let now = state.clock.now();
+    match state.run(move |c| op(c, &actor, now)).await {
+        Ok(_) => Ok(redirect(
+            &format!("/registry/orgs/{id}"),
+            Some(("ok", ctx.t("orgs.added"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let errors = FormErrors::from_fields(ctx.lang, &errs);
+            detail_page(
+                &state,
+                ctx,
+                &page.user,
+                id,
+                errors,
+                form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+pub(super) async fn rating_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let f = form.0;
+    let r = orgs::NewRating {
+        organisation_id: id,
+        grade: fv(&f, "grade").trim().parse().unwrap_or(0),
+        awarded_on: fv(&f, "awarded_on"),
+    };
+    history_post(req, state, ctx, page, id, f, move |c, a, now| {
+        orgs::add_rating(c, a, now, &r)
+    })
+    .await
+}
+
+pub(super) async fn inspection_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let f = form.0;
+    let r = orgs::NewInspection {
+        organisation_id: id,
+        year: fv(&f, "year").trim().parse().unwrap_or(0),
+        kind: fv(&f, "kind"),
+        conclusion: fv(&f, "conclusion"),
+        decided_on: fv(&f, "decided_on"),
+    };
+    history_post(req, state, ctx, page, id, f, move |c, a, now| {
+        orgs::add_inspection(c, a, now, &r)
+    })
+    .await
+}
+
+pub(super) async fn listing_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let f = form.0;
+    let r = orgs::NewListing {
+        organisation_id: id,
+        list: fv(&f, "list"),
+        source: fv(&f, "source"),
+        listed_on: fv(&f, "listed_on"),
+        evidence_sha256: fv(&f, "evidence_sha256"),
+    };
+    history_post(req, state, ctx, page, id, f, move |c, a, now| {
+        orgs::add_listing(c, a, now, &r)
+    })
+    .await
+}
+
+pub(super) async fn listing_remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let lid = id.into_inner();
+    let f = form.0;
+    let org_id = state
+        .run(move |c| {
+            use crate::db::schema::credit_listings as cl;
+            use diesel::prelude::*;
+            Ok(cl::table
+                .find(lid)
+                .select(cl::organisation_id)
+                .first::<i64>(c)?)
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let r = orgs::ListingRemoval {
+        removed_on: fv(&f, "removed_on"),
+    };
+    history_post(req, state, ctx, page, org_id, f, move |c, a, now| {
+        orgs::remove_listing(c, a, now, lid, &r)
+    })
+    .await
+}

@@ -1,0 +1,411 @@
+//! Social workers: the list, detail, forms and the counts page.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// Social workers
+
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct WorkerQuery {
+    q: Option<String>,
+    organisation_id: Option<String>,
+    level: Option<String>,
+    employment: Option<String>,
+    street: Option<String>,
+    page: Option<String>,
+}
+
+impl WorkerQuery {
+    fn filter(&self) -> WorkerFilter {
+        WorkerFilter {
+            q: self.q.clone(),
+            organisation_id: self.organisation_id.as_deref().and_then(|s| s.parse().ok()),
+            level: self.level.clone(),
+            employment: self.employment.clone(),
+            street: self.street.as_deref().and_then(|s| s.parse().ok()),
+            page: page_no(&self.page),
+            per_page: Some(20),
+        }
+    }
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let g = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            ("q", g(&self.q)),
+            ("organisation_id", g(&self.organisation_id)),
+            ("level", g(&self.level)),
+            ("employment", g(&self.employment)),
+            ("street", g(&self.street)),
+        ]
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/registry/workers_list.html")]
+struct WorkerListPage {
+    ctx: PageCtx,
+    l: Labels,
+    rows: Vec<WorkerView>,
+    f: HashMap<&'static str, String>,
+    levels: Vec<(String, String)>,
+    employments: Vec<(String, String)>,
+    streets: Vec<(String, String)>,
+    export_link: String,
+    pager: Pager,
+    staff: bool,
+}
+
+impl WorkerListPage {
+    fn sel(&self, k: &str) -> &str {
+        self.f.get(k).map(String::as_str).unwrap_or("")
+    }
+}
+
+pub(super) async fn worker_list(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    q: web::Query<WorkerQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let q = q.into_inner();
+    let f = q.filter();
+    let (p, per) = crate::db::paging(f.page, f.per_page);
+    let by = page.user.clone();
+    let ((rows, total), streets) = state
+        .run(move |c| Ok((workers::list(c, &by, &f, true)?, street_options(c)?)))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let params = q.params();
+    let export_link = {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+            s.append_pair(k, v);
+        }
+        format!("/api/v1/social-workers/export?{}", s.finish())
+    };
+    let pager = Pager::new("/registry/workers", &params, p, per, total);
+    let page = WorkerListPage {
+        l: labels(&ctx),
+        levels: options(ctx.lang, LEVELS),
+        employments: options(ctx.lang, EMPLOYMENTS),
+        staff: page.user.is_staff(),
+        f: params.into_iter().collect(),
+        ctx: ctx.clone(),
+        rows,
+        streets,
+        export_link,
+        pager,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "pages/registry/workers_detail.html")]
+struct WorkerDetailPage {
+    ctx: PageCtx,
+    l: Labels,
+    w: WorkerView,
+}
+
+pub(super) async fn worker_detail(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let by = page.user.clone();
+    let id = id.into_inner();
+    let w = state
+        .run(move |c| workers::get(c, &by, id))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let p = WorkerDetailPage {
+        l: labels(&ctx),
+        ctx: ctx.clone(),
+        w,
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}
+
+#[derive(Template)]
+#[template(path = "pages/registry/workers_form.html")]
+struct WorkerFormPage {
+    ctx: PageCtx,
+    id: Option<i64>,
+    v: WorkerInput,
+    has_id: bool,
+    errors: FormErrors,
+    orgs: Vec<(String, String)>,
+    levels: Vec<(String, String)>,
+    employments: Vec<(String, String)>,
+    streets: Vec<(String, String)>,
+}
+
+impl WorkerFormPage {
+    fn has_street(&self, id: &str) -> bool {
+        self.v.street_ids.iter().any(|s| s.to_string() == id)
+    }
+    fn org_sel(&self, id: &str) -> bool {
+        self.v.organisation_id.to_string() == id
+    }
+    fn action(&self) -> String {
+        match self.id {
+            Some(i) => format!("/registry/workers/{i}/edit"),
+            None => "/registry/workers/new".into(),
+        }
+    }
+    fn o(&self, v: &Option<String>) -> String {
+        v.clone().unwrap_or_default()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn worker_form(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &CurrentUser,
+    id: Option<i64>,
+    v: WorkerInput,
+    has_id: bool,
+    errors: FormErrors,
+    code: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let own = (user.role == Role::Org).then_some(user.org_id.unwrap_or(-1));
+    let (orgs_list, streets) = state
+        .run(move |c| {
+            let names = orgs::names(c)?;
+            let mut list: Vec<(String, String)> = names
+                .into_iter()
+                .filter(|(id, _)| own.is_none_or(|o| o == *id))
+                .map(|(id, n)| (id.to_string(), n))
+                .collect();
+            list.sort_by(|a, b| a.1.cmp(&b.1));
+            Ok((list, street_options(c)?))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let p = WorkerFormPage {
+        levels: options(ctx.lang, LEVELS),
+        employments: options(ctx.lang, EMPLOYMENTS),
+        ctx: ctx.clone(),
+        id,
+        v,
+        has_id,
+        errors,
+        orgs: orgs_list,
+        streets,
+    };
+    Ok(render(&ctx, code, &p))
+}
+
+fn worker_input_of(f: &Form) -> WorkerInput {
+    let mut streets: Vec<i64> = f
+        .keys()
+        .filter_map(|k| k.strip_prefix("street.").and_then(|s| s.parse().ok()))
+        .collect();
+    streets.sort();
+    WorkerInput {
+        organisation_id: fv(f, "organisation_id").parse().unwrap_or(0),
+        name: fv(f, "name"),
+        id_number: Some(fv(f, "id_number")).filter(|s| !s.trim().is_empty()),
+        phone: Some(fv(f, "phone")),
+        certificate_level: fv(f, "certificate_level"),
+        certificate_number: Some(fv(f, "certificate_number")),
+        certified_on: Some(fv(f, "certified_on")),
+        employment: fv(f, "employment"),
+        street_ids: streets,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct NewWorkerQuery {
+    org: Option<String>,
+}
+
+pub(super) async fn worker_new_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    q: web::Query<NewWorkerQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let org = if page.user.role == Role::Org {
+        page.user.own_org_id().map_err(page_err(ctx.lang))?
+    } else {
+        q.org.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0)
+    };
+    let v = WorkerInput {
+        organisation_id: org,
+        certificate_level: "assistant".into(),
+        employment: "full_time".into(),
+        ..Default::default()
+    };
+    worker_form(
+        &state,
+        ctx,
+        &page.user,
+        None,
+        v,
+        false,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub(super) async fn worker_new_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let mut v = worker_input_of(&form.0);
+    if page.user.role == Role::Org {
+        v.organisation_id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    }
+    let actor = crate::http::actor(&req, &page.user);
+    let now = state.clock.now();
+    let secret = state.config.beneficiary_secret.expose().to_string();
+    let by = page.user.clone();
+    let v2 = v.clone();
+    match state
+        .run(move |c| workers::create(c, &actor, now, &secret, &by, &v2))
+        .await
+    {
+        Ok(r) => Ok(redirect(
+            &format!("/registry/workers/{}", r.id),
+            Some(("ok", ctx.t("workers.created"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let e = FormErrors::from_fields(ctx.lang, &errs);
+            v.id_number = None;
+            worker_form(
+                &state,
+                ctx,
+                &page.user,
+                None,
+                v,
+                false,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+pub(super) async fn worker_edit_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = id.into_inner();
+    let by = page.user.clone();
+    let (v, has_id) = state
+        .run(move |c| {
+            let r = workers::find(c, id)?;
+            if !workers::may_write(&by, r.organisation_id) {
+                return Err(AppError::NotFound);
+            }
+            Ok((workers::input_of(c, &r)?, r.id_hash.is_some()))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    worker_form(
+        &state,
+        ctx,
+        &page.user,
+        Some(id),
+        v,
+        has_id,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub(super) async fn worker_edit_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<StaffOrOrg>,
+    id: web::Path<i64>,
+    form: SafeForm<Form>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = id.into_inner();
+    let mut v = worker_input_of(&form.0);
+    let actor = crate::http::actor(&req, &page.user);
+    let now = state.clock.now();
+    let secret = state.config.beneficiary_secret.expose().to_string();
+    let by = page.user.clone();
+    if by.role == Role::Org {
+        v.organisation_id = by.own_org_id().map_err(page_err(ctx.lang))?;
+    }
+    let v2 = v.clone();
+    match state
+        .run(move |c| workers::update(c, &actor, now, &secret, &by, id, &v2))
+        .await
+    {
+        Ok(_) => Ok(redirect(
+            &format!("/registry/workers/{id}"),
+            Some(("ok", ctx.t("orgs.saved"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let e = FormErrors::from_fields(ctx.lang, &errs);
+            v.id_number = None;
+            worker_form(
+                &state,
+                ctx,
+                &page.user,
+                Some(id),
+                v,
+                false,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/registry/workers_counts.html")]
+struct CountsPage {
+    ctx: PageCtx,
+    c: Counts,
+}
+
+impl CountsPage {
+    fn w(&self, rows: &[workers::CountRow], n: &i64) -> String {
+        let max = rows.iter().map(|r| r.workers).max().unwrap_or(1).max(1);
+        format!("w-{}", (n * 20 / max) * 5)
+    }
+}
+
+pub(super) async fn worker_counts(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AnyRole>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let by = page.user.clone();
+    let zh = ctx.lang == Lang::Zh;
+    let mut c = state
+        .run(move |c| workers::counts(c, &by, zh))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    c.by_organisation.truncate(20);
+    let p = CountsPage {
+        ctx: ctx.clone(),
+        c,
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}

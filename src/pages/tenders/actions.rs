@@ -1,0 +1,204 @@
+//! A tender page's action forms and how they run: publish, cancel, contracted, ask and answer enquiries.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// The tender page
+
+/// The errors of a failed action form on the tender page, with what was typed.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ActionErrors {
+    action: String,
+    pub(super) messages: Vec<String>,
+    pub(super) values: HashMap<String, String>,
+}
+
+impl ActionErrors {
+    pub(super) fn on(&self, action: &str) -> bool {
+        self.action == action
+    }
+    pub(super) fn on_id(&self, action: &str, id: &i64) -> bool {
+        self.action == format!("{action}-{id}")
+    }
+    pub(super) fn val(&self, action: &str, k: &str) -> &str {
+        if self.action == action {
+            self.values.get(k).map(String::as_str).unwrap_or("")
+        } else {
+            ""
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Actions on the tender page
+
+/// Run one action; success goes back to the tender page with a flash, field errors show the page again
+/// with the errors at the action's form, a refused state goes back with the reason as an error flash.
+pub(super) async fn run_action<T: Send + 'static>(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    action: String,
+    values: HashMap<String, String>,
+    ok_key: &'static str,
+    op: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<HttpResponse, PageError> {
+    let back = format!("/tenders/{id}");
+    match state.run(op).await {
+        Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
+        Err(AppError::Validation(errs)) => {
+            let act = ActionErrors {
+                action,
+                messages: messages(ctx.lang, &errs),
+                values,
+            };
+            detail(state, ctx, id, act, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ (AppError::Conflict { .. } | AppError::BadRequest { .. })) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            Ok(redirect(&back, Some(("error", &m))))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+pub(super) async fn publish_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    run_action(
+        &state,
+        ctx,
+        id,
+        "publish".into(),
+        form.values(),
+        "tenders.published_ok",
+        move |c| tenders::publish(c, &tctx, &actor, now, id),
+    )
+    .await
+}
+
+pub(super) async fn cancel_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let reason = form.get("reason");
+    run_action(
+        &state,
+        ctx,
+        id,
+        "cancel".into(),
+        form.values(),
+        "tenders.cancelled_ok",
+        move |c| tenders::cancel(c, &tctx, &actor, now, id, &reason),
+    )
+    .await
+}
+
+pub(super) async fn contracted_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let signed_on = form.get("signed_on");
+    run_action(
+        &state,
+        ctx,
+        id,
+        "contracted".into(),
+        form.values(),
+        "tenders.contracted_ok",
+        move |c| tenders::contracted(c, &tctx, &actor, now, id, &signed_on),
+    )
+    .await
+}
+
+pub(super) async fn ask_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let q = tenders::NewEnquiry {
+        question: form.get("question"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        "ask".into(),
+        form.values(),
+        "tenders.asked_ok",
+        move |c| tenders::ask(c, &tctx, &actor, uid, org, now, id, &q),
+    )
+    .await
+}
+
+pub(super) async fn answer_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let (id, eid) = path.into_inner();
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let a = tenders::EnquiryAnswer {
+        answer: form.get("answer"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        format!("answer-{eid}"),
+        form.values(),
+        "tenders.answered_ok",
+        move |c| {
+            let belongs: i64 = crate::db::schema::enquiries::table
+                .filter(crate::db::schema::enquiries::id.eq(eid))
+                .filter(crate::db::schema::enquiries::tender_id.eq(id))
+                .count()
+                .get_result(c)?;
+            if belongs == 0 {
+                return Err(AppError::NotFound);
+            }
+            tenders::answer(c, &tctx, &actor, uid, now, eid, &a)
+        },
+    )
+    .await
+}

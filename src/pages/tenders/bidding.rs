@@ -1,0 +1,507 @@
+//! An organisation's sealed bid: the bid form, its receipt, the attachments, its bids and their withdrawal.
+
+use super::*;
+
+pub(super) async fn withdraw_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let reason = form.get("reason");
+    run_action(
+        &state,
+        ctx,
+        id,
+        "withdraw".into(),
+        form.values(),
+        "tenders.withdrawn_ok",
+        move |c| bids::withdraw(c, &tctx, &actor, org, now, id, Some(reason.as_str())),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The bid form and its receipt
+
+/// The bid form as typed.
+#[derive(Clone, Debug, Default)]
+struct BidForm {
+    price: String,
+    plan: String,
+    /// (budget line key, amount typed), every line of `BUDGET_LINES`.
+    lines: Vec<(String, String)>,
+    staff: Vec<i64>,
+    visits: String,
+    people: String,
+    sessions: String,
+    satisfaction_pct: String,
+    /// (file name, base64) kept from the last attempt.
+    attachments: Vec<(String, String)>,
+    idempotency_key: String,
+}
+
+fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl BidForm {
+    fn blank(t: &Targets) -> BidForm {
+        BidForm {
+            lines: BUDGET_LINES
+                .iter()
+                .map(|(k, _, _)| (k.to_string(), String::new()))
+                .collect(),
+            visits: t.visits.to_string(),
+            people: t.people.to_string(),
+            sessions: t.sessions.to_string(),
+            satisfaction_pct: t.satisfaction_pct.normalize().to_string(),
+            idempotency_key: new_key(),
+            ..Default::default()
+        }
+    }
+
+    /// Prefilled from the organisation's current bid, to replace it.
+    fn from_own(c: &bids::BidContent) -> BidForm {
+        BidForm {
+            price: crate::money::yuan(c.price_fen),
+            plan: c.plan.clone(),
+            lines: BUDGET_LINES
+                .iter()
+                .map(|(k, _, _)| {
+                    let amount = c
+                        .budget
+                        .iter()
+                        .find(|l| l.line == *k)
+                        .map(|l| crate::money::yuan(l.amount_fen))
+                        .unwrap_or_default();
+                    (k.to_string(), amount)
+                })
+                .collect(),
+            staff: c.staff.iter().map(|s| s.worker_id).collect(),
+            visits: c.targets.visits.to_string(),
+            people: c.targets.people.to_string(),
+            sessions: c.targets.sessions.to_string(),
+            satisfaction_pct: c.targets.satisfaction_pct.normalize().to_string(),
+            attachments: Vec::new(),
+            idempotency_key: new_key(),
+        }
+    }
+
+    fn from_fields(f: &FormFields) -> BidForm {
+        let names = f.all("attachment_name");
+        let bodies = f.all("attachment_b64");
+        BidForm {
+            price: f.get("price"),
+            plan: f.get("plan"),
+            lines: BUDGET_LINES
+                .iter()
+                .map(|(k, _, _)| (k.to_string(), f.get(&format!("budget_{k}"))))
+                .collect(),
+            staff: f.ids("staff"),
+            visits: f.get("visits"),
+            people: f.get("people"),
+            sessions: f.get("sessions"),
+            satisfaction_pct: f.get("satisfaction_pct"),
+            attachments: names.into_iter().zip(bodies).collect(),
+            idempotency_key: f.get("idempotency_key"),
+        }
+    }
+
+    /// The service input, and the budget line of each `budget[i]` it sends.
+    fn input(&self) -> (BidInput, Vec<String>) {
+        let int = |s: &str| -> i64 { s.trim().parse().unwrap_or(-1) };
+        let used: Vec<&(String, String)> = self
+            .lines
+            .iter()
+            .filter(|(_, a)| !a.trim().is_empty())
+            .collect();
+        let input = BidInput {
+            idempotency_key: self.idempotency_key.clone(),
+            price: self.price.clone(),
+            plan: self.plan.clone(),
+            budget: used
+                .iter()
+                .map(|(k, a)| bids::BudgetLineInput {
+                    line: k.clone(),
+                    amount: a.clone(),
+                })
+                .collect(),
+            staff: self.staff.clone(),
+            targets: Targets {
+                visits: int(&self.visits),
+                people: int(&self.people),
+                sessions: int(&self.sessions),
+                satisfaction_pct: self
+                    .satisfaction_pct
+                    .trim()
+                    .parse()
+                    .unwrap_or(Decimal::from(-1)),
+            },
+            attachments: self
+                .attachments
+                .iter()
+                .map(|(name, b64)| bids::AttachmentInput {
+                    name: name.clone(),
+                    content_base64: b64.clone(),
+                })
+                .collect(),
+        };
+        (input, used.iter().map(|(k, _)| k.clone()).collect())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/bid.html")]
+struct BidPage {
+    ctx: PageCtx,
+    l: Lx,
+    t: TenderView,
+    /// Whether bids are accepted now (otherwise the page says so and shows no form).
+    open: bool,
+    v: BidForm,
+    /// The organisation's current workers: (id, name, certificate level).
+    workers: Vec<(i64, String, String)>,
+    refusals: Vec<String>,
+    replacing: Option<Receipt>,
+    errors: Errs,
+    other_errors: Vec<String>,
+    attachment_errors: Vec<String>,
+    max_kib: usize,
+    max_files: usize,
+}
+
+impl BidPage {
+    fn attach_hint(&self) -> String {
+        self.ctx
+            .t("bid.attachments_hint")
+            .replace("{n}", &self.max_files.to_string())
+            .replace("{kib}", &self.max_kib.to_string())
+    }
+    fn replacing_text(&self, seq: &i64) -> String {
+        self.ctx.t("bid.replacing").replace("{}", &seq.to_string())
+    }
+    fn e(&self, field: &str) -> Option<&str> {
+        self.errors.get(field)
+    }
+    fn line_err(&self, key: &str) -> Option<&str> {
+        self.errors.get(&format!("budget.{key}"))
+    }
+    fn has_worker(&self, id: &i64) -> bool {
+        self.v.staff.contains(id)
+    }
+}
+
+/// Fields the bid form shows errors at.
+fn shown_on_bid(field: &str) -> bool {
+    matches!(
+        field,
+        "price" | "plan" | "budget" | "staff" | "targets" | "attachments"
+    ) || field.starts_with("budget.")
+        || field.starts_with("targets.")
+        || field.starts_with("attachments[")
+}
+
+struct BidData {
+    /// The files of the organisation's current bid: (name, base64).
+    own_files: Vec<(String, String)>,
+    t: TenderView,
+    open: bool,
+    workers: Vec<(i64, String, String)>,
+    refusals: Vec<String>,
+    own: Option<OwnBid>,
+}
+
+async fn bid_data(state: &AppState, lang: Lang, id: i64, org: i64) -> Result<BidData, PageError> {
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    state
+        .run(move |c| {
+            use crate::db::schema::social_workers as sw;
+            let t = tenders::get(c, &tctx, now, id, false)?;
+            let row = tenders::find_row(c, id)?;
+            let open = row.bidding_open(now);
+            let workers = sw::table
+                .filter(sw::organisation_id.eq(org))
+                .filter(sw::employment.ne("left"))
+                .order((sw::name, sw::id))
+                .select((sw::id, sw::name, sw::certificate_level))
+                .load(c)?;
+            let refusals = if open {
+                messages(
+                    lang,
+                    &bids::refusals(c, &tctx, &row, org, tenders::today(now))?,
+                )
+            } else {
+                Vec::new()
+            };
+            let own = bids::own_bid(c, &tctx, org, id)?;
+            // The current bid's files, so a replacement keeps them unless others are chosen.
+            let mut own_files = Vec::new();
+            if let Some(o) = own
+                .as_ref()
+                .filter(|o| open && o.receipt.status == "active")
+                && let Some(content) = &o.content
+            {
+                let row = bids::find_bid(c, o.receipt.seq)?;
+                for i in 0..content.attachments.len() {
+                    let (name, body) = bids::attachment(&tctx, &row, i)?;
+                    own_files.push((name, base64::engine::general_purpose::STANDARD.encode(body)));
+                }
+            }
+            Ok(BidData {
+                own_files,
+                t,
+                open,
+                workers,
+                refusals,
+                own,
+            })
+        })
+        .await
+        .map_err(page_err(lang))
+}
+
+fn bid_form_page(
+    ctx: &PageCtx,
+    d: BidData,
+    v: BidForm,
+    errs: &[FieldError],
+    problem: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut other: Vec<String> = problem.into_iter().collect();
+    other.extend(messages(
+        ctx.lang,
+        &errs
+            .iter()
+            .filter(|e| !shown_on_bid(&e.field))
+            .cloned()
+            .collect::<Vec<_>>(),
+    ));
+    let open = d.open;
+    let replacing = d
+        .own
+        .map(|o| o.receipt)
+        .filter(|r| open && r.status == "active");
+    let page = BidPage {
+        l: lx(ctx),
+        ctx: ctx.clone(),
+        t: d.t,
+        open: d.open,
+        v,
+        workers: d.workers,
+        refusals: d.refusals,
+        replacing,
+        errors: Errs::new(ctx.lang, errs),
+        other_errors: other,
+        attachment_errors: messages(
+            ctx.lang,
+            &errs
+                .iter()
+                .filter(|e| e.field.starts_with("attachments["))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
+        max_kib: bids::MAX_ATTACHMENT / 1024,
+        max_files: bids::MAX_ATTACHMENTS,
+    };
+    render(ctx, status, &page)
+}
+
+pub(super) async fn bid_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let d = bid_data(&state, ctx.lang, id, org).await?;
+    let v = match d.own.as_ref().filter(|o| o.receipt.status == "active") {
+        Some(OwnBid {
+            content: Some(c), ..
+        }) => BidForm {
+            attachments: d.own_files.clone(),
+            ..BidForm::from_own(c)
+        },
+        _ => BidForm::blank(&d.t.targets),
+    };
+    Ok(bid_form_page(&ctx, d, v, &[], None, StatusCode::OK))
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/receipt.html")]
+struct ReceiptPage {
+    ctx: PageCtx,
+    l: Lx,
+    t: TenderView,
+    r: Receipt,
+}
+
+pub(super) async fn bid_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let uid = page.user.id;
+    let v = BidForm::from_fields(&form);
+    let (input, used_lines) = v.input();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, clock) = (state.tenders.clone(), state.clock.clone());
+    let result = state
+        .run(move |c| bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input))
+        .await;
+    match result {
+        Ok(r) => {
+            let (tctx, now) = (state.tenders.clone(), state.clock.now());
+            let t = state
+                .run(move |c| tenders::get(c, &tctx, now, id, false))
+                .await
+                .map_err(page_err(ctx.lang))?;
+            let page = ReceiptPage {
+                l: lx(&ctx),
+                ctx: ctx.clone(),
+                t,
+                r,
+            };
+            Ok(render(&ctx, StatusCode::OK, &page))
+        }
+        Err(AppError::Validation(errs)) => {
+            // `budget[i].amount` names the i-th line sent; the form shows it at that line's input.
+            let errs: Vec<FieldError> = errs
+                .into_iter()
+                .map(|mut e| {
+                    if let Some(rest) = e.field.strip_prefix("budget[")
+                        && let Some((i, _)) = rest.split_once(']')
+                        && let Some(k) = i.parse::<usize>().ok().and_then(|i| used_lines.get(i))
+                    {
+                        e.field = format!("budget.{k}");
+                    }
+                    e
+                })
+                .collect();
+            let d = bid_data(&state, ctx.lang, id, org).await?;
+            Ok(bid_form_page(
+                &ctx,
+                d,
+                v,
+                &errs,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            let d = bid_data(&state, ctx.lang, id, org).await?;
+            if !d.open {
+                return Ok(redirect(&format!("/tenders/{id}"), Some(("error", &m))));
+            }
+            // A fresh key: the old one belongs to other content.
+            let v = BidForm {
+                idempotency_key: new_key(),
+                ..v
+            };
+            Ok(bid_form_page(
+                &ctx,
+                d,
+                v,
+                &[],
+                Some(m),
+                StatusCode::CONFLICT,
+            ))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+/// An attachment of a bid: to its own organisation at any time; after the opening to the bureau and
+/// administrators, and to evaluators of the panel who declared no conflict.
+pub(super) async fn attachment_download(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AnyRole>,
+    path: web::Path<(i64, i64, usize)>,
+) -> Result<HttpResponse, PageError> {
+    let (id, seq, n) = path.into_inner();
+    let user = page.user.clone();
+    let tctx = state.tenders.clone();
+    let (name, body) = state
+        .run(move |c| {
+            let b = bids::find_bid(c, seq)?;
+            if b.tender_id != id {
+                return Err(AppError::NotFound);
+            }
+            let row = tenders::find_row(c, id)?;
+            let own = user.role == Role::Org && user.org_id == Some(b.organisation_id);
+            let opened = !row.state().sealed() && b.opened_json.is_some();
+            let allowed = own
+                || (opened && BureauOrAdmin::ROLES.contains(&user.role))
+                || (opened
+                    && user.role == Role::Evaluator
+                    && evaluation::panel(c, id)?
+                        .iter()
+                        .any(|m| m.user_id == user.id && m.declaration.as_deref() == Some("none")));
+            if !allowed {
+                return Err(AppError::Forbidden);
+            }
+            bids::attachment(&tctx, &b, n)
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"attachment-{n}\"; filename*=UTF-8''{}",
+                encoded.replace('+', "%20")
+            ),
+        ))
+        .body(body))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// An organisation's bids
+
+#[derive(Template)]
+#[template(path = "pages/tenders/my_bids.html")]
+struct MyBidsPage {
+    ctx: PageCtx,
+    l: Lx,
+    rows: Vec<bids::MyBidLine>,
+}
+
+pub(super) async fn my_bids_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let rows = state
+        .run(move |c| Ok(bids::my_bids(c, org)?))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = MyBidsPage {
+        l: lx(&ctx),
+        ctx: ctx.clone(),
+        rows,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}

@@ -1,0 +1,692 @@
+//! Evaluation pages: panel, declaration, scoring, report, award, result, challenges, evaluator links.
+
+use super::*;
+
+pub(super) async fn panel_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::PanelInput {
+        evaluator_ids: form.ids("evaluator_ids"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        "panel".into(),
+        form.values(),
+        "tenders.panel_ok",
+        move |c| evaluation::form_panel(c, &tctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+pub(super) async fn confirm_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::ConfirmInput {
+        bid_seq: form.get("bid_seq").trim().parse().unwrap_or(0),
+        reason: Some(form.get("reason")),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        "confirm".into(),
+        form.values(),
+        "tenders.confirmed_ok",
+        move |c| evaluation::confirm(c, &tctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+pub(super) async fn publish_result_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    run_action(
+        &state,
+        ctx,
+        id,
+        "publish-result".into(),
+        form.values(),
+        "tenders.result_ok",
+        move |c| evaluation::publish_result(c, &tctx, &actor, now, id),
+    )
+    .await
+}
+
+pub(super) async fn disqualify_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let seq: i64 = form.get("bid_seq").trim().parse().unwrap_or(0);
+    let input = evaluation::DisqualifyInput {
+        bid_seq: seq,
+        reason: form.get("reason"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        format!("disqualify-{seq}"),
+        form.values(),
+        "tenders.disqualified_ok",
+        move |c| evaluation::disqualify(c, &tctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+pub(super) async fn challenge_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<OrgOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::NewChallenge {
+        grounds: form.get("grounds"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        "challenge".into(),
+        form.values(),
+        "tenders.challenge_ok",
+        move |c| evaluation::file_challenge(c, &tctx, &actor, uid, org, now, id, &input),
+    )
+    .await
+}
+
+pub(super) async fn challenge_answer_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let (id, cid) = path.into_inner();
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::ChallengeAnswer {
+        upheld: form.get("upheld") == "1",
+        answer: form.get("answer"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        format!("challenge-{cid}"),
+        form.values(),
+        "tenders.challenge_answered_ok",
+        move |c| {
+            use crate::db::schema::challenges as ch;
+            let belongs: i64 = ch::table
+                .filter(ch::id.eq(cid))
+                .filter(ch::tender_id.eq(id))
+                .count()
+                .get_result(c)?;
+            if belongs == 0 {
+                return Err(AppError::NotFound);
+            }
+            evaluation::answer_challenge(c, &tctx, &actor, uid, now, cid, &input)
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluators: their tenders, the declaration and the scoring sheet
+
+struct EvaluationLine {
+    tender_id: i64,
+    code: String,
+    title: String,
+    state: String,
+    declaration: Option<String>,
+    submitted_at: Option<NaiveDateTime>,
+    locked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/evaluations.html")]
+struct EvaluationsPage {
+    ctx: PageCtx,
+    l: Lx,
+    rows: Vec<EvaluationLine>,
+}
+
+pub(super) async fn evaluations_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let uid = page.user.id;
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let rows = state
+        .run(move |c| {
+            use crate::db::schema::{panel_members as pm, tenders as t};
+            tenders::advance_due(c, &tctx, now)?;
+            type Line = (
+                i64,
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<NaiveDateTime>,
+                Option<NaiveDateTime>,
+            );
+            let rows: Vec<Line> = pm::table
+                .inner_join(t::table)
+                .filter(pm::user_id.eq(uid))
+                .order(t::id.desc())
+                .select((
+                    t::id,
+                    t::code,
+                    t::title,
+                    t::state,
+                    pm::declaration,
+                    pm::submitted_at,
+                    t::evaluated_at,
+                ))
+                .load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(
+                    |(tender_id, code, title, state, declaration, submitted_at, evaluated)| {
+                        EvaluationLine {
+                            tender_id,
+                            code,
+                            title,
+                            state,
+                            declaration,
+                            submitted_at,
+                            locked: evaluated.is_some(),
+                        }
+                    },
+                )
+                .collect::<Vec<_>>())
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = EvaluationsPage {
+        l: lx(&ctx),
+        ctx: ctx.clone(),
+        rows,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/score.html")]
+struct ScorePage {
+    ctx: PageCtx,
+    l: Lx,
+    t: TenderView,
+    member: MemberView,
+    sheet: Option<ScoringSheet>,
+    can_declare: bool,
+    can_score: bool,
+    locked: bool,
+    /// Scores as typed, by input name (after a refused submission).
+    values: HashMap<String, String>,
+    /// Errors by input name (`s_{seq}_{criterion}`, `note`).
+    errors: HashMap<String, String>,
+    other_errors: Vec<String>,
+}
+
+impl ScorePage {
+    fn score_val(&self, seq: &i64, key: &str) -> String {
+        let name = format!("s_{seq}_{key}");
+        if let Some(v) = self.values.get(&name) {
+            return v.clone();
+        }
+        self.sheet
+            .as_ref()
+            .and_then(|s| s.mine.get(seq))
+            .and_then(|m| m.get(key))
+            .cloned()
+            .unwrap_or_default()
+    }
+    fn score_err(&self, seq: &i64, key: &str) -> Option<&str> {
+        self.errors
+            .get(&format!("s_{seq}_{key}"))
+            .map(String::as_str)
+    }
+    fn val(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn lines(&self, c: &bids::BidContent) -> Vec<(String, String)> {
+        evaluation::content_lines(c, self.l.zh())
+    }
+}
+
+async fn score_render(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    other_errors: Vec<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let uid = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let (t, member, sheet, locked) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, false)?;
+            let row = tenders::find_row(c, id)?;
+            let member = evaluation::panel(c, id)?
+                .into_iter()
+                .find(|m| m.user_id == uid)
+                .ok_or(AppError::Forbidden)?;
+            let sheet = if member.declaration.as_deref() == Some("none") && !row.state().sealed() {
+                Some(evaluation::sheet(c, &tctx, uid, now, id)?)
+            } else {
+                None
+            };
+            Ok((t, member, sheet, row.evaluated_at.is_some()))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let evaluating = t.state == State::Evaluating;
+    let page = ScorePage {
+        l: lx(&ctx),
+        can_declare: evaluating && member.declaration.is_none(),
+        can_score: evaluating && sheet.as_ref().is_some_and(|s| !s.submitted),
+        ctx: ctx.clone(),
+        t,
+        member,
+        sheet,
+        locked,
+        values,
+        errors,
+        other_errors,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+pub(super) async fn score_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    score_render(
+        &state,
+        ctx,
+        path.into_inner(),
+        HashMap::new(),
+        HashMap::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub(super) async fn declare_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let back = format!("/tenders/{id}/score");
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let d = evaluation::Declaration {
+        conflict: form.get("conflict") == "1",
+        note: Some(form.get("note")),
+    };
+    match state
+        .run(move |c| evaluation::declare(c, &tctx, &actor, uid, now, id, &d))
+        .await
+    {
+        Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t("eval.declared_ok"))))),
+        Err(AppError::Validation(errs)) => {
+            let errors = errs
+                .iter()
+                .map(|e| (e.field.clone(), pick_msg(ctx.lang, &e.message)))
+                .collect();
+            score_render(
+                &state,
+                ctx,
+                id,
+                form.values(),
+                errors,
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            Ok(redirect(&back, Some(("error", &m))))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+pub(super) async fn score_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+    path: web::Path<i64>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let back = format!("/tenders/{id}/score");
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    // Inputs are named `s_{seq}_{criterion}`; an empty one is left out (the service says what is missing).
+    let mut names = Vec::new();
+    let mut scores = Vec::new();
+    for (k, v) in &form.0 {
+        let Some((seq, crit)) = k.strip_prefix("s_").and_then(|r| r.split_once('_')) else {
+            continue;
+        };
+        let Ok(seq) = seq.parse::<i64>() else {
+            continue;
+        };
+        if v.trim().is_empty() {
+            continue;
+        }
+        names.push(k.clone());
+        scores.push(evaluation::ScoreEntry {
+            bid_seq: seq,
+            criterion: crit.to_string(),
+            points: v.trim().to_string(),
+        });
+    }
+    let input = evaluation::ScoreInput { scores };
+    match state
+        .run(move |c| evaluation::submit_scores(c, &tctx, &actor, uid, now, id, &input))
+        .await
+    {
+        Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t("eval.scored_ok"))))),
+        Err(AppError::Validation(errs)) => {
+            let mut errors = HashMap::new();
+            let mut other = Vec::new();
+            for e in &errs {
+                let at = e
+                    .field
+                    .strip_prefix("scores[")
+                    .and_then(|r| r.split_once(']'))
+                    .and_then(|(i, _)| i.parse::<usize>().ok())
+                    .and_then(|i| names.get(i));
+                match at {
+                    Some(name) => {
+                        errors
+                            .entry(name.clone())
+                            .or_insert_with(|| pick_msg(ctx.lang, &e.message));
+                    }
+                    None => other.push(pick_msg(ctx.lang, &e.message)),
+                }
+            }
+            score_render(
+                &state,
+                ctx,
+                id,
+                form.values(),
+                errors,
+                other,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            Ok(redirect(&back, Some(("error", &m))))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The evaluation report
+
+#[derive(Template)]
+#[template(path = "pages/tenders/report.html")]
+struct ReportPage {
+    ctx: PageCtx,
+    l: Lx,
+    t: TenderView,
+    /// None while the bids are sealed.
+    r: Option<EvaluationReport>,
+}
+
+impl ReportPage {
+    /// The CSS width class of a total out of 100.
+    fn bar(&self, total: &Option<String>) -> String {
+        let v = total
+            .as_deref()
+            .and_then(|s| s.parse::<Decimal>().ok())
+            .unwrap_or(Decimal::ZERO);
+        let steps: i64 = (v / Decimal::from(5)).round().try_into().unwrap_or(0);
+        format!("w-{}", steps.clamp(0, 20) * 5)
+    }
+    fn opt(&self, v: &Option<String>) -> String {
+        v.clone().unwrap_or_else(|| "—".into())
+    }
+    fn is_award(&self, award: &Option<i64>, seq: &i64) -> bool {
+        *award == Some(*seq)
+    }
+    fn rank(&self, r: &Option<u32>) -> String {
+        r.map(|r| r.to_string()).unwrap_or_else(|| "—".into())
+    }
+}
+
+pub(super) async fn report_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<ReportReaders>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let user = page.user.clone();
+    let staff = BureauOrAdmin::ROLES.contains(&user.role);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let (t, r) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, staff)?;
+            let row = tenders::find_row(c, id)?;
+            if !staff {
+                let on_panel = evaluation::panel(c, id)?
+                    .iter()
+                    .any(|m| m.user_id == user.id);
+                if !on_panel || row.evaluated_at.is_none() {
+                    return Err(AppError::Forbidden);
+                }
+            }
+            let r = if row.state().sealed() {
+                None
+            } else {
+                Some(evaluation::report(c, &tctx, now, id)?)
+            };
+            Ok((t, r))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = ReportPage {
+        l: lx(&ctx),
+        ctx: ctx.clone(),
+        t,
+        r,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluator links: what ties an evaluator to an organisation, read by the panel's conflict check.
+
+struct EvaluatorLine {
+    id: i64,
+    name: String,
+    username: String,
+    /// (organisation, relation label)
+    links: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/evaluators.html")]
+struct EvaluatorsPage {
+    ctx: PageCtx,
+    rows: Vec<EvaluatorLine>,
+    orgs: Vec<(i64, String)>,
+    relations: Vec<(&'static str, &'static str)>,
+    /// Why the last link was refused, each rule in the page's language.
+    errors: Vec<String>,
+}
+
+pub(super) async fn evaluators_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    show_evaluators(&state, ctx, StatusCode::OK, vec![]).await
+}
+
+async fn show_evaluators(
+    state: &AppState,
+    ctx: PageCtx,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Result<HttpResponse, PageError> {
+    let zh = ctx.lang == Lang::Zh;
+    let (rows, orgs) = state
+        .run(move |c| {
+            use crate::db::schema::users as u;
+            let people: Vec<(i64, String, String)> = u::table
+                .filter(u::role.eq("evaluator"))
+                .filter(u::active.eq(true))
+                .order(u::username)
+                .select((u::id, u::display_name, u::username))
+                .load(c)?;
+            let mut rows = Vec::new();
+            for (id, name, username) in people {
+                rows.push(EvaluatorLine {
+                    id,
+                    name,
+                    username,
+                    links: crate::tenders::evaluation::links_of(c, id)?
+                        .into_iter()
+                        .map(|k| {
+                            let rel = crate::registry::orgs::label(
+                                crate::tenders::evaluation::RELATIONS,
+                                &k.relation,
+                                zh,
+                            );
+                            (k.organisation_name, rel)
+                        })
+                        .collect(),
+                });
+            }
+            let orgs = crate::registry::orgs::names(c)?.into_iter().collect();
+            Ok((rows, orgs))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = EvaluatorsPage {
+        relations: crate::tenders::evaluation::RELATIONS
+            .iter()
+            .map(|(k, z, e)| (*k, if zh { *z } else { *e }))
+            .collect(),
+        ctx: ctx.clone(),
+        rows,
+        orgs,
+        errors,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+pub(super) async fn evaluator_link_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    form: FormFields,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let actor = crate::http::actor(&req, &page.user);
+    let now = state.clock.now();
+    let user: i64 = form.get("user_id").trim().parse().unwrap_or(0);
+    let input = crate::tenders::evaluation::LinkInput {
+        organisation_id: form.get("organisation_id").trim().parse().unwrap_or(0),
+        relation: form.get("relation"),
+    };
+    let r = state
+        .run(move |c| crate::tenders::evaluation::link(c, &actor, now, user, &input))
+        .await;
+    match r {
+        Ok(_) => Ok(redirect(
+            "/evaluators",
+            Some(("ok", ctx.t("evaluators.linked"))),
+        )),
+        Err(AppError::Validation(errs)) => {
+            let m = messages(ctx.lang, &errs);
+            show_evaluators(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(AppError::NotFound) => {
+            let m = vec![ctx.t("evaluators.no_such").to_string()];
+            show_evaluators(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, m).await
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}

@@ -1,0 +1,414 @@
+//! The public notices: the tender list, a tender's page with the caller's panels, the commitments page.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// Public list
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    q: Option<String>,
+    field: Option<String>,
+    street: Option<String>,
+    state: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    l: Lx,
+    rows: Vec<TenderSummary>,
+    q: String,
+    field: String,
+    street: String,
+    state: String,
+    fields: Vec<(String, String)>,
+    streets: Vec<(String, String)>,
+    states: Vec<(String, String)>,
+    pager: Pager,
+    staff: bool,
+    error: Option<String>,
+}
+
+pub(super) async fn list_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    let staff = ctx.user.as_ref().is_some_and(CurrentUser::is_staff);
+    let q = q.into_inner();
+    let g = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut f = tenders::TenderFilter {
+        q: q.q.clone(),
+        field: q.field.clone().filter(|s| !s.is_empty()),
+        street_id: q.street.as_deref().and_then(|s| s.parse().ok()),
+        state: q.state.clone().filter(|s| !s.is_empty()),
+        page: q.page.as_deref().and_then(|p| p.parse().ok()),
+        per_page: Some(20),
+    };
+    let mut error = None;
+    let mut status = StatusCode::OK;
+    if let Err(AppError::Validation(errs)) = tenders::check_filter(&f) {
+        error = Some(messages(ctx.lang, &errs).join(" "));
+        status = StatusCode::BAD_REQUEST;
+        f.state = None;
+        f.field = None;
+    }
+    let (p, per) = crate::db::paging(f.page, f.per_page);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let ((rows, total), streets) = state
+        .run(move |c| {
+            Ok((
+                tenders::list(c, &tctx, now, &f, staff)?,
+                crate::registry::orgs::streets(c)?,
+            ))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let params = [
+        ("q", g(&q.q)),
+        ("field", g(&q.field)),
+        ("street", g(&q.street)),
+        ("state", g(&q.state)),
+    ];
+    let pager = Pager::new("/tenders", &params, p, per, total);
+    let zh = ctx.lang == Lang::Zh;
+    let mut states = vec![("open".to_string(), ctx.t("tenders.state_open").to_string())];
+    for s in State::ALL {
+        if s != State::Draft || staff {
+            states.push((s.as_str().to_string(), s.label(zh).to_string()));
+        }
+    }
+    let page = ListPage {
+        l: lx(&ctx),
+        fields: crate::pages::orgs::options(ctx.lang, crate::registry::orgs::FIELDS),
+        streets: streets
+            .into_iter()
+            .map(|(id, _, name)| (id.to_string(), name))
+            .collect(),
+        states,
+        ctx: ctx.clone(),
+        rows,
+        q: g(&q.q),
+        field: g(&q.field),
+        street: g(&q.street),
+        state: g(&q.state),
+        pager,
+        staff,
+        error,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+/// What an organisation sees and may do on a tender.
+struct OrgPanel {
+    can_ask: bool,
+    can_bid: bool,
+    can_withdraw: bool,
+    withdraw_needs_reason: bool,
+    can_challenge: bool,
+    own: Option<OwnBid>,
+    refusals: Vec<String>,
+    challenges: Vec<ChallengeView>,
+}
+
+/// One line of the ranking, for the award form.
+struct RankLine {
+    seq: i64,
+    rank: u32,
+    organisation_name: String,
+    total: String,
+}
+
+/// What the bureau and administrators see and may do on a tender.
+struct BureauPanel {
+    can_edit: bool,
+    can_cancel: bool,
+    can_answer: bool,
+    /// None while sealed: nothing about bids is shown before the opening.
+    opened: Option<Vec<bids::OpenedBid>>,
+    can_disqualify: bool,
+    panel: Vec<MemberView>,
+    can_form_panel: bool,
+    /// Active evaluators not yet seated: (user id, name).
+    evaluators: Vec<(i64, String)>,
+    ranking: Vec<RankLine>,
+    can_confirm: bool,
+    can_publish_result: bool,
+    award_seq: Option<i64>,
+    award_reason: Option<String>,
+    challenges: Vec<ChallengeView>,
+    can_contract: bool,
+    today: String,
+}
+
+struct EvalPanel {
+    member: MemberView,
+    locked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tenders/detail.html")]
+struct DetailPage {
+    ctx: PageCtx,
+    l: Lx,
+    t: TenderView,
+    eligibility: Vec<String>,
+    enquiries: Vec<EnquiryView>,
+    org: Option<OrgPanel>,
+    bureau: Option<BureauPanel>,
+    eval: Option<EvalPanel>,
+    act: ActionErrors,
+    sealed: bool,
+}
+
+impl DetailPage {
+    fn criteria_sum(&self) -> String {
+        let s: Decimal = self.t.criteria.price_weight_pct
+            + self
+                .t
+                .criteria
+                .items
+                .iter()
+                .map(|i| i.max_points)
+                .sum::<Decimal>();
+        s.normalize().to_string()
+    }
+    fn timeline_label(&self, e: &tenders::TimelineEntry) -> String {
+        self.l.pick(&e.to_label_zh, &e.to_label_en).to_string()
+    }
+}
+
+/// Active evaluator accounts (user id, name), by user name.
+fn evaluator_accounts(c: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::users::dsl as u;
+    u::users
+        .filter(u::role.eq("evaluator"))
+        .filter(u::active.eq(true))
+        .order(u::username)
+        .select((u::id, u::display_name))
+        .load(c)
+}
+
+fn load_org_panel(
+    c: &mut DbConn,
+    tctx: &tenders::Ctx,
+    now: DateTime<Utc>,
+    lang: Lang,
+    row: &TenderRow,
+    org: i64,
+) -> Result<OrgPanel, AppError> {
+    let st = row.state();
+    let ts = crate::db::now_micros(now);
+    let own = bids::own_bid(c, tctx, org, row.id)?;
+    let can_bid = row.bidding_open(now);
+    let refusals = if can_bid {
+        messages(
+            lang,
+            &bids::refusals(c, tctx, row, org, tenders::today(now))?,
+        )
+    } else {
+        Vec::new()
+    };
+    let active = own.as_ref().is_some_and(|b| b.receipt.status == "active");
+    let opened_own = own.as_ref().is_some_and(|b| b.receipt.status != "replaced");
+    Ok(OrgPanel {
+        can_ask: st == State::Published && ts < row.enquiry_deadline,
+        can_bid,
+        can_withdraw: active
+            && ((st == State::Published && ts < row.bid_deadline) || after_opening(st)),
+        withdraw_needs_reason: after_opening(st),
+        can_challenge: matches!(st, State::Publicity | State::Challenge)
+            && row.challenge_ends.is_none_or(|e| ts < e)
+            && opened_own,
+        refusals,
+        challenges: evaluation::challenges_of(c, now, row.id, Some(org))?,
+        own,
+    })
+}
+
+fn load_bureau_panel(
+    c: &mut DbConn,
+    now: DateTime<Utc>,
+    row: &TenderRow,
+) -> Result<BureauPanel, AppError> {
+    let st = row.state();
+    let sealed = st.sealed();
+    let opened = if sealed {
+        None
+    } else {
+        Some(bids::opened_bids(c, row)?)
+    };
+    let panel = evaluation::panel(c, row.id)?;
+    let can_form_panel = matches!(st, State::Opened | State::Evaluating);
+    let evaluators = if can_form_panel {
+        evaluator_accounts(c)?
+            .into_iter()
+            .filter(|(id, _)| panel.iter().all(|m| m.user_id != *id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ranking = if st == State::Evaluated {
+        evaluation::ranking(c, row)?
+            .into_iter()
+            .map(|r| RankLine {
+                seq: r.ranked.bid_id,
+                rank: r.ranked.rank,
+                organisation_name: r.organisation_name,
+                total: crate::domain::tender::show(r.ranked.total),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(BureauPanel {
+        can_edit: st == State::Draft,
+        can_cancel: st.cancellable(),
+        can_answer: st == State::Published,
+        opened,
+        can_disqualify: after_opening(st),
+        panel,
+        can_form_panel,
+        evaluators,
+        ranking,
+        can_confirm: st == State::Evaluated,
+        can_publish_result: st == State::AwardProposed,
+        award_seq: row.award_bid_id,
+        award_reason: row.award_reason.clone(),
+        challenges: evaluation::challenges_of(c, now, row.id, None)?,
+        can_contract: st == State::Awarded,
+        today: tenders::today(now).to_string(),
+    })
+}
+
+/// Render the tender page for the signed-in user (if any), with the errors of a failed action.
+pub(super) async fn detail(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    act: ActionErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let user = ctx.user.clone();
+    let staff = user.as_ref().is_some_and(CurrentUser::is_staff);
+    let lang = ctx.lang;
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let (t, enquiries, org, bureau, eval) = state
+        .run(move |c| {
+            let t = tenders::get(c, &tctx, now, id, staff)?;
+            let row = tenders::find_row(c, id)?;
+            let own_org = user
+                .as_ref()
+                .filter(|u| u.role == Role::Org)
+                .and_then(|u| u.org_id);
+            let enquiries = tenders::enquiries_of(c, id, staff, own_org)?;
+            let org = match own_org {
+                Some(o) => Some(load_org_panel(c, &tctx, now, lang, &row, o)?),
+                None => None,
+            };
+            let bureau = if staff {
+                Some(load_bureau_panel(c, now, &row)?)
+            } else {
+                None
+            };
+            let eval = match user.as_ref().filter(|u| u.role == Role::Evaluator) {
+                Some(u) => evaluation::panel(c, id)?
+                    .into_iter()
+                    .find(|m| m.user_id == u.id)
+                    .map(|member| EvalPanel {
+                        member,
+                        locked: row.evaluated_at.is_some(),
+                    }),
+                None => None,
+            };
+            Ok((t, enquiries, org, bureau, eval))
+        })
+        .await
+        .map_err(page_err(lang))?;
+    let page = DetailPage {
+        l: lx(&ctx),
+        eligibility: eligibility_lines(lang, &t.eligibility),
+        sealed: t.state.sealed(),
+        ctx: ctx.clone(),
+        t,
+        enquiries,
+        org,
+        bureau,
+        eval,
+        act,
+    };
+    Ok(render(&ctx, status, &page))
+}
+
+pub(super) async fn detail_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    detail(
+        &state,
+        ctx,
+        path.into_inner(),
+        ActionErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Commitments
+
+#[derive(Template)]
+#[template(path = "pages/tenders/commitments.html")]
+struct CommitmentsPage {
+    ctx: PageCtx,
+    l: Lx,
+    id: i64,
+    code: String,
+    title: String,
+    opening_at: NaiveDateTime,
+    /// None while sealed.
+    rows: Option<Vec<bids::CommitmentCheck>>,
+}
+
+pub(super) async fn commitments_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    let staff = ctx.user.as_ref().is_some_and(CurrentUser::is_staff);
+    let id = path.into_inner();
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let (row, rows) = state
+        .run(move |c| {
+            tenders::advance(c, &tctx, now, id)?;
+            let row = tenders::visible_row(c, id, staff)?;
+            let rows = match bids::commitments(c, &tctx, &row) {
+                Ok(v) => Some(v),
+                Err(AppError::Conflict { code: "sealed", .. }) => None,
+                Err(e) => return Err(e),
+            };
+            Ok((row, rows))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let page = CommitmentsPage {
+        l: lx(&ctx),
+        ctx: ctx.clone(),
+        id,
+        code: row.code,
+        title: row.title,
+        opening_at: row.opening_at,
+        rows,
+    };
+    Ok(render(&ctx, StatusCode::OK, &page))
+}

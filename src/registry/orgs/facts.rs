@@ -1,0 +1,371 @@
+//! The standing facts of an organisation: ratings, inspections and credit listings.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// Ratings, inspections, credit listings
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewRating {
+    #[serde(default)]
+    pub organisation_id: i64,
+    /// 1–5 (1A–5A)
+    #[serde(default)]
+    pub grade: i64,
+    /// YYYY-MM-DD; the rating expires five years later.
+    #[serde(default)]
+    pub awarded_on: String,
+}
+
+pub fn add_rating(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    r: &NewRating,
+) -> Result<RatingRow, AppError> {
+    let org = find(conn, r.organisation_id)?;
+    let mut checks = Checks::new();
+    if !(1..=5).contains(&r.grade) {
+        checks.add(
+            "grade",
+            "range",
+            "等级须为 1 至 5（1A–5A）。",
+            "The grade is 1 to 5 (1A–5A).",
+        );
+    }
+    let awarded = if checks.required("awarded_on", &r.awarded_on) {
+        check_date(&mut checks, "awarded_on", &Some(r.awarded_on.clone()))
+    } else {
+        None
+    };
+    if awarded.is_some_and(|d| d > beijing_date(now)) {
+        checks.add(
+            "awarded_on",
+            "not_future",
+            "评定日期不能晚于今天。",
+            "The award date cannot be in the future.",
+        );
+    }
+    if org.registration != "registered" {
+        checks.add(
+            "organisation_id",
+            "registered",
+            "只有已登记的组织可参加等级评估。",
+            "Only registered organisations are rated.",
+        );
+    }
+    checks.finish()?;
+    let awarded = awarded.expect("checked");
+    let expires = standing::rating_expiry(awarded);
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        let id: i64 = diesel::insert_into(ora::table)
+            .values((
+                ora::organisation_id.eq(org.id),
+                ora::grade.eq(r.grade as i32),
+                ora::awarded_on.eq(awarded),
+                ora::expires_on.eq(expires),
+                ora::created_at.eq(ts),
+            ))
+            .returning(ora::id)
+            .get_result(conn)?;
+        let row: RatingRow = ora::table
+            .find(id)
+            .select(RatingRow::as_select())
+            .first(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "organisation.rating_add",
+            "organisation",
+            Some(org.id.to_string()),
+            None,
+            Some(serde_json::to_value(&row).unwrap_or_default()),
+        )?;
+        Ok(row)
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewInspection {
+    #[serde(default)]
+    pub organisation_id: i64,
+    #[serde(default)]
+    pub year: i64,
+    /// inspection (年检) or annual_report (年报)
+    #[serde(default)]
+    pub kind: String,
+    /// pass (合格), basic_pass (基本合格) or fail (不合格)
+    #[serde(default)]
+    pub conclusion: String,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub decided_on: String,
+}
+
+pub fn add_inspection(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    r: &NewInspection,
+) -> Result<InspectionRow, AppError> {
+    let org = find(conn, r.organisation_id)?;
+    let today = beijing_date(now);
+    let mut checks = Checks::new();
+    if !(1990..=i64::from(today.year())).contains(&r.year) {
+        checks.add(
+            "year",
+            "range",
+            format!("年度须在 1990 至 {} 之间。", today.year()),
+            format!("The year is between 1990 and {}.", today.year()),
+        );
+    } else {
+        let exists: Option<i64> = oi::table
+            .filter(oi::organisation_id.eq(org.id))
+            .filter(oi::year.eq(r.year as i32))
+            .select(oi::id)
+            .first(conn)
+            .optional()?;
+        if exists.is_some() {
+            checks.add(
+                "year",
+                "unique",
+                "该年度已有年检或年报记录。",
+                "This year already has an inspection or report.",
+            );
+        }
+    }
+    if checks.required("kind", &r.kind) && !one_of(INSPECTION_KINDS, &r.kind) {
+        checks.add(
+            "kind",
+            "one_of",
+            "类型须为 inspection 或 annual_report。",
+            "Kind must be inspection or annual_report.",
+        );
+    }
+    if checks.required("conclusion", &r.conclusion) && !one_of(CONCLUSIONS, &r.conclusion) {
+        checks.add(
+            "conclusion",
+            "one_of",
+            "结论须为 pass、basic_pass 或 fail。",
+            "Conclusion must be pass, basic_pass or fail.",
+        );
+    }
+    let decided = if checks.required("decided_on", &r.decided_on) {
+        check_date(&mut checks, "decided_on", &Some(r.decided_on.clone()))
+    } else {
+        None
+    };
+    if decided.is_some_and(|d| d > today) {
+        checks.add(
+            "decided_on",
+            "not_future",
+            "日期不能晚于今天。",
+            "The date cannot be in the future.",
+        );
+    }
+    checks.finish()?;
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        let id: i64 = diesel::insert_into(oi::table)
+            .values((
+                oi::organisation_id.eq(org.id),
+                oi::year.eq(r.year as i32),
+                oi::kind.eq(&r.kind),
+                oi::conclusion.eq(&r.conclusion),
+                oi::decided_on.eq(decided.expect("checked")),
+                oi::created_at.eq(ts),
+            ))
+            .returning(oi::id)
+            .get_result(conn)?;
+        let row: InspectionRow = oi::table
+            .find(id)
+            .select(InspectionRow::as_select())
+            .first(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "organisation.inspection_add",
+            "organisation",
+            Some(org.id.to_string()),
+            None,
+            Some(serde_json::to_value(&row).unwrap_or_default()),
+        )?;
+        Ok(row)
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewListing {
+    #[serde(default)]
+    pub organisation_id: i64,
+    /// dishonesty, court_defaulter, debarment or abnormal
+    #[serde(default)]
+    pub list: String,
+    /// Who listed it (e.g. 信用中国, 人民法院).
+    #[serde(default)]
+    pub source: String,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub listed_on: String,
+    /// SHA-256 of the evidence file, 64 hex digits.
+    #[serde(default)]
+    pub evidence_sha256: String,
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+pub fn add_listing(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    r: &NewListing,
+) -> Result<ListingRow, AppError> {
+    let org = find(conn, r.organisation_id)?;
+    let mut checks = Checks::new();
+    if checks.required("list", &r.list) && !one_of(LISTS, &r.list) {
+        checks.add(
+            "list",
+            "one_of",
+            format!("名单须为：{}。", keys(LISTS)),
+            format!("List must be one of: {}.", keys(LISTS)),
+        );
+    }
+    if checks.required("source", &r.source) && r.source.trim().chars().count() > 100 {
+        checks.add(
+            "source",
+            "max_length",
+            "最多 100 个字符。",
+            "At most 100 characters.",
+        );
+    }
+    let listed = if checks.required("listed_on", &r.listed_on) {
+        check_date(&mut checks, "listed_on", &Some(r.listed_on.clone()))
+    } else {
+        None
+    };
+    if listed.is_some_and(|d| d > beijing_date(now)) {
+        checks.add(
+            "listed_on",
+            "not_future",
+            "日期不能晚于今天。",
+            "The date cannot be in the future.",
+        );
+    }
+    let hash = r.evidence_sha256.trim().to_ascii_lowercase();
+    if checks.required("evidence_sha256", &hash) && !is_sha256(&hash) {
+        checks.add(
+            "evidence_sha256",
+            "sha256",
+            "证据文件哈希应为 64 位十六进制 SHA-256。",
+            "The evidence hash is a SHA-256 of 64 hexadecimal digits.",
+        );
+    }
+    checks.finish()?;
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        let id: i64 = diesel::insert_into(cl::table)
+            .values((
+                cl::organisation_id.eq(org.id),
+                cl::list.eq(&r.list),
+                cl::source.eq(r.source.trim()),
+                cl::listed_on.eq(listed.expect("checked")),
+                cl::evidence_sha256.eq(&hash),
+                cl::created_at.eq(ts),
+            ))
+            .returning(cl::id)
+            .get_result(conn)?;
+        let row: ListingRow = cl::table
+            .find(id)
+            .select(ListingRow::as_select())
+            .first(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "organisation.listing_add",
+            "organisation",
+            Some(org.id.to_string()),
+            None,
+            Some(serde_json::to_value(&row).unwrap_or_default()),
+        )?;
+        Ok(row)
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ListingRemoval {
+    /// YYYY-MM-DD, not before the listing date.
+    #[serde(default)]
+    pub removed_on: String,
+}
+
+pub fn remove_listing(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    r: &ListingRemoval,
+) -> Result<ListingRow, AppError> {
+    let before: ListingRow = cl::table
+        .find(id)
+        .select(ListingRow::as_select())
+        .first(conn)?;
+    let mut checks = Checks::new();
+    let d = if checks.required("removed_on", &r.removed_on) {
+        check_date(&mut checks, "removed_on", &Some(r.removed_on.clone()))
+    } else {
+        None
+    };
+    if let Some(d) = d {
+        if d < before.listed_on {
+            checks.add(
+                "removed_on",
+                "after_listing",
+                "移出日期不能早于列入日期。",
+                "The removal date cannot be before the listing date.",
+            );
+        }
+        if d > beijing_date(now) {
+            checks.add(
+                "removed_on",
+                "not_future",
+                "日期不能晚于今天。",
+                "The date cannot be in the future.",
+            );
+        }
+    }
+    if before.removed_on.is_some() {
+        checks.add(
+            "removed_on",
+            "already_removed",
+            "该记录已移出。",
+            "This listing has already been removed.",
+        );
+    }
+    checks.finish()?;
+    write_tx(conn, |conn| {
+        diesel::update(cl::table.find(id))
+            .set(cl::removed_on.eq(d))
+            .execute(conn)?;
+        let after: ListingRow = cl::table
+            .find(id)
+            .select(ListingRow::as_select())
+            .first(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "organisation.listing_remove",
+            "organisation",
+            Some(before.organisation_id.to_string()),
+            Some(serde_json::to_value(&before).unwrap_or_default()),
+            Some(serde_json::to_value(&after).unwrap_or_default()),
+        )?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,160 @@
+//! Lists of organisations: the bureau's filtered list and export, the public directory, names, streets.
+
+use super::*;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+pub struct OrgFilter {
+    /// Part of the Chinese name, or of the credit code.
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub registration: Option<String>,
+    /// eligible, flagged or barred
+    pub status: Option<String>,
+    /// A service field key.
+    pub field: Option<String>,
+    /// A street id: the organisation's street or one it serves.
+    pub street: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn filtered_rows(conn: &mut DbConn, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
+    let mut q = o::table.into_boxed();
+    if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pat = crate::db::like_pattern(s);
+        let code_pat = crate::db::like_pattern(&crate::domain::credit_code::normalise(s));
+        q = q.filter(
+            crate::db::lower(o::name)
+                .like(pat)
+                .escape('\\')
+                .or(crate::db::lower(o::credit_code.assume_not_null())
+                    .like(code_pat)
+                    .escape('\\')),
+        );
+    }
+    if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(o::kind.eq(k.to_string()));
+    }
+    if let Some(k) = f.registration.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(o::registration.eq(k.to_string()));
+    }
+    if let Some(fl) = f.field.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(
+            o::id.eq_any(
+                of::table
+                    .filter(of::field.eq(fl.to_string()))
+                    .select(of::organisation_id),
+            ),
+        );
+    }
+    if let Some(s) = f.street.filter(|s| *s > 0) {
+        q = q.filter(
+            o::street_id.eq(s).or(o::id.eq_any(
+                oa::table
+                    .filter(oa::street_id.eq(s))
+                    .select(oa::organisation_id),
+            )),
+        );
+    }
+    q.order((o::name.asc(), o::id.asc()))
+        .select(OrgRow::as_select())
+        .load(conn)
+}
+
+/// Every organisation matching the filter (no paging), with its standing; for lists and exports.
+pub fn list_all(
+    conn: &mut DbConn,
+    f: &OrgFilter,
+    today: NaiveDate,
+    rules: standing::Rules,
+) -> Result<Vec<OrgView>, AppError> {
+    let rows = filtered_rows(conn, f)?;
+    let mut v = views(conn, rows, today, rules)?;
+    if let Some(s) = f
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| standing::Status::parse(s).ok_or(s))
+    {
+        match s {
+            Ok(s) => v.retain(|o| o.standing.status == s),
+            Err(_) => v.clear(),
+        }
+    }
+    Ok(v)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    f: &OrgFilter,
+    today: NaiveDate,
+    rules: standing::Rules,
+) -> Result<(Vec<OrgView>, i64), AppError> {
+    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let all = list_all(conn, f, today, rules)?;
+    let total = all.len() as i64;
+    let items = all
+        .into_iter()
+        .skip(((page - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .collect();
+    Ok((items, total))
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+pub struct PublicFilter {
+    /// Part of the Chinese name, or of the credit code.
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub field: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The public directory: registered organisations only, and only public facts.
+pub fn public_list(
+    conn: &mut DbConn,
+    f: &PublicFilter,
+    today: NaiveDate,
+) -> Result<(Vec<PublicOrg>, i64), AppError> {
+    let filter = OrgFilter {
+        q: f.q.clone(),
+        kind: f.kind.clone(),
+        registration: Some("registered".into()),
+        field: f.field.clone(),
+        page: f.page,
+        per_page: f.per_page,
+        ..Default::default()
+    };
+    let (rows, total) = list(conn, &filter, today, standing::Rules::default())?;
+    Ok((
+        rows.into_iter()
+            .map(|v| PublicOrg {
+                id: v.id,
+                name: v.name,
+                kind: v.kind,
+                credit_code: v.credit_code,
+                current_rating: v.current_rating,
+                fields: v.fields,
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// Streets (id, code, name) for forms and filters.
+pub fn streets(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, String)>> {
+    st::table
+        .order(st::code)
+        .select((st::id, st::code, st::name))
+        .load(conn)
+}
+
+/// Organisation names by id (small lists, forms).
+pub fn names(conn: &mut DbConn) -> QueryResult<BTreeMap<i64, String>> {
+    Ok(o::table
+        .select((o::id, o::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -1,0 +1,254 @@
+//! Enquiries about a published tender: asked by organisations, answered by the bureau.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------------------
+// Enquiries.
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct NewEnquiry {
+    pub question: String,
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct EnquiryAnswer {
+    pub answer: String,
+}
+
+/// An enquiry. `organisation_name` is filled only for the bureau, administrators and the asker itself.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct EnquiryView {
+    pub id: i64,
+    pub tender_id: i64,
+    pub question: String,
+    #[schema(value_type = String)]
+    pub asked_at: NaiveDateTime,
+    pub answer: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub answered_at: Option<NaiveDateTime>,
+    pub organisation_name: Option<String>,
+    pub mine: bool,
+}
+
+/// Enquiries of a tender: answered ones for everyone, plus an organisation's own unanswered ones, or all
+/// of them with the asker for the bureau and administrators.
+pub fn enquiries_of(
+    conn: &mut DbConn,
+    tender_id: i64,
+    staff: bool,
+    own_org: Option<i64>,
+) -> Result<Vec<EnquiryView>, AppError> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        NaiveDateTime,
+        Option<String>,
+        Option<NaiveDateTime>,
+        String,
+    );
+    let rows: Vec<Row> = enquiries::table
+        .inner_join(organisations::table)
+        .filter(enquiries::tender_id.eq(tender_id))
+        .order(enquiries::id)
+        .select((
+            enquiries::id,
+            enquiries::organisation_id,
+            enquiries::question,
+            enquiries::asked_at,
+            enquiries::answer,
+            enquiries::answered_at,
+            organisations::name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, org, question, asked_at, answer, answered_at, name)| {
+            let mine = own_org == Some(org);
+            if !(staff || mine || answer.is_some()) {
+                return None;
+            }
+            Some(EnquiryView {
+                id,
+                tender_id,
+                question,
+                asked_at,
+                answer,
+                answered_at,
+                organisation_name: (staff || mine).then_some(name),
+                mine,
+            })
+        })
+        .collect())
+}
+
+/// An organisation asks, before the enquiry deadline.
+#[allow(clippy::too_many_arguments)]
+pub fn ask(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    org_id: i64,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    q: &NewEnquiry,
+) -> Result<EnquiryView, AppError> {
+    advance(conn, ctx, now, tender_id)?;
+    let ts = crate::db::now_micros(now);
+    let id = write_tx(conn, |conn| -> Result<i64, AppError> {
+        let t = visible_row(conn, tender_id, false)?;
+        if t.state() != State::Published || ts >= t.enquiry_deadline {
+            return Err(AppError::conflict(
+                "enquiries_closed",
+                "答疑已截止，不能再提问。",
+                "Enquiries are closed for this tender.",
+            ));
+        }
+        let mut c = Checks::new();
+        text(&mut c, "question", &q.question, 2000);
+        c.finish()?;
+        let id: i64 = diesel::insert_into(enquiries::table)
+            .values((
+                enquiries::tender_id.eq(tender_id),
+                enquiries::organisation_id.eq(org_id),
+                enquiries::asked_by.eq(user_id),
+                enquiries::question.eq(q.question.trim()),
+                enquiries::asked_at.eq(ts),
+            ))
+            .returning(enquiries::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "enquiry.ask",
+            "enquiry",
+            Some(id.to_string()),
+            None,
+            Some(serde_json::json!({ "tender_id": tender_id, "question": q.question.trim() })),
+        )?;
+        Ok(id)
+    })?;
+    Ok(enquiries_of(conn, tender_id, false, Some(org_id))?
+        .into_iter()
+        .find(|e| e.id == id)
+        .expect("just inserted"))
+}
+
+/// The bureau answers publicly; a late answer moves the bid deadline (and the opening with it). The asker
+/// and every current bidder are told by e-mail.
+pub fn answer(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    now: DateTime<Utc>,
+    enquiry_id: i64,
+    a: &EnquiryAnswer,
+) -> Result<EnquiryView, AppError> {
+    let tender_id: i64 = enquiries::table
+        .find(enquiry_id)
+        .select(enquiries::tender_id)
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    advance(conn, ctx, now, tender_id)?;
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        let (asker_org, done): (i64, Option<String>) = enquiries::table
+            .find(enquiry_id)
+            .select((enquiries::organisation_id, enquiries::answer))
+            .first(conn)?;
+        if done.is_some() {
+            return Err(AppError::conflict(
+                "already_answered",
+                "该问题已答复。",
+                "This enquiry is already answered.",
+            ));
+        }
+        if t.state() != State::Published {
+            return Err(wrong_state(
+                t.state(),
+                "投标截止后不能再答疑。",
+                "enquiries are answered only while bidding is open.",
+            ));
+        }
+        let mut c = Checks::new();
+        text(&mut c, "answer", &a.answer, 5000);
+        c.finish()?;
+        diesel::update(enquiries::table.find(enquiry_id))
+            .set((
+                enquiries::answer.eq(a.answer.trim()),
+                enquiries::answered_at.eq(ts),
+                enquiries::answered_by.eq(user_id),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "enquiry.answer",
+            "enquiry",
+            Some(enquiry_id.to_string()),
+            None,
+            Some(serde_json::json!({ "tender_id": tender_id, "answer": a.answer.trim() })),
+        )?;
+        let mut new_deadline = None;
+        if let Some(moved) = rules::moved_deadline(now, t.bid_deadline.and_utc()) {
+            let moved = crate::db::now_micros(moved);
+            let shift = moved - t.bid_deadline;
+            diesel::update(tenders::table.find(tender_id))
+                .set((
+                    tenders::bid_deadline.eq(moved),
+                    tenders::opening_at.eq(t.opening_at + shift),
+                    tenders::enquiry_deadline.eq(t.enquiry_deadline.max(ts)),
+                    tenders::updated_at.eq(ts),
+                ))
+                .execute(conn)?;
+            let note = format!(
+                "澄清答复距投标截止不足 5 日，投标截止顺延至 {}，开标顺延至 {} / The bid deadline moves to {} and the opening to {}",
+                crate::clock::display(moved),
+                crate::clock::display(t.opening_at + shift),
+                crate::clock::display(moved),
+                crate::clock::display(t.opening_at + shift),
+            );
+            log_event(
+                conn,
+                actor,
+                now,
+                tender_id,
+                Some(State::Published),
+                State::Published,
+                "tender.deadline_moved",
+                Some(note),
+            )?;
+            new_deadline = Some(moved);
+        }
+        let mut orgs = bids::active_bidders(conn, tender_id)?;
+        orgs.push(asker_org);
+        orgs.sort_unstable();
+        orgs.dedup();
+        for (name, email) in contacts(conn, &orgs)? {
+            crate::mail::enqueue(
+                conn,
+                now,
+                &email,
+                &mails::EnquiryAnswered {
+                    organisation: name,
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    answer: a.answer.trim().to_string(),
+                    new_deadline: new_deadline.map(crate::clock::display),
+                    url: tender_url(ctx, tender_id),
+                },
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(enquiries_of(conn, tender_id, true, None)?
+        .into_iter()
+        .find(|e| e.id == enquiry_id)
+        .expect("exists"))
+}

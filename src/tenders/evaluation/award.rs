@@ -1,0 +1,408 @@
+//! The award: confirm, publish the result, disqualify, pass the award on, finalise, the result notice.
+
+use super::*;
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ConfirmInput {
+    /// The receipt number of the bid to award (normally the first-ranked).
+    pub bid_seq: i64,
+    /// Required when it is not the first-ranked bid: why.
+    pub reason: Option<String>,
+}
+
+/// The bureau confirms the winner (normally the first-ranked bid; another one only with a reason).
+/// Standing and eligibility are checked again.
+pub fn confirm(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    input: &ConfirmInput,
+) -> Result<(), AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        if t.state() != State::Evaluated {
+            return Err(crate::tenders::illegal(t.state(), State::AwardProposed));
+        }
+        let r = ranking(conn, &t)?;
+        let Some(pick) = r.iter().find(|x| x.ranked.bid_id == input.bid_seq) else {
+            return Err(AppError::field(
+                "bid_seq",
+                "valid_bid",
+                "请选择一份有效投标。",
+                "Choose a valid bid.",
+            ));
+        };
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if pick.ranked.rank != 1 && reason.is_none() {
+            return Err(AppError::field(
+                "reason",
+                "required_not_first",
+                "确定非排名第一的投标人须说明理由。",
+                "Choosing a bid that is not ranked first needs a reason.",
+            ));
+        }
+        let refused = bids::refusals(conn, ctx, &t, pick.organisation_id, today(now))?;
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused));
+        }
+        diesel::update(tenders::table.find(tender_id))
+            .set((
+                tenders::award_bid_id.eq(pick.ranked.bid_id),
+                tenders::award_reason.eq(reason),
+            ))
+            .execute(conn)?;
+        move_state(
+            conn,
+            actor,
+            now,
+            tender_id,
+            State::Evaluated,
+            State::AwardProposed,
+            Some(format!(
+                "拟中标：{}（第 {} 名）/ proposed: rank {}{}",
+                pick.organisation_name,
+                pick.ranked.rank,
+                pick.ranked.rank,
+                reason.map(|r| format!("；{r}")).unwrap_or_default()
+            )),
+        )
+    })
+}
+
+/// Publish the result notice: publicity for the configured working days, then the challenge window.
+/// Every bidder is told.
+pub fn publish_result(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender_id: i64,
+) -> Result<(), AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        if t.state() != State::AwardProposed {
+            return Err(crate::tenders::illegal(t.state(), State::Publicity));
+        }
+        let publicity_ends =
+            crate::tenders::working_days_end(&ctx.cal, now, ctx.rules.publicity_working_days);
+        // The challenge window is counted in working days from the last day of the publicity.
+        let last_day = publicity_ends.and_utc() - chrono::Duration::hours(1);
+        let challenge_ends =
+            crate::tenders::working_days_end(&ctx.cal, last_day, ctx.rules.challenge_working_days);
+        diesel::update(tenders::table.find(tender_id))
+            .set((
+                tenders::publicity_ends.eq(publicity_ends),
+                tenders::challenge_ends.eq(challenge_ends),
+            ))
+            .execute(conn)?;
+        move_state(
+            conn,
+            actor,
+            now,
+            tender_id,
+            State::AwardProposed,
+            State::Publicity,
+            None,
+        )?;
+        let t = find_row(conn, tender_id)?;
+        let notice = result_notice(conn, ctx, &t)?.ok_or_else(|| AppError::internal("no award"))?;
+        let bidders: Vec<i64> = bidder_orgs(conn, tender_id)?.into_iter().collect();
+        for (name, email) in crate::tenders::contacts(conn, &bidders)? {
+            crate::mail::enqueue(
+                conn,
+                now,
+                &email,
+                &mails::TenderResult {
+                    organisation: name,
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    winner: notice.winner_name.clone(),
+                    price: crate::money::yuan_grouped(notice.price_fen),
+                    challenge_ends: crate::clock::display(challenge_ends),
+                    url: crate::tenders::tender_url(ctx, tender_id),
+                },
+            )?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct DisqualifyInput {
+    pub bid_seq: i64,
+    pub reason: String,
+}
+
+/// The bureau disqualifies an opened bid (with a reason); a disqualified winner passes the award on.
+pub fn disqualify(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    input: &DisqualifyInput,
+) -> Result<(), AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        if !matches!(
+            t.state(),
+            State::Opened
+                | State::Evaluating
+                | State::Evaluated
+                | State::AwardProposed
+                | State::Publicity
+                | State::Challenge
+        ) {
+            return Err(wrong_state(
+                t.state(),
+                "现在不能取消投标资格。",
+                "bids are disqualified between opening and the final award.",
+            ));
+        }
+        let reason = input.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::field(
+                "reason",
+                "required",
+                "请说明理由（最多 500 字）。",
+                "Give a reason (at most 500 characters).",
+            ));
+        }
+        let b = bids::find_bid(conn, input.bid_seq)?;
+        if b.tender_id != tender_id || b.status != "active" || b.opened_json.is_none() {
+            return Err(AppError::field(
+                "bid_seq",
+                "valid_bid",
+                "没有这份有效投标。",
+                "No such valid bid.",
+            ));
+        }
+        bids::set_status(conn, actor, now, &t, b.id, "disqualified", reason)?;
+        after_bid_lost(conn, ctx, actor, now, &t, b.id)
+    })
+}
+
+/// After a bid is withdrawn or disqualified post-opening: pass the award on if it was the winner, or fail
+/// the tender when too few valid bids remain before the award.
+pub fn after_bid_lost(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+    bid: i64,
+) -> Result<(), AppError> {
+    let t = find_row(conn, t.id)?;
+    if t.award_bid_id == Some(bid) {
+        pass_award(conn, ctx, actor, now, &t)
+    } else if matches!(
+        t.state(),
+        State::Opened | State::Evaluating | State::Evaluated
+    ) {
+        fail_if_too_few(conn, ctx, actor, now, t.id)
+    } else {
+        Ok(())
+    }
+}
+
+/// Give the award to the best-ranked remaining valid bid that may still be awarded, back to "award
+/// proposed" (its result must be published again); none left → failed.
+pub fn pass_award(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+) -> Result<(), AppError> {
+    let from = t.state();
+    for r in ranking(conn, t)? {
+        if bids::refusals(conn, ctx, t, r.organisation_id, today(now))?.is_empty() {
+            diesel::update(tenders::table.find(t.id))
+                .set((
+                    tenders::award_bid_id.eq(r.ranked.bid_id),
+                    tenders::award_reason.eq("原中标人撤回或被取消资格，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
+                    tenders::publicity_ends.eq(None::<NaiveDateTime>),
+                    tenders::challenge_ends.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            let note = Some(format!(
+                "递补：{}（第 {} 名）/ passed on to rank {}",
+                r.organisation_name, r.ranked.rank, r.ranked.rank
+            ));
+            if from == State::AwardProposed {
+                crate::tenders::log_event(
+                    conn,
+                    actor,
+                    now,
+                    t.id,
+                    Some(from),
+                    from,
+                    "tender.award_passed",
+                    note,
+                )?;
+            } else {
+                move_state(conn, actor, now, t.id, from, State::AwardProposed, note)?;
+            }
+            return Ok(());
+        }
+    }
+    diesel::update(tenders::table.find(t.id))
+        .set((
+            tenders::award_bid_id.eq(None::<i64>),
+            tenders::end_reason.eq("没有可递补的有效投标 / no valid bid left to award"),
+        ))
+        .execute(conn)?;
+    move_state(
+        conn,
+        actor,
+        now,
+        t.id,
+        from,
+        State::Failed,
+        Some("没有可递补的有效投标 / no valid bid left".into()),
+    )
+}
+
+/// Fail the tender (流标) when fewer valid bids remain than its method needs.
+pub fn fail_if_too_few(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender_id: i64,
+) -> Result<(), AppError> {
+    let t = find_row(conn, tender_id)?;
+    let valid: i64 = bt::table
+        .filter(bt::tender_id.eq(tender_id))
+        .filter(bt::status.eq("active"))
+        .filter(bt::opened_json.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let min = ctx.rules.min_bids(t.method());
+    if valid < i64::from(min) {
+        let reason = format!(
+            "有效投标 {valid} 家，少于{}要求的 {min} 家 / {valid} valid bids, fewer than the {min} required",
+            t.method().label(true)
+        );
+        diesel::update(tenders::table.find(tender_id))
+            .set(tenders::end_reason.eq(&reason))
+            .execute(conn)?;
+        move_state(
+            conn,
+            actor,
+            now,
+            tender_id,
+            t.state(),
+            State::Failed,
+            Some(reason),
+        )?;
+    }
+    Ok(())
+}
+
+/// At the end of the challenge window: with no open challenge, check the winner once more and make the
+/// award final (or pass it on). Returns whether anything changed.
+pub fn finalise(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+) -> Result<bool, AppError> {
+    let open: i64 = challenges::table
+        .filter(challenges::tender_id.eq(t.id))
+        .filter(challenges::status.eq("open"))
+        .count()
+        .get_result(conn)?;
+    if open > 0 {
+        return Ok(false);
+    }
+    let Some(bid) = t.award_bid_id else {
+        return Ok(false);
+    };
+    let b = bids::find_bid(conn, bid)?;
+    let refused = bids::refusals(conn, ctx, t, b.organisation_id, today(now))?;
+    if !refused.is_empty() {
+        let why = refused
+            .iter()
+            .map(|e| e.message.zh.clone())
+            .collect::<Vec<_>>()
+            .join("；");
+        bids::set_status(
+            conn,
+            actor,
+            now,
+            t,
+            bid,
+            "disqualified",
+            &format!("授予前复核不合格：{why}"),
+        )?;
+        pass_award(conn, ctx, actor, now, t)?;
+        return Ok(true);
+    }
+    diesel::update(tenders::table.find(t.id))
+        .set(tenders::awarded_at.eq(crate::db::now_micros(now)))
+        .execute(conn)?;
+    move_state(
+        conn,
+        actor,
+        now,
+        t.id,
+        State::Challenge,
+        State::Awarded,
+        None,
+    )?;
+    Ok(true)
+}
+
+/// The public result notice, once there is a winner.
+pub fn result_notice(
+    conn: &mut DbConn,
+    _ctx: &Ctx,
+    t: &TenderRow,
+) -> Result<Option<ResultNotice>, AppError> {
+    let Some(bid) = t.award_bid_id else {
+        return Ok(None);
+    };
+    let (org, price): (i64, Option<i64>) = bt::table
+        .find(bid)
+        .select((bt::organisation_id, bt::price_fen))
+        .first(conn)?;
+    let (name, code): (String, Option<String>) = organisations::table
+        .find(org)
+        .select((organisations::name, organisations::credit_code))
+        .first(conn)?;
+    let panel_size = panel(conn, t.id)?
+        .iter()
+        .filter(|m| m.declaration.as_deref() == Some("none") && m.submitted_at.is_some())
+        .count() as i64;
+    let scores = ranking(conn, t)?
+        .into_iter()
+        .map(|r| ScoreLine {
+            rank: r.ranked.rank,
+            organisation_name: r.organisation_name,
+            total: rules::show(r.ranked.total),
+        })
+        .collect();
+    let price_fen = price.unwrap_or(0);
+    Ok(Some(ResultNotice {
+        winner_id: org,
+        winner_name: name,
+        winner_credit_code: code,
+        price: crate::money::yuan(price_fen),
+        price_fen,
+        panel_size,
+        scores,
+        publicity_ends: t.publicity_ends,
+        challenge_ends: t.challenge_ends,
+    }))
+}

@@ -1,0 +1,48 @@
+//! The evaluation panel, conflict declarations, scoring, the ranking and its report; the award with its
+//! publicity period and challenge window; challenges; and the fall-back to the next-ranked bid.
+//!
+//! By action: `panel` (evaluator links, the panel, declarations), `scoring` (the sheet, scores, ranking,
+//! report), `award` (confirm, publish the result, disqualify, pass the award on, finalise, the result
+//! notice), `challenge` (filed and answered); all re-exported here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::bids::{self, BidContent};
+use super::{Ctx, ResultNotice, ScoreLine, TenderRow, find_row, move_state, today, wrong_state};
+use crate::audit::{self, Actor};
+use crate::db::schema::{
+    bid_scores, bids as bt, challenges, evaluator_links, organisations, panel_members, tenders,
+    users,
+};
+use crate::db::{DbConn, write_tx};
+use crate::domain::tender::{self as rules, Category, RankInput, Ranked, State};
+use crate::error::{AppError, Checks};
+use crate::mail::templates as mails;
+
+mod award;
+mod challenge;
+mod panel;
+mod scoring;
+
+pub use award::*;
+pub use challenge::*;
+pub use panel::*;
+pub use scoring::*;
+
+/// The content of a bid, for templates.
+pub fn content_lines(c: &BidContent, zh: bool) -> Vec<(String, String)> {
+    c.budget
+        .iter()
+        .map(|l| {
+            (
+                c.line_label(&l.line, zh).to_string(),
+                crate::money::yuan_grouped(l.amount_fen),
+            )
+        })
+        .collect()
+}

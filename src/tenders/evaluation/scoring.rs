@@ -1,0 +1,431 @@
+//! Scoring: an evaluator's sheet and scores, the ranking, and the evaluation report.
+
+use super::*;
+
+/// What an evaluator scores: the criteria, the valid bids, and their own scores so far.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ScoringSheet {
+    pub tender_id: i64,
+    pub criteria: rules::Criteria,
+    pub bids: Vec<bids::OpenedBid>,
+    pub submitted: bool,
+    /// Own scores: bid seq → criterion → points.
+    pub mine: BTreeMap<i64, BTreeMap<String, String>>,
+}
+
+fn valid_opened(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<bids::OpenedBid>, AppError> {
+    Ok(bids::opened_bids(conn, t)?
+        .into_iter()
+        .filter(|b| b.status == "active")
+        .collect())
+}
+
+/// The sheet for an evaluator who has declared no conflict (403 otherwise: bids stay hidden until then).
+pub fn sheet(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    user_id: i64,
+    now: DateTime<Utc>,
+    tender_id: i64,
+) -> Result<ScoringSheet, AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    let t = find_row(conn, tender_id)?;
+    let m = member(conn, tender_id, user_id)?;
+    if m.declaration.as_deref() != Some("none") {
+        return Err(AppError::conflict(
+            "declare_first",
+            "请先申报有无利益冲突，之后才能查看投标文件。",
+            "Declare any conflict of interest before seeing the bids.",
+        ));
+    }
+    let mut mine: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    for (bid, crit, p) in bid_scores::table
+        .inner_join(bt::table)
+        .filter(bt::tender_id.eq(tender_id))
+        .filter(bid_scores::evaluator_id.eq(user_id))
+        .select((
+            bid_scores::bid_id,
+            bid_scores::criterion,
+            bid_scores::points_centi,
+        ))
+        .load::<(i64, String, i64)>(conn)?
+    {
+        mine.entry(bid)
+            .or_default()
+            .insert(crit, rules::show(Decimal::new(p, 2)));
+    }
+    Ok(ScoringSheet {
+        tender_id,
+        criteria: t.criteria(),
+        bids: valid_opened(conn, &t)?,
+        submitted: m.submitted_at.is_some(),
+        mine,
+    })
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ScoreEntry {
+    pub bid_seq: i64,
+    pub criterion: String,
+    /// Points, at most two decimals, 0 to the criterion's maximum.
+    pub points: String,
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ScoreInput {
+    pub scores: Vec<ScoreEntry>,
+}
+
+/// An evaluator submits every score at once (every valid bid × every criterion); submitted scores are
+/// final. When the last seated member submits, the evaluation is complete and its report locked.
+pub fn submit_scores(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    user_id: i64,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    input: &ScoreInput,
+) -> Result<ScoringSheet, AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        let m = member(conn, tender_id, user_id)?;
+        if m.declaration.as_deref() != Some("none") {
+            return Err(AppError::conflict(
+                "declare_first",
+                "请先申报有无利益冲突。",
+                "Declare any conflict of interest first.",
+            ));
+        }
+        if m.submitted_at.is_some() {
+            return Err(AppError::conflict(
+                "scores_locked",
+                "评分已提交，不能修改。",
+                "Scores are already submitted and cannot change.",
+            ));
+        }
+        if t.state() != State::Evaluating {
+            return Err(wrong_state(
+                t.state(),
+                "现在不能评分。",
+                "scores are given during the evaluation.",
+            ));
+        }
+        let criteria = t.criteria();
+        let valid: Vec<i64> = valid_opened(conn, &t)?.iter().map(|b| b.seq).collect();
+        let mut c = Checks::new();
+        let mut got: HashMap<(i64, String), i64> = HashMap::new();
+        for (i, s) in input.scores.iter().enumerate() {
+            let f = format!("scores[{i}].points");
+            let Some(crit) = criteria.items.iter().find(|k| k.key == s.criterion) else {
+                c.add(
+                    &format!("scores[{i}].criterion"),
+                    "one_of",
+                    "没有这个评分项。",
+                    "No such criterion.",
+                );
+                continue;
+            };
+            if !valid.contains(&s.bid_seq) {
+                c.add(
+                    &format!("scores[{i}].bid_seq"),
+                    "valid_bid",
+                    "没有这份有效投标。",
+                    "No such valid bid.",
+                );
+                continue;
+            }
+            match s.points.trim().parse::<Decimal>() {
+                Ok(p)
+                    if p.normalize().scale() <= 2 && p >= Decimal::ZERO && p <= crit.max_points =>
+                {
+                    let centi: i64 = (p * Decimal::from(100)).trunc().try_into().unwrap_or(0);
+                    if got
+                        .insert((s.bid_seq, s.criterion.clone()), centi)
+                        .is_some()
+                    {
+                        c.add(&f, "duplicate", "同一项重复评分。", "Scored twice.");
+                    }
+                }
+                _ => c.add(
+                    &f,
+                    "range",
+                    format!(
+                        "“{}”的得分须在 0–{} 之间，最多两位小数。",
+                        crit.name, crit.max_points
+                    ),
+                    format!(
+                        "Points for “{}” are 0 to {}, at most two decimals.",
+                        crit.name, crit.max_points
+                    ),
+                ),
+            }
+        }
+        if c.is_empty() {
+            for b in &valid {
+                for k in &criteria.items {
+                    if !got.contains_key(&(*b, k.key.clone())) {
+                        c.add(
+                            "scores",
+                            "complete",
+                            format!("投标 #{b} 的“{}”未评分。", k.name),
+                            format!("Bid #{b} has no score for “{}”.", k.name),
+                        );
+                    }
+                }
+            }
+        }
+        c.finish()?;
+        for ((bid, crit), centi) in &got {
+            diesel::insert_into(bid_scores::table)
+                .values((
+                    bid_scores::bid_id.eq(bid),
+                    bid_scores::evaluator_id.eq(user_id),
+                    bid_scores::criterion.eq(crit),
+                    bid_scores::points_centi.eq(centi),
+                ))
+                .execute(conn)?;
+        }
+        diesel::update(
+            panel_members::table
+                .filter(panel_members::tender_id.eq(tender_id))
+                .filter(panel_members::user_id.eq(user_id)),
+        )
+        .set(panel_members::submitted_at.eq(crate::db::now_micros(now)))
+        .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "panel.scores",
+            "tender",
+            Some(tender_id.to_string()),
+            None,
+            Some(serde_json::json!({ "user_id": user_id, "scores": got.len() })),
+        )?;
+        let members = panel(conn, tender_id)?;
+        let seated: Vec<_> = members
+            .iter()
+            .filter(|m| m.declaration.as_deref() != Some("conflict"))
+            .collect();
+        let complete = seated.iter().all(|m| m.submitted_at.is_some())
+            && rules::panel_ok(t.method(), t.budget_fen, seated.len());
+        if complete {
+            diesel::update(tenders::table.find(tender_id))
+                .set(tenders::evaluated_at.eq(crate::db::now_micros(now)))
+                .execute(conn)?;
+            move_state(
+                conn,
+                actor,
+                now,
+                tender_id,
+                State::Evaluating,
+                State::Evaluated,
+                Some("全部评审专家已提交评分，评审报告锁定 / all scores in, report locked".into()),
+            )?;
+        }
+        Ok(())
+    })?;
+    sheet(conn, ctx, user_id, now, tender_id)
+}
+
+/// One bid in the ranking, with its organisation.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct RankedBid {
+    #[serde(flatten)]
+    pub ranked: Ranked,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+}
+
+/// Rank the tender's valid opened bids from the submitted scores of the seated panel. A criterion's score
+/// for a bid is the mean over those evaluators; the price score is computed.
+pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppError> {
+    let valid = valid_opened(conn, t)?;
+    let criteria = t.criteria();
+    let category: HashMap<String, Category> = criteria
+        .items
+        .iter()
+        .map(|k| (k.key.clone(), k.category))
+        .collect();
+    let scorers: Vec<i64> = panel(conn, t.id)?
+        .into_iter()
+        .filter(|m| m.declaration.as_deref() == Some("none") && m.submitted_at.is_some())
+        .map(|m| m.user_id)
+        .collect();
+    let n = Decimal::from(scorers.len().max(1) as i64);
+    let rows: Vec<(i64, String, i64)> = bid_scores::table
+        .filter(bid_scores::bid_id.eq_any(valid.iter().map(|b| b.seq).collect::<Vec<_>>()))
+        .filter(bid_scores::evaluator_id.eq_any(&scorers))
+        .select((
+            bid_scores::bid_id,
+            bid_scores::criterion,
+            bid_scores::points_centi,
+        ))
+        .load(conn)?;
+    let mut sums: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (bid, crit, p) in rows {
+        let e = sums.entry(bid).or_default();
+        match category.get(&crit) {
+            Some(Category::Technical) => e.0 += p,
+            Some(Category::Commercial) => e.1 += p,
+            None => {}
+        }
+    }
+    let inputs: Vec<RankInput> = valid
+        .iter()
+        .map(|b| {
+            let (tech, comm) = sums.get(&b.seq).copied().unwrap_or_default();
+            RankInput {
+                bid_id: b.seq,
+                price_fen: b.content.price_fen,
+                seq: b.seq,
+                technical: Decimal::new(tech, 2) / n,
+                commercial: Decimal::new(comm, 2) / n,
+            }
+        })
+        .collect();
+    let names: HashMap<i64, (i64, String)> = valid
+        .iter()
+        .map(|b| (b.seq, (b.organisation_id, b.organisation_name.clone())))
+        .collect();
+    Ok(rules::rank(&inputs, criteria.price_weight_pct)
+        .into_iter()
+        .map(|r| {
+            let (oid, name) = names.get(&r.bid_id).cloned().unwrap_or_default();
+            RankedBid {
+                ranked: r,
+                organisation_id: oid,
+                organisation_name: name,
+            }
+        })
+        .collect())
+}
+
+/// One evaluator's points for one bid.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct EvaluatorScores {
+    pub evaluator: String,
+    /// Points per criterion, in the criteria's order (two decimals).
+    pub points: Vec<String>,
+    pub sum: String,
+}
+
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ReportBid {
+    pub seq: i64,
+    pub organisation_name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub price: String,
+    pub rank: Option<u32>,
+    pub price_score: Option<String>,
+    pub technical: Option<String>,
+    pub commercial: Option<String>,
+    pub total: Option<String>,
+    pub by_evaluator: Vec<EvaluatorScores>,
+}
+
+/// The evaluation report: every evaluator's scores and the computed ranking. Scores appear only once the
+/// report is locked (every seated member submitted); before that, only who has submitted.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct EvaluationReport {
+    pub tender_id: i64,
+    pub locked: bool,
+    pub criteria: rules::Criteria,
+    pub panel: Vec<MemberView>,
+    pub bids: Vec<ReportBid>,
+    pub award_seq: Option<i64>,
+    pub award_reason: Option<String>,
+}
+
+pub fn report(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    tender_id: i64,
+) -> Result<EvaluationReport, AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    let t = find_row(conn, tender_id)?;
+    let opened = bids::opened_bids(conn, &t)?;
+    let members = panel(conn, tender_id)?;
+    let locked = t.evaluated_at.is_some();
+    let criteria = t.criteria();
+    let ranked: HashMap<i64, Ranked> = if locked {
+        ranking(conn, &t)?
+            .into_iter()
+            .map(|r| (r.ranked.bid_id, r.ranked))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut points: HashMap<(i64, i64, String), i64> = HashMap::new();
+    if locked {
+        for (b, e, c, p) in bid_scores::table
+            .filter(bid_scores::bid_id.eq_any(opened.iter().map(|b| b.seq).collect::<Vec<_>>()))
+            .select((
+                bid_scores::bid_id,
+                bid_scores::evaluator_id,
+                bid_scores::criterion,
+                bid_scores::points_centi,
+            ))
+            .load::<(i64, i64, String, i64)>(conn)?
+        {
+            points.insert((b, e, c), p);
+        }
+    }
+    let mut out: Vec<ReportBid> = opened
+        .iter()
+        .map(|b| {
+            let r = ranked.get(&b.seq);
+            ReportBid {
+                seq: b.seq,
+                organisation_name: b.organisation_name.clone(),
+                status: b.status.clone(),
+                status_reason: b.status_reason.clone(),
+                price: b.price.clone(),
+                rank: r.map(|r| r.rank),
+                price_score: r.map(|r| rules::show(r.price_score)),
+                technical: r.map(|r| rules::show(r.technical)),
+                commercial: r.map(|r| rules::show(r.commercial)),
+                total: r.map(|r| rules::show(r.total)),
+                by_evaluator: if locked {
+                    members
+                        .iter()
+                        .filter(|m| m.submitted_at.is_some())
+                        .map(|m| {
+                            let ps: Vec<i64> = criteria
+                                .items
+                                .iter()
+                                .map(|k| {
+                                    *points.get(&(b.seq, m.user_id, k.key.clone())).unwrap_or(&0)
+                                })
+                                .collect();
+                            EvaluatorScores {
+                                evaluator: m.name.clone(),
+                                sum: rules::show(Decimal::new(ps.iter().sum(), 2)),
+                                points: ps
+                                    .into_iter()
+                                    .map(|p| rules::show(Decimal::new(p, 2)))
+                                    .collect(),
+                            }
+                        })
+                        .collect()
+                } else {
+                    vec![]
+                },
+            }
+        })
+        .collect();
+    out.sort_by_key(|b| (b.rank.unwrap_or(u32::MAX), b.seq));
+    Ok(EvaluationReport {
+        tender_id,
+        locked,
+        criteria,
+        panel: members,
+        bids: out,
+        award_seq: t.award_bid_id,
+        award_reason: t.award_reason.clone(),
+    })
+}
