@@ -106,17 +106,24 @@ pub async fn scheduler_loop(state: AppState) {
     loop {
         tick.tick().await;
         let now = state.clock.now();
-        let ctx = state.tenders.clone();
+        let (ctx, today, rules) = (state.tenders.clone(), state.today(), state.standing_rules());
         let r = crate::db::run(&state.pool, move |c| {
-            crate::tenders::advance_due(c, &ctx, now)
+            let tenders = crate::tenders::advance_due(c, &ctx, now)?;
+            // The day's standing changes (a rating expiring, a listing ending) before anyone asks.
+            let orgs = crate::registry::orgs::redecide_stale(c, today, rules)?;
+            Ok((tenders, orgs))
         })
         .await;
         match r {
-            Ok(n) if n > 0 => {
-                state.mail_wake.notify_one();
-                tracing::info!(tenders = n, "scheduler advanced tenders");
+            Ok((tenders, orgs)) => {
+                if tenders > 0 {
+                    state.mail_wake.notify_one();
+                    tracing::info!(tenders, "scheduler advanced tenders");
+                }
+                if orgs > 0 {
+                    tracing::info!(organisations = orgs, "scheduler re-decided standings");
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
         }
     }

@@ -42,8 +42,10 @@ pub async fn public_list(
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
     let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let today = state.today();
-    let (items, total) = state.run(move |c| orgs::public_list(c, &f, today)).await?;
+    let (today, rules) = (state.today(), state.standing_rules());
+    let (items, total) = state
+        .run(move |c| orgs::public_list(c, &f, today, rules))
+        .await?;
     Ok(HttpResponse::Ok().json(Paged {
         items,
         total,
@@ -167,9 +169,9 @@ pub async fn import_csv(
 ) -> Result<HttpResponse, AppError> {
     let text = csv_text(&req, &body)?;
     let actor = crate::http::actor(&req, &user);
-    let now = state.clock.now();
+    let (now, rules) = (state.clock.now(), state.standing_rules());
     let r = state
-        .run(move |c| import::import_orgs(c, &actor, now, &text))
+        .run(move |c| import::import_orgs(c, &actor, now, rules, &text))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -189,7 +191,7 @@ pub async fn create(
     let inp = body.into_inner();
     let d = state
         .run(move |c| {
-            let row = orgs::create(c, &actor, now, &inp)?;
+            let row = orgs::create(c, &actor, now, rules, &inp)?;
             orgs::detail(c, row.id, today, rules)
         })
         .await?;
@@ -250,9 +252,9 @@ pub async fn add_rating(
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let b = body.into_inner();
+    let (b, rules) = (body.into_inner(), state.standing_rules());
     let r = state
-        .run(move |c| orgs::add_rating(c, &actor, now, &b))
+        .run(move |c| orgs::add_rating(c, &actor, now, rules, &b))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -268,9 +270,9 @@ pub async fn add_inspection(
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let b = body.into_inner();
+    let (b, rules) = (body.into_inner(), state.standing_rules());
     let r = state
-        .run(move |c| orgs::add_inspection(c, &actor, now, &b))
+        .run(move |c| orgs::add_inspection(c, &actor, now, rules, &b))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -286,9 +288,9 @@ pub async fn add_listing(
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let b = body.into_inner();
+    let (b, rules) = (body.into_inner(), state.standing_rules());
     let r = state
-        .run(move |c| orgs::add_listing(c, &actor, now, &b))
+        .run(move |c| orgs::add_listing(c, &actor, now, rules, &b))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -306,9 +308,9 @@ pub async fn remove_listing(
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let id = id.into_inner();
-    let b = body.into_inner();
+    let (b, rules) = (body.into_inner(), state.standing_rules());
     let r = state
-        .run(move |c| orgs::remove_listing(c, &actor, now, id, &b))
+        .run(move |c| orgs::remove_listing(c, &actor, now, rules, id, &b))
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -347,10 +349,10 @@ pub async fn decide_change(
     let now = state.clock.now();
     let by = user.user.clone();
     let id = id.into_inner();
-    let d = body.into_inner();
+    let (d, rules) = (body.into_inner(), state.standing_rules());
     let v = state
         .run(move |c| {
-            let r = changes::decide(c, &actor, now, &by, id, &d)?;
+            let r = changes::decide(c, &actor, now, rules, &by, id, &d)?;
             let name = orgs::find(c, r.organisation_id)?.name;
             Ok(ChangeRequestView::of(r, name))
         })

@@ -200,6 +200,13 @@ pub fn rating_expiry(awarded_on: NaiveDate) -> NaiveDate {
         .unwrap_or(awarded_on)
 }
 
+/// What a stored standing was decided under: the date and the rules. A stored standing whose basis is not
+/// the current one is decided again, so what the calendar alone changes (a rating expiring, a listing
+/// starting or ending, a new year asking for last year's report) and a change of the rules are followed.
+pub fn basis(today: NaiveDate, rules: Rules) -> String {
+    format!("{today};abnormal_bars={}", rules.abnormal_bars)
+}
+
 /// Decide the standing on `today`, listing every reason.
 pub fn decide(facts: &Facts, today: NaiveDate, rules: Rules) -> Standing {
     let mut reasons = Vec::new();

@@ -217,8 +217,8 @@ impl RegistryFigures {
     ) -> Result<RegistryFigures, AppError> {
         use crate::domain::standing::Status;
         let report = crate::registry::incubations::funnel_report(c, today)?;
-        let orgs = crate::registry::orgs::list_all(c, &Default::default(), today, rules)?;
-        let count = |s: Status| orgs.iter().filter(|o| o.standing.status == s).count() as i64;
+        let standing = crate::registry::orgs::standing_counts(c, today, rules)?;
+        let count = |s: Status| standing.iter().find(|(k, _)| *k == s).map_or(0, |r| r.1);
         Ok(RegistryFigures {
             coverage: crate::registry::bases::coverage(c)?,
             funnel: report.total,

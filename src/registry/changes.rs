@@ -125,6 +125,7 @@ pub fn decide(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: crate::domain::standing::Rules,
     by: &CurrentUser,
     id: i64,
     d: &Decision,
@@ -173,6 +174,7 @@ pub fn decide(
                 conn,
                 actor,
                 now,
+                rules,
                 before.organisation_id,
                 &changes,
             )?;

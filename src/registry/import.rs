@@ -365,6 +365,7 @@ pub fn import_orgs(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: crate::domain::standing::Rules,
     text: &str,
 ) -> Result<ImportResult, AppError> {
     let recs = records_of(text)?;
@@ -470,6 +471,7 @@ pub fn import_orgs(
             )?;
             ids.push(id);
         }
+        orgs::redecide(conn, &ids, today, rules)?;
         Ok(ImportResult {
             imported: ids.len(),
             ids,

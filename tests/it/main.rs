@@ -20,6 +20,7 @@ mod promises;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;
+mod standing_store;
 mod tenders;
 mod tenders_sealed;
 mod types;

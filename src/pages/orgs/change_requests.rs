@@ -93,11 +93,11 @@ pub(super) async fn change_decide(
         reason: Some(fv(&form.0, "reason")),
     };
     let actor = crate::http::actor(&req, &page.user);
-    let now = state.clock.now();
+    let (now, rules) = (state.clock.now(), state.standing_rules());
     let by = page.user.clone();
     let id = id.into_inner();
     match state
-        .run(move |c| changes::decide(c, &actor, now, &by, id, &d))
+        .run(move |c| changes::decide(c, &actor, now, rules, &by, id, &d))
         .await
     {
         Ok(_) => Ok(redirect(

@@ -110,14 +110,15 @@ async fn history_post<T: Send + 'static>(
         &mut crate::db::DbConn,
         &crate::audit::Actor,
         chrono::DateTime<chrono::Utc>,
+        crate::domain::standing::Rules,
     ) -> Result<T, AppError>
     + Send
     + 'static,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let actor = crate::http::actor(&req, &page.user);
-    let now = state.clock.now();
-    match state.run(move |c| op(c, &actor, now)).await {
+    let (now, rules) = (state.clock.now(), state.standing_rules());
+    match state.run(move |c| op(c, &actor, now, rules)).await {
         Ok(_) => Ok(redirect(
             &format!("/registry/orgs/{id}"),
             Some(("ok", ctx.t("orgs.added"))),
@@ -154,8 +155,8 @@ pub(super) async fn rating_submit(
         grade: fv(&f, "grade").trim().parse().unwrap_or(0),
         awarded_on: fv(&f, "awarded_on"),
     };
-    history_post(req, state, ctx, page, id, f, move |c, a, now| {
-        orgs::add_rating(c, a, now, &r)
+    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
+        orgs::add_rating(c, a, now, rules, &r)
     })
     .await
 }
@@ -177,8 +178,8 @@ pub(super) async fn inspection_submit(
         conclusion: fv(&f, "conclusion"),
         decided_on: fv(&f, "decided_on"),
     };
-    history_post(req, state, ctx, page, id, f, move |c, a, now| {
-        orgs::add_inspection(c, a, now, &r)
+    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
+        orgs::add_inspection(c, a, now, rules, &r)
     })
     .await
 }
@@ -200,8 +201,8 @@ pub(super) async fn listing_submit(
         listed_on: fv(&f, "listed_on"),
         evidence_sha256: fv(&f, "evidence_sha256"),
     };
-    history_post(req, state, ctx, page, id, f, move |c, a, now| {
-        orgs::add_listing(c, a, now, &r)
+    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
+        orgs::add_listing(c, a, now, rules, &r)
     })
     .await
 }
@@ -230,8 +231,8 @@ pub(super) async fn listing_remove(
     let r = orgs::ListingRemoval {
         removed_on: fv(&f, "removed_on"),
     };
-    history_post(req, state, ctx, page, org_id, f, move |c, a, now| {
-        orgs::remove_listing(c, a, now, lid, &r)
+    history_post(req, state, ctx, page, org_id, f, move |c, a, now, rules| {
+        orgs::remove_listing(c, a, now, rules, lid, &r)
     })
     .await
 }

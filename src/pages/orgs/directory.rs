@@ -48,9 +48,9 @@ pub(super) async fn directory(
         per_page: Some(20),
     };
     let (p, per) = crate::db::paging(f.page, f.per_page);
-    let today = state.today();
+    let (today, rules) = (state.today(), state.standing_rules());
     let (rows, total) = state
-        .run(move |c| orgs::public_list(c, &f, today))
+        .run(move |c| orgs::public_list(c, &f, today, rules))
         .await
         .map_err(page_err(ctx.lang))?;
     let (qv, kv, fv) = (

@@ -173,9 +173,12 @@ pub(super) async fn org_new_submit(
     let ctx = ctx.with_user(&page.user);
     let v = org_input_of(&form.0);
     let actor = crate::http::actor(&req, &page.user);
-    let now = state.clock.now();
+    let (now, rules) = (state.clock.now(), state.standing_rules());
     let v2 = v.clone();
-    match state.run(move |c| orgs::create(c, &actor, now, &v2)).await {
+    match state
+        .run(move |c| orgs::create(c, &actor, now, rules, &v2))
+        .await
+    {
         Ok(row) => Ok(redirect(
             &format!("/registry/orgs/{}", row.id),
             Some(("ok", ctx.t("orgs.created"))),

@@ -56,13 +56,13 @@ async fn import_submit(
     text: String,
 ) -> Result<HttpResponse, PageError> {
     let actor = crate::http::actor(&req, &user);
-    let now = state.clock.now();
+    let (now, rules) = (state.clock.now(), state.standing_rules());
     let secret = state.config.beneficiary_secret.expose().to_string();
     let t2 = text.clone();
     let r = state
         .run(move |c| {
             if which == "orgs" {
-                import::import_orgs(c, &actor, now, &t2)
+                import::import_orgs(c, &actor, now, rules, &t2)
             } else {
                 import::import_workers(c, &actor, now, &secret, &t2)
             }

@@ -21,6 +21,7 @@ pub fn add_rating(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     r: &NewRating,
 ) -> Result<RatingRow, AppError> {
     let org = find(conn, r.organisation_id)?;
@@ -73,6 +74,7 @@ pub fn add_rating(
             .find(id)
             .select(RatingRow::as_select())
             .first(conn)?;
+        redecide(conn, &[org.id], beijing_date(now), rules)?;
         audit::record(
             conn,
             actor,
@@ -108,6 +110,7 @@ pub fn add_inspection(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     r: &NewInspection,
 ) -> Result<InspectionRow, AppError> {
     let org = find(conn, r.organisation_id)?;
@@ -183,6 +186,7 @@ pub fn add_inspection(
             .find(id)
             .select(InspectionRow::as_select())
             .first(conn)?;
+        redecide(conn, &[org.id], beijing_date(now), rules)?;
         audit::record(
             conn,
             actor,
@@ -223,6 +227,7 @@ pub fn add_listing(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     r: &NewListing,
 ) -> Result<ListingRow, AppError> {
     let org = find(conn, r.organisation_id)?;
@@ -283,6 +288,7 @@ pub fn add_listing(
             .find(id)
             .select(ListingRow::as_select())
             .first(conn)?;
+        redecide(conn, &[org.id], beijing_date(now), rules)?;
         audit::record(
             conn,
             actor,
@@ -308,6 +314,7 @@ pub fn remove_listing(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     id: i64,
     r: &ListingRemoval,
 ) -> Result<ListingRow, AppError> {
@@ -356,6 +363,7 @@ pub fn remove_listing(
             .find(id)
             .select(ListingRow::as_select())
             .first(conn)?;
+        redecide(conn, &[before.organisation_id], beijing_date(now), rules)?;
         audit::record(
             conn,
             actor,

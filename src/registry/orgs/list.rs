@@ -18,7 +18,11 @@ pub struct OrgFilter {
     pub per_page: Option<i64>,
 }
 
-fn filtered_rows(conn: &mut DbConn, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
+type OrgQuery<'a> = o::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
+
+/// The filter as SQL, standing included (the stored one: callers run [`redecide_stale`] first). An unknown
+/// status matches nothing.
+fn filtered(f: &OrgFilter) -> OrgQuery<'static> {
     let mut q = o::table.into_boxed();
     if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let pat = crate::db::like_pattern(s);
@@ -38,6 +42,9 @@ fn filtered_rows(conn: &mut DbConn, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
     if let Some(k) = f.registration.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(o::registration.eq(k.to_string()));
     }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(o::standing.eq(s.to_string()));
+    }
     if let Some(fl) = f.field.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(
             o::id.eq_any(
@@ -56,34 +63,26 @@ fn filtered_rows(conn: &mut DbConn, f: &OrgFilter) -> QueryResult<Vec<OrgRow>> {
             )),
         );
     }
-    q.order((o::name.asc(), o::id.asc()))
-        .select(OrgRow::as_select())
-        .load(conn)
+    q
 }
 
-/// Every organisation matching the filter (no paging), with its standing; for lists and exports.
+/// Every organisation matching the filter (no paging), with its standing; for exports.
 pub fn list_all(
     conn: &mut DbConn,
     f: &OrgFilter,
     today: NaiveDate,
     rules: standing::Rules,
 ) -> Result<Vec<OrgView>, AppError> {
-    let rows = filtered_rows(conn, f)?;
-    let mut v = views(conn, rows, today, rules)?;
-    if let Some(s) = f
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| standing::Status::parse(s).ok_or(s))
-    {
-        match s {
-            Ok(s) => v.retain(|o| o.standing.status == s),
-            Err(_) => v.clear(),
-        }
-    }
-    Ok(v)
+    redecide_stale(conn, today, rules)?;
+    let rows = filtered(f)
+        .order((o::name.asc(), o::id.asc()))
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    views(conn, rows, today, rules)
 }
 
+/// One page of the organisations matching the filter, and how many match: filtered, counted and paged in
+/// the database.
 pub fn list(
     conn: &mut DbConn,
     f: &OrgFilter,
@@ -91,14 +90,15 @@ pub fn list(
     rules: standing::Rules,
 ) -> Result<(Vec<OrgView>, i64), AppError> {
     let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let all = list_all(conn, f, today, rules)?;
-    let total = all.len() as i64;
-    let items = all
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .collect();
-    Ok((items, total))
+    redecide_stale(conn, today, rules)?;
+    let total: i64 = filtered(f).count().get_result(conn)?;
+    let rows = filtered(f)
+        .order((o::name.asc(), o::id.asc()))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .select(OrgRow::as_select())
+        .load(conn)?;
+    Ok((views(conn, rows, today, rules)?, total))
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
@@ -116,6 +116,7 @@ pub fn public_list(
     conn: &mut DbConn,
     f: &PublicFilter,
     today: NaiveDate,
+    rules: standing::Rules,
 ) -> Result<(Vec<PublicOrg>, i64), AppError> {
     let filter = OrgFilter {
         q: f.q.clone(),
@@ -126,7 +127,7 @@ pub fn public_list(
         per_page: f.per_page,
         ..Default::default()
     };
-    let (rows, total) = list(conn, &filter, today, standing::Rules::default())?;
+    let (rows, total) = list(conn, &filter, today, rules)?;
     Ok((
         rows.into_iter()
             .map(|v| PublicOrg {

@@ -26,12 +26,14 @@ use crate::error::{AppError, Checks};
 
 mod facts;
 mod list;
+mod stored;
 mod validate;
 mod views;
 mod write;
 
 pub use facts::*;
 pub use list::*;
+pub use stored::*;
 pub use validate::*;
 pub use views::*;
 pub use write::*;

@@ -5,7 +5,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------------------
 // Views and standing
 
-struct Related {
+pub(super) struct Related {
     fields: HashMap<i64, Vec<String>>,
     areas: HashMap<i64, Vec<i64>>,
     ratings: HashMap<i64, Vec<RatingRow>>,
@@ -14,7 +14,7 @@ struct Related {
     streets: HashMap<i64, String>,
 }
 
-fn load_related(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Related> {
+pub(super) fn load_related(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Related> {
     let mut r = Related {
         fields: HashMap::new(),
         areas: HashMap::new(),
@@ -81,7 +81,7 @@ fn registration_of(s: &str) -> standing::Registration {
     }
 }
 
-fn facts_of(row: &OrgRow, rel: &Related) -> standing::Facts {
+pub(super) fn facts_of(row: &OrgRow, rel: &Related) -> standing::Facts {
     standing::Facts {
         registration: registration_of(&row.registration),
         has_credit_code: row.credit_code.is_some(),

@@ -98,6 +98,7 @@ pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     inp: &OrgInput,
 ) -> Result<OrgRow, AppError> {
     let today = beijing_date(now);
@@ -108,6 +109,7 @@ pub fn create(
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
         let id = insert_clean(conn, ts, &c)?;
+        redecide(conn, &[id], beijing_date(now), rules)?;
         audit::record(
             conn,
             actor,
@@ -173,6 +175,7 @@ pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     by: &CurrentUser,
     id: i64,
     p: &OrgPatch,
@@ -261,6 +264,7 @@ pub fn update(
             ))
             .execute(conn)?;
         write_sets(conn, id, &c)?;
+        redecide(conn, &[id], beijing_date(now), rules)?;
         let after_json = clean_json(&c);
         if after_json != before_json {
             audit::record(
@@ -294,6 +298,7 @@ pub fn apply_identity_change(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
+    rules: standing::Rules,
     id: i64,
     changes: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), AppError> {
@@ -328,6 +333,7 @@ pub fn apply_identity_change(
             o::updated_at.eq(crate::db::now_micros(now)),
         ))
         .execute(conn)?;
+    redecide(conn, &[id], beijing_date(now), rules)?;
     audit::record(
         conn,
         actor,
@@ -366,7 +372,7 @@ pub fn update_with_detail(
     today: NaiveDate,
     rules: standing::Rules,
 ) -> Result<UpdateResult, AppError> {
-    let u = update(conn, actor, now, by, id, p)?;
+    let u = update(conn, actor, now, rules, by, id, p)?;
     let organisation = detail(conn, id, today, rules)?;
     Ok(UpdateResult {
         change_request: u.change_request.map(|r| {
