@@ -1,0 +1,163 @@
+//! Tender rules with no storage in them: procurement methods and their numbers, the life-cycle states,
+//! evaluation criteria, the price score and ranking, instalment schedules, budget lines and eligibility.
+//!
+//! Numbers come from DOMAIN.md ("Tenders", "Evaluation and award"); the ones it marks configurable live in
+//! [`TenderRules`], built from the configuration.
+//!
+//! By subject: `methods` (procurement methods, response times, the configurable numbers, minimum bids,
+//! panel sizes), `scoring` (the scoring template, price score, ranking), `budget` (instalments, budget lines
+//! and their caps), `terms` (performance targets, the contract term, a deadline moved by a late
+//! clarification), `eligibility` (eligibility rules and what an organisation does not meet); this module
+//! holds [`Broken`] and the life-cycle [`State`], and re-exports the rest.
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::ids::BidId;
+use super::money::{Fen, MoneyError};
+use super::vocab;
+
+mod budget;
+mod eligibility;
+mod methods;
+mod scoring;
+mod terms;
+
+pub use budget::*;
+pub use eligibility::*;
+pub use methods::*;
+pub use scoring::*;
+pub use terms::*;
+
+/// One rule a value breaks: the field, a stable rule code and the message in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    pub field: String,
+    pub rule: &'static str,
+    pub zh: String,
+    pub en: String,
+}
+
+fn broken(
+    field: impl Into<String>,
+    rule: &'static str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> Broken {
+    Broken {
+        field: field.into(),
+        rule,
+        zh: zh.into(),
+        en: en.into(),
+    }
+}
+
+fn two_places(d: Decimal) -> bool {
+    d.normalize().scale() <= 2
+}
+
+/// Life-cycle states, in order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Draft,
+    Published,
+    Closed,
+    Opened,
+    Evaluating,
+    Evaluated,
+    AwardProposed,
+    Publicity,
+    Challenge,
+    Awarded,
+    Contracted,
+    Cancelled,
+    Failed,
+}
+
+impl State {
+    pub const ALL: [State; 13] = [
+        State::Draft,
+        State::Published,
+        State::Closed,
+        State::Opened,
+        State::Evaluating,
+        State::Evaluated,
+        State::AwardProposed,
+        State::Publicity,
+        State::Challenge,
+        State::Awarded,
+        State::Contracted,
+        State::Cancelled,
+        State::Failed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Published => "published",
+            State::Closed => "closed",
+            State::Opened => "opened",
+            State::Evaluating => "evaluating",
+            State::Evaluated => "evaluated",
+            State::AwardProposed => "award_proposed",
+            State::Publicity => "publicity",
+            State::Challenge => "challenge",
+            State::Awarded => "awarded",
+            State::Contracted => "contracted",
+            State::Cancelled => "cancelled",
+            State::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn label(self, zh: bool) -> &'static str {
+        let (z, e) = match self {
+            State::Draft => ("草稿", "Draft"),
+            State::Published => ("公告中", "Published"),
+            State::Closed => ("投标截止", "Bidding closed"),
+            State::Opened => ("已开标", "Opened"),
+            State::Evaluating => ("评审中", "Evaluating"),
+            State::Evaluated => ("评审完成", "Evaluated"),
+            State::AwardProposed => ("拟中标", "Award proposed"),
+            State::Publicity => ("结果公示", "Publicity"),
+            State::Challenge => ("质疑期", "Challenge window"),
+            State::Awarded => ("已中标", "Awarded"),
+            State::Contracted => ("已签约", "Contracted"),
+            State::Cancelled => ("已取消", "Cancelled"),
+            State::Failed => ("流标", "Failed"),
+        };
+        if zh { z } else { e }
+    }
+    /// Whether bids may still be read only by their bidders.
+    pub fn sealed(self) -> bool {
+        self < State::Opened || (self == State::Cancelled)
+    }
+    /// Whether the public may see the tender at all.
+    pub fn public(self) -> bool {
+        self != State::Draft
+    }
+    /// Still open to cancellation (before the award is final).
+    pub fn cancellable(self) -> bool {
+        self < State::Awarded
+    }
+    pub fn terminal(self) -> bool {
+        matches!(
+            self,
+            State::Awarded | State::Contracted | State::Cancelled | State::Failed
+        )
+    }
+}

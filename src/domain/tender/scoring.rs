@@ -1,0 +1,347 @@
+//! The scoring template and its check, the price score, the ranking and its display rounding.
+
+use super::*;
+
+/// Criterion categories; the technical sum breaks ties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Technical,
+    Commercial,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Criterion {
+    /// Short stable key, e.g. `plan`.
+    pub key: String,
+    pub name: String,
+    pub category: Category,
+    /// Maximum points, at most two decimals.
+    #[schema(value_type = String, example = "40")]
+    pub max_points: Decimal,
+}
+
+/// The scoring template: price weight (percent) plus technical and commercial criteria, summing to 100.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Criteria {
+    #[schema(value_type = String, example = "30")]
+    pub price_weight_pct: Decimal,
+    pub items: Vec<Criterion>,
+}
+
+/// Check a scoring template: price weight within the configured range for services, criteria with unique
+/// keys and positive points, everything summing to exactly 100.
+pub fn check_criteria(c: &Criteria, rules: &TenderRules) -> Vec<Broken> {
+    let mut out = Vec::new();
+    let w = c.price_weight_pct;
+    if !two_places(w) || w < rules.price_weight_min || w > rules.price_weight_max {
+        out.push(broken(
+            "criteria.price_weight_pct",
+            "range",
+            format!(
+                "服务类项目价格分权重须在 {}%–{}% 之间。",
+                rules.price_weight_min, rules.price_weight_max
+            ),
+            format!(
+                "For services the price weight must be between {}% and {}%.",
+                rules.price_weight_min, rules.price_weight_max
+            ),
+        ));
+    }
+    if c.items.is_empty() {
+        out.push(broken(
+            "criteria.items",
+            "required",
+            "至少需要一项技术或商务评分项。",
+            "At least one technical or commercial criterion is needed.",
+        ));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for (i, it) in c.items.iter().enumerate() {
+        let f = format!("criteria.items[{i}]");
+        let key = it.key.trim();
+        if key.is_empty()
+            || key.len() > 32
+            || key == "price"
+            || !key
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        {
+            out.push(broken(
+                format!("{f}.key"),
+                "format",
+                "评分项代码须为 1–32 位字母、数字或下划线，且不能是 price。",
+                "A criterion key is 1–32 letters, digits or underscores, and not `price`.",
+            ));
+        } else if !keys.insert(key.to_string()) {
+            out.push(broken(
+                format!("{f}.key"),
+                "unique",
+                "评分项代码重复。",
+                "Criterion keys must be unique.",
+            ));
+        }
+        if it.name.trim().is_empty() || it.name.chars().count() > 100 {
+            out.push(broken(
+                format!("{f}.name"),
+                "required",
+                "请填写评分项名称（最多 100 字）。",
+                "Name the criterion (at most 100 characters).",
+            ));
+        }
+        if it.max_points <= Decimal::ZERO || !two_places(it.max_points) {
+            out.push(broken(
+                format!("{f}.max_points"),
+                "positive",
+                "满分须为正数，最多两位小数。",
+                "Maximum points must be positive, with at most two decimals.",
+            ));
+        }
+    }
+    let sum: Decimal = w + c.items.iter().map(|i| i.max_points).sum::<Decimal>();
+    if sum != Decimal::from(100) {
+        out.push(broken(
+            "criteria",
+            "sum_100",
+            format!("价格分权重与各评分项满分之和须为 100（现为 {sum}）。"),
+            format!(
+                "The price weight and the criteria's maximum points must sum to 100 (now {sum})."
+            ),
+        ));
+    }
+    out
+}
+
+/// Price score = lowest valid price ÷ this price × 100 × weight, with the weight in percent. Exact.
+pub fn price_score(lowest: Fen, price: Fen, weight_pct: Decimal) -> Decimal {
+    if price <= Fen::ZERO {
+        return Decimal::ZERO;
+    }
+    Decimal::from(lowest.get()) * weight_pct / Decimal::from(price.get())
+}
+
+/// One valid bid going into the ranking: its price, when it arrived, and its averaged criterion scores.
+/// (Fields stay as stored, `i64`; [`RankInput::bid`] and [`RankInput::price`] give them typed.)
+#[derive(Clone, Debug)]
+pub struct RankInput {
+    pub bid_id: i64,
+    pub price_fen: i64,
+    /// Receipt sequence: lower arrived earlier.
+    pub seq: i64,
+    pub technical: Decimal,
+    pub commercial: Decimal,
+}
+
+impl RankInput {
+    pub fn bid(&self) -> BidId {
+        BidId::new(self.bid_id)
+    }
+    pub fn price(&self) -> Fen {
+        Fen::new(self.price_fen)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Ranked {
+    pub bid_id: i64,
+    pub rank: u32,
+    pub price_fen: i64,
+    #[schema(value_type = String)]
+    pub price_score: Decimal,
+    #[schema(value_type = String)]
+    pub technical: Decimal,
+    #[schema(value_type = String)]
+    pub commercial: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+/// Rank valid bids by total (price score + technical + commercial); ties go to the higher technical
+/// score, then the lower price, then the earlier submission. Ranks are 1, 2, 3 … with no shared places.
+pub fn rank(bids: &[RankInput], weight_pct: Decimal) -> Vec<Ranked> {
+    let Some(lowest) = bids
+        .iter()
+        .map(RankInput::price)
+        .filter(|p| *p > Fen::ZERO)
+        .min()
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<(Ranked, i64)> = bids
+        .iter()
+        .map(|b| {
+            let ps = price_score(lowest, b.price(), weight_pct);
+            (
+                Ranked {
+                    bid_id: b.bid_id,
+                    rank: 0,
+                    price_fen: b.price_fen,
+                    price_score: ps,
+                    technical: b.technical,
+                    commercial: b.commercial,
+                    total: ps + b.technical + b.commercial,
+                },
+                b.seq,
+            )
+        })
+        .collect();
+    out.sort_by(|(a, sa), (b, sb)| {
+        b.total
+            .cmp(&a.total)
+            .then(b.technical.cmp(&a.technical))
+            .then(a.price_fen.cmp(&b.price_fen))
+            .then(sa.cmp(sb))
+    });
+    out.into_iter()
+        .enumerate()
+        .map(|(i, (mut r, _))| {
+            r.rank = i as u32 + 1;
+            r
+        })
+        .collect()
+}
+
+/// Round for display: two decimals, half away from zero.
+pub fn show(d: Decimal) -> String {
+    format!(
+        "{:.2}",
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros_free::*;
+
+    mod rust_decimal_macros_free {
+        pub fn d(s: &str) -> rust_decimal::Decimal {
+            s.parse().unwrap()
+        }
+    }
+
+    fn crit(w: &str, items: &[(&str, Category, &str)]) -> Criteria {
+        Criteria {
+            price_weight_pct: d(w),
+            items: items
+                .iter()
+                .map(|(k, c, p)| Criterion {
+                    key: k.to_string(),
+                    name: k.to_string(),
+                    category: *c,
+                    max_points: d(p),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn price_weight_range_and_sum() {
+        let r = TenderRules::default();
+        let ok = crit(
+            "30",
+            &[
+                ("plan", Category::Technical, "50"),
+                ("exp", Category::Commercial, "20"),
+            ],
+        );
+        assert!(check_criteria(&ok, &r).is_empty());
+        let heavy = crit(
+            "35",
+            &[
+                ("plan", Category::Technical, "45"),
+                ("exp", Category::Commercial, "20"),
+            ],
+        );
+        let e = check_criteria(&heavy, &r);
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (e[0].field.as_str(), e[0].rule),
+            ("criteria.price_weight_pct", "range")
+        );
+        let light = crit("5", &[("plan", Category::Technical, "95")]);
+        assert_eq!(check_criteria(&light, &r)[0].rule, "range");
+        let short = crit("10", &[("plan", Category::Technical, "80")]);
+        assert_eq!(check_criteria(&short, &r)[0].rule, "sum_100");
+        let dup = crit(
+            "20",
+            &[
+                ("a", Category::Technical, "40"),
+                ("a", Category::Commercial, "40"),
+            ],
+        );
+        assert_eq!(check_criteria(&dup, &r)[0].rule, "unique");
+    }
+
+    #[test]
+    fn price_score_by_hand() {
+        // Lowest ¥90,000; this bid ¥100,000; weight 30 % → 90000/100000 × 100 × 0.30 = 27.
+        let f = Fen::new;
+        assert_eq!(price_score(f(9_000_000), f(10_000_000), d("30")), d("27"));
+        // ¥120,000 against ¥90,000 at 10 % → 7.5 exactly.
+        assert_eq!(price_score(f(9_000_000), f(12_000_000), d("10")), d("7.5"));
+        // A third: 100/300 × 30 = 10 exactly; 100/301 × 30 = 9.966777… (kept exact, shown 9.97).
+        assert_eq!(price_score(f(100), f(300), d("30")), d("10"));
+        assert_eq!(price_score(f(100), Fen::ZERO, d("30")), Decimal::ZERO);
+        let odd = price_score(f(100), f(301), d("30"));
+        assert_eq!(show(odd), "9.97");
+        assert!(odd > d("9.9667") && odd < d("9.9668"));
+    }
+
+    fn input(id: i64, price: i64, seq: i64, t: &str, c: &str) -> RankInput {
+        RankInput {
+            bid_id: id,
+            price_fen: price,
+            seq,
+            technical: d(t),
+            commercial: d(c),
+        }
+    }
+
+    #[test]
+    fn ranking_and_tie_breaks() {
+        // Weight 30. A: ¥100k, tech 50, comm 10 → 30 + 60 = 90.
+        // B: ¥120k, tech 60, comm 10 → 25 + 70 = 95.  C: ¥150k, tech 62, comm 13 → 20 + 75 = 95.
+        // B and C tie on 95: C has the higher technical score and ranks first.
+        let r = rank(
+            &[
+                input(1, 10_000_000, 1, "50", "10"),
+                input(2, 12_000_000, 2, "60", "10"),
+                input(3, 15_000_000, 3, "62", "13"),
+            ],
+            d("30"),
+        );
+        let order: Vec<_> = r.iter().map(|x| (x.bid_id, x.rank, x.total)).collect();
+        assert_eq!(
+            order,
+            vec![(3, 1, d("95")), (2, 2, d("95")), (1, 3, d("90"))]
+        );
+        // Same total and technical score: the lower price wins.
+        // D: ¥100k, tech 40, comm 20 → 30+60 = 90; E: ¥100k·(30/27)… use equal prices instead:
+        let r = rank(
+            &[
+                input(10, 10_000_000, 5, "40", "20"),
+                input(11, 10_000_000, 4, "40", "20"),
+                input(12, 11_000_000, 1, "40", "20"),
+            ],
+            d("10"),
+        );
+        // 10 and 11: same price, total and technical → the earlier submission (seq 4) first.
+        assert_eq!(
+            r.iter().map(|x| x.bid_id).collect::<Vec<_>>(),
+            vec![11, 10, 12]
+        );
+        // Equal total and technical, different prices: lower price first.
+        // F ¥100k tech 40 comm 20 w10 → 10 + 60 = 70; G ¥200k tech 40 comm 25 → 5 + 65 = 70.
+        let r = rank(
+            &[
+                input(21, 20_000_000, 1, "40", "25"),
+                input(20, 10_000_000, 2, "40", "20"),
+            ],
+            d("10"),
+        );
+        assert_eq!(r[0].total, r[1].total);
+        assert_eq!(r.iter().map(|x| x.bid_id).collect::<Vec<_>>(), vec![20, 21]);
+        assert!(rank(&[], d("10")).is_empty());
+    }
+}

@@ -1,0 +1,142 @@
+//! Performance targets set and offered, the contract term, and a deadline moved by a late clarification.
+
+use super::*;
+
+/// Performance targets (绩效目标), set by the tender and offered by each bid.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Targets {
+    /// 服务人次: every participation counts.
+    pub visits: i64,
+    /// 服务人数: each person once.
+    pub people: i64,
+    /// 活动/小组节数
+    pub sessions: i64,
+    /// Satisfaction, percent.
+    #[schema(value_type = String, example = "90")]
+    pub satisfaction_pct: Decimal,
+}
+
+pub fn check_targets(prefix: &str, t: &Targets) -> Vec<Broken> {
+    let mut out = Vec::new();
+    for (name, v) in [
+        ("visits", t.visits),
+        ("people", t.people),
+        ("sessions", t.sessions),
+    ] {
+        if !(0..=100_000_000).contains(&v) {
+            out.push(broken(
+                format!("{prefix}.{name}"),
+                "range",
+                "须为 0 至 1 亿之间的整数。",
+                "Must be a whole number from 0 to 100 million.",
+            ));
+        }
+    }
+    if t.people > t.visits {
+        out.push(broken(
+            format!("{prefix}.people"),
+            "not_above_visits",
+            "服务人数不能多于服务人次。",
+            "People served cannot exceed visits.",
+        ));
+    }
+    if t.satisfaction_pct < Decimal::ZERO
+        || t.satisfaction_pct > Decimal::from(100)
+        || !two_places(t.satisfaction_pct)
+    {
+        out.push(broken(
+            format!("{prefix}.satisfaction_pct"),
+            "range",
+            "满意度须在 0–100% 之间，最多两位小数。",
+            "Satisfaction is 0–100%, with at most two decimals.",
+        ));
+    }
+    out
+}
+
+/// Offered targets must reach the tender's on every measure.
+pub fn check_offer(required: &Targets, offered: &Targets) -> Vec<Broken> {
+    let mut out = Vec::new();
+    for (name, zh, r, o) in [
+        ("visits", "服务人次", required.visits, offered.visits),
+        ("people", "服务人数", required.people, offered.people),
+        ("sessions", "活动节数", required.sessions, offered.sessions),
+    ] {
+        if o < r {
+            out.push(broken(
+                format!("targets.{name}"),
+                "min_target",
+                format!("{zh}不得低于招标要求的 {r}。"),
+                format!("Must be at least the tender's {r}."),
+            ));
+        }
+    }
+    if offered.satisfaction_pct < required.satisfaction_pct {
+        out.push(broken(
+            "targets.satisfaction_pct",
+            "min_target",
+            format!("满意度不得低于招标要求的 {}%。", required.satisfaction_pct),
+            format!(
+                "Must be at least the tender's {}%.",
+                required.satisfaction_pct
+            ),
+        ));
+    }
+    out
+}
+
+/// A clarification published less than five days before the deadline moves the deadline to five days
+/// after the clarification. Returns the new deadline when it moves.
+pub fn moved_deadline(
+    answered_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let min = answered_at + Duration::days(5);
+    (deadline < min).then_some(min)
+}
+
+/// Contract term: up to 12 months, up to 36 with a recorded reason.
+pub fn check_term(months: i32, reason: Option<&str>) -> Vec<Broken> {
+    let mut out = Vec::new();
+    if !(1..=36).contains(&months) {
+        out.push(broken(
+            "term_months",
+            "range",
+            "服务期限须为 1–36 个月。",
+            "The contract term is 1 to 36 months.",
+        ));
+    } else if months > 12 && reason.map(str::trim).unwrap_or("").is_empty() {
+        out.push(broken(
+            "term_reason",
+            "required_over_12",
+            "服务期限超过 1 年时须说明理由（预算有保障、服务稳定）。",
+            "A term over one year needs a reason (secured budget, stable service).",
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_clarification_moves_the_deadline() {
+        let deadline = "2026-03-20T02:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let early = "2026-03-10T02:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(moved_deadline(early, deadline), None);
+        let late = "2026-03-17T02:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            moved_deadline(late, deadline),
+            Some("2026-03-22T02:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn term_over_a_year_needs_a_reason() {
+        assert!(check_term(12, None).is_empty());
+        assert_eq!(check_term(24, None)[0].rule, "required_over_12");
+        assert!(check_term(24, Some("预算已落实")).is_empty());
+        assert_eq!(check_term(37, Some("x"))[0].rule, "range");
+    }
+}

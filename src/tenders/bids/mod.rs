@@ -1,0 +1,225 @@
+//! Sealed bids: submission (eligibility, idempotency, the server's deadline), replacement and withdrawal,
+//! opening, and the commitments anyone can check afterwards.
+//!
+//! Before opening the only readable columns of a bid are its tender, organisation, status, time, receipt
+//! sequence and commitment; price, plan, budget, staff, targets and attachments exist only inside the AEAD
+//! ciphertext. Only the bidder's own requests decrypt it, to show the bidder its own bid.
+//!
+//! By subject: `submit` (the input checked, submission and replacement, withdrawal), `eligibility` (what
+//! the registry says about a bidder, every reason it may not bid), `opening` (open every bid, the opened
+//! bids, commitments and their check, a bid's status after opening), `reading` (a bidder's own bids, one
+//! bid or attachment, the sealed refusal); this module holds the rows, the content and receipt types and
+//! the sealed payload, and re-exports the rest.
+
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+// With the tenders helpers the submodules call as `super::…`.
+use super::{
+    Ctx, TenderRow, advance, broken_errors, contacts, evaluation, log_event, move_state,
+    push_broken, seal, tender_url, today, visible_row, wrong_state,
+};
+use crate::audit::{self, Actor};
+use crate::clock::Clock;
+use crate::db::schema::{bids, organisation_ratings, organisations, social_workers, tenders};
+use crate::db::{DbConn, write_tx};
+use crate::domain::bid::BidStatus;
+use crate::domain::ids::{BidId, OrgId, TenderId, UserId};
+use crate::domain::money::Fen;
+use crate::domain::standing::Status;
+use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets};
+use crate::error::{AppError, Checks, FieldError};
+use crate::idempotency::{self, Decision};
+use crate::mail::templates as mails;
+
+mod eligibility;
+mod opening;
+mod reading;
+mod submit;
+
+pub use eligibility::*;
+pub use opening::*;
+pub use reading::*;
+pub use submit::*;
+
+/// Largest attachment, before base64.
+pub const MAX_ATTACHMENT: usize = 128 * 1024;
+pub const MAX_ATTACHMENTS: usize = 5;
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct BudgetLineInput {
+    /// `staff`, `activities`, `supervision`, `publicity`, `office`, `management`, `taxes` or `other`.
+    pub line: String,
+    /// Yuan, e.g. `"45000"`.
+    pub amount: String,
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct AttachmentInput {
+    pub name: String,
+    /// The file, base64.
+    pub content_base64: String,
+}
+
+/// A bid as submitted. A retry with the same `idempotency_key` returns the first receipt; the same key with
+/// different content is refused.
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct BidInput {
+    pub idempotency_key: String,
+    /// Yuan, at most the budget ceiling.
+    pub price: String,
+    pub plan: String,
+    pub budget: Vec<BudgetLineInput>,
+    /// Ids of the organisation's social workers proposed for the service.
+    #[serde(default)]
+    pub staff: Vec<i64>,
+    pub targets: Targets,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+pub struct StaffEntry {
+    pub worker_id: i64,
+    pub name: String,
+    pub level: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+pub struct AttachmentMeta {
+    pub name: String,
+    pub size: usize,
+    pub sha256: String,
+}
+
+/// The content a commitment covers. Its canonical bytes are this struct as compact JSON, fields in this
+/// order, UTF-8: exactly what `opened_json` holds after opening.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+pub struct BidContent {
+    pub tender_id: i64,
+    pub organisation_id: i64,
+    pub price_fen: i64,
+    pub plan: String,
+    pub budget: Vec<BudgetLine>,
+    pub staff: Vec<StaffEntry>,
+    pub targets: Targets,
+    pub attachments: Vec<AttachmentMeta>,
+}
+
+impl BidContent {
+    /// The price, grouped yuan (`12,345.00`).
+    pub fn price(&self) -> String {
+        self.price_amount().yuan_grouped()
+    }
+    pub fn price_amount(&self) -> Fen {
+        Fen::new(self.price_fen)
+    }
+    pub fn line_label(&self, key: &str, zh: bool) -> &'static str {
+        rules::BUDGET_LINES
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, z, e)| if zh { *z } else { *e })
+            .unwrap_or("")
+    }
+}
+
+/// What is sealed: the canonical content, the commitment nonce, and the attachment bodies.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    content: String,
+    nonce: String,
+    files: Vec<String>,
+}
+
+/// A submission receipt.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct Receipt {
+    /// The receipt sequence number (increasing across all bids).
+    pub seq: i64,
+    pub tender_id: i64,
+    pub tender_code: String,
+    /// SHA-256 over the bid's canonical bytes and a secret nonce, hex; check it after opening.
+    pub commitment: String,
+    /// Server time of acceptance.
+    #[schema(value_type = String)]
+    pub submitted_at: NaiveDateTime,
+    /// `active`, `replaced`, `withdrawn` or `disqualified` ([`BidStatus`] as stored).
+    pub status: String,
+    /// The receipt this bid replaced, if any.
+    pub replaced: Option<i64>,
+}
+
+impl Receipt {
+    pub fn bid_status(&self) -> Option<BidStatus> {
+        BidStatus::parse(&self.status)
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = bids)]
+pub struct BidRow {
+    pub id: i64,
+    pub tender_id: i64,
+    pub organisation_id: i64,
+    pub submitted_by: i64,
+    pub status: String,
+    pub submitted_at: NaiveDateTime,
+    pub idem_key: String,
+    pub request_hash: String,
+    pub sealed: Vec<u8>,
+    pub seal_nonce: Vec<u8>,
+    pub commitment: String,
+    pub opened_json: Option<String>,
+    pub commit_nonce: Option<String>,
+    pub price_fen: Option<i64>,
+    pub status_reason: Option<String>,
+}
+
+impl BidRow {
+    pub fn bid(&self) -> BidId {
+        BidId::new(self.id)
+    }
+    pub fn tender(&self) -> TenderId {
+        TenderId::new(self.tender_id)
+    }
+    pub fn organisation(&self) -> OrgId {
+        OrgId::new(self.organisation_id)
+    }
+    /// The status; `None` only for text the column's CHECK would refuse.
+    pub fn bid_status(&self) -> Option<BidStatus> {
+        BidStatus::parse(&self.status)
+    }
+}
+
+fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<Receipt> {
+    let code: String = tenders::table
+        .find(b.tender_id)
+        .select(tenders::code)
+        .first(conn)?;
+    Ok(Receipt {
+        seq: b.id,
+        tender_id: b.tender_id,
+        tender_code: code,
+        commitment: b.commitment.clone(),
+        submitted_at: b.submitted_at,
+        status: b.status.clone(),
+        replaced,
+    })
+}
+
+/// Advisory-lock key serialising bids on one tender on PostgreSQL (SQLite already holds the write lock).
+pub(crate) fn tender_lock(tender: impl Into<TenderId>) -> i64 {
+    0x5a4e_5348_1000_0000 + tender.into().get()
+}
+
+fn open_payload(ctx: &Ctx, b: &BidRow) -> Option<Payload> {
+    let plain = ctx.sealer.open(
+        &seal::aad(b.tender(), b.organisation()),
+        &b.sealed,
+        &b.seal_nonce,
+    )?;
+    serde_json::from_slice(&plain).ok()
+}

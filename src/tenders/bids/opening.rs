@@ -1,0 +1,244 @@
+//! Opening against the commitments; the opened bids, their commitments checked; a bid's later status.
+
+use super::*;
+
+/// Open every active bid at the opening time: decrypt, check against the commitment, store the canonical
+/// content, nonce and price; then opened, or failed when too few valid bids remain. Bidders are told.
+pub fn open_all(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+) -> Result<(), AppError> {
+    let rows: Vec<BidRow> = bids::table
+        .filter(bids::tender_id.eq(t.id))
+        .filter(bids::status.eq(BidStatus::Active.as_str()))
+        .order(bids::id)
+        .select(BidRow::as_select())
+        .load(conn)?;
+    let mut valid = 0u32;
+    for b in &rows {
+        let opened = open_payload(ctx, b).and_then(|p| {
+            let ok = seal::commitment(p.content.as_bytes(), &p.nonce).as_deref()
+                == Some(b.commitment.as_str());
+            let c: Option<BidContent> = serde_json::from_str(&p.content).ok();
+            c.filter(|_| ok).map(|c| (p, c))
+        });
+        match opened {
+            Some((p, c)) => {
+                diesel::update(bids::table.find(b.id))
+                    .set((
+                        bids::opened_json.eq(&p.content),
+                        bids::commit_nonce.eq(&p.nonce),
+                        bids::price_fen.eq(c.price_fen),
+                    ))
+                    .execute(conn)?;
+                valid += 1;
+            }
+            None => {
+                tracing::error!(
+                    bid = b.id,
+                    "a sealed bid does not open or match its commitment"
+                );
+                diesel::update(bids::table.find(b.id))
+                    .set((
+                        bids::status.eq(BidStatus::Disqualified.as_str()),
+                        bids::status_reason.eq("密封内容无法解密或与承诺值不符 / sealed content unreadable or not matching its commitment"),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    move_state(
+        conn,
+        actor,
+        now,
+        t.id,
+        State::Closed,
+        State::Opened,
+        Some(format!(
+            "开标：{valid} 份有效投标 / {valid} valid bids opened"
+        )),
+    )?;
+    let bidders: Vec<i64> = rows.iter().map(|b| b.organisation_id).collect();
+    for (name, email) in super::contacts(conn, &bidders)? {
+        crate::mail::enqueue(
+            conn,
+            now,
+            &email,
+            &mails::BidsOpened {
+                organisation: name,
+                code: t.code.clone(),
+                title: t.title.clone(),
+                valid,
+                url: format!("{}/commitments", super::tender_url(ctx, t.id)),
+            },
+        )?;
+    }
+    super::evaluation::fail_if_too_few(conn, ctx, actor, now, t.id)?;
+    Ok(())
+}
+
+/// An opened bid, for the bureau, administrators and the panel.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct OpenedBid {
+    pub seq: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    #[schema(value_type = String)]
+    pub submitted_at: NaiveDateTime,
+    pub price: String,
+    pub content: BidContent,
+}
+
+/// The opened bids of a tender with their organisations' names, by receipt order; 409 `sealed` while the
+/// tender is sealed. The one query behind both the opened-bid list and the commitments.
+fn opened_rows(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<(BidRow, String)>, AppError> {
+    if t.state().sealed() {
+        return Err(sealed_error(t));
+    }
+    Ok(bids::table
+        .inner_join(organisations::table)
+        .filter(bids::tender_id.eq(t.id))
+        .filter(bids::opened_json.is_not_null())
+        .order(bids::id)
+        .select((BidRow::as_select(), organisations::name))
+        .load(conn)?)
+}
+
+/// The bids opened on a tender (status active or later disqualified/withdrawn), by receipt order. Refused
+/// (409 `sealed`) while the tender is sealed.
+pub fn opened_bids(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<OpenedBid>, AppError> {
+    let rows = opened_rows(conn, t)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(b, name)| {
+            let content: BidContent = serde_json::from_str(b.opened_json.as_deref()?).ok()?;
+            Some(OpenedBid {
+                seq: b.id,
+                organisation_id: b.organisation_id,
+                organisation_name: name,
+                status: b.status,
+                status_reason: b.status_reason,
+                submitted_at: b.submitted_at,
+                price: content.price(),
+                content,
+            })
+        })
+        .collect())
+}
+
+/// One opened bid's commitment and what anyone needs to recompute it.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct CommitmentCheck {
+    pub seq: i64,
+    pub organisation_name: String,
+    #[schema(value_type = String)]
+    pub submitted_at: NaiveDateTime,
+    pub commitment: String,
+    /// The canonical bytes (UTF-8 JSON) the commitment covers.
+    pub canonical: String,
+    /// The nonce, hex; commitment = SHA-256(canonical ‖ nonce bytes).
+    pub nonce: String,
+    /// Whether the stored content matches: the hash recomputes, the stored price is the committed price,
+    /// and the sealed copy decrypts to the same bytes.
+    pub ok: bool,
+}
+
+fn check_one(ctx: &Ctx, b: &BidRow) -> bool {
+    let (Some(canonical), Some(nonce)) = (&b.opened_json, &b.commit_nonce) else {
+        return false;
+    };
+    let hash_ok =
+        seal::commitment(canonical.as_bytes(), nonce).as_deref() == Some(b.commitment.as_str());
+    let price_ok = serde_json::from_str::<BidContent>(canonical)
+        .ok()
+        .is_some_and(|c| Some(c.price_amount()) == b.price_fen.map(Fen::from));
+    let sealed_ok =
+        open_payload(ctx, b).is_some_and(|p| &p.content == canonical && &p.nonce == nonce);
+    hash_ok && price_ok && sealed_ok
+}
+
+/// The commitments of a tender's opened bids, each checked. Refused while sealed.
+pub fn commitments(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    t: &TenderRow,
+) -> Result<Vec<CommitmentCheck>, AppError> {
+    let rows = opened_rows(conn, t)?;
+    Ok(rows
+        .into_iter()
+        .map(|(b, name)| CommitmentCheck {
+            ok: check_one(ctx, &b),
+            seq: b.id,
+            organisation_name: name,
+            submitted_at: b.submitted_at,
+            commitment: b.commitment.clone(),
+            canonical: b.opened_json.clone().unwrap_or_default(),
+            nonce: b.commit_nonce.clone().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Check every opened bid in the database (`sanshe verify`): (checked, receipts that fail).
+pub fn verify_all(conn: &mut DbConn, ctx: &Ctx) -> QueryResult<(usize, Vec<i64>)> {
+    let rows: Vec<BidRow> = bids::table
+        .filter(bids::opened_json.is_not_null())
+        .order(bids::id)
+        .select(BidRow::as_select())
+        .load(conn)?;
+    let bad = rows
+        .iter()
+        .filter(|b| !check_one(ctx, b))
+        .map(|b| b.id)
+        .collect();
+    Ok((rows.len(), bad))
+}
+
+/// Record a bid's new status with an event on the tender timeline (disqualification).
+pub fn set_bid_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+    bid: impl Into<BidId>,
+    status: BidStatus,
+    reason: &str,
+) -> Result<(), AppError> {
+    let bid = bid.into();
+    diesel::update(bids::table.find(bid.get()))
+        .set((
+            bids::status.eq(status.as_str()),
+            bids::status_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    log_event(
+        conn,
+        actor,
+        now,
+        t.id,
+        Some(t.state()),
+        t.state(),
+        &format!("bid.{status}"),
+        Some(format!("投标 #{bid}：{reason}")),
+    )?;
+    Ok(())
+}
+
+/// [`set_bid_status`] for callers holding the stored text; text that is not a status is refused.
+pub fn set_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+    bid: i64,
+    status: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let status = BidStatus::parse(status)
+        .ok_or_else(|| AppError::internal(format!("not a bid status: {status}")))?;
+    set_bid_status(conn, actor, now, t, bid, status, reason)
+}

@@ -1,0 +1,180 @@
+//! Reading bids: active bidders, a bid's content, the organisation's own bids, one bid or attachment.
+
+use super::*;
+
+/// Organisations with an active bid on a tender (for e-mails only: never shown before opening).
+pub fn active_bidders(conn: &mut DbConn, tender: impl Into<TenderId>) -> QueryResult<Vec<i64>> {
+    bids::table
+        .filter(bids::tender_id.eq(tender.into().get()))
+        .filter(bids::status.eq(BidStatus::Active.as_str()))
+        .select(bids::organisation_id)
+        .load(conn)
+}
+
+/// The bid's content decrypted (for its own bidder, or anyone once opened).
+pub fn content_of(ctx: &Ctx, b: &BidRow) -> Option<BidContent> {
+    if let Some(j) = &b.opened_json {
+        return serde_json::from_str(j).ok();
+    }
+    serde_json::from_str(&open_payload(ctx, b)?.content).ok()
+}
+
+/// The organisation's own bid on a tender: its latest active bid, or else its latest bid.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct OwnBid {
+    pub receipt: Receipt,
+    pub status_reason: Option<String>,
+    pub content: Option<BidContent>,
+    /// Earlier receipts of this organisation on this tender (replaced or withdrawn).
+    pub history: Vec<Receipt>,
+}
+
+pub fn own_bid(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    org: impl Into<OrgId>,
+    tender: impl Into<TenderId>,
+) -> Result<Option<OwnBid>, AppError> {
+    let (org_id, tender_id) = (org.into().get(), tender.into().get());
+    let rows: Vec<BidRow> = bids::table
+        .filter(bids::tender_id.eq(tender_id))
+        .filter(bids::organisation_id.eq(org_id))
+        .order(bids::id.desc())
+        .select(BidRow::as_select())
+        .load(conn)?;
+    let Some(pos) = rows
+        .iter()
+        .position(|b| b.bid_status() == Some(BidStatus::Active))
+        .or((!rows.is_empty()).then_some(0))
+    else {
+        return Ok(None);
+    };
+    let main = &rows[pos];
+    let mut history = Vec::new();
+    for (i, b) in rows.iter().enumerate() {
+        if i != pos {
+            history.push(receipt(conn, b, None)?);
+        }
+    }
+    Ok(Some(OwnBid {
+        receipt: receipt(conn, main, None)?,
+        status_reason: main.status_reason.clone(),
+        content: content_of(ctx, main),
+        history,
+    }))
+}
+
+/// The organisation's bids across tenders (its receipts), newest first.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct MyBidLine {
+    pub seq: i64,
+    pub tender_id: i64,
+    pub tender_code: String,
+    pub tender_title: String,
+    pub tender_state: String,
+    pub status: String,
+    #[schema(value_type = String)]
+    pub submitted_at: NaiveDateTime,
+    pub commitment: String,
+    pub awarded: bool,
+}
+
+pub fn my_bids(conn: &mut DbConn, org: impl Into<OrgId>) -> QueryResult<Vec<MyBidLine>> {
+    let org_id = org.into().get();
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        Option<i64>,
+        String,
+        NaiveDateTime,
+        String,
+    );
+    let rows: Vec<Row> = bids::table
+        .inner_join(tenders::table)
+        .filter(bids::organisation_id.eq(org_id))
+        .order(bids::id.desc())
+        .select((
+            bids::id,
+            bids::tender_id,
+            tenders::code,
+            tenders::title,
+            tenders::state,
+            tenders::award_bid_id,
+            bids::status,
+            bids::submitted_at,
+            bids::commitment,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                seq,
+                tender_id,
+                tender_code,
+                tender_title,
+                tender_state,
+                award,
+                status,
+                submitted_at,
+                commitment,
+            )| {
+                MyBidLine {
+                    awarded: award == Some(seq)
+                        && matches!(
+                            State::parse(&tender_state),
+                            Some(State::Awarded | State::Contracted)
+                        ),
+                    seq,
+                    tender_id,
+                    tender_code,
+                    tender_title,
+                    tender_state,
+                    status,
+                    submitted_at,
+                    commitment,
+                }
+            },
+        )
+        .collect())
+}
+
+pub fn sealed_error(t: &TenderRow) -> AppError {
+    AppError::conflict(
+        "sealed",
+        format!(
+            "投标文件密封至开标时间 {}。",
+            crate::clock::display(t.opening_at)
+        ),
+        format!(
+            "Bids stay sealed until the opening at {}.",
+            crate::clock::display(t.opening_at)
+        ),
+    )
+}
+
+pub fn find_bid(conn: &mut DbConn, id: impl Into<BidId>) -> Result<BidRow, AppError> {
+    bids::table
+        .find(id.into().get())
+        .select(BidRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+/// One attachment of a bid, decrypted: (file name, bytes).
+pub fn attachment(ctx: &Ctx, b: &BidRow, index: usize) -> Result<(String, Vec<u8>), AppError> {
+    let p = open_payload(ctx, b).ok_or_else(|| AppError::internal("a bid does not decrypt"))?;
+    let content: BidContent = serde_json::from_str(&p.content)
+        .map_err(|_| AppError::internal("a bid's content does not parse"))?;
+    let meta = content.attachments.get(index).ok_or(AppError::NotFound)?;
+    let body = p
+        .files
+        .get(index)
+        .and_then(|f| base64::engine::general_purpose::STANDARD.decode(f).ok())
+        .ok_or_else(|| AppError::internal("an attachment is missing"))?;
+    Ok((meta.name.clone(), body))
+}

@@ -1,0 +1,394 @@
+//! Submission: the input checked, a bid sealed and stored (or replaced) by the server's clock; withdrawal.
+
+use super::*;
+
+struct Checked {
+    content: BidContent,
+    files: Vec<Vec<u8>>,
+}
+
+fn check_input(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    t: &TenderRow,
+    org_id: i64,
+    input: &BidInput,
+) -> Result<Checked, AppError> {
+    let mut c = Checks::new();
+    let ceiling = Fen::from(t.budget_fen);
+    let price = crate::money::check_amount(&mut c, "price", &input.price, true);
+    if let Some(p) = price
+        && p > ceiling
+    {
+        c.add(
+            "price",
+            "max_budget",
+            format!("报价不得超过预算上限 {} 元。", ceiling.yuan_grouped()),
+            format!(
+                "The price may not exceed the ceiling of ¥{}.",
+                ceiling.yuan_grouped()
+            ),
+        );
+    }
+    let plan = input.plan.trim();
+    if c.required("plan", plan) && plan.chars().count() > 20_000 {
+        c.add(
+            "plan",
+            "max_length",
+            "服务方案最多 20000 字。",
+            "At most 20000 characters.",
+        );
+    }
+    let mut budget = Vec::new();
+    for (i, l) in input.budget.iter().enumerate() {
+        if let Some(a) =
+            crate::money::check_amount(&mut c, &format!("budget[{i}].amount"), &l.amount, true)
+        {
+            budget.push(BudgetLine::new(l.line.trim(), a));
+        }
+    }
+    if let Some(p) = price
+        && budget.len() == input.budget.len()
+    {
+        super::push_broken(&mut c, rules::check_budget(&budget, p, &ctx.rules));
+    }
+    let mut staff = Vec::new();
+    let mut ids = input.staff.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() != input.staff.len() {
+        c.add(
+            "staff",
+            "unique",
+            "人员不能重复。",
+            "Each person appears once.",
+        );
+    }
+    if !ids.is_empty() {
+        let found: Vec<(i64, String, String)> = social_workers::table
+            .filter(social_workers::id.eq_any(&ids))
+            .filter(social_workers::organisation_id.eq(org_id))
+            .filter(social_workers::employment.ne("left"))
+            .order(social_workers::id)
+            .select((
+                social_workers::id,
+                social_workers::name,
+                social_workers::certificate_level,
+            ))
+            .load(conn)?;
+        if found.len() != ids.len() {
+            c.add(
+                "staff",
+                "own_workers",
+                "拟派人员须为本组织在职的社工。",
+                "Proposed staff must be the organisation's own current social workers.",
+            );
+        }
+        staff = found
+            .into_iter()
+            .map(|(worker_id, name, level)| StaffEntry {
+                worker_id,
+                name,
+                level,
+            })
+            .collect();
+    } else {
+        c.add(
+            "staff",
+            "required",
+            "请选择拟派人员。",
+            "Choose the staff proposed.",
+        );
+    }
+    let tb = rules::check_targets("targets", &input.targets);
+    if tb.is_empty() {
+        super::push_broken(&mut c, rules::check_offer(&t.targets(), &input.targets));
+    } else {
+        super::push_broken(&mut c, tb);
+    }
+    if input.attachments.len() > MAX_ATTACHMENTS {
+        c.add(
+            "attachments",
+            "max_count",
+            format!("最多 {MAX_ATTACHMENTS} 个附件。"),
+            format!("At most {MAX_ATTACHMENTS} attachments."),
+        );
+    }
+    let mut metas = Vec::new();
+    let mut files = Vec::new();
+    for (i, a) in input.attachments.iter().enumerate() {
+        let name = a.name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
+            c.add(
+                &format!("attachments[{i}].name"),
+                "file_name",
+                "请填写文件名（最多 200 字，不含斜杠）。",
+                "Give a file name (at most 200 characters, no slashes).",
+            );
+        }
+        match base64::engine::general_purpose::STANDARD.decode(a.content_base64.trim()) {
+            Ok(bytes) if bytes.is_empty() => c.add(
+                &format!("attachments[{i}].content_base64"),
+                "required",
+                "附件不能为空。",
+                "The file is empty.",
+            ),
+            Ok(bytes) if bytes.len() > MAX_ATTACHMENT => c.add(
+                &format!("attachments[{i}].content_base64"),
+                "max_size",
+                "每个附件最大 128 KiB。",
+                "Each attachment is at most 128 KiB.",
+            ),
+            Ok(bytes) => {
+                metas.push(AttachmentMeta {
+                    name: name.to_string(),
+                    size: bytes.len(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                });
+                files.push(bytes);
+            }
+            Err(_) => c.add(
+                &format!("attachments[{i}].content_base64"),
+                "base64",
+                "附件内容须为 base64 编码。",
+                "The file must be base64.",
+            ),
+        }
+    }
+    c.finish()?;
+    Ok(Checked {
+        content: BidContent {
+            tender_id: t.id,
+            organisation_id: org_id,
+            price_fen: price.expect("checked").get(),
+            plan: plan.to_string(),
+            budget,
+            staff,
+            targets: input.targets.clone(),
+            attachments: metas,
+        },
+        files,
+    })
+}
+
+/// Submit (or replace) the organisation's bid. The server's clock, read inside the transaction, decides:
+/// at or after the bid deadline the bid is refused.
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    user: impl Into<UserId>,
+    org: impl Into<OrgId>,
+    clock: &dyn Clock,
+    tender: impl Into<TenderId>,
+    input: &BidInput,
+) -> Result<Receipt, AppError> {
+    let (user_id, org_id, tender_id) = (user.into().get(), org.into().get(), tender.into().get());
+    super::advance(conn, ctx, clock.now(), tender_id)?;
+    let key = idempotency::check_key(&input.idempotency_key)?;
+    let hash = idempotency::request_hash(input, &["idempotency_key"]);
+    write_tx(conn, |conn| -> Result<Receipt, AppError> {
+        crate::db::lock_chain(conn, tender_lock(tender_id))?;
+        let now = clock.now();
+        let ts = crate::db::now_micros(now);
+        // The key is unique per organisation; the first bid under it must be for this tender with the
+        // same content.
+        let stored = bids::table
+            .filter(bids::organisation_id.eq(org_id))
+            .filter(bids::idem_key.eq(key))
+            .select(BidRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(|prev| ((prev.tender_id, prev.request_hash.clone()), prev));
+        match idempotency::decide(stored, &(tender_id, hash.clone())) {
+            Decision::Replay(prev) => return Ok(receipt(conn, &prev, None)?),
+            Decision::Conflict => return Err(idempotency::conflict("投标", "bid")),
+            Decision::New => {}
+        }
+        let t = super::visible_row(conn, tender_id, false)?;
+        if t.state() != State::Published || ts >= t.bid_deadline {
+            return Err(AppError::conflict(
+                "bidding_closed",
+                format!(
+                    "投标已截止（截止时间 {}），以服务器时间为准。",
+                    crate::clock::display(t.bid_deadline)
+                ),
+                format!(
+                    "Bidding closed at {} (server time decides).",
+                    crate::clock::display(t.bid_deadline)
+                ),
+            ));
+        }
+        let refused = refusals(conn, ctx, &t, org_id, today(now))?;
+        if !refused.is_empty() {
+            return Err(AppError::Validation(refused));
+        }
+        let checked = check_input(conn, ctx, &t, org_id, input)?;
+        let canonical = serde_json::to_string(&checked.content).expect("plain values serialise");
+        let nonce = ctx.sealer.commitment_nonce();
+        let commitment =
+            seal::commitment(canonical.as_bytes(), &nonce).expect("nonce is hex by construction");
+        let payload = serde_json::to_vec(&Payload {
+            content: canonical,
+            nonce,
+            files: checked
+                .files
+                .iter()
+                .map(|f| base64::engine::general_purpose::STANDARD.encode(f))
+                .collect(),
+        })
+        .expect("plain values serialise");
+        let (sealed, seal_nonce) = ctx.sealer.seal(
+            &seal::aad(TenderId::new(tender_id), OrgId::new(org_id)),
+            &payload,
+        );
+        let replaced: Option<i64> = bids::table
+            .filter(bids::tender_id.eq(tender_id))
+            .filter(bids::organisation_id.eq(org_id))
+            .filter(bids::status.eq(BidStatus::Active.as_str()))
+            .select(bids::id)
+            .first(conn)
+            .optional()?;
+        if let Some(r) = replaced {
+            diesel::update(bids::table.find(r))
+                .set(bids::status.eq(BidStatus::Replaced.as_str()))
+                .execute(conn)?;
+        }
+        let new_id: i64 = diesel::insert_into(bids::table)
+            .values((
+                bids::tender_id.eq(tender_id),
+                bids::organisation_id.eq(org_id),
+                bids::submitted_by.eq(user_id),
+                bids::status.eq(BidStatus::Active.as_str()),
+                bids::submitted_at.eq(ts),
+                bids::idem_key.eq(key),
+                bids::request_hash.eq(&hash),
+                bids::sealed.eq(&sealed),
+                bids::seal_nonce.eq(&seal_nonce),
+                bids::commitment.eq(&commitment),
+            ))
+            .returning(bids::id)
+            .get_result(conn)?;
+        let row = find_bid(conn, new_id)?;
+        // The audit event records the receipt, never the content.
+        audit::record(
+            conn,
+            actor,
+            now,
+            if replaced.is_some() {
+                "bid.replace"
+            } else {
+                "bid.submit"
+            },
+            "bid",
+            Some(row.id.to_string()),
+            replaced.map(|r| serde_json::json!({ "seq": r, "status": BidStatus::Replaced })),
+            Some(serde_json::json!({
+                "tender_id": tender_id,
+                "seq": row.id,
+                "commitment": commitment,
+                "submitted_at": crate::clock::display(ts),
+            })),
+        )?;
+        for (name, email) in super::contacts(conn, &[org_id])? {
+            crate::mail::enqueue(
+                conn,
+                now,
+                &email,
+                &mails::BidReceipt {
+                    organisation: name,
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    seq: row.id,
+                    commitment: commitment.clone(),
+                    submitted_at: crate::clock::display(ts),
+                    opening_at: crate::clock::display(t.opening_at),
+                    url: super::tender_url(ctx, tender_id),
+                },
+            )?;
+        }
+        Ok(receipt(conn, &row, replaced)?)
+    })
+}
+
+/// Withdraw the organisation's bid: before the deadline freely; after opening (the winner or any ranked
+/// bid) with a reason, passing the award on if it was the winner.
+pub fn withdraw(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    org: impl Into<OrgId>,
+    now: DateTime<Utc>,
+    tender: impl Into<TenderId>,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
+    let (org_id, tender_id) = (org.into().get(), tender.into().get());
+    super::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        crate::db::lock_chain(conn, tender_lock(tender_id))?;
+        let t = super::visible_row(conn, tender_id, false)?;
+        let ts = crate::db::now_micros(now);
+        let bid: Option<i64> = bids::table
+            .filter(bids::tender_id.eq(tender_id))
+            .filter(bids::organisation_id.eq(org_id))
+            .filter(bids::status.eq(BidStatus::Active.as_str()))
+            .select(bids::id)
+            .first(conn)
+            .optional()?;
+        let Some(bid) = bid else {
+            return Err(AppError::conflict(
+                "no_active_bid",
+                "本组织在该项目没有有效投标。",
+                "Your organisation has no active bid on this tender.",
+            ));
+        };
+        let state = t.state();
+        let before_deadline = state == State::Published && ts < t.bid_deadline;
+        let after_opening = matches!(
+            state,
+            State::Opened
+                | State::Evaluating
+                | State::Evaluated
+                | State::AwardProposed
+                | State::Publicity
+                | State::Challenge
+        );
+        if !before_deadline && !after_opening {
+            return Err(super::wrong_state(
+                state,
+                "此时不能撤回投标。",
+                "a bid cannot be withdrawn now.",
+            ));
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if after_opening && reason.is_none() {
+            return Err(AppError::field(
+                "reason",
+                "required",
+                "开标后撤回须说明理由。",
+                "A withdrawal after opening needs a reason.",
+            ));
+        }
+        diesel::update(bids::table.find(bid))
+            .set((
+                bids::status.eq(BidStatus::Withdrawn.as_str()),
+                bids::status_reason.eq(reason),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "bid.withdraw",
+            "bid",
+            Some(bid.to_string()),
+            Some(serde_json::json!({ "status": BidStatus::Active })),
+            Some(serde_json::json!({ "status": BidStatus::Withdrawn, "reason": reason })),
+        )?;
+        if after_opening {
+            super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
+        }
+        Ok(())
+    })
+}
