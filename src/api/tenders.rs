@@ -9,7 +9,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{
-    Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet,
+    AttachmentReaders, Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet,
 };
 use crate::tenders::bids::{
     self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
@@ -29,13 +29,6 @@ use crate::tenders::{
 pub struct PanelReaders;
 impl RoleSet for PanelReaders {
     const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
-}
-
-/// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after opening.
-#[derive(Debug)]
-pub struct AttachmentReaders;
-impl RoleSet for AttachmentReaders {
-    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Org];
 }
 
 /// Organisations (their own), the bureau and administrators.
@@ -412,54 +405,9 @@ pub async fn attachment(
     let (id, seq, n) = path.into_inner();
     let u = user.user.clone();
     let (name, body) = state
-        .run_tenders(move |c, ctx, now| {
-            tenders::advance(c, ctx, now, id)?;
-            let t = tenders::find_row(c, id)?;
-            let b = bids::find_bid(c, seq)?;
-            if b.tender_id != id {
-                return Err(AppError::NotFound);
-            }
-            let own = u.role == Role::Org && u.org_id == Some(b.organisation_id);
-            if !own {
-                match u.role {
-                    Role::Bureau | Role::Admin => {}
-                    Role::Evaluator => {
-                        let seated = evaluation::panel(c, id)?
-                            .into_iter()
-                            .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none"));
-                        if !seated {
-                            return Err(AppError::NotFound);
-                        }
-                    }
-                    // Another organisation's bid does not exist for this caller.
-                    _ => return Err(AppError::NotFound),
-                }
-                if t.state().sealed() || b.opened_json.is_none() {
-                    return Err(bids::sealed_error(&t));
-                }
-            }
-            bids::attachment(ctx, &b, n)
-        })
+        .run_tenders(move |c, ctx, now| bids::read_attachment(c, ctx, now, &u, id, seq, n))
         .await?;
-    let safe: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type("application/octet-stream")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-                if safe.is_empty() {
-                    "attachment".into()
-                } else {
-                    safe
-                },
-                url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
-            ),
-        ))
-        .body(body))
+    Ok(crate::http::download(&name, body))
 }
 
 /// After opening, every opened bid's commitment with the canonical bytes and nonce, each checked. Public:

@@ -167,6 +167,9 @@ role_sets! {
     BureauOrAdmin => [Bureau, Admin];
     /// The bureau, administrators, and `org` users (for their own organisation only).
     StaffOrOrg => [Bureau, Admin, Org];
+    /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
+    /// the opening.
+    AttachmentReaders => [Bureau, Admin, Evaluator, Org];
 }
 
 fn check_role<R: RoleSet>(u: &CurrentUser) -> Result<(), AppError> {

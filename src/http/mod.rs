@@ -36,6 +36,31 @@ pub fn actor(req: &HttpRequest, u: &CurrentUser) -> crate::audit::Actor {
     }
 }
 
+/// A file download: `Content-Disposition` with an ASCII fallback name and the UTF-8 name (RFC 6266, RFC
+/// 8187), never cached; the one place file names are encoded.
+pub fn download(name: &str, body: Vec<u8>) -> actix_web::HttpResponse {
+    let ascii: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let ascii = if ascii.trim_matches('.').is_empty() {
+        "attachment".to_string()
+    } else {
+        ascii
+    };
+    let utf8: String = url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    actix_web::HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}"),
+        ))
+        .body(body)
+}
+
 /// One log line per request; request id; CSRF cookie for browsers; security headers; `HEAD` answered as
 /// the `GET` of the same path.
 pub async fn middleware(

@@ -736,6 +736,60 @@ async fn sealed_leak_test(backend: Backend) {
             assert!(s < 500, "{what} (cookie): {s}");
             assert_clean(&text, &forbidden, &format!("{what} (cookie)"));
         }
+        // 87号令 Art 33, bids secret until opening: an attachment of a bid that is not the caller's answers
+        // exactly as a receipt that does not exist, on the API and on the page, so the answers do not count
+        // the bids. The "no such" probes: a receipt number nobody has, and a real receipt under a tender
+        // it does not belong to.
+        let ghost = seqs.iter().max().unwrap() + 1_000;
+        let probe = |seq: i64, tender: i64| {
+            (
+                format!("/api/v1/tenders/{tender}/bids/{seq}/attachments/0"),
+                format!("/tenders/{tender}/bids/{seq}/attachments/0"),
+            )
+        };
+        let answer = |s: u16, text: &str| -> (u16, String) {
+            let kind = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| v["type"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            (s, kind)
+        };
+        let mut uniform = Vec::new();
+        for (seq, tender) in [(ghost, id), (seqs[0], id + 1_000)].into_iter().chain(
+            seqs.iter()
+                .enumerate()
+                .filter(|(i, _)| who.own != Some(*i))
+                .map(|(_, s)| (*s, id)),
+        ) {
+            let (api_path, page_path) = probe(seq, tender);
+            let (s, text) = fetch(&api, "GET", &app.url(&api_path), tok, None).await;
+            let (ps, _) = fetch(&who.pages, "GET", &app.url(&page_path), None, None).await;
+            uniform.push((
+                answer(s, &text),
+                ps,
+                format!("receipt {seq} of tender {tender}"),
+            ));
+        }
+        let (first_api, first_page, _) = uniform[0].clone();
+        for (api_answer, page_status, what) in &uniform {
+            assert_eq!(
+                api_answer, &first_api,
+                "API answer as {} for {what} differs from a receipt that does not exist",
+                who.name
+            );
+            assert_eq!(
+                *page_status, first_page,
+                "page answer as {} for {what} differs from a receipt that does not exist",
+                who.name
+            );
+        }
+        if who.token.is_some() {
+            // Signed in with a role that may read attachments: the API and the page both say "not found";
+            // finance is refused by role alike on both, whatever the receipt.
+            let expect = if who.name == "finance" { 403 } else { 404 };
+            assert_eq!(first_api.0, expect, "API as {}", who.name);
+            assert_eq!(first_page, expect, "page as {}", who.name);
+        }
         // Every page about tenders (pages the web UI does not have answer 404, which is fine).
         let mut pages = vec![
             "/".to_string(),
@@ -1025,9 +1079,14 @@ async fn log_carries_no_bid_content(db: &Arc<TestDb>, bidder: &Bidder) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    for p in [
-        format!("/api/v1/tenders/{tid}/bids"),
-        format!("/api/v1/tenders/{tid}/bids/{seq}/attachments/0"),
+    // Before the opening the bureau is told the bids are sealed, and an attachment is "not found" as for
+    // a receipt that does not exist.
+    for (p, status) in [
+        (format!("/api/v1/tenders/{tid}/bids"), 409),
+        (
+            format!("/api/v1/tenders/{tid}/bids/{seq}/attachments/0"),
+            404,
+        ),
     ] {
         let r = http
             .get(format!("{base}{p}"))
@@ -1035,7 +1094,7 @@ async fn log_carries_no_bid_content(db: &Arc<TestDb>, bidder: &Bidder) {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 409, "{p}");
+        assert_eq!(r.status(), status, "{p}");
     }
     // Wait (bounded) for the mail worker to deliver the receipt to its file, then stop the server. The
     // refused and reused submissions queue nothing: exactly one receipt for this tender, sent, one file.

@@ -428,52 +428,21 @@ pub(super) async fn bid_submit(
     }
 }
 
-/// An attachment of a bid: to its own organisation at any time; after the opening to the bureau and
-/// administrators, and to evaluators of the panel who declared no conflict.
+/// An attachment of a bid, by the same rule and with the same answers as the API
+/// (`bids::read_attachment`).
 pub(super) async fn attachment_download(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<AnyRole>,
+    page: Page<AttachmentReaders>,
     path: web::Path<(i64, i64, usize)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, seq, n) = path.into_inner();
     let user = page.user.clone();
-    let tctx = state.tenders.clone();
     let (name, body) = state
-        .run(move |c| {
-            let b = bids::find_bid(c, seq)?;
-            if b.tender_id != id {
-                return Err(AppError::NotFound);
-            }
-            let row = tenders::find_row(c, id)?;
-            let own = user.role == Role::Org && user.org_id == Some(b.organisation_id);
-            let opened = !row.state().sealed() && b.opened_json.is_some();
-            let allowed = own
-                || (opened && BureauOrAdmin::ROLES.contains(&user.role))
-                || (opened
-                    && user.role == Role::Evaluator
-                    && evaluation::panel(c, id)?
-                        .iter()
-                        .any(|m| m.user_id == user.id && m.declaration.as_deref() == Some("none")));
-            if !allowed {
-                return Err(AppError::Forbidden);
-            }
-            bids::attachment(&tctx, &b, n)
-        })
+        .run_tenders(move |c, ctx, now| bids::read_attachment(c, ctx, now, &user, id, seq, n))
         .await
         .map_err(page_err(ctx.lang))?;
-    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    Ok(HttpResponse::Ok()
-        .content_type("application/octet-stream")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"attachment-{n}\"; filename*=UTF-8''{}",
-                encoded.replace('+', "%20")
-            ),
-        ))
-        .body(body))
+    Ok(crate::http::download(&name, body))
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use base64::Engine;
@@ -33,7 +33,7 @@ use crate::domain::tender::{
 };
 use crate::error::{AppError, FieldError, Msg};
 use crate::http::caller::{
-    AnyRole, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
+    AttachmentReaders, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
 };
 use crate::http::page::{PageCtx, PageError, Pager, page_err, redirect, render};
 use crate::i18n::Lang;

@@ -165,6 +165,45 @@ pub fn find_bid(conn: &mut DbConn, id: impl Into<BidId>) -> Result<BidRow, AppEr
         .ok_or(AppError::NotFound)
 }
 
+/// An attachment as a caller may read it, the one rule for the API and the pages: its own organisation at
+/// any time; after the opening the bureau, administrators and the panel's evaluators who declared no
+/// conflict. Anything else (no such receipt, a receipt of another tender, another organisation's bid, a
+/// bid still sealed) answers the same 404, so nobody learns which sealed bids exist (87号令 Art 33: bids
+/// stay secret until opening).
+pub fn read_attachment(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &crate::auth::CurrentUser,
+    tender_id: i64,
+    seq: i64,
+    index: usize,
+) -> Result<(String, Vec<u8>), AppError> {
+    use crate::auth::Role;
+    advance(conn, ctx, now, tender_id)?;
+    let t = crate::tenders::find_row(conn, tender_id)?;
+    let b = bids::table
+        .find(seq)
+        .select(BidRow::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|b| b.tender_id == tender_id)
+        .ok_or(AppError::NotFound)?;
+    let own = caller.role == Role::Org && caller.org_id == Some(b.organisation_id);
+    let opened = !t.state().sealed() && b.opened_json.is_some();
+    let allowed = own
+        || (opened && caller.is_staff())
+        || (opened
+            && caller.role == Role::Evaluator
+            && evaluation::panel(conn, tender_id)?
+                .iter()
+                .any(|m| m.user_id == caller.id && m.declaration.as_deref() == Some("none")));
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    attachment(ctx, &b, index)
+}
+
 /// One attachment of a bid, decrypted: (file name, bytes).
 pub fn attachment(ctx: &Ctx, b: &BidRow, index: usize) -> Result<(String, Vec<u8>), AppError> {
     let p = open_payload(ctx, b).ok_or_else(|| AppError::internal("a bid does not decrypt"))?;
