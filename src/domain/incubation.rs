@@ -320,13 +320,6 @@ impl Funnel {
     }
 }
 
-/// Width class (`w-0` … `w-100` in steps of 5) of a bar of `n` out of `max`.
-pub fn bar_class(n: i64, max: i64) -> String {
-    let max = max.max(1);
-    let n = n.clamp(0, max);
-    format!("w-{}", n * 20 / max * 5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,14 +470,5 @@ mod tests {
         some[2].1 = false;
         some.remove(0);
         assert_eq!(checklist_missing(&some), vec!["registered", "finance"]);
-    }
-
-    #[test]
-    fn bar_classes() {
-        assert_eq!(bar_class(0, 0), "w-0");
-        assert_eq!(bar_class(5, 10), "w-50");
-        assert_eq!(bar_class(10, 10), "w-100");
-        assert_eq!(bar_class(1, 3), "w-30");
-        assert_eq!(bar_class(20, 10), "w-100");
     }
 }

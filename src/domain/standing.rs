@@ -9,6 +9,8 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::domain::vocab::Vocab;
+
 /// How an organisation is registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Registration {
@@ -17,6 +19,7 @@ pub enum Registration {
     Unregistered,
 }
 
+/// The public lists an organisation can be on (DOMAIN.md, Organisations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListKind {
     Dishonesty,
@@ -26,41 +29,36 @@ pub enum ListKind {
 }
 
 impl ListKind {
+    pub const ALL: [ListKind; 4] = [
+        ListKind::Dishonesty,
+        ListKind::CourtDefaulter,
+        ListKind::Debarment,
+        ListKind::Abnormal,
+    ];
+    /// Keys and labels, in `ALL` order: the one table forms, imports and reasons read.
+    pub const VOCAB: Vocab = &[
+        ("dishonesty", "严重违法失信名单", "Serious-dishonesty list"),
+        ("court_defaulter", "失信被执行人", "Court defaulters' list"),
+        (
+            "debarment",
+            "政府采购禁入名单",
+            "Procurement debarment list",
+        ),
+        ("abnormal", "活动异常名录", "Abnormal-activity list"),
+    ];
     pub fn parse(s: &str) -> Option<ListKind> {
-        Some(match s {
-            "dishonesty" => ListKind::Dishonesty,
-            "court_defaulter" => ListKind::CourtDefaulter,
-            "debarment" => ListKind::Debarment,
-            "abnormal" => ListKind::Abnormal,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            ListKind::Dishonesty => "dishonesty",
-            ListKind::CourtDefaulter => "court_defaulter",
-            ListKind::Debarment => "debarment",
-            ListKind::Abnormal => "abnormal",
-        }
+        Self::VOCAB[self as usize].0
     }
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            ListKind::Dishonesty => "严重违法失信名单",
-            ListKind::CourtDefaulter => "失信被执行人",
-            ListKind::Debarment => "政府采购禁入名单",
-            ListKind::Abnormal => "活动异常名录",
-        }
-    }
-    pub fn label_en(self) -> &'static str {
-        match self {
-            ListKind::Dishonesty => "serious-dishonesty list",
-            ListKind::CourtDefaulter => "court defaulters' list",
-            ListKind::Debarment => "procurement debarment list",
-            ListKind::Abnormal => "abnormal-activity list",
-        }
+    pub fn label(self, zh: bool) -> &'static str {
+        let (_, z, e) = Self::VOCAB[self as usize];
+        if zh { z } else { e }
     }
 }
 
+/// An annual inspection's conclusion (年检结论).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conclusion {
     Pass,
@@ -69,13 +67,18 @@ pub enum Conclusion {
 }
 
 impl Conclusion {
+    pub const ALL: [Conclusion; 3] = [Conclusion::Pass, Conclusion::BasicPass, Conclusion::Fail];
+    /// Keys and labels, in `ALL` order.
+    pub const VOCAB: Vocab = &[
+        ("pass", "合格", "Pass"),
+        ("basic_pass", "基本合格", "Basic pass"),
+        ("fail", "不合格", "Fail"),
+    ];
     pub fn parse(s: &str) -> Option<Conclusion> {
-        Some(match s {
-            "pass" => Conclusion::Pass,
-            "basic_pass" => Conclusion::BasicPass,
-            "fail" => Conclusion::Fail,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        Self::VOCAB[self as usize].0
     }
 }
 
@@ -225,8 +228,8 @@ pub fn decide(facts: &Facts, today: NaiveDate, rules: Rules) -> Standing {
         reasons.push(Reason {
             code: l.list.as_str(),
             status,
-            zh: format!("自 {d} 起列入{}。", l.list.label_zh()),
-            en: format!("On the {} since {d}.", l.list.label_en()),
+            zh: format!("自 {d} 起列入{}。", l.list.label(true)),
+            en: format!("On the {} since {d}.", l.list.label(false).to_lowercase()),
             since: Some(d),
         });
     }
@@ -507,5 +510,19 @@ mod tests {
         let mut f = clean();
         f.ratings = ratings;
         assert_eq!(at(&f).status, Status::Eligible);
+    }
+
+    /// The enums and their tables agree: every key parses back to its variant, in table order.
+    #[test]
+    fn vocabularies_are_one_table_each() {
+        for (i, k) in ListKind::ALL.into_iter().enumerate() {
+            assert_eq!(ListKind::parse(ListKind::VOCAB[i].0), Some(k));
+        }
+        assert_eq!(ListKind::VOCAB.len(), ListKind::ALL.len());
+        for (i, k) in Conclusion::ALL.into_iter().enumerate() {
+            assert_eq!(Conclusion::parse(Conclusion::VOCAB[i].0), Some(k));
+        }
+        assert_eq!(Conclusion::VOCAB.len(), Conclusion::ALL.len());
+        assert_eq!(ListKind::parse("nonsense"), None);
     }
 }

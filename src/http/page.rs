@@ -376,3 +376,25 @@ impl Pager {
         }
     }
 }
+
+/// The CSS width class (`w-0` … `w-100`, in steps of 5, rounded down) of a bar of `n` out of `max`: the
+/// one helper every chart on the pages uses.
+pub fn bar_class(n: i64, max: i64) -> String {
+    let max = max.max(1);
+    format!("w-{}", n.clamp(0, max) * 20 / max * 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_classes() {
+        assert_eq!(bar_class(0, 0), "w-0");
+        assert_eq!(bar_class(5, 10), "w-50");
+        assert_eq!(bar_class(10, 10), "w-100");
+        assert_eq!(bar_class(1, 3), "w-30");
+        assert_eq!(bar_class(20, 10), "w-100");
+        assert_eq!(bar_class(-3, 10), "w-0");
+    }
+}

@@ -12,7 +12,8 @@ use crate::audit::{AuditEvent, AuditFilter, ChainReport};
 use crate::error::AppError;
 use crate::http::caller::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, page_err, redirect, render, safe_next,
+    FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
+    safe_next,
 };
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::users::{self, UserFilter, UserView};
@@ -269,21 +270,16 @@ impl RegistryFigures {
     }
 }
 
-/// The CSS width class (`w-0` … `w-100`, steps of 5) of `n` against `max`.
-fn bar_class(n: i64, max: i64) -> String {
-    format!("w-{}", (n.max(0) * 20 / max.max(1)).min(20) * 5)
-}
-
 impl DashboardPage {
     fn bar_class(&self, n: &i64) -> String {
-        let max = self
-            .users_by_role
-            .iter()
-            .map(|(_, c)| *c)
-            .max()
-            .unwrap_or(1)
-            .max(1);
-        format!("w-{}", (n * 20 / max) * 5)
+        bar_class(
+            *n,
+            self.users_by_role
+                .iter()
+                .map(|(_, c)| *c)
+                .max()
+                .unwrap_or(0),
+        )
     }
 }
 

@@ -57,6 +57,14 @@ fn two_places(d: Decimal) -> bool {
     d.normalize().scale() <= 2
 }
 
+/// What withdrawing a bid takes in a state (`State::withdrawal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withdrawal {
+    Free,
+    WithReason,
+    NotNow,
+}
+
 /// Life-cycle states, in order.
 #[derive(
     Clone,
@@ -146,6 +154,19 @@ impl State {
     pub fn sealed(self) -> bool {
         self < State::Opened || (self == State::Cancelled)
     }
+    /// Between the opening and the final award: bids are open and may still be lost (withdrawn with a
+    /// reason, or disqualified), which passes the award on.
+    pub fn opened_not_final(self) -> bool {
+        matches!(
+            self,
+            State::Opened
+                | State::Evaluating
+                | State::Evaluated
+                | State::AwardProposed
+                | State::Publicity
+                | State::Challenge
+        )
+    }
     /// Whether the public may see the tender at all.
     pub fn public(self) -> bool {
         self != State::Draft
@@ -154,10 +175,54 @@ impl State {
     pub fn cancellable(self) -> bool {
         self < State::Awarded
     }
+    /// Whether an active bid may be withdrawn now (`before_deadline`: the bid deadline has not passed):
+    /// freely while bidding is open, with a reason between the opening and the final award, never else.
+    pub fn withdrawal(self, before_deadline: bool) -> Withdrawal {
+        if self == State::Published && before_deadline {
+            Withdrawal::Free
+        } else if self.opened_not_final() {
+            Withdrawal::WithReason
+        } else {
+            Withdrawal::NotNow
+        }
+    }
     pub fn terminal(self) -> bool {
         matches!(
             self,
             State::Awarded | State::Contracted | State::Cancelled | State::Failed
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one withdrawal rule the API and the pages share: free before the deadline, with a reason from
+    /// the opening until the award is final, never in between or after.
+    #[test]
+    fn withdrawal_free_before_the_deadline_with_a_reason_after_opening() {
+        use Withdrawal::*;
+        let expect = [
+            (State::Draft, NotNow, NotNow),
+            (State::Published, Free, NotNow),
+            (State::Closed, NotNow, NotNow),
+            (State::Opened, WithReason, WithReason),
+            (State::Evaluating, WithReason, WithReason),
+            (State::Evaluated, WithReason, WithReason),
+            (State::AwardProposed, WithReason, WithReason),
+            (State::Publicity, WithReason, WithReason),
+            (State::Challenge, WithReason, WithReason),
+            (State::Awarded, NotNow, NotNow),
+            (State::Contracted, NotNow, NotNow),
+            (State::Cancelled, NotNow, NotNow),
+            (State::Failed, NotNow, NotNow),
+        ];
+        assert_eq!(expect.len(), State::ALL.len());
+        for (s, before, after) in expect {
+            assert_eq!(s.withdrawal(true), before, "{s:?} before the deadline");
+            assert_eq!(s.withdrawal(false), after, "{s:?} after the deadline");
+            assert_eq!(s.opened_not_final(), after == WithReason, "{s:?}");
+        }
     }
 }

@@ -130,7 +130,7 @@ pub(super) async fn bases_page(
         Bar {
             key: "streets".into(),
             label: ctx.t("bases.cov_streets").into(),
-            class: rules::bar_class(cov.street_pct, 100),
+            class: crate::http::page::bar_class(cov.street_pct, 100),
             value: format!(
                 "{}% ({}/{})",
                 cov.street_pct, cov.streets_covered, cov.streets_total
@@ -139,7 +139,7 @@ pub(super) async fn bases_page(
         Bar {
             key: "communities".into(),
             label: ctx.t("bases.cov_communities").into(),
-            class: rules::bar_class(cov.community_pct, 100),
+            class: crate::http::page::bar_class(cov.community_pct, 100),
             value: format!(
                 "{}% ({}/{})",
                 cov.community_pct, cov.communities_covered, cov.communities_total

@@ -167,7 +167,7 @@ fn funnel_bars(lang: Lang, f: &Funnel) -> Vec<Bar> {
         .map(|(k, n)| Bar {
             key: k.to_string(),
             label: state_label(lang, k).to_string(),
-            class: rules::bar_class(*n, f.applied),
+            class: crate::http::page::bar_class(*n, f.applied),
             value: n.to_string(),
         })
         .collect()

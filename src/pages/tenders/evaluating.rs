@@ -511,12 +511,12 @@ struct ReportPage {
 impl ReportPage {
     /// The CSS width class of a total out of 100.
     fn bar(&self, total: &Option<String>) -> String {
-        let v = total
+        let v: i64 = total
             .as_deref()
             .and_then(|s| s.parse::<Decimal>().ok())
-            .unwrap_or(Decimal::ZERO);
-        let steps: i64 = (v / Decimal::from(5)).round().try_into().unwrap_or(0);
-        format!("w-{}", steps.clamp(0, 20) * 5)
+            .and_then(|d| d.round().try_into().ok())
+            .unwrap_or(0);
+        crate::http::page::bar_class(v, 100)
     }
     fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_else(|| "—".into())

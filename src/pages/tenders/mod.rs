@@ -30,6 +30,7 @@ use crate::app::AppState;
 use crate::db::DbConn;
 use crate::domain::tender::{
     BUDGET_LINES, Category, Criteria, Criterion, Eligibility, Instalment, Method, State, Targets,
+    Withdrawal,
 };
 use crate::error::{AppError, FieldError, Msg};
 use crate::http::caller::{
@@ -132,19 +133,6 @@ fn pick_msg(lang: Lang, m: &Msg) -> String {
 
 fn messages(lang: Lang, errs: &[FieldError]) -> Vec<String> {
     errs.iter().map(|e| pick_msg(lang, &e.message)).collect()
-}
-
-/// States between the opening and the final award (bids may be withdrawn with a reason, or disqualified).
-fn after_opening(s: State) -> bool {
-    matches!(
-        s,
-        State::Opened
-            | State::Evaluating
-            | State::Evaluated
-            | State::AwardProposed
-            | State::Publicity
-            | State::Challenge
-    )
 }
 
 // ---------------------------------------------------------------------------------------------------------

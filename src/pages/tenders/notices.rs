@@ -216,12 +216,12 @@ fn load_org_panel(
     };
     let active = own.as_ref().is_some_and(|b| b.receipt.status == "active");
     let opened_own = own.as_ref().is_some_and(|b| b.receipt.status != "replaced");
+    let withdrawal = st.withdrawal(ts < row.bid_deadline);
     Ok(OrgPanel {
         can_ask: st == State::Published && ts < row.enquiry_deadline,
         can_bid,
-        can_withdraw: active
-            && ((st == State::Published && ts < row.bid_deadline) || after_opening(st)),
-        withdraw_needs_reason: after_opening(st),
+        can_withdraw: active && withdrawal != Withdrawal::NotNow,
+        withdraw_needs_reason: withdrawal == Withdrawal::WithReason,
         can_challenge: matches!(st, State::Publicity | State::Challenge)
             && row.challenge_ends.is_none_or(|e| ts < e)
             && opened_own,
@@ -271,7 +271,7 @@ fn load_bureau_panel(
         can_cancel: st.cancellable(),
         can_answer: st == State::Published,
         opened,
-        can_disqualify: after_opening(st),
+        can_disqualify: st.opened_not_final(),
         panel,
         can_form_panel,
         evaluators,

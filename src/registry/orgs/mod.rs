@@ -82,26 +82,17 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("volunteering", "志愿服务", "Volunteering"),
 ];
 
-pub const LISTS: &[(&str, &str, &str)] = &[
-    ("dishonesty", "严重违法失信名单", "Serious-dishonesty list"),
-    ("court_defaulter", "失信被执行人", "Court defaulter"),
-    ("debarment", "政府采购禁入名单", "Procurement debarment"),
-    ("abnormal", "活动异常名录", "Abnormal-activity list"),
-];
+pub const LISTS: Vocab = crate::domain::standing::ListKind::VOCAB;
 
 pub const INSPECTION_KINDS: &[(&str, &str, &str)] = &[
     ("inspection", "年检", "Annual inspection"),
     ("annual_report", "年报", "Annual report"),
 ];
 
-pub const CONCLUSIONS: &[(&str, &str, &str)] = &[
-    ("pass", "合格", "Pass"),
-    ("basic_pass", "基本合格", "Basic pass"),
-    ("fail", "不合格", "Fail"),
-];
+pub const CONCLUSIONS: Vocab = crate::domain::standing::Conclusion::VOCAB;
 
+use crate::domain::vocab::{Vocab, keys, one_of};
 pub use crate::domain::vocab::{key_of, label};
-use crate::domain::vocab::{keys, one_of};
 
 // Demo data lives in `crate::seed`; re-exported where the tests have always found it.
 pub use crate::seed::registry::orgs::{demo_code, demo_id_number, seed_demo, seed_org_users};
@@ -324,11 +315,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<OrgRow, AppError> {
 
 /// Who is looking: the bureau and administrators see everything, an organisation its own data.
 pub fn may_see(user: &CurrentUser, org_id: i64) -> bool {
-    match user.role {
-        Role::Bureau | Role::Admin => true,
-        Role::Org => user.org_id == Some(org_id),
-        _ => false,
-    }
+    user.is_staff() || (user.role == Role::Org && user.org_id == Some(org_id))
 }
 
 /// Refuse with 404 an organisation that is not the caller's to see (its existence is not disclosed).

@@ -30,7 +30,7 @@ use crate::domain::bid::BidStatus;
 use crate::domain::ids::{BidId, OrgId, TenderId, UserId};
 use crate::domain::money::Fen;
 use crate::domain::standing::Status;
-use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets};
+use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets, Withdrawal};
 use crate::error::{AppError, Checks, FieldError};
 use crate::idempotency::{self, Decision};
 use crate::mail::templates as mails;

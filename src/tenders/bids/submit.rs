@@ -344,31 +344,25 @@ pub fn withdraw(
             ));
         };
         let state = t.state();
-        let before_deadline = state == State::Published && ts < t.bid_deadline;
-        let after_opening = matches!(
-            state,
-            State::Opened
-                | State::Evaluating
-                | State::Evaluated
-                | State::AwardProposed
-                | State::Publicity
-                | State::Challenge
-        );
-        if !before_deadline && !after_opening {
-            return Err(super::wrong_state(
-                state,
-                "此时不能撤回投标。",
-                "a bid cannot be withdrawn now.",
-            ));
-        }
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if after_opening && reason.is_none() {
-            return Err(AppError::field(
-                "reason",
-                "required",
-                "开标后撤回须说明理由。",
-                "A withdrawal after opening needs a reason.",
-            ));
+        match state.withdrawal(ts < t.bid_deadline) {
+            Withdrawal::Free => {}
+            Withdrawal::WithReason if reason.is_some() => {}
+            Withdrawal::WithReason => {
+                return Err(AppError::field(
+                    "reason",
+                    "required",
+                    "开标后撤回须说明理由。",
+                    "A withdrawal after opening needs a reason.",
+                ));
+            }
+            Withdrawal::NotNow => {
+                return Err(super::wrong_state(
+                    state,
+                    "此时不能撤回投标。",
+                    "a bid cannot be withdrawn now.",
+                ));
+            }
         }
         diesel::update(bids::table.find(bid))
             .set((
@@ -386,7 +380,7 @@ pub fn withdraw(
             Some(serde_json::json!({ "status": BidStatus::Active })),
             Some(serde_json::json!({ "status": BidStatus::Withdrawn, "reason": reason })),
         )?;
-        if after_opening {
+        if state.opened_not_final() {
             super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
         }
         Ok(())

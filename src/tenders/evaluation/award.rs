@@ -153,15 +153,7 @@ pub fn disqualify(
     crate::tenders::advance(conn, ctx, now, tender_id)?;
     write_tx(conn, |conn| -> Result<(), AppError> {
         let t = find_row(conn, tender_id)?;
-        if !matches!(
-            t.state(),
-            State::Opened
-                | State::Evaluating
-                | State::Evaluated
-                | State::AwardProposed
-                | State::Publicity
-                | State::Challenge
-        ) {
+        if !t.state().opened_not_final() {
             return Err(wrong_state(
                 t.state(),
                 "现在不能取消投标资格。",
