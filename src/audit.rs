@@ -228,8 +228,8 @@ fn day_start_utc(d: &str, field: &str) -> Result<NaiveDateTime, crate::error::Ap
 pub fn list(
     conn: &mut DbConn,
     f: &AuditFilter,
-) -> Result<(Vec<AuditEvent>, i64), crate::error::AppError> {
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+) -> Result<crate::db::Paged<AuditEvent>, crate::error::AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     let from = f
         .from
         .as_deref()
@@ -266,11 +266,11 @@ pub fn list(
     let total: i64 = build().count().get_result(conn)?;
     let rows = build()
         .order(audit_events::seq.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(paging.offset())
+        .limit(paging.limit())
         .select(AuditEvent::as_select())
         .load(conn)?;
-    Ok((rows, total))
+    Ok(paging.of(rows, total))
 }
 
 #[cfg(test)]

@@ -465,8 +465,8 @@ pub struct UserFilter {
     pub per_page: Option<i64>,
 }
 
-pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<(Vec<UserRow>, i64), AppError> {
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<crate::db::Paged<UserRow>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     let build = || {
         let mut q = users::table.into_boxed();
         if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -489,11 +489,11 @@ pub fn list(conn: &mut DbConn, f: &UserFilter) -> Result<(Vec<UserRow>, i64), Ap
     let total = build().count().get_result(conn)?;
     let rows = build()
         .order(users::username.asc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(paging.offset())
+        .limit(paging.limit())
         .select(UserRow::as_select())
         .load(conn)?;
-    Ok((rows, total))
+    Ok(paging.of(rows, total))
 }
 
 /// Counts of active users per role, for dashboards.

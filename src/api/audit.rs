@@ -18,14 +18,8 @@ pub async fn list(
     q: web::Query<AuditFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let (items, total) = state.run(move |c| crate::audit::list(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| crate::audit::list(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// Recompute the hash chain.

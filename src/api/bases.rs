@@ -110,14 +110,8 @@ pub async fn list_communities(
     q: web::Query<CommunityFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let (items, total) = state.run(move |c| areas::list_communities(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| areas::list_communities(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// The filtered communities (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers.
@@ -194,14 +188,8 @@ pub async fn list_bases(
     q: web::Query<BaseFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let (items, total) = state.run(move |c| bases::list(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| bases::list(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// The filtered bases (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers.

@@ -30,19 +30,13 @@ pub async fn list(
     q: web::Query<IncubationFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let cal = state.config.calendar.clone();
     let today = state.today();
     let only = user.org_scope()?;
-    let (items, total) = state
+    let paged = state
         .run(move |c| incubations::list(c, &cal, today, &f, only))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// The filtered list (same filters as the list, no paging) as CSV: UTF-8 with BOM, Chinese headers. An

@@ -12,16 +12,7 @@ pub mod tenders;
 pub mod users;
 pub mod workers;
 
-use serde::Serialize;
-
-/// A page of a list.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
+pub use crate::db::Paged;
 
 /// The API scopes, registered through utoipa so each path lands in the OpenAPI document.
 pub fn api_scope() -> utoipa_actix_web::scope::Scope<

@@ -41,17 +41,11 @@ pub async fn public_list(
     q: web::Query<PublicFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let (today, rules) = (state.today(), state.standing_rules());
-    let (items, total) = state
+    let paged = state
         .run(move |c| orgs::public_list(c, &f, today, rules))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// Organisations with their standing; search by Chinese name or credit code, filters and paging.
@@ -63,15 +57,9 @@ pub async fn list(
     q: web::Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let (today, rules) = (state.today(), state.standing_rules());
-    let (items, total) = state.run(move |c| orgs::list(c, &f, today, rules)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| orgs::list(c, &f, today, rules)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 pub fn csv_response(name: &str, body: String) -> HttpResponse {
@@ -324,15 +312,9 @@ pub async fn list_changes(
     q: web::Query<ChangeFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let by = user.user.clone();
-    let (items, total) = state.run(move |c| changes::list(c, &by, &f)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| changes::list(c, &by, &f)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// Approve (the change is applied) or reject (with a reason) a pending change request.

@@ -87,16 +87,10 @@ pub async fn list(
         .await
         .user()
         .is_some_and(CurrentUser::is_staff);
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let (items, total) = state
+    let paged = state
         .run_tenders(move |c, ctx, now| tenders::list(c, ctx, now, &f, staff))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// One tender: terms, dates, state, timeline, and the result notice once published. Public (drafts: the

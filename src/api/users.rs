@@ -17,14 +17,8 @@ pub async fn list(
     q: web::Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
-    let (rows, total) = state.run(move |c| users::list(c, &f)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items: rows.iter().map(UserView::from).collect(),
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| users::list(c, &f)).await?;
+    Ok(HttpResponse::Ok().json(paged.map(|r| UserView::from(&r))))
 }
 
 /// Create a user.

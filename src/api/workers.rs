@@ -32,15 +32,9 @@ pub async fn list(
     q: web::Query<WorkerFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
     let by = user.user.clone();
-    let (items, total) = state.run(move |c| workers::list(c, &by, &f, true)).await?;
-    Ok(HttpResponse::Ok().json(Paged {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let paged = state.run(move |c| workers::list(c, &by, &f, true)).await?;
+    Ok(HttpResponse::Ok().json(paged))
 }
 
 /// Workers still employed, counted by certificate level, by organisation and by street served.
@@ -69,7 +63,7 @@ pub async fn export(
     let by = user.user.clone();
     let body = state
         .run(move |c| {
-            let (rows, _) = workers::list(c, &by, &f, false)?;
+            let rows = workers::list(c, &by, &f, false)?.items;
             import::export_workers(c, &by, &rows)
         })
         .await?;

@@ -298,17 +298,96 @@ pub fn now_micros(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     n.with_nanosecond(n.nanosecond() / 1000 * 1000).unwrap_or(n)
 }
 
-/// Page number and size from query values: page ≥ 1, size 1–200 (default 20).
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(20).clamp(1, 200),
-    )
+/// Which page of a list to load, from the query's `page` and `per_page`: page ≥ 1, size 1–200 (default
+/// 20). Every list, in the API and on the pages, pages through this and answers a [`Paged`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Paging {
+        Paging {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+    /// Rows to skip: the SQL `OFFSET`.
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+    /// Rows to load: the SQL `LIMIT`.
+    pub fn limit(self) -> i64 {
+        self.per_page
+    }
+    /// This page's rows and the count of the whole filtered list.
+    pub fn of<T>(self, items: Vec<T>, total: i64) -> Paged<T> {
+        Paged {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+/// One page of a list, and how many rows the whole filtered list has.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paging_bounds_and_offsets() {
+        assert_eq!(
+            Paging::new(None, None),
+            Paging {
+                page: 1,
+                per_page: 20
+            }
+        );
+        assert_eq!(
+            Paging::new(Some(0), Some(0)),
+            Paging {
+                page: 1,
+                per_page: 1
+            }
+        );
+        assert_eq!(
+            Paging::new(Some(-5), Some(10_000)),
+            Paging {
+                page: 1,
+                per_page: 200
+            }
+        );
+        let p = Paging::new(Some(3), Some(25));
+        assert_eq!((p.offset(), p.limit()), (50, 25));
+        assert_eq!(Paging::new(Some(i64::MAX), Some(200)).offset(), i64::MAX);
+        let list = p.of(vec![1, 2], 52).map(|x| x * 10);
+        assert_eq!(
+            (list.items, list.total, list.page, list.per_page),
+            (vec![10, 20], 52, 3, 25)
+        );
+    }
 
     #[test]
     fn backend_from_scheme() {

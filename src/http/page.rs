@@ -351,21 +351,13 @@ pub struct Pager {
 }
 
 impl Pager {
-    pub fn new(
-        base: &str,
-        params: &[(&str, String)],
-        page: i64,
-        per_page: i64,
-        total: i64,
-    ) -> Pager {
-        let pages = ((total + per_page - 1) / per_page).max(1);
+    /// The pager of a page of a list whose filters are `params` (empty ones left out of the links).
+    pub fn new<T>(base: &str, params: &[(&str, String)], list: &crate::db::Paged<T>) -> Pager {
+        let (page, total) = (list.page, list.total);
+        let pages = ((total + list.per_page - 1) / list.per_page).max(1);
         let link = |p: i64| {
-            let mut s = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-            s.append_pair("page", &p.to_string());
-            format!("{base}?{}", s.finish())
+            let page = [("page", p.to_string())];
+            list_link(base, params.iter().chain(page.iter()))
         };
         Pager {
             page,
@@ -374,6 +366,24 @@ impl Pager {
             prev: (page > 1).then(|| link(page - 1)),
             next: (page < pages).then(|| link(page + 1)),
         }
+    }
+}
+
+/// A link to a list (or its export) with the same filters, empty ones left out: the pager's links and
+/// every page's export link are built here.
+pub fn list_link<'a>(
+    base: &str,
+    params: impl IntoIterator<Item = &'a (&'a str, String)>,
+) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.into_iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+    }
+    let qs = s.finish();
+    if qs.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{qs}")
     }
 }
 

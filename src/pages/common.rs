@@ -324,7 +324,7 @@ async fn dashboard(
                 ..Default::default()
             };
             let recent = if auditor {
-                crate::audit::list(c, &filter)?.0
+                crate::audit::list(c, &filter)?.items
             } else {
                 use crate::db::schema::audit_events::dsl as a;
                 use diesel::prelude::*;
@@ -468,23 +468,20 @@ async fn users_page(
     let ctx = ctx.with_user(&page.user);
     let filter = q.into_inner();
     let f2 = filter.clone();
-    let (rows, total) = state
+    let list = state
         .run(move |c| users::list(c, &f2))
         .await
         .map_err(page_err(ctx.lang))?;
-    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let qv = filter.q.clone().unwrap_or_default();
     let rv = filter.role.clone().unwrap_or_default();
     let pager = Pager::new(
         "/admin/users",
         &[("q", qv.clone()), ("role", rv.clone())],
-        p,
-        per,
-        total,
+        &list,
     );
     let page = UsersPage {
         ctx: ctx.clone(),
-        rows: rows.iter().map(UserView::from).collect(),
+        rows: list.items.iter().map(UserView::from).collect(),
         q: qv,
         role: rv,
         pager,
@@ -743,12 +740,10 @@ async fn audit_page(
         })
         .await
         .map_err(page_err(ctx.lang))?;
-    let (p, per) = crate::db::paging(filter.page, filter.per_page);
-    let (rows, total, errors, status) = match result {
-        Ok((rows, total)) => (rows, total, FormErrors::default(), StatusCode::OK),
+    let (list, errors, status) = match result {
+        Ok(list) => (list, FormErrors::default(), StatusCode::OK),
         Err(AppError::Validation(errs)) => (
-            Vec::new(),
-            0,
+            crate::db::Paging::new(None, None).of(Vec::new(), 0),
             FormErrors::from_fields(ctx.lang, &errs),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -761,10 +756,10 @@ async fn audit_page(
         ("from", fv.from.clone()),
         ("to", fv.to.clone()),
     ];
-    let pager = Pager::new("/audit", &params, p, per, total);
+    let pager = Pager::new("/audit", &params, &list);
     let page = AuditPage {
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         f: fv,
         pager,
         chain,

@@ -170,9 +170,10 @@ pub fn find_community(conn: &mut DbConn, id: i64) -> Result<Community, AppError>
 pub fn list_communities(
     conn: &mut DbConn,
     f: &CommunityFilter,
-) -> Result<(Vec<Community>, i64), AppError> {
-    let paging = crate::db::paging(f.page, f.per_page);
-    filtered_communities(conn, f, Some(paging))
+) -> Result<crate::db::Paged<Community>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
+    let (rows, total) = filtered_communities(conn, f, Some(paging))?;
+    Ok(paging.of(rows, total))
 }
 
 /// Every community matching the filter (no paging, same order as the list); for exports.
@@ -233,7 +234,7 @@ pub fn export_communities(conn: &mut DbConn, rows: &[Community]) -> Result<Strin
 fn filtered_communities(
     conn: &mut DbConn,
     f: &CommunityFilter,
-    paging: Option<(i64, i64)>,
+    paging: Option<crate::db::Paging>,
 ) -> Result<(Vec<Community>, i64), AppError> {
     let build = || {
         let mut q = communities::table.into_boxed();
@@ -255,8 +256,8 @@ fn filtered_communities(
         .order(communities::code.asc())
         .select(Community::as_select());
     let mut total = None;
-    if let Some((page, per_page)) = paging {
-        q = q.offset((page - 1) * per_page).limit(per_page);
+    if let Some(p) = paging {
+        q = q.offset(p.offset()).limit(p.limit());
         total = Some(build().count().get_result(conn)?);
     }
     let rows = q.load(conn)?;

@@ -326,9 +326,10 @@ pub fn detail(conn: &mut DbConn, id: i64) -> Result<BaseDetail, AppError> {
     })
 }
 
-pub fn list(conn: &mut DbConn, f: &BaseFilter) -> Result<(Vec<BaseView>, i64), AppError> {
-    let paging = crate::db::paging(f.page, f.per_page);
-    filtered(conn, f, Some(paging))
+pub fn list(conn: &mut DbConn, f: &BaseFilter) -> Result<crate::db::Paged<BaseView>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
+    let (rows, total) = filtered(conn, f, Some(paging))?;
+    Ok(paging.of(rows, total))
 }
 
 /// Every base matching the filter (no paging, same order as the list); for exports.
@@ -392,7 +393,7 @@ pub fn export_csv(rows: &[BaseView]) -> String {
 fn filtered(
     conn: &mut DbConn,
     f: &BaseFilter,
-    paging: Option<(i64, i64)>,
+    paging: Option<crate::db::Paging>,
 ) -> Result<(Vec<BaseView>, i64), AppError> {
     let build = || {
         let mut q = bases::table.into_boxed();
@@ -417,8 +418,8 @@ fn filtered(
         .order((bases::level.asc(), bases::name.asc()))
         .select(BaseRow::as_select());
     let mut total = None;
-    if let Some((page, per_page)) = paging {
-        q = q.offset((page - 1) * per_page).limit(per_page);
+    if let Some(p) = paging {
+        q = q.offset(p.offset()).limit(p.limit());
         total = Some(build().count().get_result(conn)?);
     }
     let rows = q.load(conn)?;

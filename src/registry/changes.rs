@@ -229,8 +229,8 @@ pub fn list(
     conn: &mut DbConn,
     by: &CurrentUser,
     f: &ChangeFilter,
-) -> Result<(Vec<ChangeRequestView>, i64), AppError> {
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+) -> Result<crate::db::Paged<ChangeRequestView>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     let own = if by.role == Role::Org {
         Some(by.org_id.unwrap_or(-1))
     } else {
@@ -249,11 +249,11 @@ pub fn list(
     let total = build().count().get_result(conn)?;
     let rows: Vec<(ChangeRequestRow, String)> = build()
         .order(cr::id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(paging.offset())
+        .limit(paging.limit())
         .select((ChangeRequestRow::as_select(), o::name))
         .load(conn)?;
-    Ok((
+    Ok(paging.of(
         rows.into_iter()
             .map(|(r, n)| ChangeRequestView::of(r, n))
             .collect(),

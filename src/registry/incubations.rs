@@ -287,9 +287,10 @@ pub fn list(
     today: NaiveDate,
     f: &IncubationFilter,
     only_org: Option<i64>,
-) -> Result<(Vec<IncubationView>, i64), AppError> {
-    let paging = crate::db::paging(f.page, f.per_page);
-    filtered(conn, cal, today, f, only_org, Some(paging))
+) -> Result<crate::db::Paged<IncubationView>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
+    let (rows, total) = filtered(conn, cal, today, f, only_org, Some(paging))?;
+    Ok(paging.of(rows, total))
 }
 
 /// Every record matching the filter (no paging, same order as the list); for exports.
@@ -366,7 +367,7 @@ fn filtered(
     today: NaiveDate,
     f: &IncubationFilter,
     only_org: Option<i64>,
-    paging: Option<(i64, i64)>,
+    paging: Option<crate::db::Paging>,
 ) -> Result<(Vec<IncubationView>, i64), AppError> {
     let build = || {
         let mut q = incubations::table.into_boxed();
@@ -420,8 +421,8 @@ fn filtered(
         .order((incubations::applied_on.desc(), incubations::id.desc()))
         .select(IncubationRow::as_select());
     let mut total = None;
-    if let Some((page, per_page)) = paging {
-        q = q.offset((page - 1) * per_page).limit(per_page);
+    if let Some(p) = paging {
+        q = q.offset(p.offset()).limit(p.limit());
         total = Some(build().count().get_result(conn)?);
     }
     let rows = q.load(conn)?;

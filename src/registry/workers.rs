@@ -709,15 +709,15 @@ pub fn list(
     by: &CurrentUser,
     f: &WorkerFilter,
     paged: bool,
-) -> Result<(Vec<WorkerView>, i64), AppError> {
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+) -> Result<crate::db::Paged<WorkerView>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     let total: i64 = filtered(by, f).count().get_result(conn)?;
     let mut q = filtered(by, f).order((sw::name.asc(), sw::id.asc()));
     if paged {
-        q = q.offset((page - 1) * per_page).limit(per_page);
+        q = q.offset(paging.offset()).limit(paging.limit());
     }
     let rows = q.select(WorkerRow::as_select()).load(conn)?;
-    Ok((views(conn, by, rows)?, total))
+    Ok(paging.of(views(conn, by, rows)?, total))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

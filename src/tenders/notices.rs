@@ -155,9 +155,9 @@ pub fn list(
     now: DateTime<Utc>,
     f: &TenderFilter,
     staff: bool,
-) -> Result<(Vec<TenderSummary>, i64), AppError> {
+) -> Result<crate::db::Paged<TenderSummary>, AppError> {
     advance_due(conn, ctx, now)?;
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     let build = || {
         let mut q = tenders::table.into_boxed();
         if !staff {
@@ -198,8 +198,8 @@ pub fn list(
     let total: i64 = build().count().get_result(conn)?;
     let items = build()
         .order((tenders::created_at.desc(), tenders::id.desc()))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(paging.offset())
+        .limit(paging.limit())
         .select((
             tenders::id,
             tenders::code,
@@ -213,7 +213,7 @@ pub fn list(
             tenders::opening_at,
         ))
         .load::<TenderSummary>(conn)?;
-    Ok((items, total))
+    Ok(paging.of(items, total))
 }
 
 /// Check the filter's values (unknown state or field → 400 naming the field).

@@ -54,20 +54,6 @@ struct BasesPage {
     export_link: String,
 }
 
-/// An API export link carrying the list's filters (empty ones left out).
-pub(super) fn export_link(path: &str, params: &[(&str, String)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
-        s.append_pair(k, v);
-    }
-    let qs = s.finish();
-    if qs.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{qs}")
-    }
-}
-
 pub(super) fn level_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
     Level::ALL
         .iter()
@@ -103,7 +89,7 @@ pub(super) async fn bases_page(
         per_page: Some(20),
     };
     let f2 = filter.clone();
-    let (tree, cov, (rows, total), streets) = state
+    let (tree, cov, list, streets) = state
         .run(move |c| {
             Ok((
                 bases::tree(c)?,
@@ -114,7 +100,6 @@ pub(super) async fn bases_page(
         })
         .await
         .map_err(page_err(lang))?;
-    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let pager = Pager::new(
         "/bases",
         &[
@@ -122,9 +107,7 @@ pub(super) async fn bases_page(
             ("level", q.level.clone()),
             ("street_id", q.street_id.clone()),
         ],
-        p,
-        per,
-        total,
+        &list,
     );
     let coverage = vec![
         Bar {
@@ -146,7 +129,7 @@ pub(super) async fn bases_page(
             ),
         },
     ];
-    let export_link = export_link(
+    let export_link = list_link(
         "/api/v1/bases/export",
         &[
             ("q", q.q.trim().to_string()),
@@ -165,7 +148,8 @@ pub(super) async fn bases_page(
             .iter()
             .map(|(l, n)| (level_label(lang, l), *n))
             .collect(),
-        rows: rows
+        rows: list
+            .items
             .into_iter()
             .map(|b| BaseRowV {
                 id: b.id,

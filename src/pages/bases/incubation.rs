@@ -89,11 +89,10 @@ pub(super) async fn incub_list_page(
     let today = state.today();
     let only = page.user.org_scope().map_err(page_err(ctx.lang))?;
     let f2 = filter.clone();
-    let (rows, total) = state
+    let list = state
         .run(move |c| incubations::list(c, &cal, today, &f2, only))
         .await
         .map_err(page_err(lang))?;
-    let (p, per) = crate::db::paging(filter.page, filter.per_page);
     let pager = Pager::new(
         "/registry/incubations",
         &[
@@ -103,11 +102,9 @@ pub(super) async fn incub_list_page(
             ("overdue", if overdue { "1".into() } else { String::new() }),
             ("base_id", q.base_id.clone()),
         ],
-        p,
-        per,
-        total,
+        &list,
     );
-    let export_link = export_link(
+    let export_link = list_link(
         "/api/v1/incubations/export",
         &[
             ("q", q.q.trim().to_string()),
@@ -129,7 +126,7 @@ pub(super) async fn incub_list_page(
     );
     let p = IncListPage {
         export_link,
-        rows: rows.iter().map(|v| inc_row(lang, v)).collect(),
+        rows: list.items.iter().map(|v| inc_row(lang, v)).collect(),
         q: q.q,
         state: q.state,
         level: q.level,

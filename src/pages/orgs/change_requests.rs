@@ -37,23 +37,16 @@ async fn change_list_page(
         page: page_no(&q.page),
         per_page: Some(20),
     };
-    let (p, per) = crate::db::paging(f.page, f.per_page);
     let by = user.clone();
-    let (rows, total) = state
+    let list = state
         .run(move |c| changes::list(c, &by, &f))
         .await
         .map_err(page_err(ctx.lang))?;
-    let pager = Pager::new(
-        "/registry/changes",
-        &[("status", status.clone())],
-        p,
-        per,
-        total,
-    );
+    let pager = Pager::new("/registry/changes", &[("status", status.clone())], &list);
     let page = ChangeListPage {
         l: labels(&ctx),
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         status,
         pager,
         errors,

@@ -53,7 +53,7 @@ async fn detail_page(
                 per_page: Some(200),
                 ..Default::default()
             };
-            let (w, _) = workers::list(c, &by, &f, true)?;
+            let w = workers::list(c, &by, &f, true)?.items;
             Ok((d, names, w))
         })
         .await

@@ -47,9 +47,8 @@ pub(super) async fn directory(
         page: page_no(&q.page),
         per_page: Some(20),
     };
-    let (p, per) = crate::db::paging(f.page, f.per_page);
     let (today, rules) = (state.today(), state.standing_rules());
-    let (rows, total) = state
+    let list = state
         .run(move |c| orgs::public_list(c, &f, today, rules))
         .await
         .map_err(page_err(ctx.lang))?;
@@ -65,16 +64,14 @@ pub(super) async fn directory(
             ("kind", kv.clone()),
             ("field", fv.clone()),
         ],
-        p,
-        per,
-        total,
+        &list,
     );
     let page = DirectoryPage {
         l: labels(&ctx),
         kinds: options(ctx.lang, KINDS),
         fields: options(ctx.lang, FIELDS),
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         q: qv,
         kind: kv,
         field: fv,

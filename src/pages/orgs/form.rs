@@ -116,7 +116,7 @@ async fn form_page(
                         token_version: 0,
                         via_cookie: false,
                     };
-                    changes::list(c, &staff, &f)?.0
+                    changes::list(c, &staff, &f)?.items
                 }
                 _ => Vec::new(),
             };

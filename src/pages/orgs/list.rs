@@ -95,21 +95,14 @@ pub(super) async fn org_list(
     let ctx = ctx.with_user(&page.user);
     let q = q.into_inner();
     let f = q.filter();
-    let (p, per) = crate::db::paging(f.page, f.per_page);
     let (today, rules) = (state.today(), state.standing_rules());
-    let ((rows, total), streets) = state
+    let (list, streets) = state
         .run(move |c| Ok((orgs::list(c, &f, today, rules)?, street_options(c)?)))
         .await
         .map_err(page_err(ctx.lang))?;
     let params = q.params();
-    let export_link = {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
-            s.append_pair(k, v);
-        }
-        format!("/api/v1/organisations/export?{}", s.finish())
-    };
-    let pager = Pager::new("/registry/orgs", &params, p, per, total);
+    let export_link = list_link("/api/v1/organisations/export", &params);
+    let pager = Pager::new("/registry/orgs", &params, &list);
     let page = OrgListPage {
         l: labels(&ctx),
         kinds: options(ctx.lang, KINDS),
@@ -118,7 +111,7 @@ pub(super) async fn org_list(
         fields: options(ctx.lang, FIELDS),
         f: params.into_iter().collect(),
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         streets,
         export_link,
         pager,

@@ -69,21 +69,14 @@ pub(super) async fn worker_list(
     let ctx = ctx.with_user(&page.user);
     let q = q.into_inner();
     let f = q.filter();
-    let (p, per) = crate::db::paging(f.page, f.per_page);
     let by = page.user.clone();
-    let ((rows, total), streets) = state
+    let (list, streets) = state
         .run(move |c| Ok((workers::list(c, &by, &f, true)?, street_options(c)?)))
         .await
         .map_err(page_err(ctx.lang))?;
     let params = q.params();
-    let export_link = {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
-            s.append_pair(k, v);
-        }
-        format!("/api/v1/social-workers/export?{}", s.finish())
-    };
-    let pager = Pager::new("/registry/workers", &params, p, per, total);
+    let export_link = list_link("/api/v1/social-workers/export", &params);
+    let pager = Pager::new("/registry/workers", &params, &list);
     let page = WorkerListPage {
         l: labels(&ctx),
         levels: options(ctx.lang, LEVELS),
@@ -91,7 +84,7 @@ pub(super) async fn worker_list(
         staff: page.user.is_staff(),
         f: params.into_iter().collect(),
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         streets,
         export_link,
         pager,

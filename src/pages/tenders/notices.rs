@@ -58,9 +58,8 @@ pub(super) async fn list_page(
         f.state = None;
         f.field = None;
     }
-    let (p, per) = crate::db::paging(f.page, f.per_page);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let ((rows, total), streets) = state
+    let (list, streets) = state
         .run(move |c| {
             Ok((
                 tenders::list(c, &tctx, now, &f, staff)?,
@@ -75,7 +74,7 @@ pub(super) async fn list_page(
         ("street", g(&q.street)),
         ("state", g(&q.state)),
     ];
-    let pager = Pager::new("/tenders", &params, p, per, total);
+    let pager = Pager::new("/tenders", &params, &list);
     let zh = ctx.lang == Lang::Zh;
     let mut states = vec![("open".to_string(), ctx.t("tenders.state_open").to_string())];
     for s in State::ALL {
@@ -92,7 +91,7 @@ pub(super) async fn list_page(
             .collect(),
         states,
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
         q: g(&q.q),
         field: g(&q.field),
         street: g(&q.street),

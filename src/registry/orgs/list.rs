@@ -88,17 +88,17 @@ pub fn list(
     f: &OrgFilter,
     today: NaiveDate,
     rules: standing::Rules,
-) -> Result<(Vec<OrgView>, i64), AppError> {
-    let (page, per_page) = crate::db::paging(f.page, f.per_page);
+) -> Result<crate::db::Paged<OrgView>, AppError> {
+    let paging = crate::db::Paging::new(f.page, f.per_page);
     redecide_stale(conn, today, rules)?;
     let total: i64 = filtered(f).count().get_result(conn)?;
     let rows = filtered(f)
         .order((o::name.asc(), o::id.asc()))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(paging.limit())
+        .offset(paging.offset())
         .select(OrgRow::as_select())
         .load(conn)?;
-    Ok((views(conn, rows, today, rules)?, total))
+    Ok(paging.of(views(conn, rows, today, rules)?, total))
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
@@ -117,7 +117,7 @@ pub fn public_list(
     f: &PublicFilter,
     today: NaiveDate,
     rules: standing::Rules,
-) -> Result<(Vec<PublicOrg>, i64), AppError> {
+) -> Result<crate::db::Paged<PublicOrg>, AppError> {
     let filter = OrgFilter {
         q: f.q.clone(),
         kind: f.kind.clone(),
@@ -127,20 +127,14 @@ pub fn public_list(
         per_page: f.per_page,
         ..Default::default()
     };
-    let (rows, total) = list(conn, &filter, today, rules)?;
-    Ok((
-        rows.into_iter()
-            .map(|v| PublicOrg {
-                id: v.id,
-                name: v.name,
-                kind: v.kind,
-                credit_code: v.credit_code,
-                current_rating: v.current_rating,
-                fields: v.fields,
-            })
-            .collect(),
-        total,
-    ))
+    Ok(list(conn, &filter, today, rules)?.map(|v| PublicOrg {
+        id: v.id,
+        name: v.name,
+        kind: v.kind,
+        credit_code: v.credit_code,
+        current_rating: v.current_rating,
+        fields: v.fields,
+    }))
 }
 
 /// Streets (id, code, name) for forms and filters.
