@@ -212,7 +212,6 @@ fn opt(s: &Option<String>) -> Option<String> {
 }
 
 /// Check every rule; `f` names a field (the CSV import prefixes the line).
-#[allow(clippy::too_many_arguments)]
 pub fn validate(
     conn: &mut DbConn,
     secret: &str,

@@ -83,7 +83,10 @@ pub fn enquiries_of(
 }
 
 /// An organisation asks, before the enquiry deadline.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a service call: connection, context, actor, caller, clock and input are each needed and distinct"
+)]
 pub fn ask(
     conn: &mut DbConn,
     ctx: &Ctx,

@@ -3,7 +3,10 @@
 use super::*;
 
 /// Append a timeline row and the audit event of a state change.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one timeline row: each argument is a column of it"
+)]
 pub fn log_event(
     conn: &mut DbConn,
     actor: &Actor,

@@ -1,8 +1,10 @@
 //! The one integration-test binary. Database tests run on SQLite and, with `SANSHE_TEST_PG_URL`, on
 //! PostgreSQL (see `helpers::Backend`).
 
-// Row tuples selected with diesel are long by nature; naming each would only hide the columns.
-#![allow(clippy::type_complexity)]
+#![expect(
+    clippy::type_complexity,
+    reason = "diesel row tuples are long by nature; naming each would hide the columns"
+)]
 
 mod helpers;
 

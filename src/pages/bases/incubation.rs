@@ -514,7 +514,10 @@ impl IncPage {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page model is built from the record, the form as typed and its errors"
+)]
 fn inc_page(
     ctx: &PageCtx,
     v: IncubationView,

@@ -153,7 +153,10 @@ impl WorkerFormPage {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the form page is built from the record, the form as typed and its errors"
+)]
 async fn worker_form(
     state: &AppState,
     ctx: PageCtx,

@@ -107,7 +107,10 @@ impl Seeder<'_> {
             .unwrap_or_else(|| format!("{}（二期）", names[0]))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "demo data: the parameters of one generated tender or bid"
+    )]
     pub(super) fn plan(
         &self,
         field: &'static str,
@@ -235,7 +238,10 @@ impl Seeder<'_> {
     }
 
     /// Seal one bid as `bids::submit` does; when `open`, also store what opening reveals.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "demo data: the parameters of one generated tender or bid"
+    )]
     pub(super) fn bid(
         &mut self,
         conn: &mut DbConn,

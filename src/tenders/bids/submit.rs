@@ -173,7 +173,10 @@ fn check_input(
 
 /// Submit (or replace) the organisation's bid. The server's clock, read inside the transaction, decides:
 /// at or after the bid deadline the bid is refused.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a service call: connection, context, actor, caller, clock and input are each needed and distinct"
+)]
 pub fn submit(
     conn: &mut DbConn,
     ctx: &Ctx,

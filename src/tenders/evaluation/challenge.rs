@@ -99,7 +99,10 @@ pub fn challenges_of(
 
 /// A bidder files a challenge during the publicity period or the challenge window; it blocks the award
 /// from becoming final until answered.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a service call: connection, context, actor, caller, clock and input are each needed and distinct"
+)]
 pub fn file_challenge(
     conn: &mut DbConn,
     ctx: &Ctx,
