@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::db::schema::{change_requests as cr, organisations as o};
 use crate::db::{DbConn, write_tx};
 use crate::error::{AppError, Checks};
@@ -231,11 +231,7 @@ pub fn list(
     f: &ChangeFilter,
 ) -> Result<crate::db::Paged<ChangeRequestView>, AppError> {
     let paging = crate::db::Paging::new(f.page, f.per_page);
-    let own = if by.role == Role::Org {
-        Some(by.org_id.unwrap_or(-1))
-    } else {
-        f.organisation_id
-    };
+    let own = by.org_scope()?.or(f.organisation_id);
     let build = || {
         let mut q = cr::table.inner_join(o::table).into_boxed();
         if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {

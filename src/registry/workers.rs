@@ -663,13 +663,14 @@ pub struct WorkerFilter {
     pub per_page: Option<i64>,
 }
 
+/// The filter as SQL; `scope` is the caller's [`CurrentUser::org_scope`].
 fn filtered<'a>(
-    by: &CurrentUser,
+    scope: Option<i64>,
     f: &'a WorkerFilter,
 ) -> sw::BoxedQuery<'a, crate::db::MultiBackend> {
     let mut q = sw::table.into_boxed();
-    if by.role == Role::Org {
-        q = q.filter(sw::organisation_id.eq(by.org_id.unwrap_or(-1)));
+    if let Some(own) = scope {
+        q = q.filter(sw::organisation_id.eq(own));
     }
     if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let pat = crate::db::like_pattern(s);
@@ -710,8 +711,9 @@ pub fn list(
     paged: bool,
 ) -> Result<crate::db::Paged<WorkerView>, AppError> {
     let paging = crate::db::Paging::new(f.page, f.per_page);
-    let total: i64 = filtered(by, f).count().get_result(conn)?;
-    let mut q = filtered(by, f).order((sw::name.asc(), sw::id.asc()));
+    let scope = by.org_scope()?;
+    let total: i64 = filtered(scope, f).count().get_result(conn)?;
+    let mut q = filtered(scope, f).order((sw::name.asc(), sw::id.asc()));
     if paged {
         q = q.offset(paging.offset()).limit(paging.limit());
     }
@@ -744,8 +746,8 @@ pub fn counts(conn: &mut DbConn, by: &CurrentUser, zh: bool) -> Result<Counts, A
         .filter(sw::employment.ne("left"))
         .select((sw::id, sw::organisation_id, sw::certificate_level))
         .into_boxed();
-    if by.role == Role::Org {
-        q = q.filter(sw::organisation_id.eq(by.org_id.unwrap_or(-1)));
+    if let Some(own) = by.org_scope()? {
+        q = q.filter(sw::organisation_id.eq(own));
     }
     let rows: Vec<(i64, i64, String)> = q.load(conn)?;
     let level_of: HashMap<i64, bool> = rows.iter().map(|(i, _, l)| (*i, l != "none")).collect();

@@ -355,10 +355,7 @@ pub(super) async fn my_org(
     page: Page<OrgOnly>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let id = page
-        .user
-        .org_id
-        .ok_or(PageError::App(AppError::NotFound, ctx.lang))?;
+    let id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let v = state
         .run(move |c| orgs::current_input(c, id))
         .await
@@ -383,9 +380,6 @@ pub(super) async fn my_org_submit(
     form: SafeForm<Form>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let id = page
-        .user
-        .org_id
-        .ok_or(PageError::App(AppError::NotFound, ctx.lang))?;
+    let id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     save_org(&req, &state, ctx, &page.user, id, true, form.0).await
 }

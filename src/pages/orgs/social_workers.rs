@@ -167,7 +167,7 @@ async fn worker_form(
     errors: FormErrors,
     code: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let own = (user.role == Role::Org).then_some(user.org_id.unwrap_or(-1));
+    let own = user.org_scope().map_err(page_err(ctx.lang))?;
     let (orgs_list, streets) = state
         .run(move |c| {
             let names = orgs::names(c)?;

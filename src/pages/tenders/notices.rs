@@ -301,10 +301,7 @@ pub(super) async fn detail(
         .run(move |c| {
             let t = tenders::get(c, &tctx, now, id, staff)?;
             let row = tenders::find_row(c, id)?;
-            let own_org = user
-                .as_ref()
-                .filter(|u| u.role == Role::Org)
-                .and_then(|u| u.org_id);
+            let own_org = user.as_ref().and_then(|u| u.own_org_id().ok());
             let enquiries = tenders::enquiries_of(c, id, staff, own_org)?;
             let org = match own_org {
                 Some(o) => Some(load_org_panel(c, &tctx, now, lang, &row, o)?),
