@@ -174,3 +174,48 @@ pub struct CurrentUser {
     #[serde(skip)]
     pub via_cookie: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, org_id: Option<i64>) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            email: None,
+            role,
+            org_id,
+            token_version: 0,
+            via_cookie: false,
+        }
+    }
+
+    /// The one answer to "which organisation is the caller": an `org` user's own, never a stand-in id;
+    /// staff read everything; anyone else asking for an organisation is refused.
+    #[test]
+    fn which_organisation_is_the_caller() {
+        assert_eq!(user(Role::Org, Some(7)).own_org_id().unwrap(), 7);
+        assert_eq!(user(Role::Org, Some(7)).org_scope().unwrap(), Some(7));
+        assert!(matches!(
+            user(Role::Org, None).own_org_id(),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            user(Role::Org, None).org_scope(),
+            Err(AppError::Forbidden)
+        ));
+        for staff in [Role::Bureau, Role::Admin] {
+            assert_eq!(user(staff, None).org_scope().unwrap(), None);
+            assert!(user(staff, None).is_staff());
+            assert!(matches!(
+                user(staff, Some(7)).own_org_id(),
+                Err(AppError::Forbidden)
+            ));
+        }
+        for other in [Role::Finance, Role::Evaluator, Role::Org] {
+            assert!(!user(other, Some(7)).is_staff());
+        }
+    }
+}
