@@ -74,17 +74,7 @@ pub fn add_rating(
             .find(id)
             .select(RatingRow::as_select())
             .first(conn)?;
-        redecide(conn, &[org.id], beijing_date(now), rules)?;
-        audit::record(
-            conn,
-            actor,
-            now,
-            "organisation.rating_add",
-            "organisation",
-            Some(org.id.to_string()),
-            None,
-            Some(serde_json::to_value(&row).unwrap_or_default()),
-        )?;
+        fact_changed(conn, actor, now, rules, org.id, "rating_add", None, &row)?;
         Ok(row)
     })
 }
@@ -186,16 +176,15 @@ pub fn add_inspection(
             .find(id)
             .select(InspectionRow::as_select())
             .first(conn)?;
-        redecide(conn, &[org.id], beijing_date(now), rules)?;
-        audit::record(
+        fact_changed(
             conn,
             actor,
             now,
-            "organisation.inspection_add",
-            "organisation",
-            Some(org.id.to_string()),
+            rules,
+            org.id,
+            "inspection_add",
             None,
-            Some(serde_json::to_value(&row).unwrap_or_default()),
+            &row,
         )?;
         Ok(row)
     })
@@ -288,17 +277,7 @@ pub fn add_listing(
             .find(id)
             .select(ListingRow::as_select())
             .first(conn)?;
-        redecide(conn, &[org.id], beijing_date(now), rules)?;
-        audit::record(
-            conn,
-            actor,
-            now,
-            "organisation.listing_add",
-            "organisation",
-            Some(org.id.to_string()),
-            None,
-            Some(serde_json::to_value(&row).unwrap_or_default()),
-        )?;
+        fact_changed(conn, actor, now, rules, org.id, "listing_add", None, &row)?;
         Ok(row)
     })
 }
@@ -363,17 +342,48 @@ pub fn remove_listing(
             .find(id)
             .select(ListingRow::as_select())
             .first(conn)?;
-        redecide(conn, &[before.organisation_id], beijing_date(now), rules)?;
-        audit::record(
+        let org_id = before.organisation_id;
+        fact_changed(
             conn,
             actor,
             now,
-            "organisation.listing_remove",
-            "organisation",
-            Some(before.organisation_id.to_string()),
-            Some(serde_json::to_value(&before).unwrap_or_default()),
-            Some(serde_json::to_value(&after).unwrap_or_default()),
+            rules,
+            org_id,
+            "listing_remove",
+            Some(&before),
+            &after,
         )?;
         Ok(after)
     })
+}
+
+/// A fact the standing rule reads was added or changed: re-decide the organisation's standing and audit
+/// the change, both in the caller's transaction, so the stored standing never lags its facts.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the transaction, who and when, the rules, and the audit event's parts"
+)]
+fn fact_changed<T: Serialize>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    rules: standing::Rules,
+    org_id: i64,
+    action: &str,
+    before: Option<&T>,
+    after: &T,
+) -> Result<(), AppError> {
+    redecide(conn, &[org_id], beijing_date(now), rules)?;
+    let json = |v: &T| serde_json::to_value(v).unwrap_or_default();
+    audit::record(
+        conn,
+        actor,
+        now,
+        &format!("organisation.{action}"),
+        "organisation",
+        Some(org_id.to_string()),
+        before.map(json),
+        Some(json(after)),
+    )?;
+    Ok(())
 }
