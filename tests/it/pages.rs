@@ -423,3 +423,61 @@ async fn bureau_dashboard_shows_the_registry(b: Backend) {
 }
 
 both_backends!(bureau_dashboard_shows_the_registry);
+
+/// A write from a page wakes the mail worker like one from the API: with the worker's idle poll at ten
+/// minutes, the welcome mail of a user created on the admin page is still sent within seconds.
+async fn a_page_write_wakes_the_mail_worker(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            mail_poll: std::time::Duration::from_secs(600),
+            ..Default::default()
+        },
+    )
+    .await;
+    // Let the worker's first pass (at start) go by, so only a wake can send what comes next.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let c = sign_in(&app, "admin").await;
+    let html = c
+        .get(app.url("/admin/users/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/admin/users/new"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("username", "wake"),
+            ("display_name", "唤醒"),
+            ("email", "wake@example.test"),
+            ("role", "bureau"),
+            ("org_id", ""),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let status = || -> Option<String> {
+        use diesel::prelude::*;
+        use sanshe::db::schema::outbox as o;
+        o::table
+            .filter(o::to_addr.eq("wake@example.test"))
+            .select(o::status)
+            .first(&mut app.conn())
+            .ok()
+    };
+    assert!(status().is_some(), "the welcome mail is queued");
+    wait_for(
+        10,
+        "the welcome mail sent without waiting for the poll",
+        || status().as_deref() == Some("sent"),
+    )
+    .await;
+    app.stop().await;
+}
+
+both_backends!(a_page_write_wakes_the_mail_worker);
