@@ -17,7 +17,7 @@ use crate::error::{AppError, FieldError};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, page_err, redirect, render,
+    Form, FormErrors, PageCtx, PageError, Pager, checked, page_err, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
