@@ -590,6 +590,91 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_are_read_or_reported() {
+        let mut errs = Vec::new();
+        assert_eq!(parse_int::<i32>("a", " 12 ", &mut errs), Some(12));
+        assert_eq!(parse_opt_int::<i32>("b", "  ", &mut errs), None);
+        assert_eq!(
+            parse_decimal("c", "12.50", &mut errs),
+            Some(Decimal::new(1250, 2))
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert!(matches!(checked(Some(1), errs), Ok(1)));
+
+        let mut errs = Vec::new();
+        assert_eq!(parse_int::<i32>("grade", "十二", &mut errs), None);
+        assert_eq!(parse_int::<i64>("year", "", &mut errs), None);
+        assert_eq!(parse_opt_int::<i32>("seats", "-x", &mut errs), None);
+        assert_eq!(parse_opt_decimal("pct", "1,5", &mut errs), None);
+        let rules: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("grade", "number"),
+                ("year", "required"),
+                ("seats", "number"),
+                ("pct", "number")
+            ]
+        );
+        assert_eq!(errs[0].message.zh, "须为整数。");
+        assert_eq!(errs[3].message.en, "Must be a number.");
+        assert!(matches!(checked(Some(1), errs), Err(AppError::Validation(e)) if e.len() == 4));
+    }
+
+    #[test]
+    fn form_reads_pairs_and_text_structs() {
+        let f = Form::new(
+            [
+                ("csrf", "t"),
+                ("grade", "abc"),
+                ("ids", "2"),
+                ("ids", "x"),
+                ("ids", "5"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let mut errs = Vec::new();
+        assert_eq!(f.int::<i32>("grade", &mut errs), None);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(f.ids("ids"), [2, 5]);
+        assert_eq!(f.values().get("grade").map(String::as_str), Some("abc"));
+        assert!(!f.values().contains_key("csrf"));
+        #[derive(serde::Deserialize)]
+        struct Text {
+            #[serde(default)]
+            grade: String,
+            #[serde(default)]
+            missing: String,
+        }
+        let Form(pairs) = f;
+        let t: Text = Form::new(pairs.into_iter().filter(|(k, _)| k != "ids").collect())
+            .deserialize()
+            .unwrap();
+        assert_eq!((t.grade.as_str(), t.missing.as_str()), ("abc", ""));
+    }
+
+    #[test]
+    fn field_errors_keep_every_message_once() {
+        let errs = [
+            FieldError::new("budget", "a", "太大。", "Too large."),
+            FieldError::new("budget", "b", "须为整数。", "Must be a whole number."),
+            FieldError::new("budget", "a", "太大。", "Too large."),
+            FieldError::new("code", "required", "必填。", "Required."),
+        ];
+        let e = FormErrors::from_fields(Lang::En, &errs);
+        assert_eq!(e.get("budget"), Some("Too large. Must be a whole number."));
+        assert_eq!(e.get("code"), Some("Required."));
+        assert_eq!(e.get("title"), None);
+        assert!(e.any());
+        assert!(!FormErrors::default().any());
+    }
+
+    #[test]
     fn bar_classes() {
         assert_eq!(bar_class(0, 0), "w-0");
         assert_eq!(bar_class(5, 10), "w-50");

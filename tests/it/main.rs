@@ -14,6 +14,7 @@ mod errors;
 mod layers;
 mod mail;
 mod migrations;
+mod page_numbers;
 mod page_posts;
 mod pages;
 mod promises;
