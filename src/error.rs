@@ -254,6 +254,10 @@ impl Checks {
             true
         }
     }
+    /// Take errors found by a reader that collects into a list (the page forms' number readers).
+    pub fn extend(&mut self, errs: Vec<FieldError>) {
+        self.0.extend(errs);
+    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

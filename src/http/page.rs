@@ -1,19 +1,24 @@
 //! What every page needs: the layout context (language, CSRF token, flash, signed-in user, navigation),
-//! rendering, redirects with a flash message, the CSRF-checked form, field errors, and errors shown as pages.
+//! rendering, redirects with a flash message, the one reader of page forms (CSRF-checked, numbers read
+//! with field errors), field errors, and errors shown as pages.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
+use std::str::FromStr;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
+use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{CurrentUser, Role};
-use crate::error::{AppError, FieldError};
+use crate::domain::vocab::Vocab;
+use crate::error::{AppError, FieldError, Msg};
 use crate::i18n::Lang;
 
 pub const FLASH_COOKIE: &str = "sanshe_flash";
@@ -171,6 +176,11 @@ impl PageCtx {
             })
             .collect()
     }
+    /// The label of a vocabulary key in the page's language (an unknown key shows itself): the one lookup
+    /// the templates' label helpers go through.
+    pub fn label(&self, table: Vocab, key: &str) -> String {
+        crate::domain::vocab::label(table, key, self.lang == Lang::Zh)
+    }
     pub fn fmt_time(&self, t: &chrono::NaiveDateTime) -> String {
         crate::clock::display(*t)
     }
@@ -209,16 +219,24 @@ pub fn render(ctx: &PageCtx, status: StatusCode, tpl: &impl Template) -> HttpRes
     }
 }
 
-/// Field errors of a form, in the page's language.
+/// Field errors of a form in the page's language: every distinct message of a field, joined by a space (a
+/// budget can break several rules at once, and a page should show them all).
 #[derive(Clone, Debug, Default)]
 pub struct FormErrors(HashMap<String, String>);
 
 impl FormErrors {
     pub fn from_fields(lang: Lang, errs: &[FieldError]) -> FormErrors {
-        let mut m = HashMap::new();
+        let mut m: HashMap<String, String> = HashMap::new();
         for e in errs {
+            let text = lang.pick(&e.message.zh, &e.message.en).to_string();
             m.entry(e.field.clone())
-                .or_insert_with(|| lang.pick(&e.message.zh, &e.message.en).to_string());
+                .and_modify(|v| {
+                    if !v.contains(&text) {
+                        v.push(' ');
+                        v.push_str(&text);
+                    }
+                })
+                .or_insert(text);
         }
         FormErrors(m)
     }
@@ -304,16 +322,189 @@ impl From<AppError> for PageError {
     }
 }
 
-/// A form whose `csrf` field has been checked against the browser's CSRF cookie.
-pub struct SafeForm<T>(pub T);
+/// Largest form body of the pages. One limit for every page form, because the largest (a bid) carries up to
+/// five attachments of 128 KiB as base64; a smaller limit for the other forms would only add a second rule.
+pub const FORM_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-#[derive(serde::Deserialize)]
-struct WithCsrf<T> {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    inner: T,
+/// The form of a page post, read as its (name, value) pairs so repeated names (checkboxes, multi-selects,
+/// attachments) keep every value. Its `csrf` field has been checked against the browser's CSRF cookie.
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn new(pairs: Vec<(String, String)>) -> Form {
+        Form(pairs)
+    }
+    /// Every (name, value) pair in the order sent, for forms whose field names carry data.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+    /// The first value of a field, empty when absent.
+    pub fn get(&self, k: &str) -> String {
+        self.0
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    /// The ids ticked in a list of checkboxes or a multi-select. The values come from the page's own
+    /// options, so one that is not a number was not offered and is left out.
+    pub fn ids(&self, k: &str) -> Vec<i64> {
+        self.all(k)
+            .iter()
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    }
+    /// First value of each field, except the token (and the attachments' bodies), to show a form again.
+    pub fn values(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        for (k, v) in &self.0 {
+            if k != "csrf" && k != "attachment_b64" {
+                m.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        m
+    }
+    /// A required whole number; see [`parse_int`].
+    pub fn int<T: FromStr>(&self, field: &str, errs: &mut Vec<FieldError>) -> Option<T> {
+        parse_int(field, &self.get(field), errs)
+    }
+    /// A whole number that may be left empty; see [`parse_opt_int`].
+    pub fn opt_int<T: FromStr>(&self, field: &str, errs: &mut Vec<FieldError>) -> Option<T> {
+        parse_opt_int(field, &self.get(field), errs)
+    }
+    /// A required decimal number; see [`parse_decimal`].
+    pub fn decimal(&self, field: &str, errs: &mut Vec<FieldError>) -> Option<Decimal> {
+        parse_decimal(field, &self.get(field), errs)
+    }
 }
+
+/// A number typed into a form, or `None` with a field error: `required` when empty, `number` when the text
+/// is not a number. A handler that got any such error shows the form again without calling the service,
+/// so no text is ever turned into a number the user did not type.
+pub fn parse_int<T: FromStr>(field: &str, text: &str, errs: &mut Vec<FieldError>) -> Option<T> {
+    if text.trim().is_empty() {
+        errs.push(FieldError::new(field, "required", "必填。", "Required."));
+        return None;
+    }
+    parse_opt_int(field, text, errs)
+}
+
+/// As [`parse_int`], but an empty field is `None` without an error.
+pub fn parse_opt_int<T: FromStr>(field: &str, text: &str, errs: &mut Vec<FieldError>) -> Option<T> {
+    parse_number(field, text, errs, "须为整数。", "Must be a whole number.")
+}
+
+/// As [`parse_int`], for a decimal number (money, percentages, points).
+pub fn parse_decimal(field: &str, text: &str, errs: &mut Vec<FieldError>) -> Option<Decimal> {
+    if text.trim().is_empty() {
+        errs.push(FieldError::new(field, "required", "必填。", "Required."));
+        return None;
+    }
+    parse_opt_decimal(field, text, errs)
+}
+
+/// As [`parse_decimal`], but an empty field is `None` without an error.
+pub fn parse_opt_decimal(field: &str, text: &str, errs: &mut Vec<FieldError>) -> Option<Decimal> {
+    parse_number(field, text, errs, "须为数字。", "Must be a number.")
+}
+
+/// The value read from a form, or the field errors of what did not parse (422, shown at the fields), so a
+/// handler hands the service only numbers that were typed: `checked(a.zip(b), errs)?`.
+pub fn checked<T>(v: Option<T>, errs: Vec<FieldError>) -> Result<T, AppError> {
+    match v {
+        Some(v) if errs.is_empty() => Ok(v),
+        // Every reader that returns `None` for a required value records why, so `errs` is not empty here.
+        _ => Err(AppError::Validation(errs)),
+    }
+}
+
+fn parse_number<T: FromStr>(
+    field: &str,
+    text: &str,
+    errs: &mut Vec<FieldError>,
+    zh: &str,
+    en: &str,
+) -> Option<T> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let n = text.parse().ok();
+    if n.is_none() {
+        errs.push(FieldError::new(field, "number", zh, en));
+    }
+    n
+}
+
+/// Read a page form: urlencoded, at most [`FORM_BODY_LIMIT`], with a `csrf` field matching the cookie.
+async fn read_form(req: &HttpRequest, mut payload: Payload) -> Result<Form, PageError> {
+    let lang = Lang::from_request(req);
+    let bad = |zh: String, en: String| {
+        PageError::App(AppError::bad_request("invalid_form", zh, en), lang)
+    };
+    if !req
+        .content_type()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
+        return Err(bad(
+            "表单须为 application/x-www-form-urlencoded 编码。".into(),
+            "The form must be application/x-www-form-urlencoded.".into(),
+        ));
+    }
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            bad(
+                format!("表单无法读取：{e}"),
+                format!("The form could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > FORM_BODY_LIMIT {
+            return Err(PageError::App(
+                AppError::BadRequest {
+                    code: "payload_too_large",
+                    msg: Msg::new(
+                        "提交的内容过大（上限 2 MiB）。",
+                        "The form is too large (limit 2 MiB).",
+                    ),
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                },
+                lang,
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    super::csrf::check(req, token).map_err(|e| PageError::App(e, lang))?;
+    Ok(Form(pairs))
+}
+
+impl FromRequest for Form {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move { read_form(&req, payload).await })
+    }
+}
+
+/// A page form read as [`Form`] (same limit, same CSRF check) into a struct of text fields. The values are
+/// handed over as text, so the fields are `String`s and numbers are read with [`parse_int`] and its kin.
+pub struct SafeForm<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for SafeForm<T> {
     type Error = PageError;
@@ -321,22 +512,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for SafeForm<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let fut = web::Form::<WithCsrf<T>>::from_request(&req, payload);
+        let payload = payload.take();
         Box::pin(async move {
-            let lang = Lang::from_request(&req);
-            let form = fut.await.map_err(|e| {
+            let form = read_form(&req, payload).await?;
+            form.deserialize().map(SafeForm).map_err(|e| {
                 PageError::App(
                     AppError::bad_request(
                         "invalid_form",
                         format!("表单无法解析：{e}"),
                         format!("The form could not be read: {e}"),
                     ),
-                    lang,
+                    Lang::from_request(&req),
                 )
-            })?;
-            super::csrf::check(&req, &form.csrf).map_err(|e| PageError::App(e, lang))?;
-            Ok(SafeForm(form.into_inner().inner))
+            })
         })
+    }
+}
+
+impl Form {
+    /// The fields other than the token as a struct of text fields.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde::de::value::Error> {
+        let pairs = self
+            .0
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        T::deserialize(serde::de::value::MapDeserializer::new(pairs))
     }
 }
 
@@ -397,6 +598,91 @@ pub fn bar_class(n: i64, max: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_read_or_reported() {
+        let mut errs = Vec::new();
+        assert_eq!(parse_int::<i32>("a", " 12 ", &mut errs), Some(12));
+        assert_eq!(parse_opt_int::<i32>("b", "  ", &mut errs), None);
+        assert_eq!(
+            parse_decimal("c", "12.50", &mut errs),
+            Some(Decimal::new(1250, 2))
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert!(matches!(checked(Some(1), errs), Ok(1)));
+
+        let mut errs = Vec::new();
+        assert_eq!(parse_int::<i32>("grade", "十二", &mut errs), None);
+        assert_eq!(parse_int::<i64>("year", "", &mut errs), None);
+        assert_eq!(parse_opt_int::<i32>("seats", "-x", &mut errs), None);
+        assert_eq!(parse_opt_decimal("pct", "1,5", &mut errs), None);
+        let rules: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("grade", "number"),
+                ("year", "required"),
+                ("seats", "number"),
+                ("pct", "number")
+            ]
+        );
+        assert_eq!(errs[0].message.zh, "须为整数。");
+        assert_eq!(errs[3].message.en, "Must be a number.");
+        assert!(matches!(checked(Some(1), errs), Err(AppError::Validation(e)) if e.len() == 4));
+    }
+
+    #[test]
+    fn form_reads_pairs_and_text_structs() {
+        let f = Form::new(
+            [
+                ("csrf", "t"),
+                ("grade", "abc"),
+                ("ids", "2"),
+                ("ids", "x"),
+                ("ids", "5"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let mut errs = Vec::new();
+        assert_eq!(f.int::<i32>("grade", &mut errs), None);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(f.ids("ids"), [2, 5]);
+        assert_eq!(f.values().get("grade").map(String::as_str), Some("abc"));
+        assert!(!f.values().contains_key("csrf"));
+        #[derive(serde::Deserialize)]
+        struct Text {
+            #[serde(default)]
+            grade: String,
+            #[serde(default)]
+            missing: String,
+        }
+        let Form(pairs) = f;
+        let t: Text = Form::new(pairs.into_iter().filter(|(k, _)| k != "ids").collect())
+            .deserialize()
+            .unwrap();
+        assert_eq!((t.grade.as_str(), t.missing.as_str()), ("abc", ""));
+    }
+
+    #[test]
+    fn field_errors_keep_every_message_once() {
+        let errs = [
+            FieldError::new("budget", "a", "太大。", "Too large."),
+            FieldError::new("budget", "b", "须为整数。", "Must be a whole number."),
+            FieldError::new("budget", "a", "太大。", "Too large."),
+            FieldError::new("code", "required", "必填。", "Required."),
+        ];
+        let e = FormErrors::from_fields(Lang::En, &errs);
+        assert_eq!(e.get("budget"), Some("Too large. Must be a whole number."));
+        assert_eq!(e.get("code"), Some("Required."));
+        assert_eq!(e.get("title"), None);
+        assert!(e.any());
+        assert!(!FormErrors::default().any());
+    }
 
     #[test]
     fn bar_classes() {

@@ -12,8 +12,8 @@ use crate::audit::{AuditEvent, AuditFilter, ChainReport};
 use crate::error::AppError;
 use crate::http::caller::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
-    safe_next,
+    FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, checked, page_err, parse_opt_int,
+    redirect, render, safe_next,
 };
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::users::{self, UserFilter, UserView};
@@ -522,18 +522,9 @@ struct UserForm {
 }
 
 fn parse_org(s: &str) -> Result<Option<i64>, AppError> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    s.parse::<i64>().map(Some).map_err(|_| {
-        AppError::field(
-            "org_id",
-            "integer",
-            "组织编号须为整数。",
-            "The organisation id must be an integer.",
-        )
-    })
+    let mut errs = Vec::new();
+    let org = parse_opt_int("org_id", s, &mut errs);
+    checked(Some(org), errs)
 }
 
 async fn user_new_page(ctx: PageCtx, page: Page<AdminOnly>) -> HttpResponse {

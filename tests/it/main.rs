@@ -16,6 +16,7 @@ mod errors;
 mod layers;
 mod mail;
 mod migrations;
+mod page_numbers;
 mod page_posts;
 mod pages;
 mod promises;

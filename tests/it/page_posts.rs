@@ -630,7 +630,7 @@ fn expect_login(r: &reqwest::Response, path: &str, what: &str, wrong: &mut Vec<S
 }
 
 /// Tender rows too: the foundation snapshot covers users, audit and outbox.
-fn dump(app: &TestApp) -> String {
+pub(crate) fn dump(app: &TestApp) -> String {
     let mut c = app.conn();
     let mut counts = Vec::new();
     for t in [

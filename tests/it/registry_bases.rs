@@ -1969,7 +1969,8 @@ async fn area_forms_create_edit_and_refuse(b: Backend) {
     let c2_code = c2["code"].as_str().unwrap();
     let c2_name = c2["name"].as_str().unwrap();
     let other_street_code = format!("{s2_code}001");
-    let prefix_msg = format!("社区代码须以街道代码 {s1_code} 开头。");
+    // Another street's code that is also taken breaks two rules; the page shows both.
+    let prefix_msg = format!("社区代码须以街道代码 {s1_code} 开头。 该代码已被使用。");
     let s1_str = s1_id.to_string();
     let edit_s1 = format!("/registry/areas/streets/{s1_id}/edit");
     let edit_c1 = format!("/registry/areas/communities/{c1_id}/edit");

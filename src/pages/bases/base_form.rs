@@ -106,33 +106,14 @@ impl BaseForm {
 
     /// The API input, or the field errors of values that are not numbers.
     fn input(&self) -> Result<BaseInput, AppError> {
-        let mut checks = Checks::new();
-        let mut id = |field: &str, s: &str| -> Option<i64> {
-            let s = s.trim();
-            if s.is_empty() {
-                return None;
-            }
-            match s.parse::<i64>() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    checks.add(field, "integer", "须为整数。", "Must be a whole number.");
-                    None
-                }
-            }
-        };
-        let parent_id = id("parent_id", &self.parent_id);
-        let street_id = id("street_id", &self.street_id);
-        let community_id = id("community_id", &self.community_id);
-        let operator_id = id("operator_id", &self.operator_id);
-        let seats = if self.seats.trim().is_empty() {
-            0
-        } else {
-            self.seats.trim().parse::<i32>().unwrap_or_else(|_| {
-                checks.add("seats", "integer", "须为整数。", "Must be a whole number.");
-                0
-            })
-        };
-        checks.finish()?;
+        let mut errs = Vec::new();
+        let parent_id = parse_opt_int("parent_id", &self.parent_id, &mut errs);
+        let street_id = parse_opt_int("street_id", &self.street_id, &mut errs);
+        let community_id = parse_opt_int("community_id", &self.community_id, &mut errs);
+        let operator_id = parse_opt_int("operator_id", &self.operator_id, &mut errs);
+        // Empty seats are none, as the hint says.
+        let seats = parse_opt_int("seats", &self.seats, &mut errs);
+        let seats = checked(Some(seats.unwrap_or_default()), errs)?;
         let s = |v: &String| Some(v.trim().to_string()).filter(|v| !v.is_empty());
         Ok(BaseInput {
             name: self.name.clone(),

@@ -318,30 +318,22 @@ pub(super) async fn incub_new_submit(
             checks.add("base_id", "required", "必填。", "Required.");
             0
         }
-        s => s.parse::<i64>().unwrap_or_else(|_| {
-            checks.add(
-                "base_id",
-                "integer",
-                "须为整数。",
-                "Must be a whole number.",
-            );
-            0
-        }),
+        s => {
+            let mut errs = Vec::new();
+            let id = parse_int("base_id", s, &mut errs);
+            checks.extend(errs);
+            // Only sent when `checks` is empty, so a base that is not a number never reaches the service.
+            id.unwrap_or_default()
+        }
     };
     let organisation_id = match org {
         Some(o) => Some(o),
-        None => match f.organisation_id.trim() {
-            "" => None,
-            s => s.parse::<i64>().map(Some).unwrap_or_else(|_| {
-                checks.add(
-                    "organisation_id",
-                    "integer",
-                    "须为整数。",
-                    "Must be a whole number.",
-                );
-                None
-            }),
-        },
+        None => {
+            let mut errs = Vec::new();
+            let id = parse_opt_int("organisation_id", &f.organisation_id, &mut errs);
+            checks.extend(errs);
+            id
+        }
     };
     let result = match checks.finish() {
         Ok(()) => {

@@ -17,7 +17,8 @@ use crate::error::{AppError, Checks, FieldError};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{BureauOrAdmin, Page, Role, RoleSet};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, list_link, page_err, redirect, render,
+    FormErrors, PageCtx, PageError, Pager, SafeForm, checked, list_link, page_err, parse_int,
+    parse_opt_int, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::registry::areas;

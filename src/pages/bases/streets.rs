@@ -218,35 +218,12 @@ impl CommunityForm {
 
     /// The street and the grid count, or the field errors of values that are not numbers.
     fn numbers(&self) -> Result<(i64, i32), AppError> {
-        let mut checks = Checks::new();
-        let street_id = if checks.required("street_id", &self.street_id) {
-            self.street_id.trim().parse::<i64>().unwrap_or_else(|_| {
-                checks.add(
-                    "street_id",
-                    "integer",
-                    "须为整数。",
-                    "Must be a whole number.",
-                );
-                0
-            })
-        } else {
-            0
-        };
-        let grid_count = if self.grid_count.trim().is_empty() {
-            0
-        } else {
-            self.grid_count.trim().parse::<i32>().unwrap_or_else(|_| {
-                checks.add(
-                    "grid_count",
-                    "integer",
-                    "须为整数。",
-                    "Must be a whole number.",
-                );
-                0
-            })
-        };
-        checks.finish()?;
-        Ok((street_id, grid_count))
+        let mut errs = Vec::new();
+        let street_id = parse_int("street_id", &self.street_id, &mut errs);
+        // An empty grid count is none, as on the API.
+        let grid_count =
+            parse_opt_int("grid_count", &self.grid_count, &mut errs).unwrap_or_default();
+        checked(street_id.map(|s| (s, grid_count)), errs)
     }
 
     /// The street to go back to: the one entered, when it is a number.

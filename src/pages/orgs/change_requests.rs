@@ -78,12 +78,12 @@ pub(super) async fn change_decide(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let d = Decision {
-        decision: fv(&form.0, "decision"),
-        reason: Some(fv(&form.0, "reason")),
+        decision: form.get("decision"),
+        reason: Some(form.get("reason")),
     };
     let actor = crate::http::actor(&req, &page.user);
     let (now, rules) = (state.clock.now(), state.standing_rules());

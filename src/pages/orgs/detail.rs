@@ -93,19 +93,13 @@ pub(super) async fn org_detail(
     .await
 }
 
-pub(super) type Form = HashMap<String, String>;
-
-pub(super) fn fv(f: &Form, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
 async fn history_post<T: Send + 'static>(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: i64,
-    form: Form,
+    form: HashMap<String, String>,
     op: impl FnOnce(
         &mut crate::db::DbConn,
         &crate::audit::Actor,
@@ -146,18 +140,28 @@ pub(super) async fn rating_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let f = form.0;
-    let r = orgs::NewRating {
-        organisation_id: id,
-        grade: fv(&f, "grade").trim().parse().unwrap_or(0),
-        awarded_on: fv(&f, "awarded_on"),
-    };
-    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
-        orgs::add_rating(c, a, now, rules, &r)
-    })
+    let mut errs = Vec::new();
+    let grade = form.int("grade", &mut errs);
+    let awarded_on = form.get("awarded_on");
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        id,
+        form.values(),
+        move |c, a, now, rules| {
+            let r = orgs::NewRating {
+                organisation_id: id,
+                grade: checked(grade, errs)?,
+                awarded_on,
+            };
+            orgs::add_rating(c, a, now, rules, &r)
+        },
+    )
     .await
 }
 
@@ -167,20 +171,34 @@ pub(super) async fn inspection_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let f = form.0;
-    let r = orgs::NewInspection {
-        organisation_id: id,
-        year: fv(&f, "year").trim().parse().unwrap_or(0),
-        kind: fv(&f, "kind"),
-        conclusion: fv(&f, "conclusion"),
-        decided_on: fv(&f, "decided_on"),
-    };
-    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
-        orgs::add_inspection(c, a, now, rules, &r)
-    })
+    let mut errs = Vec::new();
+    let year = form.int("year", &mut errs);
+    let (kind, conclusion, decided_on) = (
+        form.get("kind"),
+        form.get("conclusion"),
+        form.get("decided_on"),
+    );
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        id,
+        form.values(),
+        move |c, a, now, rules| {
+            let r = orgs::NewInspection {
+                organisation_id: id,
+                year: checked(year, errs)?,
+                kind,
+                conclusion,
+                decided_on,
+            };
+            orgs::add_inspection(c, a, now, rules, &r)
+        },
+    )
     .await
 }
 
@@ -190,20 +208,25 @@ pub(super) async fn listing_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let f = form.0;
     let r = orgs::NewListing {
         organisation_id: id,
-        list: fv(&f, "list"),
-        source: fv(&f, "source"),
-        listed_on: fv(&f, "listed_on"),
-        evidence_sha256: fv(&f, "evidence_sha256"),
+        list: form.get("list"),
+        source: form.get("source"),
+        listed_on: form.get("listed_on"),
+        evidence_sha256: form.get("evidence_sha256"),
     };
-    history_post(req, state, ctx, page, id, f, move |c, a, now, rules| {
-        orgs::add_listing(c, a, now, rules, &r)
-    })
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        id,
+        form.values(),
+        move |c, a, now, rules| orgs::add_listing(c, a, now, rules, &r),
+    )
     .await
 }
 
@@ -213,10 +236,9 @@ pub(super) async fn listing_remove(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let lid = id.into_inner();
-    let f = form.0;
     let org_id = state
         .run(move |c| {
             use crate::db::schema::credit_listings as cl;
@@ -229,10 +251,16 @@ pub(super) async fn listing_remove(
         .await
         .map_err(page_err(ctx.lang))?;
     let r = orgs::ListingRemoval {
-        removed_on: fv(&f, "removed_on"),
+        removed_on: form.get("removed_on"),
     };
-    history_post(req, state, ctx, page, org_id, f, move |c, a, now, rules| {
-        orgs::remove_listing(c, a, now, rules, lid, &r)
-    })
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        org_id,
+        form.values(),
+        move |c, a, now, rules| orgs::remove_listing(c, a, now, rules, lid, &r),
+    )
     .await
 }

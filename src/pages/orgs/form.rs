@@ -20,6 +20,8 @@ struct OrgFormPage {
     streets: Vec<(String, String)>,
     pending: Vec<ChangeRequestView>,
     l: Labels,
+    /// What was typed, when the form comes back with errors.
+    typed: HashMap<String, String>,
 }
 
 impl OrgFormPage {
@@ -39,38 +41,35 @@ impl OrgFormPage {
             (false, None) => "/registry/orgs/new".into(),
         }
     }
-    fn count(&self, v: &Option<i64>) -> String {
-        v.map(|n| n.to_string()).unwrap_or_default()
+    /// A count as typed when the form comes back with errors (a text that is not a number stays as
+    /// typed), otherwise as stored.
+    fn count(&self, field: &str, v: &Option<i64>) -> String {
+        match self.typed.get(field) {
+            Some(t) => t.clone(),
+            None => v.map(|n| n.to_string()).unwrap_or_default(),
+        }
     }
 }
 
-/// Read the organisation form: plain fields, `field.<key>` and `area.<street id>` checkboxes. Counts that do
-/// not parse become -1 so the range rule reports them.
-fn org_input_of(f: &Form) -> OrgInput {
-    let o = |k: &str| Some(fv(f, k));
-    let n = |k: &str| {
-        let s = fv(f, k);
-        let s = s.trim();
-        if s.is_empty() {
-            None
-        } else {
-            Some(s.parse().unwrap_or(-1))
-        }
-    };
-    let mut fields: Vec<String> = f
-        .keys()
+/// Read the organisation form: plain fields, `field.<key>` and `area.<street id>` checkboxes; counts that are
+/// not numbers are field errors (and left empty in the input, which is then not sent).
+fn org_input_of(f: &Form, errs: &mut Vec<FieldError>) -> OrgInput {
+    let o = |k: &str| Some(f.get(k));
+    let keys = || f.pairs().iter().map(|(k, _)| k.as_str());
+    let mut fields: Vec<String> = keys()
         .filter_map(|k| k.strip_prefix("field.").map(str::to_string))
         .collect();
     fields.sort();
-    let mut areas: Vec<i64> = f
-        .keys()
+    fields.dedup();
+    let mut areas: Vec<i64> = keys()
         .filter_map(|k| k.strip_prefix("area.").and_then(|s| s.parse().ok()))
         .collect();
     areas.sort();
+    areas.dedup();
     OrgInput {
-        name: fv(f, "name"),
-        kind: fv(f, "kind"),
-        registration: fv(f, "registration"),
+        name: f.get("name"),
+        kind: f.get("kind"),
+        registration: f.get("registration"),
         credit_code: o("credit_code"),
         registered_on: o("registered_on"),
         registration_authority: o("registration_authority"),
@@ -79,9 +78,9 @@ fn org_input_of(f: &Form) -> OrgInput {
         contact_phone: o("contact_phone"),
         contact_email: o("contact_email"),
         address: o("address"),
-        street_id: fv(f, "street_id").parse().ok(),
-        staff_count: n("staff_count"),
-        volunteer_count: n("volunteer_count"),
+        street_id: f.ids("street_id").first().copied(),
+        staff_count: f.opt_int("staff_count", errs),
+        volunteer_count: f.opt_int("volunteer_count", errs),
         fields,
         area_street_ids: areas,
     }
@@ -93,7 +92,7 @@ async fn form_page(
     id: Option<i64>,
     own: bool,
     v: OrgInput,
-    errors: FormErrors,
+    (errors, typed): (FormErrors, HashMap<String, String>),
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let by_org = id;
@@ -136,6 +135,7 @@ async fn form_page(
         errors,
         streets,
         pending,
+        typed,
     };
     Ok(render(&ctx, status, &page))
 }
@@ -157,7 +157,7 @@ pub(super) async fn org_new_page(
         None,
         false,
         v,
-        FormErrors::default(),
+        Default::default(),
         StatusCode::OK,
     )
     .await
@@ -168,17 +168,23 @@ pub(super) async fn org_new_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let v = org_input_of(&form.0);
+    let mut errs = Vec::new();
+    let v = org_input_of(&form, &mut errs);
     let actor = crate::http::actor(&req, &page.user);
     let (now, rules) = (state.clock.now(), state.standing_rules());
     let v2 = v.clone();
-    match state
-        .run(move |c| orgs::create(c, &actor, now, rules, &v2))
-        .await
-    {
+    let saved = match checked(Some(()), errs) {
+        Ok(()) => {
+            state
+                .run(move |c| orgs::create(c, &actor, now, rules, &v2))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(row) => Ok(redirect(
             &format!("/registry/orgs/{}", row.id),
             Some(("ok", ctx.t("orgs.created"))),
@@ -191,7 +197,7 @@ pub(super) async fn org_new_submit(
                 None,
                 false,
                 v,
-                e,
+                (e, form.values()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -218,7 +224,7 @@ pub(super) async fn org_edit_page(
         Some(id),
         false,
         v,
-        FormErrors::default(),
+        Default::default(),
         StatusCode::OK,
     )
     .await
@@ -271,7 +277,8 @@ async fn save_org(
     own: bool,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    let mut v = org_input_of(&form);
+    let mut errs = Vec::new();
+    let mut v = org_input_of(&form, &mut errs);
     if own {
         // Fields the organisation does not edit keep their values in the re-shown form.
         let cur = state
@@ -292,9 +299,14 @@ async fn save_org(
         user.clone(),
     );
     let (today, rules) = (state.today(), state.standing_rules());
-    let r = state
-        .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
-        .await;
+    let r = match checked(Some(()), errs) {
+        Ok(()) => {
+            state
+                .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match r {
         Ok(r) => {
             let (to, msg) = if own {
@@ -319,7 +331,7 @@ async fn save_org(
                 Some(id),
                 own,
                 v,
-                e,
+                (e, form.values()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -334,19 +346,10 @@ pub(super) async fn org_edit_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    save_org(
-        &req,
-        &state,
-        ctx,
-        &page.user,
-        id.into_inner(),
-        false,
-        form.0,
-    )
-    .await
+    save_org(&req, &state, ctx, &page.user, id.into_inner(), false, form).await
 }
 
 pub(super) async fn my_org(
@@ -366,7 +369,7 @@ pub(super) async fn my_org(
         Some(id),
         true,
         v,
-        FormErrors::default(),
+        Default::default(),
         StatusCode::OK,
     )
     .await
@@ -377,9 +380,9 @@ pub(super) async fn my_org_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<OrgOnly>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
-    save_org(&req, &state, ctx, &page.user, id, true, form.0).await
+    save_org(&req, &state, ctx, &page.user, id, true, form).await
 }

@@ -94,18 +94,10 @@ pub(super) async fn import_orgs_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    import_submit(
-        req,
-        state,
-        ctx,
-        page.user.clone(),
-        "orgs",
-        fv(&form.0, "csv"),
-    )
-    .await
+    import_submit(req, state, ctx, page.user.clone(), "orgs", form.get("csv")).await
 }
 
 pub(super) async fn import_workers_submit(
@@ -113,7 +105,7 @@ pub(super) async fn import_workers_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     import_submit(
@@ -122,7 +114,7 @@ pub(super) async fn import_workers_submit(
         ctx,
         page.user.clone(),
         "workers",
-        fv(&form.0, "csv"),
+        form.get("csv"),
     )
     .await
 }

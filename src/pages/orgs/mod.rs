@@ -17,7 +17,7 @@ use crate::error::{AppError, FieldError};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, list_link, page_err, redirect, render,
+    Form, FormErrors, PageCtx, PageError, Pager, checked, list_link, page_err, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
@@ -139,6 +139,7 @@ pub fn options(
 #[derive(Clone, Debug)]
 pub struct Labels {
     pub lang: Lang,
+    ctx: PageCtx,
 }
 
 impl Labels {
@@ -146,13 +147,13 @@ impl Labels {
         self.lang == Lang::Zh
     }
     pub fn kind(&self, k: &str) -> String {
-        orgs::label(KINDS, k, self.zh())
+        self.ctx.label(KINDS, k)
     }
     pub fn registration(&self, k: &str) -> String {
-        orgs::label(REGISTRATIONS, k, self.zh())
+        self.ctx.label(REGISTRATIONS, k)
     }
     pub fn field(&self, k: &str) -> String {
-        orgs::label(FIELDS, k, self.zh())
+        self.ctx.label(FIELDS, k)
     }
     pub fn fields(&self, ks: &[String]) -> String {
         ks.iter()
@@ -161,19 +162,19 @@ impl Labels {
             .join(if self.zh() { "、" } else { ", " })
     }
     pub fn list(&self, k: &str) -> String {
-        orgs::label(LISTS, k, self.zh())
+        self.ctx.label(LISTS, k)
     }
     pub fn inspection_kind(&self, k: &str) -> String {
-        orgs::label(orgs::INSPECTION_KINDS, k, self.zh())
+        self.ctx.label(orgs::INSPECTION_KINDS, k)
     }
     pub fn conclusion(&self, k: &str) -> String {
-        orgs::label(orgs::CONCLUSIONS, k, self.zh())
+        self.ctx.label(orgs::CONCLUSIONS, k)
     }
     pub fn level(&self, k: &str) -> String {
-        orgs::label(LEVELS, k, self.zh())
+        self.ctx.label(LEVELS, k)
     }
     pub fn employment(&self, k: &str) -> String {
-        orgs::label(EMPLOYMENTS, k, self.zh())
+        self.ctx.label(EMPLOYMENTS, k)
     }
     pub fn rating(&self, g: &Option<i32>) -> String {
         g.map(|g| format!("{g}A")).unwrap_or_else(|| "—".into())
@@ -213,5 +214,8 @@ impl Labels {
 }
 
 fn labels(ctx: &PageCtx) -> Labels {
-    Labels { lang: ctx.lang }
+    Labels {
+        lang: ctx.lang,
+        ctx: ctx.clone(),
+    }
 }

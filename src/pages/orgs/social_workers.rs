@@ -195,21 +195,30 @@ async fn worker_form(
     Ok(render(&ctx, code, &p))
 }
 
-fn worker_input_of(f: &Form) -> WorkerInput {
+/// Read the worker form. An organisation user's own organisation is taken from the sign-in, not the form;
+/// anyone else's choice that is not a number is a field error (and the input is not sent).
+fn worker_input_of(f: &Form, own_org: Option<i64>, errs: &mut Vec<FieldError>) -> WorkerInput {
     let mut streets: Vec<i64> = f
-        .keys()
-        .filter_map(|k| k.strip_prefix("street.").and_then(|s| s.parse().ok()))
+        .pairs()
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("street.").and_then(|s| s.parse().ok()))
         .collect();
     streets.sort();
+    streets.dedup();
+    let organisation_id = match own_org {
+        Some(o) => Some(o),
+        None => f.int("organisation_id", errs),
+    };
     WorkerInput {
-        organisation_id: fv(f, "organisation_id").parse().unwrap_or(0),
-        name: fv(f, "name"),
-        id_number: Some(fv(f, "id_number")).filter(|s| !s.trim().is_empty()),
-        phone: Some(fv(f, "phone")),
-        certificate_level: fv(f, "certificate_level"),
-        certificate_number: Some(fv(f, "certificate_number")),
-        certified_on: Some(fv(f, "certified_on")),
-        employment: fv(f, "employment"),
+        // Only shown again (with the field's error, nothing selected) when it is missing.
+        organisation_id: organisation_id.unwrap_or_default(),
+        name: f.get("name"),
+        id_number: Some(f.get("id_number")).filter(|s| !s.trim().is_empty()),
+        phone: Some(f.get("phone")),
+        certificate_level: f.get("certificate_level"),
+        certificate_number: Some(f.get("certificate_number")),
+        certified_on: Some(f.get("certified_on")),
+        employment: f.get("employment"),
         street_ids: streets,
     }
 }
@@ -255,22 +264,29 @@ pub(super) async fn worker_new_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<StaffOrOrg>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let mut v = worker_input_of(&form.0);
-    if page.user.role == Role::Org {
-        v.organisation_id = page.user.own_org_id().map_err(page_err(ctx.lang))?;
-    }
+    let own = match page.user.role {
+        Role::Org => Some(page.user.own_org_id().map_err(page_err(ctx.lang))?),
+        _ => None,
+    };
+    let mut errs = Vec::new();
+    let mut v = worker_input_of(&form, own, &mut errs);
     let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = page.user.clone();
     let v2 = v.clone();
-    match state
-        .run(move |c| workers::create(c, &actor, now, &secret, &by, &v2))
-        .await
-    {
+    let saved = match checked(Some(()), errs) {
+        Ok(()) => {
+            state
+                .run(move |c| workers::create(c, &actor, now, &secret, &by, &v2))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(r) => Ok(redirect(
             &format!("/registry/workers/{}", r.id),
             Some(("ok", ctx.t("workers.created"))),
@@ -332,23 +348,30 @@ pub(super) async fn worker_edit_submit(
     ctx: PageCtx,
     page: Page<StaffOrOrg>,
     id: web::Path<i64>,
-    form: SafeForm<Form>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = id.into_inner();
-    let mut v = worker_input_of(&form.0);
+    let own = match page.user.role {
+        Role::Org => Some(page.user.own_org_id().map_err(page_err(ctx.lang))?),
+        _ => None,
+    };
+    let mut errs = Vec::new();
+    let mut v = worker_input_of(&form, own, &mut errs);
     let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = page.user.clone();
-    if by.role == Role::Org {
-        v.organisation_id = by.own_org_id().map_err(page_err(ctx.lang))?;
-    }
     let v2 = v.clone();
-    match state
-        .run(move |c| workers::update(c, &actor, now, &secret, &by, id, &v2))
-        .await
-    {
+    let saved = match checked(Some(()), errs) {
+        Ok(()) => {
+            state
+                .run(move |c| workers::update(c, &actor, now, &secret, &by, id, &v2))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Ok(redirect(
             &format!("/registry/workers/{id}"),
             Some(("ok", ctx.t("orgs.saved"))),

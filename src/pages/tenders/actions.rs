@@ -68,7 +68,7 @@ pub(super) async fn publish_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -92,7 +92,7 @@ pub(super) async fn cancel_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -117,7 +117,7 @@ pub(super) async fn contracted_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -142,7 +142,7 @@ pub(super) async fn ask_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -171,7 +171,7 @@ pub(super) async fn answer_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<(i64, i64)>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let (id, eid) = path.into_inner();

@@ -8,7 +8,7 @@ pub(super) async fn withdraw_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -95,7 +95,7 @@ impl BidForm {
         }
     }
 
-    fn from_fields(f: &FormFields) -> BidForm {
+    fn from_fields(f: &Form) -> BidForm {
         let names = f.all("attachment_name");
         let bodies = f.all("attachment_b64");
         BidForm {
@@ -115,9 +115,20 @@ impl BidForm {
         }
     }
 
-    /// The service input, and the budget line of each `budget[i]` it sends.
-    fn input(&self) -> (BidInput, Vec<String>) {
-        let int = |s: &str| -> i64 { s.trim().parse().unwrap_or(-1) };
+    /// The service input, and the budget line of each `budget[i]` it sends; or the field errors of the
+    /// targets that are not numbers.
+    fn input(&self) -> Result<(BidInput, Vec<String>), AppError> {
+        let mut errs = Vec::new();
+        let visits = parse_int("targets.visits", &self.visits, &mut errs);
+        let people = parse_int("targets.people", &self.people, &mut errs);
+        let sessions = parse_int("targets.sessions", &self.sessions, &mut errs);
+        let satisfaction_pct = parse_decimal(
+            "targets.satisfaction_pct",
+            &self.satisfaction_pct,
+            &mut errs,
+        );
+        let (visits, (people, (sessions, satisfaction_pct))) =
+            checked(visits.zip(people.zip(sessions.zip(satisfaction_pct))), errs)?;
         let used: Vec<&(String, String)> = self
             .lines
             .iter()
@@ -136,14 +147,10 @@ impl BidForm {
                 .collect(),
             staff: self.staff.clone(),
             targets: Targets {
-                visits: int(&self.visits),
-                people: int(&self.people),
-                sessions: int(&self.sessions),
-                satisfaction_pct: self
-                    .satisfaction_pct
-                    .trim()
-                    .parse()
-                    .unwrap_or(Decimal::from(-1)),
+                visits,
+                people,
+                sessions,
+                satisfaction_pct,
             },
             attachments: self
                 .attachments
@@ -154,7 +161,7 @@ impl BidForm {
                 })
                 .collect(),
         };
-        (input, used.iter().map(|(k, _)| k.clone()).collect())
+        Ok((input, used.iter().map(|(k, _)| k.clone()).collect()))
     }
 }
 
@@ -171,7 +178,7 @@ struct BidPage {
     workers: Vec<(i64, String, String)>,
     refusals: Vec<String>,
     replacing: Option<Receipt>,
-    errors: Errs,
+    errors: FormErrors,
     other_errors: Vec<String>,
     attachment_errors: Vec<String>,
     max_kib: usize,
@@ -299,7 +306,7 @@ fn bid_form_page(
         workers: d.workers,
         refusals: d.refusals,
         replacing,
-        errors: Errs::new(ctx.lang, errs),
+        errors: FormErrors::from_fields(ctx.lang, errs),
         other_errors: other,
         attachment_errors: messages(
             ctx.lang,
@@ -352,19 +359,24 @@ pub(super) async fn bid_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let uid = page.user.id;
     let v = BidForm::from_fields(&form);
-    let (input, used_lines) = v.input();
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, clock) = (state.tenders.clone(), state.clock.clone());
-    let result = state
-        .run(move |c| bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input))
-        .await;
+    let (result, used_lines) = match v.input() {
+        Ok((input, used_lines)) => (
+            state
+                .run(move |c| bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input))
+                .await,
+            used_lines,
+        ),
+        Err(e) => (Err(e), Vec::new()),
+    };
     match result {
         Ok(r) => {
             let (tctx, now) = (state.tenders.clone(), state.clock.now());

@@ -8,7 +8,7 @@ pub(super) async fn panel_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -35,16 +35,19 @@ pub(super) async fn confirm_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let input = evaluation::ConfirmInput {
-        bid_seq: form.get("bid_seq").trim().parse().unwrap_or(0),
-        reason: Some(form.get("reason")),
-    };
+    let mut errs = Vec::new();
+    let input = form
+        .int("bid_seq", &mut errs)
+        .map(|bid_seq| evaluation::ConfirmInput {
+            bid_seq,
+            reason: Some(form.get("reason")),
+        });
     run_action(
         &state,
         ctx,
@@ -52,7 +55,7 @@ pub(super) async fn confirm_submit(
         "confirm".into(),
         form.values(),
         "tenders.confirmed_ok",
-        move |c| evaluation::confirm(c, &tctx, &actor, now, id, &input),
+        move |c| evaluation::confirm(c, &tctx, &actor, now, id, &checked(input, errs)?),
     )
     .await
 }
@@ -63,7 +66,7 @@ pub(super) async fn publish_result_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -87,25 +90,29 @@ pub(super) async fn disqualify_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let seq: i64 = form.get("bid_seq").trim().parse().unwrap_or(0);
-    let input = evaluation::DisqualifyInput {
-        bid_seq: seq,
-        reason: form.get("reason"),
-    };
+    // Each bid has its own form on the page, named by the sequence number as typed.
+    let action = format!("disqualify-{}", form.get("bid_seq").trim());
+    let mut errs = Vec::new();
+    let input = form
+        .int("bid_seq", &mut errs)
+        .map(|bid_seq| evaluation::DisqualifyInput {
+            bid_seq,
+            reason: form.get("reason"),
+        });
     run_action(
         &state,
         ctx,
         id,
-        format!("disqualify-{seq}"),
+        action,
         form.values(),
         "tenders.disqualified_ok",
-        move |c| evaluation::disqualify(c, &tctx, &actor, now, id, &input),
+        move |c| evaluation::disqualify(c, &tctx, &actor, now, id, &checked(input, errs)?),
     )
     .await
 }
@@ -116,7 +123,7 @@ pub(super) async fn challenge_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -145,7 +152,7 @@ pub(super) async fn challenge_answer_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<(i64, i64)>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let (id, cid) = path.into_inner();
@@ -376,7 +383,7 @@ pub(super) async fn declare_submit(
     ctx: PageCtx,
     page: Page<EvaluatorOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -423,7 +430,7 @@ pub(super) async fn score_submit(
     ctx: PageCtx,
     page: Page<EvaluatorOnly>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
@@ -434,7 +441,7 @@ pub(super) async fn score_submit(
     // Inputs are named `s_{seq}_{criterion}`; an empty one is left out (the service says what is missing).
     let mut names = Vec::new();
     let mut scores = Vec::new();
-    for (k, v) in &form.0 {
+    for (k, v) in form.pairs() {
         let Some((seq, crit)) = k.strip_prefix("s_").and_then(|r| r.split_once('_')) else {
             continue;
         };
@@ -661,19 +668,26 @@ pub(super) async fn evaluator_link_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
-    let user: i64 = form.get("user_id").trim().parse().unwrap_or(0);
-    let input = crate::tenders::evaluation::LinkInput {
-        organisation_id: form.get("organisation_id").trim().parse().unwrap_or(0),
-        relation: form.get("relation"),
+    let mut errs = Vec::new();
+    let user = form.int::<i64>("user_id", &mut errs);
+    let org = form.int("organisation_id", &mut errs);
+    let r = match checked(user.zip(org), errs) {
+        Ok((user, organisation_id)) => {
+            let input = crate::tenders::evaluation::LinkInput {
+                organisation_id,
+                relation: form.get("relation"),
+            };
+            state
+                .run(move |c| crate::tenders::evaluation::link(c, &actor, now, user, &input))
+                .await
+        }
+        Err(e) => Err(e),
     };
-    let r = state
-        .run(move |c| crate::tenders::evaluation::link(c, &actor, now, user, &input))
-        .await;
     match r {
         Ok(_) => Ok(redirect(
             "/evaluators",

@@ -152,7 +152,7 @@ impl TenderForm {
 
     /// Read the posted form. Blank criterion and instalment rows are dropped, so the rows shown again and
     /// the service's `criteria.items[i]` / `instalments[i]` errors count the same way.
-    fn from_fields(f: &FormFields) -> TenderForm {
+    fn from_fields(f: &Form) -> TenderForm {
         let criteria = (0..CRITERIA_ROWS)
             .map(|i| CritRow {
                 key: f.get(&format!("crit_key_{i}")).trim().to_string(),
@@ -200,24 +200,85 @@ impl TenderForm {
         }
     }
 
-    /// The service input. A number that does not parse becomes a value the service's rules refuse (with
-    /// their message at the right field).
-    fn input(&self) -> TenderInput {
-        let dec = |s: &str, bad: i64| s.trim().parse::<Decimal>().unwrap_or(Decimal::from(bad));
-        let int = |s: &str| -> i64 {
-            let s = s.trim();
-            if s.is_empty() {
-                0
-            } else {
-                s.parse().unwrap_or(-1)
-            }
-        };
-        let opt_int = |s: &str, bad: i32| -> Option<i32> {
-            let s = s.trim();
-            (!s.is_empty()).then(|| s.parse().unwrap_or(bad))
-        };
+    /// The service input, or the field errors of numbers that do not parse (named as the service names
+    /// its fields, so they show at the same places). Empty targets mean none, as on the API.
+    fn input(&self) -> Result<TenderInput, AppError> {
+        let mut errs = Vec::new();
         let opt_text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-        TenderInput {
+        let term_months = parse_int("term_months", &self.term_months, &mut errs);
+        let eligibility = Eligibility {
+            min_rating: parse_opt_int("eligibility.min_rating", &self.min_rating, &mut errs),
+            min_staff: parse_opt_int("eligibility.min_staff", &self.min_staff, &mut errs),
+            min_certified: parse_opt_int(
+                "eligibility.min_certified",
+                &self.min_certified,
+                &mut errs,
+            ),
+            min_certified_share_pct: parse_opt_decimal(
+                "eligibility.min_certified_share_pct",
+                &self.min_certified_share_pct,
+                &mut errs,
+            ),
+            supervisor_required: self.supervisor_required,
+            min_certificate_level: opt_text(&self.min_certificate_level),
+        };
+        let price_weight_pct = parse_decimal(
+            "criteria.price_weight_pct",
+            &self.price_weight_pct,
+            &mut errs,
+        );
+        let items: Vec<Option<Criterion>> = self
+            .criteria
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let field = format!("criteria.items[{i}].max_points");
+                parse_decimal(&field, &r.max_points, &mut errs).map(|max_points| Criterion {
+                    key: r.key.clone(),
+                    name: r.name.clone(),
+                    category: if r.category == "commercial" {
+                        Category::Commercial
+                    } else {
+                        Category::Technical
+                    },
+                    max_points,
+                })
+            })
+            .collect();
+        let mut target = |field: &str, s: &str| {
+            parse_opt_int(&format!("targets.{field}"), s, &mut errs).unwrap_or_default()
+        };
+        let (visits, people, sessions) = (
+            target("visits", &self.visits),
+            target("people", &self.people),
+            target("sessions", &self.sessions),
+        );
+        let satisfaction_pct = parse_opt_decimal(
+            "targets.satisfaction_pct",
+            &self.satisfaction_pct,
+            &mut errs,
+        )
+        .unwrap_or_default();
+        let instalments: Vec<Option<Instalment>> = self
+            .instalments
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                parse_decimal(&format!("instalments[{i}].pct"), &r.pct, &mut errs).map(|pct| {
+                    Instalment {
+                        milestone: r.milestone.clone(),
+                        pct,
+                    }
+                })
+            })
+            .collect();
+        let items = items.into_iter().collect::<Option<Vec<_>>>();
+        let instalments = instalments.into_iter().collect::<Option<Vec<_>>>();
+        let (term_months, (price_weight_pct, (items, instalments))) = checked(
+            term_months.zip(price_weight_pct.zip(items.zip(instalments))),
+            errs,
+        )?;
+        Ok(TenderInput {
             code: self.code.trim().to_string(),
             title: self.title.clone(),
             description: self.description.clone(),
@@ -226,57 +287,25 @@ impl TenderForm {
             community_ids: self.community_ids.clone(),
             budget: self.budget.clone(),
             method: self.method.clone(),
-            term_months: self.term_months.trim().parse().unwrap_or(0),
+            term_months,
             term_reason: opt_text(&self.term_reason),
-            eligibility: Eligibility {
-                min_rating: opt_int(&self.min_rating, 0),
-                min_staff: opt_int(&self.min_staff, -1),
-                min_certified: opt_int(&self.min_certified, -1),
-                min_certified_share_pct: opt_text(&self.min_certified_share_pct)
-                    .map(|s| dec(&s, -1)),
-                supervisor_required: self.supervisor_required,
-                min_certificate_level: opt_text(&self.min_certificate_level),
-            },
+            eligibility,
             criteria: Criteria {
-                price_weight_pct: dec(&self.price_weight_pct, -1),
-                items: self
-                    .criteria
-                    .iter()
-                    .map(|r| Criterion {
-                        key: r.key.clone(),
-                        name: r.name.clone(),
-                        category: if r.category == "commercial" {
-                            Category::Commercial
-                        } else {
-                            Category::Technical
-                        },
-                        max_points: dec(&r.max_points, 0),
-                    })
-                    .collect(),
+                price_weight_pct,
+                items,
             },
             targets: Targets {
-                visits: int(&self.visits),
-                people: int(&self.people),
-                sessions: int(&self.sessions),
-                satisfaction_pct: if self.satisfaction_pct.trim().is_empty() {
-                    Decimal::ZERO
-                } else {
-                    dec(&self.satisfaction_pct, -1)
-                },
+                visits,
+                people,
+                sessions,
+                satisfaction_pct,
             },
-            instalments: self
-                .instalments
-                .iter()
-                .map(|r| Instalment {
-                    milestone: r.milestone.clone(),
-                    pct: dec(&r.pct, 0),
-                })
-                .collect(),
+            instalments,
             invited: self.invited.clone(),
             enquiry_deadline: self.enquiry_deadline.clone(),
             bid_deadline: self.bid_deadline.clone(),
             opening_at: self.opening_at.clone(),
-        }
+        })
     }
 }
 
@@ -315,7 +344,7 @@ struct FormPage {
     ctx: PageCtx,
     id: Option<i64>,
     v: TenderForm,
-    errors: Errs,
+    errors: FormErrors,
     other_errors: Vec<String>,
     fields: Vec<(String, String)>,
     methods: Vec<(String, String)>,
@@ -428,7 +457,7 @@ async fn form_page(
     let page = FormPage {
         id,
         v,
-        errors: Errs::new(ctx.lang, errs),
+        errors: FormErrors::from_fields(ctx.lang, errs),
         other_errors: messages(ctx.lang, &other),
         fields: crate::pages::orgs::options(ctx.lang, crate::registry::orgs::FIELDS),
         methods: Method::ALL
@@ -458,18 +487,22 @@ pub(super) async fn new_submit(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let v = TenderForm::from_fields(&form);
-    let input = v.input();
     let actor = crate::http::actor(&req, &page.user);
     let uid = page.user.id;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    match state
-        .run(move |c| tenders::create(c, &tctx, &actor, uid, now, &input))
-        .await
-    {
+    let saved = match v.input() {
+        Ok(input) => {
+            state
+                .run(move |c| tenders::create(c, &tctx, &actor, uid, now, &input))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(t) => Ok(redirect(
             &format!("/tenders/{}", t.id),
             Some(("ok", ctx.t("tenders.created_ok"))),
@@ -538,18 +571,22 @@ pub(super) async fn edit_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<i64>,
-    form: FormFields,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let v = TenderForm::from_fields(&form);
-    let input = v.input();
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    match state
-        .run(move |c| tenders::update(c, &tctx, &actor, now, id, &input))
-        .await
-    {
+    let saved = match v.input() {
+        Ok(input) => {
+            state
+                .run(move |c| tenders::update(c, &tctx, &actor, now, id, &input))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Ok(redirect(
             &format!("/tenders/{id}"),
             Some(("ok", ctx.t("tenders.saved_ok"))),

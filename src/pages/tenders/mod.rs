@@ -9,20 +9,17 @@
 //! By action: `notices` (the list, the tender page, commitments), `form` (the draft form), `actions` (the
 //! action forms: publish, cancel, contracted, enquiries), `bidding` (a bid and its receipt, attachments, my
 //! bids, withdrawal), `evaluating` (panel, declaration, scoring, report, award, result, disqualification,
-//! challenges, evaluator links), `fields` (the urlencoded form and its errors). Here: the routes, the
+//! challenges, evaluator links). Here: the routes, the
 //! protected pages and the template helpers.
 
 use std::collections::HashMap;
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -36,7 +33,10 @@ use crate::error::{AppError, FieldError, Msg};
 use crate::http::caller::{
     AttachmentReaders, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
 };
-use crate::http::page::{PageCtx, PageError, Pager, page_err, redirect, render};
+use crate::http::page::{
+    Form, FormErrors, PageCtx, PageError, Pager, checked, page_err, parse_decimal, parse_int,
+    parse_opt_decimal, parse_opt_int, redirect, render,
+};
 use crate::i18n::Lang;
 use crate::tenders::bids::{self, BidInput, OwnBid, Receipt};
 use crate::tenders::evaluation::{self, ChallengeView, EvaluationReport, MemberView, ScoringSheet};
@@ -45,14 +45,12 @@ use crate::tenders::{self, EnquiryView, TenderInput, TenderRow, TenderSummary, T
 mod actions;
 mod bidding;
 mod evaluating;
-mod fields;
 mod form;
 mod notices;
 
 use actions::*;
 use bidding::*;
 use evaluating::*;
-pub use fields::*;
 use form::*;
 use notices::*;
 
