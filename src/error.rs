@@ -220,13 +220,65 @@ impl ResponseError for AppError {
     }
 }
 
+/// The one place where the database's own refusals become answers: a unique key taken by a concurrent
+/// request (or one the checks before the write could not see) is a 409 naming the field, a reference to a
+/// row that is gone or still in use is a 409, and a serialization failure asks for a retry (409). Anything
+/// else from the database stays an internal error.
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as E};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            E::NotFound => AppError::NotFound,
+            E::DatabaseError(Kind::UniqueViolation, info) => {
+                let field = constraint_field(info.message(), info.details())
+                    .or_else(|| info.constraint_name().map(str::to_string))
+                    .unwrap_or_default();
+                tracing::info!(field = %field, "unique key refused by the database");
+                AppError::conflict(
+                    "already_exists",
+                    format!("“{field}”已存在（可能刚被另一请求占用），请换一个值。"),
+                    format!(
+                        "“{field}” already exists (perhaps taken by another request just now); use another value."
+                    ),
+                )
+            }
+            E::DatabaseError(Kind::ForeignKeyViolation, info) => {
+                let field = constraint_field(info.message(), info.details()).unwrap_or_default();
+                tracing::info!(field = %field, "reference refused by the database");
+                AppError::conflict(
+                    "reference_conflict",
+                    format!("“{field}”引用的记录不存在或仍被引用，请刷新后再试。"),
+                    format!(
+                        "“{field}” refers to a record that does not exist or is still referred to; reload and try again."
+                    ),
+                )
+            }
+            E::DatabaseError(Kind::SerializationFailure, _) => AppError::conflict(
+                "retry",
+                "数据刚被另一请求修改，请重试。",
+                "The data was changed by another request just now; please try again.",
+            ),
             other => AppError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// The column a constraint error names: SQLite says "UNIQUE constraint failed: users.username",
+/// PostgreSQL details "Key (username)=(x) already exists." (several columns come out comma-separated).
+fn constraint_field(message: &str, details: Option<&str>) -> Option<String> {
+    if let Some(d) = details
+        && let Some(rest) = d.strip_prefix("Key (")
+        && let Some(end) = rest.find(")=")
+    {
+        return Some(rest[..end].to_string());
+    }
+    let cols = message.split_once("constraint failed: ")?.1;
+    let names: Vec<&str> = cols
+        .split(',')
+        .map(|c| c.trim().rsplit('.').next().unwrap_or(""))
+        .filter(|c| !c.is_empty())
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 impl From<r2d2::Error> for AppError {
@@ -355,6 +407,26 @@ pub mod extractors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constraint_field_from_either_backend() {
+        let sqlite = "UNIQUE constraint failed: users.username";
+        assert_eq!(constraint_field(sqlite, None).as_deref(), Some("username"));
+        let two = "UNIQUE constraint failed: bids.organisation_id, bids.idempotency_key";
+        assert_eq!(
+            constraint_field(two, None).as_deref(),
+            Some("organisation_id, idempotency_key")
+        );
+        let pg = Some("Key (username)=(wang) already exists.");
+        assert_eq!(
+            constraint_field("duplicate key value violates unique constraint", pg).as_deref(),
+            Some("username")
+        );
+        assert_eq!(
+            constraint_field("FOREIGN KEY constraint failed", None),
+            None
+        );
+    }
 
     #[test]
     fn statuses_and_codes() {

@@ -20,6 +20,7 @@ mod page_numbers;
 mod page_posts;
 mod pages;
 mod promises;
+mod races;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;
