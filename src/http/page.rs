@@ -72,13 +72,16 @@ pub fn redirect(to: &str, flash: Option<(&str, &str)>) -> HttpResponse {
     r.finish()
 }
 
-/// Keep redirects on this site: only a local absolute path is followed.
+/// Keep redirects on this site: only a local absolute path is followed. Browsers drop tabs and newlines
+/// from a URL and read `\\` as `/`, so `/\t/evil.example` would leave the site and a newline would break the
+/// header: any control character, whitespace or backslash refuses the path.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/dashboard"
-    }
+    let local = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if local { next } else { "/dashboard" }
 }
 
 #[derive(Clone, Debug)]
@@ -598,6 +601,28 @@ pub fn bar_class(n: i64, max: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_next_keeps_redirects_on_this_site() {
+        for ok in ["/", "/tenders?q=%E7%A4%BE", "/registry/orgs/5", "/a//b"] {
+            assert_eq!(safe_next(ok), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\nSet-Cookie: x",
+            "/ /evil.example",
+            "/x\\y",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/\u{0}x",
+        ] {
+            assert_eq!(safe_next(bad), "/dashboard", "{bad:?}");
+        }
+    }
 
     #[test]
     fn numbers_are_read_or_reported() {

@@ -481,3 +481,36 @@ async fn a_page_write_wakes_the_mail_worker(b: Backend) {
 }
 
 both_backends!(a_page_write_wakes_the_mail_worker);
+
+/// `next` stays on this site whatever a link smuggles into it (a tab or newline browsers drop, a
+/// backslash they read as a slash), on the language switch and the sign-in form alike, and never breaks
+/// the response.
+async fn next_stays_on_this_site(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    for q in [
+        "/%09/evil.example",
+        "/%0a/x",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "/%5Cevil.example",
+        "//evil.example",
+        "https://evil.example/",
+    ] {
+        for path in [format!("/lang/en?next={q}"), format!("/login?next={q}")] {
+            let r = client().get(app.url(&path)).send().await.unwrap();
+            let status = r.status().as_u16();
+            assert!(status < 500, "{path}: {status}");
+            if let Some(loc) = r.headers().get("location") {
+                let loc = loc.to_str().unwrap();
+                assert!(
+                    loc.starts_with('/') && !loc.starts_with("//") && !loc.contains("evil"),
+                    "{path} redirects to {loc}"
+                );
+            }
+            let html = r.text().await.unwrap();
+            assert!(!html.contains("evil.example\""), "{path}: {html}");
+        }
+    }
+    app.stop().await;
+}
+
+both_backends!(next_stays_on_this_site);
