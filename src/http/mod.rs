@@ -120,6 +120,14 @@ pub async fn middleware(
         header::REFERRER_POLICY,
         header::HeaderValue::from_static("same-origin"),
     );
+    // API answers carry personal data (contacts, phones, bids) or the caller's own view of the data; no
+    // shared cache or browser history may keep them. A handler that knows better sets its own header.
+    if path.starts_with("/api/") && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     if !path.starts_with("/api/docs") {
         h.insert(
             header::X_FRAME_OPTIONS,

@@ -320,6 +320,18 @@ async fn security_headers_everywhere(b: Backend) {
         ids.insert(r.headers()["x-request-id"].to_str().unwrap().to_string());
     }
     assert_eq!(ids.len(), cases.len(), "each answer has its own request id");
+    // API answers (personal data, a caller's own view) are never kept by a cache or the browser's history.
+    for (what, r, _) in cases.iter().filter(|(w, _, _)| w.starts_with("API")) {
+        assert_eq!(r.headers()["cache-control"], "no-store", "{what}");
+    }
+    for path in [
+        "/api/v1/organisations/1",
+        "/api/v1/social-workers",
+        "/api/v1/users",
+    ] {
+        let r = app.get(path, Some(&token)).await;
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+    }
     app.stop().await;
 }
 
