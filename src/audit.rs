@@ -198,6 +198,8 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<ChainReport> {
 
 /// Filters for browsing the trail.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// Entity type, e.g. `user`.
     pub entity_type: Option<String>,

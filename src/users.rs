@@ -456,6 +456,8 @@ pub fn change_own_password(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct UserFilter {
     /// Part of the username or name.
     pub q: Option<String>,

@@ -79,6 +79,8 @@ pub struct CommunityUpdate {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct CommunityFilter {
     pub street_id: Option<i64>,
     /// Part of the name or code.

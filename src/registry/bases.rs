@@ -178,6 +178,8 @@ pub struct BaseInput {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct BaseFilter {
     /// city, district, street or community
     pub level: Option<String>,

@@ -216,6 +216,8 @@ pub fn decide(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct ChangeFilter {
     /// pending, approved or rejected
     pub status: Option<String>,

@@ -146,6 +146,8 @@ pub struct Transition {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct IncubationFilter {
     pub state: Option<String>,
     pub base_id: Option<i64>,

@@ -649,6 +649,8 @@ pub fn get(conn: &mut DbConn, by: &CurrentUser, id: i64) -> Result<WorkerView, A
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct WorkerFilter {
     /// Part of the name or certificate number.
     pub q: Option<String>,

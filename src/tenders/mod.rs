@@ -326,6 +326,8 @@ impl TenderSummary {
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct TenderFilter {
     /// Part of the title or the code.
     pub q: Option<String>,

@@ -178,6 +178,42 @@ async fn malformed_requests(b: Backend) {
         problem_with_id(app.get(path, Some(&admin)).await, 400, "invalid_query").await;
         problem_with_id(app.get(path, None).await, 401, "unauthorized").await;
     }
+    // An unknown parameter is refused, naming it, on every list and export (`?standing=flagged` once
+    // returned every organisation; the parameter is `status`).
+    let bureau = app.token("bureau").await;
+    for list in [
+        "/api/v1/organisations",
+        "/api/v1/organisations/export",
+        "/api/v1/public/organisations",
+        "/api/v1/tenders",
+        "/api/v1/bases",
+        "/api/v1/bases/export",
+        "/api/v1/communities",
+        "/api/v1/incubations",
+        "/api/v1/social-workers",
+        "/api/v1/social-workers/export",
+        "/api/v1/change-requests",
+    ] {
+        let path = format!("{list}?standing=flagged");
+        let v = problem_with_id(app.get(&path, Some(&bureau)).await, 400, "invalid_query").await;
+        assert!(
+            v["detail"].as_str().unwrap().contains("standing"),
+            "{path}: {v}"
+        );
+        // The known parameters still work.
+        let r = app.get(&format!("{list}?page=1"), Some(&bureau)).await;
+        assert_eq!(r.status(), 200, "{list}?page=1");
+    }
+    for path in [
+        "/api/v1/users?role=admin&nonsense=1",
+        "/api/v1/audit-events?nonsense=1",
+    ] {
+        let v = problem_with_id(app.get(path, Some(&admin)).await, 400, "invalid_query").await;
+        assert!(
+            v["detail"].as_str().unwrap().contains("nonsense"),
+            "{path}: {v}"
+        );
+    }
     let finance = app.token("finance").await;
     problem_with_id(
         app.get("/api/v1/audit-events?page=x", Some(&finance)).await,

@@ -3,6 +3,8 @@
 use super::*;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct OrgFilter {
     /// Part of the Chinese name, or of the credit code.
     pub q: Option<String>,
@@ -102,6 +104,8 @@ pub fn list(
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct PublicFilter {
     /// Part of the Chinese name, or of the credit code.
     pub q: Option<String>,
