@@ -175,11 +175,18 @@ pub fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, &'static str)> {
     Ok(out)
 }
 
-/// Write one CSV line (quoted where needed), ending in CRLF.
+/// Write one CSV line (quoted where needed), ending in CRLF. A cell a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so a name typed as
+/// `=HYPERLINK(…)` is shown, never run (OWASP, CSV injection).
 pub fn csv_line(cells: &[String]) -> String {
     let mut s = cells
         .iter()
         .map(|c| {
+            let c = &if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{c}")
+            } else {
+                c.clone()
+            };
             if c.contains([',', '"', '\n', '\r']) || c.starts_with(' ') || c.ends_with(' ') {
                 format!("\"{}\"", c.replace('"', "\"\""))
             } else {
@@ -753,5 +760,29 @@ mod tests {
         let cells = vec!["a,b".to_string(), "x\"y".into(), " z".into(), "普通".into()];
         let line = csv_line(&cells);
         assert_eq!(parse_csv(&line).unwrap()[0].cells, cells);
+    }
+
+    /// OWASP CSV injection: every export neutralises a cell a spreadsheet would run as a formula.
+    #[test]
+    fn formula_cells_are_neutralised() {
+        let cells: Vec<String> = [
+            "=1+1", "+86 139", "-2", "@SUM(A1)", "\tx", "\rx", "a=b", "普通",
+        ]
+        .map(String::from)
+        .to_vec();
+        let back = &parse_csv(&csv_line(&cells)).unwrap()[0].cells;
+        assert_eq!(
+            back,
+            &[
+                "'=1+1",
+                "'+86 139",
+                "'-2",
+                "'@SUM(A1)",
+                "'\tx",
+                "'\rx",
+                "a=b",
+                "普通"
+            ]
+        );
     }
 }

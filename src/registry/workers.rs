@@ -765,12 +765,22 @@ pub fn counts(conn: &mut DbConn, by: &CurrentUser, zh: bool) -> Result<Counts, A
             }
         })
         .collect();
-    let names = crate::registry::orgs::names(conn)?;
     let mut per_org: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for (_, org, l) in &rows {
         let e = per_org.entry(*org).or_default();
         e.0 += 1;
         e.1 += i64::from(l != "none");
+    }
+    // Names of the organisations that have workers only, not of the whole registry.
+    let mut names: BTreeMap<i64, String> = BTreeMap::new();
+    let ids: Vec<i64> = per_org.keys().copied().collect();
+    for chunk in ids.chunks(500) {
+        names.extend(
+            o::table
+                .filter(o::id.eq_any(chunk))
+                .select((o::id, o::name))
+                .load::<(i64, String)>(conn)?,
+        );
     }
     let mut by_organisation: Vec<CountRow> = per_org
         .into_iter()
