@@ -1,1 +1,0 @@
-DROP INDEX organisations_registration_idx;
