@@ -91,6 +91,7 @@ diesel::table! {
         updated_at -> Timestamp,
         standing -> Text,
         standing_basis -> Text,
+        search_version -> Integer,
     }
 }
 
@@ -98,6 +99,13 @@ diesel::table! {
     organisation_fields (organisation_id, field) {
         organisation_id -> BigInt,
         field -> Text,
+    }
+}
+
+diesel::table! {
+    organisation_terms (term, organisation_id) {
+        term -> Text,
+        organisation_id -> BigInt,
     }
 }
 
@@ -366,6 +374,7 @@ diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(organisations -> streets (street_id));
 diesel::joinable!(organisation_fields -> organisations (organisation_id));
+diesel::joinable!(organisation_terms -> organisations (organisation_id));
 diesel::joinable!(organisation_areas -> organisations (organisation_id));
 diesel::joinable!(organisation_areas -> streets (street_id));
 diesel::joinable!(organisation_ratings -> organisations (organisation_id));
@@ -402,6 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     communities,
     organisations,
     organisation_fields,
+    organisation_terms,
     organisation_areas,
     organisation_ratings,
     organisation_inspections,

@@ -6,6 +6,7 @@ pub mod credit_code;
 pub mod ids;
 pub mod incubation;
 pub mod money;
+pub mod search;
 pub mod standing;
 pub mod tender;
 pub mod vocab;

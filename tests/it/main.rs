@@ -24,6 +24,7 @@ mod races;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;
+mod search;
 mod standing_store;
 mod tenders;
 mod tenders_sealed;

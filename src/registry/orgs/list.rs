@@ -22,21 +22,33 @@ pub struct OrgFilter {
 
 type OrgQuery<'a> = o::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
 
-/// The filter as SQL, standing included (the stored one: callers run [`redecide_stale`] first). An unknown
-/// status matches nothing.
-fn filtered(f: &OrgFilter) -> OrgQuery<'static> {
+/// The filter as SQL, standing included (the stored one: callers run [`redecide_stale`] first), the text
+/// query as `search` planned it. An unknown status matches nothing.
+fn filtered(f: &OrgFilter, search: &Plan) -> OrgQuery<'static> {
     let mut q = o::table.into_boxed();
     if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = crate::db::like_pattern(s);
-        let code_pat = crate::db::like_pattern(&crate::domain::credit_code::normalise(s));
-        q = q.filter(
-            crate::db::lower(o::name)
-                .like(pat)
-                .escape('\\')
-                .or(crate::db::lower(o::credit_code.assume_not_null())
-                    .like(code_pat)
-                    .escape('\\')),
-        );
+        if let Plan::Term { term, .. } = search {
+            use crate::db::schema::organisation_terms as ot;
+            q = q.filter(
+                o::id.eq_any(
+                    ot::table
+                        .filter(ot::term.eq(term.clone()))
+                        .select(ot::organisation_id),
+                ),
+            );
+        }
+        if !matches!(search, Plan::Term { exact: true, .. }) {
+            let pat = crate::db::like_pattern(s);
+            let code_pat = crate::db::like_pattern(&crate::domain::credit_code::normalise(s));
+            q = q.filter(
+                crate::db::lower(o::name)
+                    .like(pat)
+                    .escape('\\')
+                    .or(crate::db::lower(o::credit_code.assume_not_null())
+                        .like(code_pat)
+                        .escape('\\')),
+            );
+        }
     }
     if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(o::kind.eq(k.to_string()));
@@ -76,7 +88,8 @@ pub fn list_all(
     rules: standing::Rules,
 ) -> Result<Vec<OrgView>, AppError> {
     redecide_stale(conn, today, rules)?;
-    let rows = filtered(f)
+    let search = plan(conn, f.q.as_deref())?;
+    let rows = filtered(f, &search)
         .order((o::name.asc(), o::id.asc()))
         .select(OrgRow::as_select())
         .load(conn)?;
@@ -93,8 +106,9 @@ pub fn list(
 ) -> Result<crate::db::Paged<OrgView>, AppError> {
     let paging = crate::db::Paging::new(f.page, f.per_page);
     redecide_stale(conn, today, rules)?;
-    let total: i64 = filtered(f).count().get_result(conn)?;
-    let rows = filtered(f)
+    let search = plan(conn, f.q.as_deref())?;
+    let total: i64 = filtered(f, &search).count().get_result(conn)?;
+    let rows = filtered(f, &search)
         .order((o::name.asc(), o::id.asc()))
         .limit(paging.limit())
         .offset(paging.offset())

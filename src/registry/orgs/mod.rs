@@ -26,6 +26,7 @@ use crate::error::{AppError, Checks};
 
 mod facts;
 mod list;
+mod search;
 mod stored;
 mod validate;
 mod views;
@@ -33,6 +34,7 @@ mod write;
 
 pub use facts::*;
 pub use list::*;
+pub use search::*;
 pub use stored::*;
 pub use validate::*;
 pub use views::*;

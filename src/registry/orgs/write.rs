@@ -2,8 +2,9 @@
 
 use super::*;
 
-/// Write a clean organisation's fields and areas (after its row).
+/// Write a clean organisation's search terms, fields and areas (after its row).
 fn write_sets(conn: &mut DbConn, id: i64, c: &Clean) -> QueryResult<()> {
+    write_terms(conn, id, &c.name, c.credit_code.as_deref())?;
     diesel::delete(of::table.filter(of::organisation_id.eq(id))).execute(conn)?;
     diesel::delete(oa::table.filter(oa::organisation_id.eq(id))).execute(conn)?;
     for fld in &c.fields {
@@ -333,6 +334,7 @@ pub fn apply_identity_change(
             o::updated_at.eq(crate::db::now_micros(now)),
         ))
         .execute(conn)?;
+    write_terms(conn, id, &c.name, c.credit_code.as_deref())?;
     redecide(conn, &[id], beijing_date(now), rules)?;
     audit::record(
         conn,
