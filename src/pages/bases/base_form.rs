@@ -147,7 +147,7 @@ pub struct Opt {
 #[derive(Clone, Debug)]
 pub struct SvcOpt {
     pub key: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub on: bool,
 }
 

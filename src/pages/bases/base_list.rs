@@ -197,22 +197,16 @@ struct BasePage {
     b: bases::BaseView,
     level_label: &'static str,
     modes: String,
-    services: Vec<&'static str>,
+    services: Vec<String>,
     children: Vec<BaseRowV>,
     funnel: Vec<Bar>,
     incubatees: Vec<IncubateeV>,
     can_manage: bool,
 }
 
-pub(super) fn static_label(
-    list: &'static [(&'static str, &'static str, &'static str)],
-    key: &str,
-    lang: Lang,
-) -> &'static str {
-    list.iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, z, e)| lang.pick(z, e))
-        .unwrap_or("?")
+/// A vocabulary label in the page's language (the one lookup, `domain::vocab::label`).
+pub(super) fn static_label(list: crate::domain::vocab::Vocab, key: &str, lang: Lang) -> String {
+    crate::domain::vocab::label(list, key, lang == Lang::Zh)
 }
 
 pub(super) async fn base_page(

@@ -479,7 +479,7 @@ struct IncPage {
     state_label: &'static str,
     mode_label: &'static str,
     stage_label: &'static str,
-    checklist_done: Vec<&'static str>,
+    checklist_done: Vec<String>,
     warnings: Vec<String>,
     /// Moves open now (bureau and administrators only).
     actions: Vec<&'static str>,

@@ -195,12 +195,8 @@ impl Lx {
     pub fn level(&self, l: &str) -> String {
         crate::registry::orgs::label(crate::registry::workers::LEVELS, l, self.zh())
     }
-    pub fn line(&self, k: &str) -> &'static str {
-        BUDGET_LINES
-            .iter()
-            .find(|(key, _, _)| *key == k)
-            .map(|(_, z, e)| self.lang.pick(z, e))
-            .unwrap_or("?")
+    pub fn line(&self, k: &str) -> String {
+        crate::domain::vocab::label(BUDGET_LINES, k, self.zh())
     }
     pub fn bid_status(&self, s: &str) -> &'static str {
         self.lang.t(match s {
