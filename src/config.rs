@@ -203,12 +203,8 @@ pub const JWT_AUDIENCE: &str = "sanshe-api";
 impl ConfigArgs {
     /// Validate and complete the settings; creates the data directory and any generated secret.
     pub fn resolve(self) -> Result<Config, String> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-            format!(
-                "SANSHE_DATA_DIR: cannot create {}: {e}",
-                self.data_dir.display()
-            )
-        })?;
+        // Owner-only: it holds the database, the secrets and the mail files.
+        create_private_dir(&self.data_dir).map_err(|e| format!("SANSHE_DATA_DIR: {e}"))?;
         let database = match &self.database_url {
             Some(url) => DbTarget::parse(url)?,
             None => DbTarget::Sqlite(self.data_dir.join("sanshe.db")),

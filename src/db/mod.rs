@@ -163,6 +163,8 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create database directory {}: {e}", dir.display()))?;
         }
+        restrict_sqlite_files(path)
+            .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
         let mut c = SqliteConnection::establish(&path.to_string_lossy())
             .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
         c.batch_execute("PRAGMA journal_mode = WAL;")
@@ -178,6 +180,34 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<Pool, String> {
         .connection_timeout(Duration::from_secs(15))
         .build(manager)
         .map_err(|e| format!("cannot open database pool: {e}"))
+}
+
+/// The database file owner-only (0600), created so before SQLite opens it: SQLite gives its WAL and shared
+/// memory files the database file's mode, so they are owner-only too.
+fn restrict_sqlite_files(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Apply pending migrations; returns the versions applied.

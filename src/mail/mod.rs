@@ -251,15 +251,10 @@ impl Transport {
                 let dir = dir.clone();
                 let name = format!("{:08}-{}.eml", row.id, row.template);
                 let bytes = msg.formatted();
-                tokio::task::spawn_blocking(move || {
-                    std::fs::create_dir_all(&dir)?;
-                    let tmp = dir.join(format!(".{name}.tmp"));
-                    std::fs::write(&tmp, bytes)?;
-                    std::fs::rename(tmp, dir.join(name))
-                })
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("writing .eml: {e}"))
+                tokio::task::spawn_blocking(move || write_private(&dir, &name, &bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("writing .eml: {e}"))
             }
         }
     }
@@ -330,4 +325,22 @@ pub async fn worker(
             _ = stop.notified() => return,
         }
     }
+}
+
+/// Write a mail file owner-only (0600, in a 0700 directory): it carries names and addresses. Written under
+/// a temporary name and renamed, so a reader never sees half a message.
+fn write_private(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        opts.mode(0o600);
+    }
+    let tmp = dir.join(format!(".{name}.tmp"));
+    opts.open(&tmp)?.write_all(bytes)?;
+    std::fs::rename(tmp, dir.join(name))
 }

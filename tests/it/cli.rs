@@ -231,6 +231,56 @@ async fn serve_logs_requests_without_secrets(b: Backend) {
         .unwrap();
     assert_eq!(ready["migrations"], "current");
     assert_eq!(ready["database"], b.name());
+    // Files on disk are the owner's only: the data directory, the secrets, the SQLite database with its WAL
+    // and shared memory, and the mail written as files (a new user's welcome mail, from the admin).
+    let admin: serde_json::Value = http
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": demo_pw}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .post(format!("http://{addr}/api/v1/users"))
+        .bearer_auth(admin["token"].as_str().unwrap())
+        .json(
+            &serde_json::json!({"username": "modes", "display_name": "权限", "role": "bureau",
+            "email": "modes@example.test", "password": PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let outbox = db.dir.join("outbox");
+    let eml = || {
+        std::fs::read_dir(&outbox).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        })
+    };
+    wait_for(15, "a mail file in the outbox", || eml().is_some()).await;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let mut expect = vec![
+            (db.dir.clone(), 0o700),
+            (db.dir.join("secrets"), 0o700),
+            (db.dir.join("secrets/jwt.key"), 0o600),
+            (outbox.clone(), 0o700),
+            (eml().unwrap(), 0o600),
+        ];
+        if b.name() == "sqlite" {
+            for f in ["sanshe.db", "sanshe.db-wal", "sanshe.db-shm"] {
+                expect.push((db.dir.join(f), 0o600));
+            }
+        }
+        for (p, m) in expect {
+            assert_eq!(mode(&p), m, "{} is {:o}", p.display(), mode(&p));
+        }
+    }
     // Stop it (SIGKILL is enough here: the log lines are already written) and read its log.
     child.kill().unwrap();
     child.wait().unwrap();
