@@ -32,14 +32,6 @@ pub fn terms(name: &str, credit_code: Option<&str>) -> BTreeSet<String> {
     t
 }
 
-/// The terms a query needs, for the name and for the code reading of it: every text that contains the
-/// query holds all of them. Empty when the query is shorter than two characters (nothing to look up).
-pub fn query_terms(q: &str) -> BTreeSet<String> {
-    let mut t = bigrams(q);
-    t.extend(bigrams(&crate::domain::credit_code::normalise(q)));
-    t
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,7 +64,5 @@ mod tests {
             assert!(fold(code).contains(&fold(&normalise(q))), "{q}");
             assert!(bigrams(&normalise(q)).is_subset(&all), "{q}");
         }
-        assert!(query_terms("x").is_empty());
-        assert_eq!(query_terms("社区"), set(&["社区"]));
     }
 }

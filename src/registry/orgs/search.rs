@@ -72,7 +72,8 @@ pub fn refresh_stale_terms(conn: &mut DbConn) -> Result<usize, AppError> {
 pub enum Plan {
     /// No text query.
     All,
-    /// A query of one character: read every row (no term to look up).
+    /// No term both readings of the query hold (one character, or text whose credit-code reading differs,
+    /// such as words with spaces): read every row.
     Scan,
     /// Organisations holding `term` (the query's rarest); when `exact`, holding it is the match itself (a
     /// two-character query), otherwise the text is checked on those candidates.
