@@ -363,7 +363,7 @@ fn scanner_reads_route_registrations() {
                 )
                 .route("/y/{id}/edit",web::post().to( edit::submit ));
         }
-        async fn h(page: Page<AdminOnly>, form: SafeForm<Empty>) -> HttpResponse { todo!() }
+        async fn h(page: Page<AdminOnly>, form: SafeForm<Empty>) -> HttpResponse { HttpResponse::Ok().finish() }
     "#;
     let got = scan_routes(made_up).unwrap();
     let as_tuples: Vec<(&str, &str, &str)> = got
