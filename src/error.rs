@@ -67,6 +67,13 @@ pub struct Problem {
     pub message: Msg,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// 412 `stale_version`: the record's current version (send it as `If-Match` to overwrite knowingly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// 412 `stale_version`: the record's current values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +93,13 @@ pub enum AppError {
         code: &'static str,
         msg: Msg,
         status: StatusCode,
+    },
+    /// A write carried a version (`If-Match`, or the form's hidden field) that is no longer the current one:
+    /// someone else changed the record since it was read. `current` is what is there now.
+    #[error("stale version; current is {version}")]
+    Stale {
+        version: String,
+        current: serde_json::Value,
     },
     #[error("too many requests, retry after {retry_after}s")]
     TooManyRequests { retry_after: u64 },
@@ -134,6 +148,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } | AppError::BadRequest { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Stale { .. } => "stale_version",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -162,6 +177,10 @@ impl AppError {
                 format!("尝试次数过多，请在 {retry_after} 秒后再试。"),
                 format!("Too many attempts; try again in {retry_after} seconds."),
             ),
+            AppError::Stale { .. } => Msg::new(
+                "此记录在您打开后已被他人修改；请查看当前内容，再决定是否提交您的修改。",
+                "Changed by someone else since you opened it; review the current values, then submit your change again if it still applies.",
+            ),
             AppError::Internal(_) => Msg::new(
                 "服务器内部错误，请稍后再试。",
                 "Internal server error; please try again later.",
@@ -176,6 +195,10 @@ impl AppError {
             AppError::Validation(e) => e.clone(),
             _ => Vec::new(),
         };
+        let (version, current) = match self {
+            AppError::Stale { version, current } => (Some(version.clone()), Some(current.clone())),
+            _ => (None, None),
+        };
         Problem {
             type_: format!("urn:sanshe:problem:{}", self.code()),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
@@ -184,6 +207,8 @@ impl AppError {
             detail: msg.en.clone(),
             message: msg,
             errors,
+            version,
+            current,
         }
     }
 }
@@ -198,6 +223,7 @@ impl ResponseError for AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::BadRequest { status, .. } => *status,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -215,6 +241,9 @@ impl ResponseError for AppError {
         }
         if let AppError::Unauthorized(_) = self {
             res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let AppError::Stale { version, .. } = self {
+            res.insert_header((actix_web::http::header::ETAG, crate::version::etag(version)));
         }
         res.json(self.problem())
     }

@@ -33,3 +33,4 @@ pub mod registry;
 pub mod seed;
 pub mod tenders;
 pub mod users;
+pub mod version;

@@ -272,62 +272,83 @@ pub fn create(
     })
 }
 
+/// What an administrator edits of a user: the state its version (`crate::version`) is taken of.
+fn editable(r: &UserRow) -> serde_json::Value {
+    serde_json::json!({
+        "display_name": r.display_name,
+        "email": r.email,
+        "role": r.role,
+        "org_id": r.org_id,
+        "active": r.active,
+    })
+}
+
+/// A user's version (`crate::version`).
+pub fn version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    Ok(crate::version::of(&editable(&find(conn, id)?)))
+}
+
 /// Apply an administrator's change. Deactivation, a role change and a password reset end live sessions.
+/// The user is read under the row lock in the write transaction; `expect` refuses the change with 412 when
+/// the user changed since that version was read.
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
     id: i64,
     upd: &UserUpdate,
+    expect: Option<&str>,
 ) -> Result<UserRow, AppError> {
-    let before = find(conn, id)?;
-    let mut checks = Checks::new();
-    if let Some(n) = &upd.display_name {
-        checks.required("display_name", n);
-    }
-    if let Some(e) = &upd.email {
-        check_email(&mut checks, "email", e.trim());
-    }
-    let role_s = upd.role.clone().unwrap_or_else(|| before.role.clone());
-    let org_id = if upd.role.is_some() || upd.org_id.is_some() {
-        upd.org_id.or(before.org_id)
-    } else {
-        before.org_id
+    let policy = upd.password.as_deref().map(password::check_policy);
+    // Hashing is slow: done before the write lock is taken (and only for a password the policy accepts).
+    let new_hash = match (&policy, upd.password.as_deref()) {
+        (Some(Ok(())), Some(p)) => Some(password::hash(p).map_err(AppError::internal)?),
+        _ => None,
     };
-    let org_id = if role_s == Role::Org.as_str() {
-        org_id
-    } else if upd.org_id.is_some() {
-        upd.org_id
-    } else {
-        None
-    };
-    if check_role_org(&mut checks, &role_s, org_id) == Some(Role::Org) && org_id != before.org_id {
-        check_org_exists(conn, &mut checks, org_id)?;
-    }
-    if let Some(Err(m)) = upd.password.as_deref().map(password::check_policy) {
-        checks.add("password", "min_length", m.zh, m.en);
-    }
-    if actor.id == Some(id)
-        && (upd.active == Some(false) || upd.role.as_deref().is_some_and(|r| r != before.role))
-    {
-        checks.add(
-            "active",
-            "self",
-            "不能停用自己的账户或更改自己的角色。",
-            "You cannot deactivate your own account or change your own role.",
-        );
-    }
-    checks.finish()?;
-    let new_hash = upd
-        .password
-        .as_deref()
-        .map(password::hash)
-        .transpose()
-        .map_err(AppError::internal)?;
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
-        // Re-read inside the transaction: the write lock is held now.
+        crate::db::lock_row(conn, "users", id)?;
         let before = find(conn, id)?;
+        crate::version::check(expect, &editable(&before))?;
+        let mut checks = Checks::new();
+        if let Some(n) = &upd.display_name {
+            checks.required("display_name", n);
+        }
+        if let Some(e) = &upd.email {
+            check_email(&mut checks, "email", e.trim());
+        }
+        let role_s = upd.role.clone().unwrap_or_else(|| before.role.clone());
+        let org_id = if upd.role.is_some() || upd.org_id.is_some() {
+            upd.org_id.or(before.org_id)
+        } else {
+            before.org_id
+        };
+        let org_id = if role_s == Role::Org.as_str() {
+            org_id
+        } else if upd.org_id.is_some() {
+            upd.org_id
+        } else {
+            None
+        };
+        if check_role_org(&mut checks, &role_s, org_id) == Some(Role::Org)
+            && org_id != before.org_id
+        {
+            check_org_exists(conn, &mut checks, org_id)?;
+        }
+        if let Some(Err(m)) = &policy {
+            checks.add("password", "min_length", m.zh.clone(), m.en.clone());
+        }
+        if actor.id == Some(id)
+            && (upd.active == Some(false) || upd.role.as_deref().is_some_and(|r| r != before.role))
+        {
+            checks.add(
+                "active",
+                "self",
+                "不能停用自己的账户或更改自己的角色。",
+                "You cannot deactivate your own account or change your own role.",
+            );
+        }
+        checks.finish()?;
         let active = upd.active.unwrap_or(before.active);
         let revoke = !active && before.active || role_s != before.role || new_hash.is_some();
         diesel::update(users::table.find(id))

@@ -6,6 +6,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, BureauOrAdmin};
+use crate::http::{IfMatch, versioned};
 use crate::registry::areas::{
     self, Community, CommunityFilter, CommunityUpdate, NewCommunity, NewStreet, Street,
     StreetDetail, StreetUpdate, StreetView,
@@ -54,15 +55,17 @@ pub async fn export_streets(state: web::Data<AppState>) -> Result<HttpResponse, 
 }
 
 /// A street with its communities.
-#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = StreetDetail), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = StreetDetail, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem)))]
 #[get("/streets/{id}")]
 pub async fn get_street(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let d = state.run(move |c| areas::street_detail(c, id)).await?;
-    Ok(HttpResponse::Ok().json(d))
+    let (d, v) = state
+        .run(move |c| Ok((areas::street_detail(c, id)?, areas::street_version(c, id)?)))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &d, &v))
 }
 
 /// Create a street.
@@ -84,22 +87,23 @@ pub async fn create_street(
 }
 
 /// Change a street's code or name.
-#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path)), request_body = StreetUpdate, responses((status = 200, body = Street), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = StreetUpdate, responses((status = 200, body = Street, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[patch("/streets/{id}")]
 pub async fn update_street(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<StreetUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, upd) = (id.into_inner(), body.into_inner());
     let s = state
-        .run(move |c| areas::update_street(c, &actor, now, id, &upd))
+        .run(move |c| areas::update_street(c, &actor, now, id, &upd, if_match.0.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(versioned(HttpResponse::Ok(), &s, &crate::version::of(&s)))
 }
 
 /// Communities, by street, with search (name or code) and paging.
@@ -132,7 +136,7 @@ pub async fn export_communities(
 }
 
 /// One community.
-#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = Community), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = Community, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem)))]
 #[get("/communities/{id}")]
 pub async fn get_community(
     state: web::Data<AppState>,
@@ -140,7 +144,7 @@ pub async fn get_community(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let c = state.run(move |c| areas::find_community(c, id)).await?;
-    Ok(HttpResponse::Ok().json(c))
+    Ok(versioned(HttpResponse::Ok(), &c, &crate::version::of(&c)))
 }
 
 /// Create a community.
@@ -162,22 +166,23 @@ pub async fn create_community(
 }
 
 /// Change a community (street, code, name, grid count).
-#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path)), request_body = CommunityUpdate, responses((status = 200, body = Community), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = CommunityUpdate, responses((status = 200, body = Community, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[patch("/communities/{id}")]
 pub async fn update_community(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<CommunityUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, upd) = (id.into_inner(), body.into_inner());
     let s = state
-        .run(move |c| areas::update_community(c, &actor, now, id, &upd))
+        .run(move |c| areas::update_community(c, &actor, now, id, &upd, if_match.0.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(versioned(HttpResponse::Ok(), &s, &crate::version::of(&s)))
 }
 
 /// Incubation bases, filtered by level and street, with search (name, address) and paging.
@@ -208,15 +213,17 @@ pub async fn export_bases(
 }
 
 /// A base with the bases under it, its incubation funnel and those incubating in it now.
-#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = BaseDetail), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "registry", params(("id" = i64, Path)), responses((status = 200, body = BaseDetail, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem)))]
 #[get("/bases/{id}")]
 pub async fn get_base(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let d = state.run(move |c| bases::detail(c, id)).await?;
-    Ok(HttpResponse::Ok().json(d))
+    let (d, v) = state
+        .run(move |c| Ok((bases::detail(c, id)?, bases::version(c, id)?)))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &d, &v))
 }
 
 /// Create a base. Its parent must be exactly one level up (a city base has none).
@@ -238,22 +245,26 @@ pub async fn create_base(
 }
 
 /// Replace a base's content (same rules as creation; a base with bases under it keeps its level).
-#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BaseInput, responses((status = 200, body = BaseView), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "registry", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = BaseInput, responses((status = 200, body = BaseView, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[put("/bases/{id}")]
 pub async fn update_base(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<BaseInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let (id, b) = (id.into_inner(), body.into_inner());
-    let v = state
-        .run(move |c| bases::update(c, &actor, now, id, &b))
+    let (v, ver) = state
+        .run(move |c| {
+            let v = bases::update(c, &actor, now, id, &b, if_match.0.as_deref())?;
+            Ok((v, bases::version(c, id)?))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(versioned(HttpResponse::Ok(), &v, &ver))
 }
 
 /// The base tree: city bases at the roots.

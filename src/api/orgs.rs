@@ -9,6 +9,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
+use crate::http::{IfMatch, versioned};
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::orgs::{
@@ -188,7 +189,7 @@ pub async fn create(
 
 /// One organisation with its standing (every reason), ratings, inspections and listings. An `org` user sees
 /// only its own.
-#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = OrgDetail), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = OrgDetail, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/organisations/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -198,22 +199,23 @@ pub async fn get_one(
     let id = id.into_inner();
     orgs::check_access(&user, id)?;
     let (today, rules) = (state.today(), state.standing_rules());
-    let d = state
-        .run(move |c| orgs::detail(c, id, today, rules))
+    let (d, v) = state
+        .run(move |c| Ok((orgs::detail(c, id, today, rules)?, orgs::version(c, id)?)))
         .await?;
-    Ok(HttpResponse::Ok().json(d))
+    Ok(versioned(HttpResponse::Ok(), &d, &v))
 }
 
 /// Change an organisation. The bureau changes anything; an `org` user (own organisation) changes contacts,
 /// counts, service fields and areas, and a change of name, kind or credit code becomes a pending change
 /// request.
-#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = OrgPatch, responses((status = 200, body = UpdateResult), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = OrgPatch, responses((status = 200, body = UpdateResult, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[patch("/organisations/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<OrgPatch>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now, by) = (
@@ -224,9 +226,22 @@ pub async fn update(
     let (today, rules) = (state.today(), state.standing_rules());
     let (id, p) = (id.into_inner(), body.into_inner());
     let r = state
-        .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
+        .run(move |c| {
+            let r = orgs::update_with_detail(
+                c,
+                &actor,
+                now,
+                &by,
+                id,
+                &p,
+                today,
+                rules,
+                if_match.0.as_deref(),
+            )?;
+            Ok((r, orgs::version(c, id)?))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(r))
+    Ok(versioned(HttpResponse::Ok(), &r.0, &r.1))
 }
 
 /// Add a rating (等级评估); it expires five years after the award date.

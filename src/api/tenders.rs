@@ -11,6 +11,7 @@ use crate::error::{AppError, Problem};
 use crate::http::caller::{
     AttachmentReaders, Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet,
 };
+use crate::http::{IfMatch, versioned};
 use crate::tenders::bids::{
     self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
 };
@@ -95,7 +96,7 @@ pub async fn list(
 
 /// One tender: terms, dates, state, timeline, and the result notice once published. Public (drafts: the
 /// bureau and administrators only).
-#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = TenderView), (status = 404, body = Problem)))]
+#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = TenderView, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem)))]
 #[get("/tenders/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -107,10 +108,22 @@ pub async fn get(
         .await
         .user()
         .is_some_and(CurrentUser::is_staff);
-    let v = state
-        .run_tenders(move |c, ctx, now| tenders::get(c, ctx, now, id, staff))
+    let (v, ver) = state
+        .run_tenders(move |c, ctx, now| {
+            let v = tenders::get(c, ctx, now, id, staff)?;
+            // Only those who edit drafts need the version.
+            let ver = if staff {
+                Some(tenders::version(c, id)?)
+            } else {
+                None
+            };
+            Ok((v, ver))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(match ver {
+        Some(ver) => versioned(HttpResponse::Ok(), &v, &ver),
+        None => HttpResponse::Ok().json(v),
+    })
 }
 
 /// Draft a tender (bureau, administrators). Amounts in yuan as strings; times in Beijing time.
@@ -132,22 +145,27 @@ pub async fn create(
 }
 
 /// Change a draft (bureau, administrators).
-#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = TenderInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = TenderInput, responses((status = 200, body = TenderView, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[put("/tenders/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<TenderInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
     let input = body.into_inner();
-    let v = state
-        .run_tenders(move |c, ctx, now| tenders::update(c, ctx, &actor, now, id, &input))
+    let (v, ver) = state
+        .run_tenders(move |c, ctx, now| {
+            let expect = if_match.0.as_deref();
+            let v = tenders::update(c, ctx, &actor, now, id, &input, expect)?;
+            Ok((v, tenders::version(c, id)?))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(versioned(HttpResponse::Ok(), &v, &ver))
 }
 
 /// Publish a draft. The method's minimum response time must fit before the bid deadline; organisations

@@ -6,6 +6,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{AdminOnly, Authed};
+use crate::http::{IfMatch, versioned};
 use crate::users::{self, NewUser, UserFilter, UserUpdate, UserView};
 
 /// List users, with search and paging.
@@ -43,7 +44,7 @@ pub async fn create(
 }
 
 /// One user.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserView, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/users/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -51,24 +52,30 @@ pub async fn get(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let row = state.run(move |c| users::find(c, id)).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(&row)))
+    let (row, ver) = state
+        .run(move |c| Ok((users::find(c, id)?, users::version(c, id)?)))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &UserView::from(&row), &ver))
 }
 
 /// Change a user: name, e-mail, role, organisation, active (false deactivates and ends live sessions), password.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = UserUpdate, responses((status = 200, body = UserView, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<AdminOnly>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<UserUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
     let (id, upd) = (id.into_inner(), body.into_inner());
-    let row = state
-        .run(move |c| users::update(c, &actor, now, id, &upd))
+    let (row, ver) = state
+        .run(move |c| {
+            let row = users::update(c, &actor, now, id, &upd, if_match.0.as_deref())?;
+            Ok((row, users::version(c, id)?))
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(&row)))
+    Ok(versioned(HttpResponse::Ok(), &UserView::from(&row), &ver))
 }

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, Authed, BureauOrAdmin};
+use crate::http::{IfMatch, versioned};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
 
@@ -118,7 +119,7 @@ pub async fn create(
 }
 
 /// One social worker.
-#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = WorkerView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = WorkerView, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/social-workers/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -127,18 +128,21 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let by = user.user.clone();
-    let v = state.run(move |c| workers::get(c, &by, id)).await?;
-    Ok(HttpResponse::Ok().json(v))
+    let (v, ver) = state
+        .run(move |c| Ok((workers::get(c, &by, id)?, workers::version(c, id)?)))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &v, &ver))
 }
 
 /// Change a social worker (the full new state; omit `id_number` to keep the one on file).
-#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path)), request_body = WorkerInput, responses((status = 200, body = WorkerView), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the change starts from; a stale one is refused with 412")), request_body = WorkerInput, responses((status = 200, body = WorkerView, headers(("ETag" = String, description = "The new version"))), (status = 404, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by someone else since the version in If-Match"), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[patch("/social-workers/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
+    if_match: IfMatch,
     body: web::Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
@@ -147,11 +151,12 @@ pub async fn update(
     let by = user.user.clone();
     let id = id.into_inner();
     let w = body.into_inner();
-    let v = state
+    let (v, ver) = state
         .run(move |c| {
-            workers::update(c, &actor, now, &secret, &by, id, &w)?;
-            workers::get(c, &by, id)
+            let expect = if_match.0.as_deref();
+            workers::update(c, &actor, now, &secret, &by, id, &w, expect)?;
+            Ok((workers::get(c, &by, id)?, workers::version(c, id)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(v))
+    Ok(versioned(HttpResponse::Ok(), &v, &ver))
 }

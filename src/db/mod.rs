@@ -304,6 +304,22 @@ pub fn lock_chain(conn: &mut DbConn, key: i64) -> QueryResult<()> {
     }
 }
 
+/// Lock one row for the rest of the write transaction, so a read-modify-write reads what is really there:
+/// on PostgreSQL (READ COMMITTED) `SELECT … FOR UPDATE` makes a second writer wait for the first to commit;
+/// SQLite's `BEGIN IMMEDIATE` already holds the database write lock. Call inside [`write_tx`], before the
+/// read. `table` is always a name from our own code, never input.
+pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(()),
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .execute(c)
+                .map(|_| ())
+        }
+    }
+}
+
 diesel::define_sql_function! {
     /// `lower()`, so searches match the same way on both backends (SQLite's LIKE ignores ASCII case,
     /// PostgreSQL's does not).

@@ -36,6 +36,33 @@ pub fn actor(req: &HttpRequest, u: &CurrentUser) -> crate::audit::Actor {
     }
 }
 
+/// The version a write expects, from `If-Match` (`crate::version`): `None` when absent or `*`.
+#[derive(Clone, Debug, Default)]
+pub struct IfMatch(pub Option<String>);
+
+impl actix_web::FromRequest for IfMatch {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let raw = req
+            .headers()
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok());
+        std::future::ready(Ok(IfMatch(crate::version::parse(raw))))
+    }
+}
+
+/// A JSON answer for an editable record, with its version as the `ETag`.
+pub fn versioned<T: serde::Serialize>(
+    mut res: actix_web::HttpResponseBuilder,
+    body: &T,
+    version: &str,
+) -> actix_web::HttpResponse {
+    res.insert_header((header::ETAG, crate::version::etag(version)))
+        .json(body)
+}
+
 /// A file download: `Content-Disposition` with an ASCII fallback name and the UTF-8 name (RFC 6266, RFC
 /// 8187), never cached; the one place file names are encoded.
 pub fn download(name: &str, body: Vec<u8>) -> actix_web::HttpResponse {

@@ -225,7 +225,11 @@ pub fn render(ctx: &PageCtx, status: StatusCode, tpl: &impl Template) -> HttpRes
 /// Field errors of a form in the page's language: every distinct message of a field, joined by a space (a
 /// budget can break several rules at once, and a page should show them all).
 #[derive(Clone, Debug, Default)]
-pub struct FormErrors(HashMap<String, String>);
+pub struct FormErrors {
+    fields: HashMap<String, String>,
+    /// The record changed since the form was opened (shown by `pages/stale.html`).
+    pub stale: Option<StaleNotice>,
+}
 
 impl FormErrors {
     pub fn from_fields(lang: Lang, errs: &[FieldError]) -> FormErrors {
@@ -241,13 +245,133 @@ impl FormErrors {
                 })
                 .or_insert(text);
         }
-        FormErrors(m)
+        FormErrors {
+            fields: m,
+            stale: None,
+        }
+    }
+    /// What a refused form shows again, and its status: the field errors (422), or what changed meanwhile
+    /// (412, `mine` being what was sent); `None` for any other refusal, which is shown as an error page.
+    pub fn of_refusal(
+        ctx: &PageCtx,
+        e: &AppError,
+        mine: &impl serde::Serialize,
+        labels: &[(&str, &str)],
+    ) -> Option<(FormErrors, StatusCode)> {
+        match e {
+            AppError::Validation(errs) => Some((
+                FormErrors::from_fields(ctx.lang, errs),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )),
+            AppError::Stale { version, current } => Some((
+                FormErrors::stale(StaleNotice::labelled(
+                    ctx,
+                    version.clone(),
+                    mine,
+                    current,
+                    labels,
+                )),
+                StatusCode::PRECONDITION_FAILED,
+            )),
+            _ => None,
+        }
+    }
+
+    /// A form refused because someone else changed the record since it was opened.
+    pub fn stale(notice: StaleNotice) -> FormErrors {
+        FormErrors {
+            fields: HashMap::new(),
+            stale: Some(notice),
+        }
     }
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.fields.get(field).map(String::as_str)
     }
     pub fn any(&self) -> bool {
-        !self.0.is_empty()
+        !self.fields.is_empty()
+    }
+    /// Each field with its message.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(f, m)| (f.as_str(), m.as_str()))
+    }
+}
+
+/// What a form shows when its record changed since it was opened (412 `stale_version`): each field whose
+/// value now differs from what the person sent, with both values, and the current version, which the form
+/// carries from then on, so sending it again overwrites knowingly.
+#[derive(Clone, Debug, Default)]
+pub struct StaleNotice {
+    pub version: String,
+    /// (field label, what you sent, what is there now)
+    pub rows: Vec<(String, String, String)>,
+}
+
+impl StaleNotice {
+    /// Compare what was sent with the current state, key by key of what was sent (keys the record does not
+    /// have are left out); `label` names a key for people (the page's own field label).
+    pub fn new(
+        version: String,
+        mine: &impl serde::Serialize,
+        current: &serde_json::Value,
+        label: impl Fn(&str) -> String,
+    ) -> StaleNotice {
+        let mine = serde_json::to_value(mine).unwrap_or_default();
+        let empty = serde_json::Map::new();
+        let (m, c) = (
+            mine.as_object().unwrap_or(&empty),
+            current.as_object().unwrap_or(&empty),
+        );
+        // The fields the form sends that the record also has.
+        let rows = m
+            .iter()
+            // A field sent as nothing (`null`) was not part of the change.
+            .filter(|(_, a)| !a.is_null())
+            .filter_map(|(k, a)| {
+                let (a, b) = (shown(a), shown(c.get(k)?));
+                (a != b).then(|| (label(k), a, b))
+            })
+            .collect();
+        StaleNotice { version, rows }
+    }
+
+    /// A stale notice labelled from a form's table of (JSON key, interface string key); a key without an
+    /// entry shows as itself.
+    pub fn labelled(
+        ctx: &PageCtx,
+        version: String,
+        mine: &impl serde::Serialize,
+        current: &serde_json::Value,
+        labels: &[(&str, &str)],
+    ) -> StaleNotice {
+        StaleNotice::new(version, mine, current, |k| {
+            labels
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, t)| ctx.t(t).to_string())
+                .unwrap_or_else(|| k.to_string())
+        })
+    }
+}
+
+/// The version a re-shown form carries: the current one after a stale refusal (so sending it again
+/// overwrites knowingly), else the one it was opened with; `None` when it must be read afresh.
+pub fn carried_version(errors: &FormErrors, typed: &HashMap<String, String>) -> Option<String> {
+    match &errors.stale {
+        Some(s) => Some(s.version.clone()),
+        None => crate::version::parse(typed.get("version").map(String::as_str)),
+    }
+}
+
+/// A JSON value as a person reads it: text as is, lists joined, nothing as a dash.
+fn shown(v: &serde_json::Value) -> String {
+    use serde_json::Value as V;
+    match v {
+        V::Null => "—".into(),
+        V::String(s) if s.trim().is_empty() => "—".into(),
+        V::String(s) => s.clone(),
+        V::Array(a) if a.is_empty() => "—".into(),
+        V::Array(a) => a.iter().map(shown).collect::<Vec<_>>().join("、"),
+        other => other.to_string(),
     }
 }
 

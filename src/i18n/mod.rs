@@ -260,6 +260,19 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "请更正标出的字段。",
         "Please correct the marked fields.",
     ),
+    (
+        "common.stale",
+        "此记录在您打开后已被他人修改。",
+        "Changed by someone else since you opened it.",
+    ),
+    ("common.stale_field", "项目", "Field"),
+    ("common.stale_yours", "您的内容", "Yours"),
+    ("common.stale_theirs", "现在的内容", "Now"),
+    (
+        "common.stale_again",
+        "表单保留了您的内容。核对后再次提交即以您的内容为准；若要放弃，请返回。",
+        "The form keeps what you entered. Check it and submit again to save yours; go back to discard it.",
+    ),
     ("error.title", "出错了", "Something went wrong"),
     (
         "error.forbidden",

@@ -519,7 +519,19 @@ struct UserForm {
     /// "activate" / "deactivate" from the status buttons.
     #[serde(default)]
     status: String,
+    /// The version the form was opened with (`crate::version`).
+    #[serde(default)]
+    version: String,
 }
+
+/// The user form's fields by their JSON key, for the notice of a change made meanwhile.
+const USER_LABELS: &[(&str, &str)] = &[
+    ("display_name", "users.display_name"),
+    ("email", "users.email"),
+    ("role", "users.role"),
+    ("org_id", "users.org_id"),
+    ("active", "users.active"),
+];
 
 fn parse_org(s: &str) -> Result<Option<i64>, AppError> {
     let mut errs = Vec::new();
@@ -601,14 +613,15 @@ async fn user_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let u = state
-        .run(move |c| users::find(c, id))
+    let (u, version) = state
+        .run(move |c| Ok((users::find(c, id)?, users::version(c, id)?)))
         .await
         .map_err(page_err(ctx.lang))?;
     let p = UserFormPage {
         ctx: ctx.clone(),
         id: Some(u.id),
         form: UserForm {
+            version,
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             email: u.email.clone().unwrap_or_default(),
@@ -650,11 +663,21 @@ async fn user_edit_submit(
             password: Some(f.password.clone()).filter(|p| !p.is_empty()),
         })
     };
+    let expect = crate::version::parse(Some(&f.version));
+    let mine = upd.as_ref().ok().map(|u| {
+        serde_json::json!({
+            "display_name": u.display_name,
+            "email": u.email,
+            "role": u.role,
+            "org_id": u.org_id,
+            "active": u.active,
+        })
+    });
     let result = match upd {
         Ok(upd) => {
             let (actor, now) = (crate::http::actor(&req, &page.user), state.clock.now());
             state
-                .run(move |c| users::update(c, &actor, now, id, &upd))
+                .run(move |c| users::update(c, &actor, now, id, &upd, expect.as_deref()))
                 .await
         }
         Err(e) => Err(e),
@@ -664,26 +687,34 @@ async fn user_edit_submit(
             &format!("/admin/users/{id}"),
             Some(("ok", ctx.t("users.saved"))),
         )),
-        Err(AppError::Validation(errs)) => {
+        Err(e) => {
+            let Some((errors, status)) = FormErrors::of_refusal(&ctx, &e, &mine, USER_LABELS)
+            else {
+                return Err(PageError::App(e, ctx.lang));
+            };
             let current = state
                 .run(move |c| users::find(c, id))
                 .await
                 .map_err(page_err(ctx.lang))?;
+            let version = match &errors.stale {
+                Some(s) => s.version.clone(),
+                None => f.version.clone(),
+            };
             let p = UserFormPage {
                 ctx: ctx.clone(),
                 id: Some(id),
                 form: UserForm {
                     username: current.username,
                     password: String::new(),
+                    version,
                     ..f
                 },
                 active: current.active,
-                errors: FormErrors::from_fields(ctx.lang, &errs),
+                errors,
                 roles: role_options(ctx.lang),
             };
-            Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
+            Ok(render(&ctx, status, &p))
         }
-        Err(e) => Err(PageError::App(e, ctx.lang)),
     }
 }
 

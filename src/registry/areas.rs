@@ -330,15 +330,29 @@ pub fn create_street(
     })
 }
 
+/// A street's version (`crate::version`).
+pub fn street_version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    Ok(crate::version::of(&find_street(conn, id)?))
+}
+
+/// A community's version (`crate::version`).
+pub fn community_version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    Ok(crate::version::of(&find_community(conn, id)?))
+}
+
+/// Change a street; `expect` refuses it with 412 when the street changed since that version was read.
 pub fn update_street(
     conn: &mut DbConn,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
     id: i64,
     upd: &StreetUpdate,
+    expect: Option<&str>,
 ) -> Result<Street, AppError> {
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "streets", id)?;
         let before = find_street(conn, id)?;
+        crate::version::check(expect, &before)?;
         let code = upd
             .code
             .as_deref()
@@ -482,9 +496,12 @@ pub fn update_community(
     now: chrono::DateTime<chrono::Utc>,
     id: i64,
     upd: &CommunityUpdate,
+    expect: Option<&str>,
 ) -> Result<Community, AppError> {
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "communities", id)?;
         let before = find_community(conn, id)?;
+        crate::version::check(expect, &before)?;
         let street_id = upd.street_id.unwrap_or(before.street_id);
         let code = upd
             .code

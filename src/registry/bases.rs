@@ -143,7 +143,7 @@ impl BaseView {
 }
 
 /// A base to create, or the full new content of a base to change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct BaseInput {
     pub name: String,
     /// city, district, street or community
@@ -285,14 +285,42 @@ fn to_view(conn: &mut DbConn, r: BaseRow) -> Result<BaseView, AppError> {
         contact_phone: r.contact_phone,
         onsite: r.onsite,
         virtual_mode: r.virtual_mode,
-        services: r
-            .services
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+        services: services_of(&r.services),
     })
+}
+
+/// The stored service list (comma-separated keys) as keys.
+fn services_of(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A stored base as the input that would write it: the state its version is taken of.
+pub fn input_of(r: &BaseRow) -> BaseInput {
+    BaseInput {
+        name: r.name.clone(),
+        level: r.level.clone(),
+        parent_id: r.parent_id,
+        street_id: r.street_id,
+        community_id: r.community_id,
+        operator_id: r.operator_id,
+        seats: r.seats,
+        address: r.address.clone(),
+        contact_name: r.contact_name.clone(),
+        contact_phone: r.contact_phone.clone(),
+        onsite: r.onsite,
+        virtual_mode: r.virtual_mode,
+        services: services_of(&r.services),
+    }
+}
+
+/// A base's version (`crate::version`).
+pub fn version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    Ok(crate::version::of(&input_of(&find_row(conn, id)?)))
 }
 
 pub fn find_row(conn: &mut DbConn, id: i64) -> Result<BaseRow, AppError> {
@@ -865,15 +893,19 @@ pub fn create(
     })
 }
 
+/// Replace a base's content; `expect` refuses it with 412 when the base changed since that version was read.
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
     id: i64,
     b: &BaseInput,
+    expect: Option<&str>,
 ) -> Result<BaseView, AppError> {
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "bases", id)?;
+        crate::version::check(expect, &input_of(&find_row(conn, id)?))?;
         let before = find(conn, id)?;
         let v = validate(conn, b, Some(id))?;
         diesel::update(bases::table.find(id))

@@ -157,16 +157,18 @@ pub fn decide(
         ),
     }
     checks.finish()?;
-    let before = find(conn, id)?;
-    if before.status != "pending" {
-        return Err(AppError::conflict(
-            "already_decided",
-            "该变更申请已处理。",
-            "This change request has already been decided.",
-        ));
-    }
     let ts = crate::db::now_micros(now);
+    // Read and checked under the row lock: two decisions at once cannot both find it pending.
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "change_requests", id)?;
+        let before = find(conn, id)?;
+        if before.status != "pending" {
+            return Err(AppError::conflict(
+                "already_decided",
+                "该变更申请已处理。",
+                "This change request has already been decided.",
+            ));
+        }
         let status = if d.decision == "approve" {
             let changes: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&before.changes).unwrap_or_default();

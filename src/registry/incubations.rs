@@ -612,6 +612,7 @@ pub fn transition(
         ));
     };
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "incubations", id)?;
         let row = find_row(conn, id)?;
         let from = State::parse(&row.state)
             .ok_or_else(|| AppError::internal("unknown incubation state"))?;

@@ -476,7 +476,12 @@ pub fn create(
 }
 
 /// Change a worker. `w` is the full new state (the page and API send every field); an absent identity
-/// number keeps the one on file.
+/// number keeps the one on file. Read under the row lock in the write transaction; `expect` refuses the
+/// change with 412 when the worker changed since that version was read.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a distinct input of the change"
+)]
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -485,45 +490,44 @@ pub fn update(
     by: &CurrentUser,
     id: i64,
     w: &WorkerInput,
+    expect: Option<&str>,
 ) -> Result<WorkerRow, AppError> {
-    let before = find(conn, id)?;
-    if !may_write(by, before.organisation_id) {
-        return Err(if by.role == Role::Org {
-            AppError::NotFound
-        } else {
-            AppError::Forbidden
-        });
-    }
-    if by.role == Role::Org && w.organisation_id != before.organisation_id {
-        return Err(AppError::field(
-            "organisation_id",
-            "own_organisation",
-            "组织用户不能把社工转到其他组织。",
-            "An organisation cannot move a social worker to another organisation.",
-        ));
-    }
-    let mut checks = Checks::new();
-    let c = validate(
-        conn,
-        secret,
-        w,
-        Some(id),
-        beijing_date(now),
-        &mut checks,
-        &|s| s.to_string(),
-    )?;
-    checks.finish()?;
-    let mut c = c.expect("validated");
-    if c.id_hash.is_none() {
-        c.id_hash = before.id_hash.clone();
-    }
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
-        let before_streets: Vec<i64> = sws::table
-            .filter(sws::social_worker_id.eq(id))
-            .order(sws::street_id)
-            .select(sws::street_id)
-            .load(conn)?;
+        crate::db::lock_row(conn, "social_workers", id)?;
+        let before = find(conn, id)?;
+        if !may_write(by, before.organisation_id) {
+            return Err(if by.role == Role::Org {
+                AppError::NotFound
+            } else {
+                AppError::Forbidden
+            });
+        }
+        let before_input = input_of(conn, &before)?;
+        crate::version::check(expect, &before_input)?;
+        if by.role == Role::Org && w.organisation_id != before.organisation_id {
+            return Err(AppError::field(
+                "organisation_id",
+                "own_organisation",
+                "组织用户不能把社工转到其他组织。",
+                "An organisation cannot move a social worker to another organisation.",
+            ));
+        }
+        let mut checks = Checks::new();
+        let c = validate(
+            conn,
+            secret,
+            w,
+            Some(id),
+            beijing_date(now),
+            &mut checks,
+            &|s| s.to_string(),
+        )?;
+        checks.finish()?;
+        let mut c = c.expect("validated");
+        if c.id_hash.is_none() {
+            c.id_hash = before.id_hash.clone();
+        }
         let before_json = audit_json(&CleanWorker {
             organisation_id: before.organisation_id,
             name: before.name.clone(),
@@ -533,7 +537,7 @@ pub fn update(
             certificate_number: before.certificate_number.clone(),
             certified_on: before.certified_on,
             employment: before.employment.clone(),
-            street_ids: before_streets,
+            street_ids: before_input.street_ids.clone(),
         });
         diesel::update(sw::table.find(id))
             .set((
@@ -561,6 +565,12 @@ pub fn update(
         )?;
         find(conn, id)
     })
+}
+
+/// A worker's version (`crate::version`): of the input that reproduces it.
+pub fn version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    let r = find(conn, id)?;
+    Ok(crate::version::of(&input_of(conn, &r)?))
 }
 
 /// The input that reproduces a worker (for edit forms); the identity number is never filled in.

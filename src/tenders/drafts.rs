@@ -396,6 +396,8 @@ pub fn create(
 }
 
 /// Change a draft (bureau). Published tenders change only through answers to enquiries.
+/// Change a draft. Read under the row lock in the write transaction; `expect` refuses the change with 412
+/// when the draft changed since that version was read.
 pub fn update(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -403,9 +405,11 @@ pub fn update(
     now: DateTime<Utc>,
     id: i64,
     input: &TenderInput,
+    expect: Option<&str>,
 ) -> Result<TenderView, AppError> {
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| -> Result<(), AppError> {
+        crate::db::lock_row(conn, "tenders", id)?;
         let t = find_row(conn, id)?;
         if t.state() != State::Draft {
             return Err(wrong_state(
@@ -414,11 +418,16 @@ pub fn update(
                 "only drafts can be edited.",
             ));
         }
+        let before = input_of(conn, &t)?;
+        crate::version::check(expect, &before)?;
         let c = validate(conn, ctx, input, Some(id))?;
         diesel::update(tenders::table.find(id))
             .set((Terms::of(input, &c), tenders::updated_at.eq(ts)))
             .execute(conn)?;
         set_streets(conn, id, &input.street_ids)?;
+        // As stored, so the next change's `before` is this `after`.
+        let row = find_row(conn, id)?;
+        let after = input_of(conn, &row)?;
         audit::record(
             conn,
             actor,
@@ -426,8 +435,8 @@ pub fn update(
             "tender.update",
             "tender",
             Some(id.to_string()),
-            None,
-            Some(serde_json::to_value(input).unwrap_or_default()),
+            Some(serde_json::to_value(&before).unwrap_or_default()),
+            Some(serde_json::to_value(&after).unwrap_or_default()),
         )?;
         Ok(())
     })?;
@@ -435,10 +444,17 @@ pub fn update(
     to_view(conn, ctx, t)
 }
 
+/// A tender's version (`crate::version`): of the input its draft would be made from.
+pub fn version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    let t = find_row(conn, id)?;
+    Ok(crate::version::of(&input_of(conn, &t)?))
+}
+
 /// The input a draft was made from, for the edit form.
 pub fn input_of(conn: &mut DbConn, t: &TenderRow) -> Result<TenderInput, AppError> {
     let street_ids: Vec<i64> = tender_streets::table
         .filter(tender_streets::tender_id.eq(t.id))
+        .order(tender_streets::street_id)
         .select(tender_streets::street_id)
         .load(conn)?;
     Ok(TenderInput {

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod errors;
 mod layers;
+mod lost_updates;
 mod mail;
 mod migrations;
 mod page_numbers;

@@ -46,7 +46,27 @@ pub(super) struct BaseForm {
     svc_resource_matching: String,
     #[serde(default)]
     svc_publicity: String,
+    /// The version the form was opened with (`crate::version`).
+    #[serde(default)]
+    version: String,
 }
+
+/// The form's fields by their JSON key, for the notice of a change made meanwhile.
+const LABELS: &[(&str, &str)] = &[
+    ("name", "bases.name"),
+    ("level", "bases.level"),
+    ("parent_id", "bases.parent"),
+    ("street_id", "bases.street"),
+    ("community_id", "bases.community"),
+    ("operator_id", "bases.operator"),
+    ("seats", "bases.seats"),
+    ("address", "bases.address"),
+    ("contact_name", "bases.contact_name"),
+    ("contact_phone", "bases.contact_phone"),
+    ("onsite", "bases.onsite"),
+    ("virtual_mode", "bases.virtual"),
+    ("services", "bases.services"),
+];
 
 impl BaseForm {
     fn services(&self) -> Vec<(&'static str, bool)> {
@@ -101,6 +121,7 @@ impl BaseForm {
             svc_small_grants: has("small_grants"),
             svc_resource_matching: has("resource_matching"),
             svc_publicity: has("publicity"),
+            version: String::new(),
         }
     }
 
@@ -232,10 +253,13 @@ async fn base_form_page(
     state: &AppState,
     ctx: &PageCtx,
     id: Option<i64>,
-    form: BaseForm,
-    errs: &[FieldError],
+    mut form: BaseForm,
+    errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    if let Some(s) = &errors.stale {
+        form.version = s.version.clone();
+    }
     let lists = form_lists(state, ctx.lang).await?;
     let services = form
         .services()
@@ -250,7 +274,7 @@ async fn base_form_page(
         ctx: ctx.clone(),
         id,
         form,
-        errors: FormErrors::from_fields(ctx.lang, errs),
+        errors,
         levels: level_options(ctx.lang),
         parents: lists.parents,
         streets: lists.streets,
@@ -273,7 +297,15 @@ pub(super) async fn base_new_page(
         seats: "0".into(),
         ..Default::default()
     };
-    base_form_page(&state, &ctx, None, form, &[], StatusCode::OK).await
+    base_form_page(
+        &state,
+        &ctx,
+        None,
+        form,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub(super) async fn base_new_submit(
@@ -306,7 +338,7 @@ pub(super) async fn base_new_submit(
                 &ctx,
                 None,
                 f,
-                &errs,
+                FormErrors::from_fields(ctx.lang, &errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -323,16 +355,20 @@ pub(super) async fn base_edit_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    let b = state
-        .run(move |c| bases::find(c, id))
+    let (b, version) = state
+        .run(move |c| Ok((bases::find(c, id)?, bases::version(c, id)?)))
         .await
         .map_err(page_err(ctx.lang))?;
+    let form = BaseForm {
+        version,
+        ..BaseForm::from_view(&b)
+    };
     base_form_page(
         &state,
         &ctx,
         Some(id),
-        BaseForm::from_view(&b),
-        &[],
+        form,
+        FormErrors::default(),
         StatusCode::OK,
     )
     .await
@@ -349,32 +385,29 @@ pub(super) async fn base_edit_submit(
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let f = form.0;
-    let result = match f.input() {
+    let (result, mine) = match f.input() {
         Ok(input) => {
             let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
-            state
-                .run(move |c| bases::update(c, &actor, now, id, &input))
-                .await
+            let expect = crate::version::parse(Some(&f.version));
+            let mine = input.clone();
+            let r = state
+                .run(move |c| bases::update(c, &actor, now, id, &input, expect.as_deref()))
+                .await;
+            (r, mine)
         }
-        Err(e) => Err(e),
+        Err(e) => (Err(e), BaseInput::default()),
     };
     match result {
         Ok(_) => Ok(redirect(
             &format!("/bases/{id}"),
             Some(("ok", ctx.t("bases.saved"))),
         )),
-        Err(AppError::Validation(errs)) => {
-            base_form_page(
-                &state,
-                &ctx,
-                Some(id),
-                f,
-                &errs,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(PageError::App(e, ctx.lang)),
+        Err(e) => match FormErrors::of_refusal(&ctx, &e, &mine, LABELS) {
+            Some((errors, status)) => {
+                base_form_page(&state, &ctx, Some(id), f, errors, status).await
+            }
+            None => Err(PageError::App(e, ctx.lang)),
+        },
     }
 }

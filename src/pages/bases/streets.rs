@@ -73,7 +73,12 @@ pub(super) struct StreetForm {
     code: String,
     #[serde(default)]
     name: String,
+    /// The version the form was opened with (`crate::version`).
+    #[serde(default)]
+    version: String,
 }
+
+const STREET_LABELS: &[(&str, &str)] = &[("code", "areas.code"), ("name", "areas.name")];
 
 #[derive(Template)]
 #[template(path = "pages/registry/areas_street_form.html")]
@@ -87,22 +92,31 @@ struct StreetFormPage {
 fn street_form_page(
     ctx: &PageCtx,
     id: Option<i64>,
-    form: StreetForm,
-    errs: &[FieldError],
+    mut form: StreetForm,
+    errors: FormErrors,
     status: StatusCode,
 ) -> HttpResponse {
+    if let Some(s) = &errors.stale {
+        form.version = s.version.clone();
+    }
     let p = StreetFormPage {
         ctx: ctx.clone(),
         id,
         form,
-        errors: FormErrors::from_fields(ctx.lang, errs),
+        errors,
     };
     render(ctx, status, &p)
 }
 
 pub(super) async fn street_new_page(ctx: PageCtx, page: Page<BureauOrAdmin>) -> HttpResponse {
     let ctx = ctx.with_user(&page.user);
-    street_form_page(&ctx, None, StreetForm::default(), &[], StatusCode::OK)
+    street_form_page(
+        &ctx,
+        None,
+        StreetForm::default(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
 }
 
 pub(super) async fn street_new_submit(
@@ -132,7 +146,7 @@ pub(super) async fn street_new_submit(
             &ctx,
             None,
             f,
-            &errs,
+            FormErrors::from_fields(ctx.lang, &errs),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
         Err(e) => Err(PageError::App(e, ctx.lang)),
@@ -152,10 +166,17 @@ pub(super) async fn street_edit_page(
         .await
         .map_err(page_err(ctx.lang))?;
     let form = StreetForm {
+        version: crate::version::of(&s),
         code: s.code,
         name: s.name,
     };
-    Ok(street_form_page(&ctx, Some(id), form, &[], StatusCode::OK))
+    Ok(street_form_page(
+        &ctx,
+        Some(id),
+        form,
+        FormErrors::default(),
+        StatusCode::OK,
+    ))
 }
 
 pub(super) async fn street_edit_submit(
@@ -175,22 +196,22 @@ pub(super) async fn street_edit_submit(
     };
     let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
+    let expect = crate::version::parse(Some(&f.version));
     let result = state
-        .run(move |c| areas::update_street(c, &actor, now, id, &upd))
+        .run(move |c| areas::update_street(c, &actor, now, id, &upd, expect.as_deref()))
         .await;
     match result {
         Ok(_) => Ok(redirect(
             &format!("/areas/{id}"),
             Some(("ok", ctx.t("areas.street_saved"))),
         )),
-        Err(AppError::Validation(errs)) => Ok(street_form_page(
-            &ctx,
-            Some(id),
-            f,
-            &errs,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
-        Err(e) => Err(PageError::App(e, ctx.lang)),
+        Err(e) => {
+            let mine = serde_json::json!({"code": f.code, "name": f.name});
+            match FormErrors::of_refusal(&ctx, &e, &mine, STREET_LABELS) {
+                Some((errors, status)) => Ok(street_form_page(&ctx, Some(id), f, errors, status)),
+                None => Err(PageError::App(e, ctx.lang)),
+            }
+        }
     }
 }
 
@@ -204,7 +225,17 @@ pub(super) struct CommunityForm {
     name: String,
     #[serde(default)]
     grid_count: String,
+    /// The version the form was opened with (`crate::version`).
+    #[serde(default)]
+    version: String,
 }
+
+const COMMUNITY_LABELS: &[(&str, &str)] = &[
+    ("street_id", "areas.street"),
+    ("code", "areas.code"),
+    ("name", "areas.name"),
+    ("grid_count", "areas.grids"),
+];
 
 impl CommunityForm {
     fn from_community(c: &areas::Community) -> CommunityForm {
@@ -213,6 +244,7 @@ impl CommunityForm {
             code: c.code.clone(),
             name: c.name.clone(),
             grid_count: c.grid_count.to_string(),
+            version: crate::version::of(c),
         }
     }
 
@@ -247,10 +279,13 @@ async fn community_form_page(
     state: &AppState,
     ctx: &PageCtx,
     id: Option<i64>,
-    form: CommunityForm,
-    errs: &[FieldError],
+    mut form: CommunityForm,
+    errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    if let Some(s) = &errors.stale {
+        form.version = s.version.clone();
+    }
     let streets = state
         .run(areas::list_streets)
         .await
@@ -262,7 +297,7 @@ async fn community_form_page(
     let p = CommunityFormPage {
         ctx: ctx.clone(),
         id,
-        errors: FormErrors::from_fields(ctx.lang, errs),
+        errors,
         streets: streets
             .into_iter()
             .map(|s| Opt {
@@ -294,7 +329,15 @@ pub(super) async fn community_new_page(
         grid_count: "0".into(),
         ..Default::default()
     };
-    community_form_page(&state, &ctx, None, form, &[], StatusCode::OK).await
+    community_form_page(
+        &state,
+        &ctx,
+        None,
+        form,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub(super) async fn community_new_submit(
@@ -333,7 +376,7 @@ pub(super) async fn community_new_submit(
                 &ctx,
                 None,
                 f,
-                &errs,
+                FormErrors::from_fields(ctx.lang, &errs),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -359,7 +402,7 @@ pub(super) async fn community_edit_page(
         &ctx,
         Some(id),
         CommunityForm::from_community(&c),
-        &[],
+        FormErrors::default(),
         StatusCode::OK,
     )
     .await
@@ -386,8 +429,9 @@ pub(super) async fn community_edit_submit(
             };
             let actor = crate::http::actor(&req, &page.user);
             let now = state.clock.now();
+            let expect = crate::version::parse(Some(&f.version));
             state
-                .run(move |c| areas::update_community(c, &actor, now, id, &upd))
+                .run(move |c| areas::update_community(c, &actor, now, id, &upd, expect.as_deref()))
                 .await
         }
         Err(e) => Err(e),
@@ -397,17 +441,19 @@ pub(super) async fn community_edit_submit(
             &format!("/areas/{}", c.street_id),
             Some(("ok", ctx.t("areas.community_saved"))),
         )),
-        Err(AppError::Validation(errs)) => {
-            community_form_page(
-                &state,
-                &ctx,
-                Some(id),
-                f,
-                &errs,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+        Err(e) => {
+            let mine = serde_json::json!({
+                "street_id": f.street_id.trim().parse::<i64>().ok(),
+                "code": f.code,
+                "name": f.name,
+                "grid_count": f.grid_count.trim().parse::<i32>().ok(),
+            });
+            match FormErrors::of_refusal(&ctx, &e, &mine, COMMUNITY_LABELS) {
+                Some((errors, status)) => {
+                    community_form_page(&state, &ctx, Some(id), f, errors, status).await
+                }
+                None => Err(PageError::App(e, ctx.lang)),
+            }
         }
-        Err(e) => Err(PageError::App(e, ctx.lang)),
     }
 }

@@ -22,7 +22,29 @@ struct OrgFormPage {
     l: Labels,
     /// What was typed, when the form comes back with errors.
     typed: HashMap<String, String>,
+    /// The version the form was opened with (`crate::version`), sent back with it.
+    version: Option<String>,
 }
+
+/// The form's fields by their JSON key, for the notice of a change made meanwhile.
+const LABELS: &[(&str, &str)] = &[
+    ("name", "orgs.name"),
+    ("kind", "orgs.kind"),
+    ("registration", "orgs.registration"),
+    ("credit_code", "orgs.credit_code"),
+    ("registered_on", "orgs.registered_on"),
+    ("registration_authority", "orgs.authority"),
+    ("legal_representative", "orgs.legal_rep"),
+    ("address", "orgs.address"),
+    ("street_id", "orgs.street"),
+    ("contact_name", "orgs.contact_name"),
+    ("contact_phone", "orgs.contact_phone"),
+    ("contact_email", "orgs.contact_email"),
+    ("staff_count", "orgs.staff"),
+    ("volunteer_count", "orgs.volunteers"),
+    ("fields", "orgs.fields"),
+    ("area_street_ids", "orgs.areas"),
+];
 
 impl OrgFormPage {
     fn has_field(&self, k: &str) -> bool {
@@ -96,8 +118,14 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let by_org = id;
-    let (streets, pending) = state
+    let carried = carried_version(&errors, &typed);
+    let (streets, pending, version) = state
         .run(move |c| {
+            let version = match (carried, by_org) {
+                (Some(v), _) => Some(v),
+                (None, Some(org)) => Some(orgs::version(c, org)?),
+                (None, None) => None,
+            };
             let pending = match (own, by_org) {
                 (true, Some(org)) => {
                     let f = ChangeFilter {
@@ -119,7 +147,7 @@ async fn form_page(
                 }
                 _ => Vec::new(),
             };
-            Ok((street_options(c)?, pending))
+            Ok((street_options(c)?, pending, version))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -136,6 +164,7 @@ async fn form_page(
         streets,
         pending,
         typed,
+        version,
     };
     Ok(render(&ctx, status, &page))
 }
@@ -293,6 +322,7 @@ async fn save_org(
         v.street_id = cur.street_id;
     }
     let p = patch_of(&v, own);
+    let expect = crate::version::parse(Some(&form.get("version")));
     let (actor, now, by) = (
         crate::http::actor(req, user),
         state.clock.now(),
@@ -302,7 +332,19 @@ async fn save_org(
     let r = match checked(Some(()), errs) {
         Ok(()) => {
             state
-                .run(move |c| orgs::update_with_detail(c, &actor, now, &by, id, &p, today, rules))
+                .run(move |c| {
+                    orgs::update_with_detail(
+                        c,
+                        &actor,
+                        now,
+                        &by,
+                        id,
+                        &p,
+                        today,
+                        rules,
+                        expect.as_deref(),
+                    )
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -333,6 +375,19 @@ async fn save_org(
                 v,
                 (e, form.values()),
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Stale { version, current }) => {
+            let notice = StaleNotice::labelled(&ctx, version, &v, &current, LABELS);
+            form_page(
+                state,
+                ctx,
+                Some(id),
+                own,
+                v,
+                (FormErrors::stale(notice), form.values()),
+                StatusCode::PRECONDITION_FAILED,
             )
             .await
         }

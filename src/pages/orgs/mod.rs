@@ -17,7 +17,8 @@ use crate::error::{AppError, FieldError};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
 use crate::http::page::{
-    Form, FormErrors, PageCtx, PageError, Pager, checked, list_link, page_err, redirect, render,
+    Form, FormErrors, PageCtx, PageError, Pager, StaleNotice, carried_version, checked, list_link,
+    page_err, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};

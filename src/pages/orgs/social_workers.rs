@@ -129,6 +129,8 @@ struct WorkerFormPage {
     v: WorkerInput,
     has_id: bool,
     errors: FormErrors,
+    /// The version the form was opened with (`crate::version`), sent back with it.
+    version: Option<String>,
     orgs: Vec<(String, String)>,
     levels: Vec<(String, String)>,
     employments: Vec<(String, String)>,
@@ -166,8 +168,10 @@ async fn worker_form(
     has_id: bool,
     errors: FormErrors,
     code: StatusCode,
+    version: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let own = user.org_scope().map_err(page_err(ctx.lang))?;
+    let version = errors.stale.as_ref().map(|s| s.version.clone()).or(version);
     let (orgs_list, streets) = state
         .run(move |c| {
             let names = orgs::names(c)?;
@@ -189,6 +193,7 @@ async fn worker_form(
         v,
         has_id,
         errors,
+        version,
         orgs: orgs_list,
         streets,
     };
@@ -255,6 +260,7 @@ pub(super) async fn worker_new_page(
         false,
         FormErrors::default(),
         StatusCode::OK,
+        None,
     )
     .await
 }
@@ -303,6 +309,7 @@ pub(super) async fn worker_new_submit(
                 false,
                 e,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
             )
             .await
         }
@@ -329,6 +336,7 @@ pub(super) async fn worker_edit_page(
         })
         .await
         .map_err(page_err(ctx.lang))?;
+    let version = Some(crate::version::of(&v));
     worker_form(
         &state,
         ctx,
@@ -338,6 +346,7 @@ pub(super) async fn worker_edit_page(
         has_id,
         FormErrors::default(),
         StatusCode::OK,
+        version,
     )
     .await
 }
@@ -363,10 +372,15 @@ pub(super) async fn worker_edit_submit(
     let secret = state.config.beneficiary_secret.expose().to_string();
     let by = page.user.clone();
     let v2 = v.clone();
+    let sent_version = crate::version::parse(Some(&form.get("version")));
+    let expect = sent_version.clone();
     let saved = match checked(Some(()), errs) {
         Ok(()) => {
             state
-                .run(move |c| workers::update(c, &actor, now, &secret, &by, id, &v2))
+                .run(move |c| {
+                    let expect = expect.as_deref();
+                    workers::update(c, &actor, now, &secret, &by, id, &v2, expect)
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -376,24 +390,40 @@ pub(super) async fn worker_edit_submit(
             &format!("/registry/workers/{id}"),
             Some(("ok", ctx.t("orgs.saved"))),
         )),
-        Err(AppError::Validation(errs)) => {
-            let e = FormErrors::from_fields(ctx.lang, &errs);
+        Err(e) => {
             v.id_number = None;
-            worker_form(
-                &state,
-                ctx,
-                &page.user,
-                Some(id),
-                v,
-                false,
-                e,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            match FormErrors::of_refusal(&ctx, &e, &v, LABELS) {
+                Some((errors, status)) => {
+                    worker_form(
+                        &state,
+                        ctx,
+                        &page.user,
+                        Some(id),
+                        v,
+                        false,
+                        errors,
+                        status,
+                        sent_version,
+                    )
+                    .await
+                }
+                None => Err(PageError::App(e, ctx.lang)),
+            }
         }
-        Err(e) => Err(PageError::App(e, ctx.lang)),
     }
 }
+
+/// The form's fields by their JSON key, for the notice of a change made meanwhile.
+const LABELS: &[(&str, &str)] = &[
+    ("organisation_id", "workers.org"),
+    ("name", "workers.name"),
+    ("phone", "workers.phone"),
+    ("certificate_level", "workers.level"),
+    ("certificate_number", "workers.cert_number"),
+    ("certified_on", "workers.certified_on"),
+    ("employment", "workers.employment"),
+    ("street_ids", "workers.streets"),
+];
 
 #[derive(Template)]
 #[template(path = "pages/registry/workers_counts.html")]

@@ -53,7 +53,31 @@ struct TenderForm {
     enquiry_deadline: String,
     bid_deadline: String,
     opening_at: String,
+    /// The version the form was opened with (`crate::version`).
+    version: String,
 }
+
+/// The form's fields by their JSON key, for the notice of a change made meanwhile.
+const LABELS: &[(&str, &str)] = &[
+    ("code", "tenders.code"),
+    ("title", "tenders.name"),
+    ("description", "tenders.description"),
+    ("field", "tenders.field"),
+    ("street_ids", "tenders.streets"),
+    ("community_ids", "tenders.communities"),
+    ("budget", "tenders.budget"),
+    ("method", "tenders.method"),
+    ("term_months", "tenders.term_months"),
+    ("term_reason", "tenders.term_reason"),
+    ("eligibility", "tenders.eligibility"),
+    ("criteria", "tenders.criteria"),
+    ("targets", "tenders.targets"),
+    ("instalments", "tenders.instalments"),
+    ("invited", "tenders.invited"),
+    ("enquiry_deadline", "tenders.enquiry_deadline"),
+    ("bid_deadline", "tenders.bid_deadline"),
+    ("opening_at", "tenders.opening_at"),
+];
 
 fn opt_num<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -147,6 +171,7 @@ impl TenderForm {
             enquiry_deadline: i.enquiry_deadline.clone(),
             bid_deadline: i.bid_deadline.clone(),
             opening_at: i.opening_at.clone(),
+            version: String::new(),
         }
     }
 
@@ -197,6 +222,7 @@ impl TenderForm {
             enquiry_deadline: f.get("enquiry_deadline"),
             bid_deadline: f.get("bid_deadline"),
             opening_at: f.get("opening_at"),
+            version: f.get("version"),
         }
     }
 
@@ -443,22 +469,24 @@ async fn form_page(
     state: &AppState,
     ctx: PageCtx,
     id: Option<i64>,
-    v: TenderForm,
-    errs: &[FieldError],
+    mut v: TenderForm,
+    errors: FormErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    if let Some(s) = &errors.stale {
+        v.version = s.version.clone();
+    }
     let lists = form_lists(state, ctx.lang).await?;
     let zh = ctx.lang == Lang::Zh;
-    let other: Vec<FieldError> = errs
-        .iter()
-        .filter(|e| !shown_on_form(&e.field))
-        .cloned()
-        .collect();
+    // Errors of fields the form has no place for, in a stable order.
+    let mut other: Vec<(&str, &str)> = errors.fields().filter(|(f, _)| !shown_on_form(f)).collect();
+    other.sort();
+    let other: Vec<String> = other.into_iter().map(|(_, m)| m.to_string()).collect();
     let page = FormPage {
         id,
         v,
-        errors: FormErrors::from_fields(ctx.lang, errs),
-        other_errors: messages(ctx.lang, &other),
+        errors,
+        other_errors: other,
         fields: crate::pages::orgs::options(ctx.lang, crate::registry::orgs::FIELDS),
         methods: Method::ALL
             .iter()
@@ -479,7 +507,15 @@ pub(super) async fn new_page(
     page: Page<BureauOrAdmin>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    form_page(&state, ctx, None, TenderForm::blank(), &[], StatusCode::OK).await
+    form_page(
+        &state,
+        ctx,
+        None,
+        TenderForm::blank(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub(super) async fn new_submit(
@@ -508,12 +544,13 @@ pub(super) async fn new_submit(
             Some(("ok", ctx.t("tenders.created_ok"))),
         )),
         Err(AppError::Validation(errs)) => {
+            let errors = FormErrors::from_fields(ctx.lang, &errs);
             form_page(
                 &state,
                 ctx,
                 None,
                 v,
-                &errs,
+                errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -547,12 +584,16 @@ pub(super) async fn edit_page(
         .await;
     match input {
         Ok(i) => {
+            let form = TenderForm {
+                version: crate::version::of(&i),
+                ..TenderForm::from_input(&i)
+            };
             form_page(
                 &state,
                 ctx,
                 Some(id),
-                TenderForm::from_input(&i),
-                &[],
+                form,
+                FormErrors::default(),
                 StatusCode::OK,
             )
             .await
@@ -578,29 +619,26 @@ pub(super) async fn edit_submit(
     let v = TenderForm::from_fields(&form);
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let saved = match v.input() {
+    let expect = crate::version::parse(Some(&v.version));
+    let (saved, mine) = match v.input() {
         Ok(input) => {
-            state
-                .run(move |c| tenders::update(c, &tctx, &actor, now, id, &input))
-                .await
+            let mine = input.clone();
+            let r = state
+                .run(move |c| tenders::update(c, &tctx, &actor, now, id, &input, expect.as_deref()))
+                .await;
+            (r, Some(mine))
         }
-        Err(e) => Err(e),
+        Err(e) => (Err(e), None),
     };
     match saved {
         Ok(_) => Ok(redirect(
             &format!("/tenders/{id}"),
             Some(("ok", ctx.t("tenders.saved_ok"))),
         )),
-        Err(AppError::Validation(errs)) => {
-            form_page(
-                &state,
-                ctx,
-                Some(id),
-                v,
-                &errs,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+        Err(e @ (AppError::Validation(_) | AppError::Stale { .. })) => {
+            let (errors, status) =
+                FormErrors::of_refusal(&ctx, &e, &mine, LABELS).expect("a form refusal");
+            form_page(&state, ctx, Some(id), v, errors, status).await
         }
         Err(e @ AppError::Conflict { .. }) => {
             let m = pick_msg(ctx.lang, &e.message());

@@ -297,44 +297,46 @@ pub fn remove_listing(
     id: i64,
     r: &ListingRemoval,
 ) -> Result<ListingRow, AppError> {
-    let before: ListingRow = cl::table
-        .find(id)
-        .select(ListingRow::as_select())
-        .first(conn)?;
-    let mut checks = Checks::new();
-    let d = if checks.required("removed_on", &r.removed_on) {
-        check_date(&mut checks, "removed_on", &Some(r.removed_on.clone()))
-    } else {
-        None
-    };
-    if let Some(d) = d {
-        if d < before.listed_on {
-            checks.add(
-                "removed_on",
-                "after_listing",
-                "移出日期不能早于列入日期。",
-                "The removal date cannot be before the listing date.",
-            );
-        }
-        if d > beijing_date(now) {
-            checks.add(
-                "removed_on",
-                "not_future",
-                "日期不能晚于今天。",
-                "The date cannot be in the future.",
-            );
-        }
-    }
-    if before.removed_on.is_some() {
-        checks.add(
-            "removed_on",
-            "already_removed",
-            "该记录已移出。",
-            "This listing has already been removed.",
-        );
-    }
-    checks.finish()?;
+    // Read and checked under the row lock: two removals at once cannot both pass "not yet removed".
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "credit_listings", id)?;
+        let before: ListingRow = cl::table
+            .find(id)
+            .select(ListingRow::as_select())
+            .first(conn)?;
+        let mut checks = Checks::new();
+        let d = if checks.required("removed_on", &r.removed_on) {
+            check_date(&mut checks, "removed_on", &Some(r.removed_on.clone()))
+        } else {
+            None
+        };
+        if let Some(d) = d {
+            if d < before.listed_on {
+                checks.add(
+                    "removed_on",
+                    "after_listing",
+                    "移出日期不能早于列入日期。",
+                    "The removal date cannot be before the listing date.",
+                );
+            }
+            if d > beijing_date(now) {
+                checks.add(
+                    "removed_on",
+                    "not_future",
+                    "日期不能晚于今天。",
+                    "The date cannot be in the future.",
+                );
+            }
+        }
+        if before.removed_on.is_some() {
+            checks.add(
+                "removed_on",
+                "already_removed",
+                "该记录已移出。",
+                "This listing has already been removed.",
+            );
+        }
+        checks.finish()?;
         diesel::update(cl::table.find(id))
             .set(cl::removed_on.eq(d))
             .execute(conn)?;

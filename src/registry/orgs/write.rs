@@ -171,7 +171,14 @@ pub struct Updated {
 
 /// Change an organisation. The bureau and administrators change anything; an `org` user (its own
 /// organisation only) changes contacts, counts, fields and areas, and a change of name, kind or credit code
-/// becomes a pending change request.
+/// becomes a pending change request. The current state is read under the row lock, inside the write
+/// transaction, so two concurrent changes of different fields both land and each audit event's `before` is
+/// what the change really replaced; `expect` (a version from [`version`]) refuses the change with 412 when
+/// someone else changed the organisation since it was read.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a distinct input of the change"
+)]
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -180,11 +187,10 @@ pub fn update(
     by: &CurrentUser,
     id: i64,
     p: &OrgPatch,
+    expect: Option<&str>,
 ) -> Result<Updated, AppError> {
     check_access(by, id)?;
     let today = beijing_date(now);
-    let before_row = find(conn, id)?;
-    let before = input_of(conn, &before_row)?;
     let is_org = by.role == Role::Org;
     let mut checks = Checks::new();
     if is_org {
@@ -207,36 +213,40 @@ pub fn update(
             }
         }
     }
-    let merged = merge(before.clone(), p);
-    let clean = validate(conn, &merged, Some(id), today, &mut checks, &|s| {
-        s.to_string()
-    })?;
-    checks.finish()?;
-    let mut c = clean.expect("validated");
-    let ts = crate::db::now_micros(now);
-    // An org user's identity change waits for the bureau: keep the current identity now.
-    let mut proposal = serde_json::Map::new();
-    if is_org {
-        if c.name != before_row.name {
-            proposal.insert("name".into(), c.name.clone().into());
-            c.name = before_row.name.clone();
-        }
-        if c.kind != before_row.kind {
-            proposal.insert("kind".into(), c.kind.clone().into());
-            c.kind = before_row.kind.clone();
-        }
-        if c.credit_code != before_row.credit_code {
-            proposal.insert(
-                "credit_code".into(),
-                c.credit_code
-                    .clone()
-                    .map(Into::into)
-                    .unwrap_or(serde_json::Value::Null),
-            );
-            c.credit_code = before_row.credit_code.clone();
-        }
-    }
     write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "organisations", id)?;
+        let before_row = find(conn, id)?;
+        let before = input_of(conn, &before_row)?;
+        crate::version::check(expect, &before)?;
+        let merged = merge(before.clone(), p);
+        let clean = validate(conn, &merged, Some(id), today, &mut checks, &|s| {
+            s.to_string()
+        })?;
+        checks.finish()?;
+        let mut c = clean.expect("validated");
+        let ts = crate::db::now_micros(now);
+        // An org user's identity change waits for the bureau: keep the current identity now.
+        let mut proposal = serde_json::Map::new();
+        if is_org {
+            if c.name != before_row.name {
+                proposal.insert("name".into(), c.name.clone().into());
+                c.name = before_row.name.clone();
+            }
+            if c.kind != before_row.kind {
+                proposal.insert("kind".into(), c.kind.clone().into());
+                c.kind = before_row.kind.clone();
+            }
+            if c.credit_code != before_row.credit_code {
+                proposal.insert(
+                    "credit_code".into(),
+                    c.credit_code
+                        .clone()
+                        .map(Into::into)
+                        .unwrap_or(serde_json::Value::Null),
+                );
+                c.credit_code = before_row.credit_code.clone();
+            }
+        }
         let before_json = {
             let mut checks = Checks::new();
             validate(conn, &before, Some(id), today, &mut checks, &|s| {
@@ -291,6 +301,11 @@ pub fn update(
             change_request: cr,
         })
     })
+}
+
+/// The organisation's version (`crate::version`): of the state an update starts from.
+pub fn version(conn: &mut DbConn, id: i64) -> Result<String, AppError> {
+    Ok(crate::version::of(&current_input(conn, id)?))
 }
 
 /// Apply an approved identity change (name, kind, credit code) inside the caller's transaction; validates
@@ -373,8 +388,9 @@ pub fn update_with_detail(
     p: &OrgPatch,
     today: NaiveDate,
     rules: standing::Rules,
+    expect: Option<&str>,
 ) -> Result<UpdateResult, AppError> {
-    let u = update(conn, actor, now, rules, by, id, p)?;
+    let u = update(conn, actor, now, rules, by, id, p, expect)?;
     let organisation = detail(conn, id, today, rules)?;
     Ok(UpdateResult {
         change_request: u.change_request.map(|r| {
