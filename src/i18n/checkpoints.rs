@@ -17,6 +17,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("cp.message", "签名内容", "Signed bytes"),
     (
+        "cp.message_desc",
+        "紧凑 JSON 数组 [\"sanshe-checkpoint/1\", 链, 序号, 哈希, 签名时间] 的 UTF-8 字节（无空格，字符串按 JSON 转义）",
+        "the UTF-8 bytes of the compact JSON array [\"sanshe-checkpoint/1\", chain, seq, hash, signed_at] (no spaces, strings JSON-escaped)",
+    ),
+    (
         "cp.how",
         "核对方法：保存下列任一检查点的 JSON（或整页接口数据），运行 sanshe verify --checkpoint 文件名；也可用任何 Ed25519 程序库，以上述公钥核对签名。",
         "To check: save any checkpoint's JSON below (or a page of the API), then run sanshe verify --checkpoint FILE; or check the signature with any Ed25519 library and the public key above.",
