@@ -107,15 +107,33 @@ pub async fn scheduler_loop(state: AppState) {
         tick.tick().await;
         let now = state.clock.now();
         let (ctx, today, rules) = (state.tenders.clone(), state.today(), state.standing_rules());
+        let config = state.config.clone();
         let r = crate::db::run(&state.pool, move |c| {
             let tenders = crate::tenders::advance_due(c, &ctx, now)?;
             // The day's standing changes (a rating expiring, a listing ending) before anyone asks.
             let orgs = crate::registry::orgs::redecide_stale(c, today, rules)?;
-            Ok((tenders, orgs))
+            // Each chain's head is signed when due; a chain that does not verify is not signed (and says so).
+            let mut signed = Vec::new();
+            for src in crate::chain::checkpoint::sources() {
+                match crate::chain::checkpoint::sign_if_due(c, src, &config.checkpoints, now) {
+                    Ok(Some(cp)) => signed.push(cp),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(chain = src.chain().name, error = %e, "checkpoint not signed")
+                    }
+                }
+            }
+            Ok((tenders, orgs, signed))
         })
         .await;
         match r {
-            Ok((tenders, orgs)) => {
+            Ok((tenders, orgs, signed)) => {
+                for cp in &signed {
+                    tracing::info!(chain = %cp.chain, seq = cp.seq, "scheduler signed a checkpoint");
+                }
+                if !signed.is_empty() {
+                    state.mail_wake.notify_one();
+                }
                 if tenders > 0 {
                     state.mail_wake.notify_one();
                     tracing::info!(tenders, "scheduler advanced tenders");

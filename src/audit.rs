@@ -162,9 +162,8 @@ pub struct ChainReport {
     pub error: Option<String>,
 }
 
-/// Recompute every hash from the start, in pages, and report the first break.
-pub fn verify(conn: &mut DbConn) -> QueryResult<ChainReport> {
-    let mut v = chain::Verifier::new();
+/// Check the events after the verifier's head, in pages, up to the first break.
+fn verify_from(conn: &mut DbConn, mut v: chain::Verifier) -> QueryResult<chain::Verifier> {
     loop {
         let page: Vec<AuditEvent> = audit_events::table
             .filter(audit_events::seq.ge(v.expected_seq()))
@@ -176,6 +175,48 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<ChainReport> {
             break;
         }
     }
+    Ok(v)
+}
+
+/// The audit trail as a checkpointed chain (`chain::checkpoint`).
+pub struct Trail;
+
+/// The audit trail's checkpoint source.
+pub static TRAIL: Trail = Trail;
+
+impl chain::checkpoint::Source for Trail {
+    fn chain(&self) -> chain::Chain {
+        chain::AUDIT
+    }
+
+    fn head(&self, conn: &mut DbConn) -> QueryResult<Option<(i64, String)>> {
+        audit_events::table
+            .select((audit_events::seq, audit_events::hash))
+            .order(audit_events::seq.desc())
+            .first(conn)
+            .optional()
+    }
+
+    fn hash_at(&self, conn: &mut DbConn, seq: i64) -> QueryResult<Option<String>> {
+        audit_events::table
+            .find(seq)
+            .select(audit_events::hash)
+            .first(conn)
+            .optional()
+    }
+
+    fn verify_from(
+        &self,
+        conn: &mut DbConn,
+        from: chain::Verifier,
+    ) -> QueryResult<chain::Verifier> {
+        verify_from(conn, from)
+    }
+}
+
+/// Recompute every hash from the start, in pages, and report the first break.
+pub fn verify(conn: &mut DbConn) -> QueryResult<ChainReport> {
+    let v = verify_from(conn, chain::Verifier::new())?;
     let error = v.broken.as_ref().map(|b| match b {
         chain::Break::Missing { expected, found } => {
             format!("event {expected} missing (found {found} next)")

@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `seed --demo`, `user create`, `verify`.
+//! The command line: `serve` (default), `migrate`, `seed --demo`, `user create`, `verify`, `checkpoint`.
 
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
@@ -44,9 +44,23 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
-    /// Check the integrity of the audit chain and every opened bid against its commitment (later also the
-    /// ledger); exits 1 when anything is broken.
-    Verify,
+    /// Check the integrity of the audit chain, every signed checkpoint (its signature, and that the chain
+    /// still has the signed entry with the signed hash) and every opened bid against its commitment (later
+    /// also the ledger); exits 1 when anything is broken.
+    Verify {
+        /// Also check the checkpoints in this file, a copy kept outside the database (one checkpoint as the
+        /// API or an auditor's e-mail gives it, a list of them, or a page of GET /api/v1/checkpoints).
+        /// May be given more than once.
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<std::path::PathBuf>,
+    },
+    /// Sign the head of a hash chain now (a checkpoint), store it, mail it to SANSHE_AUDITOR_EMAILS, and
+    /// print it as JSON (keep a copy: `sanshe verify --checkpoint FILE` checks the chain against it).
+    Checkpoint {
+        /// The chain to sign.
+        #[arg(long, default_value = "audit")]
+        chain: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,7 +207,52 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 Err(e) => Err(e.to_string()),
             }
         }
-        Command::Verify => {
+        Command::Checkpoint { chain } => {
+            let Some(src) = crate::chain::checkpoint::source(&chain) else {
+                if let crate::error::AppError::Validation(errs) =
+                    crate::chain::checkpoint::unknown_chain(&chain)
+                {
+                    for e in errs {
+                        eprintln!("sanshe: {}: {}", e.field, e.message.en);
+                    }
+                }
+                return Ok(2);
+            };
+            let pool = crate::app::open_database(&config)?;
+            let mut c = pool.get().map_err(|e| e.to_string())?;
+            let signed = crate::chain::checkpoint::sign(
+                &mut c,
+                src,
+                &config.checkpoints,
+                clock.now(),
+                "cli",
+            )
+            .map_err(|e| match e {
+                crate::error::AppError::Conflict { msg, .. } => msg.en,
+                other => other.to_string(),
+            })?;
+            let cp = signed.checkpoint();
+            let what = match signed {
+                crate::chain::checkpoint::Signed::New(_) => "signed",
+                crate::chain::checkpoint::Signed::Existing(_) => "already signed",
+            };
+            eprintln!("{}: {what}", cp.label());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(cp).map_err(|e| e.to_string())?
+            );
+            Ok(0)
+        }
+        Command::Verify { checkpoints } => {
+            // Read the copies first: a file that cannot be read stops here, before any database work.
+            let mut copies = Vec::new();
+            for path in &checkpoints {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--checkpoint {}: {e}", path.display()))?;
+                let list = crate::chain::checkpoint::parse_copies(&text)
+                    .map_err(|e| format!("--checkpoint {}: {e}", path.display()))?;
+                copies.push((path.clone(), list));
+            }
             let pool = crate::db::connect(&config.database, 1)?;
             let mut c = pool.get().map_err(|e| e.to_string())?;
             // Each hash chain (`crate::chain`) is recomputed from its first entry.
@@ -213,6 +272,18 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 );
                 code = 1;
             }
+            // Every stored checkpoint, then every copy: signed by a trusted key, and the chain still has the
+            // signed entry with the signed hash (a cut tail or a rewritten history fails here even when every
+            // later hash was recomputed).
+            let trusted = config.checkpoints.trusted();
+            let stored = crate::chain::checkpoint::verify_stored(&mut c, &trusted)
+                .map_err(|e| e.to_string())?;
+            code |= report_checkpoints("stored checkpoints", &stored);
+            for (path, list) in copies {
+                let found = crate::chain::checkpoint::check_all(&mut c, list, &trusted)
+                    .map_err(|e| e.to_string())?;
+                code |= report_checkpoints(&format!("checkpoints in {}", path.display()), &found);
+            }
             let ctx = crate::tenders::Ctx::from_config(&config);
             let (checked, bad) =
                 crate::tenders::bids::verify_all(&mut c, &ctx).map_err(|e| e.to_string())?;
@@ -229,6 +300,27 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             Ok(code)
         }
     }
+}
+
+/// Print what checking some checkpoints found; 1 if any failed.
+fn report_checkpoints(what: &str, found: &[crate::chain::checkpoint::Finding]) -> i32 {
+    let bad: Vec<_> = found.iter().filter(|f| !f.ok()).collect();
+    if bad.is_empty() {
+        match found.last() {
+            Some(last) => println!(
+                "{what}: ok, {} hold (latest {})",
+                found.len(),
+                last.checkpoint.label()
+            ),
+            None => println!("{what}: none yet"),
+        }
+        return 0;
+    }
+    println!("{what}: {} of {} do NOT hold", bad.len(), found.len());
+    for f in bad {
+        println!("  {}", f.describe());
+    }
+    1
 }
 
 fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {

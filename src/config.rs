@@ -91,6 +91,40 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub seal_secret: Option<String>,
+    /// Ed25519 key signing the chain checkpoints: its 32 secret bytes as 64 hexadecimal characters. When
+    /// unset, generated into DATA_DIR/secrets/checkpoint.key. Keep it outside the database (that is its point)
+    /// and back it up; its public key is published on /checkpoints.
+    #[arg(
+        long,
+        env = "SANSHE_CHECKPOINT_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub checkpoint_key: Option<String>,
+    /// Earlier checkpoint public keys (hex, comma-separated) whose checkpoints still count after a key change.
+    #[arg(long, env = "SANSHE_CHECKPOINT_EARLIER_KEYS", global = true)]
+    pub checkpoint_earlier_keys: Option<String>,
+    /// The scheduler signs a chain's head once the chain has grown by this many entries since its last
+    /// checkpoint (0: not by count).
+    #[arg(
+        long,
+        env = "SANSHE_CHECKPOINT_EVERY",
+        default_value_t = 100,
+        global = true
+    )]
+    pub checkpoint_every: u32,
+    /// The scheduler also signs a chain's head once its last checkpoint is this many minutes old and the
+    /// chain has grown since (0: not by time).
+    #[arg(
+        long,
+        env = "SANSHE_CHECKPOINT_MINUTES",
+        default_value_t = 60,
+        global = true
+    )]
+    pub checkpoint_minutes: u32,
+    /// Addresses (comma-separated) that receive every new checkpoint by e-mail; unset: none is mailed.
+    #[arg(long, env = "SANSHE_AUDITOR_EMAILS", global = true)]
+    pub auditor_emails: Option<String>,
     /// Lifetime of a sign-in token, in minutes.
     #[arg(long, env = "SANSHE_TOKEN_TTL_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
     pub token_ttl_minutes: u32,
@@ -195,6 +229,8 @@ pub struct Config {
     pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
     pub tender_rules: crate::domain::tender::TenderRules,
     pub scheduler_every: Duration,
+    /// Signed checkpoints of the hash chains: key, auditors, intervals.
+    pub checkpoints: crate::chain::checkpoint::Settings,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -243,6 +279,27 @@ impl ConfigArgs {
             "seal.key",
             "SANSHE_SEAL_SECRET",
         )?;
+        let key = checkpoint_key(self.checkpoint_key.as_deref(), &self.data_dir)?;
+        let earlier_keys = split_list(self.checkpoint_earlier_keys.as_deref())
+            .map(|k| {
+                crate::chain::checkpoint::parse_public_key(k)
+                    .map_err(|e| format!("SANSHE_CHECKPOINT_EARLIER_KEYS: {k:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let auditors = split_list(self.auditor_emails.as_deref())
+            .map(|a| match a.parse::<lettre::Address>() {
+                Ok(_) => Ok(a.to_string()),
+                Err(e) => Err(format!("SANSHE_AUDITOR_EMAILS: {a:?}: {e}")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let checkpoints = crate::chain::checkpoint::Settings {
+            key,
+            earlier_keys,
+            auditors,
+            every_events: self.checkpoint_every,
+            every_minutes: self.checkpoint_minutes,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        };
         let tender_rules = crate::domain::tender::TenderRules {
             min_bids_open: self.min_bids_open,
             min_bids_invited: self.min_bids_invited,
@@ -255,6 +312,7 @@ impl ConfigArgs {
             ..Default::default()
         };
         Ok(Config {
+            checkpoints,
             tender_rules,
             scheduler_every: Duration::from_millis(self.scheduler_ms),
             seal_secret,
@@ -296,6 +354,27 @@ impl ConfigArgs {
             }),
         })
     }
+}
+
+/// The checkpoint signing key: given (64 hex characters), or generated once into
+/// `DATA_DIR/secrets/checkpoint.key` (owner-only, like the other secrets) from 32 random bytes.
+pub fn checkpoint_key(
+    given: Option<&str>,
+    data_dir: &Path,
+) -> Result<crate::chain::checkpoint::Key, String> {
+    const VAR: &str = "SANSHE_CHECKPOINT_KEY";
+    let s = secret_or_file(given, data_dir, "checkpoint.key", VAR)?;
+    crate::chain::checkpoint::Key::from_hex(s.expose()).map_err(|e| {
+        format!("{VAR}: {e} (the Ed25519 secret key, 32 bytes as 64 hexadecimal characters)")
+    })
+}
+
+/// The non-empty items of a comma-separated setting.
+fn split_list(s: Option<&str>) -> impl Iterator<Item = &str> {
+    s.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
 }
 
 /// A configured secret, or one generated once into `DATA_DIR/secrets/NAME` with owner-only permissions.
@@ -391,6 +470,28 @@ mod tests {
                 .unwrap_err()
                 .contains("32")
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_checkpoint_key_is_generated_once_and_checked() {
+        let dir = std::env::temp_dir().join(format!("sanshe-cfg-{}", uuid::Uuid::new_v4()));
+        let a = checkpoint_key(None, &dir).unwrap();
+        let b = checkpoint_key(None, &dir).unwrap();
+        assert_eq!(a.public_hex(), b.public_hex());
+        let given = checkpoint_key(Some(&"ab".repeat(32)), &dir).unwrap();
+        assert_ne!(given.public_hex(), a.public_hex());
+        let e = checkpoint_key(Some(&"xy".repeat(32)), &dir).unwrap_err();
+        assert!(e.contains("SANSHE_CHECKPOINT_KEY"), "{e}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secrets/checkpoint.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bases;
+pub mod checkpoints;
 pub mod health;
 pub mod incubations;
 pub mod orgs;
@@ -35,6 +36,8 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
         .service(audit::verify)
         .service(audit::list)
         .service(audit::get)
+        .service(checkpoints::list)
+        .service(checkpoints::sign)
         .configure(orgs::configure)
         .configure(workers::configure)
         .configure(bases::configure)
@@ -46,7 +49,7 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
 #[openapi(
     info(title = "Sanshe API", description = "三社联动服务平台 JSON API. Errors are application/problem+json (RFC 9457) with a stable `code` and messages in zh-CN and en."),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "health", description = "Liveness and readiness"), (name = "tenders", description = "Purchase-of-service tenders: notices, enquiries, life cycle"), (name = "bids", description = "Sealed bids, receipts and commitments"), (name = "evaluation", description = "Panel, scores, award, publicity and challenges"))
+    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "checkpoints", description = "Signed checkpoints of the hash chains (public list; admin and finance sign on demand)"), (name = "health", description = "Liveness and readiness"), (name = "tenders", description = "Purchase-of-service tenders: notices, enquiries, life cycle"), (name = "bids", description = "Sealed bids, receipts and commitments"), (name = "evaluation", description = "Panel, scores, award, publicity and challenges"))
 )]
 pub struct ApiDoc;
 

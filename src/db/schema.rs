@@ -34,6 +34,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    chain_checkpoints (id) {
+        id -> BigInt,
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
+        signed_at -> Timestamp,
+        signed_by -> Text,
+        public_key -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> BigInt,
         created_at -> Timestamp,
@@ -406,6 +419,7 @@ diesel::joinable!(evaluator_links -> organisations (organisation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     audit_events,
+    chain_checkpoints,
     outbox,
     streets,
     communities,

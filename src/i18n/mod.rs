@@ -2,6 +2,7 @@
 //! translation is a compile-time-visible gap, not a runtime surprise.
 
 mod bases;
+mod checkpoints;
 mod orgs;
 mod tenders;
 
@@ -74,6 +75,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(orgs::STRINGS)
         .chain(bases::STRINGS)
         .chain(tenders::STRINGS)
+        .chain(checkpoints::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -198,3 +198,42 @@ email!(
     "email/challenge_answered/body.txt",
     "email/challenge_answered/body.html"
 );
+
+/// To each auditor (`SANSHE_AUDITOR_EMAILS`) when a chain head is signed: the checkpoint as JSON, to keep
+/// outside the service and check with `sanshe verify --checkpoint FILE`.
+pub struct CheckpointSigned {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+    /// Beijing time, for reading.
+    pub signed_at_local: String,
+    pub public_key: String,
+    /// The checkpoint exactly as the API publishes it.
+    pub json: String,
+    pub url: String,
+}
+
+impl CheckpointSigned {
+    pub fn new(
+        c: &crate::chain::checkpoint::Checkpoint,
+        at: chrono::NaiveDateTime,
+        public_url: &str,
+    ) -> CheckpointSigned {
+        CheckpointSigned {
+            chain: c.chain.clone(),
+            seq: c.seq,
+            hash: c.hash.clone(),
+            signed_at_local: crate::clock::display(at),
+            public_key: c.public_key.clone(),
+            json: serde_json::to_string_pretty(c).expect("a checkpoint serialises"),
+            url: format!("{public_url}/checkpoints"),
+        }
+    }
+}
+email!(
+    CheckpointSigned,
+    "checkpoint_signed",
+    "email/checkpoint_signed/subject.txt",
+    "email/checkpoint_signed/body.txt",
+    "email/checkpoint_signed/body.html"
+);

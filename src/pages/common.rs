@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::post().to(user_edit_submit))
         .route("/audit", web::get().to(audit_page))
         .route("/audit/{seq}", web::get().to(audit_detail))
+        .configure(super::checkpoints::configure)
         .configure(super::orgs::configure)
         .configure(super::bases::configure)
         .configure(super::tenders::configure);

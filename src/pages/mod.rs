@@ -1,9 +1,11 @@
 //! The server-rendered web UI, one module per area (`common`: home, sign-in, dashboard, account, users,
-//! audit; `orgs`, `bases`, `tenders`), plus static assets compiled into the binary and the not-found page.
+//! audit; `checkpoints`: the public signed checkpoints; `orgs`, `bases`, `tenders`), plus static assets
+//! compiled into the binary and the not-found page.
 //! Page handlers call the services directly, as the API handlers do; what both need (caller, CSRF,
 //! paging, page context) is in `crate::http`.
 
 pub mod bases;
+pub mod checkpoints;
 pub mod common;
 pub mod orgs;
 pub mod tenders;

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use crate::both_backends;
 use crate::helpers::*;
 
-fn sanshe(db: &TestDb) -> Command {
+pub(crate) fn sanshe(db: &TestDb) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sanshe"));
     c.env("DATABASE_URL", db.url())
         .env("SANSHE_DATA_DIR", &db.dir)
@@ -19,7 +19,7 @@ fn sanshe(db: &TestDb) -> Command {
     c
 }
 
-fn run(c: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(c: &mut Command) -> (i32, String, String) {
     let o = c.output().unwrap();
     (
         o.status.code().unwrap_or(-1),

@@ -169,6 +169,10 @@ pub struct Options {
     pub clock: Option<sanshe::clock::ManualClock>,
     /// How often the tender scheduler runs (its first pass comes one period after start).
     pub scheduler_every: Duration,
+    /// Who receives each new checkpoint by e-mail.
+    pub auditor_emails: Vec<String>,
+    /// The scheduler's checkpoint intervals (events, minutes); both 0 (no scheduled checkpoints) by default.
+    pub checkpoint_every: (u32, u32),
 }
 
 impl Default for Options {
@@ -183,6 +187,8 @@ impl Default for Options {
             registry_demo: false,
             clock: None,
             scheduler_every: Duration::from_secs(3600),
+            auditor_emails: Vec::new(),
+            checkpoint_every: (0, 0),
         }
     }
 }
@@ -217,6 +223,16 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         // Tests drive time through the injected clock, and every access advances tenders; a background pass
         // racing a test's own set-up would only make results depend on timing.
         scheduler_every: o.scheduler_every,
+        // The key is generated into the data directory, as the program does, so `sanshe verify` run with
+        // the same SANSHE_DATA_DIR trusts the same key.
+        checkpoints: sanshe::chain::checkpoint::Settings {
+            key: sanshe::config::checkpoint_key(None, &db.dir).unwrap(),
+            earlier_keys: Vec::new(),
+            auditors: o.auditor_emails.clone(),
+            every_events: o.checkpoint_every.0,
+            every_minutes: o.checkpoint_every.1,
+            public_url: "http://sanshe.test".into(),
+        },
     }
 }
 
@@ -380,7 +396,7 @@ impl TestApp {
 }
 
 pub fn snapshot(c: &mut DbConn) -> String {
-    use sanshe::db::schema::{audit_events as a, outbox as o, users as u};
+    use sanshe::db::schema::{audit_events as a, chain_checkpoints as k, outbox as o, users as u};
     let users: Vec<(
         i64,
         String,
@@ -417,7 +433,12 @@ pub fn snapshot(c: &mut DbConn) -> String {
         .select((o::id, o::to_addr, o::subject))
         .load(c)
         .unwrap();
-    format!("{users:?}\n{audit:?}\n{outbox:?}")
+    let checkpoints: Vec<(i64, String, i64, String, String)> = k::table
+        .order(k::id)
+        .select((k::id, k::chain, k::seq, k::hash, k::signature))
+        .load(c)
+        .unwrap();
+    format!("{users:?}\n{audit:?}\n{outbox:?}\n{checkpoints:?}")
 }
 
 /// Wait until `f` holds, polling; panics with `what` after `secs`.

@@ -11,6 +11,7 @@ mod helpers;
 mod audit;
 mod auth;
 mod browser;
+mod checkpoints;
 mod cli;
 mod errors;
 mod layers;

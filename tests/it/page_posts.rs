@@ -28,6 +28,7 @@ const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
 const ORG: &[Role] = &[Role::Org];
 const EV: &[Role] = &[Role::Evaluator];
+const AF: &[Role] = &[Role::Admin, Role::Finance];
 
 /// One protected page POST: the route template, the roles allowed, and form fields (besides `csrf`) that
 /// the form reads, so a refusal is never an unreadable-form answer.
@@ -136,6 +137,8 @@ const PROTECTED_POSTS: &[Post] = &[
         BA,
         "user_id=&organisation_id=&relation=",
     ),
+    // Signed checkpoints.
+    post("/checkpoints/sign", AF, ""),
 ];
 
 /// Page POSTs anyone may send (they still need the CSRF token).
@@ -482,8 +485,8 @@ fn page_posts_are_pinned() {
             "{p} is pinned as public but its handler takes Page<…>"
         );
     }
-    // The numbers, worked out from the route registrations by hand: 41 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (41, 2));
+    // The numbers, worked out from the route registrations by hand: 42 protected, 2 public.
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (42, 2));
 }
 
 // ---------- the walk ----------

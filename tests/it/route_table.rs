@@ -82,6 +82,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::registry_orgs::ROUTES)
         .chain(crate::registry_bases::ROUTES)
         .chain(crate::tenders::ROUTES)
+        .chain(crate::checkpoints::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -258,7 +259,7 @@ const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
 ];
 
 /// Pages anyone may see.
-const PUBLIC_PAGES: &[&str] = &["/", "/login"];
+const PUBLIC_PAGES: &[&str] = &["/", "/login", "/checkpoints"];
 
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

@@ -13,6 +13,13 @@
 //! Appending needs a lock per chain so two writers cannot both take the same head: SQLite already holds the
 //! database write lock inside a write transaction, PostgreSQL takes a transaction-scoped advisory lock keyed
 //! by the chain ([`Chain::lock`]).
+//!
+//! A hash chain alone does not stop someone who can write to the database: they can rewrite an entry and
+//! recompute every later hash, or cut the tail. [`checkpoint`] signs the chain head (name, sequence number,
+//! hash, time) with an Ed25519 key kept outside the database, publishes and mails the signatures, and
+//! checks the chain against them: every chain gets this through [`checkpoint::Source`].
+
+pub mod checkpoint;
 
 use diesel::QueryResult;
 use serde::Serialize;
@@ -97,6 +104,13 @@ impl Canonical {
         self
     }
 
+    /// The fields alone as one closed JSON array (what a checkpoint signs).
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut b = self.buf.clone();
+        b.push(b']');
+        b
+    }
+
     /// The bytes an entry's hash covers: its fields, then the previous entry's hash, as one JSON array.
     pub fn linked(&self, prev_hash: &str) -> Vec<u8> {
         let mut c = self.clone();
@@ -164,6 +178,17 @@ impl Verifier {
             count: 0,
             head_seq: 0,
             head_hash: GENESIS.to_string(),
+            broken: None,
+        }
+    }
+
+    /// A verifier that trusts the chain up to entry `seq` with hash `hash` (a signed checkpoint) and checks
+    /// the entries after it.
+    pub fn after(seq: i64, hash: &str) -> Verifier {
+        Verifier {
+            count: 0,
+            head_seq: seq,
+            head_hash: hash.to_string(),
             broken: None,
         }
     }
@@ -374,6 +399,23 @@ mod tests {
             serde_json::to_vec(&(7i64, "x", Some(3i64), None::<String>, "h")).unwrap()
         );
         assert_eq!(Canonical::new().linked("h"), b"[\"h\"]".to_vec());
+        assert_eq!(
+            Canonical::new().with(&1i64).with("a").bytes(),
+            b"[1,\"a\"]".to_vec()
+        );
+        assert_eq!(Canonical::new().bytes(), b"[]".to_vec());
+    }
+
+    #[test]
+    fn a_verifier_can_start_after_a_checkpoint() {
+        let c = chain(&["one", "two", "three"]);
+        let mut v = Verifier::after(1, &c[0].hash);
+        assert!(v.push(&c[1]) && v.push(&c[2]));
+        assert_eq!((v.count, v.head_seq, v.broken.clone()), (2, 3, None));
+        // Starting from another hash at 1, entry 2 does not link.
+        let mut w = Verifier::after(1, GENESIS);
+        assert!(!w.push(&c[1]));
+        assert_eq!(w.broken, Some(Break::Unlinked { seq: 2 }));
     }
 
     #[test]

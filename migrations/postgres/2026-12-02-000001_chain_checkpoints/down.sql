@@ -1,0 +1,2 @@
+DROP TABLE chain_checkpoints;
+DROP FUNCTION chain_checkpoints_refuse_change();
