@@ -111,6 +111,8 @@ pub async fn scheduler_loop(state: AppState) {
             let tenders = crate::tenders::advance_due(c, &ctx, now)?;
             // The day's standing changes (a rating expiring, a listing ending) before anyone asks.
             let orgs = crate::registry::orgs::redecide_stale(c, today, rules)?;
+            // Revocations of tokens that have expired anyway.
+            crate::auth::revocation::sweep(c, now)?;
             Ok((tenders, orgs))
         })
         .await;

@@ -38,6 +38,34 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(r))
 }
 
+/// Sign out: the token this request came with (Bearer or session cookie) stops working at once. Other
+/// sessions of the same user go on; a password change ends them all.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out; the token is refused from now on"),
+        (status = 401, description = "No token, or one already refused", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Session cookie without X-CSRF-Token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: Authed<AnyRole>,
+) -> Result<HttpResponse, AppError> {
+    crate::http::session::sign_out(&state, &user).await?;
+    let mut r = HttpResponse::NoContent().finish();
+    if user.via_cookie {
+        let mut c = actix_web::cookie::Cookie::build(crate::auth::SESSION_COOKIE, "")
+            .path("/")
+            .finish();
+        c.make_removal();
+        let _ = r.add_cookie(&c);
+    }
+    Ok(r)
+}
+
 /// The signed-in user.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = CurrentUser), (status = 401, body = Problem)))]
 #[get("/me")]

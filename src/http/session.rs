@@ -1,5 +1,6 @@
-//! Signing in and changing one's own password, for the API and the pages alike: throttling by account
-//! and client address, and a fresh token after a password change.
+//! Signing in, signing out and changing one's own password, for the API and the pages alike: throttling by
+//! account and client address, revocation of the token on sign-out, and a fresh token after a password
+//! change.
 
 use actix_web::HttpRequest;
 use serde::Serialize;
@@ -84,6 +85,25 @@ pub async fn sign_in(
         expires_at: exp,
         role,
     })
+}
+
+/// Sign out: the token the caller came with stops working, as cookie and as Bearer (other sessions of the
+/// same user go on).
+pub async fn sign_out(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
+    let (jti, id, exp, now) = (
+        user.token_id.clone(),
+        user.id,
+        user.token_exp,
+        state.clock.now(),
+    );
+    if jti.is_empty() {
+        return Ok(());
+    }
+    state
+        .run(move |c| Ok(crate::auth::revocation::revoke(c, now, &jti, id, exp)?))
+        .await?;
+    tracing::info!(event = "logout", user_id = id, "signed out");
+    Ok(())
 }
 
 /// Change the caller's password and return the new token.

@@ -161,12 +161,24 @@ fn e_status(e: &AppError) -> StatusCode {
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn logout(ctx: PageCtx, _form: SafeForm<Empty>) -> HttpResponse {
+/// Sign out: the session's token is revoked on the server (so a copy of the cookie, or the same token as a
+/// Bearer header, stops working too), then the cookie is cleared.
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    _form: SafeForm<Empty>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(user) = crate::http::caller::caller(&req).await.user() {
+        crate::http::session::sign_out(&state, user)
+            .await
+            .map_err(page_err(ctx.lang))?;
+    }
     let mut r = redirect("/login", Some(("ok", ctx.t("logout.done"))));
     let mut c = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     c.make_removal();
     let _ = r.add_cookie(&c);
-    r
+    Ok(r)
 }
 
 async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> HttpResponse {

@@ -1,4 +1,4 @@
-//! Sign-in, throttling, own password change, deactivation and token versions.
+//! Sign-in, throttling, own password change, sign-out, deactivation and token versions.
 
 use serde_json::json;
 
@@ -220,9 +220,137 @@ async fn deactivation_ends_live_tokens_and_sign_in(b: Backend) {
     app.stop().await;
 }
 
+/// Sign in through the form; returns the client and the session token of its cookie.
+async fn page_session(app: &TestApp, user: &str) -> (reqwest::Client, String) {
+    let c = client();
+    let html = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("username", user),
+            ("password", PASSWORD),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let token = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("sanshe_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    (c, token)
+}
+
+/// Who the old token is to the API, as a cookie and as a Bearer header; and to a page.
+async fn old_token_statuses(app: &TestApp, token: &str) -> (u16, u16, u16) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = http
+        .get(app.url("/api/v1/me"))
+        .header("Cookie", format!("sanshe_session={token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let bearer = app.get("/api/v1/me", Some(token)).await.status().as_u16();
+    let page = http
+        .get(app.url("/dashboard"))
+        .header("Cookie", format!("sanshe_session={token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    (cookie, bearer, page)
+}
+
+/// Signing out (the page's POST /logout, the API's POST /api/v1/auth/logout) revokes that token on the
+/// server: a copy of it fails with 401 as cookie and as Bearer. Other sessions of the user go on.
+async fn sign_out_revokes_the_token(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let (c, token) = page_session(&app, "bureau").await;
+    let other = app.token("bureau").await;
+    assert_eq!(old_token_statuses(&app, &token).await, (200, 200, 200));
+    let html = c
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf_of(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(old_token_statuses(&app, &token).await, (401, 401, 303));
+    problem(
+        app.get("/api/v1/me", Some(&token)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other)).await.status(),
+        200,
+        "another session of the same user stays"
+    );
+
+    // The API's sign-out, with a Bearer token.
+    let t = app.token("finance").await;
+    let logout = |t: String| {
+        let app = &app;
+        async move {
+            client()
+                .post(app.url("/api/v1/auth/logout"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(logout(t.clone()).await.status(), 204);
+    assert_eq!(old_token_statuses(&app, &t).await, (401, 401, 303));
+    problem(logout(t.clone()).await, 401, "unauthorized").await;
+    // Signing in again works.
+    let again = app.token("finance").await;
+    assert_eq!(app.get("/api/v1/me", Some(&again)).await.status(), 200);
+
+    // Revocations outlive their tokens by a minute, then the scheduler's sweep forgets them.
+    let mut conn = app.conn();
+    let now = chrono::Utc::now();
+    assert_eq!(sanshe::auth::revocation::sweep(&mut conn, now).unwrap(), 0);
+    assert_eq!(
+        sanshe::auth::revocation::sweep(&mut conn, now + chrono::Duration::hours(2)).unwrap(),
+        2
+    );
+    app.stop().await;
+}
+
 both_backends!(
     login_returns_a_working_token,
     repeated_failures_are_throttled,
     password_change_ends_other_sessions,
-    deactivation_ends_live_tokens_and_sign_in
+    deactivation_ends_live_tokens_and_sign_in,
+    sign_out_revokes_the_token
 );
