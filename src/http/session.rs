@@ -1,6 +1,7 @@
 //! Signing in, signing out and changing one's own password, for the API and the pages alike: throttling by
 //! account and client address, revocation of the token on sign-out, and a fresh token after a password
-//! change.
+//! change. The password work goes through the `auth::password::Hasher` gate, after the user row is read
+//! and its database connection given back.
 
 use actix_web::HttpRequest;
 use serde::Serialize;
@@ -42,23 +43,18 @@ pub async fn sign_in(
     {
         return Err(AppError::TooManyRequests { retry_after: wait });
     }
-    let pw = pw.to_string();
     let uname = username.clone();
+    // The row only: the connection goes back to the pool before the password is verified.
     let row = state
-        .run(move |c| {
-            let row = crate::users::find_by_username(c, &uname)?;
-            // Verify against a dummy hash for unknown users so timing does not reveal who exists.
-            let ok = password::verify(
-                &pw,
-                row.as_ref()
-                    .map(|r| r.password_hash.as_str())
-                    .unwrap_or(password::dummy_hash()),
-            );
-            Ok(row.filter(|r| ok && r.active))
-        })
+        .run(move |c| Ok(crate::users::find_by_username(c, &uname)?))
         .await?;
+    // Verify against a dummy hash for unknown users so timing does not reveal who exists.
+    let hash = row
+        .as_ref()
+        .map_or(password::dummy_hash(), |r| r.password_hash.as_str());
+    let ok = state.passwords.verify(pw, hash).await?;
     let cfg = &state.config;
-    let Some(u) = row else {
+    let Some(u) = row.filter(|r| ok && r.active) else {
         state
             .throttle
             .fail(&ukey, cfg.login_max_failures, cfg.login_lock);
@@ -114,11 +110,16 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<String, AppError> {
+    let id = user.id;
+    let row = state.run(move |c| crate::users::find(c, id)).await?;
+    let current_ok = state.passwords.verify(current, &row.password_hash).await?;
+    crate::users::check_own_password_change(current_ok, current, new)?;
+    let new_hash = state.passwords.hash(new).await?;
     let actor = crate::http::actor(req, user);
     let now = state.clock.now();
-    let (id, cur, new) = (user.id, current.to_string(), new.to_string());
+    let verified = row.password_hash;
     let row = state
-        .run(move |c| crate::users::change_own_password(c, &actor, now, id, &cur, &new))
+        .run(move |c| crate::users::set_own_password(c, &actor, now, id, &verified, &new_hash))
         .await?;
     Ok(issue_token(&state.config, now, row.id, user.role, row.token_version)?.0)
 }
