@@ -86,8 +86,19 @@ pub struct PasswordChanged {
     pub expires_at: i64,
 }
 
-/// Change own password; ends every other session.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = PasswordChanged), (status = 422, body = Problem)))]
+/// Change own password; ends every other session. A wrong current password counts as a failed sign-in of
+/// the account from the caller's address, and is throttled the same way.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, body = PasswordChanged),
+        (status = 409, description = "The password changed meanwhile; retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem),
+        (status = 429, description = "Too many wrong current passwords", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/me/password")]
 pub async fn change_password_api(
     state: web::Data<AppState>,

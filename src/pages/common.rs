@@ -449,6 +449,26 @@ async fn account_password(
             };
             Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
         }
+        // Too many wrong current passwords: said at the field, with Retry-After.
+        Err(e @ AppError::TooManyRequests { retry_after }) => {
+            let m = e.message();
+            let errs = [crate::error::FieldError::new(
+                "current_password",
+                "throttled",
+                m.zh,
+                m.en,
+            )];
+            let p = AccountPage {
+                ctx: ctx.clone(),
+                errors: FormErrors::from_fields(ctx.lang, &errs),
+            };
+            let mut r = render(&ctx, StatusCode::TOO_MANY_REQUESTS, &p);
+            r.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after),
+            );
+            Ok(r)
+        }
         Err(e) => Err(PageError::App(e, ctx.lang)),
     }
 }
