@@ -30,6 +30,8 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
     pub throttle: Arc<Throttle>,
+    /// The gate for password hashing on request paths (one at a time per core, off the database).
+    pub passwords: Arc<crate::auth::password::Hasher>,
     pub mail: mail::Settings,
     /// Wakes the mail worker after a transaction queued mail.
     pub mail_wake: Arc<Notify>,
@@ -53,6 +55,7 @@ impl AppState {
             pool,
             clock,
             throttle: Arc::new(Throttle::default()),
+            passwords: crate::auth::password::Hasher::per_core(),
             mail,
             mail_wake: Arc::new(Notify::new()),
         }
@@ -123,6 +126,8 @@ pub async fn scheduler_loop(state: AppState) {
                     }
                 }
             }
+            // Revocations of tokens that have expired anyway.
+            crate::auth::revocation::sweep(c, now)?;
             Ok((tenders, orgs, signed))
         })
         .await;

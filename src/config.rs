@@ -128,15 +128,26 @@ pub struct ConfigArgs {
     /// Lifetime of a sign-in token, in minutes.
     #[arg(long, env = "SANSHE_TOKEN_TTL_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
     pub token_ttl_minutes: u32,
-    /// Failed sign-ins per account before it is locked for a while (the lock doubles on each further failure).
+    /// Failed sign-ins to one account from one client address before that pair is locked for a while (the
+    /// lock doubles on each further failure, up to an hour). The same count slows the account from every
+    /// address by a short delay (at most SANSHE_LOGIN_ACCOUNT_DELAY_MAX_MS), never a lock.
     #[arg(long, env = "SANSHE_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures: u32,
-    /// Failed sign-ins per client address before that address is locked for a while.
+    /// Failed sign-ins from one client address (to any accounts) before that address must wait
+    /// SANSHE_LOGIN_LOCK_SECONDS after each further failure.
     #[arg(long, env = "SANSHE_LOGIN_MAX_FAILURES_PER_ADDR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub login_max_failures_per_addr: u32,
-    /// First lock duration after too many failed sign-ins, in seconds.
+    /// First lock of an (account, address) pair, and the wait of an address over its limit, in seconds.
     #[arg(long, env = "SANSHE_LOGIN_LOCK_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub login_lock_seconds: u64,
+    /// Longest delay, in milliseconds, added to every sign-in to an account that failed too often recently
+    /// (from any address). It grows with the failures and stops here: the owner can always sign in.
+    #[arg(long, env = "SANSHE_LOGIN_ACCOUNT_DELAY_MAX_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=30_000), global = true)]
+    pub login_account_delay_max_ms: u64,
+    /// Reverse proxies whose X-Forwarded-For names the client (comma-separated IP addresses). Unset: the
+    /// client is the peer address of the connection and X-Forwarded-For is ignored.
+    #[arg(long, env = "SANSHE_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
     /// First retry delay of a failed e-mail, in milliseconds (doubles per attempt, at most one hour).
     #[arg(long, env = "SANSHE_MAIL_RETRY_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub mail_retry_ms: u64,
@@ -219,6 +230,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_max_failures_per_addr: u32,
     pub login_lock: Duration,
+    pub login_account_delay_max: Duration,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub mail_retry: Duration,
     pub mail_poll: Duration,
     pub cookie_secure: bool,
@@ -300,6 +313,7 @@ impl ConfigArgs {
             every_minutes: self.checkpoint_minutes,
             public_url: public_url.trim_end_matches('/').to_string(),
         };
+        let trusted_proxies = parse_trusted_proxies(self.trusted_proxies.as_deref())?;
         let tender_rules = crate::domain::tender::TenderRules {
             min_bids_open: self.min_bids_open,
             min_bids_invited: self.min_bids_invited,
@@ -331,6 +345,8 @@ impl ConfigArgs {
             login_max_failures: self.login_max_failures,
             login_max_failures_per_addr: self.login_max_failures_per_addr,
             login_lock: Duration::from_secs(self.login_lock_seconds),
+            login_account_delay_max: Duration::from_millis(self.login_account_delay_max_ms),
+            trusted_proxies,
             mail_retry: Duration::from_millis(self.mail_retry_ms),
             mail_poll: Duration::from_millis(self.mail_poll_ms),
             cookie_secure: self.cookie_secure,
@@ -375,6 +391,18 @@ fn split_list(s: Option<&str>) -> impl Iterator<Item = &str> {
         .split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
+}
+
+/// `SANSHE_TRUSTED_PROXIES`: IP addresses separated by commas or spaces.
+fn parse_trusted_proxies(s: Option<&str>) -> Result<Vec<std::net::IpAddr>, String> {
+    s.unwrap_or("")
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse()
+                .map_err(|_| format!("SANSHE_TRUSTED_PROXIES: not an IP address: {p:?}"))
+        })
+        .collect()
 }
 
 /// A configured secret, or one generated once into `DATA_DIR/secrets/NAME` with owner-only permissions.
@@ -447,6 +475,23 @@ mod tests {
     fn secret_never_prints() {
         let s = Secret::new("top-secret-value");
         assert!(!format!("{s:?}").contains("top-secret"));
+    }
+
+    #[test]
+    fn trusted_proxies_parse() {
+        assert!(parse_trusted_proxies(None).unwrap().is_empty());
+        assert_eq!(
+            parse_trusted_proxies(Some("10.0.0.1, ::1")).unwrap(),
+            vec![
+                "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(
+            parse_trusted_proxies(Some("10.0.0.0/8"))
+                .unwrap_err()
+                .contains("SANSHE_TRUSTED_PROXIES")
+        );
     }
 
     #[test]

@@ -413,18 +413,15 @@ pub fn update(
     })
 }
 
-/// A user changes their own password; every other session ends (token version bump).
-pub fn change_own_password(
-    conn: &mut DbConn,
-    actor: &Actor,
-    now: chrono::DateTime<chrono::Utc>,
-    id: i64,
+/// The rules of changing one's own password, given whether the current password was right (verified by the
+/// caller off any database connection, `auth::password::Hasher`).
+pub fn check_own_password_change(
+    current_ok: bool,
     current: &str,
     new: &str,
-) -> Result<UserRow, AppError> {
-    let row = find(conn, id)?;
+) -> Result<(), AppError> {
     let mut checks = Checks::new();
-    if !password::verify(current, &row.password_hash) {
+    if !current_ok {
         checks.add(
             "current_password",
             "matches",
@@ -442,14 +439,34 @@ pub fn change_own_password(
             "The new password must differ from the current one.",
         );
     }
-    checks.finish()?;
-    let hash = password::hash(new).map_err(AppError::internal)?;
+    checks.finish()
+}
+
+/// A user changes their own password to `hash` (made by the caller, after [`check_own_password_change`]);
+/// every other session ends (token version bump). `verified_hash` is the hash the current password was
+/// checked against: if it changed meanwhile (another change won the race), nothing is written and the
+/// answer is a 409 asking to retry.
+pub fn set_own_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    id: i64,
+    verified_hash: &str,
+    hash: &str,
+) -> Result<UserRow, AppError> {
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
         let before = find(conn, id)?;
+        if before.password_hash != verified_hash {
+            return Err(AppError::conflict(
+                "retry",
+                "密码刚被修改，请重试。",
+                "The password was changed just now; please try again.",
+            ));
+        }
         diesel::update(users::table.find(id))
             .set((
-                users::password_hash.eq(&hash),
+                users::password_hash.eq(hash),
                 users::token_version.eq(before.token_version + 1),
                 users::updated_at.eq(ts),
             ))

@@ -38,6 +38,34 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(r))
 }
 
+/// Sign out: the token this request came with (Bearer or session cookie) stops working at once. Other
+/// sessions of the same user go on; a password change ends them all.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out; the token is refused from now on"),
+        (status = 401, description = "No token, or one already refused", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Session cookie without X-CSRF-Token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: Authed<AnyRole>,
+) -> Result<HttpResponse, AppError> {
+    crate::http::session::sign_out(&state, &user).await?;
+    let mut r = HttpResponse::NoContent().finish();
+    if user.via_cookie {
+        let mut c = actix_web::cookie::Cookie::build(crate::auth::SESSION_COOKIE, "")
+            .path("/")
+            .finish();
+        c.make_removal();
+        let _ = r.add_cookie(&c);
+    }
+    Ok(r)
+}
+
 /// The signed-in user.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = CurrentUser), (status = 401, body = Problem)))]
 #[get("/me")]
@@ -58,8 +86,19 @@ pub struct PasswordChanged {
     pub expires_at: i64,
 }
 
-/// Change own password; ends every other session.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 200, body = PasswordChanged), (status = 422, body = Problem)))]
+/// Change own password; ends every other session. A wrong current password counts as a failed sign-in of
+/// the account from the caller's address, and is throttled the same way.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, body = PasswordChanged),
+        (status = 409, description = "The password changed meanwhile; retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem),
+        (status = 429, description = "Too many wrong current passwords", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/me/password")]
 pub async fn change_password_api(
     state: web::Data<AppState>,

@@ -27,6 +27,7 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
 > {
     utoipa_actix_web::scope("/api/v1")
         .service(auth::login)
+        .service(auth::logout)
         .service(auth::me)
         .service(auth::change_password_api)
         .service(users::list)

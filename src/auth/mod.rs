@@ -3,9 +3,11 @@
 //!
 //! A token is accepted only if its signature, algorithm, issuer, audience and expiry are right, and the
 //! user still exists, is active and has the token version the token was issued for: deactivation and
-//! password changes bump the version, which ends every live token at once.
+//! password changes bump the version, which ends every live token at once. Signing out revokes one token
+//! by its id (`revocation`).
 
 pub mod password;
+pub mod revocation;
 pub mod throttle;
 
 use chrono::{DateTime, Utc};
@@ -173,6 +175,11 @@ pub struct CurrentUser {
     /// True when the token came from the session cookie (web UI) rather than a Bearer header.
     #[serde(skip)]
     pub via_cookie: bool,
+    /// The id (`jti`) and expiry of the token this request came with: what signing out revokes.
+    #[serde(skip)]
+    pub token_id: String,
+    #[serde(skip)]
+    pub token_exp: i64,
 }
 
 #[cfg(test)]
@@ -189,6 +196,8 @@ mod tests {
             org_id,
             token_version: 0,
             via_cookie: false,
+            token_id: String::new(),
+            token_exp: 0,
         }
     }
 

@@ -17,6 +17,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Signed-out tokens, by JWT id, until they would have expired.
+    revoked_tokens (jti) {
+        jti -> Text,
+        user_id -> BigInt,
+        revoked_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_events (seq) {
         seq -> BigInt,
         occurred_at -> Timestamp,
@@ -415,9 +425,11 @@ diesel::joinable!(challenges -> organisations (organisation_id));
 diesel::joinable!(enquiries -> organisations (organisation_id));
 diesel::joinable!(panel_members -> users (user_id));
 diesel::joinable!(evaluator_links -> organisations (organisation_id));
+diesel::joinable!(revoked_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    revoked_tokens,
     audit_events,
     chain_checkpoints,
     outbox,

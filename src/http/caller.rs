@@ -2,7 +2,7 @@
 //! loaded once per request, and the extractors that authorise handlers by role. A handler states its roles
 //! in its signature: `Authed<AdminOrFinance>` for the JSON API (problem+json on refusal),
 //! `Page<AdminOrFinance>` for pages (redirect to sign-in, or a 403 page). `OrgUser` is the one answer to
-//! "which organisation is the caller".
+//! "which organisation is the caller". A token is refused once signed out (`auth::revocation`).
 
 use std::marker::PhantomData;
 
@@ -103,18 +103,23 @@ async fn optional_user(req: &HttpRequest) -> Result<Option<CurrentUser>, AppErro
         .sub
         .parse()
         .map_err(|_| AppError::Unauthorized("bad subject"))?;
-    let row = crate::db::run(&state.pool, move |c| {
-        users::table
+    let jti = claims.jti.clone();
+    let (row, revoked) = crate::db::run(&state.pool, move |c| {
+        let row = users::table
             .find(id)
             .select(crate::users::UserRow::as_select())
             .first(c)
-            .optional()
-            .map_err(AppError::from)
+            .optional()?;
+        let revoked = crate::auth::revocation::is_revoked(c, &jti)?;
+        Ok((row, revoked))
     })
     .await?;
     let Some(u) = row else {
         return Err(AppError::Unauthorized("unknown user"));
     };
+    if revoked {
+        return Err(AppError::Unauthorized("signed out"));
+    }
     if !u.active {
         return Err(AppError::Unauthorized("user deactivated"));
     }
@@ -135,6 +140,8 @@ async fn optional_user(req: &HttpRequest) -> Result<Option<CurrentUser>, AppErro
         org_id: u.org_id,
         token_version: u.token_version,
         via_cookie,
+        token_id: claims.jti,
+        token_exp: claims.exp,
     }))
 }
 

@@ -162,12 +162,24 @@ fn e_status(e: &AppError) -> StatusCode {
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn logout(ctx: PageCtx, _form: SafeForm<Empty>) -> HttpResponse {
+/// Sign out: the session's token is revoked on the server (so a copy of the cookie, or the same token as a
+/// Bearer header, stops working too), then the cookie is cleared.
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    _form: SafeForm<Empty>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(user) = crate::http::caller::caller(&req).await.user() {
+        crate::http::session::sign_out(&state, user)
+            .await
+            .map_err(page_err(ctx.lang))?;
+    }
     let mut r = redirect("/login", Some(("ok", ctx.t("logout.done"))));
     let mut c = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     c.make_removal();
     let _ = r.add_cookie(&c);
-    r
+    Ok(r)
 }
 
 async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> HttpResponse {
@@ -437,6 +449,26 @@ async fn account_password(
                 errors: FormErrors::from_fields(ctx.lang, &errs),
             };
             Ok(render(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        // Too many wrong current passwords: said at the field, with Retry-After.
+        Err(e @ AppError::TooManyRequests { retry_after }) => {
+            let m = e.message();
+            let errs = [crate::error::FieldError::new(
+                "current_password",
+                "throttled",
+                m.zh,
+                m.en,
+            )];
+            let p = AccountPage {
+                ctx: ctx.clone(),
+                errors: FormErrors::from_fields(ctx.lang, &errs),
+            };
+            let mut r = render(&ctx, StatusCode::TOO_MANY_REQUESTS, &p);
+            r.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after),
+            );
+            Ok(r)
         }
         Err(e) => Err(PageError::App(e, ctx.lang)),
     }

@@ -160,6 +160,11 @@ pub struct Options {
     pub smtp_url: Option<String>,
     pub login_max_failures: u32,
     pub login_max_failures_per_addr: u32,
+    /// The cap of the account-wide sign-in delay.
+    pub login_account_delay_max: Duration,
+    /// `SANSHE_TRUSTED_PROXIES`: tests that play several client addresses trust loopback and send
+    /// `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub mail_retry: Duration,
     pub mail_poll: Duration,
     pub seed: bool,
@@ -181,6 +186,8 @@ impl Default for Options {
             smtp_url: None,
             login_max_failures: 5,
             login_max_failures_per_addr: 50,
+            login_account_delay_max: Duration::from_millis(300),
+            trusted_proxies: Vec::new(),
             mail_retry: Duration::from_millis(200),
             mail_poll: Duration::from_millis(100),
             seed: true,
@@ -210,6 +217,8 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         login_max_failures: o.login_max_failures,
         login_max_failures_per_addr: o.login_max_failures_per_addr,
         login_lock: Duration::from_secs(60),
+        login_account_delay_max: o.login_account_delay_max,
+        trusted_proxies: o.trusted_proxies.clone(),
         mail_retry: o.mail_retry,
         mail_poll: o.mail_poll,
         cookie_secure: false,

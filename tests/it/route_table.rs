@@ -61,7 +61,8 @@ pub(crate) struct Op {
     pub(crate) path: &'static str,
     pub(crate) access: Access,
     /// A well-formed JSON body for writes; `{PASSWORD}` stands for `helpers::PASSWORD`. Allowed callers must
-    /// not change a session with it (the password change is sent with a wrong current password).
+    /// not change a session with it (the password change is sent with a wrong current password), except
+    /// sign-out, which [`consumes_token`] names: it is called with a token of its own.
     pub(crate) body: Option<&'static str>,
 }
 
@@ -93,6 +94,13 @@ const ROUTES: &[Op] = &[
         path: "/api/v1/auth/login",
         access: Public,
         body: Some(r#"{"username": "bureau", "password": "{PASSWORD}"}"#),
+    },
+    Op {
+        method: "POST",
+        template: "/api/v1/auth/logout",
+        path: "/api/v1/auth/logout",
+        access: Roles(ANY_ROLE),
+        body: Some("{}"),
     },
     Op {
         method: "GET",
@@ -281,6 +289,11 @@ fn allows(access: Access, role: Role) -> bool {
         Public => true,
         Roles(r) => r.contains(&role),
     }
+}
+
+/// Sign-out revokes the token it is called with; the walks call it with a fresh one.
+fn consumes_token(op: &Op) -> bool {
+    op.template == "/api/v1/auth/logout"
 }
 
 fn body_of(op: &Op) -> Option<String> {
@@ -758,6 +771,11 @@ async fn api_refusals(b: Backend) {
             }
             Roles(_) => {
                 for (role, token) in tokens.iter().filter(|(r, _)| allows(op.access, *r)) {
+                    let token = if consumes_token(op) {
+                        app.token(user_of(*role)).await
+                    } else {
+                        token.clone()
+                    };
                     let r = call(
                         &http,
                         &app,
@@ -775,7 +793,9 @@ async fn api_refusals(b: Backend) {
                 }
                 // The same through the session cookie (with the CSRF header for unsafe calls), as the
                 // administrator, or the first allowed role where administrators are not allowed.
-                let session = if allows(op.access, Role::Admin) {
+                let session = if consumes_token(op) {
+                    app.token("admin").await
+                } else if allows(op.access, Role::Admin) {
                     admin.clone()
                 } else {
                     tokens

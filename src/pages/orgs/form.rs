@@ -142,6 +142,8 @@ async fn form_page(
                         org_id: None,
                         token_version: 0,
                         via_cookie: false,
+                        token_id: String::new(),
+                        token_exp: 0,
                     };
                     changes::list(c, &staff, &f)?.items
                 }
