@@ -9,7 +9,7 @@ use super::orgs::{csv_response, csv_text};
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::StaffOrOrg;
-use crate::http::caller::{AnyRole, Authed, BureauOrAdmin};
+use crate::http::caller::{AnyRole, Authed, BureauOrAdmin, WorkerReaders};
 use crate::http::{IfMatch, versioned};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[get("/social-workers")]
 pub async fn list(
     state: web::Data<AppState>,
-    user: Authed<AnyRole>,
+    user: Authed<WorkerReaders>,
     q: web::Query<WorkerFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
@@ -57,7 +57,7 @@ pub async fn counts(
 #[get("/social-workers/export")]
 pub async fn export(
     state: web::Data<AppState>,
-    user: Authed<AnyRole>,
+    user: Authed<WorkerReaders>,
     q: web::Query<WorkerFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
@@ -123,7 +123,7 @@ pub async fn create(
 #[get("/social-workers/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
-    user: Authed<AnyRole>,
+    user: Authed<WorkerReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();

@@ -234,6 +234,7 @@ diesel::table! {
         employment -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        person_hash -> Nullable<Text>,
     }
 }
 

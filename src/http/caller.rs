@@ -174,6 +174,9 @@ role_sets! {
     BureauOrAdmin => [Bureau, Admin];
     /// The bureau, administrators, and `org` users (for their own organisation only).
     StaffOrOrg => [Bureau, Admin, Org];
+    /// Who reads the social-worker registry: not evaluators (they score bids, they have no need of workers'
+    /// personal data); finance with masked phones; an `org` user its own workers only.
+    WorkerReaders => [Bureau, Admin, Finance, Org];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

@@ -146,6 +146,8 @@ impl PageCtx {
             if u.is_staff() {
                 items.push(("/registry/orgs", "nav.orgs"));
                 items.push(("/registry/incubations", "nav.incubations"));
+            }
+            if matches!(u.role, Role::Bureau | Role::Admin | Role::Finance) {
                 items.push(("/registry/workers", "nav.workers"));
             }
             if u.role == Role::Org {

@@ -139,6 +139,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("workers.org", "所属组织", "Organisation"),
     ("workers.id_number", "身份证号", "Identity number"),
     (
+        "workers.shares_identity",
+        "另一组织登记了同一身份证号",
+        "Another organisation has registered the same identity number",
+    ),
+    (
         "workers.id_hint",
         "只保存加密摘要，不保存、不显示原号码；留空则不变。",
         "Only a keyed hash is kept, never the number; leave empty to keep it.",

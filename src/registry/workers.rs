@@ -95,6 +95,16 @@ pub fn id_hash(secret: &str, normalised: &str) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
+/// A worker's two keyed hashes of a normalised identity number: (per organisation, the unique key of the
+/// registry; of the person alone, which the bureau compares across organisations). A person another
+/// organisation has registered is therefore no obstacle and nothing tells the caller about it.
+pub fn identity_hashes(secret: &str, org_id: i64, normalised: &str) -> (String, String) {
+    (
+        id_hash(secret, &format!("{org_id}:{normalised}")),
+        id_hash(secret, normalised),
+    )
+}
+
 /// 13800138000 → 138****8000; shorter numbers keep less.
 pub fn mask_phone(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
@@ -121,6 +131,7 @@ pub struct WorkerRow {
     pub employment: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub person_hash: Option<String>,
 }
 
 /// A social worker as shown: never the identity number; the phone masked unless the viewer may see it.
@@ -146,6 +157,9 @@ pub struct WorkerView {
     pub street_names: Vec<String>,
     #[schema(value_type = String)]
     pub updated_at: NaiveDateTime,
+    /// For the bureau and administrators only (false for anyone else): another organisation's worker has the
+    /// same identity number, a record to look into (two employers, or a mistake).
+    pub shares_identity: bool,
 }
 
 /// May this viewer see the worker's phone in clear?
@@ -153,9 +167,14 @@ pub fn sees_phone(by: &CurrentUser, org_id: i64) -> bool {
     by.is_staff() || (by.role == Role::Org && by.org_id == Some(org_id))
 }
 
-/// Who may read workers of an organisation: everyone signed in, except an `org` user for another's.
+/// Who may read workers of an organisation: the bureau, administrators and finance (phones masked for
+/// finance), an `org` user its own; not evaluators.
 pub fn may_read(by: &CurrentUser, org_id: i64) -> bool {
-    by.role != Role::Org || by.org_id == Some(org_id)
+    match by.role {
+        Role::Evaluator => false,
+        Role::Org => by.org_id == Some(org_id),
+        Role::Bureau | Role::Admin | Role::Finance => true,
+    }
 }
 
 /// Who may change workers of an organisation.
@@ -194,14 +213,44 @@ pub struct WorkerInput {
 pub struct CleanWorker {
     pub organisation_id: i64,
     pub name: String,
-    /// None: keep (update) or none (create).
+    /// None: keep (update) or none (create). Per organisation (`identity_hashes`).
     pub id_hash: Option<String>,
+    /// The person's hash, set with `id_hash`.
+    pub person_hash: Option<String>,
     pub phone: Option<String>,
     pub certificate_level: String,
     pub certificate_number: Option<String>,
     pub certified_on: Option<NaiveDate>,
     pub employment: String,
     pub street_ids: Vec<i64>,
+}
+
+/// The same person twice in one organisation is refused (it is the organisation's own data); a person that
+/// another organisation has registered is accepted, and the bureau sees it (`WorkerView::shares_identity`).
+fn check_own_duplicate(
+    conn: &mut DbConn,
+    checks: &mut Checks,
+    field: &str,
+    org_id: i64,
+    person: &str,
+    self_id: Option<i64>,
+) -> QueryResult<()> {
+    let taken: Option<i64> = sw::table
+        .filter(sw::person_hash.eq(person))
+        .filter(sw::organisation_id.eq(org_id))
+        .filter(sw::id.ne(self_id.unwrap_or(0)))
+        .select(sw::id)
+        .first(conn)
+        .optional()?;
+    if taken.is_some() {
+        checks.add(
+            field,
+            "unique",
+            "本组织已登记了持该身份证号的社工。",
+            "Your organisation has already registered a social worker with this identity number.",
+        );
+    }
+    Ok(())
 }
 
 fn opt(s: &Option<String>) -> Option<String> {
@@ -250,22 +299,16 @@ pub fn validate(
         match check_id_number(&id) {
             Err((rule, zh, en)) => checks.add(&f("id_number"), rule, zh, en),
             Ok(()) => {
-                let h = id_hash(secret, &id);
-                let taken: Option<i64> = sw::table
-                    .filter(sw::id_hash.eq(&h))
-                    .filter(sw::id.ne(self_id.unwrap_or(0)))
-                    .select(sw::id)
-                    .first(conn)
-                    .optional()?;
-                if taken.is_some() {
-                    checks.add(
-                        &f("id_number"),
-                        "unique",
-                        "该身份证号已登记为另一名社工。",
-                        "Another social worker has this identity number.",
-                    );
-                }
-                hash = Some(h);
+                let (h, person) = identity_hashes(secret, w.organisation_id, &id);
+                check_own_duplicate(
+                    conn,
+                    checks,
+                    &f("id_number"),
+                    w.organisation_id,
+                    &person,
+                    self_id,
+                )?;
+                hash = Some((h, person));
             }
         }
     }
@@ -367,7 +410,8 @@ pub fn validate(
     Ok(Some(CleanWorker {
         organisation_id: w.organisation_id,
         name,
-        id_hash: hash,
+        person_hash: hash.as_ref().map(|(_, p)| p.clone()),
+        id_hash: hash.map(|(h, _)| h),
         phone,
         certificate_level: level,
         certificate_number: number,
@@ -405,6 +449,7 @@ pub fn insert_clean(conn: &mut DbConn, ts: NaiveDateTime, c: &CleanWorker) -> Qu
             sw::organisation_id.eq(c.organisation_id),
             sw::name.eq(&c.name),
             sw::id_hash.eq(&c.id_hash),
+            sw::person_hash.eq(&c.person_hash),
             sw::phone.eq(&c.phone),
             sw::certificate_level.eq(&c.certificate_level),
             sw::certificate_number.eq(&c.certificate_number),
@@ -527,11 +572,30 @@ pub fn update(
         let mut c = c.expect("validated");
         if c.id_hash.is_none() {
             c.id_hash = before.id_hash.clone();
+            c.person_hash = before.person_hash.clone();
+            // Moved to another organisation with the number on file: still one person per organisation.
+            if let Some(person) = before
+                .person_hash
+                .as_deref()
+                .filter(|_| c.organisation_id != before.organisation_id)
+            {
+                let mut checks = Checks::new();
+                check_own_duplicate(
+                    conn,
+                    &mut checks,
+                    "id_number",
+                    c.organisation_id,
+                    person,
+                    Some(id),
+                )?;
+                checks.finish()?;
+            }
         }
         let before_json = audit_json(&CleanWorker {
             organisation_id: before.organisation_id,
             name: before.name.clone(),
             id_hash: before.id_hash.clone(),
+            person_hash: before.person_hash.clone(),
             phone: before.phone.clone(),
             certificate_level: before.certificate_level.clone(),
             certificate_number: before.certificate_number.clone(),
@@ -544,6 +608,7 @@ pub fn update(
                 sw::organisation_id.eq(c.organisation_id),
                 sw::name.eq(&c.name),
                 sw::id_hash.eq(&c.id_hash),
+                sw::person_hash.eq(&c.person_hash),
                 sw::phone.eq(&c.phone),
                 sw::certificate_level.eq(&c.certificate_level),
                 sw::certificate_number.eq(&c.certificate_number),
@@ -605,6 +670,21 @@ pub fn views(
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
+    // People registered more than once, among these rows' people: only the bureau is told.
+    let mut shared: std::collections::HashSet<String> = std::collections::HashSet::new();
+    if by.is_staff() {
+        let people: Vec<String> = rows.iter().filter_map(|r| r.person_hash.clone()).collect();
+        for chunk in people.chunks(500) {
+            shared.extend(
+                sw::table
+                    .filter(sw::person_hash.eq_any(chunk))
+                    .group_by(sw::person_hash)
+                    .having(diesel::dsl::count_star().gt(1))
+                    .select(sw::person_hash.assume_not_null())
+                    .load::<String>(conn)?,
+            );
+        }
+    }
     let mut streets: HashMap<i64, Vec<i64>> = HashMap::new();
     for chunk in ids.chunks(500) {
         for (w, s) in sws::table
@@ -627,6 +707,7 @@ pub fn views(
                     .cloned()
                     .unwrap_or_default(),
                 has_id_number: r.id_hash.is_some(),
+                shares_identity: r.person_hash.as_ref().is_some_and(|p| shared.contains(p)),
                 phone: r
                     .phone
                     .as_deref()
@@ -722,6 +803,9 @@ pub fn list(
     f: &WorkerFilter,
     paged: bool,
 ) -> Result<crate::db::Paged<WorkerView>, AppError> {
+    if by.role == Role::Evaluator {
+        return Err(AppError::Forbidden);
+    }
     let paging = crate::db::Paging::new(f.page, f.per_page);
     let scope = by.org_scope()?;
     let total: i64 = filtered(scope, f).count().get_result(conn)?;

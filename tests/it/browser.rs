@@ -404,6 +404,18 @@ async fn bureau_signs_in_switches_language_and_signs_out(b: Backend) {
     assert!(browser.find("form#login-form").await.is_ok(), "{p:#?}");
     assert!(browser.find("h1#dashboard-title").await.is_err(), "{p:#?}");
 
+    // The API browser works under its content security policy: Swagger UI draws the operations.
+    browser.goto(&app.url("/api/docs/")).await;
+    let p = browser
+        .wait_page("the API browser", |p| {
+            p.path == "/api/docs/" && p.text.contains("/api/v1/organisations")
+        })
+        .await;
+    assert!(
+        p.text.contains("Sanshe") || p.text.contains("三社"),
+        "{p:#?}"
+    );
+
     browser.close().await;
     driver.session = None;
     drop(driver);

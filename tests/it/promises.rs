@@ -312,6 +312,12 @@ async fn security_headers_everywhere(b: Backend) {
         ("API 404", app.get("/api/v1/no-such-thing", None).await, 404),
         ("page redirect", app.get("/admin/users", None).await, 303),
         ("health", app.get("/readyz", None).await, 200),
+        ("API browser", app.get("/api/docs/", None).await, 200),
+        (
+            "API browser script",
+            app.get("/api/docs/swagger-initializer.js", None).await,
+            200,
+        ),
     ];
     let mut ids = std::collections::BTreeSet::new();
     for (what, r, status) in &cases {

@@ -14,6 +14,8 @@ use crate::route_table::{ANY_ROLE, Op, Public, Roles};
 
 const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
+/// Who reads the social-worker registry: not evaluators.
+const WR: &[Role] = &[Role::Bureau, Role::Admin, Role::Finance, Role::Org];
 
 /// This module's API operations for the route table. Write bodies are refused (422 or 404) on the demo
 /// data, so the walk changes nothing. Ids assume the registry demo data (organisation 1, worker 1 of it).
@@ -108,7 +110,7 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/social-workers",
         "/api/v1/social-workers",
-        Roles(ANY_ROLE)
+        Roles(WR)
     ),
     op!(
         "GET",
@@ -120,7 +122,7 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/social-workers/export",
         "/api/v1/social-workers/export",
-        Roles(ANY_ROLE)
+        Roles(WR)
     ),
     op!(
         "POST",
@@ -140,7 +142,7 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/social-workers/{id}",
         "/api/v1/social-workers/1",
-        Roles(ANY_ROLE)
+        Roles(WR)
     ),
     op!(
         "PATCH",
@@ -159,10 +161,10 @@ pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
     ("GET", "/registry/orgs/1/edit", BA),
     ("GET", "/registry/changes", BA),
     ("GET", "/registry/import", BA),
-    ("GET", "/registry/workers", BAO),
+    ("GET", "/registry/workers", WR),
     ("GET", "/registry/workers/new", BAO),
     ("GET", "/registry/workers/counts", ANY_ROLE),
-    ("GET", "/registry/workers/1", BAO),
+    ("GET", "/registry/workers/1", WR),
     ("GET", "/registry/workers/1/edit", BAO),
     ("GET", "/my/org", &[Role::Org]),
 ];
@@ -888,10 +890,74 @@ async fn workers_masking_and_identity(b: Backend) {
         .await
         .unwrap();
     assert!(csv.contains("139****5678") && !csv.contains("13912345678"));
-    // The same identity number again is refused.
+    // The same identity number again in the same organisation is refused (its own data).
     let v = problem(app.send_json("POST", "/api/v1/social-workers", Some(&bureau), &json!({
         "organisation_id": mine, "name": "重复", "id_number": id_number, "certificate_level": "none", "employment": "part_time"})).await, 422, "validation_failed").await;
     assert_eq!(rules_of(&v), vec![("id_number".into(), "unique".into())]);
+    // Another organisation registering the same person is told nothing: accepted like any other; only the
+    // bureau sees that two organisations have the same identity number.
+    let other_user = format!("org{other:03}");
+    let theirs_t = app.token(&other_user).await;
+    let r = app.send_json("POST", "/api/v1/social-workers", Some(&theirs_t), &json!({
+        "organisation_id": other, "name": "兼职社工", "id_number": id_number, "certificate_level": "none", "employment": "part_time"})).await;
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("\"shares_identity\":false"),
+        "the organisation is not told: {text}"
+    );
+    let theirs: Value = serde_json::from_str(&text).unwrap();
+    for wid2 in [wid, theirs["id"].as_i64().unwrap()] {
+        let v = json_of(
+            app.get(&format!("/api/v1/social-workers/{wid2}"), Some(&bureau))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(v["shares_identity"], true, "the bureau sees it on {wid2}");
+    }
+    let v = json_of(
+        app.get(&format!("/api/v1/social-workers/{wid}"), Some(&org))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["shares_identity"], false);
+    let page = sign_in(&app, "bureau").await;
+    let html = page
+        .get(app.url(&format!("/registry/workers/{wid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("另一组织登记了同一身份证号"), "{html}");
+    // Evaluators do not read the registry at all; finance reads it with masked phones, on the page too.
+    let evaluator = app.token("evaluator1").await;
+    for path in [
+        "/api/v1/social-workers".to_string(),
+        format!("/api/v1/social-workers/{wid}"),
+        "/api/v1/social-workers/export".to_string(),
+    ] {
+        problem(app.get(&path, Some(&evaluator)).await, 403, "forbidden").await;
+    }
+    let fin = sign_in(&app, "finance").await;
+    let html = fin
+        .get(app.url(&format!("/registry/workers?organisation_id={mine}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("139****5678") && !html.contains("13912345678"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"new-worker\""),
+        "finance does not add workers"
+    );
     // Counts.
     let c = json_of(
         app.get("/api/v1/social-workers/counts", Some(&bureau))
@@ -905,7 +971,8 @@ async fn workers_masking_and_identity(b: Backend) {
         .iter()
         .map(|r| r["workers"].as_i64().unwrap())
         .sum();
-    let employed = 150 - 150 / 12 + 1;
+    // The demo workers still employed, and the two added above.
+    let employed = 150 - 150 / 12 + 2;
     assert_eq!(total, employed as i64);
     assert_eq!(c["by_street"].as_array().unwrap().len(), 8);
     let page = app.get("/registry/workers/counts", None).await;

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
-use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
+use crate::http::caller::{RoleSet, StaffOrOrg, WorkerReaders};
 use crate::http::page::{
     Form, FormErrors, PageCtx, PageError, Pager, StaleNotice, carried_version, checked, list_link,
     page_err, redirect, render,
@@ -55,22 +55,14 @@ pub const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/registry/orgs/1/edit", &[Role::Bureau, Role::Admin]),
     ("GET", "/registry/changes", &[Role::Bureau, Role::Admin]),
     ("GET", "/registry/import", &[Role::Bureau, Role::Admin]),
-    (
-        "GET",
-        "/registry/workers",
-        &[Role::Bureau, Role::Admin, Role::Org],
-    ),
+    ("GET", "/registry/workers", WorkerReaders::ROLES),
     (
         "GET",
         "/registry/workers/new",
         &[Role::Bureau, Role::Admin, Role::Org],
     ),
     ("GET", "/registry/workers/counts", &Role::ALL),
-    (
-        "GET",
-        "/registry/workers/1",
-        &[Role::Bureau, Role::Admin, Role::Org],
-    ),
+    ("GET", "/registry/workers/1", WorkerReaders::ROLES),
     (
         "GET",
         "/registry/workers/1/edit",

@@ -52,6 +52,8 @@ struct WorkerListPage {
     export_link: String,
     pager: Pager,
     staff: bool,
+    /// Finance reads the registry; it does not change it.
+    can_edit: bool,
 }
 
 impl WorkerListPage {
@@ -63,7 +65,7 @@ impl WorkerListPage {
 pub(super) async fn worker_list(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<StaffOrOrg>,
+    page: Page<WorkerReaders>,
     q: web::Query<WorkerQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
@@ -82,6 +84,7 @@ pub(super) async fn worker_list(
         levels: options(ctx.lang, LEVELS),
         employments: options(ctx.lang, EMPLOYMENTS),
         staff: page.user.is_staff(),
+        can_edit: page.user.role != Role::Finance,
         f: params.into_iter().collect(),
         ctx: ctx.clone(),
         rows: list.items,
@@ -98,12 +101,14 @@ struct WorkerDetailPage {
     ctx: PageCtx,
     l: Labels,
     w: WorkerView,
+    /// Finance reads the registry; it does not change it.
+    can_edit: bool,
 }
 
 pub(super) async fn worker_detail(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<StaffOrOrg>,
+    page: Page<WorkerReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
@@ -117,6 +122,7 @@ pub(super) async fn worker_detail(
         l: labels(&ctx),
         ctx: ctx.clone(),
         w,
+        can_edit: page.user.role != Role::Finance,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::clock::beijing_date;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::registry::workers::{CleanWorker, id_hash, insert_clean};
+use crate::registry::workers::{CleanWorker, id_hash, identity_hashes, insert_clean};
 
 /// About 150 demo workers over the given organisations and streets, inside the seeding transaction. The
 /// first worker belongs to the first organisation.
@@ -68,14 +68,16 @@ pub fn seed_demo_workers(
         if i % 4 == 3 {
             streets.truncate(1);
         }
+        let org_id = org_ids[(i * 7) % org_ids.len()];
         let c = CleanWorker {
-            organisation_id: org_ids[(i * 7) % org_ids.len()],
+            organisation_id: org_id,
             name: format!(
                 "{}{}",
                 SURNAMES[i % SURNAMES.len()],
                 GIVEN[(i * 3 + i / 20) % GIVEN.len()]
             ),
-            id_hash: Some(id_hash(secret, &id_number)),
+            id_hash: Some(identity_hashes(secret, org_id, &id_number).0),
+            person_hash: Some(id_hash(secret, &id_number)),
             phone: Some(format!("13{}{:08}", 5 + i % 5, 10_000_000 + i * 7919)),
             certificate_level: level.into(),
             certificate_number: (level != "none")
