@@ -110,6 +110,170 @@ pub fn record(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> QueryResult<AuditEvent> {
+    append(
+        conn,
+        now,
+        Fields {
+            actor_id: actor.id,
+            actor_name: actor.name.clone(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id,
+            before_json: before.map(|v| v.to_string()),
+            after_json: after.map(|v| v.to_string()),
+            request_id: actor.request_id.clone(),
+        },
+    )
+}
+
+/// The `action` of an event sealed until a later moment (a bid before its tender's opening). Such an event
+/// is stored with no actor, entity id or content in clear: they are encrypted in `after_json` as
+/// `{"sealed": …}`, so the trail shows only that something sealed happened, and when. The chain covers the
+/// row as stored, so sealing takes nothing from the chain's guarantee.
+pub const SEALED: &str = "sealed";
+
+/// Encryption of sealed events (implemented by the tenders' sealer, the same key as the bids).
+pub trait Sealing {
+    fn seal(&self, plain: &[u8]) -> String;
+    fn open(&self, sealed: &str) -> Option<Vec<u8>>;
+}
+
+/// What a sealed event holds: the fields stored in clear for any other event, and the record whose state
+/// decides when it may be read (for a bid, its tender).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Unsealed {
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_id: Option<String>,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub request_id: Option<String>,
+    pub scope: i64,
+}
+
+/// Append an event sealed until `scope` allows it to be read (see [`SEALED`]). Inside a write transaction.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one audit event: each argument is a column of it"
+)]
+pub fn record_sealed(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    sealing: &dyn Sealing,
+    scope: i64,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<String>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> QueryResult<AuditEvent> {
+    let inner = Unsealed {
+        actor_id: actor.id,
+        actor_name: actor.name.clone(),
+        action: action.into(),
+        entity_id,
+        before_json: before.map(|v| v.to_string()),
+        after_json: after.map(|v| v.to_string()),
+        request_id: actor.request_id.clone(),
+        scope,
+    };
+    let plain = serde_json::to_vec(&inner).expect("plain values serialise");
+    append(
+        conn,
+        now,
+        Fields {
+            actor_id: None,
+            actor_name: "—".into(),
+            action: SEALED.into(),
+            entity_type: entity_type.into(),
+            entity_id: None,
+            before_json: None,
+            after_json: Some(serde_json::json!({ "sealed": sealing.seal(&plain) }).to_string()),
+            request_id: None,
+        },
+    )
+}
+
+/// The content of a sealed event, when `sealing` opens it.
+pub fn unseal(e: &AuditEvent, sealing: &dyn Sealing) -> Option<Unsealed> {
+    if e.action != SEALED {
+        return None;
+    }
+    let after: serde_json::Value = serde_json::from_str(e.after_json.as_deref()?).ok()?;
+    let plain = sealing.open(after["sealed"].as_str()?)?;
+    serde_json::from_slice(&plain).ok()
+}
+
+/// An event as shown: as stored (what the chain covers), and for a sealed event whose moment has come (or
+/// shown to its own actor) its content.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditView {
+    #[serde(flatten)]
+    pub event: AuditEvent,
+    /// For `action` = "sealed": the content, once it may be read; absent while sealed.
+    pub unsealed: Option<Unsealed>,
+}
+
+impl AuditView {
+    pub fn plain(event: AuditEvent) -> AuditView {
+        AuditView {
+            event,
+            unsealed: None,
+        }
+    }
+    pub fn actor(&self) -> &str {
+        self.unsealed
+            .as_ref()
+            .map_or(&self.event.actor_name, |u| &u.actor_name)
+    }
+    pub fn action(&self) -> &str {
+        self.unsealed
+            .as_ref()
+            .map_or(&self.event.action, |u| &u.action)
+    }
+    pub fn entity_id(&self) -> Option<&str> {
+        match &self.unsealed {
+            Some(u) => u.entity_id.as_deref(),
+            None => self.event.entity_id.as_deref(),
+        }
+    }
+    pub fn before_json(&self) -> Option<&str> {
+        match &self.unsealed {
+            Some(u) => u.before_json.as_deref(),
+            None => self.event.before_json.as_deref(),
+        }
+    }
+    pub fn after_json(&self) -> Option<&str> {
+        match &self.unsealed {
+            Some(u) => u.after_json.as_deref(),
+            None => self.event.after_json.as_deref(),
+        }
+    }
+    /// Sealed and not (yet) to be read.
+    pub fn still_sealed(&self) -> bool {
+        self.event.action == SEALED && self.unsealed.is_none()
+    }
+}
+
+/// The columns of an event that its writer chooses.
+struct Fields {
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    entity_type: String,
+    entity_id: Option<String>,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    request_id: Option<String>,
+}
+
+fn append(
+    conn: &mut DbConn,
+    now: chrono::DateTime<chrono::Utc>,
+    f: Fields,
+) -> QueryResult<AuditEvent> {
     chain::AUDIT.lock(conn)?;
     let head: Option<(i64, String)> = audit_events::table
         .select((audit_events::seq, audit_events::hash))
@@ -120,14 +284,14 @@ pub fn record(
     let mut e = AuditEvent {
         seq,
         occurred_at: crate::db::now_micros(now),
-        actor_id: actor.id,
-        actor_name: actor.name.clone(),
-        action: action.into(),
-        entity_type: entity_type.into(),
-        entity_id,
-        before_json: before.map(|v| v.to_string()),
-        after_json: after.map(|v| v.to_string()),
-        request_id: actor.request_id.clone(),
+        actor_id: f.actor_id,
+        actor_name: f.actor_name,
+        action: f.action,
+        entity_type: f.entity_type,
+        entity_id: f.entity_id,
+        before_json: f.before_json,
+        after_json: f.after_json,
+        request_id: f.request_id,
         prev_hash,
         hash: String::new(),
     };

@@ -5,20 +5,32 @@ use diesel::prelude::*;
 
 use super::Paged;
 use crate::app::AppState;
-use crate::audit::{AuditEvent, AuditFilter, ChainReport};
+use crate::audit::{AuditEvent, AuditFilter, AuditView, ChainReport};
 use crate::error::{AppError, Problem};
 use crate::http::caller::{AdminOrFinance, Authed};
 
 /// Audit events, newest first, filtered.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditFilter), responses((status = 200, body = Paged<AuditEvent>), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditFilter), responses((status = 200, body = Paged<AuditView>), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/audit-events")]
 pub async fn list(
     state: web::Data<AppState>,
-    _u: Authed<AdminOrFinance>,
+    u: Authed<AdminOrFinance>,
     q: web::Query<AuditFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
-    let paged = state.run(move |c| crate::audit::list(c, &f)).await?;
+    let by = u.user.clone();
+    let paged = state
+        .run_tenders(move |c, ctx, _| {
+            let p = crate::audit::list(c, &f)?;
+            let items = crate::tenders::bids::audit_views(c, ctx, &by, p.items)?;
+            Ok(crate::db::Paged {
+                items,
+                total: p.total,
+                page: p.page,
+                per_page: p.per_page,
+            })
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(paged))
 }
 
@@ -34,20 +46,22 @@ pub async fn verify(
 }
 
 /// One audit event.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(("seq" = i64, Path)), responses((status = 200, body = AuditEvent), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(("seq" = i64, Path)), responses((status = 200, body = AuditView), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/audit-events/{seq}")]
 pub async fn get(
     state: web::Data<AppState>,
-    _u: Authed<AdminOrFinance>,
+    u: Authed<AdminOrFinance>,
     seq: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let seq = seq.into_inner();
+    let by = u.user.clone();
     let e = state
-        .run(move |c| {
-            Ok(crate::db::schema::audit_events::table
+        .run_tenders(move |c, ctx, _| {
+            let e = crate::db::schema::audit_events::table
                 .find(seq)
                 .select(AuditEvent::as_select())
-                .first(c)?)
+                .first(c)?;
+            Ok(crate::tenders::bids::audit_views(c, ctx, &by, vec![e])?.remove(0))
         })
         .await?;
     Ok(HttpResponse::Ok().json(e))

@@ -275,6 +275,21 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "表单保留了您的内容。核对后再次提交即以您的内容为准；若要放弃，请返回。",
         "The form keeps what you entered. Check it and submit again to save yours; go back to discard it.",
     ),
+    (
+        "audit.sealed_bid",
+        "收到一份密封投标",
+        "A sealed bid was received",
+    ),
+    (
+        "audit.sealed_note",
+        "此事件在开标前密封：项目、投标组织和投标内容已加密保存，开标后显示；哈希链覆盖加密后的记录。",
+        "This event is sealed until the opening: tender, bidder and content are stored encrypted and shown after the opening; the hash chain covers the sealed record.",
+    ),
+    (
+        "audit.unsealed_note",
+        "此事件在开标前密封保存，现已开标，显示其内容；哈希链覆盖的是密封的记录（见 API 中的 after_json）。",
+        "This event was stored sealed until the opening, which has now taken place, so its content is shown; the hash chain covers the sealed record (after_json in the API).",
+    ),
     ("error.title", "出错了", "Something went wrong"),
     (
         "error.forbidden",

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::audit::{AuditEvent, AuditFilter, ChainReport};
+use crate::audit::{AuditEvent, AuditFilter, AuditView, ChainReport};
 use crate::error::AppError;
 use crate::http::caller::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
 use crate::http::page::{
@@ -204,7 +204,7 @@ struct DashboardPage {
     users_by_role: Vec<(String, i64)>,
     mail: Option<(i64, i64)>,
     chain: Option<ChainReport>,
-    recent: Vec<AuditEvent>,
+    recent: Vec<AuditView>,
     recent_title: &'static str,
     registry: Option<RegistryFigures>,
 }
@@ -309,7 +309,7 @@ async fn dashboard(
     let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
     let (users_by_role, mail, chain, recent, registry) = state
-        .run(move |c| {
+        .run_tenders(move |c, tctx, _| {
             let registry = if user.is_staff() {
                 Some(RegistryFigures::load(c, &user, today, rules, zh)?)
             } else {
@@ -337,7 +337,8 @@ async fn dashboard(
                 ..Default::default()
             };
             let recent = if auditor {
-                crate::audit::list(c, &filter)?.items
+                let items = crate::audit::list(c, &filter)?.items;
+                crate::tenders::bids::audit_views(c, tctx, &user, items)?
             } else {
                 use crate::db::schema::audit_events::dsl as a;
                 use diesel::prelude::*;
@@ -347,6 +348,9 @@ async fn dashboard(
                     .limit(8)
                     .select(AuditEvent::as_select())
                     .load(c)?
+                    .into_iter()
+                    .map(AuditView::plain)
+                    .collect()
             };
             Ok((users_by_role, mail, chain, recent, registry))
         })
@@ -755,7 +759,7 @@ async fn user_edit_submit(
 #[template(path = "pages/audit.html")]
 struct AuditPage {
     ctx: PageCtx,
-    rows: Vec<AuditEvent>,
+    rows: Vec<AuditView>,
     f: AuditFilterView,
     pager: Pager,
     chain: ChainReport,
@@ -787,9 +791,22 @@ async fn audit_page(
         to: filter.to.clone().unwrap_or_default(),
     };
     let f2 = filter.clone();
+    let by = page.user.clone();
     let (result, chain) = state
-        .run(move |c| {
-            let r = crate::audit::list(c, &f2);
+        .run_tenders(move |c, tctx, _| {
+            let r = match crate::audit::list(c, &f2) {
+                Ok(p) => {
+                    let (total, page, per_page) = (p.total, p.page, p.per_page);
+                    let items = crate::tenders::bids::audit_views(c, tctx, &by, p.items)?;
+                    Ok(crate::db::Paged {
+                        items,
+                        total,
+                        page,
+                        per_page,
+                    })
+                }
+                Err(e) => Err(e),
+            };
             let chain = crate::audit::verify(c)?;
             Ok((r, chain))
         })
@@ -827,16 +844,16 @@ async fn audit_page(
 #[template(path = "pages/audit_detail.html")]
 struct AuditDetailPage {
     ctx: PageCtx,
-    e: AuditEvent,
+    e: AuditView,
     before: String,
     after: String,
 }
 
-fn pretty(j: &Option<String>) -> String {
+fn pretty(j: Option<&str>) -> String {
     match j {
         Some(s) => serde_json::from_str::<serde_json::Value>(s)
             .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| s.clone()),
+            .unwrap_or_else(|_| s.to_string()),
         None => String::new(),
     }
 }
@@ -849,20 +866,22 @@ async fn audit_detail(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let seq = path.into_inner();
+    let by = page.user.clone();
     let e = state
-        .run(move |c| {
+        .run_tenders(move |c, tctx, _| {
             use diesel::prelude::*;
-            Ok(crate::db::schema::audit_events::table
+            let e = crate::db::schema::audit_events::table
                 .find(seq)
                 .select(AuditEvent::as_select())
-                .first(c)?)
+                .first(c)?;
+            Ok(crate::tenders::bids::audit_views(c, tctx, &by, vec![e])?.remove(0))
         })
         .await
         .map_err(page_err(ctx.lang))?;
     let p = AuditDetailPage {
         ctx: ctx.clone(),
-        before: pretty(&e.before_json),
-        after: pretty(&e.after_json),
+        before: pretty(e.before_json()),
+        after: pretty(e.after_json()),
         e,
     };
     Ok(render(&ctx, StatusCode::OK, &p))

@@ -24,6 +24,25 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
+/// The associated data of a sealed audit event (`audit::SEALED`).
+const AUDIT_AAD: &str = "sanshe-audit/v1";
+
+impl crate::audit::Sealing for Sealer {
+    fn seal(&self, plain: &[u8]) -> String {
+        use base64::Engine;
+        let (ct, nonce) = Sealer::seal(self, AUDIT_AAD, plain);
+        base64::engine::general_purpose::STANDARD.encode([nonce, ct].concat())
+    }
+    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()?;
+        (bytes.len() > NONCE_LEN)
+            .then(|| Sealer::open(self, AUDIT_AAD, &bytes[NONCE_LEN..], &bytes[..NONCE_LEN]))?
+    }
+}
+
 /// The associated data of a sealed bid: its tender and organisation (typed ids, or `i64` as stored).
 pub fn aad(tender: impl Into<TenderId>, organisation: impl Into<OrgId>) -> String {
     let (tender_id, organisation_id) = (tender.into(), organisation.into());

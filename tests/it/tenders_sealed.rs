@@ -391,12 +391,13 @@ async fn idempotent_retry(backend: Backend) {
     let audited: i64 = {
         use sanshe::db::schema::audit_events as a;
         a::table
-            .filter(a::action.eq("bid.submit"))
+            .filter(a::action.eq(sanshe::audit::SEALED))
+            .filter(a::entity_type.eq("bid"))
             .count()
             .get_result(&mut app.conn())
             .unwrap()
     };
-    assert_eq!(audited, 2, "one audit event per bid");
+    assert_eq!(audited, 2, "one (sealed) audit event per bid");
     fx.app.stop().await;
 }
 
@@ -1173,6 +1174,7 @@ async fn commitments_detect_tampering(backend: Backend) {
         .await;
         seqs.push(r["seq"].as_i64().unwrap());
     }
+    seqs.sort();
     fx.clock.set(opening_of(app, id).await);
     assert_eq!(state(app, id).await, "opened");
     let ctx = tender_ctx(app);
@@ -1187,12 +1189,14 @@ async fn commitments_detect_tampering(backend: Backend) {
             200,
         )
         .await;
-        let by_seq: Vec<(i64, bool)> = v
+        // By receipt number (the page's order is the time of submission; this clock stands still).
+        let mut by_seq: Vec<(i64, bool)> = v
             .as_array()
             .unwrap()
             .iter()
             .map(|c| (c["seq"].as_i64().unwrap(), c["ok"].as_bool().unwrap()))
             .collect();
+        by_seq.sort();
         let (_, bad) = sanshe::tenders::bids::verify_all(&mut app.conn(), &ctx).unwrap();
         (by_seq, bad)
     };
@@ -2025,7 +2029,178 @@ async fn bad_input_changes_nothing(backend: Backend) {
     fx.app.stop().await;
 }
 
+/// Before the opening a bid leaves no trace anyone but its bidder can read: the audit trail (API, list and
+/// detail pages) and the dashboards of the administrator and finance say "a sealed bid was received" with
+/// no tender, organisation or bid; the administrator's mail counters do not count receipts; and receipt
+/// numbers are not a sequence, so two receipts do not tell how many bids arrived in between. After the
+/// opening the same events are shown in full, and the chain, which covers the sealed rows, still verifies.
+async fn sealed_bids_leave_no_trace(backend: Backend) {
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let id = create_tender(&fx, &tender_body("TR-2026-001")).await;
+    publish(&fx, id).await;
+    // Pending and sent together: the mail worker moves messages from one to the other meanwhile.
+    let count_mail = || {
+        let (pending, sent) = sanshe::mail::counts(&mut app.conn()).unwrap();
+        pending + sent
+    };
+    let mail_before = count_mail();
+    let b = bidders(app, 3);
+    let mut seqs = Vec::new();
+    let last_before: i64 = {
+        use sanshe::db::schema::audit_events as a;
+        a::table
+            .select(diesel::dsl::max(a::seq))
+            .first::<Option<i64>>(&mut app.conn())
+            .unwrap()
+            .unwrap_or(0)
+    };
+    // Who bid, and with which receipt: the bidders' accounts and receipt numbers anywhere, their names in
+    // anything recorded since the bids (older registry events name organisations, as they should).
+    let mut secrets: Vec<String> = vec![format!("\"tender_id\":{id}")];
+    let mut names: Vec<String> = Vec::new();
+    for (i, bidder) in b.iter().enumerate() {
+        let t = app.token(&bidder.user).await;
+        let r = json_of(
+            post_bid(
+                app,
+                &t,
+                id,
+                &bid_body(&format!("tr{i}"), 10_000_000 + i as i64, bidder.worker),
+            )
+            .await,
+            201,
+        )
+        .await;
+        let seq = r["seq"].as_i64().unwrap();
+        seqs.push(seq);
+        secrets.push(bidder.user.clone());
+        secrets.push(seq.to_string());
+        let name: String = organisations::table
+            .find(bidder.org)
+            .select(organisations::name)
+            .first(&mut app.conn())
+            .unwrap();
+        names.push(name);
+    }
+    assert_eq!(count_mail(), mail_before, "receipts are not counted");
+    assert!(seqs.iter().all(|s| *s >= 1_000_000_000), "{seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| (w[1] - w[0]).abs() > 1),
+        "receipt numbers are not a sequence: {seqs:?}"
+    );
+    let no_secret = |what: &str, text: &str| {
+        for s in &secrets {
+            assert!(
+                !text.contains(s.as_str()),
+                "{what} shows {s:?} before the opening"
+            );
+        }
+    };
+    let sealed_seqs: Vec<i64> = {
+        use sanshe::db::schema::audit_events as a;
+        a::table
+            .filter(a::action.eq(sanshe::audit::SEALED))
+            .select(a::seq)
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(sealed_seqs.len(), 3);
+    for who in ["admin", "finance"] {
+        let token = app.token(who).await;
+        let api = app
+            .get("/api/v1/audit-events?per_page=100", Some(&token))
+            .await
+            .text()
+            .await
+            .unwrap();
+        no_secret(&format!("{who}'s audit API"), &api);
+        let v: Value = serde_json::from_str(&api).unwrap();
+        let since: Vec<&Value> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["seq"].as_i64().unwrap() > last_before)
+            .collect();
+        assert_eq!(since.len(), 3, "{since:?}");
+        let since = serde_json::to_string(&since).unwrap();
+        for n in &names {
+            assert!(
+                !since.contains(n.as_str()),
+                "{who}: the bid events name {n}"
+            );
+        }
+        let page = sign_in(app, who).await;
+        for path in ["/audit?per_page=100".to_string(), "/dashboard".to_string()]
+            .into_iter()
+            .chain(sealed_seqs.iter().map(|s| format!("/audit/{s}")))
+        {
+            let html = page
+                .get(app.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            no_secret(&format!("{who}'s {path}"), &html);
+            if path.starts_with("/audit/") {
+                for n in &names {
+                    assert!(!html.contains(n.as_str()), "{who}'s {path} names {n}");
+                }
+            }
+            if path.starts_with("/audit") {
+                assert!(html.contains("收到一份密封投标"), "{who}'s {path}: {html}");
+            }
+        }
+    }
+    // After the opening: the events in full.
+    fx.clock.set(opening_of(app, id).await);
+    assert_eq!(state(app, id).await, "opened");
+    let admin = app.token("admin").await;
+    let v: Value = app
+        .get(
+            "/api/v1/audit-events?action=sealed&per_page=100",
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut shown: Vec<(String, i64)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let u = &e["unsealed"];
+            (
+                u["action"].as_str().unwrap_or("still sealed").to_string(),
+                u["entity_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
+    shown.sort_by_key(|(_, s)| *s);
+    let mut want: Vec<(String, i64)> = seqs
+        .iter()
+        .map(|s| ("bid.submit".to_string(), *s))
+        .collect();
+    want.sort_by_key(|(_, s)| *s);
+    assert_eq!(shown, want);
+    let r: Value = app
+        .get("/api/v1/audit-events/verify", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ok"], true, "{r}");
+    fx.app.stop().await;
+}
+
 crate::both_backends!(
+    sealed_bids_leave_no_trace,
     deadline_edge,
     idempotent_retry,
     sealed_leak_test,

@@ -223,3 +223,20 @@ fn open_payload(ctx: &Ctx, b: &BidRow) -> Option<Payload> {
     )?;
     serde_json::from_slice(&plain).ok()
 }
+
+/// A new bid's receipt number (its id): random, not the next of a sequence, so two receipts tell a bidder
+/// nothing about how many bids arrived in between. Within the integers JSON readers keep exactly.
+pub(crate) fn receipt_number(conn: &mut DbConn) -> QueryResult<i64> {
+    use rand::Rng;
+    loop {
+        let n = rand::thread_rng().gen_range(1_000_000_000_i64..9_000_000_000_000);
+        let taken = bids::table
+            .find(n)
+            .select(bids::id)
+            .first::<i64>(conn)
+            .optional()?;
+        if taken.is_none() {
+            return Ok(n);
+        }
+    }
+}

@@ -14,7 +14,7 @@ pub fn open_all(
     let rows: Vec<BidRow> = bids::table
         .filter(bids::tender_id.eq(t.id))
         .filter(bids::status.eq(BidStatus::Active.as_str()))
-        .order(bids::id)
+        .order((bids::submitted_at, bids::id))
         .select(BidRow::as_select())
         .load(conn)?;
     let mut valid = 0u32;
@@ -104,7 +104,7 @@ fn opened_rows(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<(BidRow, String)>
         .inner_join(organisations::table)
         .filter(bids::tender_id.eq(t.id))
         .filter(bids::opened_json.is_not_null())
-        .order(bids::id)
+        .order((bids::submitted_at, bids::id))
         .select((BidRow::as_select(), organisations::name))
         .load(conn)?)
 }
@@ -187,7 +187,7 @@ pub fn commitments(
 pub fn verify_all(conn: &mut DbConn, ctx: &Ctx) -> QueryResult<(usize, Vec<i64>)> {
     let rows: Vec<BidRow> = bids::table
         .filter(bids::opened_json.is_not_null())
-        .order(bids::id)
+        .order((bids::submitted_at, bids::id))
         .select(BidRow::as_select())
         .load(conn)?;
     let bad = rows

@@ -39,7 +39,7 @@ pub fn own_bid(
     let rows: Vec<BidRow> = bids::table
         .filter(bids::tender_id.eq(tender_id))
         .filter(bids::organisation_id.eq(org_id))
-        .order(bids::id.desc())
+        .order((bids::submitted_at.desc(), bids::id.desc()))
         .select(BidRow::as_select())
         .load(conn)?;
     let Some(pos) = rows
@@ -95,7 +95,7 @@ pub fn my_bids(conn: &mut DbConn, org: impl Into<OrgId>) -> QueryResult<Vec<MyBi
     let rows: Vec<Row> = bids::table
         .inner_join(tenders::table)
         .filter(bids::organisation_id.eq(org_id))
-        .order(bids::id.desc())
+        .order((bids::submitted_at.desc(), bids::id.desc()))
         .select((
             bids::id,
             bids::tender_id,
@@ -216,4 +216,50 @@ pub fn attachment(ctx: &Ctx, b: &BidRow, index: usize) -> Result<(String, Vec<u8
         .and_then(|f| base64::engine::general_purpose::STANDARD.decode(f).ok())
         .ok_or_else(|| AppError::internal("an attachment is missing"))?;
     Ok((meta.name.clone(), body))
+}
+
+/// Audit events as `viewer` may see them: an event sealed at a bid (`audit::SEALED`) is shown with its
+/// content once its tender is opened, or to a user of the organisation that bid; otherwise it stays "a
+/// sealed bid was received", with no tender, organisation or bid.
+pub fn audit_views(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    viewer: &crate::auth::CurrentUser,
+    events: Vec<audit::AuditEvent>,
+) -> Result<Vec<audit::AuditView>, AppError> {
+    let mut states: std::collections::HashMap<i64, State> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        let Some(inner) = audit::unseal(&e, &ctx.sealer) else {
+            out.push(audit::AuditView::plain(e));
+            continue;
+        };
+        let state = match states.get(&inner.scope) {
+            Some(s) => *s,
+            None => {
+                let s = crate::tenders::find_row(conn, inner.scope)?.state();
+                states.insert(inner.scope, s);
+                s
+            }
+        };
+        let own = match (
+            viewer.org_id,
+            inner.entity_id.as_deref().map(str::parse::<i64>),
+        ) {
+            (Some(org), Some(Ok(bid))) => {
+                bids::table
+                    .find(bid)
+                    .select(bids::organisation_id)
+                    .first::<i64>(conn)
+                    .optional()?
+                    == Some(org)
+            }
+            _ => false,
+        };
+        out.push(audit::AuditView {
+            unsealed: (!state.sealed() || own).then_some(inner),
+            event: e,
+        });
+    }
+    Ok(out)
 }

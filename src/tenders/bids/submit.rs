@@ -260,6 +260,7 @@ pub fn submit(
         }
         let new_id: i64 = diesel::insert_into(bids::table)
             .values((
+                bids::id.eq(receipt_number(conn)?),
                 bids::tender_id.eq(tender_id),
                 bids::organisation_id.eq(org_id),
                 bids::submitted_by.eq(user_id),
@@ -274,11 +275,14 @@ pub fn submit(
             .returning(bids::id)
             .get_result(conn)?;
         let row = find_bid(conn, new_id)?;
-        // The audit event records the receipt, never the content.
-        audit::record(
+        // The audit event records the receipt, never the content; until the opening it is sealed itself:
+        // who bid on what is no one's business but the bidder's.
+        audit::record_sealed(
             conn,
             actor,
             now,
+            &ctx.sealer,
+            tender_id,
             if replaced.is_some() {
                 "bid.replace"
             } else {
@@ -373,16 +377,35 @@ pub fn withdraw(
                 bids::status_reason.eq(reason),
             ))
             .execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            now,
-            "bid.withdraw",
-            "bid",
-            Some(bid.to_string()),
+        let (before, after) = (
             Some(serde_json::json!({ "status": BidStatus::Active })),
             Some(serde_json::json!({ "status": BidStatus::Withdrawn, "reason": reason })),
-        )?;
+        );
+        if state.sealed() {
+            audit::record_sealed(
+                conn,
+                actor,
+                now,
+                &ctx.sealer,
+                tender_id,
+                "bid.withdraw",
+                "bid",
+                Some(bid.to_string()),
+                before,
+                after,
+            )?;
+        } else {
+            audit::record(
+                conn,
+                actor,
+                now,
+                "bid.withdraw",
+                "bid",
+                Some(bid.to_string()),
+                before,
+                after,
+            )?;
+        }
         if state.opened_not_final() {
             super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
         }
