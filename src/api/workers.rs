@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, Authed, BureauOrAdmin};
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
@@ -102,7 +103,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<StaffOrOrg>,
-    body: web::Json<WorkerInput>,
+    body: Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -143,7 +144,7 @@ pub async fn update(
     user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<WorkerInput>,
+    body: Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
