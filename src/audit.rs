@@ -422,7 +422,7 @@ pub struct AuditFilter {
 }
 
 fn day_start_utc(d: &str, field: &str) -> Result<NaiveDateTime, crate::error::AppError> {
-    let date = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+    let date = crate::domain::dates::parse_date(d).ok_or_else(|| {
         crate::error::AppError::field(
             field,
             "date",

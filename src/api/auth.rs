@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{AnyRole, Authed, CurrentUser};
+use crate::http::input::Json;
 use crate::http::session::LoginResponse;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub struct LoginRequest {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let r = crate::http::session::sign_in(&state, &req, &body.username, &body.password).await?;
     Ok(HttpResponse::Ok().json(r))
@@ -104,7 +105,7 @@ pub async fn change_password_api(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<AnyRole>,
-    body: web::Json<PasswordChange>,
+    body: Json<PasswordChange>,
 ) -> Result<HttpResponse, AppError> {
     let token = crate::http::session::change_password(
         &state,

@@ -6,6 +6,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, BureauOrAdmin};
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::areas::{
     self, Community, CommunityFilter, CommunityUpdate, NewCommunity, NewStreet, Street,
@@ -75,7 +76,7 @@ pub async fn create_street(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<NewStreet>,
+    body: Json<NewStreet>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -95,7 +96,7 @@ pub async fn update_street(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<StreetUpdate>,
+    body: Json<StreetUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -154,7 +155,7 @@ pub async fn create_community(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<NewCommunity>,
+    body: Json<NewCommunity>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -174,7 +175,7 @@ pub async fn update_community(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CommunityUpdate>,
+    body: Json<CommunityUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -233,7 +234,7 @@ pub async fn create_base(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<BaseInput>,
+    body: Json<BaseInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -253,7 +254,7 @@ pub async fn update_base(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<BaseInput>,
+    body: Json<BaseInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();

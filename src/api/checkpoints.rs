@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::chain::checkpoint::{self, Checkpoint, CheckpointFilter, Published, Signed};
 use crate::error::{AppError, Problem};
 use crate::http::caller::{AdminOrFinance, Authed};
+use crate::http::input::Json;
 
 /// Every signed checkpoint, newest first, with the algorithm, the public key and how the signed bytes are
 /// made. Public: keep a copy; `sanshe verify --checkpoint FILE` (or any Ed25519 library) checks it.
@@ -42,7 +43,7 @@ pub struct SignRequest {
 pub async fn sign(
     state: web::Data<AppState>,
     user: Authed<AdminOrFinance>,
-    body: web::Json<SignRequest>,
+    body: Json<SignRequest>,
 ) -> Result<HttpResponse, AppError> {
     let chain = body
         .into_inner()

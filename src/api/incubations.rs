@@ -7,6 +7,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
+use crate::http::input::Json;
 use crate::registry::incubations::{
     self, FunnelReport, IncubationFilter, IncubationView, NewApplication, Transition,
 };
@@ -69,7 +70,7 @@ pub async fn apply(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<StaffOrOrg>,
-    body: web::Json<NewApplication>,
+    body: Json<NewApplication>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
     let (cal, as_org, new) = (
@@ -111,7 +112,7 @@ pub async fn transition(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<Transition>,
+    body: Json<Transition>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
     let (cal, years) = (state.config.calendar.clone(), state.config.incubation_years);

@@ -9,6 +9,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
 use crate::registry::import::{self, ImportResult};
@@ -117,7 +118,7 @@ pub fn csv_text(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
             )
         })
     };
-    if ct.starts_with("text/csv") {
+    let text = if ct.starts_with("text/csv") {
         utf8(body)
     } else if ct.starts_with("application/json") {
         serde_json::from_slice::<CsvBody>(body)
@@ -138,6 +139,17 @@ pub fn csv_text(req: &HttpRequest, body: &[u8]) -> Result<String, AppError> {
             ),
             status: actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
         })
+    }?;
+    // The file is read here, not by `http::input::Json`: the same refusal of control characters, naming
+    // the file (`file`) or the JSON field that carried it (`csv`).
+    let field = if ct.starts_with("text/csv") {
+        "file"
+    } else {
+        "csv"
+    };
+    match crate::http::input::text_error(field, &text) {
+        Some(e) => Err(AppError::Validation(vec![e])),
+        None => Ok(text),
     }
 }
 
@@ -172,7 +184,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<OrgInput>,
+    body: Json<OrgInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -216,7 +228,7 @@ pub async fn update(
     user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<OrgPatch>,
+    body: Json<OrgPatch>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now, by) = (
         crate::http::actor(&req, &user),
@@ -251,7 +263,7 @@ pub async fn add_rating(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<NewRating>,
+    body: Json<NewRating>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -269,7 +281,7 @@ pub async fn add_inspection(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<NewInspection>,
+    body: Json<NewInspection>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -287,7 +299,7 @@ pub async fn add_listing(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<NewListing>,
+    body: Json<NewListing>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -306,7 +318,7 @@ pub async fn remove_listing(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<ListingRemoval>,
+    body: Json<ListingRemoval>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -340,7 +352,7 @@ pub async fn decide_change(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<Decision>,
+    body: Json<Decision>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();

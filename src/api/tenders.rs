@@ -11,6 +11,7 @@ use crate::error::{AppError, Problem};
 use crate::http::caller::{
     AttachmentReaders, Authed, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Role, RoleSet,
 };
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::tenders::bids::{
     self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
@@ -133,7 +134,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: web::Json<TenderInput>,
+    body: Json<TenderInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
@@ -153,7 +154,7 @@ pub async fn update(
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<TenderInput>,
+    body: Json<TenderInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -199,7 +200,7 @@ pub async fn cancel(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -223,7 +224,7 @@ pub async fn contracted(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<SignedInput>,
+    body: Json<SignedInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -269,7 +270,7 @@ pub async fn ask(
     req: HttpRequest,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: web::Json<NewEnquiry>,
+    body: Json<NewEnquiry>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let (uid, org) = (user.id, user.own_org_id()?);
@@ -289,7 +290,7 @@ pub async fn answer(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<EnquiryAnswer>,
+    body: Json<EnquiryAnswer>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
@@ -310,7 +311,7 @@ pub async fn submit_bid(
     req: HttpRequest,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: web::Json<BidInput>,
+    body: Json<BidInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let (uid, org) = (user.id, user.own_org_id()?);
@@ -359,7 +360,7 @@ pub async fn withdraw(
     req: HttpRequest,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: web::Json<WithdrawInput>,
+    body: Json<WithdrawInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let org = user.own_org_id()?;
@@ -473,7 +474,7 @@ pub async fn form_panel(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<PanelInput>,
+    body: Json<PanelInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -491,7 +492,7 @@ pub async fn declare(
     req: HttpRequest,
     user: Authed<EvaluatorOnly>,
     id: web::Path<i64>,
-    body: web::Json<Declaration>,
+    body: Json<Declaration>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
@@ -526,7 +527,7 @@ pub async fn scores(
     req: HttpRequest,
     user: Authed<EvaluatorOnly>,
     id: web::Path<i64>,
-    body: web::Json<ScoreInput>,
+    body: Json<ScoreInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
@@ -579,7 +580,7 @@ pub async fn confirm(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<ConfirmInput>,
+    body: Json<ConfirmInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -621,7 +622,7 @@ pub async fn disqualify(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<DisqualifyInput>,
+    body: Json<DisqualifyInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();
@@ -661,7 +662,7 @@ pub async fn file_challenge(
     req: HttpRequest,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: web::Json<NewChallenge>,
+    body: Json<NewChallenge>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let (uid, org) = (user.id, user.own_org_id()?);
@@ -682,7 +683,7 @@ pub async fn answer_challenge(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<ChallengeAnswer>,
+    body: Json<ChallengeAnswer>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
@@ -719,7 +720,7 @@ pub async fn add_link(
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     id: web::Path<i64>,
-    body: web::Json<LinkInput>,
+    body: Json<LinkInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let id = id.into_inner();

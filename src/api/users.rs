@@ -6,6 +6,7 @@ use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{AdminOnly, Authed};
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::users::{self, NewUser, UserFilter, UserUpdate, UserView};
 
@@ -29,7 +30,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<AdminOnly>,
-    body: web::Json<NewUser>,
+    body: Json<NewUser>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now, mail) = (
         crate::http::actor(&req, &user),
@@ -67,7 +68,7 @@ pub async fn update(
     user: Authed<AdminOnly>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<UserUpdate>,
+    body: Json<UserUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
     let (id, upd) = (id.into_inner(), body.into_inner());

@@ -1,5 +1,6 @@
-//! Social workers API. Everyone signed in reads (an `org` user only its own organisation's workers); phones
-//! are masked except for the bureau, administrators and the worker's own organisation; identity numbers are
+//! Social workers API. The bureau, administrators and finance read (an `org` user only its own
+//! organisation's workers; evaluators not at all); phones are masked except for the bureau, administrators
+//! and the worker's own organisation; identity numbers are
 //! accepted, checked and kept only as a keyed hash, never returned.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
@@ -10,6 +11,7 @@ use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{AnyRole, Authed, BureauOrAdmin, WorkerReaders};
+use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::workers::{self, Counts, WorkerFilter, WorkerInput, WorkerView};
@@ -102,7 +104,7 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<StaffOrOrg>,
-    body: web::Json<WorkerInput>,
+    body: Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
@@ -143,7 +145,7 @@ pub async fn update(
     user: Authed<StaffOrOrg>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<WorkerInput>,
+    body: Json<WorkerInput>,
 ) -> Result<HttpResponse, AppError> {
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();

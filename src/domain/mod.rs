@@ -3,10 +3,12 @@
 pub mod bid;
 pub mod calendar;
 pub mod credit_code;
+pub mod dates;
 pub mod ids;
 pub mod incubation;
 pub mod money;
 pub mod search;
 pub mod standing;
 pub mod tender;
+pub mod text;
 pub mod vocab;

@@ -1,11 +1,13 @@
 //! The HTTP layer shared by the JSON API (`api`) and the server-rendered pages (`pages`): the request
-//! middleware (request id, log line, security headers, CSRF cookie), who is calling (`caller`), CSRF
-//! (`csrf`), paging of lists (`paging`) and what every page needs (`page`: layout context, flash, forms,
-//! errors as pages). `api` and `pages` are siblings on top of it; neither calls the other, and nothing
-//! below (services, `domain`, `db`) names anything here.
+//! middleware (request id, log line, security headers, CSRF cookie, refusing control characters in the
+//! path and query), who is calling (`caller`), CSRF (`csrf`), input no handler sees (`input`: control
+//! characters in JSON bodies, forms, queries and paths), paging of lists (`paging`) and what every page
+//! needs (`page`: layout context, flash, forms, errors as pages). `api` and `pages` are siblings on top of
+//! it; neither calls the other, and nothing below (services, `domain`, `db`) names anything here.
 
 pub mod caller;
 pub mod csrf;
+pub mod input;
 pub mod page;
 pub mod session;
 
@@ -109,6 +111,16 @@ pub async fn middleware(
         && !path.starts_with("/static/")
         && !path.starts_with("/healthz")
         && !path.starts_with("/readyz");
+    // A control character in the path or the query string is refused before routing (`input`): as
+    // problem+json on the API, as an error page elsewhere.
+    let refused = input::request_line(req.path(), req.query_string()).map(|e| {
+        use actix_web::ResponseError;
+        if path.starts_with("/api/") {
+            e.error_response()
+        } else {
+            page::PageError::App(e, crate::i18n::Lang::from_request(req.request())).error_response()
+        }
+    });
     let new_csrf = if is_page && req.cookie(csrf::COOKIE).is_none() {
         let t = csrf::new_token();
         req.extensions_mut().insert(csrf::CsrfToken(t.clone()));
@@ -118,7 +130,8 @@ pub async fn middleware(
     };
     // Resolve the caller before the handler's extractors run (see `auth::caller`). Static files and health
     // checks never need it.
-    if !path.starts_with("/static/")
+    if refused.is_none()
+        && !path.starts_with("/static/")
         && path != "/healthz"
         && path != "/readyz"
         && !path.starts_with("/api/docs")
@@ -130,7 +143,10 @@ pub async fn middleware(
         .app_data::<web::Data<crate::app::AppState>>()
         .map(|s| s.config.cookie_secure)
         .unwrap_or(false);
-    let mut res = next.call(req).await?;
+    let mut res = match refused {
+        Some(r) => req.into_response(r).map_into_right_body(),
+        None => next.call(req).await?.map_into_left_body(),
+    };
     if let Some(t) = new_csrf {
         let _ = res.response_mut().add_cookie(&csrf::cookie(&t, secure));
     }

@@ -1,6 +1,6 @@
 //! What every page needs: the layout context (language, CSRF token, flash, signed-in user, navigation),
-//! rendering, redirects with a flash message, the one reader of page forms (CSRF-checked, numbers read
-//! with field errors), field errors, and errors shown as pages.
+//! rendering, redirects with a flash message, the one reader of page forms (CSRF-checked, control
+//! characters refused, numbers read with field errors), field errors, and errors shown as pages.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
@@ -399,6 +399,8 @@ struct ErrorPage {
     ctx: PageCtx,
     status: u16,
     message: String,
+    /// Each field error of a refused input ("field: message"), when the refusal has any.
+    details: Vec<String>,
 }
 
 impl ResponseError for PageError {
@@ -429,9 +431,20 @@ impl ResponseError for PageError {
                     path: String::new(),
                     user: None,
                 };
+                let details = match e {
+                    AppError::Validation(errs) => errs
+                        .iter()
+                        .map(|f| {
+                            let m = lang.pick(&f.message.zh, &f.message.en);
+                            format!("{}: {m}", f.field)
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 let page = ErrorPage {
                     status: e.status_code().as_u16(),
                     message: lang.pick(&msg.zh, &msg.en).to_string(),
+                    details,
                     ctx,
                 };
                 render(&page.ctx, e.status_code(), &page)
@@ -572,7 +585,8 @@ fn parse_number<T: FromStr>(
     n
 }
 
-/// Read a page form: urlencoded, at most [`FORM_BODY_LIMIT`], with a `csrf` field matching the cookie.
+/// Read a page form: urlencoded, at most [`FORM_BODY_LIMIT`], with a `csrf` field matching the cookie and
+/// no control character in any name or value (422, the error page naming the field).
 async fn read_form(req: &HttpRequest, mut payload: Payload) -> Result<Form, PageError> {
     let lang = Lang::from_request(req);
     let bad = |zh: String, en: String| {
@@ -617,6 +631,11 @@ async fn read_form(req: &HttpRequest, mut payload: Payload) -> Result<Form, Page
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     super::csrf::check(req, token).map_err(|e| PageError::App(e, lang))?;
+    // No handler sees a control character (`http::input`): the page says which field held one.
+    let errs = super::input::form_errors(&pairs);
+    if !errs.is_empty() {
+        return Err(PageError::App(AppError::Validation(errs), lang));
+    }
     Ok(Form(pairs))
 }
 

@@ -136,10 +136,14 @@ pub struct Transition {
     pub stage: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
+    /// YYYY-MM-DD (read by `domain::dates::parse_date`; a malformed date is a 422 `date` naming it).
     #[serde(default)]
-    pub start_on: Option<NaiveDate>,
+    #[schema(format = Date)]
+    pub start_on: Option<String>,
+    /// YYYY-MM-DD.
     #[serde(default)]
-    pub planned_end: Option<NaiveDate>,
+    #[schema(format = Date)]
+    pub planned_end: Option<String>,
     /// Checklist keys (registered, governance, finance, projects, staff, premises) and whether done.
     #[serde(default)]
     pub checklist: Vec<ChecklistItem>,
@@ -611,6 +615,10 @@ pub fn transition(
             "The target state must be admitted, rejected, incubating, renewed, graduated or exited.",
         ));
     };
+    let mut dates = Checks::new();
+    let start_on = crate::registry::orgs::check_date(&mut dates, "start_on", &t.start_on);
+    let planned_end = crate::registry::orgs::check_date(&mut dates, "planned_end", &t.planned_end);
+    dates.finish()?;
     write_tx(conn, |conn| {
         crate::db::lock_row(conn, "incubations", id)?;
         let row = find_row(conn, id)?;
@@ -690,7 +698,7 @@ pub fn transition(
                     .execute(conn)?;
             }
             State::Incubating => {
-                let start = t.start_on.unwrap_or(today);
+                let start = start_on.unwrap_or(today);
                 if row.decided_on.is_some_and(|d| start < d) {
                     checks.add(
                         "start_on",
@@ -699,9 +707,7 @@ pub fn transition(
                         "The start cannot precede the admission decision.",
                     );
                 }
-                let end = t
-                    .planned_end
-                    .unwrap_or_else(|| rules::planned_end(start, years));
+                let end = planned_end.unwrap_or_else(|| rules::planned_end(start, years));
                 if end <= start {
                     checks.add(
                         "planned_end",
@@ -722,7 +728,7 @@ pub fn transition(
                     .execute(conn)?;
             }
             State::Renewed => {
-                match (t.planned_end, row.planned_end) {
+                match (planned_end, row.planned_end) {
                     (None, _) => checks.add("planned_end", "required", "必填。", "Required."),
                     (Some(new), Some(old)) if new <= old => checks.add(
                         "planned_end",
@@ -737,7 +743,7 @@ pub fn transition(
                 diesel::update(incubations::table.find(id))
                     .set((
                         incubations::state.eq(to.as_str()),
-                        incubations::planned_end.eq(t.planned_end),
+                        incubations::planned_end.eq(planned_end),
                         incubations::updated_at.eq(ts),
                     ))
                     .execute(conn)?;

@@ -26,6 +26,7 @@ fn validate(
     ctx: &Ctx,
     input: &TenderInput,
     self_id: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<Clean, AppError> {
     let mut c = Checks::new();
     let code = input.code.trim();
@@ -192,11 +193,22 @@ fn validate(
             }
         }
     }
+    let horizon = crate::domain::dates::schedule_horizon(now);
     let mut when = |field: &str, v: &str| -> Option<NaiveDateTime> {
         if !c.required(field, v) {
             return None;
         }
         match parse_when(v) {
+            Some(t) if t > horizon => {
+                let years = crate::domain::dates::SCHEDULE_HORIZON_YEARS;
+                c.add(
+                    field,
+                    "horizon",
+                    format!("时间不能晚于今后 {years} 年。"),
+                    format!("The time cannot be more than {years} years ahead."),
+                );
+                None
+            }
             Some(t) => Some(crate::db::now_micros(t)),
             None => {
                 c.add(
@@ -367,7 +379,7 @@ pub fn create(
 ) -> Result<TenderView, AppError> {
     let ts = crate::db::now_micros(now);
     let id = write_tx(conn, |conn| -> Result<i64, AppError> {
-        let c = validate(conn, ctx, input, None)?;
+        let c = validate(conn, ctx, input, None, now)?;
         let id: i64 = diesel::insert_into(tenders::table)
             .values((
                 Terms::of(input, &c),
@@ -420,7 +432,7 @@ pub fn update(
         }
         let before = input_of(conn, &t)?;
         crate::version::check(expect, &before)?;
-        let c = validate(conn, ctx, input, Some(id))?;
+        let c = validate(conn, ctx, input, Some(id), now)?;
         diesel::update(tenders::table.find(id))
             .set((Terms::of(input, &c), tenders::updated_at.eq(ts)))
             .execute(conn)?;

@@ -96,26 +96,10 @@ pub fn working_days_end(cal: &BusinessCalendar, now: DateTime<Utc>, n: u32) -> N
         .naive_utc()
 }
 
-/// Read a date-time: RFC 3339 with an offset, or `YYYY-MM-DDTHH:MM[:SS]` / `YYYY-MM-DD HH:MM` in Beijing.
+/// Read a date-time: `YYYY-MM-DDTHH:MM[:SS]` (or with a space for the `T`) in Beijing, or the same with an
+/// offset (`Z`, `+08:00`); nothing around it (`domain::dates::parse_instant`, the one strict reader).
 pub fn parse_when(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for f in [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
-            return crate::clock::shanghai()
-                .from_local_datetime(&n)
-                .single()
-                .map(|t| t.with_timezone(&Utc));
-        }
-    }
-    None
+    crate::domain::dates::parse_instant(s, crate::clock::shanghai())
 }
 
 /// A stored UTC time as the Beijing `YYYY-MM-DDTHH:MM` a form input shows.

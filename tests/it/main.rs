@@ -14,6 +14,7 @@ mod browser;
 mod checkpoints;
 mod cli;
 mod errors;
+mod input;
 mod layers;
 mod lost_updates;
 mod mail;

@@ -494,7 +494,7 @@ async fn create_validation(b: Backend) {
             vec![("credit_code", "length")],
         ),
         (
-            json!({"name": "x".repeat(101), "kind": "community_group", "registration": "filed", "registered_on": "2999-01-01",
+            json!({"name": "x".repeat(101), "kind": "community_group", "registration": "filed", "registered_on": "2199-01-01",
                 "contact_phone": "12ab", "contact_email": "no-at", "staff_count": -1, "volunteer_count": 2_000_000,
                 "fields": ["cooking"], "area_street_ids": [999], "street_id": 998}),
             vec![

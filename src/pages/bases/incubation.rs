@@ -420,34 +420,15 @@ impl TransitionForm {
     }
 
     fn transition(&self) -> Result<Transition, AppError> {
-        let mut checks = Checks::new();
-        let mut date = |field: &str, s: &str| -> Option<chrono::NaiveDate> {
-            let s = s.trim();
-            if s.is_empty() {
-                return None;
-            }
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| {
-                    checks.add(
-                        field,
-                        "date",
-                        "日期格式为 YYYY-MM-DD。",
-                        "A date is YYYY-MM-DD.",
-                    )
-                })
-                .ok()
-        };
-        let start_on = date("start_on", &self.start_on);
-        let planned_end = date("planned_end", &self.planned_end);
-        checks.finish()?;
         let opt = |s: &String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         Ok(Transition {
             to: self.to.clone(),
             mode: opt(&self.mode),
             stage: opt(&self.stage),
             reason: opt(&self.reason),
-            start_on,
-            planned_end,
+            // Read by the service (`domain::dates::parse_date`), which names a malformed date.
+            start_on: Some(self.start_on.clone()).filter(|s| !s.trim().is_empty()),
+            planned_end: Some(self.planned_end.clone()).filter(|s| !s.trim().is_empty()),
             checklist: if self.to == "graduated" {
                 self.checked()
                     .into_iter()

@@ -9,17 +9,27 @@ fn opt(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Parse a YYYY-MM-DD date, adding a `date` error when malformed.
+/// Read a date written exactly YYYY-MM-DD (`domain::dates::parse_date`: no sign, no one-digit month or
+/// day, nothing around it, a year in `RECORD_YEARS`), adding a `date` error otherwise. Blank is no date.
 pub fn check_date(checks: &mut Checks, field: &str, v: &Option<String>) -> Option<NaiveDate> {
-    let s = opt(v)?;
-    match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
+    let s = v.as_deref().filter(|s| !s.trim().is_empty())?;
+    match crate::domain::dates::parse_date(s) {
+        Some(d) => Some(d),
+        None => {
+            let years = crate::domain::dates::RECORD_YEARS;
             checks.add(
                 field,
                 "date",
-                "日期格式应为 YYYY-MM-DD。",
-                "A date is written YYYY-MM-DD.",
+                format!(
+                    "日期格式应为 YYYY-MM-DD（如 2026-01-05），年份在 {}–{} 之间。",
+                    years.start(),
+                    years.end()
+                ),
+                format!(
+                    "A date is written YYYY-MM-DD (e.g. 2026-01-05), in the years {}–{}.",
+                    years.start(),
+                    years.end()
+                ),
             );
             None
         }
