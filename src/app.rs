@@ -154,13 +154,14 @@ pub async fn scheduler_loop(state: AppState) {
 
 /// The OpenAPI document, generated from the handlers registered in the API scope.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
         .service(api::api_scope())
         .service(api::health::healthz)
         .service(api::health::readyz)
         .split_for_parts();
+    api::declare_problems(&mut api);
     api
 }
 

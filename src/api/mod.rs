@@ -70,3 +70,71 @@ impl utoipa::Modify for BearerAuth {
         );
     }
 }
+
+/// Declare on every operation the refusals the shared layers can give it, as `application/problem+json`
+/// (RFC 9457), so the document tells clients (and schema-driven fuzzers) the truth without each handler
+/// repeating the list: 400 (malformed query, body or path), 401 and 403 (secured operations), 404 (a path
+/// with an id), 409, 413, 415, 422 and 429 (writes), 412 (PUT and PATCH, `If-Match`). A problem declared
+/// by a handler keeps its description; its content type becomes `application/problem+json`.
+pub fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let reason = |s: u16| {
+        actix_web::http::StatusCode::from_u16(s)
+            .ok()
+            .and_then(|c| c.canonical_reason())
+            .unwrap_or("Error")
+            .to_string()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("put", item.put.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let write = method != "get";
+            let mut statuses = vec![400];
+            if secured {
+                statuses.extend([401, 403]);
+            }
+            if has_id {
+                statuses.push(404);
+            }
+            if write {
+                statuses.extend([409, 413, 415, 422, 429]);
+            }
+            if matches!(method, "put" | "patch") {
+                statuses.push(412);
+            }
+            for s in statuses {
+                op.responses
+                    .responses
+                    .entry(s.to_string())
+                    .or_insert_with(|| {
+                        RefOr::T(ResponseBuilder::new().description(reason(s)).build())
+                    });
+            }
+            for (status, resp) in op.responses.responses.iter_mut() {
+                let RefOr::T(resp) = resp else { continue };
+                if !status.starts_with('4') && !status.starts_with('5') {
+                    continue;
+                }
+                resp.content.clear();
+                resp.content.insert(
+                    PROBLEM.to_string(),
+                    RefOr::T(
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -209,8 +209,16 @@ pub struct Coverage {
     pub communities_total: i64,
     pub communities_covered: i64,
     pub community_pct: i64,
-    /// Bases per level: (level, count), city first.
-    pub bases_by_level: Vec<(String, i64)>,
+    /// Bases per level, city first.
+    pub bases_by_level: Vec<LevelCount>,
+}
+
+/// How many bases a level has.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LevelCount {
+    /// city, district, street or community
+    pub level: String,
+    pub bases: i64,
 }
 
 /// Someone in a base now.
@@ -527,7 +535,10 @@ pub fn coverage(conn: &mut DbConn) -> Result<Coverage, AppError> {
                 .find(|(k, _)| k == l.as_str())
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
-            (l.as_str().to_string(), n)
+            LevelCount {
+                level: l.as_str().to_string(),
+                bases: n,
+            }
         })
         .collect();
     Ok(Coverage {

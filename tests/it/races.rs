@@ -140,7 +140,69 @@ async fn ten_workers_with_one_certificate_number(b: Backend) {
     app.stop().await;
 }
 
+/// One organisation sends the same idempotency key for bids on two tenders at once: one bid is taken, the
+/// other is told the key was used for something else (409), never a 500; one bid is stored.
+async fn one_bid_key_on_two_tenders_at_once(b: Backend) {
+    let fx = crate::tenders::setup(&b).await;
+    let app = &fx.app;
+    let mut ids = Vec::new();
+    for code in ["RACE-A", "RACE-B"] {
+        let id = crate::tenders::create_tender(&fx, &crate::tenders::tender_body(code)).await;
+        crate::tenders::publish(&fx, id).await;
+        ids.push(id);
+    }
+    let bidder = crate::tenders::bidders(app, 1).remove(0);
+    let token = app.token(&bidder.user).await;
+    for round in 0..5 {
+        let body =
+            crate::tenders::bid_body(&format!("race-key-{round}"), 10_000_000, bidder.worker);
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let mut set = JoinSet::new();
+        for id in ids.clone() {
+            let (url, token, body, barrier) = (
+                app.url(&format!("/api/v1/tenders/{id}/bids")),
+                token.clone(),
+                body.clone(),
+                barrier.clone(),
+            );
+            set.spawn(async move {
+                barrier.wait().await;
+                let r = client()
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                (status, v)
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(r) = set.join_next().await {
+            answers.push(r.unwrap());
+        }
+        let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+        statuses.sort();
+        assert_eq!(statuses, vec![201, 409], "round {round}: {answers:?}");
+        let refused = &answers.iter().find(|(s, _)| *s == 409).unwrap().1;
+        assert_eq!(refused["code"], "idempotency_key_reused", "{refused}");
+        let n: i64 = {
+            use sanshe::db::schema::bids;
+            bids::table
+                .filter(bids::idem_key.eq(format!("race-key-{round}")))
+                .count()
+                .get_result(&mut app.conn())
+                .unwrap()
+        };
+        assert_eq!(n, 1);
+    }
+    fx.app.stop().await;
+}
+
 both_backends!(
     ten_users_with_one_username,
-    ten_workers_with_one_certificate_number
+    ten_workers_with_one_certificate_number,
+    one_bid_key_on_two_tenders_at_once,
 );

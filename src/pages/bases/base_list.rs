@@ -146,7 +146,7 @@ pub(super) async fn bases_page(
         by_level: cov
             .bases_by_level
             .iter()
-            .map(|(l, n)| (level_label(lang, l), *n))
+            .map(|c| (level_label(lang, &c.level), c.bases))
             .collect(),
         rows: list
             .items

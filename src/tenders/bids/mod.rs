@@ -215,6 +215,11 @@ pub(crate) fn tender_lock(tender: impl Into<TenderId>) -> i64 {
     0x5a4e_5348_1000_0000 + tender.into().get()
 }
 
+/// The lock key of an organisation's bidding (its idempotency keys span its tenders).
+pub(crate) fn org_lock(org: impl Into<OrgId>) -> i64 {
+    0x5a4e_5348_2000_0000 + org.into().get()
+}
+
 fn open_payload(ctx: &Ctx, b: &BidRow) -> Option<Payload> {
     let plain = ctx.sealer.open(
         &seal::aad(b.tender(), b.organisation()),

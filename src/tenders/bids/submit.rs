@@ -192,6 +192,9 @@ pub fn submit(
     let key = idempotency::check_key(&input.idempotency_key)?;
     let hash = idempotency::request_hash(input, &["idempotency_key"]);
     write_tx(conn, |conn| -> Result<Receipt, AppError> {
+        // The organisation first (its keys are unique across its tenders, so the same key sent for two
+        // tenders at once must meet here), then the tender; always in this order.
+        crate::db::lock_chain(conn, org_lock(org_id))?;
         crate::db::lock_chain(conn, tender_lock(tender_id))?;
         let now = clock.now();
         let ts = crate::db::now_micros(now);
