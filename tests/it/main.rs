@@ -15,6 +15,7 @@ mod checkpoints;
 mod cli;
 mod errors;
 mod layers;
+mod load_limits;
 mod lost_updates;
 mod mail;
 mod migrations;
