@@ -167,6 +167,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Open the database and apply migrations (blocking).
 pub fn open_database(config: &Config) -> Result<Pool, String> {
+    crate::db::write_queue::set_enabled(config.sqlite_write_queue);
     let pool = crate::db::connect(&config.database, config.db_pool)?;
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     let applied = crate::db::migrate(&mut conn)?;

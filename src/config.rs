@@ -203,9 +203,16 @@ pub struct ConfigArgs {
     /// Staff-cost cap in a bid budget, percent of the price.
     #[arg(long, env = "SANSHE_STAFF_COST_CAP_PCT", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
     pub staff_cost_cap_pct: u32,
+    /// Enquiries one organisation may ask about one tender per day (Beijing date); past it 429.
+    #[arg(long, env = "SANSHE_ENQUIRIES_PER_DAY", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
+    pub enquiries_per_day: u32,
     /// How often the tender scheduler looks for due deadlines, in milliseconds.
     #[arg(long, env = "SANSHE_SCHEDULER_MS", default_value_t = 15000, value_parser = clap::value_parser!(u64).range(10..), global = true)]
     pub scheduler_ms: u64,
+    /// SQLite: queue this process's writers (one write transaction at a time, in arrival order) instead of
+    /// letting them wait in SQLite's busy-retry sleeps. `0` turns it off (to measure; scripts/bench-writes).
+    #[arg(long, env = "SANSHE_SQLITE_WRITE_QUEUE", default_value = "true", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub sqlite_write_queue: bool,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -237,6 +244,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub workers: usize,
     pub db_pool: u32,
+    /// SQLite: writers of this process queue for the write lock (`db::write_queue`).
+    pub sqlite_write_queue: bool,
     pub abnormal_list_bars: bool,
     pub incubation_years: u32,
     pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
@@ -323,6 +332,7 @@ impl ConfigArgs {
             publicity_working_days: self.publicity_working_days,
             management_fee_cap_pct: self.management_fee_cap_pct.into(),
             staff_cost_cap_pct: self.staff_cost_cap_pct.into(),
+            enquiries_per_day: self.enquiries_per_day,
             ..Default::default()
         };
         Ok(Config {
@@ -356,6 +366,7 @@ impl ConfigArgs {
                     .unwrap_or(2)
             }),
             db_pool: self.db_pool,
+            sqlite_write_queue: self.sqlite_write_queue,
             abnormal_list_bars: self.abnormal_list_bars,
             incubation_years: self.incubation_years,
             calendar: std::sync::Arc::new(match &self.calendar_file {

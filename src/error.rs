@@ -4,7 +4,8 @@
 //! - `Validation` for bad input, with one `FieldError` per offending field and rule;
 //! - `Unauthorized` (401) when the caller is not signed in or the token is not acceptable, `Forbidden` (403)
 //!   when the role is wrong, `NotFound` (404), `Conflict` (409) for a state that forbids the action,
-//!   `TooManyRequests` (429) for throttling, `BadRequest` for malformed requests that are not field rules;
+//!   `TooManyRequests` (429) for throttling, `Limited` (429) for a used-up quota that names its rule,
+//!   `BadRequest` for malformed requests that are not field rules;
 //! - `Internal` for everything unexpected: its message is logged, never sent (the body is a fixed text).
 //!
 //! Every message the client sees comes in Chinese and English.
@@ -103,6 +104,13 @@ pub enum AppError {
     },
     #[error("too many requests, retry after {retry_after}s")]
     TooManyRequests { retry_after: u64 },
+    /// A quota of the caller is used up (429, `Retry-After`); `code` names the rule, `msg` says it.
+    #[error("limit {code}: {}", msg.en)]
+    Limited {
+        code: &'static str,
+        msg: Msg,
+        retry_after: u64,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -148,6 +156,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } | AppError::BadRequest { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Limited { code, .. } => code,
             AppError::Stale { .. } => "stale_version",
             AppError::Internal(_) => "internal_error",
         }
@@ -172,7 +181,9 @@ impl AppError {
                 "Your role is not allowed to do this.",
             ),
             AppError::NotFound => Msg::new("未找到。", "Not found."),
-            AppError::Conflict { msg, .. } | AppError::BadRequest { msg, .. } => msg.clone(),
+            AppError::Conflict { msg, .. }
+            | AppError::BadRequest { msg, .. }
+            | AppError::Limited { msg, .. } => msg.clone(),
             AppError::TooManyRequests { retry_after } => Msg::new(
                 format!("尝试次数过多，请在 {retry_after} 秒后再试。"),
                 format!("Too many attempts; try again in {retry_after} seconds."),
@@ -222,7 +233,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::BadRequest { status, .. } => *status,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::Limited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -236,7 +249,9 @@ impl ResponseError for AppError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.content_type("application/problem+json");
-        if let AppError::TooManyRequests { retry_after } = self {
+        if let AppError::TooManyRequests { retry_after } | AppError::Limited { retry_after, .. } =
+            self
+        {
             res.insert_header(("Retry-After", retry_after.to_string()));
         }
         if let AppError::Unauthorized(_) = self {

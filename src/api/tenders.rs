@@ -22,8 +22,8 @@ use crate::tenders::evaluation::{
     ScoringSheet,
 };
 use crate::tenders::{
-    self, EnquiryAnswer, EnquiryView, NewEnquiry, TenderFilter, TenderInput, TenderSummary,
-    TenderView,
+    self, EnquiryAnswer, EnquiryFilter, EnquiryView, NewEnquiry, TenderFilter, TenderInput,
+    TenderSummary, TenderView,
 };
 
 /// The bureau, administrators and evaluators (the panel and the report).
@@ -236,16 +236,19 @@ pub async fn contracted(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Enquiries and answers. Public: answered ones, without the asker; an organisation also sees its own
-/// questions; the bureau and administrators see all, with the asker.
-#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = Vec<EnquiryView>), (status = 404, body = Problem)))]
+/// Enquiries and answers, newest first, a page at a time (`page`, `per_page` up to 200). Public: answered
+/// ones, without the asker; an organisation also sees its own questions; the bureau and administrators see
+/// all, with the asker.
+#[utoipa::path(tag = "tenders", params(("id" = i64, Path), EnquiryFilter), responses((status = 200, body = Paged<EnquiryView>), (status = 400, body = Problem), (status = 404, body = Problem)))]
 #[get("/tenders/{id}/enquiries")]
 pub async fn enquiries(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
+    q: web::Query<EnquiryFilter>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let paging = crate::db::Paging::new(q.page, q.per_page);
     let caller = crate::http::caller::caller(&req).await;
     let staff = caller.user().is_some_and(CurrentUser::is_staff);
     let own = caller
@@ -256,14 +259,16 @@ pub async fn enquiries(
     let v = state
         .run_tenders(move |c, _, _| {
             tenders::visible_row(c, id, staff)?;
-            tenders::enquiries_of(c, id, staff, own)
+            tenders::enquiries_page(c, id, staff, own, paging)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Ask a question (organisations, before the enquiry deadline). The asker is never shown publicly.
-#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewEnquiry, responses((status = 201, body = EnquiryView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+/// Ask a question (organisations, before the enquiry deadline). The asker is never shown publicly. One
+/// organisation asks at most `SANSHE_ENQUIRIES_PER_DAY` (20) enquiries a day (Beijing date) about one
+/// tender; past it 429 `enquiries_per_day` with `Retry-After` until Beijing midnight, and nothing is stored.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewEnquiry, responses((status = 201, body = EnquiryView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, description = "The organisation's enquiries about this tender for today are used up", body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/tenders/{id}/enquiries")]
 pub async fn ask(
     state: web::Data<AppState>,

@@ -240,9 +240,175 @@ pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
     .map_err(|e| e.to_string())
 }
 
+/// The process's queue of SQLite writers: one write transaction at a time, in arrival order (a ticket
+/// lock). Without it, concurrent `BEGIN IMMEDIATE`s wait in SQLite's busy handler, which sleeps and retries
+/// (1, 2, 5, 10 … 100 ms): a writer that arrives while another commits may sleep far longer than the write
+/// it waits for, and latecomers overtake it. Queued here, a writer waits exactly until the one before it
+/// commits. SQLite's `busy_timeout` stays the fallback for writers of other processes (the command line).
+///
+/// One queue serves every SQLite database the process opens (one, outside the tests). A thread that
+/// already holds it (a write transaction on a second connection from inside another) is not queued again.
+pub mod write_queue {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Condvar, Mutex};
+
+    static ENABLED: AtomicBool = AtomicBool::new(true);
+
+    /// `SANSHE_SQLITE_WRITE_QUEUE=0` turns the queue off (to measure what it saves): writers then wait in
+    /// SQLite's busy handler as before.
+    pub fn set_enabled(on: bool) {
+        ENABLED.store(on, Ordering::Relaxed);
+    }
+
+    pub fn enabled() -> bool {
+        ENABLED.load(Ordering::Relaxed)
+    }
+
+    /// The process's queue.
+    pub static QUEUE: Queue = Queue::new();
+
+    thread_local! {
+        /// Turns this thread holds (a second one inside the first is not queued).
+        static HELD: Cell<u32> = const { Cell::new(0) };
+    }
+
+    struct Tickets {
+        /// The next ticket to hand out.
+        next: u64,
+        /// The ticket whose holder may write now.
+        serving: u64,
+    }
+
+    /// A ticket lock: turns are given in the order they were asked for.
+    pub struct Queue {
+        tickets: Mutex<Tickets>,
+        turn: Condvar,
+    }
+
+    impl Default for Queue {
+        fn default() -> Self {
+            Queue::new()
+        }
+    }
+
+    impl Queue {
+        pub const fn new() -> Queue {
+            Queue {
+                tickets: Mutex::new(Tickets {
+                    next: 0,
+                    serving: 0,
+                }),
+                turn: Condvar::new(),
+            }
+        }
+
+        /// Wait for the caller's turn; the next in line goes when the [`Turn`] is dropped.
+        pub fn wait_turn(&self) -> Turn<'_> {
+            let mut t = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+            let ticket = t.next;
+            t.next += 1;
+            while t.serving != ticket {
+                t = self.turn.wait(t).unwrap_or_else(|p| p.into_inner());
+            }
+            Turn {
+                queue: Some(self),
+                ticket,
+            }
+        }
+
+        /// Turns asked for and not yet given back (the holder and those waiting).
+        pub fn len(&self) -> u64 {
+            let t = self.tickets.lock().unwrap_or_else(|p| p.into_inner());
+            t.next - t.serving
+        }
+
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    }
+
+    /// A turn to write; dropping it lets the next in line go.
+    pub struct Turn<'a> {
+        queue: Option<&'a Queue>,
+        ticket: u64,
+    }
+
+    impl Drop for Turn<'_> {
+        fn drop(&mut self) {
+            if let Some(q) = self.queue {
+                let mut t = q.tickets.lock().unwrap_or_else(|p| p.into_inner());
+                t.serving = self.ticket + 1;
+                drop(t);
+                // Every waiter checks whether it is next; only one is.
+                q.turn.notify_all();
+            }
+        }
+    }
+
+    /// This thread's turn in the process's queue, until the guard is dropped: at once when the queue is
+    /// off, or when the thread already holds a turn (a write transaction opened inside another).
+    pub fn wait_turn() -> impl Drop {
+        struct Held {
+            _turn: Option<Turn<'static>>,
+        }
+        impl Drop for Held {
+            fn drop(&mut self) {
+                HELD.with(|h| h.set(h.get().saturating_sub(1)));
+            }
+        }
+        let turn = (enabled() && HELD.with(Cell::get) == 0).then(|| QUEUE.wait_turn());
+        HELD.with(|h| h.set(h.get() + 1));
+        Held { _turn: turn }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::sync::Arc;
+
+        /// Writers get their turns in the order they asked, whatever order the threads are woken in.
+        #[test]
+        fn turns_in_arrival_order() {
+            let q = Arc::new(Queue::new());
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let first = q.wait_turn();
+            let mut threads = Vec::new();
+            for i in 0..8u64 {
+                let (q2, order2) = (q.clone(), order.clone());
+                threads.push(std::thread::spawn(move || {
+                    let _t = q2.wait_turn();
+                    order2.lock().unwrap().push(i);
+                }));
+                // The next writer arrives only once this one is in line.
+                while q.len() < i + 2 {
+                    std::thread::yield_now();
+                }
+            }
+            assert_eq!(q.len(), 9);
+            drop(first);
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+            assert!(q.is_empty());
+        }
+
+        /// A turn taken inside another on the same thread does not wait for itself.
+        #[test]
+        fn nested_turn_does_not_wait() {
+            let outer = wait_turn();
+            let inner = wait_turn();
+            drop(inner);
+            drop(outer);
+        }
+    }
+}
+
 /// Run `f` in a write transaction that takes the write lock up front: `BEGIN IMMEDIATE` on SQLite (so two
-/// writers never deadlock upgrading a read lock) and a plain transaction on PostgreSQL, where serial writers
-/// take their own row or advisory locks.
+/// writers never deadlock upgrading a read lock), after waiting for this process's earlier writers in
+/// [`write_queue`]; a plain transaction on PostgreSQL, where serial writers take their own row or advisory
+/// locks.
 pub fn write_tx<T, E>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -257,10 +423,18 @@ where
         // Already inside a write transaction (whose lock is held): a savepoint is enough.
         return conn.transaction(f);
     }
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+    // Held until the transaction has committed or rolled back (dropped on return).
+    let _turn = match conn {
+        DbConn::Sqlite(c) => {
+            let turn = write_queue::wait_turn();
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
+        }
+        DbConn::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     match f(conn) {
         Ok(v) => {
             <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;

@@ -30,27 +30,79 @@ pub struct EnquiryView {
     pub mine: bool,
 }
 
-/// Enquiries of a tender: answered ones for everyone, plus an organisation's own unanswered ones, or all
-/// of them with the asker for the bureau and administrators.
-pub fn enquiries_of(
+/// Which page of a tender's enquiries to show (`page`, `per_page` as every list).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+// An unknown parameter is refused (400 naming it), not silently ignored.
+#[serde(deny_unknown_fields)]
+pub struct EnquiryFilter {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+type EnquiryRow = (
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<NaiveDateTime>,
+    String,
+);
+
+fn enquiry_view(row: EnquiryRow, tender_id: i64, staff: bool, own_org: Option<i64>) -> EnquiryView {
+    let (id, org, question, asked_at, answer, answered_at, name) = row;
+    let mine = own_org == Some(org);
+    EnquiryView {
+        id,
+        tender_id,
+        question,
+        asked_at,
+        answer,
+        answered_at,
+        organisation_name: (staff || mine).then_some(name),
+        mine,
+    }
+}
+
+/// A page of a tender's enquiries, newest first: answered ones for everyone, plus an organisation's own
+/// unanswered ones, or all of them with the asker for the bureau and administrators. The filter is in the
+/// query and the page is read through the index on (tender, id) (answered ones: a partial index), so a
+/// page costs the same after five or five thousand enquiries.
+pub fn enquiries_page(
     conn: &mut DbConn,
     tender_id: i64,
     staff: bool,
     own_org: Option<i64>,
-) -> Result<Vec<EnquiryView>, AppError> {
-    type Row = (
-        i64,
-        i64,
-        String,
-        NaiveDateTime,
-        Option<String>,
-        Option<NaiveDateTime>,
-        String,
-    );
-    let rows: Vec<Row> = enquiries::table
+    paging: crate::db::Paging,
+) -> Result<crate::db::Paged<EnquiryView>, AppError> {
+    let build = || {
+        let mut q = enquiries::table
+            .filter(enquiries::tender_id.eq(tender_id))
+            .into_boxed();
+        if !staff {
+            q = match own_org {
+                Some(o) => q.filter(
+                    enquiries::answer
+                        .is_not_null()
+                        .or(enquiries::organisation_id.eq(o)),
+                ),
+                None => q.filter(enquiries::answer.is_not_null()),
+            };
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let page: Vec<(i64, i64)> = build()
+        .order(enquiries::id.desc())
+        .offset(paging.offset())
+        .limit(paging.limit())
+        .select((enquiries::id, enquiries::organisation_id))
+        .load(conn)?;
+    let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+    let rows: Vec<EnquiryRow> = enquiries::table
         .inner_join(organisations::table)
-        .filter(enquiries::tender_id.eq(tender_id))
-        .order(enquiries::id)
+        .filter(enquiries::id.eq_any(&ids))
+        .order(enquiries::id.desc())
         .select((
             enquiries::id,
             enquiries::organisation_id,
@@ -61,25 +113,71 @@ pub fn enquiries_of(
             organisations::name,
         ))
         .load(conn)?;
-    Ok(rows
+    let items = rows
         .into_iter()
-        .filter_map(|(id, org, question, asked_at, answer, answered_at, name)| {
-            let mine = own_org == Some(org);
-            if !(staff || mine || answer.is_some()) {
-                return None;
-            }
-            Some(EnquiryView {
-                id,
-                tender_id,
-                question,
-                asked_at,
-                answer,
-                answered_at,
-                organisation_name: (staff || mine).then_some(name),
-                mine,
-            })
-        })
-        .collect())
+        .map(|r| enquiry_view(r, tender_id, staff, own_org))
+        .collect();
+    Ok(paging.of(items, total))
+}
+
+/// One enquiry as `enquiry_view` shows it (the caller already may see it).
+fn one_enquiry(
+    conn: &mut DbConn,
+    id: i64,
+    staff: bool,
+    own_org: Option<i64>,
+) -> Result<EnquiryView, AppError> {
+    let (tender_id, row): (i64, EnquiryRow) = enquiries::table
+        .inner_join(organisations::table)
+        .filter(enquiries::id.eq(id))
+        .select((
+            enquiries::tender_id,
+            (
+                enquiries::id,
+                enquiries::organisation_id,
+                enquiries::question,
+                enquiries::asked_at,
+                enquiries::answer,
+                enquiries::answered_at,
+                organisations::name,
+            ),
+        ))
+        .first(conn)?;
+    Ok(enquiry_view(row, tender_id, staff, own_org))
+}
+
+/// How many enquiries the organisation asked about the tender on the Beijing day of `now`: read through
+/// the index on (tender, organisation, asked_at), so at most the day's limit of rows.
+pub fn asked_today(
+    conn: &mut DbConn,
+    tender_id: i64,
+    org_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    let (start, end) = crate::clock::beijing_day_bounds(crate::clock::beijing_date(now));
+    enquiries::table
+        .filter(enquiries::tender_id.eq(tender_id))
+        .filter(enquiries::organisation_id.eq(org_id))
+        .filter(enquiries::asked_at.ge(start))
+        .filter(enquiries::asked_at.lt(end))
+        .count()
+        .get_result(conn)
+}
+
+/// The refusal past the daily limit: 429 with `Retry-After` to Beijing midnight, naming the rule.
+fn limit_reached(limit: u32, now: DateTime<Utc>) -> AppError {
+    AppError::Limited {
+        code: "enquiries_per_day",
+        msg: Msg::new(
+            format!(
+                "每个机构每天对同一项目最多提问 {limit} 次，今天的次数已用完；请于北京时间明天 0 点后再提问。"
+            ),
+            format!(
+                "An organisation may ask at most {limit} enquiries a day about one tender; today's are used up. Ask again after midnight Beijing time."
+            ),
+        ),
+        retry_after: crate::clock::seconds_to_beijing_midnight(now),
+    }
 }
 
 /// An organisation asks, before the enquiry deadline.
@@ -111,6 +209,13 @@ pub fn ask(
         let mut c = Checks::new();
         text(&mut c, "question", &q.question, 2000);
         c.finish()?;
+        // The organisation's enquiries are counted under its row lock (SQLite: the write lock), so two
+        // at once cannot both take the last one of the day.
+        crate::db::lock_row(conn, "organisations", org_id)?;
+        let limit = ctx.rules.enquiries_per_day;
+        if asked_today(conn, tender_id, org_id, now)? >= i64::from(limit) {
+            return Err(limit_reached(limit, now));
+        }
         let id: i64 = diesel::insert_into(enquiries::table)
             .values((
                 enquiries::tender_id.eq(tender_id),
@@ -133,10 +238,7 @@ pub fn ask(
         )?;
         Ok(id)
     })?;
-    Ok(enquiries_of(conn, tender_id, false, Some(org_id))?
-        .into_iter()
-        .find(|e| e.id == id)
-        .expect("just inserted"))
+    one_enquiry(conn, id, false, Some(org_id))
 }
 
 /// The bureau answers publicly; a late answer moves the bid deadline (and the opening with it). The asker
@@ -250,8 +352,5 @@ pub fn answer(
         }
         Ok(())
     })?;
-    Ok(enquiries_of(conn, tender_id, true, None)?
-        .into_iter()
-        .find(|e| e.id == enquiry_id)
-        .expect("exists"))
+    one_enquiry(conn, enquiry_id, true, None)
 }

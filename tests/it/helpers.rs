@@ -178,6 +178,8 @@ pub struct Options {
     pub auditor_emails: Vec<String>,
     /// The scheduler's checkpoint intervals (events, minutes); both 0 (no scheduled checkpoints) by default.
     pub checkpoint_every: (u32, u32),
+    /// `SANSHE_ENQUIRIES_PER_DAY`: enquiries per organisation, tender and Beijing day.
+    pub enquiries_per_day: u32,
 }
 
 impl Default for Options {
@@ -196,6 +198,7 @@ impl Default for Options {
             scheduler_every: Duration::from_secs(3600),
             auditor_emails: Vec::new(),
             checkpoint_every: (0, 0),
+            enquiries_per_day: 20,
         }
     }
 }
@@ -224,11 +227,15 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         cookie_secure: false,
         workers: 2,
         db_pool: 4,
+        sqlite_write_queue: true,
         abnormal_list_bars: false,
         incubation_years: 2,
         calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
         seal_secret: Secret::new("test-seal-secret-0123456789abcdef0123"),
-        tender_rules: Default::default(),
+        tender_rules: sanshe::domain::tender::TenderRules {
+            enquiries_per_day: o.enquiries_per_day,
+            ..Default::default()
+        },
         // Tests drive time through the injected clock, and every access advances tenders; a background pass
         // racing a test's own set-up would only make results depend on timing.
         scheduler_every: o.scheduler_every,

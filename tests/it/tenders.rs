@@ -366,10 +366,11 @@ async fn whole_life_cycle(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        open.as_array().unwrap().len(),
+        open["items"].as_array().unwrap().len(),
         0,
         "unanswered questions are not public"
     );
+    assert_eq!(open["total"], 0, "{open}");
     fx.clock.advance(Duration::days(1));
     let r = app
         .send_json(
@@ -386,9 +387,9 @@ async fn whole_life_cycle(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(open[0]["answer"], "包括，需配备护理员。");
+    assert_eq!(open["items"][0]["answer"], "包括，需配备护理员。");
     assert!(
-        open[0]["organisation_name"].is_null(),
+        open["items"][0]["organisation_name"].is_null(),
         "the asker stays anonymous: {open}"
     );
     let still: Value = app

@@ -90,6 +90,8 @@ pub struct TenderRules {
     pub management_fee_cap_pct: Decimal,
     /// 人员经费 at most this share of the price (percent).
     pub staff_cost_cap_pct: Decimal,
+    /// Enquiries one organisation may ask about one tender per Beijing day.
+    pub enquiries_per_day: u32,
 }
 
 impl Default for TenderRules {
@@ -107,6 +109,7 @@ impl Default for TenderRules {
             answer_working_days: 7,
             management_fee_cap_pct: Decimal::from(10),
             staff_cost_cap_pct: Decimal::from(50),
+            enquiries_per_day: 20,
         }
     }
 }

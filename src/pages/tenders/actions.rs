@@ -52,7 +52,37 @@ pub(super) async fn run_action<T: Send + 'static>(
                 messages: messages(ctx.lang, &errs),
                 values,
             };
-            detail(state, ctx, id, act, StatusCode::UNPROCESSABLE_ENTITY).await
+            detail(
+                state,
+                ctx,
+                id,
+                crate::db::Paging::new(None, None),
+                act,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        // A used-up quota (the day's enquiries): said at the form, with Retry-After, nothing kept.
+        Err(e @ AppError::Limited { retry_after, .. }) => {
+            let act = ActionErrors {
+                action,
+                messages: vec![pick_msg(ctx.lang, &e.message())],
+                values,
+            };
+            let mut r = detail(
+                state,
+                ctx,
+                id,
+                crate::db::Paging::new(None, None),
+                act,
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            r.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after),
+            );
+            Ok(r)
         }
         Err(e @ (AppError::Conflict { .. } | AppError::BadRequest { .. })) => {
             let m = pick_msg(ctx.lang, &e.message());

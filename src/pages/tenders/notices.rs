@@ -157,7 +157,9 @@ struct DetailPage {
     l: Lx,
     t: TenderView,
     eligibility: Vec<String>,
+    /// One page of the enquiries the caller may see, newest first (`?page=`), never all of them.
     enquiries: Vec<EnquiryView>,
+    pager: Pager,
     org: Option<OrgPanel>,
     bureau: Option<BureauPanel>,
     eval: Option<EvalPanel>,
@@ -290,6 +292,7 @@ pub(super) async fn detail(
     state: &AppState,
     ctx: PageCtx,
     id: i64,
+    paging: crate::db::Paging,
     act: ActionErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
@@ -302,7 +305,7 @@ pub(super) async fn detail(
             let t = tenders::get(c, &tctx, now, id, staff)?;
             let row = tenders::find_row(c, id)?;
             let own_org = user.as_ref().and_then(|u| u.own_org_id().ok());
-            let enquiries = tenders::enquiries_of(c, id, staff, own_org)?;
+            let enquiries = tenders::enquiries_page(c, id, staff, own_org, paging)?;
             let org = match own_org {
                 Some(o) => Some(load_org_panel(c, &tctx, now, lang, &row, o)?),
                 None => None,
@@ -326,13 +329,18 @@ pub(super) async fn detail(
         })
         .await
         .map_err(page_err(lang))?;
+    let mut pager = Pager::new(&format!("/tenders/{id}"), &[], &enquiries);
+    for link in [&mut pager.prev, &mut pager.next].into_iter().flatten() {
+        link.push_str("#enquiries");
+    }
     let page = DetailPage {
+        pager,
+        enquiries: enquiries.items,
         l: lx(&ctx),
         eligibility: eligibility_lines(lang, &t.eligibility),
         sealed: t.state.sealed(),
         ctx: ctx.clone(),
         t,
-        enquiries,
         org,
         bureau,
         eval,
@@ -346,12 +354,14 @@ pub(super) async fn detail_page(
     state: web::Data<AppState>,
     ctx: PageCtx,
     path: web::Path<i64>,
+    q: web::Query<tenders::EnquiryFilter>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
     detail(
         &state,
         ctx,
         path.into_inner(),
+        crate::db::Paging::new(q.page, q.per_page),
         ActionErrors::default(),
         StatusCode::OK,
     )

@@ -1,0 +1,3 @@
+DROP INDEX enquiries_tender_org_asked_idx;
+DROP INDEX enquiries_tender_answered_idx;
+DROP INDEX enquiries_tender_newest_idx;
