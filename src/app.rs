@@ -220,10 +220,12 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
     // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
     // answer 404 for every path under /api/v1 it does not know.
     let api = openapi();
+    let methods = web::Data::new(crate::http::Methods::of(&api));
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
             .app_data(data.clone())
+            .app_data(methods.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(JSON_LIMIT)

@@ -73,8 +73,8 @@ impl utoipa::Modify for BearerAuth {
 
 /// Declare on every operation the refusals the shared layers can give it, as `application/problem+json`
 /// (RFC 9457), so the document tells clients (and schema-driven fuzzers) the truth without each handler
-/// repeating the list: 400 (malformed query, body or path), 401 and 403 (secured operations), 404 (a path
-/// with an id), 409, 413, 415, 422 and 429 (writes), 412 (PUT and PATCH, `If-Match`). A problem declared
+/// repeating the list: 400 and 422 (malformed or invalid query, body or path), 401 and 403 (secured
+/// operations), 404 (a path with an id), 409, 413, 415 and 429 (writes), 412 (PUT and PATCH, `If-Match`). A problem declared
 /// by a handler keeps its description; its content type becomes `application/problem+json`.
 pub fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -99,7 +99,8 @@ pub fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
             let Some(op) = op else { continue };
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let write = method != "get";
-            let mut statuses = vec![400];
+            // Queries are validated too (an unknown state in a filter is a 422 naming it).
+            let mut statuses = vec![400, 422];
             if secured {
                 statuses.extend([401, 403]);
             }
@@ -107,7 +108,7 @@ pub fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
                 statuses.push(404);
             }
             if write {
-                statuses.extend([409, 413, 415, 422, 429]);
+                statuses.extend([409, 413, 415, 429]);
             }
             if matches!(method, "put" | "patch") {
                 statuses.push(412);

@@ -151,8 +151,14 @@ impl r2d2::ManageConnection for Manager {
             .map_err(|e| ManagerError(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection given back inside a transaction (its user panicked between BEGIN and COMMIT) would hold
+    /// the SQLite write lock, or a PostgreSQL row lock, for ever: it is thrown away (closing rolls back).
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        !matches!(
+            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth(),
+            Ok(None)
+        )
     }
 }
 
@@ -631,5 +637,45 @@ mod tests {
     fn redacts_password() {
         let t = DbTarget::parse("postgres://u:secret@h/db").unwrap();
         assert!(!t.redacted().contains("secret"));
+    }
+
+    /// A write that panics half way leaves no transaction (and so no lock) behind: its connection is not
+    /// given back to the pool as it is.
+    #[test]
+    fn a_panicking_write_leaves_no_lock_behind() {
+        let dir =
+            std::env::temp_dir().join(format!("sanshe-panic-{}", uuid::Uuid::new_v4().simple()));
+        let pool = connect(&DbTarget::Sqlite(dir.join("t.db")), 1).unwrap();
+        {
+            let mut c = pool.get().unwrap();
+            c.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        }
+        let p2 = pool.clone();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let mut c = p2.get().unwrap();
+            let _: Result<(), diesel::result::Error> = write_tx(&mut c, |c| {
+                c.batch_execute("INSERT INTO t VALUES (1)")?;
+                panic!("a bug half way through a write");
+            });
+        }));
+        assert!(r.is_err());
+        let mut c = pool.get().unwrap();
+        let depth =
+            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(&mut c)
+                .transaction_depth()
+                .unwrap();
+        assert_eq!(
+            depth, None,
+            "the pool gave back a connection inside a transaction"
+        );
+        write_tx(&mut c, |c| c.batch_execute("INSERT INTO t VALUES (2)")).unwrap();
+        let n: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM t)",
+        ))
+        .get_result(&mut c)
+        .unwrap();
+        assert_eq!(n, 1, "the half-done write was rolled back");
+        drop(c);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -121,6 +121,13 @@ pub async fn middleware(
             page::PageError::App(e, crate::i18n::Lang::from_request(req.request())).error_response()
         }
     });
+    // A documented path (the API, the health checks) asked with a method it does not take: 405 with
+    // `Allow`, before routing (which might take `/communities/export` for `/communities/{id}`).
+    let refused = refused.or_else(|| {
+        // HEAD is routed as GET (above), so it is judged as GET.
+        req.app_data::<web::Data<Methods>>()
+            .and_then(|m| m.refuse(req.method().as_str(), &path))
+    });
     let new_csrf = if is_page && req.cookie(csrf::COOKIE).is_none() {
         let t = csrf::new_token();
         req.extensions_mut().insert(csrf::CsrfToken(t.clone()));
@@ -190,4 +197,83 @@ pub async fn middleware(
     // Path only: query strings may carry search terms with personal data.
     tracing::info!(target: "sanshe::http", request_id = %id, method = %method, path = %path, status, latency_ms = format!("{ms:.1}"), "request");
     Ok(res)
+}
+
+/// The methods each documented API path answers, so a request with another method gets 405 with `Allow`
+/// (not a 404 that says the path does not exist).
+#[derive(Clone, Debug, Default)]
+pub struct Methods(Vec<(Vec<String>, Vec<String>)>);
+
+impl Methods {
+    pub fn of(doc: &utoipa::openapi::OpenApi) -> Methods {
+        let mut out = Vec::new();
+        for (path, item) in doc.paths.paths.iter() {
+            let segments = path.split('/').map(str::to_string).collect();
+            let mut methods = Vec::new();
+            for (m, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    methods.push(m.to_string());
+                }
+            }
+            out.push((segments, methods));
+        }
+        Methods(out)
+    }
+
+    /// The `Allow` value for a path some documented operation has, if any. A template with more literal
+    /// segments wins (`/communities/export` is not `/communities/{id}`).
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut best = 0;
+        let mut allow: Vec<&str> = Vec::new();
+        for (segments, methods) in &self.0 {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if !matches {
+                continue;
+            }
+            let literal = segments.iter().filter(|s| !s.starts_with('{')).count();
+            if literal > best {
+                best = literal;
+                allow.clear();
+            }
+            if literal == best {
+                allow.extend(methods.iter().map(String::as_str));
+            }
+        }
+        allow.sort();
+        allow.dedup();
+        (!allow.is_empty()).then(|| allow.join(", "))
+    }
+
+    /// The 405 answer for a method `path` does not take, when it is a documented path.
+    pub fn refuse(&self, method: &str, path: &str) -> Option<actix_web::HttpResponse> {
+        let allow = self.allowed(path)?;
+        if allow.split(", ").any(|m| m == method) {
+            return None;
+        }
+        use actix_web::ResponseError;
+        let mut r = crate::error::AppError::BadRequest {
+            code: "method_not_allowed",
+            msg: crate::error::Msg::new(
+                format!("此地址不接受该方法；可用：{allow}。"),
+                format!("This address does not take that method; it takes {allow}."),
+            ),
+            status: actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        }
+        .error_response();
+        if let Ok(v) = header::HeaderValue::from_str(&allow) {
+            r.headers_mut().insert(header::ALLOW, v);
+        }
+        Some(r)
+    }
 }

@@ -51,7 +51,9 @@ pub async fn static_file(path: web::Path<String>) -> HttpResponse {
 /// Unknown paths: problem+json under /api, a page elsewhere.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if req.path().starts_with("/api/") {
-        AppError::NotFound.error_response()
+        req.app_data::<web::Data<crate::http::Methods>>()
+            .and_then(|m| m.refuse(req.method().as_str(), req.path()))
+            .unwrap_or_else(|| AppError::NotFound.error_response())
     } else {
         PageError::App(AppError::NotFound, Lang::from_request(&req)).error_response()
     }

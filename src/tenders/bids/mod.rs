@@ -212,12 +212,13 @@ fn receipt(conn: &mut DbConn, b: &BidRow, replaced: Option<i64>) -> QueryResult<
 
 /// Advisory-lock key serialising bids on one tender on PostgreSQL (SQLite already holds the write lock).
 pub(crate) fn tender_lock(tender: impl Into<TenderId>) -> i64 {
-    0x5a4e_5348_1000_0000 + tender.into().get()
+    // Wrapping: any id may be asked for (a key shared by two absurd ids only makes them wait for each other).
+    0x5a4e_5348_1000_0000_i64.wrapping_add(tender.into().get())
 }
 
 /// The lock key of an organisation's bidding (its idempotency keys span its tenders).
 pub(crate) fn org_lock(org: impl Into<OrgId>) -> i64 {
-    0x5a4e_5348_2000_0000 + org.into().get()
+    0x5a4e_5348_2000_0000_i64.wrapping_add(org.into().get())
 }
 
 fn open_payload(ctx: &Ctx, b: &BidRow) -> Option<Payload> {
