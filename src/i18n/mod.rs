@@ -267,7 +267,6 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "此记录在您打开后已被他人修改。",
         "Changed by someone else since you opened it.",
     ),
-    ("common.stale_field", "项目", "Field"),
     ("common.stale_yours", "您的内容", "Yours"),
     ("common.stale_theirs", "现在的内容", "Now"),
     (
