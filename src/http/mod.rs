@@ -123,7 +123,12 @@ pub async fn middleware(
     });
     // A documented path (the API, the health checks) asked with a method it does not take: 405 with
     // `Allow`, before routing (which might take `/communities/export` for `/communities/{id}`).
+    let documented = path.starts_with("/api/") || path == "/healthz" || path == "/readyz";
     let refused = refused.or_else(|| {
+        // Pages and static files are not in the document: no need to look.
+        if !documented {
+            return None;
+        }
         // HEAD is routed as GET (above), so it is judged as GET.
         req.app_data::<web::Data<Methods>>()
             .and_then(|m| m.refuse(req.method().as_str(), &path))

@@ -257,6 +257,25 @@ async fn malformed_requests(b: Backend) {
         assert!(html.contains("404") && html.contains("</html>"), "{html}");
     }
 
+    // A documented path asked with a method it does not take: 405 with Allow (the most specific path
+    // decides: /communities/export is not /communities/{id}); HEAD is GET.
+    for (method, path, allow) in [
+        ("DELETE", "/api/v1/tenders", "GET, POST"),
+        ("PATCH", "/api/v1/communities/export", "GET"),
+        ("TRACE", "/healthz", "GET"),
+    ] {
+        let r = client()
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        problem_with_id(r, 405, "method_not_allowed").await;
+    }
+    let r = client().head(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
     assert_eq!(
         app.snapshot(),
         before,

@@ -278,21 +278,19 @@ pub fn submit(
             .returning(bids::id)
             .get_result(conn)?;
         let row = find_bid(conn, new_id)?;
-        // The audit event records the receipt, never the content; until the opening it is sealed itself:
-        // who bid on what is no one's business but the bidder's.
-        audit::record_sealed(
+        // The audit event records the receipt, never the content.
+        audit_bid(
             conn,
+            ctx,
             actor,
             now,
-            &ctx.sealer,
-            tender_id,
+            &t,
             if replaced.is_some() {
                 "bid.replace"
             } else {
                 "bid.submit"
             },
-            "bid",
-            Some(row.id.to_string()),
+            row.id,
             replaced.map(|r| serde_json::json!({ "seq": r, "status": BidStatus::Replaced })),
             Some(serde_json::json!({
                 "tender_id": tender_id,
@@ -380,38 +378,56 @@ pub fn withdraw(
                 bids::status_reason.eq(reason),
             ))
             .execute(conn)?;
-        let (before, after) = (
+        audit_bid(
+            conn,
+            ctx,
+            actor,
+            now,
+            &t,
+            "bid.withdraw",
+            bid,
             Some(serde_json::json!({ "status": BidStatus::Active })),
             Some(serde_json::json!({ "status": BidStatus::Withdrawn, "reason": reason })),
-        );
-        if state.sealed() {
-            audit::record_sealed(
-                conn,
-                actor,
-                now,
-                &ctx.sealer,
-                tender_id,
-                "bid.withdraw",
-                "bid",
-                Some(bid.to_string()),
-                before,
-                after,
-            )?;
-        } else {
-            audit::record(
-                conn,
-                actor,
-                now,
-                "bid.withdraw",
-                "bid",
-                Some(bid.to_string()),
-                before,
-                after,
-            )?;
-        }
+        )?;
         if state.opened_not_final() {
             super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
         }
         Ok(())
     })
+}
+
+/// A bid's audit event: sealed while its tender's bids are (`audit::SEALED`: who bid on what is no one's
+/// business but the bidder's until the opening), plain afterwards.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one audit event: each argument is a column of it"
+)]
+fn audit_bid(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+    action: &str,
+    bid: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> QueryResult<audit::AuditEvent> {
+    let id = Some(bid.to_string());
+    if t.state().sealed() {
+        audit::record_sealed(
+            conn,
+            actor,
+            now,
+            &ctx.sealer,
+            t.id,
+            action,
+            "bid",
+            id,
+            before,
+            after,
+        )
+    } else {
+        audit::record(conn, actor, now, action, "bid", id, before, after)
+    }
 }
