@@ -428,20 +428,27 @@ pub async fn attachment(
     Ok(crate::http::download(&name, body))
 }
 
-/// After opening, every opened bid's commitment with the canonical bytes and nonce, each checked. Public:
-/// anyone can recompute SHA-256(canonical ‖ nonce). 409 `sealed` before opening.
+/// After opening, every opened bid's commitment, each checked. Public: anyone gets the bidder, the price
+/// and each field's hash, with value and salt for `tender_id`, `organisation_id` and `price_fen`, and
+/// recomputes the root (`domain::commitment`: leaf = SHA-256("sanshe-bid-field/2" 0x00 name 0x00 value 0x00
+/// salt), root = SHA-256("sanshe-bid/2" 0x00 leaves…)). The bureau, administrators and the panel's
+/// evaluators who declared no conflict also get every field, the canonical bytes and the nonce. 409
+/// `sealed` before opening.
 #[utoipa::path(tag = "bids", params(("id" = i64, Path)), responses((status = 200, body = Vec<CommitmentCheck>), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[get("/tenders/{id}/commitments")]
 pub async fn commitments(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let caller = crate::http::caller::caller(&req).await.user().cloned();
     let v = state
         .run_tenders(move |c, ctx, now| {
             tenders::advance(c, ctx, now, id)?;
             let t = tenders::visible_row(c, id, false)?;
-            bids::commitments(c, ctx, &t)
+            let reader = bids::disclosure(c, id, caller.as_ref())?;
+            bids::commitments(c, ctx, &t, reader)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

@@ -345,6 +345,7 @@ diesel::table! {
         commit_nonce -> Nullable<Text>,
         price_fen -> Nullable<BigInt>,
         status_reason -> Nullable<Text>,
+        commit_scheme -> Integer,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod bid;
 pub mod calendar;
+pub mod commitment;
 pub mod credit_code;
 pub mod dates;
 pub mod ids;

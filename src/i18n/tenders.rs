@@ -215,8 +215,16 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.commitments", "承诺值核验", "Commitment check"),
     (
         "tenders.commitments_intro",
-        "开标后公开每份投标的规范内容与随机数，任何人都可复算：承诺值 = SHA-256（规范内容的 UTF-8 字节 ‖ 随机数的字节，随机数以十六进制给出）。与投标回执上的承诺值一致，即证明开标内容就是投标时提交的内容。",
-        "After opening every bid's canonical content and nonce are public, so anyone can recompute: commitment = SHA-256(the canonical content's UTF-8 bytes ‖ the nonce's bytes, the nonce given in hex). A match with the commitment on the bid receipt proves the opened content is what was submitted.",
+        "每份投标按字段分别承诺：每个字段的哈希 = SHA-256（\"sanshe-bid-field/2\" 0x00 ‖ 字段名 0x00 ‖ 字段值（紧凑 JSON）0x00 ‖ 盐），承诺值 = SHA-256（\"sanshe-bid/2\" 0x00 ‖ 各字段哈希依次相连）。开标后向所有人公开投标人和报价（字段值与盐），其余字段（服务方案、预算、人员、目标、附件）只公开哈希；任何人都可由此复算承诺值，与投标回执上的一致即证明开标内容就是投标时提交的内容。采购人和已声明无利害关系的评审专家可看到全部字段。",
+        "Each bid is committed field by field: field hash = SHA-256(\"sanshe-bid-field/2\" 0x00 ‖ name 0x00 ‖ value (compact JSON) 0x00 ‖ salt), commitment = SHA-256(\"sanshe-bid/2\" 0x00 ‖ the field hashes in order). After opening everyone sees the bidder and the price (value and salt) and only the hashes of the other fields (plan, budget, staff, targets, attachments), and can recompute the commitment: a match with the bid receipt proves the opened content is what was submitted. The purchaser and evaluators who declared no conflict see every field.",
+    ),
+    ("tenders.fields", "字段", "Fields"),
+    ("tenders.field_hidden", "仅公开哈希", "hash only"),
+    ("tenders.salt", "盐", "Salt"),
+    (
+        "tenders.whole_scheme",
+        "此投标在按字段承诺之前提交，承诺值覆盖整份投标，由采购人核验。",
+        "Sealed before field-wise commitments: its commitment covers the whole bid and is checked by the purchaser.",
     ),
     (
         "tenders.sealed_until",

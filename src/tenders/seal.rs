@@ -2,9 +2,9 @@
 //!
 //! A bid's content is encrypted with AES-256-GCM under a key derived (HKDF-SHA256) from the server's seal
 //! secret; the associated data binds the ciphertext to its tender and organisation, so a sealed bid cannot
-//! be moved to another tender. The commitment is SHA-256 over the bid's canonical bytes followed by a
-//! random 32-byte nonce; the nonce is sealed with the content, so before opening the commitment reveals
-//! nothing, and after opening anyone holding the published canonical bytes and nonce can recompute it.
+//! be moved to another tender. A random 32-byte commitment nonce is sealed with the content: the
+//! field-wise commitment (`domain::commitment`) salts each field from it, so before opening the
+//! commitment reveals nothing. [`commitment`] is the whole-bid hash of bids sealed before that (scheme 1).
 //! `ring` is already in the tree (through lettre's TLS), so this adds no new dependency to build.
 
 use crate::domain::ids::{OrgId, TenderId};

@@ -10,6 +10,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod bid_commitments;
 mod browser;
 mod checkpoints;
 mod cli;

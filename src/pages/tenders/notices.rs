@@ -393,12 +393,13 @@ pub(super) async fn commitments_page(
     let ctx = with_caller(&req, ctx).await;
     let staff = ctx.user.as_ref().is_some_and(CurrentUser::is_staff);
     let id = path.into_inner();
-    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let (tctx, now, caller) = (state.tenders.clone(), state.clock.now(), ctx.user.clone());
     let (row, rows) = state
         .run(move |c| {
             tenders::advance(c, &tctx, now, id)?;
             let row = tenders::visible_row(c, id, staff)?;
-            let rows = match bids::commitments(c, &tctx, &row) {
+            let reader = bids::disclosure(c, id, caller.as_ref())?;
+            let rows = match bids::commitments(c, &tctx, &row, reader) {
                 Ok(v) => Some(v),
                 Err(AppError::Conflict { code: "sealed", .. }) => None,
                 Err(e) => return Err(e),

@@ -290,8 +290,8 @@ impl Seeder<'_> {
         };
         let canonical = json(&content);
         let nonce = self.ctx.sealer.commitment_nonce();
-        let commitment =
-            seal::commitment(canonical.as_bytes(), &nonce).expect("nonce is hex by construction");
+        let commitment = crate::tenders::bids::commitment_of(FIELDWISE, &canonical, &nonce)
+            .expect("canonical content and nonce by construction");
         let payload = serde_json::to_vec(&SealedPayload {
             content: &canonical,
             nonce: &nonce,
@@ -311,6 +311,7 @@ impl Seeder<'_> {
             sealed,
             seal_nonce,
             commitment,
+            commit_scheme: FIELDWISE,
             opened_json: open.then(|| canonical.clone()),
             commit_nonce: open.then(|| nonce.clone()),
             price_fen: open.then_some(price_fen),

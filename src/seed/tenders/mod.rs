@@ -28,6 +28,7 @@ use crate::db::schema::{
     panel_members, social_workers, streets, tender_events, tender_streets, tenders, users,
 };
 use crate::db::{DbConn, write_tx};
+use crate::domain::commitment::FIELDWISE;
 use crate::domain::standing::Status;
 use crate::domain::tender::{
     self as rules, BudgetLine, Category, Criteria, Criterion, Eligibility, Instalment, Method,

@@ -51,6 +51,7 @@ pub(super) struct NewBid {
     pub(super) sealed: Vec<u8>,
     pub(super) seal_nonce: Vec<u8>,
     pub(super) commitment: String,
+    pub(super) commit_scheme: i32,
     pub(super) opened_json: Option<String>,
     pub(super) commit_nonce: Option<String>,
     pub(super) price_fen: Option<i64>,

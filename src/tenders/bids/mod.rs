@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::db::schema::{bids, organisation_ratings, organisations, social_workers, tenders};
 use crate::db::{DbConn, write_tx};
 use crate::domain::bid::BidStatus;
+use crate::domain::commitment::{self, Disclosure};
 use crate::domain::ids::{BidId, OrgId, TenderId, UserId};
 use crate::domain::money::Fen;
 use crate::domain::standing::Status;
@@ -117,12 +118,42 @@ impl BidContent {
     pub fn price_amount(&self) -> Fen {
         Fen::new(self.price_fen)
     }
+    /// The committed fields in order, each as its compact JSON (`domain::commitment`): exactly the members
+    /// of the canonical bytes.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        fn j<T: Serialize + ?Sized>(v: &T) -> String {
+            serde_json::to_string(v).expect("plain values serialise")
+        }
+        vec![
+            ("tender_id", j(&self.tender_id)),
+            ("organisation_id", j(&self.organisation_id)),
+            ("price_fen", j(&self.price_fen)),
+            ("plan", j(&self.plan)),
+            ("budget", j(&self.budget)),
+            ("staff", j(&self.staff)),
+            ("targets", j(&self.targets)),
+            ("attachments", j(&self.attachments)),
+        ]
+    }
     pub fn line_label(&self, key: &str, zh: bool) -> &'static str {
         rules::BUDGET_LINES
             .iter()
             .find(|(k, _, _)| *k == key)
             .map(|(_, z, e)| if zh { *z } else { *e })
             .unwrap_or("")
+    }
+}
+
+/// The commitment of a bid's canonical content and nonce under its scheme (`domain::commitment`); `None`
+/// when either is malformed or the scheme unknown.
+pub fn commitment_of(scheme: i32, canonical: &str, nonce: &str) -> Option<String> {
+    match scheme {
+        commitment::WHOLE => seal::commitment(canonical.as_bytes(), nonce),
+        commitment::FIELDWISE => {
+            let c: BidContent = serde_json::from_str(canonical).ok()?;
+            commitment::commit(&c.fields(), nonce, Disclosure::Full).map(|(root, _)| root)
+        }
+        _ => None,
     }
 }
 
@@ -176,6 +207,8 @@ pub struct BidRow {
     pub commit_nonce: Option<String>,
     pub price_fen: Option<i64>,
     pub status_reason: Option<String>,
+    /// `domain::commitment::WHOLE` or `FIELDWISE`.
+    pub commit_scheme: i32,
 }
 
 impl BidRow {
@@ -244,5 +277,55 @@ pub(crate) fn receipt_number(conn: &mut DbConn) -> QueryResult<i64> {
         if taken.is_none() {
             return Ok(n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    /// The committed fields are the canonical bytes' members, in order: a field added to the content is
+    /// committed, or this fails.
+    #[test]
+    fn committed_fields_are_the_canonical_members_in_order() {
+        let c = BidContent {
+            tender_id: 7,
+            organisation_id: 12,
+            price_fen: 9_800_000,
+            plan: "每周上门探访 \"引号\"".into(),
+            budget: vec![BudgetLine {
+                line: "staff".into(),
+                amount_fen: 9_800_000,
+            }],
+            staff: vec![StaffEntry {
+                worker_id: 3,
+                name: "李华".into(),
+                level: "assistant".into(),
+            }],
+            targets: Targets {
+                visits: 10,
+                people: 5,
+                sessions: 2,
+                satisfaction_pct: Decimal::new(925, 1),
+            },
+            attachments: vec![],
+        };
+        let joined: Vec<String> = c
+            .fields()
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
+        let canonical = serde_json::to_string(&c).unwrap();
+        assert_eq!(format!("{{{}}}", joined.join(",")), canonical);
+        let nonce = "ab".repeat(32);
+        let root = commitment_of(commitment::FIELDWISE, &canonical, &nonce).unwrap();
+        let whole = commitment_of(commitment::WHOLE, &canonical, &nonce).unwrap();
+        assert_ne!(root, whole);
+        assert_eq!(
+            whole,
+            seal::commitment(canonical.as_bytes(), &nonce).unwrap()
+        );
+        assert_eq!(commitment_of(3, &canonical, &nonce), None);
     }
 }

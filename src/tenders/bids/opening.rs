@@ -20,7 +20,7 @@ pub fn open_all(
     let mut valid = 0u32;
     for b in &rows {
         let opened = open_payload(ctx, b).and_then(|p| {
-            let ok = seal::commitment(p.content.as_bytes(), &p.nonce).as_deref()
+            let ok = commitment_of(b.commit_scheme, &p.content, &p.nonce).as_deref()
                 == Some(b.commitment.as_str());
             let c: Option<BidContent> = serde_json::from_str(&p.content).ok();
             c.filter(|_| ok).map(|c| (p, c))
@@ -131,20 +131,30 @@ pub fn opened_bids(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<OpenedBid>, A
         .collect())
 }
 
-/// One opened bid's commitment and what anyone needs to recompute it.
+/// One opened bid's commitment, checked, with what the reader may use to recompute it.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct CommitmentCheck {
     pub seq: i64,
     pub organisation_name: String,
     #[schema(value_type = String)]
     pub submitted_at: NaiveDateTime,
+    /// 2: field-wise (`fields` recompute `commitment`); 1: a bid committed whole before field-wise
+    /// commitments, which only a reader of the whole bid can recompute (from `canonical` and `nonce`).
+    pub scheme: i32,
+    /// The root (scheme 2) or the whole-bid hash (scheme 1), hex: what the bidder's receipt says.
     pub commitment: String,
-    /// The canonical bytes (UTF-8 JSON) the commitment covers.
-    pub canonical: String,
-    /// The nonce, hex; commitment = SHA-256(canonical ‖ nonce bytes).
-    pub nonce: String,
-    /// Whether the stored content matches: the hash recomputes, the stored price is the committed price,
-    /// and the sealed copy decrypts to the same bytes.
+    /// The price read out at the opening, yuan.
+    pub price: String,
+    /// Scheme 2: each field's leaf in order; value (compact JSON) and salt for the fields disclosed to this
+    /// reader (to everyone: `tender_id`, `organisation_id`, `price_fen`).
+    pub fields: Vec<commitment::FieldProof>,
+    /// The canonical bytes (UTF-8 JSON), for the bureau, administrators and the panel's evaluators who
+    /// declared no conflict; `null` for everyone else.
+    pub canonical: Option<String>,
+    /// The nonce, hex; as `canonical`.
+    pub nonce: Option<String>,
+    /// Whether the stored content matches: the commitment recomputes, the stored price is the committed
+    /// price, and the sealed copy decrypts to the same bytes.
     pub ok: bool,
 }
 
@@ -153,7 +163,7 @@ fn check_one(ctx: &Ctx, b: &BidRow) -> bool {
         return false;
     };
     let hash_ok =
-        seal::commitment(canonical.as_bytes(), nonce).as_deref() == Some(b.commitment.as_str());
+        commitment_of(b.commit_scheme, canonical, nonce).as_deref() == Some(b.commitment.as_str());
     let price_ok = serde_json::from_str::<BidContent>(canonical)
         .ok()
         .is_some_and(|c| Some(c.price_amount()) == b.price_fen.map(Fen::from));
@@ -162,23 +172,46 @@ fn check_one(ctx: &Ctx, b: &BidRow) -> bool {
     hash_ok && price_ok && sealed_ok
 }
 
-/// The commitments of a tender's opened bids, each checked. Refused while sealed.
+/// The commitments of a tender's opened bids, each checked, as `reader` may see them (the public: bidder,
+/// price and the hashes of the other fields; [`reads_whole_bids`]: everything). Refused while sealed.
 pub fn commitments(
     conn: &mut DbConn,
     ctx: &Ctx,
     t: &TenderRow,
+    reader: Disclosure,
 ) -> Result<Vec<CommitmentCheck>, AppError> {
     let rows = opened_rows(conn, t)?;
     Ok(rows
         .into_iter()
-        .map(|(b, name)| CommitmentCheck {
-            ok: check_one(ctx, &b),
-            seq: b.id,
-            organisation_name: name,
-            submitted_at: b.submitted_at,
-            commitment: b.commitment.clone(),
-            canonical: b.opened_json.clone().unwrap_or_default(),
-            nonce: b.commit_nonce.clone().unwrap_or_default(),
+        .map(|(b, name)| {
+            let content = b
+                .opened_json
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<BidContent>(c).ok());
+            let fields = match (&content, &b.commit_nonce) {
+                (Some(c), Some(n)) if b.commit_scheme == commitment::FIELDWISE => {
+                    commitment::commit(&c.fields(), n, reader)
+                        .map(|(_, f)| f)
+                        .unwrap_or_default()
+                }
+                _ => Vec::new(),
+            };
+            let whole = reader == Disclosure::Full;
+            CommitmentCheck {
+                ok: check_one(ctx, &b),
+                seq: b.id,
+                organisation_name: name,
+                submitted_at: b.submitted_at,
+                scheme: b.commit_scheme,
+                price: b
+                    .price_fen
+                    .map(|p| Fen::new(p).yuan_grouped())
+                    .unwrap_or_default(),
+                fields,
+                canonical: whole.then(|| b.opened_json.clone()).flatten(),
+                nonce: whole.then(|| b.commit_nonce.clone()).flatten(),
+                commitment: b.commitment,
+            }
         })
         .collect())
 }

@@ -191,17 +191,43 @@ pub fn read_attachment(
         .ok_or(AppError::NotFound)?;
     let own = caller.role == Role::Org && caller.org_id == Some(b.organisation_id);
     let opened = !t.state().sealed() && b.opened_json.is_some();
-    let allowed = own
-        || (opened && caller.is_staff())
-        || (opened
-            && caller.role == Role::Evaluator
-            && evaluation::panel(conn, tender_id)?
-                .iter()
-                .any(|m| m.user_id == caller.id && m.declaration.as_deref() == Some("none")));
+    let allowed = own || (opened && reads_whole_bids(conn, tender_id, Some(caller))?);
     if !allowed {
         return Err(AppError::NotFound);
     }
     attachment(ctx, &b, index)
+}
+
+/// Whether `caller` reads a tender's opened bids whole (content, attachments, every committed field): the
+/// bureau, administrators and the panel's evaluators who declared no conflict (实施条例 Art 9: a member with
+/// a conflict withdraws, and one who has not declared has not yet said). Everyone else reads what the
+/// opening made public (87号令 Art 41). Whether the tender is opened is the caller's check.
+pub fn reads_whole_bids(
+    conn: &mut DbConn,
+    tender_id: i64,
+    caller: Option<&crate::auth::CurrentUser>,
+) -> Result<bool, AppError> {
+    use crate::auth::Role;
+    Ok(match caller {
+        Some(u) if u.is_staff() => true,
+        Some(u) if u.role == Role::Evaluator => evaluation::panel(conn, tender_id)?
+            .iter()
+            .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none")),
+        _ => false,
+    })
+}
+
+/// The [`Disclosure`] of commitments for `caller`: whole for [`reads_whole_bids`], public otherwise.
+pub fn disclosure(
+    conn: &mut DbConn,
+    tender_id: i64,
+    caller: Option<&crate::auth::CurrentUser>,
+) -> Result<Disclosure, AppError> {
+    Ok(if reads_whole_bids(conn, tender_id, caller)? {
+        Disclosure::Full
+    } else {
+        Disclosure::Public
+    })
 }
 
 /// One attachment of a bid, decrypted: (file name, bytes).

@@ -233,8 +233,8 @@ pub fn submit(
         let checked = check_input(conn, ctx, &t, org_id, input)?;
         let canonical = serde_json::to_string(&checked.content).expect("plain values serialise");
         let nonce = ctx.sealer.commitment_nonce();
-        let commitment =
-            seal::commitment(canonical.as_bytes(), &nonce).expect("nonce is hex by construction");
+        let commitment = commitment_of(commitment::FIELDWISE, &canonical, &nonce)
+            .expect("canonical content and nonce by construction");
         let payload = serde_json::to_vec(&Payload {
             content: canonical,
             nonce,
@@ -274,6 +274,7 @@ pub fn submit(
                 bids::sealed.eq(&sealed),
                 bids::seal_nonce.eq(&seal_nonce),
                 bids::commitment.eq(&commitment),
+                bids::commit_scheme.eq(commitment::FIELDWISE),
             ))
             .returning(bids::id)
             .get_result(conn)?;
