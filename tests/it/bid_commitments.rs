@@ -260,6 +260,45 @@ async fn commitments_disclose_by_reader(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(leaks(&bureau_page).len(), secret.len(), "the bureau's page");
+
+    // A bid sealed before field-wise commitments (scheme 1: SHA-256(canonical ‖ nonce)) still checks, and
+    // its content stays with the whole-bid readers.
+    let (seq, _) = receipts[0].clone();
+    {
+        use diesel::prelude::*;
+        use sanshe::db::schema::bids;
+        let (canonical, nonce): (Option<String>, Option<String>) = bids::table
+            .find(seq)
+            .select((bids::opened_json, bids::commit_nonce))
+            .first(&mut app.conn())
+            .unwrap();
+        let mut h = Sha256::new();
+        h.update(canonical.unwrap().as_bytes());
+        h.update(hex::decode(nonce.unwrap()).unwrap());
+        diesel::update(bids::table.find(seq))
+            .set((
+                bids::commit_scheme.eq(1),
+                bids::commitment.eq(hex::encode(h.finalize())),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let of = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["seq"] == seq)
+            .unwrap()
+            .clone()
+    };
+    let (v, text) = get(None).await;
+    let c = of(&v);
+    assert_eq!((c["scheme"].clone(), c["ok"].clone()), (json!(1), json!(true)), "{c}");
+    assert_eq!(c["fields"], json!([]));
+    assert!(c["canonical"].is_null() && c["nonce"].is_null());
+    assert_eq!(leaks(&text), Vec::<String>::new());
+    let (v, _) = get(Some(app.token("bureau").await)).await;
+    assert!(of(&v)["canonical"].is_string());
     fx.app.stop().await;
 }
 
