@@ -21,6 +21,8 @@ use crate::{api, mail};
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 256 * 1024;
+/// Where the OpenAPI document is served (the API browser reads it from here).
+pub const OPENAPI_URL: &str = "/api/v1/openapi.json";
 /// Largest form body accepted.
 pub const FORM_LIMIT: usize = 64 * 1024;
 
@@ -221,6 +223,9 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
     // answer 404 for every path under /api/v1 it does not know.
     let api = openapi();
     let methods = web::Data::new(crate::http::Methods::of(&api));
+    // Serialised once for every worker: the viewer reads it by URL, so no worker keeps its own copy of the
+    // document (each copy cost ~10 MiB resident).
+    let api_json = web::Bytes::from(api.to_json().map_err(|e| e.to_string())?);
     let mut server = HttpServer::new(move || {
         App::new()
             .into_utoipa_app()
@@ -240,8 +245,21 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
             .app_data(web::PathConfig::default().error_handler(extractors::path))
             .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
             .map(|app| {
-                app.service(
-                    SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", api.clone()),
+                let json = api_json.clone();
+                app.route(
+                    OPENAPI_URL,
+                    web::get().to(move || {
+                        let json = json.clone();
+                        async move {
+                            actix_web::HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(json)
+                        }
+                    }),
+                )
+                .service(
+                    SwaggerUi::new("/api/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from(OPENAPI_URL)),
                 )
             })
             .service(api::api_scope())

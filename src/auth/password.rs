@@ -1,6 +1,6 @@
 //! Password hashing (argon2id with a random salt), the password policy, and [`Hasher`]: the one gate the
-//! request paths hash and verify through, off any database connection, a core's worth at a time, each in
-//! memory it reuses.
+//! request paths hash and verify through, off any database connection, on all cores but one at most, each
+//! in memory it reuses.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -85,7 +85,7 @@ pub fn verify_in(pw: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
     argon2::password_hash::phc::Output::new(out).is_ok_and(|o| o == *expected)
 }
 
-/// The gate for password work on request paths: at most `permits` hashes at once (one per core), each on
+/// The gate for password work on request paths: at most `permits` hashes at once (fewer than the cores), each on
 /// the blocking pool, never while holding a database connection; a caller waits up to `wait` for a turn,
 /// then gets 429. Each turn reuses one of `permits` working memories, so a busy sign-in page does not make
 /// the allocator hand out (and keep) a fresh 19 MiB per request.
@@ -106,10 +106,11 @@ impl Hasher {
         })
     }
 
-    /// One permit per core, waiting at most two seconds.
+    /// A permit for every core but one (one on a single core), waiting at most two seconds: a burst of
+    /// sign-ins then leaves a core to everyone else's requests instead of queueing them behind argon2.
     pub fn per_core() -> Arc<Hasher> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher::new(cores, Duration::from_secs(2))
+        Hasher::new(cores.saturating_sub(1), Duration::from_secs(2))
     }
 
     /// Does `pw` open `phc`?

@@ -293,7 +293,11 @@ async fn commitments_disclose_by_reader(backend: Backend) {
     };
     let (v, text) = get(None).await;
     let c = of(&v);
-    assert_eq!((c["scheme"].clone(), c["ok"].clone()), (json!(1), json!(true)), "{c}");
+    assert_eq!(
+        (c["scheme"].clone(), c["ok"].clone()),
+        (json!(1), json!(true)),
+        "{c}"
+    );
     assert_eq!(c["fields"], json!([]));
     assert!(c["canonical"].is_null() && c["nonce"].is_null());
     assert_eq!(leaks(&text), Vec::<String>::new());

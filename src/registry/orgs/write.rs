@@ -2,9 +2,15 @@
 
 use super::*;
 
-/// Write a clean organisation's search terms, fields and areas (after its row).
-fn write_sets(conn: &mut DbConn, id: i64, c: &Clean) -> QueryResult<()> {
-    write_terms(conn, id, &c.name, c.credit_code.as_deref())?;
+/// Write a clean organisation's search terms, fields and areas (after its row), or only those that differ
+/// from `before` (an update; `None` writes all).
+fn write_sets(conn: &mut DbConn, id: i64, c: &Clean, before: Option<&Clean>) -> QueryResult<()> {
+    if before.is_none_or(|b| b.name != c.name || b.credit_code != c.credit_code) {
+        write_terms(conn, id, &c.name, c.credit_code.as_deref())?;
+    }
+    if before.is_some_and(|b| b.fields == c.fields && b.areas == c.areas) {
+        return Ok(());
+    }
     diesel::delete(of::table.filter(of::organisation_id.eq(id))).execute(conn)?;
     diesel::delete(oa::table.filter(oa::organisation_id.eq(id))).execute(conn)?;
     for fld in &c.fields {
@@ -43,7 +49,7 @@ pub fn insert_clean(conn: &mut DbConn, ts: NaiveDateTime, c: &Clean) -> QueryRes
         ))
         .returning(o::id)
         .get_result(conn)?;
-    write_sets(conn, id, c)?;
+    write_sets(conn, id, c, None)?;
     Ok(id)
 }
 
@@ -247,14 +253,13 @@ pub fn update(
                 c.credit_code = before_row.credit_code.clone();
             }
         }
-        let before_json = {
-            let mut checks = Checks::new();
-            validate(conn, &before, Some(id), today, &mut checks, &|s| {
-                s.to_string()
-            })?
-            .map(|b| clean_json(&b))
-            .unwrap_or_else(|| serde_json::to_value(&before).unwrap_or_default())
-        };
+        let before_clean = validate(conn, &before, Some(id), today, &mut Checks::new(), &|s| {
+            s.to_string()
+        })?;
+        let before_json = before_clean
+            .as_ref()
+            .map(clean_json)
+            .unwrap_or_else(|| serde_json::to_value(&before).unwrap_or_default());
         diesel::update(o::table.find(id))
             .set((
                 o::name.eq(&c.name),
@@ -274,8 +279,11 @@ pub fn update(
                 o::updated_at.eq(ts),
             ))
             .execute(conn)?;
-        write_sets(conn, id, &c)?;
-        redecide(conn, &[id], beijing_date(now), rules)?;
+        write_sets(conn, id, &c, before_clean.as_ref())?;
+        // The standing reads only these columns of the row (`views::facts_of`); the rest leave it as it is.
+        if c.registration != before_row.registration || c.credit_code != before_row.credit_code {
+            redecide(conn, &[id], beijing_date(now), rules)?;
+        }
         let after_json = clean_json(&c);
         if after_json != before_json {
             audit::record(
