@@ -103,6 +103,22 @@ impl AppState {
 }
 
 /// The background scheduler: advance due tenders every `every`, until the server stops.
+/// Checkpoint the SQLite WAL every half second (`db::wal_checkpoints`): off the write path, so no write
+/// waits for one.
+async fn wal_checkpoint_loop(pool: Pool) {
+    let every = std::time::Duration::from_millis(500);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) =
+            crate::db::run(&pool, |c| Ok(crate::db::wal_checkpoints::checkpoint(c)?)).await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
 pub async fn scheduler_loop(state: AppState) {
     // The first pass comes one period after start: every access advances what it touches anyway.
     let every = state.config.scheduler_every;
@@ -188,6 +204,7 @@ pub struct Running {
     stop_worker: Arc<Notify>,
     worker: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
+    checkpointer: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -196,6 +213,7 @@ impl Running {
         self.server.stop(true).await;
         let _ = self.server_task.await;
         self.scheduler.abort();
+        self.checkpointer.abort();
         self.stop_worker.notify_one();
         let _ = self.worker.await;
     }
@@ -218,6 +236,10 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         )
     })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let pool = state.pool.clone();
+    tokio::task::spawn_blocking(move || crate::db::wal_checkpoints::take_over(&pool))
+        .await
+        .map_err(|e| e.to_string())??;
     let data = web::Data::new(state.clone());
     // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
     // answer 404 for every path under /api/v1 it does not know.
@@ -290,8 +312,10 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         stop_worker.clone(),
     ));
     let scheduler = tokio::spawn(scheduler_loop(state.clone()));
+    let checkpointer = tokio::spawn(wal_checkpoint_loop(state.pool.clone()));
     Ok(Running {
         scheduler,
+        checkpointer,
         addr,
         state,
         server: handle,

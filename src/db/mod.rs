@@ -115,6 +115,10 @@ impl Manager {
                     "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
                 )
                 .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                if wal_checkpoints::in_background() {
+                    c.batch_execute(wal_checkpoints::OFF_THE_WRITE_PATH)
+                        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                }
                 Ok(DbConn::Sqlite(c))
             }
             DbTarget::Postgres { url, schema } => {
@@ -254,6 +258,53 @@ pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
 ///
 /// One queue serves every SQLite database the process opens (one, outside the tests). A thread that
 /// already holds it (a write transaction on a second connection from inside another) is not queued again.
+/// WAL checkpoints off the write path. SQLite's automatic checkpoint runs inside the COMMIT that fills
+/// the WAL past 1,000 pages, so every hundredth write or so also copies the WAL into the database and
+/// fsyncs it, and every writer queued behind it waits (the spikes in the write p99 of scripts/bench-writes).
+/// A running server turns that off on its connections and checkpoints from a task of its own instead;
+/// PASSIVE never blocks a writer or a reader.
+pub mod wal_checkpoints {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use diesel::connection::SimpleConnection;
+
+    use super::{DbConn, Pool};
+
+    static BACKGROUND: AtomicBool = AtomicBool::new(false);
+
+    pub(super) const OFF_THE_WRITE_PATH: &str = "PRAGMA wal_autocheckpoint = 0;";
+
+    pub fn in_background() -> bool {
+        BACKGROUND.load(Ordering::Relaxed)
+    }
+
+    /// From now on connections leave checkpoints to [`checkpoint`]: those opened later at once, those of
+    /// `pool` now (call it before the pool is shared, so every connection is idle). No-op on PostgreSQL.
+    pub fn take_over(pool: &Pool) -> Result<(), String> {
+        let mut conns = Vec::new();
+        for _ in 0..pool.max_size() {
+            conns.push(pool.get().map_err(|e| format!("database pool: {e}"))?);
+        }
+        if !matches!(*conns[0], DbConn::Sqlite(_)) {
+            return Ok(());
+        }
+        BACKGROUND.store(true, Ordering::Relaxed);
+        for c in &mut conns {
+            c.batch_execute(OFF_THE_WRITE_PATH)
+                .map_err(|e| format!("database: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// One PASSIVE checkpoint: as much of the WAL as no reader still needs goes into the database file.
+    pub fn checkpoint(conn: &mut DbConn) -> diesel::QueryResult<()> {
+        match conn {
+            DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);"),
+            DbConn::Pg(_) => Ok(()),
+        }
+    }
+}
+
 pub mod write_queue {
     use std::cell::Cell;
     use std::sync::atomic::{AtomicBool, Ordering};

@@ -330,6 +330,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The running server's own connection pool.
+    pub fn server_pool(&self) -> sanshe::db::Pool {
+        self.running.as_ref().expect("running").state.pool.clone()
+    }
+
     /// One more pass of the mail sender, as the worker makes: how many messages it sent.
     pub async fn mail_pass(&self) -> usize {
         let s = &self.running.as_ref().expect("running").state;

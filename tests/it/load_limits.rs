@@ -2,7 +2,8 @@
 //! (the next one refused with 429 and nothing stored, another organisation unaffected, the next day
 //! allowed, the page saying so at its form); a tender's enquiries are read a page at a time, on the API and
 //! on the tender page; concurrent writers all land (on SQLite, queued in the process instead of failing or
-//! sleeping in SQLite's busy handler). No timings: only what was answered and stored.
+//! sleeping in SQLite's busy handler); on SQLite the server checkpoints the WAL itself, off the write path.
+//! No timings: only what was answered and stored.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -349,3 +350,64 @@ both_backends!(
     enquiries_paged,
     concurrent_writers_all_land,
 );
+
+#[derive(QueryableByName)]
+struct AutoCheckpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    wal_autocheckpoint: i32,
+}
+
+/// SQLite: the server's connections make no automatic checkpoint (it would run inside some writer's
+/// COMMIT, with every queued writer waiting), yet a committed write reaches the database file itself within
+/// moments, through the server's own checkpoints. Read here from the file alone (`immutable=1` ignores
+/// the WAL): without a checkpoint the new value would stay in the WAL until the last connection closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wal_checkpoints_off_the_write_path() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    {
+        let mut c = app.server_pool().get().unwrap();
+        let r: AutoCheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
+            .get_result(&mut *c)
+            .unwrap();
+        assert_eq!(r.wal_autocheckpoint, 0);
+    }
+    let token = app.token("admin").await;
+    let user = app.create_user("wal_probe", "bureau", None, None).await;
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{user}"),
+            Some(&token),
+            &json!({"display_name": "检查点 4242"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let sanshe::db::DbTarget::Sqlite(path) = &app.db.target else {
+        unreachable!()
+    };
+    let uri = format!("file:{}?immutable=1", path.display());
+    let in_file = || {
+        use sanshe::db::schema::users as u;
+        let mut c = diesel::sqlite::SqliteConnection::establish(&uri).unwrap();
+        u::table
+            .find(user)
+            .select(u::display_name)
+            .first::<String>(&mut c)
+            // Not there yet: the table itself may still be only in the WAL.
+            .ok()
+    };
+    let mut seen = in_file();
+    for _ in 0..50 {
+        if seen.as_deref() == Some("检查点 4242") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = in_file();
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some("检查点 4242"),
+        "the write reached the database file"
+    );
+    app.stop().await;
+}
