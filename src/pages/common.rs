@@ -48,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::checkpoints::configure)
         .configure(super::orgs::configure)
         .configure(super::bases::configure)
-        .configure(super::tenders::configure);
+        .configure(super::tenders::configure)
+        .configure(super::ledger::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {

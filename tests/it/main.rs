@@ -16,6 +16,7 @@ mod cli;
 mod errors;
 mod input;
 mod layers;
+mod ledger;
 mod load_limits;
 mod lost_updates;
 mod mail;
