@@ -8,11 +8,14 @@ use serde::Deserialize;
 use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
-use crate::http::caller::{AdminOrFinance as LedgerReaders, Authed, BudgetReaders, FinanceOnly};
+use crate::http::caller::{
+    AdminOrFinance as LedgerReaders, Authed, BudgetReaders, BureauOrAdmin, FinanceOnly,
+};
 use crate::http::input::Json;
 use crate::ledger::appropriations::{
     self, AppropriationFilter, AppropriationView, NewAppropriation,
 };
+use crate::ledger::tenders::{Funding, FundingInput};
 use crate::ledger::{self, Digest, Entry, LedgerReport, TrialBalance};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -26,7 +29,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(entries)
         .service(entry)
         .service(reverse)
-        .service(verify);
+        .service(verify)
+        .service(name_tender_appropriation);
 }
 
 /// Appropriations (预算指标), newest year first, filtered and paged in the database; each with what is
@@ -223,4 +227,27 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     let r = state.run(ledger::verify).await?;
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// Name the appropriation a draft tender draws on (bureau, administrators): publishing then reserves the
+/// tender's ceiling in that budget (422 `available_non_negative` when short), the final award releases the
+/// ceiling less the price, a failed or cancelled tender releases the rest. 409 `wrong_state` once published;
+/// 422 `exists` or `field_mismatch` for an appropriation that is missing or for another field.
+#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("id" = i64, Path)), request_body = FundingInput, responses((status = 200, body = Funding), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/appropriation")]
+pub async fn name_tender_appropriation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<FundingInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let actor = crate::http::actor(&req, &user);
+    let now = state.clock.now();
+    let f = state
+        .run(move |c| ledger::tenders::name(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(f))
 }

@@ -516,11 +516,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tender_funding (tender_id) {
+        tender_id -> BigInt,
+        appropriation_id -> BigInt,
+        named_by -> BigInt,
+        named_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ledger_postings -> ledger_entries (entry_seq));
 diesel::allow_tables_to_appear_in_same_query!(
     appropriations,
     ledger_entries,
     ledger_postings,
     ledger_balances,
+    tender_funding,
     users
 );

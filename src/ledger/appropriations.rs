@@ -295,7 +295,9 @@ pub fn create(
         .id
         .ok_or_else(|| AppError::internal("an appropriation needs a signed-in author"))?;
     crate::db::write_tx(conn, |c| {
-        // Keyed requests meet under the ledger's lock, so two retries cannot both insert.
+        // Keyed requests meet under the chains' locks (audit, then ledger: the one order), so two retries
+        // cannot both insert.
+        crate::chain::AUDIT.lock(c)?;
         crate::chain::LEDGER.lock(c)?;
         let seen: Option<(String, i64)> = ap::table
             .filter(ap::idem_key.eq(&key))

@@ -9,10 +9,12 @@
 //! hash, balance and rule from the first entry; [`JOURNAL`] gives the ledger signed checkpoints.
 //!
 //! Here: posting, reading entries, verification and the trial balance; `appropriations` (the budget),
-//! `export` (the journal for ledger-cli and hledger, and the CSV of the trial balance).
+//! `export` (the journal for ledger-cli and hledger, and the CSV of the trial balance), `tenders` (a
+//! tender's reservation and releases).
 
 pub mod appropriations;
 pub mod export;
+pub mod tenders;
 
 use std::collections::HashMap;
 
@@ -384,6 +386,9 @@ pub fn post(
     let key = crate::idempotency::check_key(&new.idem_key)?.to_string();
     let rhash = request_hash(new);
     crate::db::write_tx(conn, |c| {
+        // Writers that audit take the audit chain's lock before the ledger's, always in this order, so a
+        // tender's move (audited, then posted) and an appropriation never wait on each other in a circle.
+        chain::AUDIT.lock(c)?;
         chain::LEDGER.lock(c)?;
         // The same key again: the first entry, or 409 when the content differs.
         let existing: Option<(i64, String)> = le::table
@@ -565,6 +570,7 @@ pub fn reverse(
     idem_key: &str,
 ) -> Result<Posted, AppError> {
     crate::db::write_tx(conn, |c| {
+        chain::AUDIT.lock(c)?;
         chain::LEDGER.lock(c)?;
         let orig = entry(c, seq)?;
         let new = NewEntry {
