@@ -284,3 +284,57 @@ both_backends!(
     publishing_reserves_and_cancelling_releases,
     the_award_releases_ceiling_less_price
 );
+
+/// Two tenders whose ceilings together exceed the budget, published at the same moment: exactly one is
+/// published and reserves; the other stays a draft with 422 `available_non_negative`. Ten requests with one
+/// appropriation key at once record one appropriation.
+async fn concurrent_writes_meet_under_the_lock(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let appr = appropriation(&app, "T-1", "elderly", "300000").await;
+    let (a, bt) = (draft(&app, "LC-1").await, draft(&app, "LC-2").await);
+    for t in [a, bt] {
+        assert_eq!(name(&app, t, appr).await.status(), 200);
+    }
+    let (ra, rb) = tokio::join!(publish(&app, a), publish(&app, bt));
+    let mut statuses = vec![ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 422]);
+    assert_eq!(
+        balances(&app).await,
+        [(AV.into(), 10_000_000), (RS.into(), 20_000_000)]
+    );
+    let fin = app.token("finance").await;
+    let body = json!({"year": 2026, "fund": "lottery", "amount": "5000", "document_no": "并发", "idempotency_key": "same-key"});
+    let sends = (0..10).map(|_| app.send_json("POST", "/api/v1/appropriations", Some(&fin), &body));
+    let answers = futures_util::future::join_all(sends).await;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for r in answers {
+        let s = r.status().as_u16();
+        assert!(s == 201 || s == 200, "{s}");
+        created += usize::from(s == 201);
+        ids.insert(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    let v: Value = app
+        .get("/api/v1/ledger/verify", Some(&fin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["entries"].as_i64()),
+        (Some(true), Some(3)),
+        "{v}"
+    );
+    app.stop().await;
+}
+
+both_backends!(concurrent_writes_meet_under_the_lock);
