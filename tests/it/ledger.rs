@@ -1155,6 +1155,16 @@ async fn finance_pages(b: Backend) {
         "{html}"
     );
     assert!(html.contains("Budget:Appropriated:2026:general:elderly"));
+    let html = c
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"card-ledger\""), "{html}");
+    assert!(html.contains(&hash), "the digest on the finance dashboard");
     // The bureau reads the budgets but records none; English second.
     let bureau = sign_in(&app, "bureau").await;
     let r = bureau
