@@ -44,20 +44,26 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
-    /// Check the integrity of the audit chain, every signed checkpoint (its signature, and that the chain
-    /// still has the signed entry with the signed hash) and every opened bid against its commitment (later
-    /// also the ledger); exits 1 when anything is broken.
+    /// Check the integrity of the audit chain, the fund ledger (every hash from the first entry, no gap in
+    /// the sequence numbers, every entry balanced and of its kind's shape, the available budget never below
+    /// zero, stored balances equal to the sums of the postings), every signed checkpoint (its signature, and
+    /// that the chain still has the signed entry with the signed hash) and every opened bid against its
+    /// commitment; exits 1 when anything is broken, naming the first bad sequence number.
     Verify {
         /// Also check the checkpoints in this file, a copy kept outside the database (one checkpoint as the
         /// API or an auditor's e-mail gives it, a list of them, or a page of GET /api/v1/checkpoints).
         /// May be given more than once.
         #[arg(long = "checkpoint", value_name = "FILE")]
         checkpoints: Vec<std::path::PathBuf>,
+        /// Also say whether today's ledger still extends this digest printed earlier (SEQ:HASH, as on
+        /// every finance page and report): it must still hold entry SEQ with hash HASH. May be repeated.
+        #[arg(long = "digest", value_name = "SEQ:HASH")]
+        digests: Vec<String>,
     },
     /// Sign the head of a hash chain now (a checkpoint), store it, mail it to SANSHE_AUDITOR_EMAILS, and
     /// print it as JSON (keep a copy: `sanshe verify --checkpoint FILE` checks the chain against it).
     Checkpoint {
-        /// The chain to sign.
+        /// The chain to sign: audit or ledger.
         #[arg(long, default_value = "audit")]
         chain: String,
     },
@@ -243,7 +249,20 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             );
             Ok(0)
         }
-        Command::Verify { checkpoints } => {
+        Command::Verify {
+            checkpoints,
+            digests,
+        } => {
+            let digests = digests
+                .iter()
+                .map(|d| {
+                    crate::ledger::Digest::parse(d).ok_or_else(|| {
+                        format!(
+                            "--digest {d:?}: expected SEQ:HASH (a number, a colon, 64 hex digits)"
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             // Read the copies first: a file that cannot be read stops here, before any database work.
             let mut copies = Vec::new();
             for path in &checkpoints {
@@ -272,6 +291,7 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 );
                 code = 1;
             }
+            code |= verify_ledger(&mut c, &digests)?;
             // Every stored checkpoint, then every copy: signed by a trusted key, and the chain still has the
             // signed entry with the signed hash (a cut tail or a rewritten history fails here even when every
             // later hash was recomputed).
@@ -300,6 +320,51 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             Ok(code)
         }
     }
+}
+
+/// Recompute the ledger and check the digests against it; 1 if anything is wrong.
+fn verify_ledger(
+    c: &mut crate::db::DbConn,
+    digests: &[crate::ledger::Digest],
+) -> Result<i32, String> {
+    let r = crate::ledger::verify(c).map_err(|e| e.to_string())?;
+    let mut code = 0;
+    if r.ok {
+        println!(
+            "ledger: ok, {} entries, {} accounts balance, head {} {}",
+            r.entries, r.accounts, r.head_seq, r.head_hash
+        );
+    } else {
+        println!(
+            "ledger: BROKEN at entry {} after {} good entries: {}",
+            r.bad_seq.unwrap_or_default(),
+            r.entries,
+            r.error.unwrap_or_default()
+        );
+        code = 1;
+    }
+    for d in digests {
+        match crate::ledger::extends(c, d).map_err(|e| e.to_string())? {
+            Ok(()) if r.ok => println!(
+                "ledger digest {}: ok, today's ledger extends it (head {})",
+                d.text(),
+                r.head_seq
+            ),
+            Ok(()) => {
+                println!(
+                    "ledger digest {}: entry {} still has that hash, but the ledger does not verify (above)",
+                    d.text(),
+                    d.seq
+                );
+                code = 1;
+            }
+            Err(why) => {
+                println!("ledger digest {}: NOT extended: {why}", d.text());
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
 }
 
 /// Print what checking some checkpoints found; 1 if any failed.

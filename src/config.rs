@@ -213,6 +213,10 @@ pub struct ConfigArgs {
     /// letting them wait in SQLite's busy-retry sleeps. `0` turns it off (to measure; scripts/bench-writes).
     #[arg(long, env = "SANSHE_SQLITE_WRITE_QUEUE", default_value = "true", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub sqlite_write_queue: bool,
+    /// Fund sources of budget appropriations: `code=中文名|English name`, comma-separated; the code (lower-case
+    /// ASCII) names the ledger's accounts, so keep it once used.
+    #[arg(long, env = "SANSHE_FUND_SOURCES", default_value = crate::domain::ledger::DEFAULT_FUNDS, global = true)]
+    pub fund_sources: String,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -253,6 +257,8 @@ pub struct Config {
     pub scheduler_every: Duration,
     /// Signed checkpoints of the hash chains: key, auditors, intervals.
     pub checkpoints: crate::chain::checkpoint::Settings,
+    /// The fund ledger: fund sources.
+    pub ledger: crate::ledger::Settings,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -335,7 +341,12 @@ impl ConfigArgs {
             enquiries_per_day: self.enquiries_per_day,
             ..Default::default()
         };
+        let ledger = crate::ledger::Settings {
+            funds: crate::domain::ledger::parse_funds(&self.fund_sources)
+                .map_err(|e| format!("SANSHE_FUND_SOURCES: {e}"))?,
+        };
         Ok(Config {
+            ledger,
             checkpoints,
             tender_rules,
             scheduler_every: Duration::from_millis(self.scheduler_ms),

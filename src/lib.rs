@@ -9,7 +9,7 @@
 //! PostgreSQL through one diesel code path) and a small context, and return `error::AppError`; `domain`
 //! holds the rules and the shared types (`Fen`, typed ids, statuses), with no I/O. Every state change writes
 //! an `audit` event and any `mail` in the same transaction. The audit trail is a hash chain (`chain`, which
-//! the fund ledger will share); keyed retries go through `idempotency`. `clock` is injected so tests can
+//! shared by the fund `ledger`, a double-entry journal in fen); keyed retries go through `idempotency`. `clock` is injected so tests can
 //! move time.
 
 pub mod api;
@@ -26,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod idempotency;
+pub mod ledger;
 pub mod mail;
 pub mod money;
 pub mod pages;

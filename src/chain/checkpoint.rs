@@ -277,9 +277,9 @@ pub trait Source: Sync {
     fn verify_from(&self, conn: &mut DbConn, from: Verifier) -> QueryResult<Verifier>;
 }
 
-/// Every checkpointed chain: the audit trail now, the ledger next.
+/// Every checkpointed chain: the audit trail and the fund ledger.
 pub fn sources() -> Vec<&'static dyn Source> {
-    vec![&crate::audit::TRAIL]
+    vec![&crate::audit::TRAIL, &crate::ledger::JOURNAL]
 }
 
 /// The chain of this name.

@@ -459,3 +459,79 @@ diesel::allow_tables_to_appear_in_same_query!(
     challenges,
     evaluator_links
 );
+
+// The fund ledger (migration 2026-12-03-000001_ledger).
+diesel::table! {
+    appropriations (id) {
+        id -> BigInt,
+        year -> Integer,
+        fund -> Text,
+        field -> Nullable<Text>,
+        amount_fen -> BigInt,
+        document_no -> Text,
+        note -> Text,
+        entry_date -> Date,
+        idem_key -> Text,
+        request_hash -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (seq) {
+        seq -> BigInt,
+        entry_date -> Date,
+        posted_at -> Timestamp,
+        kind -> Text,
+        memo -> Text,
+        appropriation_id -> Nullable<BigInt>,
+        tender_id -> Nullable<BigInt>,
+        contract_id -> Nullable<BigInt>,
+        instalment_id -> Nullable<BigInt>,
+        reverses_seq -> Nullable<BigInt>,
+        idem_key -> Text,
+        request_hash -> Text,
+        author_id -> Nullable<BigInt>,
+        author_name -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    ledger_postings (entry_seq, line) {
+        entry_seq -> BigInt,
+        line -> Integer,
+        account -> Text,
+        amount_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger_balances (account) {
+        account -> Text,
+        balance_fen -> BigInt,
+        postings -> BigInt,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    tender_funding (tender_id) {
+        tender_id -> BigInt,
+        appropriation_id -> BigInt,
+        named_by -> BigInt,
+        named_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ledger_postings -> ledger_entries (entry_seq));
+diesel::allow_tables_to_appear_in_same_query!(
+    appropriations,
+    ledger_entries,
+    ledger_postings,
+    ledger_balances,
+    tender_funding,
+    users
+);

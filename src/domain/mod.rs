@@ -7,6 +7,7 @@ pub mod credit_code;
 pub mod dates;
 pub mod ids;
 pub mod incubation;
+pub mod ledger;
 pub mod money;
 pub mod search;
 pub mod standing;

@@ -177,6 +177,9 @@ role_sets! {
     /// Who reads the social-worker registry: not evaluators (they score bids, they have no need of workers'
     /// personal data); finance with masked phones; an `org` user its own workers only.
     WorkerReaders => [Bureau, Admin, Finance, Org];
+    /// Who reads budget appropriations and the ledger digest: finance, administrators and the bureau (which
+    /// draws on the budgets); never organisations.
+    BudgetReaders => [Finance, Admin, Bureau];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

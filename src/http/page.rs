@@ -162,7 +162,11 @@ impl PageCtx {
             if u.role == Role::Admin {
                 items.push(("/admin/users", "nav.users"));
             }
+            if matches!(u.role, Role::Admin | Role::Finance | Role::Bureau) {
+                items.push(("/finance/appropriations", "nav.appropriations"));
+            }
             if matches!(u.role, Role::Admin | Role::Finance) {
+                items.push(("/finance/trial-balance", "nav.trial_balance"));
                 items.push(("/audit", "nav.audit"));
             }
             items.push(("/account", "nav.account"));

@@ -3,6 +3,7 @@
 
 mod bases;
 mod checkpoints;
+mod ledger;
 mod orgs;
 mod tenders;
 
@@ -76,6 +77,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(bases::STRINGS)
         .chain(tenders::STRINGS)
         .chain(checkpoints::STRINGS)
+        .chain(ledger::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -48,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::checkpoints::configure)
         .configure(super::orgs::configure)
         .configure(super::bases::configure)
-        .configure(super::tenders::configure);
+        .configure(super::tenders::configure)
+        .configure(super::ledger::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
@@ -207,6 +208,8 @@ struct DashboardPage {
     recent: Vec<AuditView>,
     recent_title: &'static str,
     registry: Option<RegistryFigures>,
+    /// Finance and administrators: the ledger digest.
+    ledger: Option<crate::ledger::Digest>,
 }
 
 /// What the bureau sees first: the registry at a glance.
@@ -308,7 +311,7 @@ async fn dashboard(
     let today = state.today();
     let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
-    let (users_by_role, mail, chain, recent, registry) = state
+    let (users_by_role, mail, chain, recent, registry, ledger) = state
         .run_tenders(move |c, tctx, _| {
             let registry = if user.is_staff() {
                 Some(RegistryFigures::load(c, &user, today, rules, zh)?)
@@ -352,7 +355,12 @@ async fn dashboard(
                     .map(AuditView::plain)
                     .collect()
             };
-            Ok((users_by_role, mail, chain, recent, registry))
+            let ledger = if auditor {
+                Some(crate::ledger::digest(c)?)
+            } else {
+                None
+            };
+            Ok((users_by_role, mail, chain, recent, registry, ledger))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -378,6 +386,7 @@ async fn dashboard(
         recent,
         recent_title,
         registry,
+        ledger,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
 }

@@ -1,5 +1,5 @@
 //! The server-rendered web UI, one module per area (`common`: home, sign-in, dashboard, account, users,
-//! audit; `checkpoints`: the public signed checkpoints; `orgs`, `bases`, `tenders`), plus static assets
+//! audit; `checkpoints`: the public signed checkpoints; `orgs`, `bases`, `tenders`; `ledger`: the finance pages), plus static assets
 //! compiled into the binary and the not-found page.
 //! Page handlers call the services directly, as the API handlers do; what both need (caller, CSRF,
 //! paging, page context) is in `crate::http`.
@@ -7,6 +7,7 @@
 pub mod bases;
 pub mod checkpoints;
 pub mod common;
+pub mod ledger;
 pub mod orgs;
 pub mod tenders;
 
@@ -26,6 +27,7 @@ pub fn all_protected()
         .chain(orgs::PROTECTED)
         .chain(bases::PROTECTED)
         .chain(tenders::PROTECTED)
+        .chain(ledger::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

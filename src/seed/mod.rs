@@ -1,12 +1,13 @@
 //! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
 //! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
 //! account per registered organisation, incubation bases and incubation records in every state; then the
-//! tenders (`tenders`). Seeding happens only on a database without users, in one transaction.
+//! tenders (`tenders`) and the budget appropriations of 2021–2026 on the ledger (`ledger`). Seeding happens only on a database without users, in one transaction.
 //!
 //! All demo data lives in this tree: the entry points here, the registry's in `registry`, the tenders' in
 //! `tenders`. The service functions the seeds call (`registry::bases::create`, `registry::orgs::insert_clean`,
 //! …) stay in their services.
 
+pub mod ledger;
 pub mod registry;
 pub mod tenders;
 
@@ -56,6 +57,8 @@ pub fn seed_demo(
             // Separate from `seed_registry`, which tests load on its own: bids are sealed under the
             // configured key, so the tenders need the tender context.
             self::tenders::seed_demo(conn, tenders, now)?;
+            // The budgets of 2021–2026, posted to the ledger.
+            self::ledger::seed_demo(conn, now)?;
         }
         Ok(out)
     })

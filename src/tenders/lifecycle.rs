@@ -63,6 +63,8 @@ pub fn move_state(
     if n == 0 {
         return Err(illegal(from, to));
     }
+    // The tender's budget follows it: reserved at publication, released at the award or the end.
+    crate::ledger::tenders::on_move(conn, actor, now, id, to)?;
     log_event(
         conn,
         actor,

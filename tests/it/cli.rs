@@ -173,6 +173,11 @@ async fn migrate_seed_user_verify(b: Backend) {
         out.contains(&format!("audit chain: ok, {events} events")),
         "{out}"
     );
+    // The demo budgets of 2021–2026, six a year, each posted to the ledger.
+    assert!(
+        out.contains("ledger: ok, 36 entries, 72 accounts balance"),
+        "{out}"
+    );
 }
 
 async fn serve_logs_requests_without_secrets(b: Backend) {

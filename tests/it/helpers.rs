@@ -249,6 +249,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
             every_minutes: o.checkpoint_every.1,
             public_url: "http://sanshe.test".into(),
         },
+        ledger: sanshe::ledger::Settings::default(),
     }
 }
 

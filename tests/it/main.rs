@@ -17,6 +17,8 @@ mod cli;
 mod errors;
 mod input;
 mod layers;
+mod ledger;
+mod ledger_tenders;
 mod load_limits;
 mod lost_updates;
 mod mail;

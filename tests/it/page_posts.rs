@@ -29,6 +29,7 @@ const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
 const ORG: &[Role] = &[Role::Org];
 const EV: &[Role] = &[Role::Evaluator];
 const AF: &[Role] = &[Role::Admin, Role::Finance];
+const FINANCE: &[Role] = &[Role::Finance];
 
 /// One protected page POST: the route template, the roles allowed, and form fields (besides `csrf`) that
 /// the form reads, so a refusal is never an unreadable-form answer.
@@ -139,6 +140,12 @@ const PROTECTED_POSTS: &[Post] = &[
     ),
     // Signed checkpoints.
     post("/checkpoints/sign", AF, ""),
+    // The fund ledger.
+    post(
+        "/finance/appropriations/new",
+        FINANCE,
+        "year=&fund=&amount=x&document_no=&idempotency_key=k",
+    ),
 ];
 
 /// Page POSTs anyone may send (they still need the CSRF token).
@@ -485,8 +492,8 @@ fn page_posts_are_pinned() {
             "{p} is pinned as public but its handler takes Page<…>"
         );
     }
-    // The numbers, worked out from the route registrations by hand: 42 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (42, 2));
+    // The numbers, worked out from the route registrations by hand: 43 protected, 2 public.
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (43, 2));
 }
 
 // ---------- the walk ----------

@@ -84,6 +84,8 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::registry_bases::ROUTES)
         .chain(crate::tenders::ROUTES)
         .chain(crate::checkpoints::ROUTES)
+        .chain(crate::ledger::ROUTES)
+        .chain(crate::ledger_tenders::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -192,6 +194,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .chain(crate::registry_orgs::EXPECTED_PAGES)
         .chain(crate::registry_bases::EXPECTED_PAGES)
         .chain(TENDER_PAGES)
+        .chain(crate::ledger::EXPECTED_PAGES)
         .copied()
         .collect()
 }
@@ -201,6 +204,7 @@ fn page_posts() -> impl Iterator<Item = &'static (&'static str, &'static [Role],
         .iter()
         .chain(crate::registry_orgs::PAGE_POSTS)
         .chain(crate::registry_bases::PAGE_POSTS)
+        .chain(crate::ledger::PAGE_POSTS)
 }
 
 const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[

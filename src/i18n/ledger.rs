@@ -1,0 +1,76 @@
+//! Interface strings of the finance pages (budget appropriations, trial balance): (key, zh-CN, en).
+
+/// Interface strings of this module: (key, zh-CN, en).
+pub static STRINGS: &[(&str, &str, &str)] = &[
+    ("nav.appropriations", "预算指标", "Appropriations"),
+    ("nav.trial_balance", "试算平衡表", "Trial balance"),
+    ("ledger.appropriations", "预算指标", "Budget appropriations"),
+    ("ledger.trial_balance", "试算平衡表", "Trial balance"),
+    ("ledger.new", "登记预算指标", "Record an appropriation"),
+    ("ledger.record", "登记并记账", "Record and post"),
+    (
+        "ledger.recorded",
+        "预算指标已登记，并已记入账本。",
+        "The appropriation was recorded and posted to the ledger.",
+    ),
+    ("ledger.digest", "账本摘要", "Ledger digest"),
+    (
+        "ledger.digest_hint",
+        "（最新分录序号与哈希；sanshe verify --digest 序号:哈希 可核对账本是否仍然延续此摘要）",
+        "(last entry's number and hash; sanshe verify --digest SEQ:HASH checks that the ledger still extends it)",
+    ),
+    ("ledger.search", "指标文号或备注", "Document number or note"),
+    ("ledger.year", "预算年度", "Budget year"),
+    (
+        "ledger.year_hint",
+        "请输入四位年度，如 2026。",
+        "Enter a four-digit year, e.g. 2026.",
+    ),
+    ("ledger.all_years", "全部年度", "All years"),
+    ("ledger.fund", "资金来源", "Fund source"),
+    ("ledger.all_funds", "全部资金来源", "All fund sources"),
+    ("ledger.field", "服务领域", "Service field"),
+    ("ledger.any_field", "不限领域", "Any field"),
+    ("ledger.document_no", "指标文号", "Budget document"),
+    ("ledger.date", "记账日期", "Entry date"),
+    (
+        "ledger.date_hint",
+        "留空则为今天（北京时间）。",
+        "Empty: today (Beijing time).",
+    ),
+    ("ledger.note", "备注", "Note"),
+    ("ledger.amount", "金额（元）", "Amount (CNY)"),
+    (
+        "ledger.amount_yuan",
+        "金额（元，最多两位小数）",
+        "Amount in yuan (at most two decimals)",
+    ),
+    (
+        "ledger.available",
+        "该预算可用（元）",
+        "Available in its budget (CNY)",
+    ),
+    ("ledger.entry", "分录", "Entry"),
+    ("ledger.none", "尚无预算指标。", "No appropriations yet."),
+    ("ledger.account", "科目", "Account"),
+    ("ledger.debit", "借方（元）", "Debit (CNY)"),
+    ("ledger.credit", "贷方（元）", "Credit (CNY)"),
+    ("ledger.postings", "笔数", "Postings"),
+    ("ledger.total", "合计", "Total"),
+    (
+        "ledger.tb_intro",
+        "各科目余额随每笔分录在同一事务中更新；借方合计必然等于贷方合计。科目表见 docs/LEDGER.md。",
+        "Each account's balance is updated in the transaction of every entry; total debits always equal total credits. Chart of accounts: docs/LEDGER.md.",
+    ),
+    ("ledger.export_csv", "导出 CSV", "Export CSV"),
+    (
+        "ledger.export_journal",
+        "导出账本（ledger / hledger 格式）",
+        "Export journal (ledger / hledger)",
+    ),
+    (
+        "ledger.no_entries",
+        "账本尚无分录。",
+        "The ledger has no entries yet.",
+    ),
+];

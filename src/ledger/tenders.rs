@@ -1,0 +1,354 @@
+//! A tender's budget on the ledger (issue 10, "Budgets"): the bureau names the appropriation a draft tender
+//! draws on; publishing reserves the tender's ceiling in that budget (422 `available_non_negative` when the
+//! available amount is short, and the tender stays a draft); the final award releases the ceiling less the
+//! winning price; a failed or cancelled tender releases what is still reserved. Every state change of a
+//! tender passes through `tenders::move_state`, which calls [`on_move`] in its transaction, so no path can
+//! move a tender without its budget following. Each entry has a fixed key per tender and step, so it is
+//! posted at most once.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{NewEntry, post};
+use crate::audit::Actor;
+use crate::db::DbConn;
+use crate::db::schema::{
+    appropriations as ap, bids, ledger_balances as lb, ledger_entries as le, ledger_postings as lp,
+    tender_funding as tf, tenders,
+};
+use crate::domain::ledger::{Account, Bucket, Kind, Line, Refs, Stage};
+use crate::domain::tender::State;
+use crate::error::{AppError, FieldError};
+
+/// Which appropriation a tender draws on.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundingInput {
+    pub appropriation_id: i64,
+}
+
+/// A tender's funding as shown.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Funding {
+    pub tender_id: i64,
+    pub appropriation_id: i64,
+    /// The budget it draws on, e.g. `2026:general:elderly`.
+    pub bucket: String,
+    /// The tender's ceiling, reserved at publication (fen, yuan).
+    pub ceiling_fen: i64,
+    pub ceiling: String,
+    /// Available in that budget now (fen, yuan).
+    pub available_fen: i64,
+    pub available: String,
+    /// Still reserved for this tender (fen).
+    pub reserved_fen: i64,
+    #[schema(value_type = String)]
+    pub named_at: NaiveDateTime,
+}
+
+fn bucket_of(
+    conn: &mut DbConn,
+    appropriation: i64,
+) -> Result<Option<(Bucket, Option<String>)>, AppError> {
+    let r: Option<(i32, String, Option<String>)> = ap::table
+        .find(appropriation)
+        .select((ap::year, ap::fund, ap::field))
+        .first(conn)
+        .optional()?;
+    Ok(r.map(|(year, fund, field)| {
+        (
+            Bucket {
+                year,
+                fund,
+                field: field.clone(),
+            },
+            field,
+        )
+    }))
+}
+
+fn balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
+    Ok(lb::table
+        .find(account)
+        .select(lb::balance_fen)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// What is still reserved for a tender: its postings on its budget's reserved account.
+fn reserved_for(conn: &mut DbConn, tender: i64, account: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = lp::table
+        .inner_join(le::table)
+        .filter(le::tender_id.eq(tender))
+        .filter(lp::account.eq(account))
+        .select(lp::amount_fen)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Has the step with this key been posted already (a move made again changes nothing)?
+fn posted(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
+    Ok(le::table
+        .filter(le::idem_key.eq(key))
+        .select(le::seq)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// The tender's funding, if it names an appropriation.
+pub fn funding(conn: &mut DbConn, tender: i64) -> Result<Option<Funding>, AppError> {
+    let Some((appropriation_id, named_at)): Option<(i64, NaiveDateTime)> = tf::table
+        .find(tender)
+        .select((tf::appropriation_id, tf::named_at))
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let ceiling: i64 = tenders::table
+        .find(tender)
+        .select(tenders::budget_fen)
+        .first(conn)?;
+    let (bucket, _) = bucket_of(conn, appropriation_id)?.ok_or(AppError::NotFound)?;
+    let available = balance(
+        conn,
+        &Account::Budget(Stage::Available, bucket.clone()).name(),
+    )?;
+    let reserved = reserved_for(
+        conn,
+        tender,
+        &Account::Budget(Stage::Reserved, bucket.clone()).name(),
+    )?;
+    Ok(Some(Funding {
+        tender_id: tender,
+        appropriation_id,
+        bucket: bucket.path(),
+        ceiling_fen: ceiling,
+        ceiling: crate::money::yuan(ceiling),
+        available_fen: available,
+        available: crate::money::yuan(available),
+        reserved_fen: reserved,
+        named_at,
+    }))
+}
+
+/// Name (or change) the appropriation a draft tender draws on. The appropriation must exist and be for the
+/// tender's field or for any field. Audited.
+pub fn name(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender: i64,
+    input: &FundingInput,
+) -> Result<Funding, AppError> {
+    crate::db::write_tx(conn, |c| {
+        crate::db::lock_row(c, "tenders", tender)?;
+        let (state, field): (String, String) = tenders::table
+            .find(tender)
+            .select((tenders::state, tenders::field))
+            .first(c)?;
+        if state != State::Draft.as_str() {
+            return Err(AppError::conflict(
+                "wrong_state",
+                "只有草稿状态的招标项目可以指定预算指标。",
+                "Only a draft tender can name the appropriation it draws on.",
+            ));
+        }
+        let Some((_, appr_field)) = bucket_of(c, input.appropriation_id)? else {
+            return Err(AppError::field(
+                "appropriation_id",
+                "exists",
+                "没有这个预算指标。",
+                "There is no such appropriation.",
+            ));
+        };
+        if appr_field.as_deref().is_some_and(|f| f != field) {
+            return Err(AppError::field(
+                "appropriation_id",
+                "field_mismatch",
+                "该预算指标限定于其他服务领域。",
+                "That appropriation is for another service field.",
+            ));
+        }
+        let user = actor
+            .id
+            .ok_or_else(|| AppError::internal("naming an appropriation needs a signed-in user"))?;
+        let before: Option<i64> = tf::table
+            .find(tender)
+            .select(tf::appropriation_id)
+            .first(c)
+            .optional()?;
+        diesel::delete(tf::table.find(tender)).execute(c)?;
+        diesel::insert_into(tf::table)
+            .values((
+                tf::tender_id.eq(tender),
+                tf::appropriation_id.eq(input.appropriation_id),
+                tf::named_by.eq(user),
+                tf::named_at.eq(crate::db::now_micros(now)),
+            ))
+            .execute(c)?;
+        crate::audit::record(
+            c,
+            actor,
+            now,
+            "tender.appropriation",
+            "tender",
+            Some(tender.to_string()),
+            before.map(|a| serde_json::json!({ "appropriation_id": a })),
+            Some(serde_json::json!({ "appropriation_id": input.appropriation_id })),
+        )?;
+        funding(c, tender)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// The ledger's part of a tender's move to `to` (called by `tenders::move_state`, in its transaction).
+pub fn on_move(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender: i64,
+    to: State,
+) -> Result<(), AppError> {
+    if !matches!(
+        to,
+        State::Published | State::Awarded | State::Failed | State::Cancelled
+    ) {
+        return Ok(());
+    }
+    let Some(appropriation) = tf::table
+        .find(tender)
+        .select(tf::appropriation_id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let (bucket, _) = bucket_of(conn, appropriation)?.ok_or(AppError::NotFound)?;
+    let (code, ceiling, award_bid): (String, i64, Option<i64>) = tenders::table
+        .find(tender)
+        .select((tenders::code, tenders::budget_fen, tenders::award_bid_id))
+        .first(conn)?;
+    let reserved_acct = Account::Budget(Stage::Reserved, bucket.clone()).name();
+    let available_acct = Account::Budget(Stage::Available, bucket).name();
+    let entry = |kind: Kind, step: &str, memo: String, amount: i64| NewEntry {
+        date: crate::clock::beijing_date(now),
+        kind,
+        memo,
+        refs: Refs {
+            tender: Some(tender),
+            appropriation: Some(appropriation),
+            ..Default::default()
+        },
+        idem_key: format!("tender:{tender}:{step}"),
+        lines: if kind == Kind::Reservation {
+            vec![
+                Line {
+                    account: reserved_acct.clone(),
+                    amount,
+                },
+                Line {
+                    account: available_acct.clone(),
+                    amount: -amount,
+                },
+            ]
+        } else {
+            vec![
+                Line {
+                    account: available_acct.clone(),
+                    amount,
+                },
+                Line {
+                    account: reserved_acct.clone(),
+                    amount: -amount,
+                },
+            ]
+        },
+    };
+    let step = match to {
+        State::Published => "reservation",
+        State::Awarded => "award-release",
+        _ => "release",
+    };
+    if posted(conn, &format!("tender:{tender}:{step}"))? {
+        return Ok(());
+    }
+    match to {
+        State::Published => {
+            let e = entry(
+                Kind::Reservation,
+                "reservation",
+                format!("招标项目 {code} 发布：预留最高限价"),
+                ceiling,
+            );
+            match post(conn, actor, now, &e) {
+                Ok(_) => Ok(()),
+                Err(AppError::Validation(v))
+                    if v.iter().any(|f| f.rule == "available_non_negative") =>
+                {
+                    let available = balance(conn, &available_acct)?;
+                    Err(AppError::Validation(vec![FieldError::new(
+                        "appropriation_id",
+                        "available_non_negative",
+                        format!(
+                            "预算指标可用额不足：可用 {} 元，最高限价 {} 元。",
+                            crate::money::yuan(available),
+                            crate::money::yuan(ceiling)
+                        ),
+                        format!(
+                            "Not enough available in the appropriation: ¥{} available, the ceiling is ¥{}.",
+                            crate::money::yuan(available),
+                            crate::money::yuan(ceiling)
+                        ),
+                    )]))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        State::Awarded => {
+            let price: Option<i64> = match award_bid {
+                Some(b) => bids::table
+                    .find(b)
+                    .select(bids::price_fen)
+                    .first::<Option<i64>>(conn)
+                    .optional()?
+                    .flatten(),
+                None => None,
+            };
+            let outstanding = reserved_for(conn, tender, &reserved_acct)?;
+            let amount = price
+                .map_or(0, |p| ceiling.saturating_sub(p))
+                .clamp(0, outstanding.max(0));
+            if amount > 0 {
+                let e = entry(
+                    Kind::Release,
+                    "award-release",
+                    format!("招标项目 {code} 定标：释放最高限价与中标价之差"),
+                    amount,
+                );
+                post(conn, actor, now, &e)?;
+            }
+            Ok(())
+        }
+        _ => {
+            let outstanding = reserved_for(conn, tender, &reserved_acct)?;
+            if outstanding > 0 {
+                let what = if to == State::Failed {
+                    "流标"
+                } else {
+                    "取消"
+                };
+                let e = entry(
+                    Kind::Release,
+                    "release",
+                    format!("招标项目 {code} {what}：释放全部预留"),
+                    outstanding,
+                );
+                post(conn, actor, now, &e)?;
+            }
+            Ok(())
+        }
+    }
+}
