@@ -1,6 +1,6 @@
 //! Password hashing (argon2id with a random salt), the password policy, and [`Hasher`]: the one gate the
-//! request paths hash and verify through, off any database connection, on all cores but one at most, each
-//! in memory it reuses.
+//! request paths hash and verify through, off any database connection, on low-priority threads of its own,
+//! each in memory it reuses.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -85,32 +85,68 @@ pub fn verify_in(pw: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
     argon2::password_hash::phc::Output::new(out).is_ok_and(|o| o == *expected)
 }
 
-/// The gate for password work on request paths: at most `permits` hashes at once (fewer than the cores), each on
-/// the blocking pool, never while holding a database connection; a caller waits up to `wait` for a turn,
-/// then gets 429. Each turn reuses one of `permits` working memories, so a busy sign-in page does not make
-/// the allocator hand out (and keep) a fresh 19 MiB per request.
-#[derive(Debug)]
+/// The gate for password work on request paths: at most `permits` hashes at once (one per core), each on
+/// a thread of its own at the lowest scheduling priority (nice 19), never while holding a database
+/// connection; a caller waits up to `wait` for a turn, then gets 429. A burst of sign-ins therefore uses
+/// the cores only while nothing else wants them, and every other request keeps its pace. Each thread keeps
+/// its argon2 working memory, so a busy sign-in page does not make the allocator hand out (and keep) a
+/// fresh 19 MiB per request. The threads end when the hasher is dropped.
 pub struct Hasher {
     permits: Arc<Semaphore>,
-    memories: Mutex<Vec<Vec<Block>>>,
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
     wait: Duration,
+}
+
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("free", &self.permits.available_permits())
+            .finish()
+    }
 }
 
 impl Hasher {
     pub fn new(permits: usize, wait: Duration) -> Arc<Hasher> {
         let permits = permits.max(1);
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..permits {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("sanshe-hash-{n}"))
+                .spawn(move || {
+                    if let Err(e) = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    ) {
+                        tracing::warn!(error = ?e, "password hashing runs at normal priority");
+                    }
+                    let mut memory = Vec::new();
+                    loop {
+                        // The lock is held only while taking a job; a closed channel ends the thread.
+                        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
         Arc::new(Hasher {
             permits: Arc::new(Semaphore::new(permits)),
-            memories: Mutex::new((0..permits).map(|_| Vec::new()).collect()),
+            jobs: Mutex::new(tx),
             wait,
         })
     }
 
-    /// A permit for every core but one (one on a single core), waiting at most two seconds: a burst of
-    /// sign-ins then leaves a core to everyone else's requests instead of queueing them behind argon2.
+    /// One permit per core, waiting at most two seconds.
     pub fn per_core() -> Arc<Hasher> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hasher::new(cores.saturating_sub(1), Duration::from_secs(2))
+        Hasher::new(cores, Duration::from_secs(2))
     }
 
     /// Does `pw` open `phc`?
@@ -127,8 +163,8 @@ impl Hasher {
             .map_err(AppError::internal)
     }
 
-    /// Run `f` with a permit and a working memory, on the blocking pool. The permit moves into the
-    /// blocking task, so a caller that gives up (a dropped request) does not free it while `f` still runs.
+    /// Run `f` with a permit on a hashing thread and its working memory. The permit moves into the job, so
+    /// a caller that gives up (a dropped request) does not free it while `f` still runs.
     async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
@@ -143,24 +179,18 @@ impl Hasher {
                 AppError::TooManyRequests { retry_after: 1 }
             })?
             .map_err(|_| AppError::internal("password hasher closed"))?;
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |memory| {
             let _permit = permit;
-            let mut memory = this
-                .memories
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_default();
-            let r = f(&mut memory);
-            this.memories
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(memory);
-            r
-        })
-        .await
-        .map_err(|e| AppError::internal(format!("password task failed: {e}")))
+            let _ = tx.send(f(memory));
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| AppError::internal("password hashing threads are gone"))?;
+        rx.await
+            .map_err(|_| AppError::internal("a password hashing job failed"))
     }
 }
 
@@ -284,9 +314,43 @@ mod tests {
             j.await.unwrap().unwrap();
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
-        // The working memories are the permits' own: two, handed back after each turn.
-        assert_eq!(hasher.memories.lock().unwrap().len(), 2);
+        // Two threads, each with its working memory kept from one turn to the next.
+        let threads: std::collections::BTreeSet<String> =
+            futures_util::future::join_all((0..8).map(|_| {
+                hasher.run(|memory| {
+                    memory.resize(memory.len().max(4), Block::new());
+                    std::thread::sleep(Duration::from_millis(5));
+                    format!("{:?} {}", std::thread::current().name(), memory.len())
+                })
+            }))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            threads,
+            ["Some(\"sanshe-hash-0\") 4", "Some(\"sanshe-hash-1\") 4"]
+                .map(String::from)
+                .into()
+        );
         assert!(hasher.verify("x", "not a hash").await.is_ok_and(|ok| !ok));
+    }
+
+    /// Password work runs at the lowest priority (nice 19), so it takes only the time other requests leave.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_threads_run_at_the_lowest_priority() {
+        let hasher = Hasher::new(1, Duration::from_secs(5));
+        let nice = hasher
+            .run(|_| {
+                // /proc/thread-self/stat: the 19th field is the nice value (after the parenthesised name).
+                let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+                after_name.split(' ').nth(16).unwrap().to_string()
+            })
+            .await
+            .unwrap();
+        assert_eq!(nice, "19");
     }
 
     #[test]
