@@ -17,7 +17,7 @@ use crate::http::page::{
 use crate::ledger::appropriations::{
     self, AppropriationFilter, AppropriationView, NewAppropriation, Yuan,
 };
-use crate::ledger::{self, Digest, TrialBalance};
+use crate::ledger::{self, BalanceRow, Digest, TrialBalance};
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
@@ -312,7 +312,35 @@ async fn trial_balance_page(
     Ok(render(&ctx, StatusCode::OK, &p))
 }
 
+/// Yuan with thousands separators, as every money figure on the pages (the API keeps plain decimals).
+fn grouped(fen: i64) -> String {
+    crate::domain::money::yuan_grouped(fen)
+}
+
+impl TrialBalancePage {
+    fn debit(&self, r: &BalanceRow) -> String {
+        if r.balance_fen > 0 {
+            grouped(r.balance_fen)
+        } else {
+            String::new()
+        }
+    }
+    fn credit(&self, r: &BalanceRow) -> String {
+        if r.balance_fen < 0 {
+            grouped(-r.balance_fen)
+        } else {
+            String::new()
+        }
+    }
+    fn total(&self, fen: &i64) -> String {
+        grouped(*fen)
+    }
+}
+
 impl ListPage {
+    fn money(&self, fen: &i64) -> String {
+        grouped(*fen)
+    }
     fn field_of(&self, r: &AppropriationView) -> String {
         field_label(&self.ctx, &r.field)
     }

@@ -1138,7 +1138,7 @@ async fn finance_pages(b: Backend) {
         .await
         .unwrap();
     assert!(html.contains("官财社〔2026〕7号"), "{html}");
-    assert!(html.contains("120000.00"));
+    assert!(html.contains("120,000.00"), "grouped yuan on the list");
     assert!(html.contains(&hash), "the digest on the list");
     assert!(html.contains("id=\"new-appropriation\""));
     let html = c
@@ -1151,7 +1151,7 @@ async fn finance_pages(b: Backend) {
         .unwrap();
     assert!(html.contains(&hash), "the digest on the trial balance");
     assert!(
-        html.contains("<th class=\"num\" id=\"total-debit\">120000.00</th>"),
+        html.contains("<th class=\"num\" id=\"total-debit\">120,000.00</th>"),
         "{html}"
     );
     assert!(html.contains("Budget:Appropriated:2026:general:elderly"));
