@@ -204,7 +204,8 @@ pub struct Running {
     stop_worker: Arc<Notify>,
     worker: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
-    checkpointer: tokio::task::JoinHandle<()>,
+    /// SQLite's WAL checkpoints (`db::wal_checkpoints`); none on PostgreSQL.
+    checkpointer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -213,7 +214,9 @@ impl Running {
         self.server.stop(true).await;
         let _ = self.server_task.await;
         self.scheduler.abort();
-        self.checkpointer.abort();
+        if let Some(c) = self.checkpointer {
+            c.abort();
+        }
         self.stop_worker.notify_one();
         let _ = self.worker.await;
     }
@@ -237,9 +240,10 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
     })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let pool = state.pool.clone();
-    tokio::task::spawn_blocking(move || crate::db::wal_checkpoints::take_over(&pool))
-        .await
-        .map_err(|e| e.to_string())??;
+    let checkpoints =
+        tokio::task::spawn_blocking(move || crate::db::wal_checkpoints::take_over(&pool))
+            .await
+            .map_err(|e| e.to_string())??;
     let data = web::Data::new(state.clone());
     // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
     // answer 404 for every path under /api/v1 it does not know.
@@ -312,7 +316,7 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         stop_worker.clone(),
     ));
     let scheduler = tokio::spawn(scheduler_loop(state.clone()));
-    let checkpointer = tokio::spawn(wal_checkpoint_loop(state.pool.clone()));
+    let checkpointer = checkpoints.then(|| tokio::spawn(wal_checkpoint_loop(state.pool.clone())));
     Ok(Running {
         scheduler,
         checkpointer,

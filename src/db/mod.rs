@@ -279,21 +279,22 @@ pub mod wal_checkpoints {
     }
 
     /// From now on connections leave checkpoints to [`checkpoint`]: those opened later at once, those of
-    /// `pool` now (call it before the pool is shared, so every connection is idle). No-op on PostgreSQL.
-    pub fn take_over(pool: &Pool) -> Result<(), String> {
+    /// `pool` now (call it before the pool is shared, so every connection is idle). Whether the caller
+    /// must now checkpoint: false on PostgreSQL, which has nothing to do here.
+    pub fn take_over(pool: &Pool) -> Result<bool, String> {
         let mut conns = Vec::new();
         for _ in 0..pool.max_size() {
             conns.push(pool.get().map_err(|e| format!("database pool: {e}"))?);
         }
         if !matches!(*conns[0], DbConn::Sqlite(_)) {
-            return Ok(());
+            return Ok(false);
         }
         BACKGROUND.store(true, Ordering::Relaxed);
         for c in &mut conns {
             c.batch_execute(OFF_THE_WRITE_PATH)
                 .map_err(|e| format!("database: {e}"))?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// One PASSIVE checkpoint: as much of the WAL as no reader still needs goes into the database file.
