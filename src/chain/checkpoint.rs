@@ -427,6 +427,14 @@ pub fn sign(
     signed_by: &str,
 ) -> Result<Signed, AppError> {
     let chain = src.chain();
+    // The long part of the check runs before the write lock: every entry up to the head seen now, which an
+    // append-only chain cannot change under us. Inside the lock only what was appended since is checked,
+    // so a checkpoint over thousands of new entries does not hold every writer up meanwhile.
+    let start = match latest(conn, chain.name)? {
+        None => Verifier::new(),
+        Some(l) => Verifier::after(l.seq, &l.hash),
+    };
+    let checked = Some(src.verify_from(conn, start)?).filter(|v| v.broken.is_none() && v.count > 0);
     crate::db::write_tx(conn, |c| {
         chain.lock(c)?;
         let Some((head_seq, head_hash)) = src.head(c)? else {
@@ -459,6 +467,12 @@ pub fn sign(
                 }
                 Verifier::after(l.seq, &l.hash)
             }
+        };
+        let start = match checked {
+            Some(v) if v.head_seq > start.head_seq && v.head_seq <= head_seq => {
+                Verifier::after(v.head_seq, &v.head_hash)
+            }
+            _ => start,
         };
         let v = src.verify_from(c, start)?;
         if let Some(b) = &v.broken {
