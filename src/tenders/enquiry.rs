@@ -49,6 +49,28 @@ type EnquiryRow = (
     String,
 );
 
+/// The columns an [`EnquiryRow`] is read from (enquiries joined with organisations): one list for every
+/// query that reads enquiries to show.
+fn row_columns() -> (
+    enquiries::id,
+    enquiries::organisation_id,
+    enquiries::question,
+    enquiries::asked_at,
+    enquiries::answer,
+    enquiries::answered_at,
+    organisations::name,
+) {
+    (
+        enquiries::id,
+        enquiries::organisation_id,
+        enquiries::question,
+        enquiries::asked_at,
+        enquiries::answer,
+        enquiries::answered_at,
+        organisations::name,
+    )
+}
+
 fn enquiry_view(row: EnquiryRow, tender_id: i64, staff: bool, own_org: Option<i64>) -> EnquiryView {
     let (id, org, question, asked_at, answer, answered_at, name) = row;
     let mine = own_org == Some(org);
@@ -103,15 +125,7 @@ pub fn enquiries_page(
         .inner_join(organisations::table)
         .filter(enquiries::id.eq_any(&ids))
         .order(enquiries::id.desc())
-        .select((
-            enquiries::id,
-            enquiries::organisation_id,
-            enquiries::question,
-            enquiries::asked_at,
-            enquiries::answer,
-            enquiries::answered_at,
-            organisations::name,
-        ))
+        .select(row_columns())
         .load(conn)?;
     let items = rows
         .into_iter()
@@ -130,18 +144,7 @@ fn one_enquiry(
     let (tender_id, row): (i64, EnquiryRow) = enquiries::table
         .inner_join(organisations::table)
         .filter(enquiries::id.eq(id))
-        .select((
-            enquiries::tender_id,
-            (
-                enquiries::id,
-                enquiries::organisation_id,
-                enquiries::question,
-                enquiries::asked_at,
-                enquiries::answer,
-                enquiries::answered_at,
-                organisations::name,
-            ),
-        ))
+        .select((enquiries::tender_id, row_columns()))
         .first(conn)?;
     Ok(enquiry_view(row, tender_id, staff, own_org))
 }
