@@ -14,21 +14,24 @@ use crate::db::{DbConn, Paged, Paging};
 use crate::domain::ledger::{Account, Bucket, Kind, Line, Refs, Stage};
 use crate::error::{AppError, Checks};
 
-/// An amount as sent: yuan as a string (`"150000.50"`) or a JSON number. Read exactly, never through
-/// floating point: a number is read from its decimal text.
+/// An amount as sent: yuan as a string (`"150000.50"`), or whole yuan as a JSON integer. A JSON number
+/// with a fraction is refused: the JSON reader keeps it only as a binary float, and money never passes
+/// through one.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Yuan {
     Text(String),
-    #[schema(value_type = f64)]
+    #[schema(value_type = i64)]
     Number(serde_json::Number),
 }
 
 impl Yuan {
-    pub fn text(&self) -> String {
+    /// The decimal text of the amount; `None` for a JSON number with a fraction (held as a float).
+    pub fn text(&self) -> Option<String> {
         match self {
-            Yuan::Text(s) => s.clone(),
-            Yuan::Number(n) => n.to_string(),
+            Yuan::Text(s) => Some(s.clone()),
+            Yuan::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            Yuan::Number(_) => None,
         }
     }
 }
@@ -227,7 +230,18 @@ fn check(
             ),
         );
     }
-    let amount = crate::money::check_yuan(&mut c, "amount", &n.amount.text(), true);
+    let amount = match n.amount.text() {
+        Some(t) => crate::money::check_yuan(&mut c, "amount", &t, true),
+        None => {
+            c.add(
+                "amount",
+                "decimal_as_text",
+                "带小数的金额请以字符串提交，例如 \"12.34\"。",
+                "Send an amount with decimals as a string, e.g. \"12.34\".",
+            );
+            None
+        }
+    };
     if c.required("document_no", &n.document_no) && n.document_no.trim().chars().count() > 100 {
         c.add(
             "document_no",
@@ -489,11 +503,19 @@ mod tests {
         let s = Settings::default();
         let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert_eq!(check(&s, &new("1500000.5"), today).unwrap().0, 150_000_050);
-        let n: NewAppropriation = serde_json::from_value(serde_json::json!({
-            "year": 2026, "fund": "general", "amount": 12.34, "document_no": "x", "idempotency_key": "k"
-        }))
-        .unwrap();
-        assert_eq!(check(&s, &n, today).unwrap().0, 1234);
+        let json = |amount: serde_json::Value| -> NewAppropriation {
+            serde_json::from_value(serde_json::json!({
+                "year": 2026, "fund": "general", "amount": amount, "document_no": "x", "idempotency_key": "k"
+            }))
+            .unwrap()
+        };
+        assert_eq!(check(&s, &json("12.34".into()), today).unwrap().0, 1234);
+        assert_eq!(check(&s, &json(1200.into()), today).unwrap().0, 120_000);
+        // A fraction in a JSON number would have been a float: refused, never rounded.
+        assert_eq!(
+            rules_of(check(&s, &json(serde_json::json!(12.34)), today).unwrap_err()),
+            [("amount".to_string(), "decimal_as_text".to_string())]
+        );
         assert_eq!(
             rules_of(check(&s, &new("1.001"), today).unwrap_err()),
             [("amount".to_string(), "max_two_decimals".to_string())]

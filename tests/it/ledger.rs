@@ -215,10 +215,11 @@ async fn appropriations_post_to_the_ledger(b: Backend) {
         .await;
     problem(r, 409, "idempotency_key_reused").await;
     // Amounts are exact yuan: more than two decimals, negative, zero, not a number, too large: 422 each,
-    // naming the field and the rule; a JSON number is read from its text.
+    // naming the field and the rule; a JSON number with a fraction (a float to the JSON reader) too.
     for (amount, rule) in [
         (json!("1.001"), "max_two_decimals"),
-        (json!(12.345), "max_two_decimals"),
+        (json!(12.345), "decimal_as_text"),
+        (json!(12.5), "decimal_as_text"),
         (json!("-5"), "non_negative"),
         (json!("0"), "positive"),
         (json!("abc"), "amount"),
