@@ -217,6 +217,10 @@ pub struct ConfigArgs {
     /// ASCII) names the ledger's accounts, so keep it once used.
     #[arg(long, env = "SANSHE_FUND_SOURCES", default_value = crate::domain::ledger::DEFAULT_FUNDS, global = true)]
     pub fund_sources: String,
+    /// Days after a milestone's acceptance within which its instalment is to be paid; a later payment is
+    /// flagged (DOMAIN.md: 30).
+    #[arg(long, env = "SANSHE_PAYMENT_DUE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365), global = true)]
+    pub payment_due_days: u32,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -259,6 +263,8 @@ pub struct Config {
     pub checkpoints: crate::chain::checkpoint::Settings,
     /// The fund ledger: fund sources.
     pub ledger: crate::ledger::Settings,
+    /// Days within which an accepted instalment is due (`SANSHE_PAYMENT_DUE_DAYS`).
+    pub payment_due_days: i64,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -347,6 +353,7 @@ impl ConfigArgs {
         };
         Ok(Config {
             ledger,
+            payment_due_days: i64::from(self.payment_due_days),
             checkpoints,
             tender_rules,
             scheduler_every: Duration::from_millis(self.scheduler_ms),

@@ -141,6 +141,19 @@ impl AppError {
         }
     }
 
+    /// 403 naming the rule that forbids this caller the step (e.g. `separation_of_duties`).
+    pub fn forbidden_rule(
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> AppError {
+        AppError::BadRequest {
+            code,
+            msg: Msg::new(zh, en),
+            status: StatusCode::FORBIDDEN,
+        }
+    }
+
     pub fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
         AppError::Conflict {
             code,

@@ -20,6 +20,7 @@ pub mod chain;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod domain;
 pub mod error;

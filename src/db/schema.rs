@@ -535,3 +535,106 @@ diesel::allow_tables_to_appear_in_same_query!(
     tender_funding,
     users
 );
+
+// Contracts, payments and spending (migration 2026-12-03-000003_contracts).
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        bid_id -> BigInt,
+        organisation_id -> BigInt,
+        appropriation_id -> Nullable<BigInt>,
+        contract_no -> Text,
+        title -> Text,
+        amount_fen -> BigInt,
+        term_start -> Date,
+        term_end -> Date,
+        budget_lines -> Text,
+        targets -> Text,
+        state -> Text,
+        awarded_on -> Date,
+        signed_on -> Nullable<Date>,
+        notice_on -> Nullable<Date>,
+        signed_by -> Nullable<BigInt>,
+        end_reason -> Nullable<Text>,
+        ended_on -> Nullable<Date>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_instalments (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        no -> Integer,
+        milestone -> Text,
+        pct -> Text,
+        amount_fen -> BigInt,
+        on_signing -> Bool,
+        accepted_on -> Nullable<Date>,
+        score -> Nullable<Text>,
+        grade -> Nullable<Text>,
+        evaluator -> Nullable<Text>,
+        report_sha256 -> Nullable<Text>,
+        accepted_by -> Nullable<BigInt>,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        instalment_id -> BigInt,
+        amount_fen -> BigInt,
+        voucher_no -> Text,
+        paid_on -> Date,
+        idem_key -> Text,
+        request_hash -> Text,
+        ledger_seq -> BigInt,
+        paid_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    spending_items (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        line -> Text,
+        spent_on -> Date,
+        amount_fen -> BigInt,
+        invoice_no -> Text,
+        invoice_key -> Text,
+        payee -> Text,
+        description -> Text,
+        evidence_sha256 -> Nullable<Text>,
+        state -> Text,
+        review_note -> Nullable<Text>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(contracts -> tenders (tender_id));
+diesel::joinable!(contracts -> organisations (organisation_id));
+diesel::joinable!(contract_instalments -> contracts (contract_id));
+diesel::joinable!(payments -> contract_instalments (instalment_id));
+diesel::joinable!(spending_items -> contracts (contract_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    contracts,
+    contract_instalments,
+    payments,
+    spending_items
+);
+diesel::allow_tables_to_appear_in_same_query!(contracts, tenders);
+diesel::allow_tables_to_appear_in_same_query!(contracts, organisations);
+diesel::allow_tables_to_appear_in_same_query!(contracts, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(spending_items, organisations);
+diesel::allow_tables_to_appear_in_same_query!(spending_items, tenders);

@@ -3,6 +3,7 @@
 pub mod bid;
 pub mod calendar;
 pub mod commitment;
+pub mod contract;
 pub mod credit_code;
 pub mod dates;
 pub mod ids;

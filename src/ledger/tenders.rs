@@ -78,7 +78,7 @@ fn balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
 }
 
 /// What is still reserved for a tender: its postings on its budget's reserved account.
-fn reserved_for(conn: &mut DbConn, tender: i64, account: &str) -> QueryResult<i64> {
+pub fn reserved_for(conn: &mut DbConn, tender: i64, account: &str) -> QueryResult<i64> {
     let amounts: Vec<i64> = lp::table
         .inner_join(le::table)
         .filter(le::tender_id.eq(tender))

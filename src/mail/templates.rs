@@ -237,3 +237,37 @@ email!(
     "email/checkpoint_signed/body.txt",
     "email/checkpoint_signed/body.html"
 );
+
+/// To an organisation about one of its contracts: signed, a milestone accepted, a payment made, a
+/// spending item rejected or queried. One layout, a template name each (the outbox tells them apart).
+macro_rules! contract_email {
+    ($($(#[$m:meta])* $ty:ident => $name:literal;)+) => {$(
+        $(#[$m])*
+        pub struct $ty {
+            pub recipient: String,
+            pub contract_no: String,
+            pub title: String,
+            pub what_zh: String,
+            pub what_en: String,
+            pub url: String,
+        }
+        email!(
+            $ty,
+            $name,
+            "email/contract_event/subject.txt",
+            "email/contract_event/body.txt",
+            "email/contract_event/body.html"
+        );
+    )+};
+}
+
+contract_email! {
+    /// The contract was signed.
+    ContractSigned => "contract_signed";
+    /// A milestone was accepted and its instalment is payable.
+    MilestoneAccepted => "milestone_accepted";
+    /// An instalment was paid.
+    PaymentMade => "payment_made";
+    /// Finance rejected or queried a spending item.
+    SpendingReviewed => "spending_reviewed";
+}
