@@ -39,6 +39,8 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Tender rules, calendar and the bid sealer.
     pub tenders: Arc<crate::tenders::Ctx>,
+    /// Contract rules: calendar, funds, payment terms.
+    pub contracts: Arc<crate::contracts::Ctx>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         };
         AppState {
             tenders: Arc::new(crate::tenders::Ctx::from_config(&config)),
+            contracts: Arc::new(crate::contracts::Ctx::from_config(&config)),
             config: Arc::new(config),
             pool,
             clock,
@@ -76,6 +79,19 @@ impl AppState {
         let r = crate::db::run(&self.pool, f).await;
         self.mail_wake.notify_one();
         r
+    }
+
+    /// Like [`AppState::run`], with the contract context and the time.
+    pub async fn run_contracts<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &crate::contracts::Ctx, DateTime<Utc>) -> Result<T, AppError>
+            + Send
+            + 'static,
+    {
+        let ctx = self.contracts.clone();
+        let now = self.clock.now();
+        self.run(move |c| f(c, &ctx, now)).await
     }
 
     /// Like [`AppState::run`], with the tender context and the time.

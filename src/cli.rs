@@ -402,8 +402,8 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
         state.clock.now(),
         pw.as_deref(),
         cfg.beneficiary_secret.expose(),
-        &cfg.calendar,
         &state.tenders,
+        &state.contracts,
     )
     .map_err(|e| e.to_string())?;
     if !out.seeded {

@@ -15,6 +15,7 @@ use crate::http::input::Json;
 use crate::ledger::appropriations::{
     self, AppropriationFilter, AppropriationView, NewAppropriation,
 };
+use crate::ledger::execution::{Execution, ExecutionFilter};
 use crate::ledger::tenders::{Funding, FundingInput};
 use crate::ledger::{self, Digest, Entry, LedgerReport, TrialBalance};
 
@@ -30,6 +31,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(entry)
         .service(reverse)
         .service(verify)
+        .service(execution)
+        .service(execution_csv)
         .service(name_tender_appropriation);
 }
 
@@ -101,6 +104,41 @@ pub async fn digest(
 ) -> Result<HttpResponse, AppError> {
     let d = state.run(ledger::digest).await?;
     Ok(HttpResponse::Ok().json(d))
+}
+
+/// Budget execution: for each budget (year, fund, field) appropriated, reserved, committed, accrued, paid,
+/// available and the execution rate, with totals, the same by field, by street and the payments by month;
+/// read at one ledger digest.
+#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(ExecutionFilter), responses((status = 200, body = Execution), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/ledger/execution")]
+pub async fn execution(
+    state: web::Data<AppState>,
+    _u: Authed<BudgetReaders>,
+    q: web::Query<ExecutionFilter>,
+) -> Result<HttpResponse, AppError> {
+    let (f, cfg) = (q.into_inner(), state.config.clone());
+    let e = state
+        .run(move |c| ledger::execution::execution(c, &cfg.ledger, &f))
+        .await?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
+/// Budget execution as CSV (UTF-8 with BOM), same filters, with the total and the digest.
+#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(ExecutionFilter), responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/ledger/execution/export")]
+pub async fn execution_csv(
+    state: web::Data<AppState>,
+    _u: Authed<BudgetReaders>,
+    q: web::Query<ExecutionFilter>,
+) -> Result<HttpResponse, AppError> {
+    let (f, cfg) = (q.into_inner(), state.config.clone());
+    let e = state
+        .run(move |c| ledger::execution::execution(c, &cfg.ledger, &f))
+        .await?;
+    Ok(super::orgs::csv_response(
+        "budget-execution.csv",
+        ledger::execution::csv(&e),
+    ))
 }
 
 /// The trial balance: every account's balance as debit or credit, with the totals (equal) and the digest

@@ -48,7 +48,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update)
         .service(publish)
         .service(cancel)
-        .service(contracted)
         .service(enquiries)
         .service(ask)
         .service(answer)
@@ -206,32 +205,6 @@ pub async fn cancel(
     let id = id.into_inner();
     let v = state
         .run_tenders(move |c, ctx, now| tenders::cancel(c, ctx, &actor, now, id, &body.reason))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-#[derive(Deserialize, serde::Serialize, Debug, Clone, utoipa::ToSchema)]
-pub struct SignedInput {
-    /// `YYYY-MM-DD`
-    pub signed_on: String,
-}
-
-/// Record the contract signature of an awarded tender (bureau, administrators).
-#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SignedInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
-#[post("/tenders/{id}/contracted")]
-pub async fn contracted(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: Authed<BureauOrAdmin>,
-    id: web::Path<i64>,
-    body: Json<SignedInput>,
-) -> Result<HttpResponse, AppError> {
-    let actor = crate::http::actor(&req, &user);
-    let id = id.into_inner();
-    let v = state
-        .run_tenders(move |c, ctx, now| {
-            tenders::contracted(c, ctx, &actor, now, id, &body.signed_on)
-        })
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

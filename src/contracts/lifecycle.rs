@@ -343,12 +343,17 @@ fn check_invariant(conn: &mut DbConn, row: &ContractRow) -> Result<(), AppError>
     rules::check_progress(progress(conn, row)?).map_err(crate::ledger::refusal)
 }
 
-fn notify<E: crate::mail::Email>(
+/// E-mail the organisation's contacts (through the outbox, in the transaction).
+pub(super) fn notify<E: crate::mail::Email>(
     conn: &mut DbConn,
+    ctx: &Ctx,
     now: DateTime<Utc>,
     org: i64,
     make: impl Fn(String) -> E,
 ) -> QueryResult<()> {
+    if !ctx.send_mail {
+        return Ok(());
+    }
     for (name, email) in crate::tenders::contacts(conn, &[org])? {
         crate::mail::enqueue(conn, now, &email, &make(name))?;
     }
@@ -415,6 +420,40 @@ pub fn sign(
         let reserved_acct = Account::Budget(Stage::Reserved, bucket.clone()).name();
         let available_acct = Account::Budget(Stage::Available, bucket.clone()).name();
         let committed_acct = Account::Budget(Stage::Committed, bucket.clone()).name();
+        // A reservation the tender still holds in another budget than the contract's goes back there.
+        if let Some(f) = crate::ledger::tenders::funding(conn, row.tender_id)?
+            && f.appropriation_id != appropriation
+            && f.reserved_fen > 0
+            && let Some(other) = bucket_of(conn, f.appropriation_id)?
+            && other != bucket
+        {
+            post(
+                conn,
+                actor,
+                now,
+                &entry(
+                    signed_on,
+                    Kind::Release,
+                    format!("合同 {} 签订于其他预算：释放原预留", row.contract_no),
+                    Refs {
+                        contract: None,
+                        appropriation: Some(f.appropriation_id),
+                        ..refs.clone()
+                    },
+                    format!("contract:{id}:other-budget-release"),
+                    vec![
+                        (
+                            Account::Budget(Stage::Available, other.clone()).name(),
+                            f.reserved_fen,
+                        ),
+                        (
+                            Account::Budget(Stage::Reserved, other).name(),
+                            -f.reserved_fen,
+                        ),
+                    ],
+                ),
+            )?;
+        }
         // What the tender still has reserved in this budget covers the commitment; anything else comes
         // from the available budget (a tender that named no appropriation, or another one).
         let reserved = crate::ledger::tenders::reserved_for(conn, row.tender_id, &reserved_acct)?;
@@ -549,7 +588,7 @@ pub fn sign(
             }),
         )?;
         let url = ctx.url(id);
-        notify(conn, now, row.organisation_id, |name| {
+        notify(conn, ctx, now, row.organisation_id, |name| {
             mails::ContractSigned {
                 recipient: name,
                 contract_no: row.contract_no.clone(),
@@ -737,7 +776,7 @@ pub fn accept(
             }),
         )?;
         let url = ctx.url(id);
-        notify(conn, now, row.organisation_id, |name| {
+        notify(conn, ctx, now, row.organisation_id, |name| {
             mails::MilestoneAccepted {
                 recipient: name,
                 contract_no: row.contract_no.clone(),

@@ -39,6 +39,8 @@ pub struct Ctx {
     /// Days after acceptance within which an instalment is due (`SANSHE_PAYMENT_DUE_DAYS`, default 30).
     pub payment_due_days: i64,
     pub public_url: String,
+    /// E-mail organisations about their contracts (off while the demo's history is seeded).
+    pub send_mail: bool,
 }
 
 impl Ctx {
@@ -48,6 +50,7 @@ impl Ctx {
             ledger: c.ledger.clone(),
             payment_due_days: c.payment_due_days,
             public_url: c.public_url.clone(),
+            send_mail: true,
         }
     }
 
@@ -511,7 +514,7 @@ pub struct ContractLine {
 }
 
 /// The contracts a reader may list, newest first, filtered and paged in the database: staff all, an
-/// organisation its own, the public the signed ones (the contract notices).
+/// organisation its own signed ones, the public the signed ones (the contract notices).
 pub fn list(
     conn: &mut DbConn,
     reader: Reader,
@@ -616,4 +619,124 @@ pub fn of_tender(conn: &mut DbConn, tender: i64) -> QueryResult<Option<i64>> {
         .select(ct::id)
         .first(conn)
         .optional()
+}
+
+/// The header of the contract list CSV.
+pub const LIST_HEADER: &[&str] = &[
+    "合同编号 Contract no.",
+    "项目 Title",
+    "服务机构 Organisation",
+    "状态 State",
+    "合同金额 Amount (CNY)",
+    "已付 Paid (CNY)",
+    "签订日期 Signed on",
+    "服务期止 Term ends",
+];
+
+/// Every line of the filtered list (all pages) as CSV, UTF-8 with BOM.
+pub fn export_csv(
+    conn: &mut DbConn,
+    reader: Reader,
+    f: &ContractFilter,
+) -> Result<String, AppError> {
+    let mut rows = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = list(
+            conn,
+            reader,
+            &ContractFilter {
+                page: Some(page),
+                per_page: Some(200),
+                ..f.clone()
+            },
+        )?;
+        let n = p.items.len();
+        rows.extend(p.items.into_iter().map(|l| {
+            vec![
+                l.contract_no,
+                l.title,
+                l.organisation,
+                l.state_label,
+                crate::money::yuan(l.amount_fen),
+                crate::money::yuan(l.paid_fen),
+                l.signed_on.map(|d| d.to_string()).unwrap_or_default(),
+                l.term_end.to_string(),
+            ]
+        }));
+        if n < 200 {
+            break;
+        }
+        page += 1;
+    }
+    Ok(crate::registry::import::csv_document(LIST_HEADER, rows))
+}
+
+/// The header of the statement CSV.
+pub const STATEMENT_HEADER: &[&str] = &[
+    "期次 No.",
+    "付款节点 Milestone",
+    "比例 Share (%)",
+    "金额 Amount (CNY)",
+    "验收日期 Accepted on",
+    "评分 Score",
+    "等级 Grade",
+    "付款日期 Paid on",
+    "凭证号 Voucher",
+    "逾期 Late",
+];
+
+/// The statement of one contract as CSV (staff, or the contract's organisation): one row per instalment,
+/// then the totals and the ledger digest.
+pub fn statement_csv(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    reader: Reader,
+    id: i64,
+) -> Result<String, AppError> {
+    let v = get(conn, ctx, reader, id)?;
+    if !v.whole {
+        return Err(AppError::NotFound);
+    }
+    let digest = crate::ledger::digest(conn)?;
+    let mut rows: Vec<Vec<String>> = v
+        .instalments
+        .iter()
+        .map(|i| {
+            let p = i.payment.as_ref();
+            vec![
+                i.no.to_string(),
+                i.milestone.clone(),
+                i.pct.clone(),
+                crate::money::yuan(i.amount_fen),
+                i.accepted_on.map(|d| d.to_string()).unwrap_or_default(),
+                i.score.clone().unwrap_or_default(),
+                i.grade.clone().unwrap_or_default(),
+                p.map(|p| p.paid_on.to_string()).unwrap_or_default(),
+                p.map(|p| p.voucher_no.clone()).unwrap_or_default(),
+                if p.is_some_and(|p| p.late) {
+                    "是 yes"
+                } else {
+                    ""
+                }
+                .into(),
+            ]
+        })
+        .collect();
+    let total = |label: &str, fen: i64| {
+        let mut r = vec![String::new(); STATEMENT_HEADER.len()];
+        r[1] = label.into();
+        r[3] = crate::money::yuan(fen);
+        r
+    };
+    rows.push(total("合同金额 Amount", v.money.amount_fen));
+    rows.push(total("已确认 Accrued", v.money.accrued_fen));
+    rows.push(total("已支付 Paid", v.money.paid_fen));
+    let mut d = vec![String::new(); STATEMENT_HEADER.len()];
+    d[1] = format!("账本摘要 Ledger digest {}", digest.text());
+    rows.push(d);
+    Ok(crate::registry::import::csv_document(
+        STATEMENT_HEADER,
+        rows,
+    ))
 }

@@ -254,31 +254,26 @@ pub fn pay(
             })),
         )?;
         let url = ctx.url(row.id);
-        for (name, email) in crate::tenders::contacts(conn, &[row.organisation_id])? {
-            crate::mail::enqueue(
-                conn,
-                now,
-                &email,
-                &mails::PaymentMade {
-                    recipient: name,
-                    contract_no: row.contract_no.clone(),
-                    title: row.title.clone(),
-                    what_zh: format!(
-                        "第 {} 期（{}）{} 元已于 {paid_on} 支付，凭证号 {voucher}。",
-                        i.no,
-                        i.milestone,
-                        crate::money::yuan_grouped(i.amount_fen)
-                    ),
-                    what_en: format!(
-                        "Instalment {} ({}) of ¥{} was paid on {paid_on}, voucher {voucher}.",
-                        i.no,
-                        i.milestone,
-                        crate::money::yuan_grouped(i.amount_fen)
-                    ),
-                    url: url.clone(),
-                },
-            )?;
-        }
+        super::lifecycle::notify(conn, ctx, now, row.organisation_id, |name| {
+            mails::PaymentMade {
+                recipient: name,
+                contract_no: row.contract_no.clone(),
+                title: row.title.clone(),
+                what_zh: format!(
+                    "第 {} 期（{}）{} 元已于 {paid_on} 支付，凭证号 {voucher}。",
+                    i.no,
+                    i.milestone,
+                    crate::money::yuan_grouped(i.amount_fen)
+                ),
+                what_en: format!(
+                    "Instalment {} ({}) of ¥{} was paid on {paid_on}, voucher {voucher}.",
+                    i.no,
+                    i.milestone,
+                    crate::money::yuan_grouped(i.amount_fen)
+                ),
+                url: url.clone(),
+            }
+        })?;
         Ok(Paid {
             payment: payment(conn, ctx, pid)?,
             replayed: false,

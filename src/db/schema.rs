@@ -638,3 +638,5 @@ diesel::allow_tables_to_appear_in_same_query!(contracts, organisations);
 diesel::allow_tables_to_appear_in_same_query!(contracts, tender_streets);
 diesel::allow_tables_to_appear_in_same_query!(spending_items, organisations);
 diesel::allow_tables_to_appear_in_same_query!(spending_items, tenders);
+diesel::allow_tables_to_appear_in_same_query!(contracts, appropriations);
+diesel::allow_tables_to_appear_in_same_query!(payments, appropriations);

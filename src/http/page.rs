@@ -140,6 +140,7 @@ impl PageCtx {
             ("/directory", "nav.directory"),
             ("/bases", "nav.bases"),
             ("/tenders", "nav.tenders"),
+            ("/contracts", "nav.contracts"),
         ];
         if let Some(u) = &self.user {
             items.push(("/dashboard", "nav.dashboard"));
@@ -164,6 +165,7 @@ impl PageCtx {
             }
             if matches!(u.role, Role::Admin | Role::Finance | Role::Bureau) {
                 items.push(("/finance/appropriations", "nav.appropriations"));
+                items.push(("/finance/execution", "nav.execution"));
             }
             if matches!(u.role, Role::Admin | Role::Finance) {
                 items.push(("/finance/trial-balance", "nav.trial_balance"));
@@ -193,6 +195,22 @@ impl PageCtx {
     pub fn fmt_time(&self, t: &chrono::NaiveDateTime) -> String {
         crate::clock::display(*t)
     }
+}
+
+/// A message in the page's language.
+pub fn pick_msg(lang: Lang, m: &crate::error::Msg) -> String {
+    lang.pick(&m.zh, &m.en).to_string()
+}
+
+/// The messages of field errors, in the page's language, for the errors list of a form.
+pub fn messages(lang: Lang, errs: &[crate::error::FieldError]) -> Vec<String> {
+    errs.iter().map(|e| pick_msg(lang, &e.message)).collect()
+}
+
+/// The page context with the caller, for a public page that shows more to the signed-in.
+pub async fn with_caller(req: &actix_web::HttpRequest, ctx: PageCtx) -> PageCtx {
+    let user = crate::http::caller::caller(req).await.user().cloned();
+    PageCtx { user, ..ctx }
 }
 
 impl FromRequest for PageCtx {

@@ -3,6 +3,7 @@
 
 mod bases;
 mod checkpoints;
+mod contracts;
 mod ledger;
 mod orgs;
 mod tenders;
@@ -78,6 +79,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(tenders::STRINGS)
         .chain(checkpoints::STRINGS)
         .chain(ledger::STRINGS)
+        .chain(contracts::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -310,7 +310,6 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.rejected", "不成立", "Rejected"),
     ("tenders.answer_challenge", "答复质疑", "Answer"),
     ("tenders.file_challenge", "提出质疑", "File a challenge"),
-    ("tenders.contracted", "登记合同签订", "Record the contract"),
     ("tenders.signed_on", "签订日期", "Signed on"),
     ("tenders.ch_open", "待答复", "Open"),
     ("tenders.ch_upheld", "成立", "Upheld"),
@@ -360,9 +359,9 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "The tender is cancelled.",
     ),
     (
-        "tenders.contracted_ok",
-        "已登记合同签订。",
-        "The contract is recorded.",
+        "tenders.contract_created_ok",
+        "合同草稿已创建，请在合同页签订。",
+        "The draft contract is created; sign it on the contract's page.",
     ),
     (
         "tenders.asked_ok",

@@ -9,10 +9,11 @@
 //! hash, balance and rule from the first entry; [`JOURNAL`] gives the ledger signed checkpoints.
 //!
 //! Here: posting, reading entries, verification and the trial balance; `appropriations` (the budget),
-//! `export` (the journal for ledger-cli and hledger, and the CSV of the trial balance), `tenders` (a
-//! tender's reservation and releases).
+//! `execution` (budget execution by budget, street, month and field), `export` (the journal for ledger-cli
+//! and hledger, and the CSV of the trial balance), `tenders` (a tender's reservation and releases).
 
 pub mod appropriations;
+pub mod execution;
 pub mod export;
 pub mod tenders;
 

@@ -17,6 +17,7 @@ use crate::http::page::{
 use crate::ledger::appropriations::{
     self, AppropriationFilter, AppropriationView, NewAppropriation, Yuan,
 };
+use crate::ledger::execution::{Execution, ExecutionFilter};
 use crate::ledger::{self, BalanceRow, Digest, TrialBalance};
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
@@ -32,13 +33,19 @@ pub const PROTECTED: &[(&str, &str, &[Role])] = &[
         "/finance/trial-balance",
         &[Role::Admin, Role::Finance],
     ),
+    (
+        "GET",
+        "/finance/execution",
+        &[Role::Finance, Role::Admin, Role::Bureau],
+    ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/finance/appropriations", web::get().to(list_page))
         .route("/finance/appropriations/new", web::get().to(new_page))
         .route("/finance/appropriations/new", web::post().to(new_submit))
-        .route("/finance/trial-balance", web::get().to(trial_balance_page));
+        .route("/finance/trial-balance", web::get().to(trial_balance_page))
+        .route("/finance/execution", web::get().to(execution_page));
 }
 
 /// The list's filters as typed (every value a string, so a half-typed year comes back as typed).
@@ -347,4 +354,153 @@ impl ListPage {
     fn date_of(&self, r: &AppropriationView) -> String {
         r.date.format("%Y-%m-%d").to_string()
     }
+}
+
+/// The execution page's filters as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct ExecutionQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    fund: String,
+    #[serde(default)]
+    field: String,
+}
+
+/// One bar of a chart: label, width class, value shown.
+struct Bar {
+    label: String,
+    class: String,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/ledger/execution.html")]
+struct ExecutionPage {
+    ctx: PageCtx,
+    e: Execution,
+    f: ExecutionQuery,
+    years: Vec<i32>,
+    funds: Vec<FundOpt>,
+    fields: Vec<FieldOpt>,
+    /// Appropriated and paid by field, two bars each.
+    field_bars: Vec<(String, Bar, Bar)>,
+    month_bars: Vec<Bar>,
+    street_bars: Vec<Bar>,
+    digest: Digest,
+    export: String,
+}
+
+impl ExecutionPage {
+    fn money(&self, fen: &i64) -> String {
+        grouped(*fen)
+    }
+    fn field_of(&self, f: &Option<String>) -> String {
+        field_label(&self.ctx, f)
+    }
+}
+
+async fn execution_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BudgetReaders>,
+    q: web::Query<ExecutionQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let f = q.into_inner();
+    let filter = ExecutionFilter {
+        year: f.year.trim().parse().ok(),
+        fund: Some(f.fund.clone()),
+        field: Some(f.field.clone()),
+    };
+    let cfg = state.config.clone();
+    let (e, years) = state
+        .run(move |c| {
+            Ok((
+                ledger::execution::execution(c, &cfg.ledger, &filter)?,
+                appropriations::years(c)?,
+            ))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let bar = |label: String, fen: i64, max: i64| Bar {
+        label,
+        class: crate::http::page::bar_class(fen, max),
+        value: grouped(fen),
+    };
+    let max_field = e
+        .by_field
+        .iter()
+        .map(|x| x.figures.appropriated_fen.max(x.figures.paid_fen))
+        .max()
+        .unwrap_or(0);
+    let field_bars = e
+        .by_field
+        .iter()
+        .map(|ff| {
+            let (k, x) = (&ff.field, &ff.figures);
+            let name = field_label(
+                &ctx,
+                &(k != crate::domain::ledger::COMMON).then(|| k.clone()),
+            );
+            (
+                name,
+                bar(
+                    ctx.t("ledger.appropriated").into(),
+                    x.appropriated_fen,
+                    max_field,
+                ),
+                bar(ctx.t("ledger.paid").into(), x.paid_fen, max_field),
+            )
+        })
+        .collect();
+    let max_month = e.by_month.iter().map(|m| m.paid_fen).max().unwrap_or(0);
+    let month_bars = e
+        .by_month
+        .iter()
+        .rev()
+        .take(24)
+        .rev()
+        .map(|m| bar(m.month.clone(), m.paid_fen, max_month))
+        .collect();
+    let max_street = e
+        .by_street
+        .iter()
+        .map(|s| s.contracted_fen)
+        .max()
+        .unwrap_or(0);
+    let street_bars = e
+        .by_street
+        .iter()
+        .map(|s| Bar {
+            label: format!("{} · {}%", s.street, s.rate),
+            class: crate::http::page::bar_class(s.paid_fen, max_street),
+            value: format!("{} / {}", grouped(s.paid_fen), grouped(s.contracted_fen)),
+        })
+        .collect();
+    let params = [
+        ("year", f.year.clone()),
+        ("fund", f.fund.clone()),
+        ("field", f.field.clone()),
+    ];
+    let p = ExecutionPage {
+        digest: e.digest.clone(),
+        export: list_link("/api/v1/ledger/execution/export", &params),
+        funds: fund_opts(&state, &ctx),
+        fields: crate::registry::orgs::FIELDS
+            .iter()
+            .map(|(k, zh, en)| FieldOpt {
+                code: k,
+                label: ctx.lang.pick(zh, en).to_string(),
+            })
+            .collect(),
+        field_bars,
+        month_bars,
+        street_bars,
+        years,
+        e,
+        f,
+        ctx: ctx.clone(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
 }

@@ -7,6 +7,7 @@
 pub mod bases;
 pub mod checkpoints;
 pub mod common;
+pub mod contracts;
 pub mod ledger;
 pub mod orgs;
 pub mod tenders;
@@ -28,6 +29,7 @@ pub fn all_protected()
         .chain(bases::PROTECTED)
         .chain(tenders::PROTECTED)
         .chain(ledger::PROTECTED)
+        .chain(contracts::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

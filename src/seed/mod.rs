@@ -1,12 +1,15 @@
 //! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
 //! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
 //! account per registered organisation, incubation bases and incubation records in every state; then the
-//! tenders (`tenders`) and the budget appropriations of 2021–2026 on the ledger (`ledger`). Seeding happens only on a database without users, in one transaction.
+//! tenders (`tenders`), the budget appropriations of 2021–2026 on the ledger (`ledger`) and the history's
+//! contracts with their acceptances and payments (`contracts`). Seeding happens only on a database without
+//! users, in one transaction.
 //!
 //! All demo data lives in this tree: the entry points here, the registry's in `registry`, the tenders' in
 //! `tenders`. The service functions the seeds call (`registry::bases::create`, `registry::orgs::insert_clean`,
 //! …) stay in their services.
 
+pub mod contracts;
 pub mod ledger;
 pub mod registry;
 pub mod tenders;
@@ -36,15 +39,16 @@ pub struct SeedOutcome {
     pub generated_password: Option<String>,
 }
 
-/// Staff accounts, the registry and the tenders (the full demo of `serve --demo` / `seed --demo`).
+/// Staff accounts, the registry, the tenders, budgets and contracts (the full demo of `serve --demo` /
+/// `seed --demo`). The registry's business calendar is the tenders' (`tenders.cal`).
 pub fn seed_demo(
     conn: &mut DbConn,
     mailer: &crate::mail::Settings,
     now: chrono::DateTime<chrono::Utc>,
     password: Option<&str>,
     beneficiary_secret: &str,
-    calendar: &crate::domain::calendar::BusinessCalendar,
     tenders: &crate::tenders::Ctx,
+    contracts: &crate::contracts::Ctx,
 ) -> Result<SeedOutcome, AppError> {
     crate::db::write_tx(conn, |conn| {
         let out = seed_staff(conn, mailer, now, password)?;
@@ -53,12 +57,19 @@ pub fn seed_demo(
                 .map(str::to_string)
                 .or_else(|| out.generated_password.clone())
                 .unwrap_or_default();
-            seed_registry(conn, now, &pw, beneficiary_secret, calendar)?;
+            seed_registry(conn, now, &pw, beneficiary_secret, &tenders.cal)?;
             // Separate from `seed_registry`, which tests load on its own: bids are sealed under the
             // configured key, so the tenders need the tender context.
             self::tenders::seed_demo(conn, tenders, now)?;
             // The budgets of 2021–2026, posted to the ledger.
             self::ledger::seed_demo(conn, now)?;
+            // The history's contracts, signed, accepted and paid at their dates on those budgets.
+            let c = self::contracts::seed_demo(conn, contracts, now)?;
+            tracing::info!(
+                contracts = c.contracts,
+                payments = c.payments,
+                "seeded the demo contracts"
+            );
         }
         Ok(out)
     })

@@ -1,4 +1,5 @@
-//! The life cycle: timeline rows, publish, cancel, contracted, and the clock's transitions (advance).
+//! The life cycle: timeline rows, publish, cancel, and the clock's transitions (advance). A tender becomes
+//! `contracted` when its contract is signed (`crate::contracts::sign`).
 
 use super::*;
 
@@ -191,55 +192,6 @@ pub fn cancel(
             t.state(),
             State::Cancelled,
             Some(reason.to_string()),
-        )
-    })?;
-    let t = find_row(conn, id)?;
-    to_view(conn, ctx, t)
-}
-
-/// Record the contract signature (awarded → contracted).
-pub fn contracted(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    id: i64,
-    signed_on: &str,
-) -> Result<TenderView, AppError> {
-    advance(conn, ctx, now, id)?;
-    write_tx(conn, |conn| -> Result<(), AppError> {
-        let t = find_row(conn, id)?;
-        if t.state() != State::Awarded {
-            return Err(illegal(t.state(), State::Contracted));
-        }
-        let mut c = Checks::new();
-        let d =
-            crate::registry::orgs::check_date(&mut c, "signed_on", &Some(signed_on.to_string()));
-        if d.is_none() && c.is_empty() {
-            c.add("signed_on", "required", "必填。", "Required.");
-        }
-        if let (Some(d), Some(a)) = (d, t.awarded_at)
-            && (d < today(a.and_utc()) || d > today(now))
-        {
-            c.add(
-                "signed_on",
-                "range",
-                "签约日期须在中标之后、今天之前。",
-                "The signing date lies between the award and today.",
-            );
-        }
-        c.finish()?;
-        diesel::update(tenders::table.find(id))
-            .set(tenders::contract_signed_on.eq(d))
-            .execute(conn)?;
-        move_state(
-            conn,
-            actor,
-            now,
-            id,
-            State::Awarded,
-            State::Contracted,
-            None,
         )
     })?;
     let t = find_row(conn, id)?;

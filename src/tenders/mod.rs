@@ -2,7 +2,7 @@
 //! evaluation, award, publicity and challenges (`evaluation`); the demo tenders are in `crate::seed::tenders`.
 //!
 //! By action: `drafts` (a draft's input checked, created, updated), `lifecycle` (timeline rows, publish,
-//! cancel, contracted, the clock's transitions), `notices` (a tender's view, one or a list, counts),
+//! cancel, the clock's transitions), `notices` (a tender's view, one or a list, counts),
 //! `enquiry` (asked and answered); this module holds the context, the rows and views, and the helpers they
 //! share, and re-exports the rest so callers name `tenders::create`, `tenders::publish` as before.
 //!

@@ -57,6 +57,18 @@ pub(crate) const ROUTES: &[Op] = &[
     ),
     crate::op!(
         "GET",
+        "/api/v1/ledger/execution",
+        "/api/v1/ledger/execution",
+        Roles(BUDGET_READERS)
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/ledger/execution/export",
+        "/api/v1/ledger/execution/export",
+        Roles(BUDGET_READERS)
+    ),
+    crate::op!(
+        "GET",
         "/api/v1/ledger/trial-balance",
         "/api/v1/ledger/trial-balance",
         Roles(ADMIN_FINANCE)
@@ -109,6 +121,7 @@ pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
         "/finance/trial-balance",
         &[Role::Admin, Role::Finance],
     ),
+    ("GET", "/finance/execution", BUDGET_READERS),
 ];
 
 /// Form posts of the finance pages, with deliberately invalid fields.

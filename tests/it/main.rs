@@ -14,6 +14,7 @@ mod bid_commitments;
 mod browser;
 mod checkpoints;
 mod cli;
+mod contracts;
 mod errors;
 mod input;
 mod layers;

@@ -116,7 +116,7 @@ const PROTECTED_POSTS: &[Post] = &[
     post("/tenders/{id}/edit", BA, "code=&title=&budget="),
     post("/tenders/{id}/publish", BA, ""),
     post("/tenders/{id}/cancel", BA, "reason="),
-    post("/tenders/{id}/contracted", BA, ""),
+    post("/tenders/{id}/contract", BA, "contract_no=&term_start="),
     post("/tenders/{id}/enquiries", ORG, "question="),
     post("/tenders/{id}/enquiries/{eid}/answer", BA, "answer="),
     post("/tenders/{id}/panel", BA, "note="),
@@ -146,6 +146,21 @@ const PROTECTED_POSTS: &[Post] = &[
         FINANCE,
         "year=&fund=&amount=x&document_no=&idempotency_key=k",
     ),
+    // Contracts.
+    post("/contracts/{id}/sign", BA, "signed_on="),
+    post("/contracts/{id}/start", BA, ""),
+    post(
+        "/contracts/{id}/instalments/{no}/accept",
+        BA,
+        "accepted_on=&score=&evaluator=&report_sha256=",
+    ),
+    post(
+        "/contracts/{id}/pay",
+        FINANCE,
+        "instalment=1&voucher_no=&idempotency_key=k",
+    ),
+    post("/contracts/{id}/terminate", BA, "reason="),
+    post("/contracts/{id}/close", BA, ""),
 ];
 
 /// Page POSTs anyone may send (they still need the CSRF token).
@@ -492,8 +507,8 @@ fn page_posts_are_pinned() {
             "{p} is pinned as public but its handler takes Page<…>"
         );
     }
-    // The numbers, worked out from the route registrations by hand: 43 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (43, 2));
+    // The numbers, worked out from the route registrations by hand: 49 protected, 2 public.
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (49, 2));
 }
 
 // ---------- the walk ----------
@@ -583,6 +598,9 @@ fn concrete(template: &str, ids: &BTreeMap<&str, i64>) -> String {
                 ("{id}", "tenders") => "tenders",
                 ("{eid}", _) => "enquiries",
                 ("{cid}", _) => "challenges",
+                // No contract in the fixture: a number is all the refusals need.
+                ("{id}", "contracts") => "contracts",
+                ("{no}", _) => "instalments",
                 _ => panic!("no id for {s} after {parent} in {template}"),
             };
             out.push(ids.get(key).copied().unwrap_or(1).to_string());

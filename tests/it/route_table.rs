@@ -86,6 +86,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::checkpoints::ROUTES)
         .chain(crate::ledger::ROUTES)
         .chain(crate::ledger_tenders::ROUTES)
+        .chain(crate::contracts::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -595,6 +596,7 @@ async fn api_refusals(b: Backend) {
     .await;
     let http = http();
     crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::contracts::signed_contract_fixture(&app).await, 1);
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
     let admin_id = me_id(&app, &admin).await;

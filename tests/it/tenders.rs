@@ -835,15 +835,41 @@ async fn whole_life_cycle(backend: Backend) {
     assert!(mails.iter().any(|(t, _)| t == "bid_receipt"));
     assert!(mails.iter().any(|(t, _)| t == "bids_opened"));
 
-    // The contract is signed; the timeline shows every step.
+    // The contract is created from the award and signed; the tender follows (timeline: contracted).
     let today = sanshe::tenders::today(sanshe::clock::Clock::now(&fx.clock));
+    let field = "elderly";
     let r = app
         .send_json(
             "POST",
-            &format!("/api/v1/tenders/{id}/contracted"),
-            Some(&fx.b().await),
-            &json!({"signed_on": today.to_string()}),
+            "/api/v1/appropriations",
+            Some(&app.token("finance").await),
+            &json!({"year": today.format("%Y").to_string().parse::<i32>().unwrap(), "fund": "general",
+                    "field": field, "amount": "500000", "document_no": "WLC-1", "idempotency_key": "wlc-1"}),
         )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let appropriation = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/contracts",
+            Some(&fx.b().await),
+            &json!({"tender_id": id, "contract_no": "WLC-HT-1", "term_start": today.to_string()}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let contract = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/contracts/{contract}/sign"),
+            Some(&fx.b().await),
+            &json!({"signed_on": today.to_string(), "appropriation_id": appropriation}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&fx.b().await))
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
@@ -888,6 +914,11 @@ async fn app_stop(fx: Fx) {
 /// Tender 1 of a fresh database with the demo registry, opened: published 40 days ago, three bids, opened
 /// 18 days ago. Built through the library with past times, so the route table can call every endpoint.
 pub(crate) fn opened_tender_fixture(app: &TestApp) -> i64 {
+    opened_tender_coded(app, "RT-1")
+}
+
+/// [`opened_tender_fixture`] with another tender code (several such tenders in one database).
+pub(crate) fn opened_tender_coded(app: &TestApp, code: &str) -> i64 {
     use sanshe::db::schema::users as u;
     let cfg = crate::helpers::config(&app.db, &Options::default());
     let ctx = sanshe::tenders::Ctx::from_config(&cfg);
@@ -903,13 +934,13 @@ pub(crate) fn opened_tender_fixture(app: &TestApp) -> i64 {
     };
     let bureau = user_id(&mut c, "bureau");
     let actor = sanshe::audit::Actor::system("fixture");
-    let input = serde_json::from_value(tender_body_at("RT-1", start)).unwrap();
+    let input = serde_json::from_value(tender_body_at(code, start)).unwrap();
     let v = sanshe::tenders::create(&mut c, &ctx, &actor, bureau, start, &input).unwrap();
     sanshe::tenders::publish(&mut c, &ctx, &actor, start, v.id).unwrap();
     let clock = ManualClock::new(start + Duration::days(1));
     for (i, b) in bidders(app, 3).iter().enumerate() {
         let input = serde_json::from_value(bid_body(
-            &format!("rt{i}"),
+            &format!("{code}-rt{i}"),
             10_000_000 + i as i64 * 1_000_000,
             b.worker,
         ))
@@ -974,13 +1005,6 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         "/api/v1/tenders/1/cancel",
         Roles(BA),
         r#"{"reason":""}"#
-    ),
-    op!(
-        "POST",
-        "/api/v1/tenders/{id}/contracted",
-        "/api/v1/tenders/1/contracted",
-        Roles(BA),
-        r#"{"signed_on":""}"#
     ),
     op!(
         "GET",

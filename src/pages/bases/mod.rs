@@ -18,7 +18,7 @@ use crate::http::caller::StaffOrOrg;
 use crate::http::caller::{BureauOrAdmin, Page, Role, RoleSet};
 use crate::http::page::{
     FormErrors, PageCtx, PageError, Pager, SafeForm, checked, list_link, page_err, parse_int,
-    parse_opt_int, redirect, render,
+    parse_opt_int, redirect, render, with_caller,
 };
 use crate::i18n::Lang;
 use crate::registry::areas;
@@ -172,12 +172,6 @@ fn funnel_bars(lang: Lang, f: &Funnel) -> Vec<Bar> {
             value: n.to_string(),
         })
         .collect()
-}
-
-/// The optional user of a public page.
-async fn with_caller(req: &HttpRequest, ctx: PageCtx) -> PageCtx {
-    let user = crate::http::caller::caller(req).await.user().cloned();
-    PageCtx { user, ..ctx }
 }
 
 fn can_manage(ctx: &PageCtx) -> bool {

@@ -1,4 +1,4 @@
-//! A tender page's action forms and how they run: publish, cancel, contracted, ask and answer enquiries.
+//! A tender page's action forms and how they run: publish, cancel, create the contract, ask and answer enquiries.
 
 use super::*;
 
@@ -141,7 +141,8 @@ pub(super) async fn cancel_submit(
     .await
 }
 
-pub(super) async fn contracted_submit(
+/// Create the draft contract of the final award; it is then signed on the contract's page.
+pub(super) async fn contract_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
@@ -152,16 +153,21 @@ pub(super) async fn contracted_submit(
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let actor = crate::http::actor(&req, &page.user);
-    let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let signed_on = form.get("signed_on");
+    let (cctx, now) = (state.contracts.clone(), state.clock.now());
+    let input = crate::contracts::NewContract {
+        tender_id: id,
+        contract_no: form.get("contract_no"),
+        term_start: form.get("term_start"),
+        appropriation_id: None,
+    };
     run_action(
         &state,
         ctx,
         id,
-        "contracted".into(),
+        "contract".into(),
         form.values(),
-        "tenders.contracted_ok",
-        move |c| tenders::contracted(c, &tctx, &actor, now, id, &signed_on),
+        "tenders.contract_created_ok",
+        move |c| crate::contracts::create(c, &cctx, &actor, now, &input),
     )
     .await
 }

@@ -7,7 +7,7 @@
 //! except an organisation's own bid to that organisation.
 //!
 //! By action: `notices` (the list, the tender page, commitments), `form` (the draft form), `actions` (the
-//! action forms: publish, cancel, contracted, enquiries), `bidding` (a bid and its receipt, attachments, my
+//! action forms: publish, cancel, create the contract, enquiries), `bidding` (a bid and its receipt, attachments, my
 //! bids, withdrawal), `evaluating` (panel, declaration, scoring, report, award, result, disqualification,
 //! challenges, evaluator links). Here: the routes, the
 //! protected pages and the template helpers.
@@ -34,8 +34,8 @@ use crate::http::caller::{
     AttachmentReaders, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
 };
 use crate::http::page::{
-    Form, FormErrors, PageCtx, PageError, Pager, checked, page_err, parse_decimal, parse_int,
-    parse_opt_decimal, parse_opt_int, redirect, render,
+    Form, FormErrors, PageCtx, PageError, Pager, checked, messages, page_err, parse_decimal,
+    parse_int, parse_opt_decimal, parse_opt_int, pick_msg, redirect, render, with_caller,
 };
 use crate::i18n::Lang;
 use crate::tenders::bids::{self, BidInput, OwnBid, Receipt};
@@ -84,10 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenders/{id}/commitments", web::get().to(commitments_page))
         .route("/tenders/{id}/publish", web::post().to(publish_submit))
         .route("/tenders/{id}/cancel", web::post().to(cancel_submit))
-        .route(
-            "/tenders/{id}/contracted",
-            web::post().to(contracted_submit),
-        )
+        .route("/tenders/{id}/contract", web::post().to(contract_submit))
         .route("/tenders/{id}/enquiries", web::post().to(ask_submit))
         .route(
             "/tenders/{id}/enquiries/{eid}/answer",
@@ -123,14 +120,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/evaluations", web::get().to(evaluations_page))
         .route("/evaluators", web::get().to(evaluators_page))
         .route("/evaluators/links", web::post().to(evaluator_link_submit));
-}
-
-fn pick_msg(lang: Lang, m: &Msg) -> String {
-    lang.pick(&m.zh, &m.en).to_string()
-}
-
-fn messages(lang: Lang, errs: &[FieldError]) -> Vec<String> {
-    errs.iter().map(|e| pick_msg(lang, &e.message)).collect()
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -266,11 +255,6 @@ fn eligibility_lines(lang: Lang, e: &Eligibility) -> Vec<String> {
         out.push(lang.t("tenders.elig_none").to_string());
     }
     out
-}
-
-async fn with_caller(req: &HttpRequest, ctx: PageCtx) -> PageCtx {
-    let user = crate::http::caller::caller(req).await.user().cloned();
-    PageCtx { user, ..ctx }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -142,6 +142,8 @@ struct BureauPanel {
     award_reason: Option<String>,
     challenges: Vec<ChallengeView>,
     can_contract: bool,
+    /// The tender's contract, once created.
+    contract_id: Option<i64>,
     today: String,
 }
 
@@ -267,6 +269,7 @@ fn load_bureau_panel(
     } else {
         Vec::new()
     };
+    let contract_id = crate::contracts::of_tender(c, row.id)?;
     Ok(BureauPanel {
         can_edit: st == State::Draft,
         can_cancel: st.cancellable(),
@@ -282,7 +285,8 @@ fn load_bureau_panel(
         award_seq: row.award_bid_id,
         award_reason: row.award_reason.clone(),
         challenges: evaluation::challenges_of(c, now, row.id, None)?,
-        can_contract: st == State::Awarded,
+        can_contract: st == State::Awarded && contract_id.is_none(),
+        contract_id,
         today: tenders::today(now).to_string(),
     })
 }

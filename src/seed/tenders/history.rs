@@ -43,8 +43,8 @@ pub fn history_amounts() -> Vec<i64> {
 // The purchase history.
 
 impl Seeder<'_> {
-    /// 97 awarded projects, published from March 2021 up to a little over two months ago; all signed but
-    /// the most recent few. Returns the total of the winning prices.
+    /// 97 awarded projects, published from March 2021 up to a little over two months ago (their
+    /// contracts are seeded by `seed::contracts`). Returns the total of the winning prices.
     pub(super) fn history(&mut self, conn: &mut DbConn) -> Result<i64, AppError> {
         let amounts = history_amounts();
         let today = self.today();
@@ -100,13 +100,9 @@ impl Seeder<'_> {
             if !rules::panel_ok(method, budget, panel) {
                 return Err(AppError::internal("too few evaluators for a demo panel"));
             }
-            let unsigned =
-                i + UNSIGNED_RECENT >= n || times.contracted > crate::db::now_micros(self.now);
-            let target = if unsigned {
-                State::Awarded
-            } else {
-                State::Contracted
-            };
+            // Awarded: the contracts are created and signed through the contract service afterwards
+            // (`seed::contracts`), so the tender's `contracted` follows from its contract.
+            let target = State::Awarded;
             let run = Run {
                 prices: Self::prices(bidders.len(), winner, amount, budget, seed),
                 plan,

@@ -45,8 +45,6 @@ pub const HISTORY_TOTAL_FEN: i64 = 1_450_000_000;
 /// Bounds of one history contract, in yuan.
 const MIN_YUAN: i64 = 60_000;
 const MAX_YUAN: i64 = 380_000;
-/// The history's most recent projects are awarded but not yet signed.
-const UNSIGNED_RECENT: usize = 4;
 
 /// The four fields of the history, weighted as the district buys: elderly services most.
 const FIELD_CYCLE: [&str; 9] = [

@@ -1,0 +1,525 @@
+//! Contract pages: the list (the public's contract notices; an organisation's own contracts; all for staff)
+//! with search and paging, and a contract's page: its money as a bar (committed, accrued, paid), parties,
+//! term and dates with the late flags, instalments with their acceptance and payment, budget lines and
+//! offered targets, and the forms of the next step for the one who takes it (bureau: sign, start, accept,
+//! terminate, close; finance: pay). Staff see the ledger digest.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::contracts::{
+    self, AcceptInput, ContractFilter, ContractLine, ContractView, InstalmentView, PayInput,
+    Reader, SignInput, TerminateInput,
+};
+use crate::domain::contract::{self as rules, State};
+use crate::error::AppError;
+use crate::http::caller::{BureauOrAdmin, FinanceOnly, Page};
+use crate::http::page::{
+    Form, PageCtx, PageError, Pager, messages, page_err, pick_msg, redirect, render, with_caller,
+};
+use crate::ledger::Digest;
+
+/// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
+pub const PROTECTED: &[(&str, &str, &[Role])] = &[];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/contracts", web::get().to(list_page))
+        .route("/contracts/{id}", web::get().to(detail_page))
+        .route("/contracts/{id}/sign", web::post().to(sign_submit))
+        .route("/contracts/{id}/start", web::post().to(start_submit))
+        .route(
+            "/contracts/{id}/instalments/{no}/accept",
+            web::post().to(accept_submit),
+        )
+        .route("/contracts/{id}/pay", web::post().to(pay_submit))
+        .route(
+            "/contracts/{id}/terminate",
+            web::post().to(terminate_submit),
+        )
+        .route("/contracts/{id}/close", web::post().to(close_submit));
+}
+
+fn reader_of(ctx: &PageCtx) -> Reader {
+    let u = ctx.user.as_ref();
+    Reader::of(u.map(|u| u.role), u.and_then(|u| u.org_id))
+}
+
+/// The list's filters as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/contracts/list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    rows: Vec<ContractLine>,
+    f: ListQuery,
+    states: Vec<(&'static str, &'static str)>,
+    pager: Pager,
+    export: String,
+    staff: bool,
+}
+
+impl ListPage {
+    fn state_of(&self, r: &ContractLine) -> &'static str {
+        State::parse(&r.state).map_or("", |s| s.label(self.ctx.lang == crate::i18n::Lang::Zh))
+    }
+}
+
+async fn list_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    let f = q.into_inner();
+    let reader = reader_of(&ctx);
+    let filter = ContractFilter {
+        q: Some(f.q.clone()),
+        state: Some(f.state.clone()),
+        year: f.year.trim().parse().ok(),
+        page: f.page,
+        per_page: f.per_page,
+    };
+    let fl = filter.clone();
+    let list = state
+        .run(move |c| contracts::list(c, reader, &fl))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let params = [
+        ("q", f.q.clone()),
+        ("state", f.state.clone()),
+        ("year", f.year.clone()),
+    ];
+    let pager = Pager::new("/contracts", &params, &list);
+    let export = crate::http::page::list_link("/api/v1/contracts/export", &params);
+    let zh = ctx.lang == crate::i18n::Lang::Zh;
+    let staff = reader == Reader::Staff;
+    let states = State::ALL
+        .into_iter()
+        .filter(|s| staff || s.is_public())
+        .map(|s| (s.as_str(), s.label(zh)))
+        .collect();
+    let p = ListPage {
+        rows: list.items,
+        f,
+        states,
+        pager,
+        export,
+        staff,
+        ctx: ctx.clone(),
+    };
+    Ok(render(&ctx, StatusCode::OK, &p))
+}
+
+/// The errors of a failed step on the contract page, with what was typed.
+#[derive(Clone, Debug, Default)]
+struct StepErrors {
+    action: String,
+    messages: Vec<String>,
+    values: HashMap<String, String>,
+}
+
+impl StepErrors {
+    fn on(&self, action: &str) -> bool {
+        self.action == action
+    }
+    fn on_no(&self, action: &str, no: &i32) -> bool {
+        self.action == format!("{action}-{no}")
+    }
+    fn val_no(&self, action: &str, no: &i32, k: &str) -> &str {
+        self.val(&format!("{action}-{no}"), k)
+    }
+    fn val(&self, action: &str, k: &str) -> &str {
+        if self.action == action {
+            self.values.get(k).map(String::as_str).unwrap_or("")
+        } else {
+            ""
+        }
+    }
+}
+
+/// A late flag shown next to a date.
+struct Late {
+    zh: String,
+    en: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/contracts/detail.html")]
+struct DetailPage {
+    ctx: PageCtx,
+    c: ContractView,
+    /// The contract's money against its amount: (label key, width class, grouped yuan).
+    bars: Vec<(&'static str, String, String)>,
+    signed_late: Option<Late>,
+    notice_late: Option<Late>,
+    bureau: bool,
+    finance: bool,
+    digest: Option<Digest>,
+    step: StepErrors,
+    today: String,
+    key: String,
+}
+
+impl DetailPage {
+    fn state_label(&self) -> &'static str {
+        State::parse(&self.c.state).map_or("", |s| s.label(self.ctx.lang == crate::i18n::Lang::Zh))
+    }
+    fn is(&self, s: &str) -> bool {
+        self.c.state == s
+    }
+    fn live(&self) -> bool {
+        State::parse(&self.c.state).is_some_and(State::is_live)
+    }
+    fn can_accept(&self, i: &InstalmentView) -> bool {
+        self.bureau
+            && matches!(
+                self.c.state.as_str(),
+                "signed" | "in_progress" | "midterm_accepted"
+            )
+            && i.status == "pending"
+            && self
+                .c
+                .instalments
+                .iter()
+                .filter(|x| x.no < i.no)
+                .all(|x| x.status != "pending")
+    }
+    fn can_pay(&self, i: &InstalmentView) -> bool {
+        self.finance && i.status == "accepted" && (self.live() || self.is("terminated"))
+    }
+    fn status_label(&self, i: &InstalmentView) -> &'static str {
+        self.ctx.t(match i.status.as_str() {
+            "paid" => "contracts.status_paid",
+            "accepted" => "contracts.status_accepted",
+            _ => "contracts.status_pending",
+        })
+    }
+    fn line_label(&self, key: &str) -> String {
+        crate::domain::vocab::label(
+            crate::domain::tender::BUDGET_LINES,
+            key,
+            self.ctx.lang == crate::i18n::Lang::Zh,
+        )
+    }
+    fn money(&self, fen: &i64) -> String {
+        crate::money::yuan_grouped(*fen)
+    }
+    fn late_text(&self, l: &Late) -> String {
+        self.ctx.lang.pick(&l.zh, &l.en).to_string()
+    }
+    fn field_label(&self) -> String {
+        self.ctx.label(crate::registry::orgs::FIELDS, &self.c.field)
+    }
+}
+
+async fn detail(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    step: StepErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let reader = reader_of(&ctx);
+    let role = ctx.user.as_ref().map(|u| u.role);
+    let staff = reader == Reader::Staff;
+    let (c, digest) = state
+        .run_contracts(move |c, cctx, _| {
+            let v = contracts::get(c, cctx, reader, id)?;
+            let d = if staff {
+                Some(crate::ledger::digest(c)?)
+            } else {
+                None
+            };
+            Ok((v, d))
+        })
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let m = &c.money;
+    let bar = |key, fen: i64| {
+        (
+            key,
+            crate::http::page::bar_class(fen, m.amount_fen),
+            crate::money::yuan_grouped(fen),
+        )
+    };
+    let mut bars = vec![bar("contracts.amount", m.amount_fen)];
+    if c.whole {
+        bars.push(bar("contracts.committed", m.committed_fen));
+        bars.push(bar("contracts.accrued", m.accrued_fen));
+    }
+    bars.push(bar("contracts.paid", m.paid_fen));
+    let signed_late = c
+        .signed_on
+        .filter(|s| rules::signed_late(c.awarded_on, *s))
+        .map(|s| Late {
+            zh: format!(
+                "签约晚于定标后 {} 日（{} 日），政府采购法第四十六条",
+                rules::SIGN_WITHIN_DAYS,
+                (s - c.awarded_on).num_days()
+            ),
+            en: format!(
+                "signed later than {} days after the award ({} days; Government Procurement Law Art 46)",
+                rules::SIGN_WITHIN_DAYS,
+                (s - c.awarded_on).num_days()
+            ),
+        });
+    let notice_late = match (c.signed_on, c.notice_on) {
+        (Some(s), Some(n)) if rules::notice_late(&state.contracts.cal, s, n) => Some(Late {
+            zh: format!(
+                "合同公告晚于签订后 {} 个工作日（实施条例第五十条）",
+                rules::NOTICE_WITHIN_WORKING_DAYS
+            ),
+            en: format!(
+                "notice later than {} working days after signing (Implementing Regulation Art 50)",
+                rules::NOTICE_WITHIN_WORKING_DAYS
+            ),
+        }),
+        _ => None,
+    };
+    let p = DetailPage {
+        bureau: matches!(role, Some(Role::Bureau | Role::Admin)),
+        finance: role == Some(Role::Finance),
+        bars,
+        signed_late,
+        notice_late,
+        digest,
+        step,
+        today: state.today().to_string(),
+        key: uuid::Uuid::new_v4().to_string(),
+        c,
+        ctx: ctx.clone(),
+    };
+    Ok(render(&ctx, status, &p))
+}
+
+async fn detail_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    detail(
+        &state,
+        ctx,
+        path.into_inner(),
+        StepErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Run one step; success goes back to the contract page with a flash, field errors show the page again
+/// with the errors at the step's form, a refused state or rule goes back with the reason as an error flash.
+async fn run_step<T: Send + 'static>(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    action: &str,
+    form: &Form,
+    ok_key: &'static str,
+    op: impl FnOnce(
+        &mut crate::db::DbConn,
+        &contracts::Ctx,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<T, AppError>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, PageError> {
+    let back = format!("/contracts/{id}");
+    match state.run_contracts(op).await {
+        Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
+        Err(AppError::Validation(errs)) => {
+            let step = StepErrors {
+                action: action.into(),
+                messages: messages(ctx.lang, &errs),
+                values: form.values(),
+            };
+            detail(state, ctx, id, step, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ (AppError::Conflict { .. } | AppError::BadRequest { .. })) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            Ok(redirect(&back, Some(("error", &m))))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+async fn sign_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let input = SignInput {
+        signed_on: form.get("signed_on"),
+        appropriation_id: form.get("appropriation_id").trim().parse().ok(),
+    };
+    run_step(
+        &state,
+        ctx,
+        id,
+        "sign",
+        &form,
+        "contracts.signed_ok",
+        move |c, cctx, now| contracts::sign(c, cctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+async fn start_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    run_step(
+        &state,
+        ctx,
+        id,
+        "start",
+        &form,
+        "contracts.started_ok",
+        move |c, cctx, now| contracts::start(c, cctx, &actor, now, id),
+    )
+    .await
+}
+
+async fn accept_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<(i64, i32)>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let (id, no) = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let input = AcceptInput {
+        accepted_on: form.get("accepted_on"),
+        score: form.get("score"),
+        evaluator: form.get("evaluator"),
+        report_sha256: form.get("report_sha256"),
+    };
+    run_step(
+        &state,
+        ctx,
+        id,
+        &format!("accept-{no}"),
+        &form,
+        "contracts.accepted_ok",
+        move |c, cctx, now| contracts::accept(c, cctx, &actor, now, id, no, &input),
+    )
+    .await
+}
+
+async fn pay_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<FinanceOnly>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let no: i32 = form.get("instalment").trim().parse().unwrap_or(0);
+    let input = PayInput {
+        idempotency_key: form.get("idempotency_key"),
+        instalment: no,
+        voucher_no: form.get("voucher_no"),
+        paid_on: Some(form.get("paid_on")),
+    };
+    run_step(
+        &state,
+        ctx,
+        id,
+        &format!("pay-{no}"),
+        &form,
+        "contracts.paid_ok",
+        move |c, cctx, now| contracts::pay(c, cctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+async fn terminate_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let input = TerminateInput {
+        reason: form.get("reason"),
+        ended_on: Some(form.get("ended_on")),
+    };
+    run_step(
+        &state,
+        ctx,
+        id,
+        "terminate",
+        &form,
+        "contracts.terminated_ok",
+        move |c, cctx, now| contracts::terminate(c, cctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+async fn close_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    run_step(
+        &state,
+        ctx,
+        id,
+        "close",
+        &form,
+        "contracts.closed_ok",
+        move |c, cctx, now| contracts::close(c, cctx, &actor, now, id),
+    )
+    .await
+}
