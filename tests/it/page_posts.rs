@@ -246,6 +246,7 @@ fn role_set(name: &str) -> &'static [Role] {
         "AdminOrFinance" => AdminOrFinance::ROLES,
         "BureauOrAdmin" => BureauOrAdmin::ROLES,
         "StaffOrOrg" => StaffOrOrg::ROLES,
+        "SpendingReaders" => SpendingReaders::ROLES,
         other => panic!("unknown role set {other} (add it to page_posts::role_set)"),
     }
 }

@@ -86,6 +86,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::checkpoints::ROUTES)
         .chain(crate::ledger::ROUTES)
         .chain(crate::ledger_tenders::ROUTES)
+        .chain(crate::spending::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
