@@ -5,6 +5,7 @@ mod bases;
 mod checkpoints;
 mod ledger;
 mod orgs;
+mod spending;
 mod tenders;
 
 use actix_web::HttpRequest;
@@ -78,6 +79,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(tenders::STRINGS)
         .chain(checkpoints::STRINGS)
         .chain(ledger::STRINGS)
+        .chain(spending::STRINGS)
 }
 
 /// (key, zh-CN, en)

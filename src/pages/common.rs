@@ -49,7 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::orgs::configure)
         .configure(super::bases::configure)
         .configure(super::tenders::configure)
-        .configure(super::ledger::configure);
+        .configure(super::ledger::configure)
+        .configure(super::spending::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {

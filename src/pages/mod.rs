@@ -9,6 +9,7 @@ pub mod checkpoints;
 pub mod common;
 pub mod ledger;
 pub mod orgs;
+pub mod spending;
 pub mod tenders;
 
 use actix_web::http::header;
@@ -28,6 +29,7 @@ pub fn all_protected()
         .chain(bases::PROTECTED)
         .chain(tenders::PROTECTED)
         .chain(ledger::PROTECTED)
+        .chain(spending::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

@@ -196,6 +196,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .chain(crate::registry_bases::EXPECTED_PAGES)
         .chain(TENDER_PAGES)
         .chain(crate::ledger::EXPECTED_PAGES)
+        .chain(crate::spending::EXPECTED_PAGES)
         .copied()
         .collect()
 }

@@ -69,6 +69,10 @@ pub(crate) const ROUTES: &[Op] = &[
     ),
 ];
 
+/// The protected pages of this feature, for the route table's page walk (a contract's spending page needs
+/// a contract, which that walk's fixture does not have; `pages_for_org_and_finance` below covers it).
+pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[("GET", "/flags", FAOB)];
+
 fn user_id(c: &mut sanshe::db::DbConn, name: &str) -> i64 {
     use sanshe::db::schema::users as u;
     u::table
@@ -877,3 +881,219 @@ both_backends!(
     csv_import_is_all_or_nothing,
     flags_from_the_database
 );
+
+/// The pages: the organisation reports through the form (inline errors, 422, nothing written), uploads a
+/// CSV whose bad rows are listed, finance reviews with the buttons, the organisation answers; the flags
+/// page lists, filters and links the CSV export; another organisation gets the 404 page.
+async fn pages_for_org_and_finance(b: Backend) {
+    let fx = setup(&b).await;
+    let ca = fx.ca;
+    let path = format!("/contracts/{ca}/spending");
+    let org = sign_in(&fx.app, &fx.a.user).await;
+    let html = org
+        .get(fx.app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"spending-form\"") && html.contains("id=\"spending-import\""),
+        "{html}"
+    );
+    assert!(html.contains("id=\"line-activities\""), "a bar per line");
+    let csrf = csrf_of(&html);
+    // A bad item: the form again with each field's message, nothing written.
+    let before = state(&fx.app);
+    let r = org
+        .post(fx.app.url(&path))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("date", "2026-02-30"),
+            ("line", "activities"),
+            ("amount", "1.234"),
+            ("invoice_no", "F-1"),
+            ("payee", ""),
+            ("description", "材料"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("金额最多两位小数") && html.contains("日期格式应为") && html.contains("必填"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"1.234\""),
+        "the typed amount comes back"
+    );
+    assert_eq!(state(&fx.app), before);
+    // A bad file: every bad row listed, nothing written.
+    let bad = format!(
+        "date,line,amount,invoice_no,payee,description\n{},activities,x,F-1,店,材料\n{},nope,1,F-2,店,材料\n",
+        day(3),
+        day(3)
+    );
+    let r = org
+        .post(fx.app.url(&format!("{path}/import")))
+        .form(&[("csrf", csrf.as_str()), ("csv", bad.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("rows[2].amount") && html.contains("rows[3].line"),
+        "{html}"
+    );
+    assert_eq!(state(&fx.app), before);
+    // A good item.
+    let r = org
+        .post(fx.app.url(&path))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("date", day(3).as_str()),
+            ("line", "activities"),
+            ("amount", "88.8"),
+            ("invoice_no", "F-9"),
+            ("payee", "文具店"),
+            ("description", "彩纸"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let item: i64 = {
+        use sanshe::db::schema::spending_items as si;
+        si::table.select(si::id).first(&mut fx.app.conn()).unwrap()
+    };
+    // Another organisation: the 404 page.
+    let other = sign_in(&fx.app, &fx.b.user).await;
+    assert_eq!(
+        other.get(fx.app.url(&path)).send().await.unwrap().status(),
+        404
+    );
+    // Finance queries with the buttons; a query without a question comes back with the item's error.
+    let fin = sign_in(&fx.app, "finance").await;
+    let html = fin
+        .get(fx.app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("id=\"review-{item}\"")), "{html}");
+    assert!(
+        !html.contains("id=\"spending-form\""),
+        "finance does not report"
+    );
+    let fcsrf = csrf_of(&html);
+    let r = fin
+        .post(fx.app.url(&format!("/spending/{item}/review")))
+        .form(&[
+            ("csrf", fcsrf.as_str()),
+            ("decision", "query"),
+            ("note", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("质询须写明问题"));
+    let r = fin
+        .post(fx.app.url(&format!("/spending/{item}/review")))
+        .form(&[
+            ("csrf", fcsrf.as_str()),
+            ("decision", "query"),
+            ("note", "请提供发票照片"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/contracts/{ca}/spending#item-{item}")
+    );
+    // The organisation answers.
+    let html = org
+        .get(fx.app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("id=\"answer-{item}\"")) && html.contains("请提供发票照片"),
+        "{html}"
+    );
+    let r = org
+        .post(fx.app.url(&format!("/spending/{item}/answer")))
+        .form(&[("csrf", csrf.as_str()), ("answer", "已补传")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = fin
+        .get(fx.app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("已补传") && html.contains(&format!("id=\"review-{item}\"")),
+        "back to finance"
+    );
+    // The flags page: finance sees both contracts' flags (both signed late), with the export link; the
+    // navigation links it.
+    let html = fin
+        .get(fx.app.url("/flags?rule=signed_late"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("SP-HT-1") && html.contains("SP-HT-2"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/api/v1/flags/export?rule=signed_late\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/flags\""),
+        "the finance navigation links the flags"
+    );
+    let html = other
+        .get(fx.app.url("/flags"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("SP-HT-2") && !html.contains("SP-HT-1"),
+        "an organisation sees its own"
+    );
+    let r = fin.get(fx.app.url("/flags?year=abc")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = fin
+        .get(fx.app.url("/api/v1/flags/export?rule=signed_late"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the export link works with the session");
+    fx.app.stop().await;
+}
+
+both_backends!(pages_for_org_and_finance);
