@@ -24,6 +24,9 @@ use crate::domain::contract::State;
 use crate::domain::flags::{self as rules, Claim, Evidence, Flag, Rule};
 use crate::error::AppError;
 
+/// An instalment's number, acceptance day and payment day.
+type Instalment = (i32, Option<NaiveDate>, Option<NaiveDate>);
+
 /// What the flags need from the configuration.
 #[derive(Clone, Debug)]
 pub struct Ctx {
@@ -206,8 +209,7 @@ fn compute(
         .load(conn)?;
     let ids: Vec<i64> = contracts.iter().map(|(c, _)| c.id).collect();
     let mut items: HashMap<i64, Vec<ItemRow>> = HashMap::new();
-    let mut instalments: HashMap<i64, Vec<(i32, Option<NaiveDate>, Option<NaiveDate>)>> =
-        HashMap::new();
+    let mut instalments: HashMap<i64, Vec<Instalment>> = HashMap::new();
     let mut claims: HashMap<String, Vec<(i64, Claim)>> = HashMap::new();
     for chunk in ids.chunks(500) {
         let rows: Vec<ItemRow> = si::table

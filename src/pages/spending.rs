@@ -169,24 +169,13 @@ impl SpendingPage {
 }
 
 /// Everything the contract's spending page shows, with what a refused form brings back.
+#[derive(Default)]
 struct Shown {
     form: ItemForm,
     errors: FormErrors,
     csv: String,
     csv_errors: Vec<(String, String)>,
     item_error: Option<(i64, String)>,
-}
-
-impl Default for Shown {
-    fn default() -> Self {
-        Shown {
-            form: ItemForm::default(),
-            errors: FormErrors::default(),
-            csv: String::new(),
-            csv_errors: Vec::new(),
-            item_error: None,
-        }
-    }
 }
 
 async fn show(
