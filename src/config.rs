@@ -221,6 +221,14 @@ pub struct ConfigArgs {
     /// flagged (DOMAIN.md: 30).
     #[arg(long, env = "SANSHE_PAYMENT_DUE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365), global = true)]
     pub payment_due_days: u32,
+    /// Labour and volunteer subsidies (the staff line's spending) at most this percent of the contract
+    /// amount, where the programme says so (the central demonstration programme: 50); unset: no such flag.
+    #[arg(long, env = "SANSHE_LABOUR_CAP_PCT", value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
+    pub labour_cap_pct: Option<u32>,
+    /// Words in a spending item's description or payee that flag forbidden spending (premises, vehicles,
+    /// fines, debt, investment, cash or gifts to beneficiaries), comma-separated.
+    #[arg(long, env = "SANSHE_FORBIDDEN_KEYWORDS", default_value = crate::domain::flags::DEFAULT_FORBIDDEN_KEYWORDS, global = true)]
+    pub forbidden_keywords: String,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -265,6 +273,8 @@ pub struct Config {
     pub ledger: crate::ledger::Settings,
     /// Days within which an accepted instalment is due (`SANSHE_PAYMENT_DUE_DAYS`).
     pub payment_due_days: i64,
+    /// Audit flags that vary by programme (`SANSHE_LABOUR_CAP_PCT`, `SANSHE_FORBIDDEN_KEYWORDS`).
+    pub flags: crate::domain::flags::Settings,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -351,7 +361,16 @@ impl ConfigArgs {
             funds: crate::domain::ledger::parse_funds(&self.fund_sources)
                 .map_err(|e| format!("SANSHE_FUND_SOURCES: {e}"))?,
         };
+        let forbidden_keywords = crate::domain::flags::parse_keywords(&self.forbidden_keywords);
+        if forbidden_keywords.is_empty() {
+            return Err("SANSHE_FORBIDDEN_KEYWORDS: give at least one keyword".into());
+        }
+        let flags = crate::domain::flags::Settings {
+            labour_cap_pct: self.labour_cap_pct.map(rust_decimal::Decimal::from),
+            forbidden_keywords,
+        };
         Ok(Config {
+            flags,
             ledger,
             payment_due_days: i64::from(self.payment_due_days),
             checkpoints,

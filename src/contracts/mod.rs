@@ -7,8 +7,10 @@
 //! Here: the types, reading a contract and the list; `lifecycle` (create, sign, start, accept, terminate,
 //! close), `payments` (pay an instalment).
 
+pub mod flags;
 pub mod lifecycle;
 pub mod payments;
+pub mod spending;
 
 use std::sync::Arc;
 

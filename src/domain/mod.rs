@@ -6,6 +6,7 @@ pub mod commitment;
 pub mod contract;
 pub mod credit_code;
 pub mod dates;
+pub mod flags;
 pub mod ids;
 pub mod incubation;
 pub mod ledger;

@@ -180,6 +180,9 @@ role_sets! {
     /// Who reads budget appropriations and the ledger digest: finance, administrators and the bureau (which
     /// draws on the budgets); never organisations.
     BudgetReaders => [Finance, Admin, Bureau];
+    /// Who reads contract spending and the audit flags: finance, administrators and the bureau all of
+    /// them, an `org` user its own organisation's only.
+    SpendingReaders => [Finance, Admin, Bureau, Org];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

@@ -169,6 +169,7 @@ impl PageCtx {
             }
             if matches!(u.role, Role::Admin | Role::Finance) {
                 items.push(("/finance/trial-balance", "nav.trial_balance"));
+                items.push(("/flags", "nav.flags"));
                 items.push(("/audit", "nav.audit"));
             }
             items.push(("/account", "nav.account"));

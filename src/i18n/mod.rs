@@ -6,6 +6,7 @@ mod checkpoints;
 mod contracts;
 mod ledger;
 mod orgs;
+mod spending;
 mod tenders;
 
 use actix_web::HttpRequest;
@@ -80,6 +81,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(checkpoints::STRINGS)
         .chain(ledger::STRINGS)
         .chain(contracts::STRINGS)
+        .chain(spending::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -50,7 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::bases::configure)
         .configure(super::tenders::configure)
         .configure(super::ledger::configure)
-        .configure(super::contracts::configure);
+        .configure(super::contracts::configure)
+        .configure(super::spending::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {

@@ -10,6 +10,7 @@ pub mod common;
 pub mod contracts;
 pub mod ledger;
 pub mod orgs;
+pub mod spending;
 pub mod tenders;
 
 use actix_web::http::header;
@@ -30,6 +31,7 @@ pub fn all_protected()
         .chain(tenders::PROTECTED)
         .chain(ledger::PROTECTED)
         .chain(contracts::PROTECTED)
+        .chain(spending::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

@@ -250,6 +250,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
             public_url: "http://sanshe.test".into(),
         },
         ledger: sanshe::ledger::Settings::default(),
+        flags: sanshe::domain::flags::Settings::default(),
         payment_due_days: 30,
     }
 }

@@ -33,6 +33,7 @@ mod registry_bases;
 mod registry_orgs;
 mod route_table;
 mod search;
+mod spending;
 mod standing_store;
 mod tenders;
 mod tenders_sealed;

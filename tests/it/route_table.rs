@@ -87,6 +87,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::ledger::ROUTES)
         .chain(crate::ledger_tenders::ROUTES)
         .chain(crate::contracts::ROUTES)
+        .chain(crate::spending::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -196,6 +197,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .chain(crate::registry_bases::EXPECTED_PAGES)
         .chain(TENDER_PAGES)
         .chain(crate::ledger::EXPECTED_PAGES)
+        .chain(crate::spending::EXPECTED_PAGES)
         .copied()
         .collect()
 }
