@@ -18,6 +18,7 @@ mod errors;
 mod input;
 mod layers;
 mod ledger;
+mod ledger_import;
 mod ledger_tenders;
 mod load_limits;
 mod lost_updates;
