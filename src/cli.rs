@@ -67,6 +67,27 @@ pub enum Command {
         #[arg(long, default_value = "audit")]
         chain: String,
     },
+    /// Benchmark of the fund ledger on an empty database (scripts/bench-ledger): seeds the demo, imports a
+    /// synthetic ledger through the live rules, times the raw baseline, the trial balance, verify and the
+    /// journal export, and prints `name value` lines.
+    #[command(hide = true)]
+    BenchLedger {
+        /// Journal entries to import.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Entries per write transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Seed of the synthetic ledger.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Write the exported journal here.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<std::path::PathBuf>,
+        /// Skip the raw-insert baseline.
+        #[arg(long)]
+        no_raw: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,6 +268,25 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 "{}",
                 serde_json::to_string_pretty(cp).map_err(|e| e.to_string())?
             );
+            Ok(0)
+        }
+        Command::BenchLedger {
+            entries,
+            batch,
+            seed,
+            journal,
+            no_raw,
+        } => {
+            let pool = crate::app::open_database(&config)?;
+            let state = crate::app::AppState::new(config, pool, clock);
+            let o = crate::bench_ledger::Options {
+                entries,
+                batch,
+                seed,
+                journal,
+                no_raw,
+            };
+            crate::bench_ledger::run(&state, &o, &mut std::io::stdout())?;
             Ok(0)
         }
         Command::Verify {

@@ -15,9 +15,13 @@
 pub mod appropriations;
 pub mod execution;
 pub mod export;
+pub mod import;
+pub mod synthetic;
 pub mod tenders;
 
 use std::collections::HashMap;
+
+pub use import::{ImportReport, import};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -223,11 +227,20 @@ impl Entry {
             .iter()
             .map(|p| (p.account.as_str(), p.amount_fen))
             .collect();
+        self.fields_with(&postings)
+    }
+
+    /// [`Entry::fields`] with the postings given apart (as [`Stored`] keeps them).
+    fn fields_with(&self, postings: &[(&str, i64)]) -> Canonical {
+        let mut date = String::with_capacity(10);
+        let mut at = String::with_capacity(27);
+        write_date(&mut date, self.entry_date);
+        write_timestamp(&mut at, self.posted_at);
         Canonical::new()
             .with("sanshe-ledger/1")
             .with(&self.seq)
-            .with(&self.entry_date.format("%Y-%m-%d").to_string())
-            .with(&self.posted_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+            .with(&date)
+            .with(&at)
             .with(&self.kind)
             .with(&self.memo)
             .with(&self.appropriation_id)
@@ -239,8 +252,39 @@ impl Entry {
             .with(&self.request_hash)
             .with(&self.author_id)
             .with(&self.author_name)
-            .with(&postings)
+            .with(postings)
     }
+}
+
+/// `%Y-%m-%d`, written without chrono's format machinery (verification writes a million of them).
+fn write_date(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    use std::fmt::Write;
+    if (0..=9999).contains(&d.year()) {
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+    }
+}
+
+/// `%Y-%m-%dT%H:%M:%S%.6fZ` (microseconds, truncated), as [`write_date`].
+fn write_timestamp(out: &mut String, t: NaiveDateTime) {
+    use chrono::Timelike;
+    use std::fmt::Write;
+    let ns = t.nanosecond();
+    if ns >= 1_000_000_000 || !(0..=9999).contains(&chrono::Datelike::year(&t)) {
+        let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        return;
+    }
+    write_date(out, t.date());
+    let _ = write!(
+        out,
+        "T{:02}:{:02}:{:02}.{:06}Z",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        ns / 1000
+    );
 }
 
 impl chain::Entry for Entry {
@@ -377,7 +421,8 @@ pub fn digest(conn: &mut DbConn) -> Result<Digest, AppError> {
 }
 
 /// Post one entry: the rules, then the chain, then entry, postings and balances, in one write transaction
-/// (a savepoint inside the caller's). Nothing is written when a rule refuses it.
+/// (a savepoint inside the caller's). Nothing is written when a rule refuses it. The checking, numbering
+/// and hashing are [`Pending::append`], shared with the bulk [`import`].
 pub fn post(
     conn: &mut DbConn,
     actor: &Actor,
@@ -406,47 +451,168 @@ pub fn post(
                 _ => Err(crate::idempotency::conflict("记账分录", "ledger entry")),
             };
         }
+        let mut pending = Pending::begin(c)?;
+        pending.append(c, actor, now, new, key.clone(), rhash.clone())?;
+        let entry = pending.write(c)?.pop().expect("one entry appended");
+        Ok(Posted {
+            entry,
+            replayed: false,
+        })
+    })
+}
+
+/// An account's balance as a write transaction sees it.
+#[derive(Clone, Copy, Debug)]
+struct Bal {
+    fen: i64,
+    postings: i64,
+    /// Its row is already in `ledger_balances` (else it is inserted).
+    stored: bool,
+    /// The last entry appended here that changed it (None: unchanged, nothing to write).
+    last_seq: Option<i64>,
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound variables (and PostgreSQL's 65,535).
+const MAX_BINDS: usize = 32_000;
+
+/// Run the same diesel statement on whichever backend the connection is (a multi-row INSERT goes
+/// straight to the backend's own connection).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConn::Sqlite($c) => $body,
+            DbConn::Pg($c) => $body,
+        }
+    };
+}
+
+/// The ledger as one write transaction appends to it: the head, the balances it has read or changed, and
+/// the entries appended but not yet written. [`post`] (one entry) and [`import::import`] (a batch of
+/// thousands) both go through [`Pending::append`], the one place where an entry is checked against the
+/// rules, its balances kept on their sides of zero, numbered and hashed into the chain; [`Pending::write`]
+/// then writes the entries, their postings and the balances with multi-row statements. Call with the
+/// ledger's chain lock held, inside the write transaction.
+pub(crate) struct Pending {
+    /// Sequence number and hash of the last entry (appended here or already stored).
+    head_seq: i64,
+    head_hash: String,
+    /// The first sequence number appended here.
+    first: i64,
+    balances: HashMap<String, Bal>,
+    entries: Vec<Entry>,
+    /// The idempotency keys appended here.
+    keys: HashMap<String, i64>,
+    /// Entries reversed by a reversal appended here: reversed seq → the reversal's seq.
+    reversed: HashMap<i64, i64>,
+}
+
+impl Pending {
+    /// Start after the ledger's current head.
+    pub(crate) fn begin(c: &mut DbConn) -> QueryResult<Pending> {
+        let (first, head_hash) = chain::successor(head(c)?);
+        Ok(Pending {
+            head_seq: first - 1,
+            head_hash,
+            first,
+            balances: HashMap::new(),
+            entries: Vec::new(),
+            keys: HashMap::new(),
+            reversed: HashMap::new(),
+        })
+    }
+
+    fn appended(&self, seq: i64) -> Option<&Entry> {
+        let i = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.entries.get(i)
+    }
+
+    /// The lines of the entry a reversal negates, once the reversal rules hold: it exists, it was not
+    /// reversed before, and it is not itself a reversal.
+    fn reversed_lines(&mut self, c: &mut DbConn, r: i64) -> Result<Vec<Line>, AppError> {
+        let (kind, lines) = match self.appended(r) {
+            Some(e) => (e.kind.clone(), e.lines()),
+            None => match entry(c, r) {
+                Ok(e) => (e.kind.clone(), e.lines()),
+                Err(AppError::NotFound) => {
+                    return Err(refusal(Refusal {
+                        field: "refs.reverses".into(),
+                        rule: "reference_required",
+                        zh: format!("第 {r} 号分录不存在。"),
+                        en: format!("There is no entry {r}."),
+                        conflict: false,
+                    }));
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let again = match self.reversed.get(&r) {
+            Some(by) => Some(*by),
+            None => le::table
+                .filter(le::reverses_seq.eq(r))
+                .select(le::seq)
+                .first(c)
+                .optional()?,
+        };
+        if let Some(by) = again {
+            return Err(refusal(Refusal {
+                field: "refs.reverses".into(),
+                rule: "reversed_once",
+                zh: format!("第 {r} 号分录已被第 {by} 号分录冲销，不能再次冲销。"),
+                en: format!("Entry {r} was already reversed by entry {by}."),
+                conflict: true,
+            }));
+        }
+        if kind == Kind::Reversal.as_str() {
+            return Err(refusal(Refusal {
+                field: "refs.reverses".into(),
+                rule: "reversal_of_reversal",
+                zh: "冲销分录不能再被冲销；请另行记账。".into(),
+                en: "A reversal cannot itself be reversed; post a new entry instead.".into(),
+                conflict: true,
+            }));
+        }
+        Ok(lines)
+    }
+
+    /// An account's balance now: as changed here, else as stored.
+    fn balance(&mut self, c: &mut DbConn, account: &str) -> QueryResult<Bal> {
+        if let Some(b) = self.balances.get(account) {
+            return Ok(*b);
+        }
+        let cur: Option<(i64, i64)> = lb::table
+            .find(account)
+            .select((lb::balance_fen, lb::postings))
+            .first(c)
+            .optional()?;
+        let b = Bal {
+            fen: cur.map_or(0, |x| x.0),
+            postings: cur.map_or(0, |x| x.1),
+            stored: cur.is_some(),
+            last_seq: None,
+        };
+        self.balances.insert(account.to_string(), b);
+        Ok(b)
+    }
+
+    /// Check one entry and append it: its key not used by an entry appended here (the caller checks the
+    /// stored ones), a reversal's target, `domain::ledger::check_entry`, every balance after it on its side
+    /// of zero (`check_side`: the available budget never below zero), then its sequence number and hash
+    /// linked to the head. A refusal leaves the entries appended before it as they were (the caller rolls
+    /// back). `key` is the checked idempotency key and `rhash` the entry's request hash.
+    pub(crate) fn append(
+        &mut self,
+        c: &mut DbConn,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        new: &NewEntry,
+        key: String,
+        rhash: String,
+    ) -> Result<&Entry, AppError> {
+        if let Some(seq) = self.keys.get(&key) {
+            return Err(duplicate_key(&key, *seq));
+        }
         let reversed = match new.refs.reverses {
-            Some(r) if new.kind == Kind::Reversal => {
-                let orig = match entry(c, r) {
-                    Ok(e) => e,
-                    Err(AppError::NotFound) => {
-                        return Err(refusal(Refusal {
-                            field: "refs.reverses".into(),
-                            rule: "reference_required",
-                            zh: format!("第 {r} 号分录不存在。"),
-                            en: format!("There is no entry {r}."),
-                            conflict: false,
-                        }));
-                    }
-                    Err(e) => return Err(e),
-                };
-                let again: Option<i64> = le::table
-                    .filter(le::reverses_seq.eq(r))
-                    .select(le::seq)
-                    .first(c)
-                    .optional()?;
-                if let Some(by) = again {
-                    return Err(refusal(Refusal {
-                        field: "refs.reverses".into(),
-                        rule: "reversed_once",
-                        zh: format!("第 {r} 号分录已被第 {by} 号分录冲销，不能再次冲销。"),
-                        en: format!("Entry {r} was already reversed by entry {by}."),
-                        conflict: true,
-                    }));
-                }
-                if orig.kind == Kind::Reversal.as_str() {
-                    return Err(refusal(Refusal {
-                        field: "refs.reverses".into(),
-                        rule: "reversal_of_reversal",
-                        zh: "冲销分录不能再被冲销；请另行记账。".into(),
-                        en: "A reversal cannot itself be reversed; post a new entry instead."
-                            .into(),
-                        conflict: true,
-                    }));
-                }
-                Some(orig.lines())
-            }
+            Some(r) if new.kind == Kind::Reversal => Some((r, self.reversed_lines(c, r)?)),
             _ => None,
         };
         rules::check_entry(
@@ -454,19 +620,15 @@ pub fn post(
             &new.memo,
             &new.refs,
             &new.lines,
-            reversed.as_deref(),
+            reversed.as_ref().map(|(_, l)| l.as_slice()),
         )
         .map_err(refusal)?;
+        let seq = self.head_seq + 1;
         // The balances after the entry, each on its normal side (the available budget never below zero).
-        let mut after: Vec<(String, i64, i64, bool)> = Vec::with_capacity(new.lines.len());
+        let mut after: Vec<Bal> = Vec::with_capacity(new.lines.len());
         for (i, l) in new.lines.iter().enumerate() {
-            let cur: Option<(i64, i64)> = lb::table
-                .find(&l.account)
-                .select((lb::balance_fen, lb::postings))
-                .first(c)
-                .optional()?;
-            let (bal, n) = cur.unwrap_or((0, 0));
-            let new_bal = bal.checked_add(l.amount).ok_or_else(|| {
+            let b = self.balance(c, &l.account)?;
+            let fen = b.fen.checked_add(l.amount).ok_or_else(|| {
                 refusal(Refusal {
                     field: format!("postings[{i}].amount"),
                     rule: "overflow",
@@ -475,10 +637,20 @@ pub fn post(
                     conflict: false,
                 })
             })?;
-            rules::check_side(&l.account, new_bal, i).map_err(refusal)?;
-            after.push((l.account.clone(), new_bal, n + 1, cur.is_some()));
+            rules::check_side(&l.account, fen, i).map_err(refusal)?;
+            after.push(Bal {
+                fen,
+                postings: b.postings + 1,
+                last_seq: Some(seq),
+                ..b
+            });
         }
-        let (seq, prev_hash) = chain::successor(head(c)?);
+        for (l, b) in new.lines.iter().zip(after) {
+            self.balances.insert(l.account.clone(), b);
+        }
+        if let Some((r, _)) = reversed {
+            self.reversed.insert(r, seq);
+        }
         let mut e = Entry {
             seq,
             entry_date: new.date,
@@ -490,11 +662,11 @@ pub fn post(
             contract_id: new.refs.contract,
             instalment_id: new.refs.instalment,
             reverses_seq: new.refs.reverses,
-            idem_key: key.clone(),
-            request_hash: rhash.clone(),
+            idem_key: key,
+            request_hash: rhash,
             author_id: actor.id,
             author_name: actor.name.clone(),
-            prev_hash,
+            prev_hash: std::mem::take(&mut self.head_hash),
             hash: String::new(),
             postings: new
                 .lines
@@ -503,61 +675,106 @@ pub fn post(
                 .collect(),
         };
         e.hash = compute_hash(&e);
-        diesel::insert_into(le::table)
-            .values((
-                le::seq.eq(e.seq),
-                le::entry_date.eq(e.entry_date),
-                le::posted_at.eq(e.posted_at),
-                le::kind.eq(&e.kind),
-                le::memo.eq(&e.memo),
-                le::appropriation_id.eq(e.appropriation_id),
-                le::tender_id.eq(e.tender_id),
-                le::contract_id.eq(e.contract_id),
-                le::instalment_id.eq(e.instalment_id),
-                le::reverses_seq.eq(e.reverses_seq),
-                le::idem_key.eq(&e.idem_key),
-                le::request_hash.eq(&e.request_hash),
-                le::author_id.eq(e.author_id),
-                le::author_name.eq(&e.author_name),
-                le::prev_hash.eq(&e.prev_hash),
-                le::hash.eq(&e.hash),
-            ))
-            .execute(c)?;
-        for (i, p) in e.postings.iter().enumerate() {
-            diesel::insert_into(lp::table)
-                .values((
-                    lp::entry_seq.eq(e.seq),
-                    lp::line.eq(i as i32),
-                    lp::account.eq(&p.account),
-                    lp::amount_fen.eq(p.amount_fen),
-                ))
-                .execute(c)?;
+        self.head_seq = seq;
+        self.head_hash = e.hash.clone();
+        self.keys.insert(e.idem_key.clone(), seq);
+        self.entries.push(e);
+        Ok(self.entries.last().expect("just appended"))
+    }
+
+    /// Write what was appended: the entries and their postings with multi-row INSERTs, then each changed
+    /// balance once (an UPDATE of a stored one, a multi-row INSERT of the new ones). Returns the entries.
+    pub(crate) fn write(self, c: &mut DbConn) -> QueryResult<Vec<Entry>> {
+        for chunk in self.entries.chunks(MAX_BINDS / 16) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|e| {
+                    (
+                        le::seq.eq(e.seq),
+                        le::entry_date.eq(e.entry_date),
+                        le::posted_at.eq(e.posted_at),
+                        le::kind.eq(&e.kind),
+                        le::memo.eq(&e.memo),
+                        le::appropriation_id.eq(e.appropriation_id),
+                        le::tender_id.eq(e.tender_id),
+                        le::contract_id.eq(e.contract_id),
+                        le::instalment_id.eq(e.instalment_id),
+                        le::reverses_seq.eq(e.reverses_seq),
+                        le::idem_key.eq(&e.idem_key),
+                        le::request_hash.eq(&e.request_hash),
+                        le::author_id.eq(e.author_id),
+                        le::author_name.eq(&e.author_name),
+                        le::prev_hash.eq(&e.prev_hash),
+                        le::hash.eq(&e.hash),
+                    )
+                })
+                .collect();
+            on_backend!(c, |c| diesel::insert_into(le::table)
+                .values(rows)
+                .execute(c))?;
         }
-        for (account, bal, n, exists) in after {
-            if exists {
-                diesel::update(lb::table.find(&account))
+        let postings: Vec<_> = self
+            .entries
+            .iter()
+            .flat_map(|e| {
+                e.postings.iter().enumerate().map(|(i, p)| {
+                    (
+                        lp::entry_seq.eq(e.seq),
+                        lp::line.eq(i as i32),
+                        lp::account.eq(&p.account),
+                        lp::amount_fen.eq(p.amount_fen),
+                    )
+                })
+            })
+            .collect();
+        for chunk in postings.chunks(MAX_BINDS / 4) {
+            on_backend!(c, |c| diesel::insert_into(lp::table)
+                .values(chunk.to_vec())
+                .execute(c))?;
+        }
+        let mut new_rows = Vec::new();
+        let mut changed: Vec<(&String, &Bal)> = self
+            .balances
+            .iter()
+            .filter(|(_, b)| b.last_seq.is_some())
+            .collect();
+        // In account order, so two writers never update the same rows in a different order.
+        changed.sort_by(|a, b| a.0.cmp(b.0));
+        for (account, b) in changed {
+            let last = b.last_seq.expect("changed");
+            if b.stored {
+                diesel::update(lb::table.find(account))
                     .set((
-                        lb::balance_fen.eq(bal),
-                        lb::postings.eq(n),
-                        lb::last_seq.eq(e.seq),
+                        lb::balance_fen.eq(b.fen),
+                        lb::postings.eq(b.postings),
+                        lb::last_seq.eq(last),
                     ))
                     .execute(c)?;
             } else {
-                diesel::insert_into(lb::table)
-                    .values((
-                        lb::account.eq(&account),
-                        lb::balance_fen.eq(bal),
-                        lb::postings.eq(n),
-                        lb::last_seq.eq(e.seq),
-                    ))
-                    .execute(c)?;
+                new_rows.push((
+                    lb::account.eq(account),
+                    lb::balance_fen.eq(b.fen),
+                    lb::postings.eq(b.postings),
+                    lb::last_seq.eq(last),
+                ));
             }
         }
-        Ok(Posted {
-            entry: e,
-            replayed: false,
-        })
-    })
+        for chunk in new_rows.chunks(MAX_BINDS / 4) {
+            on_backend!(c, |c| diesel::insert_into(lb::table)
+                .values(chunk.to_vec())
+                .execute(c))?;
+        }
+        Ok(self.entries)
+    }
+}
+
+/// 409 for an idempotency key already used by entry `seq` (a bulk import does not replay).
+pub(crate) fn duplicate_key(key: &str, seq: i64) -> AppError {
+    AppError::conflict(
+        "idempotency_key_reused",
+        format!("幂等键 {key:?} 已用于第 {seq} 号分录。"),
+        format!("The idempotency key {key:?} is already used by entry {seq}."),
+    )
 }
 
 /// Reverse an entry (the only correction): a new entry with every posting negated, dated `date`, at most
@@ -711,23 +928,107 @@ pub struct LedgerReport {
     pub error: Option<String>,
 }
 
+/// An entry as [`verify`] reads it: the row (with `postings` left empty: no yuan text is made) and its
+/// lines in order.
+pub(crate) struct Stored {
+    pub e: Entry,
+    pub lines: Vec<Line>,
+}
+
+impl chain::Entry for Stored {
+    fn seq(&self) -> i64 {
+        self.e.seq
+    }
+    fn prev_hash(&self) -> &str {
+        &self.e.prev_hash
+    }
+    fn hash(&self) -> &str {
+        &self.e.hash
+    }
+    fn canonical(&self) -> Canonical {
+        let postings: Vec<(&str, i64)> = self
+            .lines
+            .iter()
+            .map(|l| (l.account.as_str(), l.amount))
+            .collect();
+        self.e.fields_with(&postings)
+    }
+}
+
+/// Entries read per page by [`verify`] (with about 2.5 times as many postings).
+const VERIFY_PAGE: i64 = 20_000;
+
+/// Up to `limit` stored entries from seq `from` on, in order, with their lines: two range reads merged.
+pub(crate) fn load_stored(conn: &mut DbConn, from: i64, limit: i64) -> QueryResult<Vec<Stored>> {
+    let rows: Vec<EntryRow> = le::table
+        .filter(le::seq.ge(from))
+        .order(le::seq.asc())
+        .limit(limit)
+        .select(entry_columns())
+        .load(conn)?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+        return Ok(Vec::new());
+    };
+    let lines: Vec<(i64, String, i64)> = lp::table
+        .filter(lp::entry_seq.ge(first).and(lp::entry_seq.le(last)))
+        .order((lp::entry_seq.asc(), lp::line.asc()))
+        .select((lp::entry_seq, lp::account, lp::amount_fen))
+        .load(conn)?;
+    let mut lines = lines.into_iter().peekable();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let seq = r.0;
+        // Postings of no entry read (an entry deleted under them) are skipped; the chain reports the gap.
+        while lines.next_if(|l| l.0 < seq).is_some() {}
+        let mut own = Vec::with_capacity(4);
+        while let Some((_, account, amount)) = lines.next_if(|l| l.0 == seq) {
+            own.push(Line { account, amount });
+        }
+        out.push(Stored {
+            e: from_row(r, Vec::new()),
+            lines: own,
+        });
+    }
+    Ok(out)
+}
+
+/// What [`check_stored`] carries from one entry to the next.
+#[derive(Default)]
+pub(crate) struct Running {
+    /// Each account's sum of postings so far.
+    sums: HashMap<String, i64>,
+    /// Each available budget's flows so far.
+    flows: HashMap<String, rules::Flows>,
+    /// Entries that a later reversal names (kind and lines), kept until it is checked.
+    kept: HashMap<i64, (String, Vec<Line>)>,
+}
+
 /// Recompute the whole ledger from its first entry: every hash and link, no gap in the sequence numbers,
 /// every entry balanced and of its kind's shape, every account on its side of zero after every entry, the
 /// available budget of each bucket = appropriated − reserved − committed + released ≥ 0, and the stored
 /// balances equal to the sums of the postings. Stops at the first bad entry and names it.
+///
+/// One pass in pages of [`VERIFY_PAGE`] entries; the entries a reversal names are found first (one read of
+/// the unique index on `reverses_seq`) and kept in memory until their reversal comes, so a reversal costs
+/// no query. The per-entry rules are all in [`check_stored`].
 pub fn verify(conn: &mut DbConn) -> Result<LedgerReport, AppError> {
     let mut v = chain::Verifier::new();
-    let mut sums: HashMap<String, i64> = HashMap::new();
-    let mut flows: HashMap<String, rules::Flows> = HashMap::new();
+    let mut run = Running::default();
+    let targets: std::collections::HashSet<i64> = le::table
+        .filter(le::reverses_seq.is_not_null())
+        .select(le::reverses_seq.assume_not_null())
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
     let mut bad: Option<(i64, String)> = None;
     'pages: loop {
-        let page = load_range(conn, v.expected_seq(), 1000)?;
+        let page = load_stored(conn, v.expected_seq(), VERIFY_PAGE)?;
         if page.is_empty() {
             break;
         }
-        for e in &page {
+        for s in page {
             let before = (v.head_seq, v.head_hash.clone());
-            if !v.push(e) {
+            if !v.push(&s) {
                 let b = v.broken.clone().expect("broken");
                 let what = match b {
                     chain::Break::Missing { expected, found } => {
@@ -743,15 +1044,19 @@ pub fn verify(conn: &mut DbConn) -> Result<LedgerReport, AppError> {
                 bad = Some((b.seq(), what));
                 break 'pages;
             }
-            if let Err(what) = check_stored(conn, e, &mut sums, &mut flows)? {
-                bad = Some((e.seq, what));
+            if let Err(what) = check_stored(conn, &s, &mut run)? {
+                bad = Some((s.e.seq, what));
                 // The entry's hash held, but it breaks a rule: it is not counted as good.
                 v.count -= 1;
                 (v.head_seq, v.head_hash) = before;
                 break 'pages;
             }
+            if targets.contains(&s.e.seq) {
+                run.kept.insert(s.e.seq, (s.e.kind, s.lines));
+            }
         }
     }
+    let mut sums = run.sums;
     let mut accounts = 0;
     if bad.is_none() {
         let stored: Vec<(String, i64, i64)> = lb::table
@@ -793,40 +1098,53 @@ pub fn verify(conn: &mut DbConn) -> Result<LedgerReport, AppError> {
     })
 }
 
-/// The rules of one stored entry, carrying the running sums and budget flows; `Ok(Err(what))` when it
-/// breaks one.
+/// The rules of one stored entry, in order, carrying the running sums and budget flows: the one place
+/// where `verify` checks an entry; `Ok(Err(what))` when it breaks a rule.
 fn check_stored(
     conn: &mut DbConn,
-    e: &Entry,
-    sums: &mut HashMap<String, i64>,
-    flows: &mut HashMap<String, rules::Flows>,
+    s: &Stored,
+    run: &mut Running,
 ) -> Result<Result<(), String>, AppError> {
+    let e = &s.e;
     let Some(kind) = Kind::parse(&e.kind) else {
         return Ok(Err(format!("unknown kind {:?}", e.kind)));
     };
     // A reversal is checked against the entry it negates, and counts against that entry's flows.
     let (reversed, flow_kind) = match (kind, e.reverses_seq) {
         (Kind::Reversal, Some(r)) if r < e.seq => {
-            let orig = entry(conn, r)?;
-            let k = Kind::parse(&orig.kind).unwrap_or(Kind::Reversal);
-            (Some(orig.lines()), k)
+            let (k, lines) = match run.kept.remove(&r) {
+                Some(x) => x,
+                None => {
+                    let orig = entry(conn, r)?;
+                    let lines = orig.lines();
+                    (orig.kind, lines)
+                }
+            };
+            (Some(lines), Kind::parse(&k).unwrap_or(Kind::Reversal))
         }
         _ => (None, kind),
     };
-    let lines = e.lines();
-    if let Err(r) = rules::check_entry(kind, &e.memo, &e.refs(), &lines, reversed.as_deref()) {
+    let lines = &s.lines;
+    if let Err(r) = rules::check_entry(kind, &e.memo, &e.refs(), lines, reversed.as_deref()) {
         return Ok(Err(format!("{} ({})", r.en, r.rule)));
     }
     for (i, l) in lines.iter().enumerate() {
-        let s = sums.entry(l.account.clone()).or_insert(0);
-        *s = s.saturating_add(l.amount);
-        if let Err(r) = rules::check_side(&l.account, *s, i) {
+        let sum = match run.sums.get_mut(l.account.as_str()) {
+            Some(x) => x,
+            None => run.sums.entry(l.account.clone()).or_insert(0),
+        };
+        *sum = sum.saturating_add(l.amount);
+        let sum = *sum;
+        if let Err(r) = rules::check_side(&l.account, sum, i) {
             return Ok(Err(format!("{} ({})", r.en, r.rule)));
         }
         if rules::Account::parse(&l.account).is_some_and(|a| a.is_available()) {
-            let f = flows.entry(l.account.clone()).or_default();
+            let f = match run.flows.get_mut(l.account.as_str()) {
+                Some(f) => f,
+                None => run.flows.entry(l.account.clone()).or_default(),
+            };
             rules::add_flow(f, flow_kind, l.amount);
-            if rules::available(*f) != Some(*s) {
+            if rules::available(*f) != Some(sum) {
                 return Ok(Err(format!(
                     "the available budget {} breaks appropriated − reserved − committed + released ≥ 0 (available_non_negative)",
                     l.account

@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
+use crate::contracts::Reader;
 use crate::contracts::flags::{self, FlagFilter};
 use crate::contracts::spending::{
     self, AnswerInput, ItemView, NewItem, ReviewInput, SpendingFilter, Summary,
 };
-use crate::contracts::Reader;
 use crate::domain::flags::{Flag, Rule};
 use crate::error::{AppError, FieldError};
 use crate::http::caller::{FinanceOnly, OrgOnly, Page, SpendingReaders};

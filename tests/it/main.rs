@@ -19,6 +19,7 @@ mod errors;
 mod input;
 mod layers;
 mod ledger;
+mod ledger_import;
 mod ledger_tenders;
 mod load_limits;
 mod lost_updates;
