@@ -284,7 +284,7 @@ fn compute(
                 evidence_en: e.en,
                 link: match item {
                     Some(i) => format!("/contracts/{}/spending#item-{i}", c.id),
-                    None => format!("/contracts/{}/spending", c.id),
+                    None => format!("/contracts/{}", c.id),
                 },
             });
         };

@@ -145,4 +145,10 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("contracts.open_contract", "查看合同", "Open the contract"),
     ("contracts.create", "创建合同", "Create the contract"),
+    ("contracts.flags", "审计提示", "Audit flags"),
+    (
+        "contracts.spending",
+        "支出报告与审核",
+        "Spending reports and review",
+    ),
 ];

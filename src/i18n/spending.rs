@@ -56,7 +56,7 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("spending.new", "报告一笔支出", "Report an item"),
     ("spending.report", "提交", "Report"),
     (
-        "spending.reported",
+        "spending.reported_ok",
         "支出已提交，等待财务审核。",
         "The item was reported and awaits finance's review.",
     ),

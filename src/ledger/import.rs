@@ -10,6 +10,7 @@
 //! error names the entry (`entries[i]`, its index in the whole import, and its key) and the rule.
 
 use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::{NewEntry, Pending, duplicate_key, request_hash};
@@ -30,6 +31,10 @@ pub struct ImportReport {
     pub head: super::Digest,
 }
 
+/// The page cache of an importing SQLite connection (KiB, negative as SQLite takes it), and the default.
+const BIG_CACHE: &str = "PRAGMA cache_size = -262144;";
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -2000;";
+
 /// Keys looked up per query (bound variables).
 const KEYS_PER_QUERY: usize = 5_000;
 
@@ -47,15 +52,29 @@ pub fn import(
     let batch = batch.max(1);
     let mut it = entries.into_iter();
     let (mut done, mut batches) = (0u64, 0u64);
-    loop {
-        let chunk: Vec<NewEntry> = it.by_ref().take(batch).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        import_batch(conn, actor, now, &chunk, done)?;
-        done += chunk.len() as u64;
-        batches += 1;
+    // SQLite: the postings' account index takes its inserts all over the tree; with the default 2 MiB
+    // page cache a large import spills and re-reads it. A bigger cache for this connection while it
+    // imports, the default again after.
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    if sqlite {
+        conn.batch_execute(BIG_CACHE)?;
     }
+    let mut run = || -> Result<(), AppError> {
+        loop {
+            let chunk: Vec<NewEntry> = it.by_ref().take(batch).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            import_batch(conn, actor, now, &chunk, done)?;
+            done += chunk.len() as u64;
+            batches += 1;
+        }
+    };
+    let r = run();
+    if sqlite {
+        conn.batch_execute(DEFAULT_CACHE)?;
+    }
+    r?;
     Ok(ImportReport {
         entries: done,
         batches,

@@ -67,6 +67,9 @@ pub struct Synthetic {
     in_flight: usize,
 }
 
+/// The first contract and instalment id of a synthetic ledger.
+pub const SYNTHETIC_IDS: i64 = 1_000_000_000;
+
 /// Contracts in flight at a time (fewer for a short ledger, so that contracts run to their end).
 const IN_FLIGHT: usize = 256;
 
@@ -89,8 +92,10 @@ impl Synthetic {
             flying: Vec::new(),
             queue: VecDeque::new(),
             next_seq: head_seq + 1,
-            next_contract: 1,
-            next_instalment: 1,
+            // Far above the ids of real contracts and instalments (the demo's), which verify checks
+            // against the contracts table.
+            next_contract: SYNTHETIC_IDS,
+            next_instalment: SYNTHETIC_IDS,
             left: count,
             key_prefix: key_prefix.to_string(),
             n: 0,

@@ -17,7 +17,7 @@ use crate::contracts::{
     self, AcceptInput, ContractFilter, ContractLine, ContractView, InstalmentView, PayInput,
     Reader, SignInput, TerminateInput,
 };
-use crate::domain::contract::{self as rules, State};
+use crate::domain::contract::State;
 use crate::error::AppError;
 use crate::http::caller::{BureauOrAdmin, FinanceOnly, Page};
 use crate::http::page::{
@@ -157,12 +157,6 @@ impl StepErrors {
     }
 }
 
-/// A late flag shown next to a date.
-struct Late {
-    zh: String,
-    en: String,
-}
-
 #[derive(Template)]
 #[template(path = "pages/contracts/detail.html")]
 struct DetailPage {
@@ -170,8 +164,8 @@ struct DetailPage {
     c: ContractView,
     /// The contract's money against its amount: (label key, width class, grouped yuan).
     bars: Vec<(&'static str, String, String)>,
-    signed_late: Option<Late>,
-    notice_late: Option<Late>,
+    /// The audit flags of the contract (`domain::flags`), for those who read it whole.
+    flags: Vec<crate::domain::flags::Flag>,
     bureau: bool,
     finance: bool,
     digest: Option<Digest>,
@@ -224,8 +218,14 @@ impl DetailPage {
     fn money(&self, fen: &i64) -> String {
         crate::money::yuan_grouped(*fen)
     }
-    fn late_text(&self, l: &Late) -> String {
-        self.ctx.lang.pick(&l.zh, &l.en).to_string()
+    fn evidence(&self, f: &crate::domain::flags::Flag) -> String {
+        self.ctx
+            .lang
+            .pick(&f.evidence_zh, &f.evidence_en)
+            .to_string()
+    }
+    fn rule_label(&self, f: &crate::domain::flags::Flag) -> &'static str {
+        f.rule.label(self.ctx.lang == crate::i18n::Lang::Zh)
     }
     fn field_label(&self) -> String {
         self.ctx.label(crate::registry::orgs::FIELDS, &self.c.field)
@@ -242,7 +242,9 @@ async fn detail(
     let reader = reader_of(&ctx);
     let role = ctx.user.as_ref().map(|u| u.role);
     let staff = reader == Reader::Staff;
-    let (c, digest) = state
+    let fctx = crate::contracts::flags::Ctx::from_config(&state.config);
+    let today = state.today();
+    let (c, digest, flags) = state
         .run_contracts(move |c, cctx, _| {
             let v = contracts::get(c, cctx, reader, id)?;
             let d = if staff {
@@ -250,7 +252,12 @@ async fn detail(
             } else {
                 None
             };
-            Ok((v, d))
+            let flags = if v.whole {
+                crate::contracts::flags::for_contract(c, &fctx, reader, today, id)?
+            } else {
+                Vec::new()
+            };
+            Ok((v, d, flags))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -268,40 +275,11 @@ async fn detail(
         bars.push(bar("contracts.accrued", m.accrued_fen));
     }
     bars.push(bar("contracts.paid", m.paid_fen));
-    let signed_late = c
-        .signed_on
-        .filter(|s| rules::signed_late(c.awarded_on, *s))
-        .map(|s| Late {
-            zh: format!(
-                "签约晚于定标后 {} 日（{} 日），政府采购法第四十六条",
-                rules::SIGN_WITHIN_DAYS,
-                (s - c.awarded_on).num_days()
-            ),
-            en: format!(
-                "signed later than {} days after the award ({} days; Government Procurement Law Art 46)",
-                rules::SIGN_WITHIN_DAYS,
-                (s - c.awarded_on).num_days()
-            ),
-        });
-    let notice_late = match (c.signed_on, c.notice_on) {
-        (Some(s), Some(n)) if rules::notice_late(&state.contracts.cal, s, n) => Some(Late {
-            zh: format!(
-                "合同公告晚于签订后 {} 个工作日（实施条例第五十条）",
-                rules::NOTICE_WITHIN_WORKING_DAYS
-            ),
-            en: format!(
-                "notice later than {} working days after signing (Implementing Regulation Art 50)",
-                rules::NOTICE_WITHIN_WORKING_DAYS
-            ),
-        }),
-        _ => None,
-    };
     let p = DetailPage {
         bureau: matches!(role, Some(Role::Bureau | Role::Admin)),
         finance: role == Some(Role::Finance),
         bars,
-        signed_late,
-        notice_late,
+        flags,
         digest,
         step,
         today: state.today().to_string(),

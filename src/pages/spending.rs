@@ -303,7 +303,7 @@ async fn report_submit(
     {
         Ok(v) => Ok(redirect(
             &format!("/contracts/{id}/spending#item-{}", v.id),
-            Some(("ok", ctx.t("spending.reported"))),
+            Some(("ok", ctx.t("spending.reported_ok"))),
         )),
         Err(AppError::Validation(errs)) => {
             let shown = Shown {

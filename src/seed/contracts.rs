@@ -77,6 +77,7 @@ fn candidates(conn: &mut DbConn, year: i32, field: &str) -> QueryResult<Vec<i64>
 pub struct Seeded {
     pub contracts: usize,
     pub payments: usize,
+    pub spending_items: usize,
 }
 
 /// Create the history's contracts as the bureau and finance would have, step by step at their dates.
@@ -244,5 +245,115 @@ pub fn seed_demo(
             contracts::close(conn, &ctx, &bureau, at(close_on), c.id)?;
         }
     }
+    out.spending_items = spending(conn, &ctx, now, &finance)?;
     Ok(out)
+}
+
+/// Spending reports on the contracts still running: about two fifths of each budget line so far, most
+/// accepted by finance, one queried and one rejected; and what an auditor should find: one invoice claimed
+/// by two organisations, and one contract whose management fee is over the cap.
+fn spending(
+    conn: &mut DbConn,
+    ctx: &contracts::Ctx,
+    now: DateTime<Utc>,
+    finance: &Actor,
+) -> Result<usize, AppError> {
+    use crate::contracts::spending::{self, NewItem, ReviewInput};
+    use crate::db::schema::contracts as ct;
+    let today = crate::clock::beijing_date(now);
+    let live: Vec<(i64, i64, NaiveDate)> = ct::table
+        .filter(ct::state.eq_any(["in_progress", "midterm_accepted"]))
+        .order(ct::id.asc())
+        .select((ct::id, ct::organisation_id, ct::term_start))
+        .limit(12)
+        .load(conn)?;
+    let mut n = 0;
+    // (organisation, invoice) of the first claim, and whether another organisation claimed it again.
+    let mut shared: Option<(i64, String)> = None;
+    let mut claimed_twice = false;
+    for (k, (id, org, start)) in live.into_iter().enumerate() {
+        let Some(user): Option<String> = users::table
+            .filter(users::org_id.eq(org))
+            .order(users::id)
+            .select(users::username)
+            .first(conn)
+            .optional()?
+        else {
+            continue;
+        };
+        let who = actor(conn, &user)?;
+        let row = contracts::find_row(conn, id)?;
+        let days = (today - start).num_days().max(1);
+        for (j, line) in row.budget_lines().iter().enumerate() {
+            let s = mix(0x5BE0_0000 + (k * 16 + j) as u64);
+            // Two fifths of the line, in whole yuan; the third contract's management fee at 12 % of the
+            // contract, over the usual 10 % cap.
+            let fen = if k == 2 && line.line == "management" {
+                row.amount_fen * 12 / 100
+            } else {
+                line.amount_fen * 2 / 5
+            };
+            let yuan = fen / 100;
+            if yuan <= 0 {
+                continue;
+            }
+            let spent_on = start + Duration::days(roll(s, 0, days - 1));
+            let mut invoice = format!("{}{:08}", 53_001 + k, mix(s ^ 9) % 100_000_000);
+            // The same invoice claimed by two organisations.
+            if j == 1 {
+                match &shared {
+                    None => shared = Some((org, invoice.clone())),
+                    Some((o, i)) if *o != org && !claimed_twice => {
+                        invoice = i.clone();
+                        claimed_twice = true;
+                    }
+                    _ => {}
+                }
+            }
+            let item = spending::report(
+                conn,
+                &who,
+                now,
+                org,
+                id,
+                &NewItem {
+                    date: spent_on.to_string(),
+                    line: line.line.clone(),
+                    amount: format!("{yuan}.00"),
+                    invoice_no: invoice,
+                    payee: [
+                        "昆明市官渡区文印中心",
+                        "云南惠民超市",
+                        "社工督导费（专家）",
+                        "官渡区税务局",
+                    ][(s % 4) as usize]
+                        .into(),
+                    description: format!("{}支出", spending::line_names(&line.line).0),
+                    evidence_sha256: None,
+                },
+            )?;
+            n += 1;
+            // Finance has looked at the older ones.
+            let decision = match (k + j) % 7 {
+                0 => Some(("query", "请补充活动签到表。")),
+                5 if k > 3 => Some(("reject", "发票抬头与机构名称不符。")),
+                1..=4 => Some(("accept", "")),
+                _ => None,
+            };
+            if let Some((d, note)) = decision {
+                spending::review(
+                    conn,
+                    ctx,
+                    finance,
+                    now,
+                    item.id,
+                    &ReviewInput {
+                        decision: d.into(),
+                        note: Some(note.into()),
+                    },
+                )?;
+            }
+        }
+    }
+    Ok(n)
 }

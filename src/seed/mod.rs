@@ -68,6 +68,7 @@ pub fn seed_demo(
             tracing::info!(
                 contracts = c.contracts,
                 payments = c.payments,
+                spending_items = c.spending_items,
                 "seeded the demo contracts"
             );
         }
