@@ -18,7 +18,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "按服务领域：预算与支付",
         "By field: budget and paid",
     ),
-    ("ledger.by_month", "按月支付", "Paid by month"),
+    (
+        "ledger.by_month",
+        "按月累计支付占预算",
+        "Paid by month, cumulative against the budget",
+    ),
     (
         "ledger.by_street",
         "按街道：已支付 / 合同金额",

@@ -454,14 +454,24 @@ async fn execution_page(
             )
         })
         .collect();
-    let max_month = e.by_month.iter().map(|m| m.paid_fen).max().unwrap_or(0);
+    // Budget against paid over time: each month's bar is what was paid by its end, against the budgets
+    // shown (appropriated); the value says what was paid in the month.
+    let budget = e.total.appropriated_fen.max(1);
     let month_bars = e
         .by_month
         .iter()
         .rev()
         .take(24)
         .rev()
-        .map(|m| bar(m.month.clone(), m.paid_fen, max_month))
+        .map(|m| Bar {
+            label: format!(
+                "{} · {}%",
+                m.month,
+                ledger::execution::rate(m.cumulative_fen, budget)
+            ),
+            class: crate::http::page::bar_class(m.cumulative_fen, budget),
+            value: format!("+{} = {}", grouped(m.paid_fen), grouped(m.cumulative_fen)),
+        })
         .collect();
     let max_street = e
         .by_street

@@ -510,6 +510,8 @@ struct FlagsPage {
     export: String,
     /// Fields of the filter that are not numbers.
     bad: Vec<&'static str>,
+    /// The ledger digest, for finance and the bureau (not organisations).
+    digest: Option<crate::ledger::Digest>,
 }
 
 impl FlagsPage {
@@ -562,8 +564,15 @@ async fn flags_page(
     let r = reader(&page.user);
     let fctx = flags::Ctx::from_config(&state.config);
     let today = state.today();
-    let list = state
-        .run(move |c| flags::flags(c, &fctx, r, today, &filter))
+    let (list, digest) = state
+        .run(move |c| {
+            let d = if r == Reader::Staff {
+                Some(crate::ledger::digest(c)?)
+            } else {
+                None
+            };
+            Ok((flags::flags(c, &fctx, r, today, &filter)?, d))
+        })
         .await
         .map_err(page_err(ctx.lang))?;
     let params = [
@@ -592,6 +601,7 @@ async fn flags_page(
         f,
         pager,
         bad,
+        digest,
         ctx: ctx.clone(),
     };
     Ok(render(&ctx, status, &p))

@@ -1,5 +1,5 @@
-//! Demo contracts: one for each awarded project of the purchase history but the most recent few, created,
-//! signed, started, accepted and paid through the contract service itself (so every ledger entry, audit
+//! Demo contracts: one for each awarded project of the purchase history, created and (all but the most
+//! recent few, left as drafts to sign) signed, started, accepted and paid through the contract service itself (so every ledger entry, audit
 //! event and invariant is the real one and `sanshe verify` passes), each step at the date it would have
 //! happened. The dates are deterministic and give finance a few things to find: contracts signed later than
 //! 30 days after the award, notices later than 2 working days, payments later than the due days, and
@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::db::schema::{appropriations as ap, tenders, users};
 use crate::error::AppError;
 
-/// The most recent awards stay unsigned: the bureau's work of today.
+/// The most recent awards get a draft contract only: the bureau's work of today.
 pub const UNSIGNED_RECENT: usize = 4;
 
 /// The SplitMix64 step, so the demo's dates repeat on every run.
@@ -106,7 +106,7 @@ pub fn seed_demo(
         .load(conn)?;
     let signable = awarded.len().saturating_sub(UNSIGNED_RECENT);
     let mut out = Seeded::default();
-    for (k, (tender, field, awarded_at, _)) in awarded.into_iter().take(signable).enumerate() {
+    for (k, (tender, field, awarded_at, _)) in awarded.into_iter().enumerate() {
         let seed = 0xC0_7000 + k as u64;
         let awarded_on = crate::clock::beijing_date(awarded_at.and_utc());
         // Most sign within three weeks; every seventeenth late (> 30 days: 政府采购法 Art 46).
@@ -116,9 +116,8 @@ pub fn seed_demo(
             roll(seed, 5, 21)
         };
         let signed_on = awarded_on + Duration::days(sign_after);
-        if signed_on + Duration::days(7) > today {
-            continue;
-        }
+        // The newest awards get their draft contract, to be signed: the bureau's work of today.
+        let unsigned = k >= signable || signed_on + Duration::days(7) > today;
         let no = format!("GD-{}-HT-{:03}", signed_on.year(), k + 1);
         let c = contracts::create(
             conn,
@@ -132,6 +131,9 @@ pub fn seed_demo(
                 appropriation_id: None,
             },
         )?;
+        if unsigned {
+            continue;
+        }
         // The notice goes up the same day, except every thirteenth a week later (> 2 working days).
         let notice_on = if k % 13 == 6 {
             signed_on + Duration::days(7)
