@@ -395,6 +395,12 @@ impl ExecutionPage {
     fn money(&self, fen: &i64) -> String {
         grouped(*fen)
     }
+    fn fund_of(&self, code: &str) -> String {
+        self.funds
+            .iter()
+            .find(|f| f.code == code)
+            .map_or_else(|| code.to_string(), |f| f.label.clone())
+    }
     fn field_of(&self, f: &Option<String>) -> String {
         field_label(&self.ctx, f)
     }
