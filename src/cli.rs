@@ -1,5 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `seed --demo`, `user create`, `verify`, `checkpoint`.
 
+mod bench_ledger;
+
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
@@ -279,14 +281,14 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
         } => {
             let pool = crate::app::open_database(&config)?;
             let state = crate::app::AppState::new(config, pool, clock);
-            let o = crate::bench_ledger::Options {
+            let o = bench_ledger::Options {
                 entries,
                 batch,
                 seed,
                 journal,
                 no_raw,
             };
-            crate::bench_ledger::run(&state, &o, &mut std::io::stdout())?;
+            bench_ledger::run(&state, &o, &mut std::io::stdout())?;
             Ok(0)
         }
         Command::Verify {

@@ -16,7 +16,6 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bench_ledger;
 pub mod chain;
 pub mod cli;
 pub mod clock;

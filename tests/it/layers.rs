@@ -97,8 +97,8 @@ fn forbidden_for(layer: &str) -> Option<Vec<&'static str>> {
         // The pages and the API are siblings: neither calls the other's handlers.
         "pages" => Some(vec!["crate::api", "crate::routes"]),
         "api" => Some(vec!["crate::pages", "crate::web"]),
-        // The HTTP layer and the wiring may use everything (the ledger benchmark is a command of the CLI).
-        "http" | "app" | "cli" | "bench_ledger" | "main" | "lib" | "i18n" => None,
+        // The HTTP layer and the wiring may use everything.
+        "http" | "app" | "cli" | "main" | "lib" | "i18n" => None,
         // Services, db, auth, mail, config, errors, seed: nothing of the HTTP side.
         _ => Some(UPPER.to_vec()),
     }

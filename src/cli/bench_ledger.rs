@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -120,9 +120,9 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
         .load(&mut *c)
         .map_err(err)?;
     let head = crate::ledger::digest(&mut c).map_err(err)?.seq;
-    line(out, "setup_seconds", t.elapsed().as_secs_f64())?;
-    line(out, "budgets", budgets.len() as f64)?;
-    line(out, "tenders", tender_ids.len() as f64)?;
+    line(out, "setup_seconds", secs(t.elapsed()))?;
+    line(out, "budgets", budgets.len())?;
+    line(out, "tenders", tender_ids.len())?;
     let synthetic = || {
         Synthetic::new(
             o.seed,
@@ -137,27 +137,26 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     // Generating alone, to tell it apart from the import (which generates as it goes).
     let t = Instant::now();
     let generated = synthetic().count();
-    let gen_s = t.elapsed().as_secs_f64();
-    line(out, "generate_rate", generated as f64 / gen_s)?;
+    line(out, "generate_rate", rate(generated as u64, t.elapsed()))?;
 
     let t = Instant::now();
     let report = crate::ledger::import(&mut c, &actor, now, synthetic(), o.batch).map_err(err)?;
-    let import_s = t.elapsed().as_secs_f64();
+    let import_d = t.elapsed();
     let postings: i64 = lp::table
         .filter(lp::entry_seq.gt(head))
         .count()
         .get_result(&mut *c)
         .map_err(err)?;
-    line(out, "entries", report.entries as f64)?;
-    line(out, "postings", postings as f64)?;
-    line(out, "batches", report.batches as f64)?;
-    line(out, "import_seconds", import_s)?;
-    line(out, "import_rate", report.entries as f64 / import_s)?;
+    line(out, "entries", report.entries)?;
+    line(out, "postings", postings)?;
+    line(out, "batches", report.batches)?;
+    line(out, "import_seconds", secs(import_d))?;
+    line(out, "import_rate", rate(report.entries, import_d))?;
 
     if !o.no_raw {
-        let (n, secs) = raw_baseline(&mut c, head, o.batch).map_err(err)?;
-        line(out, "raw_seconds", secs)?;
-        line(out, "raw_rate", n as f64 / secs)?;
+        let (n, d) = raw_baseline(&mut c, head, o.batch).map_err(err)?;
+        line(out, "raw_seconds", secs(d))?;
+        line(out, "raw_rate", rate(n, d))?;
     }
 
     // The trial balance: the median of 25 reads after one to warm up.
@@ -167,38 +166,53 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     for _ in 0..25 {
         let t = Instant::now();
         let tb = crate::ledger::trial_balance(&mut c).map_err(err)?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        times.push(t.elapsed());
         accounts = tb.rows.len();
     }
-    times.sort_by(f64::total_cmp);
-    line(out, "accounts", accounts as f64)?;
-    line(out, "trial_balance_ms", times[times.len() / 2])?;
+    times.sort();
+    line(out, "accounts", accounts)?;
+    line(out, "trial_balance_ms", ms(times[times.len() / 2]))?;
 
     for run in 1..=2 {
         let t = Instant::now();
         let r = crate::ledger::verify(&mut c).map_err(err)?;
-        let secs = t.elapsed().as_secs_f64();
+        let d = t.elapsed();
         if !r.ok {
             return Err(format!(
                 "verify found the ledger broken: {}",
                 r.error.unwrap_or_default()
             ));
         }
-        line(out, &format!("verify_seconds_{run}"), secs)?;
-        line(out, "verified_entries", r.entries as f64)?;
+        line(out, &format!("verify_seconds_{run}"), secs(d))?;
+        line(out, "verified_entries", r.entries)?;
     }
 
     let t = Instant::now();
     let journal = crate::ledger::export::journal(&mut c, now).map_err(err)?;
-    line(out, "export_seconds", t.elapsed().as_secs_f64())?;
-    line(out, "journal_bytes", journal.len() as f64)?;
+    line(out, "export_seconds", secs(t.elapsed()))?;
+    line(out, "journal_bytes", journal.len())?;
     if let Some(path) = &o.journal {
         std::fs::write(path, journal).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }
 
-fn line(out: &mut dyn Write, name: &str, v: f64) -> Result<(), String> {
+/// Seconds with microseconds, from the clock's integer count (no float in between).
+fn secs(d: Duration) -> String {
+    format!("{}.{:06}", d.as_secs(), d.subsec_micros())
+}
+
+/// Milliseconds with microseconds.
+fn ms(d: Duration) -> String {
+    format!("{}.{:03}", d.as_millis(), d.subsec_micros() % 1000)
+}
+
+/// Per second, whole.
+fn rate(n: u64, d: Duration) -> u128 {
+    u128::from(n) * 1_000_000 / d.as_micros().max(1)
+}
+
+fn line(out: &mut dyn Write, name: &str, v: impl std::fmt::Display) -> Result<(), String> {
     writeln!(out, "{name} {v}").map_err(err)?;
     out.flush().map_err(err)
 }
@@ -222,8 +236,8 @@ fn lit_opt(out: &mut String, v: Option<i64>) {
 /// The raw baseline: the rows the import wrote (entries after `head`), inserted again as plain multi-row
 /// INSERT statements, `batch` entries per transaction, into bare copies of the two tables with the same
 /// keys and indexes (no triggers, no foreign keys). The statements are made before the clock starts.
-/// Returns (entries, seconds).
-fn raw_baseline(c: &mut DbConn, head: i64, batch: usize) -> Result<(u64, f64), String> {
+/// Returns (entries, time taken).
+fn raw_baseline(c: &mut DbConn, head: i64, batch: usize) -> Result<(u64, Duration), String> {
     c.batch_execute(
         "DROP TABLE IF EXISTS bench_raw_postings; DROP TABLE IF EXISTS bench_raw_entries;
          CREATE TABLE bench_raw_entries AS SELECT * FROM ledger_entries WHERE 1 = 0;
@@ -309,7 +323,7 @@ fn raw_baseline(c: &mut DbConn, head: i64, batch: usize) -> Result<(u64, f64), S
     for sql in &statements {
         c.batch_execute(sql).map_err(err)?;
     }
-    let secs = t.elapsed().as_secs_f64();
+    let elapsed = t.elapsed();
     let copied: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM bench_raw_entries")
         .get_result::<Count>(c)
         .map_err(err)?
@@ -319,7 +333,7 @@ fn raw_baseline(c: &mut DbConn, head: i64, batch: usize) -> Result<(u64, f64), S
     if copied as u64 != n {
         return Err(format!("the raw baseline wrote {copied} entries, not {n}"));
     }
-    Ok((n, secs))
+    Ok((n, elapsed))
 }
 
 #[derive(QueryableByName)]
