@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::calendar::BusinessCalendar;
-use super::ledger::Refusal;
+use super::ledger::{Account, Refusal, Stage};
 
 /// Where a contract stands. Draft → signed → in progress → mid-term accepted → final accepted → closed;
 /// terminated (with a reason) from any state after signing but before closing.
@@ -151,6 +151,23 @@ pub struct Progress {
     pub committed: i64,
     pub accrued: i64,
     pub paid: i64,
+}
+
+impl Progress {
+    /// Count one posting of an entry that names the contract: a commitment (or its release) moves
+    /// `committed`; an accrual moves `committed` and `accrued` (Budget:Expended is committed money become
+    /// owed, so both see it); a disbursement (a credit to the treasury) moves `paid`.
+    pub fn add_posting(&mut self, account: &Account, amount: i64) {
+        match account {
+            Account::Budget(Stage::Committed, _) => self.committed += amount,
+            Account::Budget(Stage::Expended, _) => {
+                self.committed += amount;
+                self.accrued += amount;
+            }
+            Account::Treasury(_) => self.paid -= amount,
+            _ => {}
+        }
+    }
 }
 
 /// The per-contract invariant (docs/LEDGER.md): paid ≤ accrued ≤ committed ≤ contract amount, none below

@@ -362,6 +362,21 @@ pub fn check_entry(
     lines: &[Line],
     reversed: Option<&[Line]>,
 ) -> Result<(), Refusal> {
+    let parsed: Vec<Option<Account>> = lines.iter().map(|l| Account::parse(&l.account)).collect();
+    let accounts: Vec<Option<&Account>> = parsed.iter().map(Option::as_ref).collect();
+    check_entry_parsed(kind, memo, refs, lines, &accounts, reversed)
+}
+
+/// [`check_entry`] with each line's account already parsed (`accounts[i]` is `Account::parse` of
+/// `lines[i].account`): `verify` meets the same few hundred accounts a million times and parses each once.
+pub fn check_entry_parsed(
+    kind: Kind,
+    memo: &str,
+    refs: &Refs,
+    lines: &[Line],
+    parsed: &[Option<&Account>],
+    reversed: Option<&[Line]>,
+) -> Result<(), Refusal> {
     if memo.trim().is_empty() || memo.chars().count() > 500 {
         return Err(refuse(
             "memo",
@@ -378,9 +393,9 @@ pub fn check_entry(
             "An entry has at least two postings.".into(),
         ));
     }
-    let mut accounts = Vec::with_capacity(lines.len());
+    let mut accounts: Vec<&Account> = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
-        let Some(a) = Account::parse(&l.account) else {
+        let Some(a) = parsed.get(i).copied().flatten() else {
             return Err(refuse(
                 format!("postings[{i}].account"),
                 "chart_of_accounts",
@@ -548,9 +563,19 @@ pub fn check_entry(
 /// zero (the available budget above all: rule `available_non_negative`), appropriations, payables and the
 /// treasury never above. `line` is the posting's index, for the field name.
 pub fn check_side(account: &str, balance: i64, line: usize) -> Result<(), Refusal> {
-    let Some(a) = Account::parse(account) else {
-        return Ok(());
-    };
+    match Account::parse(account) {
+        Some(a) => check_side_parsed(account, &a, balance, line),
+        None => Ok(()),
+    }
+}
+
+/// [`check_side`] with the account already parsed (`a` is `Account::parse(account)`).
+pub fn check_side_parsed(
+    account: &str,
+    a: &Account,
+    balance: i64,
+    line: usize,
+) -> Result<(), Refusal> {
     let side = i64::from(a.normal_side());
     if balance == 0 || balance.signum() == side {
         return Ok(());

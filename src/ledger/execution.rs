@@ -16,6 +16,7 @@ use crate::db::schema::{
     appropriations as ap, contracts as ct, ledger_balances as lb, ledger_entries as le,
     ledger_postings as lp, payments as pm, streets, tender_streets as ts,
 };
+use crate::domain::contract::Progress;
 use crate::domain::ledger::{Account, Bucket, Stage};
 use crate::error::AppError;
 
@@ -269,8 +270,7 @@ fn streets_of(c: &mut DbConn, f: &ExecutionFilter) -> Result<Vec<StreetRow>, App
         .collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     // Accrued and paid per contract from its ledger postings.
-    let mut accrued: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut paid: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut progress: BTreeMap<i64, Progress> = BTreeMap::new();
     for chunk in ids.chunks(500) {
         let p: Vec<(Option<i64>, String, i64)> = lp::table
             .inner_join(le::table)
@@ -278,13 +278,8 @@ fn streets_of(c: &mut DbConn, f: &ExecutionFilter) -> Result<Vec<StreetRow>, App
             .select((le::contract_id, lp::account, lp::amount_fen))
             .load(c)?;
         for (cid, account, amount) in p {
-            let Some(cid) = cid else { continue };
-            match Account::parse(&account) {
-                Some(Account::Budget(Stage::Expended, _)) => {
-                    *accrued.entry(cid).or_insert(0) += amount
-                }
-                Some(Account::Treasury(_)) => *paid.entry(cid).or_insert(0) -= amount,
-                _ => {}
+            if let (Some(cid), Some(a)) = (cid, Account::parse(&account)) {
+                progress.entry(cid).or_default().add_posting(&a, amount);
             }
         }
     }
@@ -324,8 +319,9 @@ fn streets_of(c: &mut DbConn, f: &ExecutionFilter) -> Result<Vec<StreetRow>, App
         });
         r.contracts += 1;
         r.contracted_fen += amount;
-        r.accrued_fen += accrued.get(&id).copied().unwrap_or(0);
-        r.paid_fen += paid.get(&id).copied().unwrap_or(0);
+        let p = progress.get(&id).copied().unwrap_or_default();
+        r.accrued_fen += p.accrued;
+        r.paid_fen += p.paid;
     }
     Ok(out
         .into_values()

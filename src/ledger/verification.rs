@@ -1,12 +1,13 @@
 //! Verification: the whole ledger recomputed from its first entry (hashes and links, every entry's rules,
 //! balances, budgets, contracts), and whether today's ledger still extends a digest printed earlier.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::SyncSender;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Digest, Entry, EntryRow, entry, entry_columns, from_row, head};
+use super::{Digest, Entry, EntryRow, entry_columns, from_row, head, load_range};
 use crate::chain;
 use crate::chain::Canonical;
 use crate::db::DbConn;
@@ -35,6 +36,9 @@ pub struct LedgerReport {
 pub(crate) struct Stored {
     pub e: Entry,
     pub lines: Vec<Line>,
+    /// For a reversal of an entry not known to be reversed when verification began (written since): that
+    /// entry's kind and lines, read by the reader thread.
+    reversed: Option<(String, Vec<Line>)>,
 }
 
 impl chain::Entry for Stored {
@@ -89,6 +93,7 @@ pub(crate) fn load_stored(conn: &mut DbConn, from: i64, limit: i64) -> QueryResu
         out.push(Stored {
             e: from_row(r, Vec::new()),
             lines: own,
+            reversed: None,
         });
     }
     Ok(out)
@@ -99,6 +104,8 @@ pub(crate) fn load_stored(conn: &mut DbConn, from: i64, limit: i64) -> QueryResu
 pub(crate) struct Running {
     /// Each account's sum of postings so far.
     sums: HashMap<String, i64>,
+    /// Each account name met, parsed once (`None`: not of the chart).
+    chart: HashMap<String, Option<rules::Account>>,
     /// Each available budget's flows so far.
     flows: HashMap<String, rules::Flows>,
     /// Entries that a later reversal names (kind and lines), kept until it is checked.
@@ -121,48 +128,51 @@ pub(crate) struct Running {
 pub fn verify(conn: &mut DbConn) -> Result<LedgerReport, AppError> {
     let mut v = chain::Verifier::new();
     let mut run = Running::default();
-    let targets: std::collections::HashSet<i64> = le::table
+    let targets: HashSet<i64> = le::table
         .filter(le::reverses_seq.is_not_null())
         .select(le::reverses_seq.assume_not_null())
         .load::<i64>(conn)?
         .into_iter()
         .collect();
-    let mut bad: Option<(i64, String)> = None;
-    'pages: loop {
-        let page = load_stored(conn, v.expected_seq(), VERIFY_PAGE)?;
-        if page.is_empty() {
-            break;
+    let first = v.expected_seq();
+    // One thread reads and decodes pages while this one hashes and checks them: the two halves of the work
+    // are of about the same size, and a server has a second core.
+    let bad = std::thread::scope(|scope| -> Result<Option<(i64, String)>, AppError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<QueryResult<Vec<Stored>>>(2);
+        let (reader_conn, targets) = (&mut *conn, &targets);
+        scope.spawn(move || read_pages(reader_conn, targets, first, tx));
+        for page in rx {
+            for s in page? {
+                let before = (v.head_seq, v.head_hash.clone());
+                if !v.push(&s) {
+                    let b = v.broken.clone().expect("broken");
+                    let what = match b {
+                        chain::Break::Missing { expected, found } => {
+                            format!("entry {expected} missing (found {found} next)")
+                        }
+                        chain::Break::Unlinked { seq } => {
+                            format!("entry {seq} does not link to the hash of entry {}", seq - 1)
+                        }
+                        chain::Break::Altered { seq } => format!(
+                            "entry {seq} was altered: its hash does not match its content and postings"
+                        ),
+                    };
+                    return Ok(Some((b.seq(), what)));
+                }
+                if let Err(what) = check_stored(&s, &mut run) {
+                    // The entry's hash held, but it breaks a rule: it is not counted as good.
+                    v.count -= 1;
+                    (v.head_seq, v.head_hash) = before;
+                    return Ok(Some((s.e.seq, what)));
+                }
+                if targets.contains(&s.e.seq) {
+                    run.kept.insert(s.e.seq, (s.e.kind, s.lines));
+                }
+            }
         }
-        for s in page {
-            let before = (v.head_seq, v.head_hash.clone());
-            if !v.push(&s) {
-                let b = v.broken.clone().expect("broken");
-                let what = match b {
-                    chain::Break::Missing { expected, found } => {
-                        format!("entry {expected} missing (found {found} next)")
-                    }
-                    chain::Break::Unlinked { seq } => {
-                        format!("entry {seq} does not link to the hash of entry {}", seq - 1)
-                    }
-                    chain::Break::Altered { seq } => format!(
-                        "entry {seq} was altered: its hash does not match its content and postings"
-                    ),
-                };
-                bad = Some((b.seq(), what));
-                break 'pages;
-            }
-            if let Err(what) = check_stored(conn, &s, &mut run)? {
-                bad = Some((s.e.seq, what));
-                // The entry's hash held, but it breaks a rule: it is not counted as good.
-                v.count -= 1;
-                (v.head_seq, v.head_hash) = before;
-                break 'pages;
-            }
-            if targets.contains(&s.e.seq) {
-                run.kept.insert(s.e.seq, (s.e.kind, s.lines));
-            }
-        }
-    }
+        Ok(None)
+    })?;
+    let mut bad = bad;
     let mut sums = run.sums;
     let mut accounts = 0;
     if bad.is_none() {
@@ -234,56 +244,68 @@ pub fn verify(conn: &mut DbConn) -> Result<LedgerReport, AppError> {
 }
 
 /// The rules of one stored entry, in order, carrying the running sums and budget flows: the one place
-/// where `verify` checks an entry; `Ok(Err(what))` when it breaks a rule.
-fn check_stored(
-    conn: &mut DbConn,
-    s: &Stored,
-    run: &mut Running,
-) -> Result<Result<(), String>, AppError> {
+/// where `verify` checks an entry; `Err(what)` when it breaks a rule.
+fn check_stored(s: &Stored, run: &mut Running) -> Result<(), String> {
     let e = &s.e;
     let Some(kind) = Kind::parse(&e.kind) else {
-        return Ok(Err(format!("unknown kind {:?}", e.kind)));
+        return Err(format!("unknown kind {:?}", e.kind));
     };
     // A reversal is checked against the entry it negates, and counts against that entry's flows.
     let (reversed, flow_kind) = match (kind, e.reverses_seq) {
         (Kind::Reversal, Some(r)) if r < e.seq => {
-            let (k, lines) = match run.kept.remove(&r) {
-                Some(x) => x,
-                None => {
-                    let orig = entry(conn, r)?;
-                    let lines = orig.lines();
-                    (orig.kind, lines)
-                }
+            let Some((k, lines)) = run.kept.remove(&r).or_else(|| s.reversed.clone()) else {
+                return Err(format!(
+                    "entry {r}, which it reverses, was reversed before (reversed_once)"
+                ));
             };
             (Some(lines), Kind::parse(&k).unwrap_or(Kind::Reversal))
         }
         _ => (None, kind),
     };
     let lines = &s.lines;
-    if let Err(r) = rules::check_entry(kind, &e.memo, &e.refs(), lines, reversed.as_deref()) {
-        return Ok(Err(format!("{} ({})", r.en, r.rule)));
+    for l in lines {
+        if !run.chart.contains_key(l.account.as_str()) {
+            run.chart
+                .insert(l.account.clone(), rules::Account::parse(&l.account));
+        }
     }
-    for (i, l) in lines.iter().enumerate() {
+    let parsed: Vec<Option<&rules::Account>> = lines
+        .iter()
+        .map(|l| run.chart.get(l.account.as_str()).and_then(Option::as_ref))
+        .collect();
+    if let Err(r) = rules::check_entry_parsed(
+        kind,
+        &e.memo,
+        &e.refs(),
+        lines,
+        &parsed,
+        reversed.as_deref(),
+    ) {
+        return Err(format!("{} ({})", r.en, r.rule));
+    }
+    for (i, (l, a)) in lines.iter().zip(&parsed).enumerate() {
         let sum = match run.sums.get_mut(l.account.as_str()) {
             Some(x) => x,
             None => run.sums.entry(l.account.clone()).or_insert(0),
         };
         *sum = sum.saturating_add(l.amount);
         let sum = *sum;
-        if let Err(r) = rules::check_side(&l.account, sum, i) {
-            return Ok(Err(format!("{} ({})", r.en, r.rule)));
+        // Every account is of the chart here: check_entry_parsed refused any other.
+        let Some(a) = a else { continue };
+        if let Err(r) = rules::check_side_parsed(&l.account, a, sum, i) {
+            return Err(format!("{} ({})", r.en, r.rule));
         }
-        if rules::Account::parse(&l.account).is_some_and(|a| a.is_available()) {
+        if a.is_available() {
             let f = match run.flows.get_mut(l.account.as_str()) {
                 Some(f) => f,
                 None => run.flows.entry(l.account.clone()).or_default(),
             };
             rules::add_flow(f, flow_kind, l.amount);
             if rules::available(*f) != Some(sum) {
-                return Ok(Err(format!(
+                return Err(format!(
                     "the available budget {} breaks appropriated − reserved − committed + released ≥ 0 (available_non_negative)",
                     l.account
-                )));
+                ));
             }
         }
     }
@@ -292,25 +314,19 @@ fn check_stored(
     if let Some(cid) = e.contract_id {
         let (p, last) = run.contracts.entry(cid).or_default();
         *last = e.seq;
-        for l in lines {
-            let a = l.account.as_str();
-            if a.starts_with("Budget:Committed:") {
-                p.committed += l.amount;
-            } else if a.starts_with("Budget:Expended:") {
-                p.committed += l.amount;
-                p.accrued += l.amount;
-            } else if a.starts_with("Assets:Treasury:") {
-                p.paid -= l.amount;
+        for (l, a) in lines.iter().zip(&parsed) {
+            if let Some(a) = a {
+                p.add_posting(a, l.amount);
             }
         }
         let ok = 0 <= p.paid && p.paid <= p.accrued && p.accrued <= p.committed;
         if !ok {
-            return Ok(Err(format!(
+            return Err(format!(
                 "contract {cid} breaks paid ≤ accrued ≤ committed (paid {}, accrued {}, committed {}; paid_le_accrued_le_committed_le_amount)",
                 crate::money::yuan(p.paid),
                 crate::money::yuan(p.accrued),
                 crate::money::yuan(p.committed)
-            )));
+            ));
         }
     }
     if flow_kind == Kind::Disbursement
@@ -319,10 +335,45 @@ fn check_stored(
         let n = run.paid.entry(i).or_insert(0);
         *n += if kind == Kind::Reversal { -1 } else { 1 };
         if *n > 1 {
-            return Ok(Err(format!("instalment {i} is paid twice (paid_once)")));
+            return Err(format!("instalment {i} is paid twice (paid_once)"));
         }
     }
-    Ok(Ok(()))
+    Ok(())
+}
+
+/// The reader half of [`verify`]: pages of entries from `from` on, in order, until the end, an error, or
+/// the checker hanging up. A reversal of an entry not in `targets` (the reversed entries when verification
+/// began) brings that entry along.
+fn read_pages(
+    conn: &mut DbConn,
+    targets: &HashSet<i64>,
+    mut from: i64,
+    tx: SyncSender<QueryResult<Vec<Stored>>>,
+) {
+    loop {
+        let page = load_stored(conn, from, VERIFY_PAGE).and_then(|mut page| {
+            for s in &mut page {
+                if let Some(r) = s.e.reverses_seq.filter(|r| !targets.contains(r)) {
+                    s.reversed = load_range(conn, r, 1)?
+                        .into_iter()
+                        .find(|o| o.seq == r)
+                        .map(|o| (o.kind.clone(), o.lines()));
+                }
+            }
+            Ok(page)
+        });
+        let next = match &page {
+            Ok(p) => p.last().map(|s| s.e.seq + 1),
+            Err(_) => None,
+        };
+        if tx.send(page).is_err() {
+            return;
+        }
+        match next {
+            Some(n) => from = n,
+            None => return,
+        }
+    }
 }
 
 /// Does today's ledger still extend a digest printed earlier: does it have entry `d.seq` with hash
