@@ -363,6 +363,53 @@ impl Checks {
             true
         }
     }
+    /// Text that must be given, of at most `max` characters; returned trimmed.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let t = value.trim();
+        if t.is_empty() {
+            self.add(field, "required", "必填。", "Required.");
+        } else if t.chars().count() > max {
+            self.add(
+                field,
+                "max_length",
+                format!("至多 {max} 字。"),
+                format!("At most {max} characters."),
+            );
+        }
+        t.to_string()
+    }
+    /// An optional date, `YYYY-MM-DD` in the years a record may carry: `None` when empty, or when wrong
+    /// (and then said).
+    pub fn date(&mut self, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
+        let s = value.filter(|s| !s.trim().is_empty())?;
+        let d = crate::domain::dates::parse_date(s);
+        if d.is_none() {
+            let years = crate::domain::dates::RECORD_YEARS;
+            self.add(
+                field,
+                "date",
+                format!(
+                    "日期格式应为 YYYY-MM-DD（如 2026-01-05），年份在 {}–{} 之间。",
+                    years.start(),
+                    years.end()
+                ),
+                format!(
+                    "A date is written YYYY-MM-DD (e.g. 2026-01-05), in the years {}–{}.",
+                    years.start(),
+                    years.end()
+                ),
+            );
+        }
+        d
+    }
+    /// A date that must be given ([`Checks::date`]).
+    pub fn required_date(&mut self, field: &str, value: &str) -> Option<chrono::NaiveDate> {
+        if self.required(field, value) {
+            self.date(field, Some(value))
+        } else {
+            None
+        }
+    }
     /// Take errors found by a reader that collects into a list (the page forms' number readers).
     pub fn extend(&mut self, errs: Vec<FieldError>) {
         self.0.extend(errs);

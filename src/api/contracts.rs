@@ -30,9 +30,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 async fn reader(req: &HttpRequest) -> Reader {
-    let c = crate::http::caller::caller(req).await;
-    let u = c.user();
-    Reader::of(u.map(|u| u.role), u.and_then(|u| u.org_id))
+    Reader::of(crate::http::caller::caller(req).await.user())
 }
 
 /// Contracts, newest first, filtered and paged in the database. Without a token (or for an evaluator):
@@ -107,7 +105,7 @@ pub async fn statement_csv(
     user: Authed,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let r = Reader::of(Some(user.role), user.org_id);
+    let r = Reader::of(Some(&user.user));
     let id = id.into_inner();
     let body = state
         .run_contracts(move |c, ctx, _| contracts::statement_csv(c, ctx, r, id))

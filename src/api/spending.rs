@@ -17,7 +17,7 @@ use crate::contracts::spending::{
 };
 use crate::domain::flags::Flag;
 use crate::error::{AppError, Problem};
-use crate::http::caller::{Authed, CurrentUser, FinanceOnly, OrgOnly, SpendingReaders};
+use crate::http::caller::{Authed, FinanceOnly, OrgOnly, SpendingReaders};
 use crate::http::input::Json;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -29,10 +29,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_flags)
         .service(export_flags)
         .service(contract_flags);
-}
-
-fn reader(u: &CurrentUser) -> Reader {
-    Reader::of(Some(u.role), u.org_id)
 }
 
 /// A contract's spending: the summary per budget line and one page of items.
@@ -52,7 +48,7 @@ pub async fn list(
     id: web::Path<i64>,
     q: web::Query<SpendingFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, f, r) = (id.into_inner(), q.into_inner(), reader(&user));
+    let (id, f, r) = (id.into_inner(), q.into_inner(), Reader::of(Some(&user)));
     let v = state
         .run(move |c| {
             Ok(SpendingList {
@@ -162,7 +158,7 @@ pub async fn list_flags(
     user: Authed<SpendingReaders>,
     q: web::Query<FlagFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let (f, r) = (q.into_inner(), reader(&user));
+    let (f, r) = (q.into_inner(), Reader::of(Some(&user)));
     let ctx = flags::Ctx::from_config(&state.config);
     let today = state.today();
     let v = state
@@ -179,7 +175,7 @@ pub async fn export_flags(
     user: Authed<SpendingReaders>,
     q: web::Query<FlagFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let (f, r) = (q.into_inner(), reader(&user));
+    let (f, r) = (q.into_inner(), Reader::of(Some(&user)));
     let ctx = flags::Ctx::from_config(&state.config);
     let (today, url) = (state.today(), state.config.public_url.clone());
     let body = state
@@ -196,7 +192,7 @@ pub async fn contract_flags(
     user: Authed<SpendingReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, r) = (id.into_inner(), reader(&user));
+    let (id, r) = (id.into_inner(), Reader::of(Some(&user)));
     let ctx = flags::Ctx::from_config(&state.config);
     let today = state.today();
     let v = state

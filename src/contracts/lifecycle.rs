@@ -30,29 +30,6 @@ pub struct NewContract {
     pub appropriation_id: Option<i64>,
 }
 
-fn check_text(c: &mut Checks, field: &str, v: &str, max: usize) -> String {
-    let t = v.trim();
-    if t.is_empty() {
-        c.add(field, "required", "必填。", "Required.");
-    } else if t.chars().count() > max {
-        c.add(
-            field,
-            "max_length",
-            format!("至多 {max} 字。"),
-            format!("At most {max} characters."),
-        );
-    }
-    t.to_string()
-}
-
-fn check_day(c: &mut Checks, field: &str, v: &str) -> Option<NaiveDate> {
-    if v.trim().is_empty() {
-        c.add(field, "required", "必填。", "Required.");
-        return None;
-    }
-    crate::registry::orgs::check_date(c, field, &Some(v.to_string()))
-}
-
 fn audit(
     conn: &mut DbConn,
     actor: &Actor,
@@ -83,22 +60,13 @@ fn wrong_state(s: State, what_zh: &str, what_en: &str) -> AppError {
 }
 
 /// The appropriation's budget and field (None when there is no such appropriation).
-fn bucket_of(conn: &mut DbConn, appropriation: i64) -> QueryResult<Option<Bucket>> {
-    Ok(ap::table
-        .find(appropriation)
-        .select((ap::year, ap::fund, ap::field))
-        .first::<(i32, String, Option<String>)>(conn)
-        .optional()?
-        .map(|(year, fund, field)| Bucket { year, fund, field }))
-}
-
 fn check_appropriation(
     conn: &mut DbConn,
     c: &mut Checks,
     appropriation: i64,
     field: &str,
 ) -> QueryResult<()> {
-    match bucket_of(conn, appropriation)? {
+    match crate::ledger::appropriations::bucket(conn, appropriation)? {
         None => c.add(
             "appropriation_id",
             "exists",
@@ -156,8 +124,8 @@ pub fn create(
             ));
         }
         let mut c = Checks::new();
-        let contract_no = check_text(&mut c, "contract_no", &input.contract_no, 40);
-        let start = check_day(&mut c, "term_start", &input.term_start);
+        let contract_no = c.text("contract_no", &input.contract_no, 40);
+        let start = c.required_date("term_start", &input.term_start);
         let awarded_on = t
             .awarded_at
             .map(|a| crate::clock::beijing_date(a.and_utc()))
@@ -384,7 +352,7 @@ pub fn sign(
             .select(tenders::field)
             .first(conn)?;
         let mut c = Checks::new();
-        let signed_on = check_day(&mut c, "signed_on", &input.signed_on);
+        let signed_on = c.required_date("signed_on", &input.signed_on);
         if let Some(d) = signed_on
             && (d < row.awarded_on || d > today)
         {
@@ -408,7 +376,8 @@ pub fn sign(
         c.finish()?;
         let (signed_on, appropriation) =
             (signed_on.expect("checked"), appropriation.expect("checked"));
-        let bucket = bucket_of(conn, appropriation)?.ok_or(AppError::NotFound)?;
+        let bucket = crate::ledger::appropriations::bucket(conn, appropriation)?
+            .ok_or(AppError::NotFound)?;
         row.appropriation_id = Some(appropriation);
         let refs = Refs {
             contract: Some(row.id),
@@ -424,7 +393,7 @@ pub fn sign(
         if let Some(f) = crate::ledger::tenders::funding(conn, row.tender_id)?
             && f.appropriation_id != appropriation
             && f.reserved_fen > 0
-            && let Some(other) = bucket_of(conn, f.appropriation_id)?
+            && let Some(other) = crate::ledger::appropriations::bucket(conn, f.appropriation_id)?
             && other != bucket
         {
             post(
@@ -704,7 +673,7 @@ pub fn accept(
             ));
         }
         let mut c = Checks::new();
-        let accepted_on = check_day(&mut c, "accepted_on", &input.accepted_on);
+        let accepted_on = c.required_date("accepted_on", &input.accepted_on);
         if let (Some(d), Some(s)) = (accepted_on, row.signed_on)
             && (d < s || d > today)
         {
@@ -727,7 +696,7 @@ pub fn accept(
                 None
             }
         };
-        let evaluator = check_text(&mut c, "evaluator", &input.evaluator, 60);
+        let evaluator = c.text("evaluator", &input.evaluator, 60);
         let report = input.report_sha256.trim().to_ascii_lowercase();
         if report.len() != 64 || !report.chars().all(|ch| ch.is_ascii_hexdigit()) {
             c.add(
@@ -743,7 +712,8 @@ pub fn accept(
         let appropriation = row
             .appropriation_id
             .ok_or_else(|| AppError::internal("a signed contract without its appropriation"))?;
-        let bucket = bucket_of(conn, appropriation)?.ok_or(AppError::NotFound)?;
+        let bucket = crate::ledger::appropriations::bucket(conn, appropriation)?
+            .ok_or(AppError::NotFound)?;
         accrue(conn, actor, now, &row, &bucket, i, accepted_on)?;
         diesel::update(ci::table.find(i.id))
             .set((
@@ -827,7 +797,8 @@ fn release_rest(
     let appropriation = row
         .appropriation_id
         .ok_or_else(|| AppError::internal("a signed contract without its appropriation"))?;
-    let bucket = bucket_of(conn, appropriation)?.ok_or(AppError::NotFound)?;
+    let bucket =
+        crate::ledger::appropriations::bucket(conn, appropriation)?.ok_or(AppError::NotFound)?;
     post(
         conn,
         actor,
@@ -873,10 +844,10 @@ pub fn terminate(
             return Err(wrong_state(row.state(), "终止", "be terminated"));
         }
         let mut c = Checks::new();
-        let reason = check_text(&mut c, "reason", &input.reason, 500);
+        let reason = c.text("reason", &input.reason, 500);
         let ended_on = match input.ended_on.as_deref().filter(|s| !s.trim().is_empty()) {
             None => Some(today),
-            Some(d) => check_day(&mut c, "ended_on", d),
+            Some(d) => c.required_date("ended_on", d),
         };
         if let (Some(d), Some(s)) = (ended_on, row.signed_on)
             && (d < s || d > today)

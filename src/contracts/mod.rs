@@ -71,10 +71,11 @@ pub enum Reader {
 }
 
 impl Reader {
-    pub fn of(role: Option<Role>, org: Option<i64>) -> Reader {
-        match role {
-            Some(Role::Bureau | Role::Finance | Role::Admin) => Reader::Staff,
-            Some(Role::Org) => org.map_or(Reader::Public, Reader::Org),
+    /// The reader a signed-in user (or, with `None`, a visitor) is.
+    pub fn of(user: Option<&crate::auth::CurrentUser>) -> Reader {
+        match user.map(|u| (u.role, u.org_id)) {
+            Some((Role::Bureau | Role::Finance | Role::Admin, _)) => Reader::Staff,
+            Some((Role::Org, Some(org))) => Reader::Org(org),
             _ => Reader::Public,
         }
     }
@@ -294,14 +295,8 @@ pub fn progress(conn: &mut DbConn, c: &ContractRow) -> QueryResult<Progress> {
         ..Default::default()
     };
     for (account, amount) in postings {
-        match Account::parse(&account) {
-            Some(Account::Budget(Stage::Committed, _)) => p.committed += amount,
-            Some(Account::Budget(Stage::Expended, _)) => {
-                p.committed += amount;
-                p.accrued += amount;
-            }
-            Some(Account::Treasury(_)) => p.paid -= amount,
-            _ => {}
+        if let Some(a) = Account::parse(&account) {
+            p.add_posting(&a, amount);
         }
     }
     Ok(p)
@@ -366,12 +361,7 @@ pub fn view(
         .select((organisations::name, organisations::credit_code))
         .first(conn)?;
     let bucket = match row.appropriation_id {
-        Some(a) => ap::table
-            .find(a)
-            .select((ap::year, ap::fund, ap::field))
-            .first::<(i32, String, Option<String>)>(conn)
-            .optional()?
-            .map(|(year, fund, field)| crate::domain::ledger::Bucket { year, fund, field }.path()),
+        Some(a) => crate::ledger::appropriations::bucket(conn, a)?.map(|b| b.path()),
         None => None,
     };
     let p = progress(conn, &row)?;

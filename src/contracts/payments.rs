@@ -174,7 +174,7 @@ pub fn pay(
         let paid_on = if paid_on_text.is_empty() {
             Some(today)
         } else {
-            crate::registry::orgs::check_date(&mut c, "paid_on", &Some(paid_on_text.clone()))
+            c.date("paid_on", Some(&paid_on_text))
         };
         if let (Some(d), Some(s)) = (paid_on, row.signed_on)
             && (d < s || d > today)

@@ -223,21 +223,6 @@ struct Checked {
     evidence_sha256: Option<String>,
 }
 
-fn text(c: &mut Checks, field: &str, v: &str, max: usize) -> String {
-    let t = v.trim();
-    if t.is_empty() {
-        c.add(field, "required", "必填。", "Required.");
-    } else if t.chars().count() > max {
-        c.add(
-            field,
-            "max_length",
-            format!("至多 {max} 字。"),
-            format!("At most {max} characters."),
-        );
-    }
-    t.to_string()
-}
-
 /// Check one item against the contract, naming each field `{prefix}{column}` (`date`, or `rows[3].date`
 /// for line 3 of a CSV file).
 fn check(
@@ -253,7 +238,7 @@ fn check(
         c.add(&f("date"), "required", "必填。", "Required.");
         None
     } else {
-        crate::registry::orgs::check_date(c, &f("date"), &Some(n.date.clone()))
+        c.date(&f("date"), Some(&n.date))
     };
     if let Some(d) = spent_on
         && d > today
@@ -293,7 +278,7 @@ fn check(
         );
     }
     let amount = crate::money::check_yuan(c, &f("amount"), &n.amount, true);
-    let invoice_no = text(c, &f("invoice_no"), &n.invoice_no, 50);
+    let invoice_no = c.text(&f("invoice_no"), &n.invoice_no, 50);
     let key = invoice_key(&invoice_no);
     if !invoice_no.is_empty() && key.is_empty() {
         c.add(
@@ -303,8 +288,8 @@ fn check(
             "An invoice number is more than spaces and hyphens.",
         );
     }
-    let payee = text(c, &f("payee"), &n.payee, 100);
-    let description = text(c, &f("description"), &n.description, 500);
+    let payee = c.text(&f("payee"), &n.payee, 100);
+    let description = c.text(&f("description"), &n.description, 500);
     let evidence = n
         .evidence_sha256
         .as_deref()
@@ -728,7 +713,7 @@ pub fn answer(
         let it = item_row(conn, id)?;
         readable(conn, Reader::Org(org), it.contract_id)?;
         let mut c = Checks::new();
-        let a = text(&mut c, "answer", &input.answer, 1000);
+        let a = c.text("answer", &input.answer, 1000);
         c.finish()?;
         if it.state != "queried" {
             return Err(AppError::conflict(

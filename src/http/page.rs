@@ -230,6 +230,35 @@ impl FromRequest for PageCtx {
 }
 
 /// Render a page; clears the flash cookie once it has been shown.
+/// The errors of a failed action form on a record's page (a tender's, a contract's), with what was typed,
+/// so the page shows them again at that form. `action` names the form; a form per item names it
+/// `{action}-{id}`.
+#[derive(Clone, Debug, Default)]
+pub struct ActionErrors {
+    pub action: String,
+    pub messages: Vec<String>,
+    pub values: HashMap<String, String>,
+}
+
+impl ActionErrors {
+    pub fn on(&self, action: &str) -> bool {
+        self.action == action
+    }
+    pub fn on_id(&self, action: &str, id: &impl std::fmt::Display) -> bool {
+        self.action == format!("{action}-{id}")
+    }
+    pub fn val(&self, action: &str, k: &str) -> &str {
+        if self.action == action {
+            self.values.get(k).map(String::as_str).unwrap_or("")
+        } else {
+            ""
+        }
+    }
+    pub fn val_id(&self, action: &str, id: &impl std::fmt::Display, k: &str) -> &str {
+        self.val(&format!("{action}-{id}"), k)
+    }
+}
+
 pub fn render(ctx: &PageCtx, status: StatusCode, tpl: &impl Template) -> HttpResponse {
     match tpl.render() {
         Ok(html) => {

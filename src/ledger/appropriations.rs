@@ -396,6 +396,16 @@ pub fn create(
 }
 
 /// One appropriation.
+/// The budget (year, fund, field) an appropriation is for; `None` when there is no such appropriation.
+pub fn bucket(conn: &mut DbConn, appropriation: i64) -> QueryResult<Option<Bucket>> {
+    Ok(ap::table
+        .find(appropriation)
+        .select((ap::year, ap::fund, ap::field))
+        .first::<(i32, String, Option<String>)>(conn)
+        .optional()?
+        .map(|(year, fund, field)| Bucket { year, fund, field }))
+}
+
 pub fn get(conn: &mut DbConn, s: &Settings, id: i64) -> Result<AppropriationView, AppError> {
     let r: Row = ap::table.find(id).select(columns()).first(conn)?;
     Ok(views(conn, s, vec![r])?.remove(0))

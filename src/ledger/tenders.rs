@@ -14,8 +14,8 @@ use super::{NewEntry, post};
 use crate::audit::Actor;
 use crate::db::DbConn;
 use crate::db::schema::{
-    appropriations as ap, bids, ledger_balances as lb, ledger_entries as le, ledger_postings as lp,
-    tender_funding as tf, tenders,
+    bids, ledger_balances as lb, ledger_entries as le, ledger_postings as lp, tender_funding as tf,
+    tenders,
 };
 use crate::domain::ledger::{Account, Bucket, Kind, Line, Refs, Stage};
 use crate::domain::tender::State;
@@ -45,27 +45,6 @@ pub struct Funding {
     pub reserved_fen: i64,
     #[schema(value_type = String)]
     pub named_at: NaiveDateTime,
-}
-
-fn bucket_of(
-    conn: &mut DbConn,
-    appropriation: i64,
-) -> Result<Option<(Bucket, Option<String>)>, AppError> {
-    let r: Option<(i32, String, Option<String>)> = ap::table
-        .find(appropriation)
-        .select((ap::year, ap::fund, ap::field))
-        .first(conn)
-        .optional()?;
-    Ok(r.map(|(year, fund, field)| {
-        (
-            Bucket {
-                year,
-                fund,
-                field: field.clone(),
-            },
-            field,
-        )
-    }))
 }
 
 fn balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
@@ -112,7 +91,8 @@ pub fn funding(conn: &mut DbConn, tender: i64) -> Result<Option<Funding>, AppErr
         .find(tender)
         .select(tenders::budget_fen)
         .first(conn)?;
-    let (bucket, _) = bucket_of(conn, appropriation_id)?.ok_or(AppError::NotFound)?;
+    let bucket =
+        super::appropriations::bucket(conn, appropriation_id)?.ok_or(AppError::NotFound)?;
     let available = balance(
         conn,
         &Account::Budget(Stage::Available, bucket.clone()).name(),
@@ -157,7 +137,10 @@ pub fn name(
                 "Only a draft tender can name the appropriation it draws on.",
             ));
         }
-        let Some((_, appr_field)) = bucket_of(c, input.appropriation_id)? else {
+        let Some(Bucket {
+            field: appr_field, ..
+        }) = super::appropriations::bucket(c, input.appropriation_id)?
+        else {
             return Err(AppError::field(
                 "appropriation_id",
                 "exists",
@@ -226,7 +209,7 @@ pub fn on_move(
     else {
         return Ok(());
     };
-    let (bucket, _) = bucket_of(conn, appropriation)?.ok_or(AppError::NotFound)?;
+    let bucket = super::appropriations::bucket(conn, appropriation)?.ok_or(AppError::NotFound)?;
     let (code, ceiling, award_bid): (String, i64, Option<i64>) = tenders::table
         .find(tender)
         .select((tenders::code, tenders::budget_fen, tenders::award_bid_id))

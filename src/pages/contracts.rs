@@ -4,8 +4,6 @@
 //! offered targets, and the forms of the next step for the one who takes it (bureau: sign, start, accept,
 //! terminate, close; finance: pay). Staff see the ledger digest.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -21,7 +19,8 @@ use crate::domain::contract::State;
 use crate::error::AppError;
 use crate::http::caller::{BureauOrAdmin, FinanceOnly, Page};
 use crate::http::page::{
-    Form, PageCtx, PageError, Pager, messages, page_err, pick_msg, redirect, render, with_caller,
+    ActionErrors, Form, PageCtx, PageError, Pager, messages, page_err, pick_msg, redirect, render,
+    with_caller,
 };
 use crate::ledger::Digest;
 
@@ -43,11 +42,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(terminate_submit),
         )
         .route("/contracts/{id}/close", web::post().to(close_submit));
-}
-
-fn reader_of(ctx: &PageCtx) -> Reader {
-    let u = ctx.user.as_ref();
-    Reader::of(u.map(|u| u.role), u.and_then(|u| u.org_id))
 }
 
 /// The list's filters as typed.
@@ -91,7 +85,7 @@ async fn list_page(
 ) -> Result<HttpResponse, PageError> {
     let ctx = with_caller(&req, ctx).await;
     let f = q.into_inner();
-    let reader = reader_of(&ctx);
+    let reader = Reader::of(ctx.user.as_ref());
     let filter = ContractFilter {
         q: Some(f.q.clone()),
         state: Some(f.state.clone()),
@@ -130,33 +124,6 @@ async fn list_page(
     Ok(render(&ctx, StatusCode::OK, &p))
 }
 
-/// The errors of a failed step on the contract page, with what was typed.
-#[derive(Clone, Debug, Default)]
-struct StepErrors {
-    action: String,
-    messages: Vec<String>,
-    values: HashMap<String, String>,
-}
-
-impl StepErrors {
-    fn on(&self, action: &str) -> bool {
-        self.action == action
-    }
-    fn on_no(&self, action: &str, no: &i32) -> bool {
-        self.action == format!("{action}-{no}")
-    }
-    fn val_no(&self, action: &str, no: &i32, k: &str) -> &str {
-        self.val(&format!("{action}-{no}"), k)
-    }
-    fn val(&self, action: &str, k: &str) -> &str {
-        if self.action == action {
-            self.values.get(k).map(String::as_str).unwrap_or("")
-        } else {
-            ""
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "pages/contracts/detail.html")]
 struct DetailPage {
@@ -169,7 +136,7 @@ struct DetailPage {
     bureau: bool,
     finance: bool,
     digest: Option<Digest>,
-    step: StepErrors,
+    step: ActionErrors,
     today: String,
     key: String,
 }
@@ -236,10 +203,10 @@ async fn detail(
     state: &AppState,
     ctx: PageCtx,
     id: i64,
-    step: StepErrors,
+    step: ActionErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let reader = reader_of(&ctx);
+    let reader = Reader::of(ctx.user.as_ref());
     let role = ctx.user.as_ref().map(|u| u.role);
     let staff = reader == Reader::Staff;
     let fctx = crate::contracts::flags::Ctx::from_config(&state.config);
@@ -301,7 +268,7 @@ async fn detail_page(
         &state,
         ctx,
         path.into_inner(),
-        StepErrors::default(),
+        ActionErrors::default(),
         StatusCode::OK,
     )
     .await
@@ -328,7 +295,7 @@ async fn run_step<T: Send + 'static>(
     match state.run_contracts(op).await {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
         Err(AppError::Validation(errs)) => {
-            let step = StepErrors {
+            let step = ActionErrors {
                 action: action.into(),
                 messages: messages(ctx.lang, &errs),
                 values: form.values(),

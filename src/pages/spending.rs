@@ -44,10 +44,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/flags", web::get().to(flags_page));
 }
 
-fn reader(u: &CurrentUser) -> Reader {
-    Reader::of(Some(u.role), u.org_id)
-}
-
 /// The list's filters as typed.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -187,7 +183,7 @@ async fn show(
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let r = reader(user);
+    let r = Reader::of(Some(user));
     let filter = SpendingFilter {
         state: Some(f.state.clone()),
         line: Some(f.line.clone()),
@@ -400,7 +396,7 @@ async fn after_item_step(
                     ctx.lang.pick(&m.zh, &m.en).to_string()
                 }
             };
-            let r = reader(user);
+            let r = Reader::of(Some(user));
             let contract = state
                 .run(move |c| Ok(spending::get(c, r, item)?.contract_id))
                 .await
@@ -561,7 +557,7 @@ async fn flags_page(
         page: f.page,
         per_page: f.per_page,
     };
-    let r = reader(&page.user);
+    let r = Reader::of(Some(&page.user));
     let fctx = flags::Ctx::from_config(&state.config);
     let today = state.today();
     let (list, digest) = state

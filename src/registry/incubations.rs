@@ -616,8 +616,8 @@ pub fn transition(
         ));
     };
     let mut dates = Checks::new();
-    let start_on = crate::registry::orgs::check_date(&mut dates, "start_on", &t.start_on);
-    let planned_end = crate::registry::orgs::check_date(&mut dates, "planned_end", &t.planned_end);
+    let start_on = dates.date("start_on", t.start_on.as_deref());
+    let planned_end = dates.date("planned_end", t.planned_end.as_deref());
     dates.finish()?;
     write_tx(conn, |conn| {
         crate::db::lock_row(conn, "incubations", id)?;

@@ -18,7 +18,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{AppError, Checks};
-use crate::registry::orgs::{check_date, check_phone};
+use crate::registry::orgs::check_phone;
 
 pub use crate::domain::vocab::CERTIFICATE_LEVELS as LEVELS;
 
@@ -367,7 +367,7 @@ pub fn validate(
             );
         }
     }
-    let certified_on = check_date(checks, &f("certified_on"), &w.certified_on);
+    let certified_on = checks.date(&f("certified_on"), w.certified_on.as_deref());
     if certified_on.is_some_and(|d| d > today) {
         checks.add(
             &f("certified_on"),

@@ -5,30 +5,6 @@ use super::*;
 // ---------------------------------------------------------------------------------------------------------
 // The tender page
 
-/// The errors of a failed action form on the tender page, with what was typed.
-#[derive(Clone, Debug, Default)]
-pub(super) struct ActionErrors {
-    action: String,
-    pub(super) messages: Vec<String>,
-    pub(super) values: HashMap<String, String>,
-}
-
-impl ActionErrors {
-    pub(super) fn on(&self, action: &str) -> bool {
-        self.action == action
-    }
-    pub(super) fn on_id(&self, action: &str, id: &i64) -> bool {
-        self.action == format!("{action}-{id}")
-    }
-    pub(super) fn val(&self, action: &str, k: &str) -> &str {
-        if self.action == action {
-            self.values.get(k).map(String::as_str).unwrap_or("")
-        } else {
-            ""
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Actions on the tender page
 

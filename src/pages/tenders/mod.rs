@@ -34,8 +34,9 @@ use crate::http::caller::{
     AttachmentReaders, BureauOrAdmin, CurrentUser, EvaluatorOnly, OrgOnly, Page, Role, RoleSet,
 };
 use crate::http::page::{
-    Form, FormErrors, PageCtx, PageError, Pager, checked, messages, page_err, parse_decimal,
-    parse_int, parse_opt_decimal, parse_opt_int, pick_msg, redirect, render, with_caller,
+    ActionErrors, Form, FormErrors, PageCtx, PageError, Pager, checked, messages, page_err,
+    parse_decimal, parse_int, parse_opt_decimal, parse_opt_int, pick_msg, redirect, render,
+    with_caller,
 };
 use crate::i18n::Lang;
 use crate::tenders::bids::{self, BidInput, OwnBid, Receipt};

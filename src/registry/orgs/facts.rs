@@ -35,7 +35,7 @@ pub fn add_rating(
         );
     }
     let awarded = if checks.required("awarded_on", &r.awarded_on) {
-        check_date(&mut checks, "awarded_on", &Some(r.awarded_on.clone()))
+        checks.date("awarded_on", Some(&r.awarded_on))
     } else {
         None
     };
@@ -146,7 +146,7 @@ pub fn add_inspection(
         );
     }
     let decided = if checks.required("decided_on", &r.decided_on) {
-        check_date(&mut checks, "decided_on", &Some(r.decided_on.clone()))
+        checks.date("decided_on", Some(&r.decided_on))
     } else {
         None
     };
@@ -238,7 +238,7 @@ pub fn add_listing(
         );
     }
     let listed = if checks.required("listed_on", &r.listed_on) {
-        check_date(&mut checks, "listed_on", &Some(r.listed_on.clone()))
+        checks.date("listed_on", Some(&r.listed_on))
     } else {
         None
     };
@@ -306,7 +306,7 @@ pub fn remove_listing(
             .first(conn)?;
         let mut checks = Checks::new();
         let d = if checks.required("removed_on", &r.removed_on) {
-            check_date(&mut checks, "removed_on", &Some(r.removed_on.clone()))
+            checks.date("removed_on", Some(&r.removed_on))
         } else {
             None
         };

@@ -9,33 +9,6 @@ fn opt(s: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Read a date written exactly YYYY-MM-DD (`domain::dates::parse_date`: no sign, no one-digit month or
-/// day, nothing around it, a year in `RECORD_YEARS`), adding a `date` error otherwise. Blank is no date.
-pub fn check_date(checks: &mut Checks, field: &str, v: &Option<String>) -> Option<NaiveDate> {
-    let s = v.as_deref().filter(|s| !s.trim().is_empty())?;
-    match crate::domain::dates::parse_date(s) {
-        Some(d) => Some(d),
-        None => {
-            let years = crate::domain::dates::RECORD_YEARS;
-            checks.add(
-                field,
-                "date",
-                format!(
-                    "日期格式应为 YYYY-MM-DD（如 2026-01-05），年份在 {}–{} 之间。",
-                    years.start(),
-                    years.end()
-                ),
-                format!(
-                    "A date is written YYYY-MM-DD (e.g. 2026-01-05), in the years {}–{}.",
-                    years.start(),
-                    years.end()
-                ),
-            );
-            None
-        }
-    }
-}
-
 /// A phone number: digits, spaces, hyphens and a leading +, 7–20 characters.
 pub fn check_phone(checks: &mut Checks, field: &str, v: &Option<String>) -> Option<String> {
     let s = opt(v)?;
@@ -182,7 +155,7 @@ pub fn validate(
             }
         },
     }
-    let registered_on = check_date(checks, &f("registered_on"), &inp.registered_on);
+    let registered_on = checks.date(&f("registered_on"), inp.registered_on.as_deref());
     if registered_on.is_some_and(|d| d > today) {
         checks.add(
             &f("registered_on"),
