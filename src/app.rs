@@ -149,6 +149,7 @@ pub async fn scheduler_loop(state: AppState) {
             let tenders = crate::tenders::advance_due(c, &ctx, now)?;
             // The day's standing changes (a rating expiring, a listing ending) before anyone asks.
             let orgs = crate::registry::orgs::redecide_stale(c, today, rules)?;
+            crate::registry::orgs::fold_counts(c)?;
             // Each chain's head is signed when due; a chain that does not verify is not signed (and says so).
             let mut signed = Vec::new();
             for src in crate::chain::checkpoint::sources() {

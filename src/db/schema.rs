@@ -129,6 +129,16 @@ diesel::table! {
     organisation_terms (term, organisation_id) {
         term -> Text,
         organisation_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    organisation_counts (registration, kind, standing) {
+        registration -> Text,
+        kind -> Text,
+        standing -> Text,
+        n -> BigInt,
     }
 }
 

@@ -379,7 +379,7 @@ pub fn import_orgs(
     let keys = header_keys(&recs[0], ORG_COLUMNS)?;
     let today = crate::clock::beijing_date(now);
     let ts = crate::db::now_micros(now);
-    write_tx(conn, |conn| {
+    let imported = write_tx(conn, |conn| {
         let streets = StreetIndex::load(conn)?;
         let mut checks = Checks::new();
         let mut cleans = Vec::new();
@@ -479,11 +479,15 @@ pub fn import_orgs(
             ids.push(id);
         }
         orgs::redecide(conn, &ids, today, rules)?;
-        Ok(ImportResult {
+        Ok::<_, AppError>(ImportResult {
             imported: ids.len(),
             ids,
         })
-    })
+    })?;
+    // Each inserted row appended a change row to the counts on PostgreSQL; folded after the commit, not
+    // inside the import's transaction (`orgs::fold_counts`).
+    orgs::fold_counts(conn)?;
+    Ok(imported)
 }
 
 /// Import social workers: all rows or none.

@@ -148,3 +148,254 @@ async fn stored_standing_follows_its_inputs_and_the_calendar(b: Backend) {
 }
 
 both_backends!(stored_standing_follows_its_inputs_and_the_calendar);
+
+/// The stored counts are the counts of the rows (and on PostgreSQL stay so when folded); every search term
+/// carries its organisation's current name.
+fn assert_stored_equals_counted(app: &TestApp, when: &str) {
+    use sanshe::db::schema::organisation_terms as ot;
+    use sanshe::registry::orgs::{KeyCount, fold_counts, stored_counts};
+    let mut c = app.conn();
+    let counted: Vec<KeyCount> = o::table
+        .group_by((o::registration, o::kind, o::standing))
+        .order((o::registration, o::kind, o::standing))
+        .select((
+            o::registration,
+            o::kind,
+            o::standing,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(String, String, String, i64)>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|(registration, kind, standing, n)| KeyCount {
+            registration,
+            kind,
+            standing,
+            n,
+        })
+        .collect();
+    assert!(!counted.is_empty());
+    assert_eq!(stored_counts(&mut c).unwrap(), counted, "{when}");
+    fold_counts(&mut c).unwrap();
+    assert_eq!(stored_counts(&mut c).unwrap(), counted, "{when}, folded");
+    let stale_names: i64 = ot::table
+        .inner_join(o::table)
+        .filter(ot::name.ne(o::name))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(stale_names, 0, "{when}: terms carrying another name");
+    let orgs: i64 = o::table.count().get_result(&mut c).unwrap();
+    let indexed = ot::table
+        .select(ot::organisation_id)
+        .distinct()
+        .load::<i64>(&mut c)
+        .unwrap()
+        .len() as i64;
+    assert_eq!(indexed, orgs, "{when}: organisations without terms");
+}
+
+/// Each total the API gives equals a count over the rows, and a search page is in the list's order.
+async fn assert_totals(app: &TestApp, token: &str, when: &str) {
+    let mut c = app.conn();
+    let n = |q: o::BoxedQuery<'static, <sanshe::db::DbConn as diesel::Connection>::Backend>,
+             c: &mut sanshe::db::DbConn|
+     -> i64 { q.count().get_result(c).unwrap() };
+    let cases: Vec<(&str, i64)> = vec![
+        ("", n(o::table.into_boxed(), &mut c)),
+        (
+            "registration=registered",
+            n(
+                o::table
+                    .filter(o::registration.eq("registered"))
+                    .into_boxed(),
+                &mut c,
+            ),
+        ),
+        (
+            "kind=social_group&status=eligible",
+            n(
+                o::table
+                    .filter(o::kind.eq("social_group"))
+                    .filter(o::standing.eq("eligible"))
+                    .into_boxed(),
+                &mut c,
+            ),
+        ),
+        (
+            "status=barred",
+            n(
+                o::table.filter(o::standing.eq("barred")).into_boxed(),
+                &mut c,
+            ),
+        ),
+        (
+            "registration=filed&kind=community_group&status=flagged",
+            n(
+                o::table
+                    .filter(o::registration.eq("filed"))
+                    .filter(o::kind.eq("community_group"))
+                    .filter(o::standing.eq("flagged"))
+                    .into_boxed(),
+                &mut c,
+            ),
+        ),
+        (
+            "q=%E7%A4%BE%E5%8C%BA",
+            n(o::table.filter(o::name.like("%社区%")).into_boxed(), &mut c),
+        ),
+        (
+            "q=%E7%A4%BE%E5%8C%BA&registration=registered",
+            n(
+                o::table
+                    .filter(o::name.like("%社区%"))
+                    .filter(o::registration.eq("registered"))
+                    .into_boxed(),
+                &mut c,
+            ),
+        ),
+    ];
+    for (query, want) in cases {
+        let got = list(app, token, &format!("{query}&per_page=200")).await;
+        assert_eq!(got["total"], want, "{when}: total of ?{query}");
+        assert_eq!(
+            got["items"].as_array().unwrap().len() as i64,
+            want.min(200),
+            "{when}: items of ?{query}"
+        );
+    }
+    // The search page in the list's order: name, then id, as a sort of the rows gives it.
+    let want: Vec<i64> = o::table
+        .filter(o::name.like("%社区%"))
+        .order((o::name, o::id))
+        .select(o::id)
+        .load(&mut c)
+        .unwrap();
+    let mut got = Vec::new();
+    for page in 1.. {
+        let v = list(
+            app,
+            token,
+            &format!("q=%E7%A4%BE%E5%8C%BA&per_page=4&page={page}"),
+        )
+        .await;
+        let items = v["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        got.extend(items.iter().map(|x| x["id"].as_i64().unwrap()));
+    }
+    assert!(want.len() > 8, "{when}: the demo has many 社区 names");
+    assert_eq!(got, want, "{when}: search pages in name order");
+}
+
+async fn stored_counts_and_term_names_follow_every_change(b: Backend) {
+    let clock = sanshe::clock::ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap());
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            clock: Some(clock.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let bureau = app.token("bureau").await;
+    list(&app, &bureau, "per_page=1").await;
+    assert_stored_equals_counted(&app, "seeded");
+    assert_totals(&app, &bureau, "seeded").await;
+
+    // A new organisation, then its kind, registration and name changed (filed without a code).
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/organisations",
+            Some(&bureau),
+            &json!({"name": "官渡区计数测试社区服务中心", "kind": "social_group",
+                    "registration": "registered",
+                    "credit_code": sanshe::registry::orgs::demo_code('1', 7001)}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let id = r.json::<Value>().await.unwrap()["organisation"]["id"]
+        .as_i64()
+        .unwrap();
+    assert_stored_equals_counted(&app, "created");
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{id}"),
+            Some(&bureau),
+            &json!({"kind": "community_group", "registration": "filed", "credit_code": "",
+                    "name": "官渡区改名测试社区互助队"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_stored_equals_counted(&app, "kind, registration and name changed");
+
+    // A listing bars another one; its removal lets it stand again.
+    let eligible: i64 = o::table
+        .filter(o::standing.eq("eligible"))
+        .filter(o::registration.eq("registered"))
+        .order(o::id)
+        .select(o::id)
+        .first(&mut app.conn())
+        .unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/credit-listings",
+            Some(&bureau),
+            &json!({"organisation_id": eligible, "list": "debarment", "source": "政府采购网",
+                    "listed_on": "2026-03-01", "evidence_sha256": "b".repeat(64)}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_stored_equals_counted(&app, "barred by a listing");
+    assert_totals(&app, &bureau, "barred by a listing").await;
+
+    // An import of several rows in one transaction.
+    let csv = format!(
+        "名称,类型,统一社会信用代码\n计数导入社区一号,social_group,{}\n计数导入社区二号,foundation,{}\n计数导入三号,community_group,\n",
+        sanshe::registry::orgs::demo_code('1', 7002),
+        sanshe::registry::orgs::demo_code('3', 7003)
+    );
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/organisations/import",
+            Some(&bureau),
+            &json!({ "csv": csv }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_stored_equals_counted(&app, "imported");
+    assert_totals(&app, &bureau, "imported").await;
+
+    // The calendar alone moves standings (the pass before the next list), and the counts with them.
+    let before = sanshe::registry::orgs::stored_counts(&mut app.conn()).unwrap();
+    clock.advance(Duration::days(365));
+    let bureau = app.token("bureau").await;
+    list(&app, &bureau, "per_page=1").await;
+    assert_ne!(
+        sanshe::registry::orgs::stored_counts(&mut app.conn()).unwrap(),
+        before,
+        "a year on, more organisations are flagged"
+    );
+    assert_stored_equals_counted(&app, "a year on");
+    assert_totals(&app, &bureau, "a year on").await;
+
+    // The dashboard's standing figures are the stored counts.
+    let counts = sanshe::registry::orgs::standing_counts(
+        &mut app.conn(),
+        NaiveDate::from_ymd_opt(2027, 3, 2).unwrap(),
+        Rules::default(),
+    )
+    .unwrap();
+    for (s, n) in counts {
+        assert_eq!(n, count(&app, s.as_str()), "{s:?}");
+    }
+    app.stop().await;
+}
+
+both_backends!(stored_counts_and_term_names_follow_every_change);

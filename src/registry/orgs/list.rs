@@ -1,6 +1,7 @@
 //! Lists of organisations: the bureau's filtered list and export, the public directory, names, streets.
 
 use super::*;
+use crate::db::schema::organisation_terms as ot;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
 // An unknown parameter is refused (400 naming it), not silently ignored.
@@ -20,64 +21,146 @@ pub struct OrgFilter {
     pub per_page: Option<i64>,
 }
 
-type OrgQuery<'a> = o::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
+type Db = <DbConn as diesel::Connection>::Backend;
+type OrgQuery<'a> = o::BoxedQuery<'a, Db>;
+type TermQuery<'a> =
+    diesel::helper_types::IntoBoxed<'a, diesel::helper_types::InnerJoin<ot::table, o::table>, Db>;
 
-/// The filter as SQL, standing included (the stored one: callers run [`redecide_stale`] first), the text
-/// query as `search` planned it. An unknown status matches nothing.
-fn filtered(f: &OrgFilter, search: &Plan) -> OrgQuery<'static> {
-    let mut q = o::table.into_boxed();
-    if let Some(s) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if let Plan::Term { term, .. } = search {
-            use crate::db::schema::organisation_terms as ot;
+/// The text of the query, when there is one.
+fn text(f: &OrgFilter) -> Option<&str> {
+    f.q.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The filters other than the text, as SQL on the organisation's columns (the stored standing: callers run
+/// [`redecide_stale`] first; an unknown status matches nothing). A macro, as they apply to two query shapes:
+/// the organisations alone, and the term index joined to them.
+macro_rules! other_filters {
+    ($q:expr, $f:expr) => {{
+        let (mut q, f) = ($q, $f);
+        if let Some(k) = given(&f.kind) {
+            q = q.filter(o::kind.eq(k.to_string()));
+        }
+        if let Some(k) = given(&f.registration) {
+            q = q.filter(o::registration.eq(k.to_string()));
+        }
+        if let Some(s) = given(&f.status) {
+            q = q.filter(o::standing.eq(s.to_string()));
+        }
+        if let Some(fl) = given(&f.field) {
             q = q.filter(
                 o::id.eq_any(
-                    ot::table
-                        .filter(ot::term.eq(term.clone()))
-                        .select(ot::organisation_id),
+                    of::table
+                        .filter(of::field.eq(fl.to_string()))
+                        .select(of::organisation_id),
                 ),
             );
         }
-        if !matches!(search, Plan::Term { exact: true, .. }) {
-            let pat = crate::db::like_pattern(s);
-            let code_pat = crate::db::like_pattern(&crate::domain::credit_code::normalise(s));
+        if let Some(s) = f.street.filter(|s| *s > 0) {
             q = q.filter(
-                crate::db::lower(o::name)
-                    .like(pat)
-                    .escape('\\')
-                    .or(crate::db::lower(o::credit_code.assume_not_null())
-                        .like(code_pat)
-                        .escape('\\')),
+                o::street_id.eq(s).or(o::id.eq_any(
+                    oa::table
+                        .filter(oa::street_id.eq(s))
+                        .select(oa::organisation_id),
+                )),
             );
         }
+        q
+    }};
+}
+
+/// The text matched against name and code (`LIKE`), on the rows a plan could not narrow exactly.
+macro_rules! text_filter {
+    ($q:expr, $s:expr) => {{
+        let (q, s) = ($q, $s);
+        let pat = crate::db::like_pattern(s);
+        let code_pat = crate::db::like_pattern(&crate::domain::credit_code::normalise(s));
+        q.filter(
+            crate::db::lower(o::name)
+                .like(pat)
+                .escape('\\')
+                .or(crate::db::lower(o::credit_code.assume_not_null())
+                    .like(code_pat)
+                    .escape('\\')),
+        )
+    }};
+}
+
+/// The filter as SQL on the organisations alone: no text, or text no term narrows (`Plan::Scan`).
+fn filtered(f: &OrgFilter) -> OrgQuery<'static> {
+    let mut q = o::table.into_boxed();
+    if let Some(s) = text(f) {
+        q = text_filter!(q, s);
     }
-    if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(o::kind.eq(k.to_string()));
+    other_filters!(q, f)
+}
+
+/// The filter as SQL on the holders of `term`, joined to their organisations, so the page can be read in
+/// the list's order (name, then id) from the index on (term, name, organisation_id).
+fn by_term(f: &OrgFilter, term: &str, exact: bool) -> TermQuery<'static> {
+    let mut q = ot::table
+        .inner_join(o::table)
+        .filter(ot::term.eq(term.to_string()))
+        .into_boxed();
+    if !exact && let Some(s) = text(f) {
+        q = text_filter!(q, s);
     }
-    if let Some(k) = f.registration.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(o::registration.eq(k.to_string()));
+    other_filters!(q, f)
+}
+
+/// How many match, from what is already known when the filter allows: the stored counts (no text, field or
+/// street), or the term's holders (a two-character query and nothing else); `None`: count the rows.
+fn known_total(conn: &mut DbConn, f: &OrgFilter, search: &Plan) -> QueryResult<Option<i64>> {
+    let narrowed = given(&f.field).is_some() || f.street.is_some_and(|s| s > 0);
+    match search {
+        Plan::All if !narrowed => Ok(Some(count_of(
+            conn,
+            given(&f.registration),
+            given(&f.kind),
+            given(&f.status),
+        )?)),
+        Plan::Term {
+            exact: true,
+            holders,
+            ..
+        } if !narrowed
+            && given(&f.kind).is_none()
+            && given(&f.registration).is_none()
+            && given(&f.status).is_none() =>
+        {
+            Ok(Some(*holders))
+        }
+        _ => Ok(None),
     }
-    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(o::standing.eq(s.to_string()));
+}
+
+/// Rows `offset..offset + limit` (all with `None`) of the organisations matching the filter, in the list's
+/// order: name, then id.
+fn rows(
+    conn: &mut DbConn,
+    f: &OrgFilter,
+    search: &Plan,
+    window: Option<(i64, i64)>,
+) -> QueryResult<Vec<OrgRow>> {
+    match search {
+        Plan::Term { term, exact, .. } => {
+            let mut q = by_term(f, term, *exact).order((ot::name.asc(), ot::organisation_id.asc()));
+            if let Some((limit, offset)) = window {
+                q = q.limit(limit).offset(offset);
+            }
+            q.select(OrgRow::as_select()).load(conn)
+        }
+        Plan::All | Plan::Scan => {
+            let mut q = filtered(f).order((o::name.asc(), o::id.asc()));
+            if let Some((limit, offset)) = window {
+                q = q.limit(limit).offset(offset);
+            }
+            q.select(OrgRow::as_select()).load(conn)
+        }
     }
-    if let Some(fl) = f.field.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(
-            o::id.eq_any(
-                of::table
-                    .filter(of::field.eq(fl.to_string()))
-                    .select(of::organisation_id),
-            ),
-        );
-    }
-    if let Some(s) = f.street.filter(|s| *s > 0) {
-        q = q.filter(
-            o::street_id.eq(s).or(o::id.eq_any(
-                oa::table
-                    .filter(oa::street_id.eq(s))
-                    .select(oa::organisation_id),
-            )),
-        );
-    }
-    q
 }
 
 /// Every organisation matching the filter (no paging), with its standing; for exports.
@@ -89,10 +172,7 @@ pub fn list_all(
 ) -> Result<Vec<OrgView>, AppError> {
     redecide_stale(conn, today, rules)?;
     let search = plan(conn, f.q.as_deref())?;
-    let rows = filtered(f, &search)
-        .order((o::name.asc(), o::id.asc()))
-        .select(OrgRow::as_select())
-        .load(conn)?;
+    let rows = rows(conn, f, &search, None)?;
     views(conn, rows, today, rules)
 }
 
@@ -107,13 +187,14 @@ pub fn list(
     let paging = crate::db::Paging::new(f.page, f.per_page);
     redecide_stale(conn, today, rules)?;
     let search = plan(conn, f.q.as_deref())?;
-    let total: i64 = filtered(f, &search).count().get_result(conn)?;
-    let rows = filtered(f, &search)
-        .order((o::name.asc(), o::id.asc()))
-        .limit(paging.limit())
-        .offset(paging.offset())
-        .select(OrgRow::as_select())
-        .load(conn)?;
+    let total = match known_total(conn, f, &search)? {
+        Some(n) => n,
+        None => match &search {
+            Plan::Term { term, exact, .. } => by_term(f, term, *exact).count().get_result(conn)?,
+            Plan::All | Plan::Scan => filtered(f).count().get_result(conn)?,
+        },
+    };
+    let rows = rows(conn, f, &search, Some((paging.limit(), paging.offset())))?;
     Ok(paging.of(views(conn, rows, today, rules)?, total))
 }
 

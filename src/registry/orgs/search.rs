@@ -6,7 +6,8 @@ use super::*;
 use crate::db::schema::organisation_terms as ot;
 use crate::domain::search;
 
-/// Write an organisation's terms anew (inside the write of its name or code).
+/// Write an organisation's terms anew, each with the name the search pages are ordered by (inside the write
+/// of its name or code, so the name a term carries is always the organisation's).
 pub fn write_terms(
     conn: &mut DbConn,
     id: i64,
@@ -16,7 +17,13 @@ pub fn write_terms(
     diesel::delete(ot::table.filter(ot::organisation_id.eq(id))).execute(conn)?;
     let rows: Vec<_> = search::terms(name, credit_code)
         .into_iter()
-        .map(|t| (ot::term.eq(t), ot::organisation_id.eq(id)))
+        .map(|t| {
+            (
+                ot::term.eq(t),
+                ot::organisation_id.eq(id),
+                ot::name.eq(name),
+            )
+        })
         .collect();
     // One multi-row insert per backend (the multi-backend connection cannot batch); an import writes
     // some thirty terms for each organisation.
@@ -76,8 +83,12 @@ pub enum Plan {
     /// such as words with spaces): read every row.
     Scan,
     /// Organisations holding `term` (the query's rarest); when `exact`, holding it is the match itself (a
-    /// two-character query), otherwise the text is checked on those candidates.
-    Term { term: String, exact: bool },
+    /// two-character query), otherwise the text is checked on those candidates. `holders`: how many hold it.
+    Term {
+        term: String,
+        exact: bool,
+        holders: i64,
+    },
 }
 
 /// Choose how to answer `q`, reading term counts from the index.
@@ -103,7 +114,11 @@ pub fn plan(conn: &mut DbConn, q: Option<&str>) -> Result<Plan, AppError> {
             best = Some((n, t.clone()));
         }
     }
-    let (_, term) = best.expect("shared is not empty");
+    let (holders, term) = best.expect("shared is not empty");
     let exact = folded.chars().count() == 2 && folded == code;
-    Ok(Plan::Term { term, exact })
+    Ok(Plan::Term {
+        term,
+        exact,
+        holders,
+    })
 }

@@ -1,0 +1,2 @@
+DROP INDEX organisation_terms_name_idx;
+ALTER TABLE organisation_terms DROP COLUMN name;
