@@ -249,8 +249,7 @@ fn raw_baseline(c: &mut DbConn, head: i64, batch: usize) -> Result<(u64, Duratio
          CREATE INDEX bench_raw_entries_tender ON bench_raw_entries (tender_id);
          CREATE INDEX bench_raw_entries_contract ON bench_raw_entries (contract_id);
          CREATE INDEX bench_raw_entries_author ON bench_raw_entries (author_id);
-         CREATE UNIQUE INDEX bench_raw_postings_pk ON bench_raw_postings (entry_seq, line);
-         CREATE INDEX bench_raw_postings_account ON bench_raw_postings (account);",
+         CREATE UNIQUE INDEX bench_raw_postings_pk ON bench_raw_postings (entry_seq, line);",
     )
     .map_err(err)?;
     let mut statements: Vec<String> = Vec::new();

@@ -1,0 +1,1 @@
+CREATE INDEX ledger_postings_account ON ledger_postings (account);
