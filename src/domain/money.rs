@@ -223,11 +223,15 @@ pub fn yuan_grouped(fen: i64) -> String {
 
 /// Fen as ten-thousand yuan (万元) with two decimals, for headline figures.
 pub fn wan(fen: i64) -> String {
-    let d = Decimal::from(fen) / Decimal::from(1_000_000);
     format!(
         "{:.2}",
-        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        round2(Decimal::from(fen) / Decimal::from(1_000_000))
     )
+}
+
+/// Two decimals, half away from zero: how figures (万元, points) are published.
+pub fn round2(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 #[cfg(test)]

@@ -133,6 +133,17 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.category", "类别", "Category"),
     ("tenders.max_points", "满分", "Max points"),
     ("tenders.price_weight", "价格分权重", "Price weight"),
+    ("tenders.tie_break", "得分相同时", "Equal totals"),
+    (
+        "tenders.tie_break_hint",
+        "得分相同者按报价由低到高排序（竞争性磋商再按技术得分）；仍相同时按此处规定（财政部令第87号第五十七条）。",
+        "Equal totals rank by the lower price (in a consultation then the higher technical score); what is still equal is decided as chosen here (MoF Order 87 Art 57).",
+    ),
+    (
+        "tenders.tie_order",
+        "：报价低者优先；仍相同时，",
+        ": the lower price first; if still equal, ",
+    ),
     (
         "tenders.price_weight_pct",
         "价格分权重（%）",
@@ -292,8 +303,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.confirm_bid", "中标投标", "Winning bid"),
     (
         "tenders.confirm_hint",
-        "通常为排名第一的投标；选择其他投标须说明理由。",
-        "Normally the first-ranked bid; another one needs a reason.",
+        "按排名顺序确定：排名第一的有效投标。排名其后的投标只有在其前面的投标撤回或被取消资格（记录理由）后才能确定（政府采购法实施条例第四十三条）。",
+        "In rank order: the first-ranked valid bid. A lower-ranked bid only once every bid above it has withdrawn or been disqualified, with the reason recorded (Implementing Regulations Art 43).",
     ),
     ("tenders.award", "中标投标", "Winning bid"),
     (
@@ -571,6 +582,19 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "eval.scores_confirm",
         "评分提交后不能修改，确定提交？",
         "Submitted scores are final. Submit?",
+    ),
+    ("report.draw", "抽签记录", "Recorded draw"),
+    (
+        "report.draw_note",
+        "以下投标得分与报价均相同，按招标文件规定以随机抽签决定名次（财政部令第87号第五十七条、第六十八条）。种子由项目编号和全部开标投标的承诺值计算，开标时即已确定；每份投标的签号为 SHA-256(种子:受理号)，签号小者排名在前，任何人可复验。",
+        "These bids have equal totals and prices; as the tender document provides, a random draw decides their places (MoF Order 87 Art 57, 68). The seed is computed from the tender code and the commitments of every opened bid, fixed at opening; each bid's key is SHA-256(seed:receipt number), the lower key ranks first, and anyone can recompute it.",
+    ),
+    ("report.draw_seed", "种子", "Seed"),
+    ("report.draw_result", "抽签结果", "Result"),
+    (
+        "report.draw_key",
+        "签号 SHA-256(种子:受理号)",
+        "Key SHA-256(seed:receipt)",
     ),
     ("report.title", "评审报告", "Evaluation report"),
     (

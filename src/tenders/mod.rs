@@ -156,7 +156,7 @@ impl TenderRow {
     pub fn criteria(&self) -> Criteria {
         serde_json::from_str(&self.criteria).unwrap_or(Criteria {
             price_weight_pct: rust_decimal::Decimal::from(30),
-            items: vec![],
+            ..Default::default()
         })
     }
     pub fn eligibility(&self) -> Eligibility {

@@ -30,6 +30,7 @@ mod page_posts;
 mod pages;
 mod promises;
 mod races;
+mod ranking;
 mod registry_bases;
 mod registry_orgs;
 mod route_table;

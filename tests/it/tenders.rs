@@ -152,6 +152,17 @@ pub(crate) fn bidders(app: &TestApp, n: usize) -> Vec<Bidder> {
     out
 }
 
+/// The demo evaluators' user ids (evaluator1…5), by username.
+pub(crate) fn demo_evaluators(app: &TestApp) -> Vec<i64> {
+    use sanshe::db::schema::users as u;
+    u::table
+        .filter(u::username.like("evaluator%"))
+        .order(u::username)
+        .select(u::id)
+        .load(&mut app.conn())
+        .unwrap()
+}
+
 pub(crate) fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
@@ -679,19 +690,31 @@ async fn whole_life_cycle(backend: Backend) {
         5
     );
 
-    // Confirm: another than the first needs a reason; the first is confirmed.
+    // Confirm in rank order (实施条例 Art 43): the third-ranked bid is refused while the first stands,
+    // whatever reason comes with it, and nothing changes; the first is confirmed.
+    let before = app.snapshot();
     let r = app
         .send_json(
             "POST",
             &format!("/api/v1/tenders/{id}/award"),
             Some(&fx.b().await),
-            &json!({"bid_seq": sb}),
+            &json!({"bid_seq": sb, "reason": "综合考虑"}),
         )
         .await;
+    let p = problem(r, 422, "validation_failed").await;
     assert_eq!(
-        problem(r, 422, "validation_failed").await["errors"][0]["rule"],
-        "required_not_first"
+        (&p["errors"][0]["field"], &p["errors"][0]["rule"]),
+        (&json!("bid_seq"), &json!("rank_order")),
+        "{p}"
     );
+    assert!(
+        p["errors"][0]["message"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{sc}")),
+        "{p}"
+    );
+    assert_eq!(app.snapshot(), before);
     let r = app
         .send_json(
             "POST",
@@ -771,7 +794,7 @@ async fn whole_life_cycle(backend: Backend) {
             "POST",
             &format!("/api/v1/tenders/{id}/award"),
             Some(&fx.b().await),
-            &json!({"bid_seq": sc, "reason": "复核后仍为第一名"}),
+            &json!({"bid_seq": sc}),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());

@@ -20,9 +20,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, TestDb, client, problem, sign_in};
 use crate::tenders::{
-    Bidder, bid_body, bidders, create_tender, publish, setup, t0, tender_body, yuan,
+    Bidder, bid_body, bidders, create_tender, demo_evaluators, publish, setup, t0, tender_body,
+    yuan,
 };
-use sanshe::db::schema::{bids, organisations, outbox, users};
+use sanshe::db::schema::{bids, organisations, outbox};
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers.
@@ -1560,12 +1561,7 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
     let v = link(linked, b[0].org, "board").await;
     assert_eq!(v[0]["organisation_id"], b[0].org, "{v}");
     link(spare, b[4].org, "employee").await;
-    let evs: Vec<i64> = users::table
-        .filter(users::username.like("evaluator%"))
-        .order(users::username)
-        .select(users::id)
-        .load(&mut app.conn())
-        .unwrap();
+    let evs = demo_evaluators(app);
     assert_eq!(evs.len(), 5);
 
     fx.clock.set(opening_of(app, id).await);

@@ -1,8 +1,8 @@
-//! The scoring template and its check, the price score, the ranking and its display rounding.
+//! The scoring template and its check, the price score.
 
 use super::*;
 
-/// Criterion categories; the technical sum breaks ties.
+/// Criterion categories; in 竞争性磋商 the technical sum orders equal totals of equal price.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -27,6 +27,9 @@ pub struct Criteria {
     #[schema(value_type = String, example = "30")]
     pub price_weight_pct: Decimal,
     pub items: Vec<Criterion>,
+    /// How the document orders bids still equal after total and price (87号令 Art 57).
+    #[serde(default)]
+    pub tie_break: TieBreak,
 }
 
 /// Check a scoring template: price weight within the configured range for services, criteria with unique
@@ -120,95 +123,6 @@ pub fn price_score(lowest: Fen, price: Fen, weight_pct: Decimal) -> Decimal {
     Decimal::from(lowest.get()) * weight_pct / Decimal::from(price.get())
 }
 
-/// One valid bid going into the ranking: its price, when it arrived, and its averaged criterion scores.
-/// (Fields stay as stored, `i64`; [`RankInput::bid`] and [`RankInput::price`] give them typed.)
-#[derive(Clone, Debug)]
-pub struct RankInput {
-    pub bid_id: i64,
-    pub price_fen: i64,
-    /// Receipt sequence: lower arrived earlier.
-    pub seq: i64,
-    pub technical: Decimal,
-    pub commercial: Decimal,
-}
-
-impl RankInput {
-    pub fn bid(&self) -> BidId {
-        BidId::new(self.bid_id)
-    }
-    pub fn price(&self) -> Fen {
-        Fen::new(self.price_fen)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Ranked {
-    pub bid_id: i64,
-    pub rank: u32,
-    pub price_fen: i64,
-    #[schema(value_type = String)]
-    pub price_score: Decimal,
-    #[schema(value_type = String)]
-    pub technical: Decimal,
-    #[schema(value_type = String)]
-    pub commercial: Decimal,
-    #[schema(value_type = String)]
-    pub total: Decimal,
-}
-
-/// Rank valid bids by total (price score + technical + commercial); ties go to the higher technical
-/// score, then the lower price, then the earlier submission. Ranks are 1, 2, 3 … with no shared places.
-pub fn rank(bids: &[RankInput], weight_pct: Decimal) -> Vec<Ranked> {
-    let Some(lowest) = bids
-        .iter()
-        .map(RankInput::price)
-        .filter(|p| *p > Fen::ZERO)
-        .min()
-    else {
-        return Vec::new();
-    };
-    let mut out: Vec<(Ranked, i64)> = bids
-        .iter()
-        .map(|b| {
-            let ps = price_score(lowest, b.price(), weight_pct);
-            (
-                Ranked {
-                    bid_id: b.bid_id,
-                    rank: 0,
-                    price_fen: b.price_fen,
-                    price_score: ps,
-                    technical: b.technical,
-                    commercial: b.commercial,
-                    total: ps + b.technical + b.commercial,
-                },
-                b.seq,
-            )
-        })
-        .collect();
-    out.sort_by(|(a, sa), (b, sb)| {
-        b.total
-            .cmp(&a.total)
-            .then(b.technical.cmp(&a.technical))
-            .then(a.price_fen.cmp(&b.price_fen))
-            .then(sa.cmp(sb))
-    });
-    out.into_iter()
-        .enumerate()
-        .map(|(i, (mut r, _))| {
-            r.rank = i as u32 + 1;
-            r
-        })
-        .collect()
-}
-
-/// Round for display: two decimals, half away from zero.
-pub fn show(d: Decimal) -> String {
-    format!(
-        "{:.2}",
-        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +146,7 @@ mod tests {
                     max_points: d(p),
                 })
                 .collect(),
+            tie_break: TieBreak::Draw,
         }
     }
 
@@ -286,62 +201,5 @@ mod tests {
         let odd = price_score(f(100), f(301), d("30"));
         assert_eq!(show(odd), "9.97");
         assert!(odd > d("9.9667") && odd < d("9.9668"));
-    }
-
-    fn input(id: i64, price: i64, seq: i64, t: &str, c: &str) -> RankInput {
-        RankInput {
-            bid_id: id,
-            price_fen: price,
-            seq,
-            technical: d(t),
-            commercial: d(c),
-        }
-    }
-
-    #[test]
-    fn ranking_and_tie_breaks() {
-        // Weight 30. A: ¥100k, tech 50, comm 10 → 30 + 60 = 90.
-        // B: ¥120k, tech 60, comm 10 → 25 + 70 = 95.  C: ¥150k, tech 62, comm 13 → 20 + 75 = 95.
-        // B and C tie on 95: C has the higher technical score and ranks first.
-        let r = rank(
-            &[
-                input(1, 10_000_000, 1, "50", "10"),
-                input(2, 12_000_000, 2, "60", "10"),
-                input(3, 15_000_000, 3, "62", "13"),
-            ],
-            d("30"),
-        );
-        let order: Vec<_> = r.iter().map(|x| (x.bid_id, x.rank, x.total)).collect();
-        assert_eq!(
-            order,
-            vec![(3, 1, d("95")), (2, 2, d("95")), (1, 3, d("90"))]
-        );
-        // Same total and technical score: the lower price wins.
-        // D: ¥100k, tech 40, comm 20 → 30+60 = 90; E: ¥100k·(30/27)… use equal prices instead:
-        let r = rank(
-            &[
-                input(10, 10_000_000, 5, "40", "20"),
-                input(11, 10_000_000, 4, "40", "20"),
-                input(12, 11_000_000, 1, "40", "20"),
-            ],
-            d("10"),
-        );
-        // 10 and 11: same price, total and technical → the earlier submission (seq 4) first.
-        assert_eq!(
-            r.iter().map(|x| x.bid_id).collect::<Vec<_>>(),
-            vec![11, 10, 12]
-        );
-        // Equal total and technical, different prices: lower price first.
-        // F ¥100k tech 40 comm 20 w10 → 10 + 60 = 70; G ¥200k tech 40 comm 25 → 5 + 65 = 70.
-        let r = rank(
-            &[
-                input(21, 20_000_000, 1, "40", "25"),
-                input(20, 10_000_000, 2, "40", "20"),
-            ],
-            d("10"),
-        );
-        assert_eq!(r[0].total, r[1].total);
-        assert_eq!(r.iter().map(|x| x.bid_id).collect::<Vec<_>>(), vec![20, 21]);
-        assert!(rank(&[], d("10")).is_empty());
     }
 }

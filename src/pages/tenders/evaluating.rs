@@ -44,10 +44,7 @@ pub(super) async fn confirm_submit(
     let mut errs = Vec::new();
     let input = form
         .int("bid_seq", &mut errs)
-        .map(|bid_seq| evaluation::ConfirmInput {
-            bid_seq,
-            reason: Some(form.get("reason")),
-        });
+        .map(|bid_seq| evaluation::ConfirmInput { bid_seq });
     run_action(
         &state,
         ctx,

@@ -43,6 +43,7 @@ struct TenderForm {
     supervisor_required: bool,
     min_certificate_level: String,
     price_weight_pct: String,
+    tie_break: String,
     criteria: Vec<CritRow>,
     visits: String,
     people: String,
@@ -100,6 +101,7 @@ impl TenderForm {
             method: "open".into(),
             term_months: "12".into(),
             price_weight_pct: "30".into(),
+            tie_break: TieBreak::default().as_str().into(),
             criteria: vec![
                 crit("plan", "服务方案", "technical", "40"),
                 crit("team", "团队与督导", "technical", "20"),
@@ -141,6 +143,7 @@ impl TenderForm {
             supervisor_required: e.supervisor_required,
             min_certificate_level: e.min_certificate_level.clone().unwrap_or_default(),
             price_weight_pct: i.criteria.price_weight_pct.normalize().to_string(),
+            tie_break: i.criteria.tie_break.as_str().into(),
             criteria: i
                 .criteria
                 .items
@@ -212,6 +215,7 @@ impl TenderForm {
             supervisor_required: !f.get("supervisor_required").is_empty(),
             min_certificate_level: f.get("min_certificate_level"),
             price_weight_pct: f.get("price_weight_pct"),
+            tie_break: f.get("tie_break"),
             criteria,
             visits: f.get("visits"),
             people: f.get("people"),
@@ -253,6 +257,15 @@ impl TenderForm {
             &self.price_weight_pct,
             &mut errs,
         );
+        let tie_break = TieBreak::parse(&self.tie_break);
+        if tie_break.is_none() {
+            errs.push(FieldError::new(
+                "criteria.tie_break",
+                "one_of",
+                "请选择并列时的处理方法。",
+                "Choose how ties are decided.",
+            ));
+        }
         let items: Vec<Option<Criterion>> = self
             .criteria
             .iter()
@@ -300,8 +313,8 @@ impl TenderForm {
             .collect();
         let items = items.into_iter().collect::<Option<Vec<_>>>();
         let instalments = instalments.into_iter().collect::<Option<Vec<_>>>();
-        let (term_months, (price_weight_pct, (items, instalments))) = checked(
-            term_months.zip(price_weight_pct.zip(items.zip(instalments))),
+        let (term_months, ((price_weight_pct, tie_break), (items, instalments))) = checked(
+            term_months.zip(price_weight_pct.zip(tie_break).zip(items.zip(instalments))),
             errs,
         )?;
         Ok(TenderInput {
@@ -319,6 +332,7 @@ impl TenderForm {
             criteria: Criteria {
                 price_weight_pct,
                 items,
+                tie_break,
             },
             targets: Targets {
                 visits,
@@ -351,6 +365,7 @@ fn shown_on_form(field: &str) -> bool {
         "criteria",
         "criteria.items",
         "criteria.price_weight_pct",
+        "criteria.tie_break",
         "instalments",
         "invited",
         "enquiry_deadline",
@@ -375,6 +390,7 @@ struct FormPage {
     fields: Vec<(String, String)>,
     methods: Vec<(String, String)>,
     levels: Vec<(String, String)>,
+    tie_breaks: Vec<(String, String)>,
     streets: Vec<(i64, String)>,
     /// (street name, [(community id, name)])
     communities: Vec<(String, Vec<(i64, String)>)>,
@@ -493,6 +509,10 @@ async fn form_page(
             .map(|m| (m.as_str().to_string(), m.label(zh).to_string()))
             .collect(),
         levels: crate::pages::orgs::options(ctx.lang, &crate::registry::workers::LEVELS[1..]),
+        tie_breaks: TieBreak::ALL
+            .iter()
+            .map(|t| (t.as_str().to_string(), t.label(zh).to_string()))
+            .collect(),
         streets: lists.streets,
         communities: lists.communities,
         orgs: lists.orgs,

@@ -27,7 +27,7 @@ use crate::app::AppState;
 use crate::db::DbConn;
 use crate::domain::tender::{
     BUDGET_LINES, Category, Criteria, Criterion, Eligibility, Instalment, Method, State, Targets,
-    Withdrawal,
+    TieBreak, TieRule, Withdrawal,
 };
 use crate::error::{AppError, FieldError, Msg};
 use crate::http::caller::{
@@ -181,6 +181,12 @@ impl Lx {
             Category::Technical => "tenders.cat_technical",
             Category::Commercial => "tenders.cat_commercial",
         })
+    }
+    pub fn tie_break(&self, t: &TieBreak) -> &'static str {
+        t.label(self.zh())
+    }
+    pub fn tie_rule(&self, r: &TieRule) -> &'static str {
+        r.label(self.zh())
     }
     pub fn level(&self, l: &str) -> String {
         crate::registry::orgs::label(crate::registry::workers::LEVELS, l, self.zh())

@@ -387,8 +387,9 @@ impl Seeder<'_> {
     }
 
     /// Rank as `evaluation::ranking` does (mean criterion scores over the scorers, computed price score)
-    /// and make sure the designated winner is first.
+    /// and make sure the designated winner is first, and not by a draw (whose seed the opening makes).
     fn check_winner_first(
+        method: Method,
         criteria: &Criteria,
         priced: &[(i64, i64)],
         scores: &[NewScore],
@@ -415,14 +416,20 @@ impl Seeder<'_> {
                 RankInput {
                     bid_id: *bid,
                     price_fen: *price,
-                    seq: *bid,
                     technical: Decimal::new(tech, 2) / n,
                     commercial: Decimal::new(comm, 2) / n,
                 }
             })
             .collect();
-        match rules::rank(&inputs, criteria.price_weight_pct).first() {
-            Some(r) if r.bid_id == winner => Ok(()),
+        let ranking = rules::rank(
+            &inputs,
+            criteria.price_weight_pct,
+            method,
+            criteria.tie_break,
+            "",
+        );
+        match ranking.bids.first() {
+            Some(r) if r.bid_id == winner && r.tie != Some(rules::TieRule::Draw) => Ok(()),
             _ => Err(AppError::internal(
                 "a demo tender's scores do not rank its winner first",
             )),
@@ -586,7 +593,14 @@ impl Seeder<'_> {
                 .copied()
                 .zip(r.prices.iter().copied())
                 .collect();
-            Self::check_winner_first(&r.plan.criteria, &priced, &scores, r.panel, winner_bid)?;
+            Self::check_winner_first(
+                r.plan.method,
+                &r.plan.criteria,
+                &priced,
+                &scores,
+                r.panel,
+                winner_bid,
+            )?;
         }
         self.scores.extend(scores);
         Ok(last_submitter)

@@ -140,6 +140,7 @@ pub(super) fn criteria(ctx: &Ctx, seed: u64) -> Criteria {
                 Decimal::from(5),
             ),
         ],
+        tie_break: rules::TieBreak::Draw,
     }
 }
 

@@ -92,6 +92,9 @@ pub struct OpenedBid {
     pub submitted_at: NaiveDateTime,
     pub price: String,
     pub content: BidContent,
+    /// The receipt's commitment (hex), public once opened; here for the seed of a tie draw.
+    #[serde(skip)]
+    pub commitment: String,
 }
 
 /// The opened bids of a tender with their organisations' names, by receipt order; 409 `sealed` while the
@@ -126,6 +129,7 @@ pub fn opened_bids(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<OpenedBid>, A
                 submitted_at: b.submitted_at,
                 price: content.price(),
                 content,
+                commitment: b.commitment,
             })
         })
         .collect())

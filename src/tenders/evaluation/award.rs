@@ -4,14 +4,14 @@ use super::*;
 
 #[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct ConfirmInput {
-    /// The receipt number of the bid to award (normally the first-ranked).
+    /// The receipt number of the bid to award: the first-ranked of the valid bids.
     pub bid_seq: i64,
-    /// Required when it is not the first-ranked bid: why.
-    pub reason: Option<String>,
 }
 
-/// The bureau confirms the winner (normally the first-ranked bid; another one only with a reason).
-/// Standing and eligibility are checked again.
+/// The bureau names the winner in rank order (实施条例 Art 43; 87号令 Art 68): the first-ranked of the
+/// valid bids. A lower-ranked bid moves up only when every one above it has left the ranking with its
+/// reason recorded (withdrawn or disqualified); a reason typed here does not make it. Standing and
+/// eligibility are checked again: a first-ranked bid that fails them is disqualified first, with its reason.
 pub fn confirm(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -35,17 +35,18 @@ pub fn confirm(
                 "Choose a valid bid.",
             ));
         };
-        let reason = input
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if pick.ranked.rank != 1 && reason.is_none() {
+        if let Some(first) = r.first().filter(|f| f.ranked.bid_id != pick.ranked.bid_id) {
             return Err(AppError::field(
-                "reason",
-                "required_not_first",
-                "确定非排名第一的投标人须说明理由。",
-                "Choosing a bid that is not ranked first needs a reason.",
+                "bid_seq",
+                "rank_order",
+                format!(
+                    "须按排名顺序确定中标人（政府采购法实施条例第四十三条）：排名第一的是 #{}（{}）；它撤回或被取消资格（须记录理由）后才能确定排名其后的投标人。",
+                    first.ranked.bid_id, first.organisation_name
+                ),
+                format!(
+                    "The winner is named in rank order (Implementing Regulations Art 43): #{} ({}) ranks first; a lower-ranked bid only once it has withdrawn or been disqualified, with the reason recorded.",
+                    first.ranked.bid_id, first.organisation_name
+                ),
             ));
         }
         let refused = bids::refusals(conn, ctx, &t, pick.organisation_id, today(now))?;
@@ -55,7 +56,7 @@ pub fn confirm(
         diesel::update(tenders::table.find(tender_id))
             .set((
                 tenders::award_bid_id.eq(pick.ranked.bid_id),
-                tenders::award_reason.eq(reason),
+                tenders::award_reason.eq(None::<String>),
             ))
             .execute(conn)?;
         move_state(
@@ -66,11 +67,8 @@ pub fn confirm(
             State::Evaluated,
             State::AwardProposed,
             Some(format!(
-                "拟中标：{}（第 {} 名）/ proposed: rank {}{}",
-                pick.organisation_name,
-                pick.ranked.rank,
-                pick.ranked.rank,
-                reason.map(|r| format!("；{r}")).unwrap_or_default()
+                "拟中标：{}（第 {} 名）/ proposed: rank {}",
+                pick.organisation_name, pick.ranked.rank, pick.ranked.rank,
             )),
         )
     })
@@ -206,8 +204,9 @@ pub fn after_bid_lost(
     }
 }
 
-/// Give the award to the best-ranked remaining valid bid that may still be awarded, back to "award
-/// proposed" (its result must be published again); none left → failed.
+/// Give the award to the best-ranked remaining valid bid, back to "award proposed" (its result must be
+/// published again); none left → failed. In rank order (实施条例 Art 43): a bid above it that no longer
+/// meets the standing or eligibility rules is disqualified on the way, its reasons recorded.
 pub fn pass_award(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -217,7 +216,20 @@ pub fn pass_award(
 ) -> Result<(), AppError> {
     let from = t.state();
     for r in ranking(conn, t)? {
-        if bids::refusals(conn, ctx, t, r.organisation_id, today(now))?.is_empty() {
+        let refused = bids::refusals(conn, ctx, t, r.organisation_id, today(now))?;
+        if !refused.is_empty() {
+            bids::set_status(
+                conn,
+                actor,
+                now,
+                t,
+                r.ranked.bid_id,
+                "disqualified",
+                &format!("递补前复核不合格：{}", refusal_text(&refused)),
+            )?;
+            continue;
+        }
+        {
             diesel::update(tenders::table.find(t.id))
                 .set((
                     tenders::award_bid_id.eq(r.ranked.bid_id),
@@ -262,6 +274,15 @@ pub fn pass_award(
         State::Failed,
         Some("没有可递补的有效投标 / no valid bid left".into()),
     )
+}
+
+/// The reasons a bid is refused, as one line for its recorded status reason.
+fn refusal_text(refused: &[crate::error::FieldError]) -> String {
+    refused
+        .iter()
+        .map(|e| e.message.zh.clone())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// Fail the tender (流标) when fewer valid bids remain than its method needs.
@@ -324,11 +345,6 @@ pub fn finalise(
     let b = bids::find_bid(conn, bid)?;
     let refused = bids::refusals(conn, ctx, t, b.organisation_id, today(now))?;
     if !refused.is_empty() {
-        let why = refused
-            .iter()
-            .map(|e| e.message.zh.clone())
-            .collect::<Vec<_>>()
-            .join("；");
         bids::set_status(
             conn,
             actor,
@@ -336,7 +352,7 @@ pub fn finalise(
             t,
             bid,
             "disqualified",
-            &format!("授予前复核不合格：{why}"),
+            &format!("授予前复核不合格：{}", refusal_text(&refused)),
         )?;
         pass_award(conn, ctx, actor, now, t)?;
         return Ok(true);

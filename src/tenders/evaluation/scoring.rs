@@ -224,6 +224,8 @@ pub fn submit_scores(
                 State::Evaluated,
                 Some("全部评审专家已提交评分，评审报告锁定 / all scores in, report locked".into()),
             )?;
+            let t = find_row(conn, tender_id)?;
+            record_draws(conn, actor, now, &t)?;
         }
         Ok(())
     })?;
@@ -242,7 +244,28 @@ pub struct RankedBid {
 /// Rank the tender's valid opened bids from the submitted scores of the seated panel. A criterion's score
 /// for a bid is the mean over those evaluators; the price score is computed.
 pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppError> {
-    let valid = valid_opened(conn, t)?;
+    Ok(rank_tender(conn, t)?.0)
+}
+
+/// [`ranking`] with the draws that decided full ties (87号令 Art 57, 68). The draw's seed covers the tender's
+/// code and the commitments of every bid opened ([`rules::draw_seed`]), so it is fixed at opening and the
+/// same draw comes out of every later call; a bid disqualified later leaves the others' order as drawn.
+pub fn rank_tender(
+    conn: &mut DbConn,
+    t: &TenderRow,
+) -> Result<(Vec<RankedBid>, Vec<rules::Draw>), AppError> {
+    let opened = bids::opened_bids(conn, t)?;
+    let seed = rules::draw_seed(
+        &t.code,
+        &opened
+            .iter()
+            .map(|b| b.commitment.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let valid: Vec<bids::OpenedBid> = opened
+        .into_iter()
+        .filter(|b| b.status == "active")
+        .collect();
     let criteria = t.criteria();
     let category: HashMap<String, Category> = criteria
         .items
@@ -280,7 +303,6 @@ pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppEr
             RankInput {
                 bid_id: b.seq,
                 price_fen: b.content.price_fen,
-                seq: b.seq,
                 technical: Decimal::new(tech, 2) / n,
                 commercial: Decimal::new(comm, 2) / n,
             }
@@ -290,7 +312,15 @@ pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppEr
         .iter()
         .map(|b| (b.seq, (b.organisation_id, b.organisation_name.clone())))
         .collect();
-    Ok(rules::rank(&inputs, criteria.price_weight_pct)
+    let ranking = rules::rank(
+        &inputs,
+        criteria.price_weight_pct,
+        t.method(),
+        criteria.tie_break,
+        &seed,
+    );
+    let bids = ranking
+        .bids
         .into_iter()
         .map(|r| {
             let (oid, name) = names.get(&r.bid_id).cloned().unwrap_or_default();
@@ -300,7 +330,40 @@ pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppEr
                 organisation_name: name,
             }
         })
-        .collect())
+        .collect();
+    Ok((bids, ranking.draws))
+}
+
+/// Record the draws of a tender whose report was just locked: each as a note in the tender's history,
+/// which the audit chain holds (seed and result; the keys follow from them).
+fn record_draws(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    t: &TenderRow,
+) -> Result<(), AppError> {
+    for d in rank_tender(conn, t)?.1 {
+        let order = d
+            .order
+            .iter()
+            .map(|s| format!("#{s}"))
+            .collect::<Vec<_>>()
+            .join(" > ");
+        crate::tenders::log_event(
+            conn,
+            actor,
+            now,
+            t.id,
+            Some(State::Evaluated),
+            State::Evaluated,
+            "tender.tie_draw",
+            Some(format!(
+                "得分、报价均相同，抽签决定名次：{order} / full tie decided by the draw: {order}; seed {}",
+                d.seed
+            )),
+        )?;
+    }
+    Ok(())
 }
 
 /// One evaluator's points for one bid.
@@ -324,6 +387,8 @@ pub struct ReportBid {
     pub technical: Option<String>,
     pub commercial: Option<String>,
     pub total: Option<String>,
+    /// When another bid has the same total: the rule that decided this bid's place.
+    pub tie: Option<rules::TieRule>,
     pub by_evaluator: Vec<EvaluatorScores>,
 }
 
@@ -336,6 +401,8 @@ pub struct EvaluationReport {
     pub criteria: rules::Criteria,
     pub panel: Vec<MemberView>,
     pub bids: Vec<ReportBid>,
+    /// The draws that decided full ties (87号令 Art 57, 68), once the report is locked.
+    pub draws: Vec<rules::Draw>,
     pub award_seq: Option<i64>,
     pub award_reason: Option<String>,
 }
@@ -352,13 +419,16 @@ pub fn report(
     let members = panel(conn, tender_id)?;
     let locked = t.evaluated_at.is_some();
     let criteria = t.criteria();
-    let ranked: HashMap<i64, Ranked> = if locked {
-        ranking(conn, &t)?
-            .into_iter()
-            .map(|r| (r.ranked.bid_id, r.ranked))
-            .collect()
+    let (ranked, draws): (HashMap<i64, Ranked>, Vec<rules::Draw>) = if locked {
+        let (bids, draws) = rank_tender(conn, &t)?;
+        (
+            bids.into_iter()
+                .map(|r| (r.ranked.bid_id, r.ranked))
+                .collect(),
+            draws,
+        )
     } else {
-        HashMap::new()
+        (HashMap::new(), Vec::new())
     };
     let mut points: HashMap<(i64, i64, String), i64> = HashMap::new();
     if locked {
@@ -390,6 +460,7 @@ pub fn report(
                 technical: r.map(|r| rules::show(r.technical)),
                 commercial: r.map(|r| rules::show(r.commercial)),
                 total: r.map(|r| rules::show(r.total)),
+                tie: r.and_then(|r| r.tie),
                 by_evaluator: if locked {
                     members
                         .iter()
@@ -425,6 +496,7 @@ pub fn report(
         criteria,
         panel: members,
         bids: out,
+        draws,
         award_seq: t.award_bid_id,
         award_reason: t.award_reason.clone(),
     })
