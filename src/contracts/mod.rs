@@ -679,7 +679,8 @@ pub const STATEMENT_HEADER: &[&str] = &[
 ];
 
 /// The statement of one contract as CSV (staff, or the contract's organisation): one row per instalment,
-/// then the totals and the ledger digest.
+/// then the totals, the spending accepted per budget line (with its budget and what was reported), and the
+/// ledger digest.
 pub fn statement_csv(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -724,6 +725,24 @@ pub fn statement_csv(
     rows.push(total("合同金额 Amount", v.money.amount_fen));
     rows.push(total("已确认 Accrued", v.money.accrued_fen));
     rows.push(total("已支付 Paid", v.money.paid_fen));
+    // Spending by budget line against its budget; the accepted amount in the amount column.
+    for l in spending::summary(conn, reader, id)?.lines {
+        rows.push(total(
+            &format!(
+                "已认可支出 Accepted spending: {} {}（预算 budget {}；已报 reported {}{}）",
+                l.line_zh,
+                l.line_en,
+                l.budget,
+                l.reported,
+                if l.over {
+                    "；超预算 over budget"
+                } else {
+                    ""
+                }
+            ),
+            l.accepted_fen,
+        ));
+    }
     let mut d = vec![String::new(); STATEMENT_HEADER.len()];
     d[1] = format!("账本摘要 Ledger digest {}", digest.text());
     rows.push(d);

@@ -147,6 +147,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("contracts.create", "创建合同", "Create the contract"),
     ("contracts.flags", "审计提示", "Audit flags"),
     (
+        "contracts.spending_by_line",
+        "按预算科目的支出",
+        "Spending by budget line",
+    ),
+    (
         "contracts.spending",
         "支出报告与审核",
         "Spending reports and review",

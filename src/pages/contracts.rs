@@ -133,6 +133,8 @@ struct DetailPage {
     bars: Vec<(&'static str, String, String)>,
     /// The audit flags of the contract (`domain::flags`), for those who read it whole.
     flags: Vec<crate::domain::flags::Flag>,
+    /// Spending by budget line against the budget, for those who read it whole.
+    spending: Vec<crate::contracts::spending::LineSummary>,
     bureau: bool,
     finance: bool,
     digest: Option<Digest>,
@@ -211,7 +213,7 @@ async fn detail(
     let staff = reader == Reader::Staff;
     let fctx = crate::contracts::flags::Ctx::from_config(&state.config);
     let today = state.today();
-    let (c, digest, flags) = state
+    let (c, digest, flags, spending) = state
         .run_contracts(move |c, cctx, _| {
             let v = contracts::get(c, cctx, reader, id)?;
             let d = if staff {
@@ -219,12 +221,15 @@ async fn detail(
             } else {
                 None
             };
-            let flags = if v.whole {
-                crate::contracts::flags::for_contract(c, &fctx, reader, today, id)?
+            let (flags, spending) = if v.whole {
+                (
+                    crate::contracts::flags::for_contract(c, &fctx, reader, today, id)?,
+                    crate::contracts::spending::summary(c, reader, id)?.lines,
+                )
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
-            Ok((v, d, flags))
+            Ok((v, d, flags, spending))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -247,6 +252,7 @@ async fn detail(
         finance: role == Some(Role::Finance),
         bars,
         flags,
+        spending,
         digest,
         step,
         today: state.today().to_string(),

@@ -381,7 +381,7 @@ async fn me_id(app: &TestApp, token: &str) -> i64 {
 }
 
 /// Claims the service would issue for this user: valid for an hour from now.
-fn claims(user_id: i64, role: &str, tv: i64) -> Claims {
+pub(crate) fn claims(user_id: i64, role: &str, tv: i64) -> Claims {
     let now = chrono::Utc::now().timestamp();
     Claims {
         sub: user_id.to_string(),
@@ -395,7 +395,7 @@ fn claims(user_id: i64, role: &str, tv: i64) -> Claims {
     }
 }
 
-fn sign(alg: Algorithm, secret: &str, c: &Claims) -> String {
+pub(crate) fn sign(alg: Algorithm, secret: &str, c: &Claims) -> String {
     jsonwebtoken::encode(
         &Header::new(alg),
         c,
@@ -411,7 +411,7 @@ fn unsigned(c: &Claims) -> String {
     format!("{h}.{p}.")
 }
 
-const OTHER_SECRET: &str = "another-jwt-secret-another-jwt-secret-987";
+pub(crate) const OTHER_SECRET: &str = "another-jwt-secret-another-jwt-secret-987";
 
 /// The table itself is sound: unique operations, concrete paths that fit their templates, roles listed.
 fn check_table() {
@@ -1092,7 +1092,7 @@ fn is_html(r: &reqwest::Response) -> bool {
 }
 
 /// A 403 page whose message is the role refusal (not, say, a CSRF failure).
-async fn expect_role_page(r: reqwest::Response, what: &str) {
+pub(crate) async fn expect_role_page(r: reqwest::Response, what: &str) {
     assert_eq!(r.status(), 403, "{what}");
     assert!(is_html(&r), "{what}: not HTML");
     let html = r.text().await.unwrap();

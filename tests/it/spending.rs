@@ -889,6 +889,53 @@ async fn pages_for_org_and_finance(b: Backend) {
     let fx = setup(&b).await;
     let ca = fx.ca;
     let path = format!("/contracts/{ca}/spending");
+    // Refused, to the sign-in page: no session, a forged one, an expired one; refused with the role page:
+    // an evaluator. Nothing changes.
+    {
+        use crate::route_table::{OTHER_SECRET, claims, expect_role_page, sign};
+        let before = state(&fx.app);
+        let finance_id: i64 = sanshe::db::schema::users::table
+            .filter(sanshe::db::schema::users::username.eq("finance"))
+            .select(sanshe::db::schema::users::id)
+            .first(&mut fx.app.conn())
+            .unwrap();
+        let valid = claims(finance_id, "finance", 0);
+        let now = Utc::now().timestamp();
+        let expired = sanshe::auth::Claims {
+            iat: now - 7200,
+            exp: now - 3600,
+            ..valid.clone()
+        };
+        let alg = jsonwebtoken::Algorithm::HS256;
+        for cookie in [
+            None,
+            Some(sign(alg, OTHER_SECRET, &valid)),
+            Some(sign(alg, JWT_SECRET, &expired)),
+            Some("not-a-jwt".to_string()),
+        ] {
+            let mut r = client().get(fx.app.url(&path));
+            if let Some(c) = &cookie {
+                r = r.header("Cookie", format!("sanshe_session={c}"));
+            }
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 303, "{path} with {cookie:?}");
+            assert!(
+                r.headers()["location"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/login"),
+                "{path} with {cookie:?}"
+            );
+        }
+        let r = sign_in(&fx.app, "evaluator1")
+            .await
+            .get(fx.app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        expect_role_page(r, &format!("{path} as an evaluator")).await;
+        assert_eq!(state(&fx.app), before);
+    }
     let org = sign_in(&fx.app, &fx.a.user).await;
     let html = org
         .get(fx.app.url(&path))
@@ -1050,6 +1097,41 @@ async fn pages_for_org_and_finance(b: Backend) {
     assert!(
         html.contains("已补传") && html.contains(&format!("id=\"review-{item}\"")),
         "back to finance"
+    );
+    // The contract's statement shows the spending by budget line against its budget, on the page and in
+    // its CSV (the item is reported, not yet accepted).
+    let html = fin
+        .get(fx.app.url(&format!("/contracts/{ca}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = html
+        .split("id=\"spent-activities\"")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no activities line on the statement: {html}"));
+    assert!(row.contains("88.80"), "{row}");
+    let csv = fin
+        .get(
+            fx.app
+                .url(&format!("/api/v1/contracts/{ca}/statement/export")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.contains("Accepted spending: 活动经费"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        line.contains("已报 reported 88.80") && line.contains(",0.00,"),
+        "{line}"
     );
     // The flags page: finance sees both contracts' flags (both signed late), with the export link; the
     // navigation links it.
