@@ -173,6 +173,13 @@ pub struct ConfigArgs {
         global = true
     )]
     pub abnormal_list_bars: bool,
+    /// The day (MM-DD) by which a 社会团体's or 民办非企业单位's annual report for last year is due; until then
+    /// its missing report does not flag.
+    #[arg(long, env = "SANSHE_ANNUAL_REPORT_DUE", default_value = "05-31", value_parser = due_day, global = true)]
+    pub annual_report_due: (u32, u32),
+    /// The same for a 基金会.
+    #[arg(long, env = "SANSHE_FOUNDATION_REPORT_DUE", default_value = "03-31", value_parser = due_day, global = true)]
+    pub foundation_report_due: (u32, u32),
     /// Planned length of an incubation, in years.
     #[arg(long, env = "SANSHE_INCUBATION_YEARS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10), global = true)]
     pub incubation_years: u32,
@@ -263,6 +270,9 @@ pub struct Config {
     /// SQLite: writers of this process queue for the write lock (`db::write_queue`).
     pub sqlite_write_queue: bool,
     pub abnormal_list_bars: bool,
+    /// (month, day) the annual reports are due: 社会团体 and 民办非企业单位, 基金会.
+    pub annual_report_due: (u32, u32),
+    pub foundation_report_due: (u32, u32),
     pub incubation_years: u32,
     pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
     pub tender_rules: crate::domain::tender::TenderRules,
@@ -405,6 +415,8 @@ impl ConfigArgs {
             db_pool: self.db_pool,
             sqlite_write_queue: self.sqlite_write_queue,
             abnormal_list_bars: self.abnormal_list_bars,
+            annual_report_due: self.annual_report_due,
+            foundation_report_due: self.foundation_report_due,
             incubation_years: self.incubation_years,
             calendar: std::sync::Arc::new(match &self.calendar_file {
                 Some(p) => {
@@ -513,6 +525,12 @@ fn write_private_file(path: &Path, value: &str) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(value.as_bytes())?;
     f.sync_all()
+}
+
+/// A due day `MM-DD` for clap (`domain::standing::parse_due`).
+fn due_day(s: &str) -> Result<(u32, u32), String> {
+    crate::domain::standing::parse_due(s)
+        .ok_or_else(|| format!("{s:?} is not a day of every year as MM-DD (e.g. 05-31)"))
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! An organisation's standing: `eligible`, `flagged` or `barred`, with every reason listed. Computed from the
 //! registry's facts, never typed in. Tender eligibility calls the same function.
 //!
-//! Rules (DOMAIN.md, Organisations): a live listing on the serious-dishonesty list, as a court defaulter or on
-//! the procurement debarment list bars; the abnormal-activity list flags (bars when configured); no annual
-//! inspection or report for last year flags, and so does a 不合格 conclusion for last year; an organisation
-//! without a credit code is barred from bidding. There is no minimum age. An expired rating counts as none.
+//! Rules (DOMAIN.md, Organisations): a live listing on the serious-dishonesty list, as a court defaulter, on
+//! the procurement debarment list or on the major tax-dishonesty list bars; the abnormal-activity list flags (bars when configured); no annual
+//! inspection or report for last year flags once it is due (31 May for 社会团体 and 民办非企业单位, 31 March for
+//! 基金会, configurable; before that the year before's report counts), and so does a 不合格 conclusion for that
+//! year; an organisation without a credit code is barred from bidding. There is no minimum age. The rating is
+//! the latest decision's grade (民政部令第39号 Art 30: a downgrade replaces the earlier grade); an expired
+//! rating counts as none.
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -26,14 +29,17 @@ pub enum ListKind {
     CourtDefaulter,
     Debarment,
     Abnormal,
+    /// 重大税收违法失信主体 (财库〔2016〕125号): bars, as the dishonesty lists do.
+    TaxDishonesty,
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 4] = [
+    pub const ALL: [ListKind; 5] = [
         ListKind::Dishonesty,
         ListKind::CourtDefaulter,
         ListKind::Debarment,
         ListKind::Abnormal,
+        ListKind::TaxDishonesty,
     ];
     /// Keys and labels, in `ALL` order: the one table forms, imports and reasons read.
     pub const VOCAB: Vocab = &[
@@ -45,6 +51,11 @@ impl ListKind {
             "Procurement debarment list",
         ),
         ("abnormal", "活动异常名录", "Abnormal-activity list"),
+        (
+            "tax_dishonesty",
+            "重大税收违法失信主体名单",
+            "Major tax-dishonesty list",
+        ),
     ];
     pub fn parse(s: &str) -> Option<ListKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
@@ -114,6 +125,10 @@ impl ListingFact {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Facts {
     pub registration: Registration,
+    /// A 基金会 (its annual report is due earlier).
+    pub foundation: bool,
+    /// The registration date, when known: no report is due for a year before it.
+    pub registered_on: Option<NaiveDate>,
     pub has_credit_code: bool,
     pub ratings: Vec<RatingFact>,
     pub inspections: Vec<InspectionFact>,
@@ -121,10 +136,47 @@ pub struct Facts {
 }
 
 /// Settings that vary by province or programme.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
     /// The abnormal-activity list bars instead of flagging (default: flag).
     pub abnormal_bars: bool,
+    /// (month, day) by which last year's annual report is due: 社会团体 and 民办非企业单位 (31 May) …
+    pub report_due: (u32, u32),
+    /// … and 基金会 (31 March).
+    pub foundation_report_due: (u32, u32),
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            abnormal_bars: false,
+            report_due: (5, 31),
+            foundation_report_due: (3, 31),
+        }
+    }
+}
+
+/// Read a due day `MM-DD` (e.g. `05-31`); 29 February is refused, as it is not every year's.
+pub fn parse_due(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.trim().split_once('-')?;
+    let (m, d) = (m.parse().ok()?, d.parse().ok()?);
+    NaiveDate::from_ymd_opt(2025, m, d).map(|_| (m, d))
+}
+
+/// The last year whose annual report is due on `today`: last year once its due day has passed, the year
+/// before until then.
+pub fn report_year(today: NaiveDate, foundation: bool, rules: Rules) -> i32 {
+    let (m, d) = if foundation {
+        rules.foundation_report_due
+    } else {
+        rules.report_due
+    };
+    let due = NaiveDate::from_ymd_opt(today.year(), m, d).unwrap_or(today);
+    if today > due {
+        today.year() - 1
+    } else {
+        today.year() - 2
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -170,7 +222,7 @@ impl Status {
 /// One reason for a standing, with its weight.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reason {
-    /// Stable code: `dishonesty`, `court_defaulter`, `debarment`, `abnormal`, `no_annual_report`,
+    /// Stable code: `dishonesty`, `court_defaulter`, `debarment`, `abnormal`, `tax_dishonesty`, `no_annual_report`,
     /// `annual_fail`, `no_credit_code`.
     pub code: &'static str,
     /// The status this reason alone leads to.
@@ -187,13 +239,17 @@ pub struct Standing {
     pub reasons: Vec<Reason>,
 }
 
-/// The grade of the rating in force on `today` (awarded on or before, expiring after), the best if several.
+/// The grade on `today`: the latest rating decision awarded on or before it, unless expired (民政部令第39号
+/// Art 30: a downgrade replaces the earlier grade, whatever grade came before). Decisions of one day: the
+/// last recorded.
 pub fn current_rating(ratings: &[RatingFact], today: NaiveDate) -> Option<i32> {
     ratings
         .iter()
-        .filter(|r| r.awarded_on <= today && today < r.expires_on)
-        .map(|r| r.grade)
-        .max()
+        .enumerate()
+        .filter(|(_, r)| r.awarded_on <= today)
+        .max_by_key(|(i, r)| (r.awarded_on, *i))
+        .filter(|(_, r)| today < r.expires_on)
+        .map(|(_, r)| r.grade)
 }
 
 /// The expiry of a rating awarded on `awarded_on`: five years later (29 February → 28 February).
@@ -207,7 +263,10 @@ pub fn rating_expiry(awarded_on: NaiveDate) -> NaiveDate {
 /// the current one is decided again, so what the calendar alone changes (a rating expiring, a listing
 /// starting or ending, a new year asking for last year's report) and a change of the rules are followed.
 pub fn basis(today: NaiveDate, rules: Rules) -> String {
-    format!("{today};abnormal_bars={}", rules.abnormal_bars)
+    format!(
+        "{today};abnormal_bars={};report_due={:?};foundation_report_due={:?}",
+        rules.abnormal_bars, rules.report_due, rules.foundation_report_due
+    )
 }
 
 /// Decide the standing on `today`, listing every reason.
@@ -257,8 +316,10 @@ pub fn decide(facts: &Facts, today: NaiveDate, rules: Rules) -> Standing {
         });
     }
     // Annual inspections concern registered organisations; filed groups and groups in incubation have none.
-    if facts.registration == Registration::Registered {
-        let last = today.year() - 1;
+    let last = report_year(today, facts.foundation, rules);
+    if facts.registration == Registration::Registered
+        && facts.registered_on.is_none_or(|r| r.year() <= last)
+    {
         match facts.inspections.iter().find(|i| i.year == last) {
             None => reasons.push(Reason {
                 code: "no_annual_report",
@@ -298,6 +359,8 @@ mod tests {
     fn clean() -> Facts {
         Facts {
             registration: Registration::Registered,
+            foundation: false,
+            registered_on: None,
             has_credit_code: true,
             ratings: vec![],
             inspections: vec![InspectionFact {
@@ -345,6 +408,7 @@ mod tests {
             ListKind::Dishonesty,
             ListKind::CourtDefaulter,
             ListKind::Debarment,
+            ListKind::TaxDishonesty,
         ] {
             let mut f = clean();
             f.listings.push(listed(list, "2025-03-01", None));
@@ -392,6 +456,7 @@ mod tests {
             d(TODAY),
             Rules {
                 abnormal_bars: true,
+                ..Rules::default()
             },
         );
         assert_eq!(s.status, Status::Barred);
@@ -440,6 +505,8 @@ mod tests {
         for reg in [Registration::Filed, Registration::Unregistered] {
             let f = Facts {
                 registration: reg,
+                foundation: false,
+                registered_on: None,
                 has_credit_code: false,
                 ratings: vec![],
                 inspections: vec![],
@@ -452,6 +519,8 @@ mod tests {
         // A filed group that has a code (e.g. registered elsewhere) is not barred for the code.
         let f = Facts {
             registration: Registration::Filed,
+            foundation: false,
+            registered_on: None,
             has_credit_code: true,
             ratings: vec![],
             inspections: vec![],
@@ -491,6 +560,83 @@ mod tests {
         assert_eq!(codes(&s), vec!["abnormal", "no_annual_report"]);
     }
 
+    /// 民政部令第39号 Art 30: a downgrade replaces the earlier grade: the latest decision counts, not the
+    /// highest grade in force; when the latest has expired there is none, even if an older one has not.
+    #[test]
+    fn art30_the_latest_rating_decision_counts() {
+        let r = |g, a: &str, e: &str| RatingFact {
+            grade: g,
+            awarded_on: d(a),
+            expires_on: d(e),
+        };
+        let downgraded = vec![
+            r(5, "2023-01-01", "2028-01-01"),
+            r(2, "2025-03-01", "2030-03-01"),
+        ];
+        assert_eq!(current_rating(&downgraded, d(TODAY)), Some(2));
+        assert_eq!(current_rating(&downgraded, d("2025-02-28")), Some(5));
+        // Recorded out of order: the date decides, not the order.
+        let mut swapped = downgraded.clone();
+        swapped.reverse();
+        assert_eq!(current_rating(&swapped, d(TODAY)), Some(2));
+        let lapsed = vec![
+            r(4, "2020-01-01", "2027-01-01"),
+            r(3, "2021-01-01", "2026-01-01"),
+        ];
+        assert_eq!(current_rating(&lapsed, d(TODAY)), None);
+    }
+
+    /// The annual report (年度工作报告) is due by 31 May for 社会团体 and 民办非企业单位 and by 31 March for
+    /// 基金会 (configurable): "no report for last year" flags only after that day; until then the report of
+    /// the year before is the one due.
+    #[test]
+    fn annual_report_due_31_may_groups_and_31_march_foundations() {
+        let mut f = clean();
+        f.inspections = vec![InspectionFact {
+            year: 2024,
+            conclusion: Conclusion::Pass,
+        }];
+        let on = |f: &Facts, day: &str| codes(&decide(f, d(day), Rules::default()));
+        assert!(on(&f, "2026-05-31").is_empty(), "due at the end of 31 May");
+        assert_eq!(on(&f, "2026-06-01"), vec!["no_annual_report"]);
+        f.foundation = true;
+        assert!(on(&f, "2026-03-31").is_empty());
+        assert_eq!(on(&f, "2026-04-01"), vec!["no_annual_report"]);
+        // Before the due day the year before's report must be there.
+        f.inspections.clear();
+        assert_eq!(on(&f, "2026-03-01"), vec!["no_annual_report"]);
+        assert!(
+            decide(&f, d("2026-03-01"), Rules::default()).reasons[0]
+                .en
+                .contains("2024")
+        );
+        // Registered this year: nothing is due yet, on any day.
+        f.registered_on = Some(d("2026-02-01"));
+        assert!(on(&f, "2026-03-01").is_empty());
+        assert!(on(&f, "2026-12-01").is_empty());
+        f.registered_on = Some(d("2025-02-01"));
+        assert!(
+            on(&f, "2026-03-01").is_empty(),
+            "the 2024 report predates it"
+        );
+        assert_eq!(on(&f, "2026-04-01"), vec!["no_annual_report"]);
+        f.registered_on = None;
+        // Configured later: 30 June.
+        f.foundation = false;
+        f.inspections = vec![InspectionFact {
+            year: 2024,
+            conclusion: Conclusion::Pass,
+        }];
+        let late = Rules {
+            report_due: parse_due("06-30").unwrap(),
+            ..Rules::default()
+        };
+        assert!(codes(&decide(&f, d("2026-06-15"), late)).is_empty());
+        assert_eq!(parse_due("02-29"), None);
+        assert_eq!(parse_due("13-01"), None);
+        assert_eq!(parse_due("03-31"), Some((3, 31)));
+    }
+
     #[test]
     fn ratings_in_force_and_expired() {
         let r = |g, a: &str| RatingFact {
@@ -501,9 +647,10 @@ mod tests {
         assert_eq!(rating_expiry(d("2021-06-15")), d("2026-06-15"));
         assert_eq!(rating_expiry(d("2024-02-29")), d("2029-02-28"));
         let ratings = vec![r(4, "2021-06-15"), r(3, "2022-01-01")];
-        // 4A expires today: only the 3A counts.
+        // The later 3A replaced the 4A, before and after the 4A's own expiry.
         assert_eq!(current_rating(&ratings, d(TODAY)), Some(3));
-        assert_eq!(current_rating(&ratings, d("2026-06-14")), Some(4));
+        assert_eq!(current_rating(&ratings, d("2026-06-14")), Some(3));
+        assert_eq!(current_rating(&ratings, d("2021-12-31")), Some(4));
         assert_eq!(current_rating(&ratings, d("2021-06-14")), None);
         assert_eq!(current_rating(&[r(5, "2019-01-01")], d(TODAY)), None);
         // A rating does not change the standing.

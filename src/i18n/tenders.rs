@@ -75,11 +75,6 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "Rating {}A or above",
     ),
     (
-        "tenders.elig_staff",
-        "专职人员不少于 {} 人",
-        "At least {} staff",
-    ),
-    (
         "tenders.elig_certified",
         "持证社会工作者不少于 {} 人",
         "At least {} certified social workers",
@@ -105,7 +100,6 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "No conditions beyond good standing",
     ),
     ("tenders.min_rating", "最低评估等级", "Minimum rating"),
-    ("tenders.min_staff", "最少专职人数", "Minimum staff"),
     (
         "tenders.min_certified",
         "最少持证社工人数",
@@ -290,8 +284,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.add_evaluators", "选入评审专家", "Seat evaluators"),
     (
         "tenders.panel_hint",
-        "公开/邀请招标至少 5 人（预算逾 1000 万元 7 人），其他方式至少 3 人，且为单数；采购人工作人员不得作为评审专家。",
-        "Open and invited tenders need at least 5 (7 above ¥10 million), other methods 3, always odd; the buyer's staff may not sit.",
+        "公开/邀请招标至少 5 人（预算 1000 万元及以上 7 人），其他方式至少 3 人，且为单数；采购人工作人员不得作为评审专家。",
+        "Open and invited tenders need at least 5 (7 from ¥10 million), other methods 3, always odd; the buyer's staff may not sit.",
     ),
     (
         "tenders.no_evaluators",

@@ -148,7 +148,10 @@ fn validate(
         &mut c,
         rules::check_eligibility_template(&input.eligibility),
     );
-    push_broken(&mut c, rules::check_criteria(&input.criteria, &ctx.rules));
+    push_broken(
+        &mut c,
+        rules::check_criteria(&input.criteria, method, &ctx.rules),
+    );
     push_broken(&mut c, rules::check_targets("targets", &input.targets));
     push_broken(&mut c, rules::check_instalments(&input.instalments));
     match method {

@@ -304,7 +304,9 @@ pub fn answer(
             Some(serde_json::json!({ "tender_id": tender_id, "answer": a.answer.trim() })),
         )?;
         let mut new_deadline = None;
-        if let Some(moved) = rules::moved_deadline(now, t.bid_deadline.and_utc()) {
+        let method = t.method();
+        if let Some(moved) = rules::moved_deadline(method, &ctx.cal, now, t.bid_deadline.and_utc())
+        {
             let moved = crate::db::now_micros(moved);
             let shift = moved - t.bid_deadline;
             diesel::update(tenders::table.find(tender_id))
@@ -315,10 +317,14 @@ pub fn answer(
                     tenders::updated_at.eq(ts),
                 ))
                 .execute(conn)?;
+            let notice = method.clarification_notice();
             let note = format!(
-                "澄清答复距投标截止不足 5 日，投标截止顺延至 {}，开标顺延至 {} / The bid deadline moves to {} and the opening to {}",
+                "澄清答复距投标截止不足 {}（{}），投标截止顺延至 {}，开标顺延至 {} / Less than {} before the deadline: the bid deadline moves to {} and the opening to {}",
+                notice.label(true),
+                method.label(true),
                 crate::clock::display(moved),
                 crate::clock::display(t.opening_at + shift),
+                notice.label(false),
                 crate::clock::display(moved),
                 crate::clock::display(t.opening_at + shift),
             );

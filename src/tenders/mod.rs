@@ -65,6 +65,8 @@ impl Ctx {
             sealer: seal::Sealer::new(c.seal_secret.expose()),
             standing: standing::Rules {
                 abnormal_bars: c.abnormal_list_bars,
+                report_due: c.annual_report_due,
+                foundation_report_due: c.foundation_report_due,
             },
             public_url: c.public_url.clone(),
         }

@@ -229,6 +229,8 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         db_pool: 4,
         sqlite_write_queue: true,
         abnormal_list_bars: false,
+        annual_report_due: (5, 31),
+        foundation_report_due: (3, 31),
         incubation_years: 2,
         calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
         seal_secret: Secret::new("test-seal-secret-0123456789abcdef0123"),

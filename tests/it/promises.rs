@@ -1017,19 +1017,20 @@ async fn seat(fx: &crate::tenders::Fx, id: i64, evs: &[i64]) -> reqwest::Respons
         .await
 }
 
-/// ARCHITECTURE: panels of open tenders have at least 5 members, at least 7 above ¥10 million; the award is
-/// made when the challenge window has passed and the winner is still eligible, else it passes on.
+/// 87号令 Art 47: panels of open tenders have at least 5 members, at least 7 from ¥10 million (the amount
+/// itself included); the award is made when the challenge window has passed and the winner is still eligible,
+/// else it passes on.
 async fn panel_size_and_award_eligibility(b: Backend) {
     use crate::tenders::{bid, bidders, create_tender, publish, setup, state_of, t0, tender_body};
     let fx = setup(&b).await;
     let app = &fx.app;
-    let mut at_ten = tender_body("ED-2026-001");
+    let mut below_ten = tender_body("ED-2026-001");
+    below_ten["budget"] = json!("9999999.99");
+    let mut at_ten = tender_body("ED-2026-002");
     at_ten["budget"] = json!("10000000");
-    let mut above_ten = tender_body("ED-2026-002");
-    above_ten["budget"] = json!("10000001");
     let (t1, t2) = (
+        create_tender(&fx, &below_ten).await,
         create_tender(&fx, &at_ten).await,
-        create_tender(&fx, &above_ten).await,
     );
     publish(&fx, t1).await;
     publish(&fx, t2).await;
@@ -1059,7 +1060,7 @@ async fn panel_size_and_award_eligibility(b: Backend) {
     evs.push(app.create_user("evaluator6", "evaluator", None, None).await);
     evs.push(app.create_user("evaluator7", "evaluator", None, None).await);
 
-    // Above ¥10 million: 5 and 6 members are refused, 7 are seated.
+    // At ¥10 million: 5 and 6 members are refused, 7 are seated.
     for n in [5, 6] {
         let before = app.snapshot();
         let p = problem(seat(&fx, t2, &evs[..n]).await, 422, "validation_failed").await;
@@ -1076,7 +1077,7 @@ async fn panel_size_and_award_eligibility(b: Backend) {
     let r = seat(&fx, t2, &evs).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(state_of(&fx, t2).await, "evaluating");
-    // At exactly ¥10 million the rule is that of the smaller tenders: 5 members are enough.
+    // A fen below ¥10 million the rule is that of the smaller tenders: 5 members are enough.
     let r = seat(&fx, t1, &evs[..5]).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(state_of(&fx, t1).await, "evaluating");

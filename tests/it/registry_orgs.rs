@@ -392,9 +392,12 @@ async fn standing_end_to_end(b: Backend) {
         d["organisation"]["standing"]["reasons"][0]["since"],
         listed_on.as_str()
     );
-    // Abnormal list added too: every reason is listed.
+    // Abnormal list and the major tax-dishonesty list (财库〔2016〕125号) added too: every reason is listed.
     json_of(app.send_json("POST", "/api/v1/credit-listings", Some(&bureau), &json!({
         "organisation_id": id, "list": "abnormal", "source": "民政局", "listed_on": listed_on, "evidence_sha256": "b".repeat(64)
+    })).await, 201).await;
+    let tax = json_of(app.send_json("POST", "/api/v1/credit-listings", Some(&bureau), &json!({
+        "organisation_id": id, "list": "tax_dishonesty", "source": "税务总局", "listed_on": listed_on, "evidence_sha256": "c".repeat(64)
     })).await, 201).await;
     let d = json_of(
         app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
@@ -409,21 +412,24 @@ async fn standing_end_to_end(b: Backend) {
         .map(|r| r["code"].as_str().unwrap())
         .collect();
     assert!(
-        codes.contains(&"dishonesty") && codes.contains(&"abnormal"),
+        codes.contains(&"dishonesty")
+            && codes.contains(&"abnormal")
+            && codes.contains(&"tax_dishonesty"),
         "{codes:?}"
     );
-    let lid = l["id"].as_i64().unwrap();
-    json_of(
-        app.send_json(
-            "PATCH",
-            &format!("/api/v1/credit-listings/{lid}"),
-            Some(&bureau),
-            &json!({"removed_on": today().to_string()}),
+    for lid in [l["id"].as_i64().unwrap(), tax["id"].as_i64().unwrap()] {
+        json_of(
+            app.send_json(
+                "PATCH",
+                &format!("/api/v1/credit-listings/{lid}"),
+                Some(&bureau),
+                &json!({"removed_on": today().to_string()}),
+            )
+            .await,
+            200,
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
+    }
     let d = json_of(
         app.get(&format!("/api/v1/organisations/{id}"), Some(&bureau))
             .await,

@@ -229,9 +229,11 @@ async fn whole_life_cycle(backend: Backend) {
     let fx = setup(&backend).await;
     let app = &fx.app;
 
-    // Drafting rules: a 35 % price weight is refused for services, and nothing is stored.
+    // Drafting rules: a 35 % price weight is refused for a consultation (214号 Art 24: 10–30 %), and
+    // nothing is stored.
     let before = app.snapshot();
     let mut heavy = tender_body("GD-2026-001");
+    heavy["method"] = json!("consultation");
     heavy["criteria"]["price_weight_pct"] = json!("35");
     heavy["criteria"]["items"][0]["max_points"] = json!("45");
     let r = app
@@ -251,6 +253,19 @@ async fn whole_life_cycle(backend: Backend) {
         before,
         "a refused tender changed the database"
     );
+    // 87号令 Art 17: staff numbers are no qualification: refused by name, nothing stored.
+    let mut sized = tender_body("GD-2026-001");
+    sized["eligibility"] = json!({"min_staff": 10});
+    let r = app
+        .send_json("POST", "/api/v1/tenders", Some(&fx.b().await), &sized)
+        .await;
+    let p = problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        (&p["errors"][0]["field"], &p["errors"][0]["rule"]),
+        (&json!("eligibility.min_staff"), &json!("size_condition")),
+        "{p}"
+    );
+    assert_eq!(app.snapshot(), before);
 
     // A consultation over the open-tender threshold is refused; a 2-year term needs a reason.
     let mut big = tender_body("GD-2026-001");
@@ -1495,9 +1510,10 @@ async fn late_answer_moves_the_deadline_and_invitations_bind(backend: Backend) {
             .unwrap()
             .and_utc()
     };
+    // 87号令 Art 27: a tender's clarification later than 15 days before the deadline moves it 15 days on.
     assert_eq!(
         naive(&after["bid_deadline"]),
-        answered_at + Duration::days(5)
+        answered_at + Duration::days(15)
     );
     assert_eq!(
         naive(&after["opening_at"]) - naive(&after["bid_deadline"]),
@@ -1510,7 +1526,12 @@ async fn late_answer_moves_the_deadline_and_invitations_bind(backend: Backend) {
         .iter()
         .filter_map(|e| e["note"].as_str().map(String::from))
         .collect();
-    assert!(notes.iter().any(|n| n.contains("顺延")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("顺延") && n.contains("不足 15 日")),
+        "{notes:?}"
+    );
     // The asker and the current bidder hear of it, with the new deadline.
     use sanshe::db::schema::outbox as o;
     let mails: Vec<String> = o::table

@@ -1850,7 +1850,7 @@ async fn bad_input_changes_nothing(backend: Backend) {
     publish(&fx, id).await;
     let mut strict = tender_body("BI-2026-002");
     strict["eligibility"] = json!({
-        "min_rating": 5, "min_staff": 10000, "min_certified": 10000,
+        "min_rating": 5, "min_certified": 10000,
         "supervisor_required": true, "min_certificate_level": "senior"
     });
     let strict_id = create_tender(&fx, &strict).await;
@@ -1986,10 +1986,9 @@ async fn bad_input_changes_nothing(backend: Backend) {
         barred_reasons.clone(),
     ));
     // …and with every unmet condition of a strict tender after them; an eligible-standing organisation
-    // gets the conditions alone (both miss the same four, worked out above; neither misses the supervisor).
+    // gets the conditions alone (both miss the same three, worked out above; neither misses the supervisor).
     let unmet = vec![
         pair("eligibility.min_rating", "min_rating"),
-        pair("eligibility.min_staff", "min_staff"),
         pair("eligibility.min_certified", "min_certified"),
         pair("eligibility.min_certificate_level", "min_level"),
     ];

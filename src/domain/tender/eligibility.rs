@@ -7,7 +7,11 @@ use super::*;
 pub struct Eligibility {
     /// Minimum current rating, 1–5 (A).
     pub min_rating: Option<i32>,
-    /// Minimum staff count on the organisation's record.
+    /// Not allowed: staff numbers and other size conditions may be neither a qualification nor a scoring
+    /// factor (87号令 Art 17). Read only to refuse it by name (`size_condition`), never written out; a record
+    /// stored before carries it inertly.
+    #[serde(default, skip_serializing)]
+    #[schema(ignore)]
     pub min_staff: Option<i32>,
     /// Minimum number of certified social workers (any level above none), current employees.
     pub min_certified: Option<i32>,
@@ -40,20 +44,23 @@ pub fn check_eligibility_template(e: &Eligibility) -> Vec<Broken> {
             "The minimum rating is 1 to 5 (A).",
         ));
     }
-    for (f, v) in [
-        ("eligibility.min_staff", e.min_staff),
-        ("eligibility.min_certified", e.min_certified),
-    ] {
-        if let Some(v) = v
-            && !(0..=10_000).contains(&v)
-        {
-            out.push(broken(
-                f,
-                "range",
-                "须为 0–10000 的整数。",
-                "Must be 0 to 10000.",
-            ));
-        }
+    if e.min_staff.is_some() {
+        out.push(broken(
+            "eligibility.min_staff",
+            "size_condition",
+            "不得以人员规模等规模条件作为资格要求或评审因素（政府采购货物和服务招标投标管理办法第十七条）。",
+            "Staff numbers and other size conditions may be neither a qualification nor a scoring factor (MoF Order 87 Art 17).",
+        ));
+    }
+    if let Some(v) = e.min_certified
+        && !(0..=10_000).contains(&v)
+    {
+        out.push(broken(
+            "eligibility.min_certified",
+            "range",
+            "须为 0–10000 的整数。",
+            "Must be 0 to 10000.",
+        ));
     }
     if let Some(s) = e.min_certified_share_pct
         && (s < Decimal::ZERO || s > Decimal::from(100) || !two_places(s))
@@ -112,16 +119,6 @@ pub fn unmet(e: &Eligibility, f: &OrgFacts) -> Vec<Broken> {
                 "A rating of {min}A or better is required (now {}).",
                 f.rating.map(|r| format!("{r}A")).unwrap_or("none".into())
             ),
-        ));
-    }
-    if let Some(min) = e.min_staff
-        && f.staff < min
-    {
-        out.push(broken(
-            "eligibility.min_staff",
-            "min_staff",
-            format!("要求工作人员不少于 {min} 人（现为 {}）。", f.staff),
-            format!("At least {min} staff are required (now {}).", f.staff),
         ));
     }
     let certified = f
@@ -203,11 +200,32 @@ mod tests {
         }
     }
 
+    /// 87号令 Art 17: a staff-number condition is refused in the template, and one stored before never
+    /// decides eligibility.
+    #[test]
+    fn art17_staff_numbers_are_no_qualification() {
+        let e = Eligibility {
+            min_staff: Some(10),
+            ..Default::default()
+        };
+        let b = check_eligibility_template(&e);
+        assert_eq!(
+            (b.len(), b[0].field.as_str(), b[0].rule),
+            (1, "eligibility.min_staff", "size_condition")
+        );
+        let small = OrgFacts {
+            staff: 1,
+            ..Default::default()
+        };
+        assert!(unmet(&e, &small).is_empty());
+        assert!(!serde_json::to_string(&e).unwrap().contains("min_staff"));
+    }
+
     #[test]
     fn eligibility_lists_every_unmet_rule() {
         let e = Eligibility {
             min_rating: Some(3),
-            min_staff: Some(10),
+            min_staff: None,
             min_certified: Some(3),
             min_certified_share_pct: None,
             supervisor_required: true,
@@ -221,13 +239,7 @@ mod tests {
         let rules: Vec<_> = unmet(&e, &weak).iter().map(|b| b.rule).collect();
         assert_eq!(
             rules,
-            vec![
-                "min_rating",
-                "min_staff",
-                "min_certified",
-                "supervisor",
-                "min_level"
-            ]
+            vec!["min_rating", "min_certified", "supervisor", "min_level"]
         );
         let strong = OrgFacts {
             rating: Some(4),

@@ -52,12 +52,23 @@ impl Method {
             (Method::SingleSource, false) => "Single source",
         }
     }
-    /// Response time from the notice to the bid deadline: calendar days, or working days for single source.
+    /// Response time from the notice to the bid deadline: tenders 20 days (法 Art 35), 磋商 10 days (214号
+    /// Art 10), 谈判 3 working days (74号令 Art 29), single source 5 working days (its 公示, 实施条例 Art 38).
     pub fn min_response(self) -> ResponseTime {
         match self {
             Method::Open | Method::Invited => ResponseTime::Days(20),
-            Method::Consultation | Method::Negotiation => ResponseTime::Days(10),
+            Method::Consultation => ResponseTime::Days(10),
+            Method::Negotiation => ResponseTime::WorkingDays(3),
             Method::SingleSource => ResponseTime::WorkingDays(5),
+        }
+    }
+    /// How long before the bid deadline a clarification must come, else the deadline moves: tenders 15 days
+    /// (87号令 Art 27), 磋商 5 days (214号 Art 10), 谈判 and single source 3 working days (74号令 Art 29).
+    pub fn clarification_notice(self) -> ResponseTime {
+        match self {
+            Method::Open | Method::Invited => ResponseTime::Days(15),
+            Method::Consultation => ResponseTime::Days(5),
+            Method::Negotiation | Method::SingleSource => ResponseTime::WorkingDays(3),
         }
     }
     fn is_tender(self) -> bool {
@@ -69,6 +80,18 @@ impl Method {
 pub enum ResponseTime {
     Days(u32),
     WorkingDays(u32),
+}
+
+impl ResponseTime {
+    /// "15 日" / "15 days", "3 个工作日" / "3 working days".
+    pub fn label(self, zh: bool) -> String {
+        match (self, zh) {
+            (ResponseTime::Days(n), true) => format!("{n} 日"),
+            (ResponseTime::Days(n), false) => format!("{n} days"),
+            (ResponseTime::WorkingDays(n), true) => format!("{n} 个工作日"),
+            (ResponseTime::WorkingDays(n), false) => format!("{n} working days"),
+        }
+    }
 }
 
 /// The configurable tender numbers (DOMAIN.md defaults).
@@ -126,14 +149,14 @@ impl TenderRules {
     }
 }
 
-/// Above this budget a tender's panel has 7 members: ¥10 million.
-pub const LARGE_PANEL_ABOVE: Fen = Fen::new(1_000_000_000);
+/// From this budget on a tender's panel has at least 7 members: ¥10 million or more (87号令 Art 47).
+pub const LARGE_PANEL_FROM: Fen = Fen::new(1_000_000_000);
 
-/// The smallest panel for a method and budget: tenders 5 (7 above ¥10 million), the others 3; always odd.
+/// The smallest panel for a method and budget: tenders 5 (7 from ¥10 million), the others 3; always odd.
 /// The budget is a [`Fen`] or fen as stored.
 pub fn min_panel(m: Method, budget: impl Into<Fen>) -> usize {
     if m.is_tender() {
-        if budget.into() > LARGE_PANEL_ABOVE {
+        if budget.into() >= LARGE_PANEL_FROM {
             7
         } else {
             5
@@ -152,14 +175,19 @@ pub fn panel_ok(m: Method, budget: impl Into<Fen>, n: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// 87号令 Art 47: an open or invited tender's panel has at least 5 members, an odd number, and at least 7
+    /// when the budget is ¥10 million or more (the amount itself included); 磋商 and 谈判 at least 3, odd.
     #[test]
-    fn panels_and_min_bids() {
+    fn art47_panels_and_min_bids() {
         assert!(!panel_ok(Method::Open, 15_000_000, 3));
         assert!(!panel_ok(Method::Open, 15_000_000, 6));
         assert!(panel_ok(Method::Open, 15_000_000, 5));
         assert!(panel_ok(Method::Open, Fen::new(15_000_000), 5));
-        assert_eq!(min_panel(Method::Open, LARGE_PANEL_ABOVE), 5);
+        assert_eq!(min_panel(Method::Open, Fen::new(999_999_999)), 5);
+        assert_eq!(min_panel(Method::Open, LARGE_PANEL_FROM), 7);
+        assert_eq!(min_panel(Method::Invited, LARGE_PANEL_FROM), 7);
         assert_eq!(min_panel(Method::Open, Fen::new(1_000_000_001)), 7);
+        assert_eq!(min_panel(Method::Consultation, LARGE_PANEL_FROM), 3);
         assert!(!panel_ok(Method::Open, 2_000_000_000, 5));
         assert!(panel_ok(Method::Consultation, 15_000_000, 3));
         assert!(!panel_ok(Method::Consultation, 15_000_000, 4));

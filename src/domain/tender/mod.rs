@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::calendar::BusinessCalendar;
 use super::ids::BidId;
 use super::money::{Fen, MoneyError};
 use super::vocab;

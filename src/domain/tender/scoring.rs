@@ -32,22 +32,32 @@ pub struct Criteria {
     pub tie_break: TieBreak,
 }
 
-/// Check a scoring template: price weight within the configured range for services, criteria with unique
-/// keys and positive points, everything summing to exactly 100.
-pub fn check_criteria(c: &Criteria, rules: &TenderRules) -> Vec<Broken> {
+/// Check a scoring template: price weight within its method's range for services, criteria with unique
+/// keys and positive points, everything summing to exactly 100. The range: open and invited tenders at
+/// least the configured minimum (10 %) with no upper limit (87号令 Art 55); 竞争性磋商, and the methods not
+/// yet scored their own way, between the configured minimum and maximum (10–30 %, 214号 Art 24).
+pub fn check_criteria(c: &Criteria, method: Option<Method>, rules: &TenderRules) -> Vec<Broken> {
     let mut out = Vec::new();
     let w = c.price_weight_pct;
-    if !two_places(w) || w < rules.price_weight_min || w > rules.price_weight_max {
+    let max = match method {
+        Some(Method::Open | Method::Invited) => Decimal::from(100),
+        _ => rules.price_weight_max,
+    };
+    if !two_places(w) || w < rules.price_weight_min || w > max {
         out.push(broken(
             "criteria.price_weight_pct",
             "range",
             format!(
-                "服务类项目价格分权重须在 {}%–{}% 之间。",
-                rules.price_weight_min, rules.price_weight_max
+                "服务类项目价格分权重须在 {}%–{}% 之间（{}）。",
+                rules.price_weight_min,
+                max,
+                method.map_or("", |m| m.label(true))
             ),
             format!(
-                "For services the price weight must be between {}% and {}%.",
-                rules.price_weight_min, rules.price_weight_max
+                "For services the price weight must be between {}% and {}% ({}).",
+                rules.price_weight_min,
+                max,
+                method.map_or("", |m| m.label(false))
             ),
         ));
     }
@@ -150,6 +160,24 @@ mod tests {
         }
     }
 
+    /// 87号令 Art 55: an open or invited tender for services weighs price at least 10 % with no upper
+    /// limit; 214号 Art 24: 竞争性磋商 between 10 % and 30 %.
+    #[test]
+    fn art55_price_weight_by_method() {
+        let r = TenderRules::default();
+        let heavy = crit("60", &[("plan", Category::Technical, "40")]);
+        assert!(check_criteria(&heavy, Some(Method::Open), &r).is_empty());
+        assert!(check_criteria(&heavy, Some(Method::Invited), &r).is_empty());
+        let e = check_criteria(&heavy, Some(Method::Consultation), &r);
+        assert_eq!((e.len(), e[0].rule), (1, "range"));
+        assert!(e[0].zh.contains("30%") && e[0].zh.contains("竞争性磋商"));
+        let light = crit("9.99", &[("plan", Category::Technical, "90.01")]);
+        assert_eq!(
+            check_criteria(&light, Some(Method::Open), &r)[0].rule,
+            "range"
+        );
+    }
+
     #[test]
     fn price_weight_range_and_sum() {
         let r = TenderRules::default();
@@ -160,7 +188,7 @@ mod tests {
                 ("exp", Category::Commercial, "20"),
             ],
         );
-        assert!(check_criteria(&ok, &r).is_empty());
+        assert!(check_criteria(&ok, Some(Method::Consultation), &r).is_empty());
         let heavy = crit(
             "35",
             &[
@@ -168,16 +196,22 @@ mod tests {
                 ("exp", Category::Commercial, "20"),
             ],
         );
-        let e = check_criteria(&heavy, &r);
+        let e = check_criteria(&heavy, Some(Method::Consultation), &r);
         assert_eq!(e.len(), 1);
         assert_eq!(
             (e[0].field.as_str(), e[0].rule),
             ("criteria.price_weight_pct", "range")
         );
         let light = crit("5", &[("plan", Category::Technical, "95")]);
-        assert_eq!(check_criteria(&light, &r)[0].rule, "range");
+        assert_eq!(
+            check_criteria(&light, Some(Method::Open), &r)[0].rule,
+            "range"
+        );
         let short = crit("10", &[("plan", Category::Technical, "80")]);
-        assert_eq!(check_criteria(&short, &r)[0].rule, "sum_100");
+        assert_eq!(
+            check_criteria(&short, Some(Method::Open), &r)[0].rule,
+            "sum_100"
+        );
         let dup = crit(
             "20",
             &[
@@ -185,7 +219,10 @@ mod tests {
                 ("a", Category::Commercial, "40"),
             ],
         );
-        assert_eq!(check_criteria(&dup, &r)[0].rule, "unique");
+        assert_eq!(
+            check_criteria(&dup, Some(Method::Open), &r)[0].rule,
+            "unique"
+        );
     }
 
     #[test]

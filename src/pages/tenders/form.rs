@@ -37,7 +37,6 @@ struct TenderForm {
     term_months: String,
     term_reason: String,
     min_rating: String,
-    min_staff: String,
     min_certified: String,
     min_certified_share_pct: String,
     supervisor_required: bool,
@@ -134,7 +133,6 @@ impl TenderForm {
             term_months: i.term_months.to_string(),
             term_reason: i.term_reason.clone().unwrap_or_default(),
             min_rating: opt_num(&e.min_rating),
-            min_staff: opt_num(&e.min_staff),
             min_certified: opt_num(&e.min_certified),
             min_certified_share_pct: e
                 .min_certified_share_pct
@@ -209,7 +207,6 @@ impl TenderForm {
             term_months: f.get("term_months"),
             term_reason: f.get("term_reason"),
             min_rating: f.get("min_rating"),
-            min_staff: f.get("min_staff"),
             min_certified: f.get("min_certified"),
             min_certified_share_pct: f.get("min_certified_share_pct"),
             supervisor_required: !f.get("supervisor_required").is_empty(),
@@ -238,7 +235,7 @@ impl TenderForm {
         let term_months = parse_int("term_months", &self.term_months, &mut errs);
         let eligibility = Eligibility {
             min_rating: parse_opt_int("eligibility.min_rating", &self.min_rating, &mut errs),
-            min_staff: parse_opt_int("eligibility.min_staff", &self.min_staff, &mut errs),
+            min_staff: None,
             min_certified: parse_opt_int(
                 "eligibility.min_certified",
                 &self.min_certified,

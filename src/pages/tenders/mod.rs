@@ -243,9 +243,6 @@ fn eligibility_lines(lang: Lang, e: &Eligibility) -> Vec<String> {
     if let Some(r) = e.min_rating {
         out.push(with("tenders.elig_rating", r.to_string()));
     }
-    if let Some(n) = e.min_staff {
-        out.push(with("tenders.elig_staff", n.to_string()));
-    }
     if let Some(n) = e.min_certified {
         out.push(with("tenders.elig_certified", n.to_string()));
     }

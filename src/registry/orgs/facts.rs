@@ -194,7 +194,7 @@ pub fn add_inspection(
 pub struct NewListing {
     #[serde(default)]
     pub organisation_id: i64,
-    /// dishonesty, court_defaulter, debarment or abnormal
+    /// dishonesty, court_defaulter, debarment, abnormal or tax_dishonesty
     #[serde(default)]
     pub list: String,
     /// Who listed it (e.g. 信用中国, 人民法院).

@@ -157,7 +157,7 @@ pub struct InspectionRow {
 pub struct ListingRow {
     pub id: i64,
     pub organisation_id: i64,
-    /// dishonesty, court_defaulter, debarment or abnormal
+    /// dishonesty, court_defaulter, debarment, abnormal or tax_dishonesty
     pub list: String,
     pub source: String,
     #[schema(value_type = String)]

@@ -84,6 +84,8 @@ fn registration_of(s: &str) -> standing::Registration {
 pub(super) fn facts_of(row: &OrgRow, rel: &Related) -> standing::Facts {
     standing::Facts {
         registration: registration_of(&row.registration),
+        foundation: row.kind == "foundation",
+        registered_on: row.registered_on,
         has_credit_code: row.credit_code.is_some(),
         ratings: rating_facts(rel.ratings.get(&row.id).map(Vec::as_slice).unwrap_or(&[])),
         inspections: rel

@@ -178,7 +178,7 @@ impl Seeder<'_> {
             }
         };
         check(
-            rules::check_criteria(&p.criteria, &self.ctx.rules),
+            rules::check_criteria(&p.criteria, Some(p.method), &self.ctx.rules),
             "criteria",
         )?;
         check(rules::check_instalments(&instalments()), "instalments")?;

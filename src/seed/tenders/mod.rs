@@ -222,7 +222,14 @@ mod tests {
             assert!(rules::check_budget(&lines, price, &ctx.rules).is_empty());
         }
         for seed in 0..6 {
-            assert!(rules::check_criteria(&criteria(&ctx, seed), &ctx.rules).is_empty());
+            assert!(
+                rules::check_criteria(
+                    &criteria(&ctx, seed),
+                    Some(Method::Consultation),
+                    &ctx.rules
+                )
+                .is_empty()
+            );
         }
     }
 }

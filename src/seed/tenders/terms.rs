@@ -182,19 +182,16 @@ pub(super) fn offer(t: &Targets, seed: u64) -> Targets {
 pub(super) fn eligibility_for(method: Method, seed: u64) -> Eligibility {
     match (method, seed % 3) {
         (Method::Open, _) => Eligibility {
-            min_staff: Some(10),
             min_certified: Some(2),
             supervisor_required: true,
             ..Default::default()
         },
         (_, 0) => Eligibility {
-            min_staff: Some(8),
             min_certified: Some(2),
             supervisor_required: true,
             ..Default::default()
         },
         _ => Eligibility {
-            min_staff: Some(5),
             min_certified: Some(1),
             ..Default::default()
         },
@@ -202,10 +199,7 @@ pub(super) fn eligibility_for(method: Method, seed: u64) -> Eligibility {
 }
 
 pub(super) fn light_eligibility() -> Eligibility {
-    Eligibility {
-        min_staff: Some(3),
-        ..Default::default()
-    }
+    Eligibility::default()
 }
 
 pub(super) fn field_zh(field: &str) -> &'static str {
