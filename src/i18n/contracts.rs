@@ -148,8 +148,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("contracts.flags", "审计提示", "Audit flags"),
     (
         "contracts.spending_by_line",
-        "按预算科目的支出",
-        "Spending by budget line",
+        "预算明细与支出",
+        "Budget lines and spending",
     ),
     (
         "contracts.spending",
