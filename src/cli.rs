@@ -481,7 +481,15 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
     Ok(true)
 }
 
-fn serve(config: Config, clock: Arc<dyn crate::clock::Clock>, demo: bool) -> Result<i32, String> {
+fn serve(
+    mut config: Config,
+    clock: Arc<dyn crate::clock::Clock>,
+    demo: bool,
+) -> Result<i32, String> {
+    if demo && !config.line_shares_set {
+        // The demo keeps a programme with a management-fee cap, so the rule and its audit flag show.
+        config.tender_rules.line_shares = crate::domain::tender::demo_line_shares();
+    }
     let rt = runtime()?;
     rt.block_on(async move {
         let cfg = config.clone();

@@ -204,12 +204,10 @@ pub struct ConfigArgs {
     /// Publicity period of a tender result, in working days.
     #[arg(long, env = "SANSHE_PUBLICITY_WORKING_DAYS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=30), global = true)]
     pub publicity_working_days: u32,
-    /// Management fee cap in a bid budget, percent of the price.
-    #[arg(long, env = "SANSHE_MANAGEMENT_FEE_CAP_PCT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
-    pub management_fee_cap_pct: u32,
-    /// Staff-cost cap in a bid budget, percent of the price.
-    #[arg(long, env = "SANSHE_STAFF_COST_CAP_PCT", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
-    pub staff_cost_cap_pct: u32,
+    /// The programme's shares of the price per budget line, e.g. `management<=10,staff>=70` (none by
+    /// default: national rules cap no line; `serve --demo` uses `management<=10` when this is unset).
+    #[arg(long, env = "SANSHE_LINE_SHARES", global = true)]
+    pub line_shares: Option<String>,
     /// Enquiries one organisation may ask about one tender per day (Beijing date); past it 429.
     #[arg(long, env = "SANSHE_ENQUIRIES_PER_DAY", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
     pub enquiries_per_day: u32,
@@ -276,6 +274,8 @@ pub struct Config {
     pub incubation_years: u32,
     pub calendar: std::sync::Arc<crate::domain::calendar::BusinessCalendar>,
     pub tender_rules: crate::domain::tender::TenderRules,
+    /// `SANSHE_LINE_SHARES` was given (else `serve --demo` runs the demo's programme).
+    pub line_shares_set: bool,
     pub scheduler_every: Duration,
     /// Signed checkpoints of the hash chains: key, auditors, intervals.
     pub checkpoints: crate::chain::checkpoint::Settings,
@@ -362,8 +362,10 @@ impl ConfigArgs {
             min_bids_negotiation: self.min_bids_negotiation,
             open_tender_threshold_fen: self.open_tender_threshold_yuan as i64 * 100,
             publicity_working_days: self.publicity_working_days,
-            management_fee_cap_pct: self.management_fee_cap_pct.into(),
-            staff_cost_cap_pct: self.staff_cost_cap_pct.into(),
+            line_shares: crate::domain::tender::parse_line_shares(
+                self.line_shares.as_deref().unwrap_or_default(),
+            )
+            .map_err(|e| format!("SANSHE_LINE_SHARES: {e}"))?,
             enquiries_per_day: self.enquiries_per_day,
             ..Default::default()
         };
@@ -385,6 +387,7 @@ impl ConfigArgs {
             payment_due_days: i64::from(self.payment_due_days),
             checkpoints,
             tender_rules,
+            line_shares_set: self.line_shares.is_some(),
             scheduler_every: Duration::from_millis(self.scheduler_ms),
             seal_secret,
             listen: self.listen,

@@ -32,8 +32,9 @@ type Instalment = (i32, Option<NaiveDate>, Option<NaiveDate>);
 pub struct Ctx {
     pub cal: std::sync::Arc<BusinessCalendar>,
     pub payment_due_days: i64,
-    /// The management-fee cap, percent of the contract amount (`SANSHE_MANAGEMENT_FEE_CAP_PCT`).
-    pub management_fee_cap_pct: Decimal,
+    /// The programme's management-fee cap, percent of the contract amount (`SANSHE_LINE_SHARES`); none:
+    /// no such flag.
+    pub management_fee_cap_pct: Option<Decimal>,
     pub settings: rules::Settings,
 }
 
@@ -42,7 +43,7 @@ impl Ctx {
         Ctx {
             cal: c.calendar.clone(),
             payment_due_days: c.payment_due_days,
-            management_fee_cap_pct: c.tender_rules.management_fee_cap_pct,
+            management_fee_cap_pct: c.tender_rules.max_share("management"),
             settings: c.flags.clone(),
         }
     }
@@ -328,15 +329,13 @@ fn compute(
                 rules::line_overspent(zh, en, b.amount_fen, spent(&b.line)),
             );
         }
-        add(
-            Rule::ManagementOverCap,
-            None,
-            rules::management_over_cap(
-                c.amount_fen,
-                spent("management"),
-                ctx.management_fee_cap_pct,
-            ),
-        );
+        if let Some(cap) = ctx.management_fee_cap_pct {
+            add(
+                Rule::ManagementOverCap,
+                None,
+                rules::management_over_cap(c.amount_fen, spent("management"), cap),
+            );
+        }
         add(
             Rule::LabourOverCap,
             None,

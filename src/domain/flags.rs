@@ -200,8 +200,8 @@ pub fn line_overspent(
 }
 
 /// Management fee over its cap: the management-fee spending exceeds `cap_pct` % of the contract amount
-/// (DOMAIN.md: many districts cap it at 10 %; the central demonstration programme allows none;
-/// `SANSHE_MANAGEMENT_FEE_CAP_PCT`).
+/// (DOMAIN.md: many districts cap it at 10 %; the central demonstration programme allows none; a programme
+/// rule, `SANSHE_LINE_SHARES`, e.g. `management<=10`).
 pub fn management_over_cap(
     contract_fen: i64,
     management_fen: i64,

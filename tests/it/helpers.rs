@@ -234,10 +234,13 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         incubation_years: 2,
         calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
         seal_secret: Secret::new("test-seal-secret-0123456789abcdef0123"),
+        // The demo's programme (a management fee of at most 10 %), so its rule and flag show.
         tender_rules: sanshe::domain::tender::TenderRules {
             enquiries_per_day: o.enquiries_per_day,
+            line_shares: sanshe::domain::tender::demo_line_shares(),
             ..Default::default()
         },
+        line_shares_set: true,
         // Tests drive time through the injected clock, and every access advances tenders; a background pass
         // racing a test's own set-up would only make results depend on timing.
         scheduler_every: o.scheduler_every,

@@ -1928,7 +1928,7 @@ async fn bad_input_changes_nothing(backend: Backend) {
         t.clone(),
         id,
         v,
-        vec![pair("budget", "management_cap")],
+        vec![pair("budget", "line_max")],
     ));
     let mut v = valid("bad-staff");
     v["staff"] = json!([b[1].worker]);
@@ -1968,7 +1968,7 @@ async fn bad_input_changes_nothing(backend: Backend) {
             pair("price", "max_budget"),
             pair("plan", "required"),
             pair("budget", "sum_price"),
-            pair("budget", "management_cap"),
+            pair("budget", "line_max"),
             pair("staff", "own_workers"),
             pair("targets.people", "min_target"),
             pair("attachments[0].name", "file_name"),

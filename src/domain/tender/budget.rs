@@ -1,4 +1,4 @@
-//! Instalment schedules and their amounts in fen; budget lines, their sum and the programme caps.
+//! Instalment schedules and their amounts in fen; budget lines, their sum and the programme's shares per line.
 
 use super::*;
 
@@ -92,6 +92,88 @@ impl BudgetLine {
 }
 
 /// Lines known and not repeated, amounts positive, summing to the price; management fee and staff costs
+/// A programme's rule for one budget line's share of the price: at most and/or at least a percentage (e.g.
+/// a management fee of at most 10 %, staff pay of at least 70 %). National rules set none: caps are the
+/// programme's, in configuration (`SANSHE_LINE_SHARES`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineShare {
+    pub line: String,
+    pub min_pct: Option<Decimal>,
+    pub max_pct: Option<Decimal>,
+}
+
+/// Read `line<=pct` and `line>=pct` rules, comma-separated (`management<=10,staff>=70`); rules of one line
+/// merge. Lines are the budget lines' keys; percentages 0–100 with at most two decimals.
+pub fn parse_line_shares(s: &str) -> Result<Vec<LineShare>, String> {
+    let mut out: Vec<LineShare> = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (line, max, pct) = if let Some((l, p)) = part.split_once("<=") {
+            (l, true, p)
+        } else if let Some((l, p)) = part.split_once(">=") {
+            (l, false, p)
+        } else {
+            return Err(format!("{part:?}: write line<=pct or line>=pct"));
+        };
+        let line = line.trim();
+        if !BUDGET_LINES.iter().any(|(k, _, _)| *k == line) {
+            return Err(format!("{part:?}: {line:?} is not a budget line"));
+        }
+        let pct: Decimal = pct
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p: &Decimal| *p >= Decimal::ZERO && *p <= Decimal::from(100) && two_places(*p))
+            .ok_or_else(|| format!("{part:?}: the share is a percentage, 0 to 100"))?;
+        let i = match out.iter().position(|r| r.line == line) {
+            Some(i) => i,
+            None => {
+                out.push(LineShare {
+                    line: line.to_string(),
+                    min_pct: None,
+                    max_pct: None,
+                });
+                out.len() - 1
+            }
+        };
+        let slot = if max {
+            &mut out[i].max_pct
+        } else {
+            &mut out[i].min_pct
+        };
+        *slot = Some(pct);
+    }
+    Ok(out)
+}
+
+/// The demo's programme: a management fee of at most 10 % of the price (DOMAIN.md: many districts).
+pub fn demo_line_shares() -> Vec<LineShare> {
+    parse_line_shares("management<=10").expect("a valid rule")
+}
+
+impl TenderRules {
+    /// The programme's most for a line, percent of the price.
+    pub fn max_share(&self, line: &str) -> Option<Decimal> {
+        self.line_shares
+            .iter()
+            .find(|r| r.line == line)
+            .and_then(|r| r.max_pct)
+    }
+    /// The programme's least for a line, percent of the price.
+    pub fn min_share(&self, line: &str) -> Option<Decimal> {
+        self.line_shares
+            .iter()
+            .find(|r| r.line == line)
+            .and_then(|r| r.min_pct)
+    }
+}
+
+fn line_label(key: &str) -> (&'static str, &'static str) {
+    BUDGET_LINES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(("该科目", "this line"), |(_, zh, en)| (*zh, *en))
+}
+
 /// within the programme caps.
 pub fn check_budget(
     lines: &[BudgetLine],
@@ -153,40 +235,36 @@ pub fn check_budget(
             ),
         ));
     }
-    let cap = |key: &str, pct: Decimal, zh: &str, en: &str, out: &mut Vec<Broken>| {
+    for r in &rules.line_shares {
         // Exact in Decimal: no i64 sum to overflow.
         let amount: Decimal = lines
             .iter()
-            .filter(|l| l.line == key)
+            .filter(|l| l.line == r.line)
             .map(|l| Decimal::from(l.amount_fen))
             .sum();
-        if amount * Decimal::from(100) > Decimal::from(price.get()) * pct {
+        let share = |pct: Decimal| Decimal::from(price.get()) * pct;
+        let (zh, en) = line_label(&r.line);
+        if let Some(max) = r.max_pct
+            && amount * Decimal::from(100) > share(max)
+        {
             out.push(broken(
                 "budget",
-                if key == "management" {
-                    "management_cap"
-                } else {
-                    "staff_cap"
-                },
-                format!("{zh}不得超过报价的 {pct}%。"),
-                format!("{en} may be at most {pct}% of the price."),
+                "line_max",
+                format!("按本项目计划规定，{zh}不得超过报价的 {max}%。"),
+                format!("The programme allows the {en} line at most {max}% of the price."),
             ));
         }
-    };
-    cap(
-        "management",
-        rules.management_fee_cap_pct,
-        "管理费",
-        "The management fee",
-        &mut out,
-    );
-    cap(
-        "staff",
-        rules.staff_cost_cap_pct,
-        "人员经费",
-        "Staff costs",
-        &mut out,
-    );
+        if let Some(min) = r.min_pct
+            && amount * Decimal::from(100) < share(min)
+        {
+            out.push(broken(
+                "budget",
+                "line_min",
+                format!("按本项目计划规定，{zh}不得低于报价的 {min}%。"),
+                format!("The programme asks the {en} line at least {min}% of the price."),
+            ));
+        }
+    }
     out
 }
 
@@ -256,9 +334,49 @@ mod tests {
         assert_eq!(BudgetLine::new("staff", Fen::new(5)).amount(), Fen::new(5));
     }
 
+    /// Caps on budget lines are the programme's, not national rules: the default programme has none; a
+    /// programme sets a most and/or a least share per line (e.g. staff pay ≥ 70 %).
+    #[test]
+    fn line_shares_are_programme_rules() {
+        let l = |k: &str, a: i64| BudgetLine {
+            line: k.into(),
+            amount_fen: a,
+        };
+        let heavy = [l("staff", 10), l("activities", 20), l("management", 70)];
+        assert!(check_budget(&heavy, 100, &TenderRules::default()).is_empty());
+        let social_work = TenderRules {
+            line_shares: parse_line_shares("staff>=70, management<=10,staff<=90").unwrap(),
+            ..TenderRules::default()
+        };
+        assert_eq!(social_work.min_share("staff"), Some(Decimal::from(70)));
+        assert_eq!(social_work.max_share("staff"), Some(Decimal::from(90)));
+        let e = check_budget(&heavy, 100, &social_work);
+        let got: Vec<_> = e.iter().map(|b| (b.rule, b.zh.clone())).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, "line_min");
+        assert!(got[0].1.contains("人员经费") && got[0].1.contains("70%"));
+        assert_eq!(got[1].0, "line_max");
+        assert!(got[1].1.contains("管理费") && got[1].1.contains("10%"));
+        let fits = [l("staff", 75), l("activities", 15), l("management", 10)];
+        assert!(check_budget(&fits, 100, &social_work).is_empty());
+        for bad in [
+            "staff<70",
+            "cash<=10",
+            "staff<=101",
+            "staff>=1.234",
+            "management<=x",
+        ] {
+            assert!(parse_line_shares(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_line_shares(" ").unwrap(), vec![]);
+    }
+
     #[test]
     fn budget_lines_and_caps() {
-        let r = TenderRules::default();
+        let r = TenderRules {
+            line_shares: parse_line_shares("management<=10,staff<=50").unwrap(),
+            ..TenderRules::default()
+        };
         let l = |k: &str, a: i64| BudgetLine {
             line: k.into(),
             amount_fen: a,
@@ -277,7 +395,7 @@ mod tests {
             &r,
         );
         let rules: Vec<_> = e.iter().map(|b| b.rule).collect();
-        assert_eq!(rules, vec!["management_cap", "staff_cap"]);
+        assert_eq!(rules, vec!["line_max", "line_max"]);
         let e = check_budget(&[l("staff", 40), l("cash_gifts", 60)], 101, &r);
         let rules: Vec<_> = e.iter().map(|b| b.rule).collect();
         assert_eq!(rules, vec!["one_of", "sum_price"]);

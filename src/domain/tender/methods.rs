@@ -109,10 +109,8 @@ pub struct TenderRules {
     pub publicity_working_days: u32,
     pub challenge_working_days: u32,
     pub answer_working_days: u32,
-    /// 管理费 at most this share of the price (percent).
-    pub management_fee_cap_pct: Decimal,
-    /// 人员经费 at most this share of the price (percent).
-    pub staff_cost_cap_pct: Decimal,
+    /// The programme's shares of the price per budget line (none nationally: [`LineShare`]).
+    pub line_shares: Vec<LineShare>,
     /// Enquiries one organisation may ask about one tender per Beijing day.
     pub enquiries_per_day: u32,
 }
@@ -130,8 +128,7 @@ impl Default for TenderRules {
             publicity_working_days: 1,
             challenge_working_days: 7,
             answer_working_days: 7,
-            management_fee_cap_pct: Decimal::from(10),
-            staff_cost_cap_pct: Decimal::from(50),
+            line_shares: Vec::new(),
             enquiries_per_day: 20,
         }
     }

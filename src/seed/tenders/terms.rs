@@ -257,12 +257,23 @@ pub(super) fn service_text(field: &str) -> &'static str {
     }
 }
 
-/// Lines summing to the price: staff at most the staff cap, management at most the fee cap (integer
-/// division rounds down, so a share never tops its cap), activities taking the rest.
+/// Lines summing to the price within the programme's shares: staff and management within their least and
+/// most (integer division rounds down, so a share never tops its cap; a least is rounded up), activities
+/// taking the rest.
 pub(super) fn budget_lines(ctx: &Ctx, price: i64, seed: u64) -> Vec<BudgetLine> {
-    let cap = |d: Decimal| i64::try_from(d.floor()).unwrap_or(0);
-    let staff_pct = roll(sub(seed, 1), 40, 50).min(cap(ctx.rules.staff_cost_cap_pct));
-    let mgmt_pct = roll(sub(seed, 2), 5, 10).min(cap(ctx.rules.management_fee_cap_pct));
+    let within = |pct: i64, line: &str| {
+        let most = ctx
+            .rules
+            .max_share(line)
+            .map_or(100, |d| i64::try_from(d.floor()).unwrap_or(0));
+        let least = ctx
+            .rules
+            .min_share(line)
+            .map_or(0, |d| i64::try_from(d.ceil()).unwrap_or(0));
+        pct.max(least).min(most)
+    };
+    let staff_pct = within(roll(sub(seed, 1), 40, 50), "staff");
+    let mgmt_pct = within(roll(sub(seed, 2), 5, 10), "management");
     let mut lines: Vec<(&str, i64)> = vec![
         ("staff", price * staff_pct / 100),
         ("activities", 0),
