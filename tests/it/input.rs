@@ -137,15 +137,15 @@ async fn nul_in_every_json_text(b: Backend) {
     expect_status(r, 201).await;
 
     // An organisation, then a change of it.
-    let org = json!({"name": "关渡区输入测试互助会", "kind": "community_group", "registration": "filed",
-        "registered_on": "2020-05-01", "registration_authority": "关渡区民政局",
+    let org = json!({"name": "官渡区输入测试互助会", "kind": "community_group", "registration": "filed",
+        "registered_on": "2020-05-01", "registration_authority": "官渡区民政局",
         "legal_representative": "张三", "contact_name": "李四", "contact_phone": "13912345678",
-        "contact_email": "org@example.org", "address": "关渡区关上街道 1 号", "fields": ["elderly"]});
+        "contact_email": "org@example.org", "address": "官渡区关上街道 1 号", "fields": ["elderly"]});
     let r = every_string_refused(app, "POST", "/api/v1/organisations", Some(&bureau), &org).await;
     let created = expect_status(r, 201).await;
     let oid = created["organisation"]["id"].as_i64().unwrap();
     let patch =
-        json!({"contact_name": "王五", "address": "关渡区关上街道 2 号", "fields": ["elderly"]});
+        json!({"contact_name": "王五", "address": "官渡区关上街道 2 号", "fields": ["elderly"]});
     let r = every_string_refused(
         app,
         "PATCH",
@@ -441,11 +441,11 @@ async fn nul_in_page_forms(b: Backend) {
         "/registry/orgs/new",
         "/registry/orgs/new",
         &[
-            ("name", "关渡区页面测试互助会"),
+            ("name", "官渡区页面测试互助会"),
             ("kind", "community_group"),
             ("registration", "filed"),
             ("contact_name", "李四"),
-            ("address", "关渡区关上街道 3 号"),
+            ("address", "官渡区关上街道 3 号"),
         ],
     )
     .await;
@@ -575,7 +575,7 @@ async fn strict_dates(b: Backend) {
     let bidder = bidders(app, 1).remove(0);
 
     // Registration date, then the same body with a good date is taken.
-    let org = json!({"name": "关渡区日期测试互助会", "kind": "community_group", "registration": "filed",
+    let org = json!({"name": "官渡区日期测试互助会", "kind": "community_group", "registration": "filed",
         "registered_on": "2020-05-01"});
     dates_refused(
         app,

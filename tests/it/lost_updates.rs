@@ -445,7 +445,7 @@ async fn one_way_steps_are_taken_once(b: Backend) {
             "PATCH",
             &format!("/api/v1/organisations/{org}"),
             Some(&orgt),
-            &json!({"name": "关渡区并发测试中心"}),
+            &json!({"name": "官渡区并发测试中心"}),
         )
         .await;
     assert_eq!(r.status(), 200);

@@ -550,7 +550,7 @@ async fn create_validation(b: Backend) {
     )
     .await;
     // Update: uniqueness excludes the organisation itself.
-    let id = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
+    let id = org_id_by_name(&app, "官渡区夕阳红养老服务中心");
     let own = code('2', 1000);
     json_of(
         app.send_json(
@@ -601,8 +601,8 @@ async fn org_user_permissions(b: Backend) {
     let app = TestApp::spawn(&b).await;
     seed(&app);
     let bureau = app.token("bureau").await;
-    let mine = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
-    let other = org_id_by_name(&app, "关渡区阳光青少年发展中心");
+    let mine = org_id_by_name(&app, "官渡区夕阳红养老服务中心");
+    let other = org_id_by_name(&app, "官渡区阳光青少年发展中心");
     let org = app.token(&format!("org{mine:03}")).await;
     json_of(
         app.get(&format!("/api/v1/organisations/{mine}"), Some(&org))
@@ -693,7 +693,7 @@ async fn org_user_permissions(b: Backend) {
     assert_eq!(dump(&app), before, "refusals changed nothing");
 
     // Own contacts: applied at once. Name: a pending request, the name unchanged.
-    let r = json_of(app.send_json("PATCH", &format!("/api/v1/organisations/{mine}"), Some(&org), &json!({"contact_name": "新联系人", "staff_count": 9, "name": "关渡区夕阳红康养服务中心"})).await, 200).await;
+    let r = json_of(app.send_json("PATCH", &format!("/api/v1/organisations/{mine}"), Some(&org), &json!({"contact_name": "新联系人", "staff_count": 9, "name": "官渡区夕阳红康养服务中心"})).await, 200).await;
     assert_eq!(
         r["organisation"]["organisation"]["contact_name"],
         "新联系人"
@@ -701,7 +701,7 @@ async fn org_user_permissions(b: Backend) {
     assert_eq!(r["organisation"]["organisation"]["staff_count"], 9);
     assert_eq!(
         r["organisation"]["organisation"]["name"],
-        "关渡区夕阳红养老服务中心"
+        "官渡区夕阳红养老服务中心"
     );
     assert_eq!(r["change_request"]["status"], "pending");
     let cr = r["change_request"]["id"].as_i64().unwrap();
@@ -748,7 +748,7 @@ async fn org_user_permissions(b: Backend) {
         200,
     )
     .await;
-    assert_eq!(d["organisation"]["name"], "关渡区夕阳红康养服务中心");
+    assert_eq!(d["organisation"]["name"], "官渡区夕阳红康养服务中心");
     problem(
         app.send_json(
             "PATCH",
@@ -814,7 +814,7 @@ async fn workers_masking_and_identity(b: Backend) {
     seed(&app);
     let bureau = app.token("bureau").await;
     let finance = app.token("finance").await;
-    let mine = org_id_by_name(&app, "关渡区夕阳红养老服务中心");
+    let mine = org_id_by_name(&app, "官渡区夕阳红养老服务中心");
     let org = app.token(&format!("org{mine:03}")).await;
     let id_number = sanshe::registry::orgs::demo_id_number(
         chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap(),
@@ -846,7 +846,7 @@ async fn workers_masking_and_identity(b: Backend) {
         ]
     );
     // An org user may not add workers to another organisation.
-    let other = org_id_by_name(&app, "关渡区阳光青少年发展中心");
+    let other = org_id_by_name(&app, "官渡区阳光青少年发展中心");
     let v = problem(app.send_json("POST", "/api/v1/social-workers", Some(&org), &json!({
         "organisation_id": other, "name": "某人", "certificate_level": "none", "employment": "full_time"})).await, 422, "validation_failed").await;
     assert_eq!(
@@ -1215,7 +1215,7 @@ async fn public_directory(b: Backend) {
         .await;
     assert_eq!(html.status(), 200);
     let html = html.text().await.unwrap();
-    assert!(html.contains("关渡区夕阳红养老服务中心"));
+    assert!(html.contains("官渡区夕阳红养老服务中心"));
     assert!(!html.contains("13871000000"), "no phones in the directory");
     assert!(
         !html.contains("广场舞队"),
@@ -1236,7 +1236,7 @@ async fn pages_render(b: Backend) {
     let cookie = format!("sanshe_session={bureau}; sanshe_csrf=tok");
     // What each page must show, worked out by hand from the demo data (src/registry/orgs.rs `seed_demo`,
     // src/registry/workers.rs `seed_demo_workers`): 54 registered organisations + 6 filed groups = 60;
-    // organisation 1 is demo index 0, 关渡区夕阳红养老服务中心 (legal representative SURNAMES[0]+GIVEN[0] =
+    // organisation 1 is demo index 0, 官渡区夕阳红养老服务中心 (legal representative SURNAMES[0]+GIVEN[0] =
     // 李晓明, contact 杨丽华, phone 138·71000000, staff 3 + 0 = 3, volunteers 10, registered 2010-01-01, no
     // listing: 正常). Barred: index 40 (dishonesty list) and the 6 groups without a credit code = 7.
     // 150 workers; worker 1 is demo worker 0: 李雨桐 of organisation index 0, assistant (ZL, 2012, 530 →
@@ -1247,7 +1247,7 @@ async fn pages_render(b: Backend) {
     let pages: &[(&str, &[&str], &[&str])] = &[
         (
             "/registry/orgs",
-            &["<h1>社会组织</h1>", "共 60", "关渡区夕阳红养老服务中心"],
+            &["<h1>社会组织</h1>", "共 60", "官渡区夕阳红养老服务中心"],
             &[],
         ),
         (
@@ -1255,15 +1255,15 @@ async fn pages_render(b: Backend) {
             &[
                 "<h1>社会组织</h1>",
                 "共 7",
-                "关渡区福寿养老服务社",
+                "官渡区福寿养老服务社",
                 "太和社区广场舞队",
             ],
-            &["关渡区夕阳红养老服务中心"],
+            &["官渡区夕阳红养老服务中心"],
         ),
         (
             "/registry/orgs/1",
             &[
-                "<h1>关渡区夕阳红养老服务中心 <span class=\"badge ok\" id=\"standing\">正常</span></h1>",
+                "<h1>官渡区夕阳红养老服务中心 <span class=\"badge ok\" id=\"standing\">正常</span></h1>",
                 "<h2>信用状态 · 原因</h2>",
                 "<dd>李晓明</dd>",
                 "<dd>杨丽华</dd>",
@@ -1277,8 +1277,8 @@ async fn pages_render(b: Backend) {
         (
             "/registry/orgs/1/edit",
             &[
-                "<h1>修改组织 · 关渡区夕阳红养老服务中心</h1>",
-                "name=\"name\" value=\"关渡区夕阳红养老服务中心\"",
+                "<h1>修改组织 · 官渡区夕阳红养老服务中心</h1>",
+                "name=\"name\" value=\"官渡区夕阳红养老服务中心\"",
                 "name=\"legal_representative\" value=\"李晓明\"",
                 "name=\"staff_count\" value=\"3\"",
             ],
@@ -1291,7 +1291,7 @@ async fn pages_render(b: Backend) {
                 "action=\"/registry/orgs/new\"",
                 "关上街道",
             ],
-            &["关渡区夕阳红养老服务中心"],
+            &["官渡区夕阳红养老服务中心"],
         ),
         (
             "/registry/changes",
@@ -1316,7 +1316,7 @@ async fn pages_render(b: Backend) {
             "/registry/workers/1",
             &[
                 "<h1>李雨桐</h1>",
-                "<dd>关渡区夕阳红养老服务中心</dd>",
+                "<dd>官渡区夕阳红养老服务中心</dd>",
                 "<dd>ZL201200530</dd>",
                 "<dd>2012-06-20</dd>",
                 "<dd>13510000000</dd>",
@@ -1337,7 +1337,7 @@ async fn pages_render(b: Backend) {
             &[
                 "<h1>登记社工</h1>",
                 "action=\"/registry/workers/new\"",
-                "关渡区夕阳红养老服务中心",
+                "官渡区夕阳红养老服务中心",
             ],
             &["李雨桐"],
         ),
@@ -1346,7 +1346,7 @@ async fn pages_render(b: Backend) {
             &[
                 "<h1>社工统计</h1>",
                 "<h2>按证书等级</h2>",
-                "<tr><td>关渡区夕阳红养老服务中心</td><td class=\"num\">3</td><td class=\"num\">2</td></tr>",
+                "<tr><td>官渡区夕阳红养老服务中心</td><td class=\"num\">3</td><td class=\"num\">2</td></tr>",
             ],
             &[],
         ),

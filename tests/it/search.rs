@@ -74,7 +74,7 @@ async fn search_matches_reading_every_row(b: Backend) {
         "社区".to_string(),
         "服务中心".into(),
         "养老".into(),
-        "关渡区".into(),
+        "官渡区".into(),
         "中".into(),
         "不存在的名字".into(),
         code[2..8].to_string(),
@@ -111,7 +111,7 @@ async fn search_matches_reading_every_row(b: Backend) {
             "PATCH",
             &format!("/api/v1/organisations/{id}"),
             Some(&bureau),
-            &json!({"name": "关渡区晨曦互助社"}),
+            &json!({"name": "官渡区晨曦互助社"}),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());

@@ -1865,21 +1865,21 @@ async fn bad_input_changes_nothing(backend: Backend) {
     };
     // The expected refusals below are worked out by hand from the demo registry (src/registry/orgs.rs
     // `seed_demo`, src/registry/workers.rs `seed_demo_workers`) on the fixed clock t0 = 2026-03-02 (Beijing):
-    // - the one barred organisation is demo index 40, 关渡区福寿养老服务社: on the dishonesty list (listed 200
+    // - the one barred organisation is demo index 40, 官渡区福寿养老服务社: on the dishonesty list (listed 200
     //   days before t0), registered with a credit code and a passed 2025 inspection, so its only reason is
     //   `dishonesty`. Its rating (index 40: awarded 6 years back, 2020-06-01) expired 2025-06-01; staff_count
     //   3 + (40*7 % 40) = 3; its workers are demo workers 52 (assistant) and 106 (social_worker, part time).
-    // - the first bidder is demo index 0, 关渡区夕阳红养老服务中心 (org001): rating likewise expired, staff 3,
+    // - the first bidder is demo index 0, 官渡区夕阳红养老服务中心 (org001): rating likewise expired, staff 3,
     //   current workers 0 (assistant), 54 (social_worker) and 108 (none).
     // Against the strict tender (5A, 10000 staff, 10000 certified, a supervisor, a senior worker) both fail
     // rating, staff, certified count and the senior level; both have a social_worker, so a supervisor.
     assert_eq!(
         org_name(b[0].org),
-        "关渡区夕阳红养老服务中心",
+        "官渡区夕阳红养老服务中心",
         "the premise above"
     );
     let barred: i64 = organisations::table
-        .filter(organisations::name.eq("关渡区福寿养老服务社"))
+        .filter(organisations::name.eq("官渡区福寿养老服务社"))
         .select(organisations::id)
         .first(&mut app.conn())
         .unwrap();

@@ -95,7 +95,7 @@ impl Seeder<'_> {
         let names: Vec<String> = (0..suffixes.len())
             .map(|k| {
                 format!(
-                    "{year}年关渡区{street_name}{}",
+                    "{year}年官渡区{street_name}{}",
                     suffixes[(start + k) % suffixes.len()]
                 )
             })
@@ -125,12 +125,12 @@ impl Seeder<'_> {
         let title = self.title(field, &street_name, year, seed);
         let targets = targets(budget_fen);
         let scope = if street_name.is_empty() {
-            "服务范围覆盖关渡区 8 个街道。".to_string()
+            "服务范围覆盖官渡区 8 个街道。".to_string()
         } else {
             format!("服务范围为{street_name}辖区。")
         };
         let description = format!(
-            "为落实关渡区{}工作部署，区民政局以{}方式向社会组织购买本项目服务。{scope}{}服务期 {term_months} 个月。绩效目标：服务 {} 人、{} 人次，开展活动或小组 {} 节，服务对象满意度不低于 {}%。预算上限 {} 元，按签约、中期评估、末期验收 30%/40%/30% 分期支付。",
+            "为落实官渡区{}工作部署，区民政局以{}方式向社会组织购买本项目服务。{scope}{}服务期 {term_months} 个月。绩效目标：服务 {} 人、{} 人次，开展活动或小组 {} 节，服务对象满意度不低于 {}%。预算上限 {} 元，按签约、中期评估、末期验收 30%/40%/30% 分期支付。",
             field_zh(field),
             method.label(true),
             service_text(field),
