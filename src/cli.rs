@@ -288,7 +288,28 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 journal,
                 no_raw,
             };
-            bench_ledger::run(&state, &o, &mut std::io::stdout())?;
+            let mut c = state.pool.get().map_err(|e| e.to_string())?;
+            let now = state.clock.now();
+            bench_ledger::run(
+                &mut c,
+                &state.config.ledger,
+                now,
+                |c| {
+                    crate::seed::seed_demo(
+                        c,
+                        &state.mail,
+                        now,
+                        None,
+                        state.config.beneficiary_secret.expose(),
+                        &state.tenders,
+                        &state.contracts,
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                },
+                &o,
+                &mut std::io::stdout(),
+            )?;
             Ok(0)
         }
         Command::Verify {

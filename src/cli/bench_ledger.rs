@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db::DbConn;
 use crate::db::schema::{ledger_balances as lb, ledger_postings as lp, tenders, users};
@@ -41,30 +40,26 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// Run the benchmark, printing figures to `out`.
-pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), String> {
-    let mut c = state.pool.get().map_err(err)?;
-    let users_before: i64 = users::table.count().get_result(&mut *c).map_err(err)?;
+/// Run the benchmark on `c`, printing figures to `out`. `seed_demo` loads the demo data set into the empty
+/// database (the wiring in `cli` holds what that needs); `ledger` are the fund sources; `now` the clock.
+pub fn run(
+    c: &mut DbConn,
+    ledger: &crate::ledger::Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    seed_demo: impl FnOnce(&mut DbConn) -> Result<(), String>,
+    o: &Options,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let users_before: i64 = users::table.count().get_result(c).map_err(err)?;
     if users_before > 0 {
         return Err("bench-ledger needs an empty database (it seeds the demo data)".into());
     }
-    let now = state.clock.now();
-    let cfg = &state.config;
     let t = Instant::now();
-    crate::seed::seed_demo(
-        &mut c,
-        &state.mail,
-        now,
-        None,
-        cfg.beneficiary_secret.expose(),
-        &state.tenders,
-        &state.contracts,
-    )
-    .map_err(err)?;
+    seed_demo(c)?;
     let finance: (i64, String) = users::table
         .filter(users::username.eq("finance"))
         .select((users::id, users::username))
-        .first(&mut *c)
+        .first(c)
         .map_err(err)?;
     let actor = Actor {
         id: Some(finance.0),
@@ -74,11 +69,11 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     // A budget per year, fund and field, recorded as finance would (each posts its appropriation).
     let mut budgets = Vec::new();
     for year in YEARS {
-        for fund in &cfg.ledger.funds {
+        for fund in &ledger.funds {
             for field in FIELDS.iter().map(|f| Some(*f)).chain([None]) {
                 appropriations::create(
-                    &mut c,
-                    &cfg.ledger,
+                    c,
+                    ledger,
                     &actor,
                     now,
                     &NewAppropriation {
@@ -105,7 +100,7 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
                 let available: i64 = lb::table
                     .find(Account::Budget(Stage::Available, bucket.clone()).name())
                     .select(lb::balance_fen)
-                    .first(&mut *c)
+                    .first(c)
                     .map_err(err)?;
                 budgets.push(Budget {
                     bucket,
@@ -117,9 +112,9 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     let tender_ids: Vec<i64> = tenders::table
         .select(tenders::id)
         .order(tenders::id)
-        .load(&mut *c)
+        .load(c)
         .map_err(err)?;
-    let head = crate::ledger::digest(&mut c).map_err(err)?.seq;
+    let head = crate::ledger::digest(c).map_err(err)?.seq;
     line(out, "setup_seconds", secs(t.elapsed()))?;
     line(out, "budgets", budgets.len())?;
     line(out, "tenders", tender_ids.len())?;
@@ -140,12 +135,12 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     line(out, "generate_rate", rate(generated as u64, t.elapsed()))?;
 
     let t = Instant::now();
-    let report = crate::ledger::import(&mut c, &actor, now, synthetic(), o.batch).map_err(err)?;
+    let report = crate::ledger::import(c, &actor, now, synthetic(), o.batch).map_err(err)?;
     let import_d = t.elapsed();
     let postings: i64 = lp::table
         .filter(lp::entry_seq.gt(head))
         .count()
-        .get_result(&mut *c)
+        .get_result(c)
         .map_err(err)?;
     line(out, "entries", report.entries)?;
     line(out, "postings", postings)?;
@@ -154,18 +149,18 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     line(out, "import_rate", rate(report.entries, import_d))?;
 
     if !o.no_raw {
-        let (n, d) = raw_baseline(&mut c, head, o.batch).map_err(err)?;
+        let (n, d) = raw_baseline(c, head, o.batch).map_err(err)?;
         line(out, "raw_seconds", secs(d))?;
         line(out, "raw_rate", rate(n, d))?;
     }
 
     // The trial balance: the median of 25 reads after one to warm up.
-    crate::ledger::trial_balance(&mut c).map_err(err)?;
+    crate::ledger::trial_balance(c).map_err(err)?;
     let mut times = Vec::new();
     let mut accounts = 0;
     for _ in 0..25 {
         let t = Instant::now();
-        let tb = crate::ledger::trial_balance(&mut c).map_err(err)?;
+        let tb = crate::ledger::trial_balance(c).map_err(err)?;
         times.push(t.elapsed());
         accounts = tb.rows.len();
     }
@@ -175,7 +170,7 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
 
     for run in 1..=2 {
         let t = Instant::now();
-        let r = crate::ledger::verify(&mut c).map_err(err)?;
+        let r = crate::ledger::verify(c).map_err(err)?;
         let d = t.elapsed();
         if !r.ok {
             return Err(format!(
@@ -188,7 +183,7 @@ pub fn run(state: &AppState, o: &Options, out: &mut dyn Write) -> Result<(), Str
     }
 
     let t = Instant::now();
-    let journal = crate::ledger::export::journal(&mut c, now).map_err(err)?;
+    let journal = crate::ledger::export::journal(c, now).map_err(err)?;
     line(out, "export_seconds", secs(t.elapsed()))?;
     line(out, "journal_bytes", journal.len())?;
     if let Some(path) = &o.journal {

@@ -305,8 +305,13 @@ pub fn answer(
         )?;
         let mut new_deadline = None;
         let method = t.method();
-        if let Some(moved) = rules::moved_deadline(method, &ctx.cal, now, t.bid_deadline.and_utc())
-        {
+        if let Some(moved) = rules::moved_deadline(
+            method,
+            &ctx.cal,
+            crate::clock::shanghai(),
+            now,
+            t.bid_deadline.and_utc(),
+        ) {
             let moved = crate::db::now_micros(moved);
             let shift = moved - t.bid_deadline;
             diesel::update(tenders::table.find(tender_id))

@@ -46,9 +46,14 @@ fn violations(text: &str, forbidden: &[&str]) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// Where a file sits: its first folder under `src/`, or the file's own name for top-level modules.
+/// Where a file sits: its first folder under `src/`, or the file's own name for top-level modules. The
+/// command line's tools under `src/cli/` (the ledger benchmark) are not wiring: `cli.rs` hands them what
+/// they need, so they are held to the services' rule (`cli/`).
 fn layer_of(path: &Path) -> String {
     let rel = path.strip_prefix(src()).unwrap();
+    if rel.components().count() > 1 && rel.starts_with("cli") {
+        return "cli/".to_string();
+    }
     let first = rel
         .components()
         .next()

@@ -10,14 +10,8 @@ use crate::helpers::{Backend, problem, sign_in};
 use crate::tenders::{
     bid_body, bidders, create_tender, demo_evaluators, publish, setup, tender_body,
 };
+use crate::tenders_sealed::json_of;
 use sanshe::db::schema::audit_events;
-
-async fn json_of(r: reqwest::Response, status: u16) -> Value {
-    let s = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    assert_eq!(s, status, "{text}");
-    serde_json::from_str(&text).unwrap()
-}
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))

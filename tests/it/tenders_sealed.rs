@@ -65,7 +65,7 @@ async fn post_bid(app: &TestApp, token: &str, tender: i64, body: &Value) -> reqw
     .await
 }
 
-async fn json_of(r: reqwest::Response, status: u16) -> Value {
+pub(crate) async fn json_of(r: reqwest::Response, status: u16) -> Value {
     let s = r.status().as_u16();
     let text = r.text().await.unwrap();
     assert_eq!(s, status, "{text}");

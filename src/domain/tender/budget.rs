@@ -151,19 +151,17 @@ pub fn demo_line_shares() -> Vec<LineShare> {
 }
 
 impl TenderRules {
+    /// The programme's rule for a line, if any.
+    fn share(&self, line: &str) -> Option<&LineShare> {
+        self.line_shares.iter().find(|r| r.line == line)
+    }
     /// The programme's most for a line, percent of the price.
     pub fn max_share(&self, line: &str) -> Option<Decimal> {
-        self.line_shares
-            .iter()
-            .find(|r| r.line == line)
-            .and_then(|r| r.max_pct)
+        self.share(line).and_then(|r| r.max_pct)
     }
     /// The programme's least for a line, percent of the price.
     pub fn min_share(&self, line: &str) -> Option<Decimal> {
-        self.line_shares
-            .iter()
-            .find(|r| r.line == line)
-            .and_then(|r| r.min_pct)
+        self.share(line).and_then(|r| r.min_pct)
     }
 }
 

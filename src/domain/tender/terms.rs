@@ -87,22 +87,22 @@ pub fn check_offer(required: &Targets, offered: &Targets) -> Vec<Broken> {
 
 /// A clarification published later than its method's notice before the deadline
 /// ([`Method::clarification_notice`]: 87号令 Art 27, 214号 Art 10, 74号令 Art 29) moves the deadline to that
-/// notice after the clarification: calendar days from the moment, or working days from its Beijing day, at
-/// the same time of day. Returns the new deadline when it moves.
+/// notice after the clarification: calendar days from the moment, or working days from its day in `local`
+/// (Beijing), at the same time of day. Returns the new deadline when it moves.
 pub fn moved_deadline(
     method: Method,
     cal: &BusinessCalendar,
+    local: chrono::FixedOffset,
     answered_at: DateTime<Utc>,
     deadline: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let min = match method.clarification_notice() {
         ResponseTime::Days(n) => answered_at + Duration::days(n.into()),
         ResponseTime::WorkingDays(n) => {
-            let bj = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-            let local = answered_at.with_timezone(&bj);
-            let (day, _) = cal.add_working_days(local.date_naive(), n);
-            day.and_time(local.time())
-                .and_local_timezone(bj)
+            let at = answered_at.with_timezone(&local);
+            let (day, _) = cal.add_working_days(at.date_naive(), n);
+            day.and_time(at.time())
+                .and_local_timezone(local)
                 .single()?
                 .with_timezone(&Utc)
         }
@@ -140,45 +140,34 @@ mod tests {
     /// (磋商) or 3 working days (谈判) before the deadline moves the deadline that far after it.
     fn art27_late_clarification_moves_the_deadline_per_method() {
         let cal = BusinessCalendar::builtin();
+        let bj = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let moved = |m, at, deadline| moved_deadline(m, &cal, bj, at, deadline);
         let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let deadline = t("2026-03-20T02:00:00Z");
         // Tenders: 15 days.
         assert_eq!(
-            moved_deadline(Method::Open, &cal, t("2026-03-05T02:00:00Z"), deadline),
+            moved(Method::Open, t("2026-03-05T02:00:00Z"), deadline),
             None
         );
         assert_eq!(
-            moved_deadline(Method::Invited, &cal, t("2026-03-06T02:00:00Z"), deadline),
+            moved(Method::Invited, t("2026-03-06T02:00:00Z"), deadline),
             Some(t("2026-03-21T02:00:00Z"))
         );
         // 磋商: 5 days.
         let late = t("2026-03-17T02:00:00Z");
         assert_eq!(
-            moved_deadline(
-                Method::Consultation,
-                &cal,
-                t("2026-03-10T02:00:00Z"),
-                deadline
-            ),
+            moved(Method::Consultation, t("2026-03-10T02:00:00Z"), deadline),
             None
         );
         assert_eq!(
-            moved_deadline(Method::Consultation, &cal, late, deadline),
+            moved(Method::Consultation, late, deadline),
             Some(t("2026-03-22T02:00:00Z"))
         );
         // 谈判: 3 working days. Tuesday 17 March 10:00 Beijing → Friday 20 March 10:00: enough.
-        assert_eq!(
-            moved_deadline(Method::Negotiation, &cal, late, deadline),
-            None
-        );
+        assert_eq!(moved(Method::Negotiation, late, deadline), None);
         // Wednesday 18 March 10:00 → three working days on is Monday 23 March 10:00 (the weekend skipped).
         assert_eq!(
-            moved_deadline(
-                Method::Negotiation,
-                &cal,
-                t("2026-03-18T02:00:00Z"),
-                deadline
-            ),
+            moved(Method::Negotiation, t("2026-03-18T02:00:00Z"), deadline),
             Some(t("2026-03-23T02:00:00Z"))
         );
     }

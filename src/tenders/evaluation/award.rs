@@ -229,35 +229,33 @@ pub fn pass_award(
             )?;
             continue;
         }
-        {
-            diesel::update(tenders::table.find(t.id))
-                .set((
-                    tenders::award_bid_id.eq(r.ranked.bid_id),
-                    tenders::award_reason.eq("原中标人撤回或被取消资格，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
-                    tenders::publicity_ends.eq(None::<NaiveDateTime>),
-                    tenders::challenge_ends.eq(None::<NaiveDateTime>),
-                ))
-                .execute(conn)?;
-            let note = Some(format!(
-                "递补：{}（第 {} 名）/ passed on to rank {}",
-                r.organisation_name, r.ranked.rank, r.ranked.rank
-            ));
-            if from == State::AwardProposed {
-                crate::tenders::log_event(
-                    conn,
-                    actor,
-                    now,
-                    t.id,
-                    Some(from),
-                    from,
-                    "tender.award_passed",
-                    note,
-                )?;
-            } else {
-                move_state(conn, actor, now, t.id, from, State::AwardProposed, note)?;
-            }
-            return Ok(());
+        diesel::update(tenders::table.find(t.id))
+            .set((
+                tenders::award_bid_id.eq(r.ranked.bid_id),
+                tenders::award_reason.eq("原中标人撤回或被取消资格，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
+                tenders::publicity_ends.eq(None::<NaiveDateTime>),
+                tenders::challenge_ends.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        let note = Some(format!(
+            "递补：{}（第 {} 名）/ passed on to rank {}",
+            r.organisation_name, r.ranked.rank, r.ranked.rank
+        ));
+        if from == State::AwardProposed {
+            crate::tenders::log_event(
+                conn,
+                actor,
+                now,
+                t.id,
+                Some(from),
+                from,
+                "tender.award_passed",
+                note,
+            )?;
+        } else {
+            move_state(conn, actor, now, t.id, from, State::AwardProposed, note)?;
         }
+        return Ok(());
     }
     diesel::update(tenders::table.find(t.id))
         .set((

@@ -14,10 +14,15 @@ pub struct ScoringSheet {
 }
 
 fn valid_opened(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<bids::OpenedBid>, AppError> {
-    Ok(bids::opened_bids(conn, t)?
+    Ok(valid_of(bids::opened_bids(conn, t)?))
+}
+
+/// The opened bids still in the evaluation (neither withdrawn nor disqualified since the opening).
+fn valid_of(opened: Vec<bids::OpenedBid>) -> Vec<bids::OpenedBid> {
+    opened
         .into_iter()
         .filter(|b| b.status == "active")
-        .collect())
+        .collect()
 }
 
 /// The sheet for an evaluator who has declared no conflict (403 otherwise: bids stay hidden until then).
@@ -247,14 +252,24 @@ pub fn ranking(conn: &mut DbConn, t: &TenderRow) -> Result<Vec<RankedBid>, AppEr
     Ok(rank_tender(conn, t)?.0)
 }
 
-/// [`ranking`] with the draws that decided full ties (87号令 Art 57, 68). The draw's seed covers the tender's
-/// code and the commitments of every bid opened ([`rules::draw_seed`]), so it is fixed at opening and the
-/// same draw comes out of every later call; a bid disqualified later leaves the others' order as drawn.
+/// [`rank_opened`] of the tender's opened bids.
 pub fn rank_tender(
     conn: &mut DbConn,
     t: &TenderRow,
 ) -> Result<(Vec<RankedBid>, Vec<rules::Draw>), AppError> {
     let opened = bids::opened_bids(conn, t)?;
+    rank_opened(conn, t, opened)
+}
+
+/// The ranking with the draws that decided full ties (87号令 Art 57, 68). The draw's seed covers the tender's
+/// code and the commitments of every bid opened ([`rules::draw_seed`]), so it is fixed at opening and the
+/// same draw comes out of every later call; a bid disqualified later leaves the others' order as drawn.
+/// `opened` are the tender's opened bids ([`bids::opened_bids`]).
+fn rank_opened(
+    conn: &mut DbConn,
+    t: &TenderRow,
+    opened: Vec<bids::OpenedBid>,
+) -> Result<(Vec<RankedBid>, Vec<rules::Draw>), AppError> {
     let seed = rules::draw_seed(
         &t.code,
         &opened
@@ -262,10 +277,7 @@ pub fn rank_tender(
             .map(|b| b.commitment.as_str())
             .collect::<Vec<_>>(),
     );
-    let valid: Vec<bids::OpenedBid> = opened
-        .into_iter()
-        .filter(|b| b.status == "active")
-        .collect();
+    let valid = valid_of(opened);
     let criteria = t.criteria();
     let category: HashMap<String, Category> = criteria
         .items
@@ -420,7 +432,7 @@ pub fn report(
     let locked = t.evaluated_at.is_some();
     let criteria = t.criteria();
     let (ranked, draws): (HashMap<i64, Ranked>, Vec<rules::Draw>) = if locked {
-        let (bids, draws) = rank_tender(conn, &t)?;
+        let (bids, draws) = rank_opened(conn, &t, opened.clone())?;
         (
             bids.into_iter()
                 .map(|r| (r.ranked.bid_id, r.ranked))
