@@ -89,6 +89,10 @@ pub enum Command {
         /// Skip the raw-insert baseline.
         #[arg(long)]
         no_raw: bool,
+        /// Awarded projects added to the demo, with running contracts, so the live payments have
+        /// hundreds of instalments to pay.
+        #[arg(long, default_value_t = 250)]
+        live: usize,
     },
 }
 
@@ -278,6 +282,7 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             seed,
             journal,
             no_raw,
+            live,
         } => {
             let pool = crate::app::open_database(&config)?;
             let state = crate::app::AppState::new(config, pool, clock);
@@ -306,6 +311,14 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                     )
                     .map(|_| ())
                     .map_err(|e| e.to_string())
+                },
+                |c| {
+                    crate::seed::tenders::seed_more_awarded(c, &state.tenders, now, live)
+                        .and_then(|_| {
+                            crate::seed::contracts::sign_awarded(c, &state.contracts, now)
+                        })
+                        .map(|s| s.contracts)
+                        .map_err(|e| e.to_string())
                 },
                 &o,
                 &mut std::io::stdout(),

@@ -41,12 +41,14 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// Run the benchmark on `c`, printing figures to `out`. `seed_demo` loads the demo data set into the empty
-/// database (the wiring in `cli` holds what that needs); `ledger` are the fund sources; `now` the clock.
+/// database (the wiring in `cli` holds what that needs) and `live_contracts`, called once the budgets are
+/// recorded, adds running contracts on them; `ledger` are the fund sources; `now` the clock.
 pub fn run(
     c: &mut DbConn,
     ledger: &crate::ledger::Settings,
     now: chrono::DateTime<chrono::Utc>,
     seed_demo: impl FnOnce(&mut DbConn) -> Result<(), String>,
+    live_contracts: impl FnOnce(&mut DbConn) -> Result<usize, String>,
     o: &Options,
     out: &mut dyn Write,
 ) -> Result<(), String> {
@@ -109,6 +111,8 @@ pub fn run(
             }
         }
     }
+    // Running contracts on those budgets, for the live payments that follow the import.
+    let live = live_contracts(c)?;
     let tender_ids: Vec<i64> = tenders::table
         .select(tenders::id)
         .order(tenders::id)
@@ -118,6 +122,7 @@ pub fn run(
     line(out, "setup_seconds", secs(t.elapsed()))?;
     line(out, "budgets", budgets.len())?;
     line(out, "tenders", tender_ids.len())?;
+    line(out, "live_contracts", live)?;
     let synthetic = || {
         Synthetic::new(
             o.seed,

@@ -126,8 +126,10 @@ pub fn create(
         let mut c = Checks::new();
         let contract_no = c.text("contract_no", &input.contract_no, 40);
         let start = c.required_date("term_start", &input.term_start);
+        // The signing clock runs from the award letter, issued with the result notice (政府采购法 Art 46).
         let awarded_on = t
-            .awarded_at
+            .result_published_at
+            .or(t.awarded_at)
             .map(|a| crate::clock::beijing_date(a.and_utc()))
             .unwrap_or_else(|| crate::clock::beijing_date(now));
         if let Some(s) = start
@@ -136,8 +138,8 @@ pub fn create(
             c.add(
                 "term_start",
                 "after_award",
-                "服务期不能早于定标日。",
-                "The term cannot start before the award.",
+                "服务期不能早于中标（成交）通知书发出之日。",
+                "The term cannot start before the award letter.",
             );
         }
         let appropriation = match input.appropriation_id {

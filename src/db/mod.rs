@@ -240,6 +240,16 @@ pub fn revert_all(conn: &mut DbConn) -> Result<usize, String> {
     Ok(reverted.len())
 }
 
+/// Revert the newest applied migration; returns its version (operators undoing the last upgrade).
+pub fn revert_last(conn: &mut DbConn) -> Result<String, String> {
+    match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(PG_MIGRATIONS),
+    }
+    .map(|v| v.to_string())
+    .map_err(|e| format!("revert failed: {e}"))
+}
+
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
     match conn {

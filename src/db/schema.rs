@@ -302,6 +302,7 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        result_published_at -> Nullable<Timestamp>,
     }
 }
 

@@ -302,6 +302,23 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tenders.award", "中标投标", "Winning bid"),
     (
+        "tenders.award_due",
+        "确定中标人期限（评审报告后 5 个工作日，实施条例第四十三条）",
+        "Name the winner by (5 working days after the report, Implementing Regulations Art 43)",
+    ),
+    (
+        "tenders.result_due",
+        "结果公告期限（确定中标人后 2 个工作日，87号令第六十九条）",
+        "Publish the result by (2 working days after naming the winner, MOF Order 87 Art 69)",
+    ),
+    ("tenders.evaluators", "评审专家", "Evaluators"),
+    ("tenders.letter_issued", "发出于", "issued"),
+    (
+        "tenders.sign_by",
+        "签订合同期限（政府采购法第四十六条）",
+        "sign the contract by (Government Procurement Law Art 46)",
+    ),
+    (
         "tenders.publish_result",
         "发布中标结果公告",
         "Publish the award notice",

@@ -153,7 +153,19 @@ pub struct TenderResult {
     pub winner: String,
     pub price: String,
     pub challenge_ends: String,
+    /// The award letter, in the winner's copy only.
+    pub letter: Option<LetterLine>,
     pub url: String,
+}
+
+/// An award letter as a result e-mail names it.
+#[derive(Debug, Clone)]
+pub struct LetterLine {
+    pub title_zh: String,
+    pub title_en: String,
+    pub no: String,
+    /// The last day to sign the contract.
+    pub sign_by: String,
 }
 email!(
     TenderResult,

@@ -80,12 +80,31 @@ pub struct Seeded {
     pub spending_items: usize,
 }
 
-/// Create the history's contracts as the bureau and finance would have, step by step at their dates.
+/// Create the history's contracts as the bureau and finance would have, step by step at their dates, and
+/// the spending reports on those still running.
 pub fn seed_demo(
     conn: &mut DbConn,
     ctx: &contracts::Ctx,
     now: DateTime<Utc>,
 ) -> Result<Seeded, AppError> {
+    let mut out = sign_awarded(conn, ctx, now)?;
+    let finance = actor(conn, "finance")?;
+    let ctx = contracts::Ctx {
+        send_mail: false,
+        ..ctx.clone()
+    };
+    out.spending_items = spending(conn, &ctx, now, &finance)?;
+    Ok(out)
+}
+
+/// A contract for each awarded tender that has none, created, signed, started, accepted, paid and closed as
+/// its dates imply (the newest [`UNSIGNED_RECENT`] left as drafts).
+pub fn sign_awarded(
+    conn: &mut DbConn,
+    ctx: &contracts::Ctx,
+    now: DateTime<Utc>,
+) -> Result<Seeded, AppError> {
+    use crate::db::schema::contracts as ct;
     let ctx = contracts::Ctx {
         send_mail: false,
         ..ctx.clone()
@@ -93,32 +112,45 @@ pub fn seed_demo(
     let today = crate::clock::beijing_date(now);
     let bureau = actor(conn, "bureau")?;
     let finance = actor(conn, "finance")?;
-    let awarded: Vec<(i64, String, chrono::NaiveDateTime, i32)> = tenders::table
+    type Awarded = (
+        i64,
+        String,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+    );
+    let awarded: Vec<Awarded> = tenders::table
         .filter(tenders::state.eq("awarded"))
         .filter(tenders::awarded_at.is_not_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            ct::table.filter(ct::tender_id.eq(tenders::id)),
+        )))
         .order((tenders::awarded_at.asc(), tenders::id.asc()))
         .select((
             tenders::id,
             tenders::field,
             tenders::awarded_at.assume_not_null(),
-            tenders::term_months,
+            tenders::result_published_at,
         ))
         .load(conn)?;
     let signable = awarded.len().saturating_sub(UNSIGNED_RECENT);
     let mut out = Seeded::default();
-    for (k, (tender, field, awarded_at, _)) in awarded.into_iter().enumerate() {
+    // Contract numbers continue after those already made.
+    let made = ct::table.count().get_result::<i64>(conn)? as usize;
+    for (k, (tender, field, awarded_at, letter_at)) in awarded.into_iter().enumerate() {
         let seed = 0xC0_7000 + k as u64;
+        // The award is final at the end of the challenge window; the 30 days to sign run from the award
+        // letter, issued with the result notice about two weeks before (政府采购法 Art 46).
         let awarded_on = crate::clock::beijing_date(awarded_at.and_utc());
-        // Most sign within three weeks; every seventeenth late (> 30 days: 政府采购法 Art 46).
-        let sign_after = if k % 17 == 8 {
-            roll(seed, 33, 45)
+        let letter_on = letter_at.map_or(awarded_on, |l| crate::clock::beijing_date(l.and_utc()));
+        // Most sign within a week or so of the final award; every seventeenth late.
+        let signed_on = if k % 17 == 8 {
+            (letter_on + Duration::days(roll(seed, 33, 45))).max(awarded_on + Duration::days(2))
         } else {
-            roll(seed, 5, 21)
+            awarded_on + Duration::days(roll(seed, 2, 9))
         };
-        let signed_on = awarded_on + Duration::days(sign_after);
         // The newest awards get their draft contract, to be signed: the bureau's work of today.
         let unsigned = k >= signable || signed_on + Duration::days(7) > today;
-        let no = format!("GD-{}-HT-{:03}", signed_on.year(), k + 1);
+        let no = format!("GD-{}-HT-{:03}", signed_on.year(), made + k + 1);
         let c = contracts::create(
             conn,
             &ctx,
@@ -247,7 +279,6 @@ pub fn seed_demo(
             contracts::close(conn, &ctx, &bureau, at(close_on), c.id)?;
         }
     }
-    out.spending_items = spending(conn, &ctx, now, &finance)?;
     Ok(out)
 }
 

@@ -1,6 +1,6 @@
-//! Demo budget appropriations for 2021–2026 (预算指标): each year the district's general public budget for
+//! Demo budget appropriations for 2017–2026 (预算指标): each year the district's general public budget for
 //! its four service fields of purchase, the welfare-lottery fund for elderly services and a higher-level
-//! subsidy for any field, about ¥3.5 million a year, more than the year's purchases. Recorded through
+//! subsidy for any field, ¥6.2 million a year, more than the year's purchases (about ¥3.5 million). Recorded through
 //! `ledger::appropriations::create` as finance would, so every one posts its ledger entry and audit event
 //! and the seeded ledger passes `sanshe verify`.
 
@@ -15,16 +15,16 @@ use crate::ledger::Settings;
 use crate::ledger::appropriations::{self, NewAppropriation, Yuan};
 
 /// The first and last budget years of the demo.
-pub const YEARS: std::ops::RangeInclusive<i32> = 2021..=2026;
+pub const YEARS: std::ops::RangeInclusive<i32> = 2017..=2026;
 
 /// (fund, field, yuan, note) of each year's appropriations.
 const EACH_YEAR: &[(&str, Option<&str>, i64, &str)] = &[
-    ("general", Some("elderly"), 1_200_000, "养老服务购买"),
-    ("general", Some("youth"), 600_000, "青少年服务购买"),
-    ("general", Some("disability"), 500_000, "助残服务购买"),
-    ("general", Some("relief"), 500_000, "社会救助服务购买"),
-    ("lottery", Some("elderly"), 400_000, "福彩公益金·养老"),
-    ("transfer", None, 300_000, "省级社会工作专项补助"),
+    ("general", Some("elderly"), 1_600_000, "养老服务购买"),
+    ("general", Some("youth"), 1_200_000, "青少年服务购买"),
+    ("general", Some("disability"), 1_200_000, "助残服务购买"),
+    ("general", Some("relief"), 1_200_000, "社会救助服务购买"),
+    ("lottery", Some("elderly"), 500_000, "福彩公益金·养老"),
+    ("transfer", None, 500_000, "省级社会工作专项补助"),
 ];
 
 /// Record the demo appropriations as the `finance` account (which must exist), dated in January of each

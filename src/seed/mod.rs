@@ -1,7 +1,7 @@
 //! Demo data for a fresh installation: the staff accounts, then the registry of the seed district (Guandu,
 //! DOMAIN.md): streets and communities, organisations with their standing and social workers, one `org`
 //! account per registered organisation, incubation bases and incubation records in every state; then the
-//! tenders (`tenders`), the budget appropriations of 2021–2026 on the ledger (`ledger`) and the history's
+//! tenders (`tenders`), the budget appropriations of 2017–2026 on the ledger (`ledger`) and the history's
 //! contracts with their acceptances and payments (`contracts`). Seeding happens only on a database without
 //! users, in one transaction.
 //!
@@ -61,7 +61,7 @@ pub fn seed_demo(
             // Separate from `seed_registry`, which tests load on its own: bids are sealed under the
             // configured key, so the tenders need the tender context.
             self::tenders::seed_demo(conn, tenders, now)?;
-            // The budgets of 2021–2026, posted to the ledger.
+            // The budgets of 2017–2026, posted to the ledger.
             self::ledger::seed_demo(conn, now)?;
             // The history's contracts, signed, accepted and paid at their dates on those budgets.
             let c = self::contracts::seed_demo(conn, contracts, now)?;

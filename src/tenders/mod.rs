@@ -146,6 +146,8 @@ pub struct TenderRow {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the result notice and the award letter went out.
+    pub result_published_at: Option<NaiveDateTime>,
 }
 
 impl TenderRow {
@@ -210,11 +212,31 @@ pub struct ResultNotice {
     pub price: String,
     pub price_fen: i64,
     pub panel_size: i64,
+    /// The evaluators who scored, by name (87号令 Art 69; 财库〔2016〕198号 Art 20).
+    pub evaluators: Vec<String>,
     pub scores: Vec<ScoreLine>,
+    /// The award letter (中标/成交通知书), issued with the notice.
+    pub letter: Option<AwardLetter>,
     #[schema(value_type = Option<String>)]
     pub publicity_ends: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>)]
     pub challenge_ends: Option<NaiveDateTime>,
+}
+
+/// The award letter (中标/成交通知书): issued to the winner with the result notice; the contract is due within
+/// 30 days of it (政府采购法 Art 46).
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct AwardLetter {
+    /// The tender's code and the winning bid's receipt number.
+    pub no: String,
+    /// 中标通知书 (tenders) or 成交通知书 (the other methods).
+    pub title_zh: String,
+    pub title_en: String,
+    #[schema(value_type = String)]
+    pub issued_at: NaiveDateTime,
+    /// The last day to sign the contract.
+    #[schema(value_type = String)]
+    pub sign_by: NaiveDate,
 }
 
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
@@ -269,6 +291,12 @@ pub struct TenderView {
     pub contract_signed_on: Option<NaiveDate>,
     /// Why it was cancelled or failed.
     pub end_reason: Option<String>,
+    /// While the report waits for a winner: the last day to name one (实施条例 Art 43).
+    #[schema(value_type = Option<String>)]
+    pub award_due: Option<NaiveDate>,
+    /// While the named winner waits for its result notice: the last day to publish it (87号令 Art 69).
+    #[schema(value_type = Option<String>)]
+    pub result_due: Option<NaiveDate>,
     /// The result, once it is public (publicity and after).
     pub result: Option<ResultNotice>,
     pub timeline: Vec<TimelineEntry>,
@@ -403,14 +431,37 @@ pub fn visible_row(conn: &mut DbConn, id: i64, staff: bool) -> Result<TenderRow,
 
 /// Names and contact e-mails of organisations (those without an e-mail are skipped).
 pub fn contacts(conn: &mut DbConn, org_ids: &[i64]) -> QueryResult<Vec<(String, String)>> {
+    Ok(contacts_of(conn, org_ids)?
+        .into_iter()
+        .map(|(_, n, e)| (n, e))
+        .collect())
+}
+
+/// [`contacts`] with each organisation's id: (id, name, e-mail).
+pub fn contacts_of(conn: &mut DbConn, org_ids: &[i64]) -> QueryResult<Vec<(i64, String, String)>> {
     Ok(organisations::table
         .filter(organisations::id.eq_any(org_ids))
         .order(organisations::id)
-        .select((organisations::name, organisations::contact_email))
-        .load::<(String, Option<String>)>(conn)?
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::contact_email,
+        ))
+        .load::<(i64, String, Option<String>)>(conn)?
         .into_iter()
-        .filter_map(|(n, e)| e.filter(|e| !e.is_empty()).map(|e| (n, e)))
+        .filter_map(|(id, n, e)| e.filter(|e| !e.is_empty()).map(|e| (id, n, e)))
         .collect())
+}
+
+/// When the bureau last named a winner (moved the tender into 拟中标), from the timeline.
+pub fn named_at(conn: &mut DbConn, tender_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    use crate::db::schema::tender_events as te;
+    te::table
+        .filter(te::tender_id.eq(tender_id))
+        .filter(te::to_state.eq(State::AwardProposed.as_str()))
+        .filter(te::from_state.ne(State::AwardProposed.as_str()))
+        .select(diesel::dsl::max(te::at))
+        .first(conn)
 }
 
 /// The e-mail of the officer who drafted the tender, if any.

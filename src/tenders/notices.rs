@@ -86,8 +86,20 @@ pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView,
         }
     }
     let method = t.method();
+    let day = |at: Option<NaiveDateTime>| at.map(|a| crate::clock::beijing_date(a.and_utc()));
+    // The award's deadlines while they run (实施条例 Art 43; 87号令 Art 69).
+    let award_due = day(t.evaluated_at)
+        .filter(|_| state == State::Evaluated)
+        .map(|d| rules::award_due(&ctx.cal, d));
+    let result_due = if state == State::AwardProposed {
+        day(crate::tenders::named_at(conn, t.id)?).map(|d| rules::result_due(&ctx.cal, d))
+    } else {
+        None
+    };
     Ok(TenderView {
         id: t.id,
+        award_due,
+        result_due,
         field_label_zh: crate::registry::orgs::label(crate::registry::orgs::FIELDS, &t.field, true),
         field_label_en: crate::registry::orgs::label(
             crate::registry::orgs::FIELDS,

@@ -173,7 +173,7 @@ async fn migrate_seed_user_verify(b: Backend) {
         out.contains(&format!("audit chain: ok, {events} events")),
         "{out}"
     );
-    // The demo budgets of 2021–2026 (six a year) and the history's contracts, signed, accepted and paid
+    // The demo budgets of 2017–2026 (six a year) and the history's contracts, signed, accepted and paid
     // through the contract service: the whole seeded ledger verifies.
     assert!(out.contains("ledger: ok, "), "{out}");
     let (contracts, payments): (i64, i64) = {

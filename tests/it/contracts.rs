@@ -753,8 +753,72 @@ async fn concurrent_payments_pay_once(b: Backend) {
     app.stop().await;
 }
 
+/// 政府采购法 Art 46: the 30 days to sign run from the award letter, issued with the result notice, not
+/// from the end of the challenge window; the term may start once the letter is out, not before.
+async fn art46_signing_clock_runs_from_the_award_letter(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (tender, _) = awarded_tender(&app, "CT-L", None);
+    let letter = Utc::now() - Duration::days(40);
+    {
+        use sanshe::db::schema::tenders as t;
+        diesel::update(t::table.find(tender))
+            .set(t::result_published_at.eq(letter.naive_utc()))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let letter_on = sanshe::clock::beijing_date(letter);
+    // A term starting before the letter: refused, nothing written.
+    let before = app.snapshot();
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/contracts",
+            Some(&app.token("bureau").await),
+            &json!({"tender_id": tender, "contract_no": "GD-HT-L-1",
+                    "term_start": (letter_on - Duration::days(1)).to_string()}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(
+        problem_field(&p),
+        ("term_start".into(), "after_award".into()),
+        "{p}"
+    );
+    assert_eq!(app.snapshot(), before);
+    let v = create(&app, tender, "GD-HT-L-1").await;
+    assert_eq!(v["awarded_on"], letter_on.to_string(), "{v}");
+    // Signed today, 40 days after the letter (the award itself only a day ago): late.
+    let id = v["id"].as_i64().unwrap();
+    let r = sign(&app, id, Some(appropriation(&app, "C-L", "300000").await)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let flags: Value = app
+        .get(
+            &format!("/api/v1/flags?rule=signed_late&contract={id}"),
+            Some(&app.token("finance").await),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        flags["total"], 1,
+        "signed 40 days after the letter is late: {flags}"
+    );
+    assert_eq!(flags["items"][0]["rule"], "signed_late", "{flags}");
+    app.stop().await;
+}
+
 both_backends!(
     contract_life_cycle,
+    art46_signing_clock_runs_from_the_award_letter,
     termination_releases_the_rest,
     concurrent_signings_within_the_budget,
     concurrent_payments_pay_once

@@ -131,4 +131,55 @@ fn both_backends_have_the_same_migrations() {
     }
 }
 
-both_backends!(up_down_up);
+/// The award-letter migration fills in what the timeline already records (政府采购法 Art 46): on the demo,
+/// reverted and applied again, every tender past its result notice gets the notice's time back from its
+/// timeline, and every contract's signing clock runs from that letter's Beijing date.
+async fn award_letter_migration_fills_in_the_letters(b: Backend) {
+    use sanshe::db::schema::{contracts as ct, tenders as t};
+    let db = TestDb::new(&b);
+    let (code, _, err) = crate::cli::run(crate::cli::sanshe(&db).args(["seed", "--demo"]));
+    assert_eq!(code, 0, "{err}");
+    let mut c = db.conn();
+    let letters = |c: &mut DbConn| -> Vec<(i64, Option<chrono::NaiveDateTime>)> {
+        t::table
+            .filter(t::state.eq_any(["publicity", "challenge", "awarded", "contracted"]))
+            .order(t::id)
+            .select((t::id, t::result_published_at))
+            .load(c)
+            .unwrap()
+    };
+    let clocks = |c: &mut DbConn| -> Vec<(i64, chrono::NaiveDate)> {
+        ct::table
+            .order(ct::id)
+            .select((ct::id, ct::awarded_on))
+            .load(c)
+            .unwrap()
+    };
+    let (seeded, seeded_clocks) = (letters(&mut c), clocks(&mut c));
+    assert!(seeded.len() > 100 && seeded.iter().all(|(_, at)| at.is_some()));
+    assert_eq!(
+        sanshe::db::revert_last(&mut c).unwrap().replace('-', ""),
+        "20261205000001",
+        "the award-letter migration is the newest"
+    );
+    sanshe::db::migrate(&mut c).unwrap();
+    let (filled, filled_clocks) = (letters(&mut c), clocks(&mut c));
+    // The seed's publication is its timeline's entry into publicity, to the microsecond.
+    assert_eq!(filled, seeded);
+    assert_eq!(filled_clocks, seeded_clocks);
+    for (id, on) in &filled_clocks {
+        let at: Option<chrono::NaiveDateTime> = ct::table
+            .inner_join(t::table)
+            .filter(ct::id.eq(id))
+            .select(t::result_published_at)
+            .first(&mut c)
+            .unwrap();
+        assert_eq!(
+            Some(*on),
+            at.map(|a| sanshe::clock::beijing_date(a.and_utc())),
+            "contract {id}"
+        );
+    }
+}
+
+both_backends!(up_down_up, award_letter_migration_fills_in_the_letters);

@@ -705,6 +705,17 @@ async fn whole_life_cycle(backend: Backend) {
         5
     );
 
+    // The report waits for a winner: the last day to name one is 5 working days on (实施条例 Art 43).
+    let v: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let award_due = v["award_due"].as_str().expect("award_due while evaluated");
+    assert!(award_due > v["opening_at"].as_str().unwrap(), "{v}");
+    assert!(v["result_due"].is_null(), "{v}");
+
     // Confirm in rank order (实施条例 Art 43): the third-ranked bid is refused while the first stands,
     // whatever reason comes with it, and nothing changes; the first is confirmed.
     let before = app.snapshot();
@@ -748,6 +759,15 @@ async fn whole_life_cycle(backend: Backend) {
             .is_null(),
         "not public before publication"
     );
+    // Named: the result is due within 2 working days (87号令 Art 69).
+    let v: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&fx.b().await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["award_due"].is_null(), "{v}");
+    assert!(v["result_due"].as_str().unwrap() >= award_due, "{v}");
     let r = app
         .send_json(
             "POST",
@@ -768,6 +788,31 @@ async fn whole_life_cycle(backend: Backend) {
     assert_eq!(v["result"]["price"], "150000.00");
     assert_eq!(v["result"]["panel_size"], 5);
     assert_eq!(v["result"]["scores"][0]["total"], "90.00");
+    // The notice names the evaluators (87号令 Art 69); the award letter goes out with it and the contract
+    // is due 30 days after it (政府采购法 Art 46).
+    assert_eq!(
+        v["result"]["evaluators"].as_array().unwrap().len(),
+        5,
+        "{v}"
+    );
+    let letter = &v["result"]["letter"];
+    assert_eq!(
+        letter["no"],
+        format!("{}-{sc}", v["code"].as_str().unwrap()),
+        "{v}"
+    );
+    assert_eq!(letter["title_zh"], "中标通知书", "{v}");
+    let issued = chrono::NaiveDateTime::parse_from_str(
+        letter["issued_at"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f",
+    )
+    .unwrap();
+    let issued_bj = (issued + chrono::Duration::hours(8)).date();
+    assert_eq!(
+        letter["sign_by"].as_str().unwrap(),
+        (issued_bj + chrono::Duration::days(30)).to_string(),
+        "{v}"
+    );
     let results = outbox_templates(app)
         .iter()
         .filter(|(t, _)| t == "tender_result")

@@ -74,6 +74,16 @@ impl Method {
     fn is_tender(self) -> bool {
         matches!(self, Method::Open | Method::Invited)
     }
+    /// The award letter's name: 中标通知书 after a tender (政府采购法 Art 46), 成交通知书 after the other
+    /// methods (74号令 Art 18).
+    pub fn award_letter(self, zh: bool) -> &'static str {
+        match (self.is_tender(), zh) {
+            (true, true) => "中标通知书",
+            (true, false) => "Letter of award",
+            (false, true) => "成交通知书",
+            (false, false) => "Letter of acceptance",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,7 @@
-//! Performance targets set and offered, the contract term, and a deadline moved by a late clarification.
+//! Performance targets set and offered, the contract term, a deadline moved by a late clarification, and
+//! the deadlines of the award (winner named, result published, contract signed).
+
+use chrono::NaiveDate;
 
 use super::*;
 
@@ -110,6 +113,27 @@ pub fn moved_deadline(
     (deadline < min).then_some(min)
 }
 
+/// Working days the buyer has to name the winner after the evaluation report (政府采购法实施条例 Art 43).
+pub const AWARD_WITHIN_WORKING_DAYS: u32 = 5;
+/// Working days to publish the result (and issue the award letter) after naming the winner (87号令 Art 69).
+pub const RESULT_WITHIN_WORKING_DAYS: u32 = 2;
+
+/// The last day to name the winner: 5 working days after the day of the evaluation report (实施条例 Art 43).
+pub fn award_due(cal: &BusinessCalendar, report_on: NaiveDate) -> NaiveDate {
+    cal.add_working_days(report_on, AWARD_WITHIN_WORKING_DAYS).0
+}
+
+/// The last day to publish the result notice and issue the award letter: 2 working days after the winner
+/// was named (87号令 Art 69).
+pub fn result_due(cal: &BusinessCalendar, named_on: NaiveDate) -> NaiveDate {
+    cal.add_working_days(named_on, RESULT_WITHIN_WORKING_DAYS).0
+}
+
+/// The last day to sign the contract: 30 days after the award letter (政府采购法 Art 46).
+pub fn sign_due(letter_on: NaiveDate) -> NaiveDate {
+    letter_on + Duration::days(crate::domain::contract::SIGN_WITHIN_DAYS)
+}
+
 /// Contract term: up to 12 months, up to 36 with a recorded reason.
 pub fn check_term(months: i32, reason: Option<&str>) -> Vec<Broken> {
     let mut out = Vec::new();
@@ -134,6 +158,22 @@ pub fn check_term(months: i32, reason: Option<&str>) -> Vec<Broken> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    /// 实施条例 Art 43, 87号令 Art 69, 政府采购法 Art 46: the winner within 5 working days of the report, the
+    /// result within 2 working days of that, the contract within 30 days of the letter; weekends and the
+    /// National Day holiday do not count.
+    fn art43_award_in_5_working_days_art69_result_in_2_art46_sign_in_30() {
+        let cal = BusinessCalendar::builtin();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Report on Thursday 2026-03-05: Fri, Mon, Tue, Wed, Thu.
+        assert_eq!(award_due(&cal, d("2026-03-05")), d("2026-03-12"));
+        // Named on Friday 2026-03-06: Mon, Tue.
+        assert_eq!(result_due(&cal, d("2026-03-06")), d("2026-03-10"));
+        // Report on 2026-09-30: the National Day holiday (1–7 October) is skipped.
+        assert!(award_due(&cal, d("2026-09-30")) > d("2026-10-08"));
+        assert_eq!(sign_due(d("2026-03-10")), d("2026-04-09"));
+    }
 
     #[test]
     /// 87号令 Art 27, 214号 Art 10, 74号令 Art 29: a clarification later than 15 days (tenders), 5 days

@@ -181,6 +181,12 @@ impl DetailPage {
                 .sum::<Decimal>();
         s.normalize().to_string()
     }
+    /// A deadline passed (the bureau's panel knows today: ISO dates compare as text).
+    fn overdue(&self, d: &chrono::NaiveDate) -> bool {
+        self.bureau
+            .as_ref()
+            .is_some_and(|b| b.today.as_str() > d.to_string().as_str())
+    }
     fn timeline_label(&self, e: &tenders::TimelineEntry) -> String {
         self.l.pick(&e.to_label_zh, &e.to_label_en).to_string()
     }

@@ -30,16 +30,18 @@ impl Seeder<'_> {
 
     /// Bidders for a tender: distinct, not barred, serving the field and meeting the eligibility when
     /// enough do. Tries the given eligibility, then a light one; the last resort is any organisation not
-    /// barred. Returns the eligibility actually used.
+    /// barred. With `on`, only organisations registered by that day. Returns the eligibility actually used.
     pub(super) fn choose(
         &self,
         field: &str,
         e: Eligibility,
         n: usize,
         seed: u64,
+        on: Option<NaiveDate>,
     ) -> (Eligibility, Vec<usize>) {
         let ok = |o: &Org, e: &Eligibility, any_field: bool| {
             !o.barred
+                && on.is_none_or(|d| o.registered_on.is_some_and(|r| r <= d))
                 && (any_field || o.fields.iter().any(|f| f == field))
                 && rules::unmet(e, &o.facts).is_empty()
         };
@@ -222,6 +224,7 @@ impl Seeder<'_> {
             created_by: self.w.bureau.id,
             created_at: t.created,
             updated_at: last_change(state, t),
+            result_published_at: at(State::Publicity).map(|_| t.publicity_start),
         };
         let id: i64 = diesel::insert_into(tenders::table)
             .values(&row)

@@ -71,7 +71,7 @@ impl Seeder<'_> {
         let (budget, amount) = Self::current_money(seed);
         let street = Some((seed % 8) as usize);
         let plan = self.plan(field, street, method, budget, self.service_year(), 12, seed);
-        let (elig, bidders) = self.choose(field, plan.eligibility.clone(), n, seed);
+        let (elig, bidders) = self.choose(field, plan.eligibility.clone(), n, seed, None);
         let plan = Plan {
             eligibility: elig,
             ..plan
@@ -224,7 +224,7 @@ impl Seeder<'_> {
             12,
             seed,
         );
-        let (elig, orgs) = self.choose("youth", plan.eligibility.clone(), 2, seed);
+        let (elig, orgs) = self.choose("youth", plan.eligibility.clone(), 2, seed, None);
         let plan = Plan {
             eligibility: elig,
             ..plan
@@ -247,7 +247,7 @@ impl Seeder<'_> {
         let t = self.ahead(-7, -5, 8, 18);
         let (budget, _) = Self::current_money(seed);
         let plan = self.plan("disability", None, Method::Open, budget, year, 24, seed);
-        let (elig, orgs) = self.choose("disability", plan.eligibility.clone(), 3, seed);
+        let (elig, orgs) = self.choose("disability", plan.eligibility.clone(), 3, seed, None);
         let plan = Plan {
             eligibility: elig,
             ..plan
@@ -267,7 +267,7 @@ impl Seeder<'_> {
         let t = self.ahead(-4, -2, 10, 22);
         let (budget, _) = Self::current_money(seed);
         let plan = self.plan("relief", Some(6), Method::Invited, budget, year, 12, seed);
-        let (elig, orgs) = self.choose("relief", plan.eligibility.clone(), 3, seed);
+        let (elig, orgs) = self.choose("relief", plan.eligibility.clone(), 3, seed, None);
         let mut invited: Vec<i64> = orgs.iter().map(|k| self.w.orgs[*k].id).collect();
         invited.sort_unstable();
         let plan = Plan {
@@ -319,7 +319,7 @@ impl Seeder<'_> {
             12,
             seed,
         );
-        let (elig, orgs) = self.choose("elderly", plan.eligibility.clone(), 3, seed);
+        let (elig, orgs) = self.choose("elderly", plan.eligibility.clone(), 3, seed, None);
         let plan = Plan {
             eligibility: elig,
             ..plan

@@ -1,5 +1,6 @@
 //! Demo tenders for the seed district (DOMAIN.md, "The seed district"): the district's purchase history of
-//! 97 awarded service projects worth ¥14.5 million over 2021–2026, and one or more current tenders in every
+//! 97 awarded service projects worth ¥14.5 million from March 2017 to June 2021 and about two dozen a year
+//! since, and one or more current tenders in every
 //! state of the life cycle, so the demo's lists, timelines, reports and later the ledger have something real
 //! to show.
 //!
@@ -42,6 +43,8 @@ use crate::tenders::{Ctx, seal};
 pub const HISTORY_PROJECTS: usize = 97;
 /// …worth exactly ¥14,500,000.00 together (the contract amounts are scaled to land on it).
 pub const HISTORY_TOTAL_FEN: i64 = 1_450_000_000;
+/// Projects the district awards a year after June 2021 (about the history's pace).
+pub const LATER_PER_YEAR: usize = 24;
 /// Bounds of one history contract, in yuan.
 const MIN_YUAN: i64 = 60_000;
 const MAX_YUAN: i64 = 380_000;
@@ -145,19 +148,7 @@ pub fn seed_demo(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<(),
             return Ok(());
         };
         let started = std::time::Instant::now();
-        let mut s = Seeder {
-            ctx,
-            now,
-            w,
-            codes: BTreeMap::new(),
-            events: Vec::new(),
-            members: Vec::new(),
-            scores: Vec::new(),
-            areas: Vec::new(),
-            bids: 0,
-            by_state: BTreeMap::new(),
-            titles: HashSet::new(),
-        };
+        let mut s = Seeder::new(conn, ctx, now, w)?;
         let total = s.history(conn)?;
         s.current(conn)?;
         s.flush(conn)?;
@@ -188,6 +179,68 @@ pub fn seed_demo(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<(),
     })
 }
 
+impl<'a> Seeder<'a> {
+    /// A seeder over `w`; tender codes continue each year's numbering already in the database.
+    fn new(conn: &mut DbConn, ctx: &'a Ctx, now: DateTime<Utc>, w: World) -> QueryResult<Self> {
+        let mut codes: BTreeMap<i32, u32> = BTreeMap::new();
+        let mut titles = HashSet::new();
+        for (code, title) in tenders::table
+            .select((tenders::code, tenders::title))
+            .load::<(String, String)>(conn)?
+        {
+            // GDMZ-YYYY-NNN
+            let mut parts = code.rsplitn(3, '-');
+            if let (Some(n), Some(y)) = (parts.next(), parts.next())
+                && let (Ok(n), Ok(y)) = (n.parse::<u32>(), y.parse::<i32>())
+            {
+                let c = codes.entry(y).or_insert(0);
+                *c = (*c).max(n);
+            }
+            titles.insert(title);
+        }
+        Ok(Seeder {
+            ctx,
+            now,
+            w,
+            codes,
+            events: Vec::new(),
+            members: Vec::new(),
+            scores: Vec::new(),
+            areas: Vec::new(),
+            bids: 0,
+            by_state: BTreeMap::new(),
+            titles,
+        })
+    }
+}
+
+/// `n` more awarded projects of the history's kind, published over the ten months before the last two and a
+/// half (so their contracts run now), on a database that holds the demo. For `sanshe bench-ledger`, which
+/// needs hundreds of payable instalments; their contracts are made by calling `seed::contracts::seed_demo`
+/// again. Returns the total of the winning prices.
+pub fn seed_more_awarded(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    n: usize,
+) -> Result<i64, AppError> {
+    write_tx(conn, |conn| {
+        let Some(w) = World::load(conn, ctx, now)? else {
+            return Err(AppError::internal("no registry demo to build tenders on"));
+        };
+        let mut s = Seeder::new(conn, ctx, now, w)?;
+        let end = s.today() - Duration::days(75);
+        let first = end - Duration::days(300);
+        let mut total = 0;
+        for (k, amount) in later_amounts(n).into_iter().enumerate() {
+            let on = first + Duration::days(300 * k as i64 / (n as i64 - 1).max(1));
+            total += s.project(conn, 1_000_000 + k, on, amount)?;
+        }
+        s.flush(conn)?;
+        Ok(total)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +256,19 @@ mod tests {
                 .all(|x| (6_000_000..=38_000_000).contains(x) && x % 10_000 == 0)
         );
         assert_eq!(a, history_amounts(), "deterministic");
+    }
+
+    #[test]
+    fn later_amounts_are_of_the_history_kind() {
+        let a = later_amounts(120);
+        assert!(
+            a.iter()
+                .all(|x| (6_000_000..=38_000_000).contains(x) && x % 10_000 == 0)
+        );
+        // About the history's average project (¥149,485), give or take a fifth.
+        let mean = a.iter().sum::<i64>() / a.len() as i64;
+        assert!((12_000_000..=18_000_000).contains(&mean), "{mean}");
+        assert_eq!(a, later_amounts(120), "deterministic");
     }
 
     #[test]

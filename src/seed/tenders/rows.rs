@@ -36,6 +36,7 @@ pub(super) struct NewTender {
     pub(super) created_by: i64,
     pub(super) created_at: NaiveDateTime,
     pub(super) updated_at: NaiveDateTime,
+    pub(super) result_published_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

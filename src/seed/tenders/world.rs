@@ -9,6 +9,7 @@ use super::*;
 pub(super) struct Org {
     pub(super) id: i64,
     pub(super) name: String,
+    pub(super) registered_on: Option<NaiveDate>,
     pub(super) user_id: i64,
     pub(super) username: String,
     pub(super) fields: Vec<String>,
@@ -89,10 +90,14 @@ impl World {
 
 fn load_orgs(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<Vec<Org>, AppError> {
     let today = crate::tenders::today(now);
-    let rows: Vec<(i64, String)> = organisations::table
+    let rows: Vec<(i64, String, Option<NaiveDate>)> = organisations::table
         .filter(organisations::registration.eq("registered"))
         .order(organisations::id)
-        .select((organisations::id, organisations::name))
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::registered_on,
+        ))
         .load(conn)?;
     let mut account: HashMap<i64, (i64, String)> = HashMap::new();
     for (org, uid, uname) in users::table
@@ -135,7 +140,7 @@ fn load_orgs(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<Vec<Org
         });
     }
     let mut out = Vec::new();
-    for (id, name) in rows {
+    for (id, name, registered_on) in rows {
         // Bids are submitted by an organisation's own account; one without an account cannot bid.
         let Some((user_id, username)) = account.get(&id).cloned() else {
             continue;
@@ -144,6 +149,7 @@ fn load_orgs(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<Vec<Org
         out.push(Org {
             id,
             name,
+            registered_on,
             user_id,
             username,
             fields: fields.remove(&id).unwrap_or_default(),

@@ -59,6 +59,16 @@ pub fn confirm(
                 tenders::award_reason.eq(None::<String>),
             ))
             .execute(conn)?;
+        // Late is recorded, not refused: the procurement must still go on (实施条例 Art 43).
+        let due = t
+            .evaluated_at
+            .map(|e| rules::award_due(&ctx.cal, crate::clock::beijing_date(e.and_utc())));
+        let late = late_note(
+            due,
+            today(now),
+            "评审报告后 5 个工作日（实施条例第四十三条）",
+            "5 working days after the report (Art 43)",
+        );
         move_state(
             conn,
             actor,
@@ -67,7 +77,7 @@ pub fn confirm(
             State::Evaluated,
             State::AwardProposed,
             Some(format!(
-                "拟中标：{}（第 {} 名）/ proposed: rank {}",
+                "拟中标：{}（第 {} 名）/ proposed: rank {}{late}",
                 pick.organisation_name, pick.ranked.rank, pick.ranked.rank,
             )),
         )
@@ -99,8 +109,17 @@ pub fn publish_result(
             .set((
                 tenders::publicity_ends.eq(publicity_ends),
                 tenders::challenge_ends.eq(challenge_ends),
+                tenders::result_published_at.eq(crate::db::now_micros(now)),
             ))
             .execute(conn)?;
+        let due = crate::tenders::named_at(conn, tender_id)?
+            .map(|e| rules::result_due(&ctx.cal, crate::clock::beijing_date(e.and_utc())));
+        let late = late_note(
+            due,
+            today(now),
+            "确定中标人后 2 个工作日（87号令第六十九条）",
+            "2 working days after naming the winner (87号令 Art 69)",
+        );
         move_state(
             conn,
             actor,
@@ -108,17 +127,31 @@ pub fn publish_result(
             tender_id,
             State::AwardProposed,
             State::Publicity,
-            None,
+            Some(format!(
+                "结果公告并发出{} / result published, {} issued{late}",
+                t.method().award_letter(true),
+                t.method().award_letter(false).to_lowercase()
+            )),
         )?;
         let t = find_row(conn, tender_id)?;
         let notice = result_notice(conn, ctx, &t)?.ok_or_else(|| AppError::internal("no award"))?;
         let bidders: Vec<i64> = bidder_orgs(conn, tender_id)?.into_iter().collect();
-        for (name, email) in crate::tenders::contacts(conn, &bidders)? {
+        for (org, name, email) in crate::tenders::contacts_of(conn, &bidders)? {
             crate::mail::enqueue(
                 conn,
                 now,
                 &email,
                 &mails::TenderResult {
+                    letter: notice
+                        .letter
+                        .as_ref()
+                        .filter(|_| org == notice.winner_id)
+                        .map(|l| mails::LetterLine {
+                            title_zh: l.title_zh.clone(),
+                            title_en: l.title_en.clone(),
+                            no: l.no.clone(),
+                            sign_by: l.sign_by.to_string(),
+                        }),
                     organisation: name,
                     code: t.code.clone(),
                     title: t.title.clone(),
@@ -235,6 +268,7 @@ pub fn pass_award(
                 tenders::award_reason.eq("原中标人撤回或被取消资格，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
                 tenders::publicity_ends.eq(None::<NaiveDateTime>),
                 tenders::challenge_ends.eq(None::<NaiveDateTime>),
+                tenders::result_published_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
         let note = Some(format!(
@@ -272,6 +306,19 @@ pub fn pass_award(
         State::Failed,
         Some("没有可递补的有效投标 / no valid bid left".into()),
     )
+}
+
+/// "; late: due …" for a step taken after its last day `due`, else nothing.
+fn late_note(
+    due: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    zh: &str,
+    en: &str,
+) -> String {
+    match due {
+        Some(d) if today > d => format!("；逾期：应于 {d} 前完成（{zh}）/ late: due by {d} ({en})"),
+        _ => String::new(),
+    }
 }
 
 /// The reasons a bid is refused, as one line for its recorded status reason.
@@ -387,10 +434,18 @@ pub fn result_notice(
         .find(org)
         .select((organisations::name, organisations::credit_code))
         .first(conn)?;
-    let panel_size = panel(conn, t.id)?
-        .iter()
+    let evaluators: Vec<String> = panel(conn, t.id)?
+        .into_iter()
         .filter(|m| m.declaration.as_deref() == Some("none") && m.submitted_at.is_some())
-        .count() as i64;
+        .map(|m| m.name)
+        .collect();
+    let letter = t.result_published_at.map(|at| AwardLetter {
+        no: format!("{}-{bid}", t.code),
+        title_zh: t.method().award_letter(true).into(),
+        title_en: t.method().award_letter(false).into(),
+        issued_at: at,
+        sign_by: rules::sign_due(crate::clock::beijing_date(at.and_utc())),
+    });
     let scores = ranking(conn, t)?
         .into_iter()
         .map(|r| ScoreLine {
@@ -406,8 +461,10 @@ pub fn result_notice(
         winner_credit_code: code,
         price: crate::money::yuan(price_fen),
         price_fen,
-        panel_size,
+        panel_size: evaluators.len() as i64,
+        evaluators,
         scores,
+        letter,
         publicity_ends: t.publicity_ends,
         challenge_ends: t.challenge_ends,
     }))

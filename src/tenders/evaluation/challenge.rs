@@ -297,14 +297,16 @@ pub fn answer_challenge(
                 },
             )?;
         }
-        // An upheld challenge sets the published result aside: the bureau decides again (another bid with
-        // a reason, a disqualification, or a cancellation) and publishes a new result.
+        // An upheld challenge sets the published result and its award letter aside: the bureau decides again
+        // (in rank order, after disqualifying what the challenge showed, or a cancellation) and publishes a
+        // new result.
         if input.upheld && matches!(t.state(), State::Publicity | State::Challenge) {
             diesel::update(tenders::table.find(tender_id))
                 .set((
                     tenders::award_bid_id.eq(None::<i64>),
                     tenders::publicity_ends.eq(None::<NaiveDateTime>),
                     tenders::challenge_ends.eq(None::<NaiveDateTime>),
+                    tenders::result_published_at.eq(None::<NaiveDateTime>),
                 ))
                 .execute(conn)?;
             move_state(

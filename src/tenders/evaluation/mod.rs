@@ -13,7 +13,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::bids::{self, BidContent};
-use super::{Ctx, ResultNotice, ScoreLine, TenderRow, find_row, move_state, today, wrong_state};
+use super::{
+    AwardLetter, Ctx, ResultNotice, ScoreLine, TenderRow, find_row, move_state, today, wrong_state,
+};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
     bid_scores, bids as bt, challenges, evaluator_links, organisations, panel_members, tenders,
