@@ -153,10 +153,12 @@ diesel::table! {
     organisation_ratings (id) {
         id -> BigInt,
         organisation_id -> BigInt,
-        grade -> Integer,
+        grade -> Nullable<Integer>,
         awarded_on -> Date,
         expires_on -> Date,
         created_at -> Timestamp,
+        decision -> Text,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -368,6 +370,19 @@ diesel::table! {
         declaration_note -> Nullable<Text>,
         declared_at -> Nullable<Timestamp>,
         submitted_at -> Nullable<Timestamp>,
+        seat -> Text,
+    }
+}
+
+diesel::table! {
+    panel_draws (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        drawn_at -> Timestamp,
+        seed -> Text,
+        candidates -> Text,
+        drawn -> Text,
+        actor_name -> Text,
     }
 }
 
@@ -431,6 +446,7 @@ diesel::joinable!(enquiries -> tenders (tender_id));
 diesel::joinable!(bids -> tenders (tender_id));
 diesel::joinable!(bids -> organisations (organisation_id));
 diesel::joinable!(panel_members -> tenders (tender_id));
+diesel::joinable!(panel_draws -> tenders (tender_id));
 diesel::joinable!(bid_scores -> bids (bid_id));
 diesel::joinable!(challenges -> tenders (tender_id));
 diesel::joinable!(challenges -> organisations (organisation_id));
@@ -465,6 +481,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enquiries,
     bids,
     panel_members,
+    panel_draws,
     bid_scores,
     challenges,
     evaluator_links

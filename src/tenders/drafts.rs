@@ -152,6 +152,9 @@ fn validate(
         &mut c,
         rules::check_criteria(&input.criteria, method, &ctx.rules),
     );
+    if let Some(b) = budget {
+        push_broken(&mut c, rules::check_fixed_price(&input.criteria, b.into()));
+    }
     push_broken(&mut c, rules::check_targets("targets", &input.targets));
     push_broken(&mut c, rules::check_instalments(&input.instalments));
     match method {

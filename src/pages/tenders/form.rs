@@ -42,6 +42,8 @@ struct TenderForm {
     supervisor_required: bool,
     min_certificate_level: String,
     price_weight_pct: String,
+    /// A fixed price in yuan (empty: none), with price unscored.
+    fixed_price: String,
     tie_break: String,
     criteria: Vec<CritRow>,
     visits: String,
@@ -141,6 +143,11 @@ impl TenderForm {
             supervisor_required: e.supervisor_required,
             min_certificate_level: e.min_certificate_level.clone().unwrap_or_default(),
             price_weight_pct: i.criteria.price_weight_pct.normalize().to_string(),
+            fixed_price: i
+                .criteria
+                .fixed_price_fen
+                .map(crate::money::yuan)
+                .unwrap_or_default(),
             tie_break: i.criteria.tie_break.as_str().into(),
             criteria: i
                 .criteria
@@ -212,6 +219,7 @@ impl TenderForm {
             supervisor_required: !f.get("supervisor_required").is_empty(),
             min_certificate_level: f.get("min_certificate_level"),
             price_weight_pct: f.get("price_weight_pct"),
+            fixed_price: f.get("fixed_price"),
             tie_break: f.get("tie_break"),
             criteria,
             visits: f.get("visits"),
@@ -254,6 +262,19 @@ impl TenderForm {
             &self.price_weight_pct,
             &mut errs,
         );
+        let fixed_price_fen = if self.fixed_price.trim().is_empty() {
+            None
+        } else {
+            let mut c = crate::error::Checks::new();
+            let v = crate::money::check_yuan(
+                &mut c,
+                "criteria.fixed_price_fen",
+                &self.fixed_price,
+                true,
+            );
+            errs.extend(c.errors().iter().cloned());
+            v
+        };
         let tie_break = TieBreak::parse(&self.tie_break);
         if tie_break.is_none() {
             errs.push(FieldError::new(
@@ -330,6 +351,7 @@ impl TenderForm {
                 price_weight_pct,
                 items,
                 tie_break,
+                fixed_price_fen,
             },
             targets: Targets {
                 visits,
@@ -362,6 +384,7 @@ fn shown_on_form(field: &str) -> bool {
         "criteria",
         "criteria.items",
         "criteria.price_weight_pct",
+        "criteria.fixed_price_fen",
         "criteria.tie_break",
         "instalments",
         "invited",
