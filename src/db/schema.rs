@@ -308,6 +308,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    tender_documents (tender_id) {
+        tender_id -> BigInt,
+        available_from -> Date,
+        available_until -> Date,
+    }
+}
+
+diesel::table! {
     tender_streets (tender_id, street_id) {
         tender_id -> BigInt,
         street_id -> BigInt,
@@ -440,6 +448,7 @@ diesel::joinable!(social_worker_streets -> social_workers (social_worker_id));
 diesel::joinable!(social_worker_streets -> streets (street_id));
 diesel::joinable!(change_requests -> organisations (organisation_id));
 diesel::joinable!(tender_streets -> tenders (tender_id));
+diesel::joinable!(tender_documents -> tenders (tender_id));
 diesel::joinable!(tender_streets -> streets (street_id));
 diesel::joinable!(tender_events -> tenders (tender_id));
 diesel::joinable!(enquiries -> tenders (tender_id));
@@ -477,6 +486,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_requests,
     tenders,
     tender_streets,
+    tender_documents,
     tender_events,
     enquiries,
     bids,

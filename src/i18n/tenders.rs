@@ -304,6 +304,31 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tenders.seat", "席位", "Seat"),
     (
+        "tenders.documents_from",
+        "招标文件提供开始日",
+        "Documents available from",
+    ),
+    (
+        "tenders.documents_until",
+        "招标文件提供截止日",
+        "Documents available until",
+    ),
+    (
+        "tenders.documents_period",
+        "获取招标文件期限",
+        "Documents available",
+    ),
+    (
+        "tenders.documents_default",
+        "自公告发布之日起至投标截止",
+        "From publication to the bid deadline",
+    ),
+    (
+        "tenders.documents_hint",
+        "公开招标和邀请招标的招标文件提供期限自公告发布之日起不得少于 5 个工作日（含首尾两日，政府采购货物和服务招标投标管理办法第十八条）；不填则为自发布至投标截止。",
+        "Open and invited tenders keep their documents available at least 5 working days from the notice (both days counted, MOF Order 87 Art 18); left empty, from publication to the bid deadline.",
+    ),
+    (
         "tenders.fixed_price",
         "固定价格（元）",
         "Fixed price (yuan)",

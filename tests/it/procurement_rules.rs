@@ -1,6 +1,7 @@
 //! Procurement rules as the law writes them, end to end on both backends: the panel's seats and the
 //! recorded random draw of its experts (87号令 Art 47–48; 实施条例 Art 39), the fixed-price tender with price
-//! unscored (87号令 Art 55), and the revocation of a rating (民政部令第39号 Art 30). Every refusal names
+//! unscored (87号令 Art 55), the documents available at least 5 working days (87号令 Art 18), and the
+//! revocation of a rating (民政部令第39号 Art 30). Every refusal names
 //! field and rule and leaves the database as it was.
 
 use serde_json::{Value, json};
@@ -560,7 +561,123 @@ async fn rating_revocation_recorded_with_a_reason_39_art_30(backend: Backend) {
     fx.app.stop().await;
 }
 
+/// 87号令 Art 18: an open tender keeps its documents available at least 5 working days from the notice,
+/// counted by the business calendar; refused (naming the field and the rule, nothing stored) when shorter,
+/// when only one day is given, or, at publication, when the period starts before the notice. The notice
+/// shows the period.
+async fn documents_available_at_least_5_working_days_87_art_18(backend: Backend) {
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let bureau = fx.b().await;
+    let with = |code: &str, from: Option<&str>, until: Option<&str>| {
+        let mut b = tender_body(code);
+        if let Some(f) = from {
+            b["documents_from"] = json!(f);
+        }
+        if let Some(u) = until {
+            b["documents_until"] = json!(u);
+        }
+        b
+    };
+    let before = app.snapshot();
+    // Monday 2 to Thursday 5 March 2026: four working days.
+    let pr = problem(
+        app.send_json(
+            "POST",
+            "/api/v1/tenders",
+            Some(&bureau),
+            &with("DP-2026-001", Some("2026-03-02"), Some("2026-03-05")),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&pr),
+        vec![(
+            "documents_until".into(),
+            "documents_min_working_days".into()
+        )]
+    );
+    let m = &pr["errors"][0]["message"];
+    assert!(m["zh-CN"].as_str().unwrap().contains("5 个工作日"), "{pr}");
+    assert!(m["en"].as_str().unwrap().contains("Art 18"), "{pr}");
+    let pr = problem(
+        app.send_json(
+            "POST",
+            "/api/v1/tenders",
+            Some(&bureau),
+            &with("DP-2026-001", Some("2026-03-02"), None),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&pr),
+        vec![("documents_until".into(), "required_with".into())]
+    );
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "a refused tender changed the database"
+    );
+    // Monday to Friday: five.
+    let id = create_tender(
+        &fx,
+        &with("DP-2026-001", Some("2026-03-02"), Some("2026-03-06")),
+    )
+    .await;
+    let v = json_of(
+        app.get(&format!("/api/v1/tenders/{id}"), Some(&bureau))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (v["documents_from"].clone(), v["documents_until"].clone()),
+        (json!("2026-03-02"), json!("2026-03-06"))
+    );
+    publish(&fx, id).await;
+    let html = app
+        .get(&format!("/tenders/{id}"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("2026-03-02 – 2026-03-06"), "{html}");
+    // Published a day later, the same period would start before the notice.
+    let id2 = create_tender(
+        &fx,
+        &with("DP-2026-002", Some("2026-03-02"), Some("2026-03-09")),
+    )
+    .await;
+    fx.clock.set(t0() + chrono::Duration::days(1));
+    let before = app.snapshot();
+    let pr = problem(
+        app.send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id2}/publish"),
+            Some(&fx.b().await),
+            &json!({}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        rules_of(&pr),
+        vec![("documents_from".into(), "not_before_publication".into())]
+    );
+    assert_eq!(app.snapshot(), before);
+    fx.app.stop().await;
+}
+
 crate::both_backends!(
+    documents_available_at_least_5_working_days_87_art_18,
     panel_buyer_reps_at_most_a_third_and_experts_drawn_87_art_47_48,
     fixed_price_tender_price_unscored_87_art_55,
     rating_revocation_recorded_with_a_reason_39_art_30,

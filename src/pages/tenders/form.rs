@@ -55,6 +55,8 @@ struct TenderForm {
     enquiry_deadline: String,
     bid_deadline: String,
     opening_at: String,
+    documents_from: String,
+    documents_until: String,
     /// The version the form was opened with (`crate::version`).
     version: String,
 }
@@ -179,6 +181,8 @@ impl TenderForm {
             enquiry_deadline: i.enquiry_deadline.clone(),
             bid_deadline: i.bid_deadline.clone(),
             opening_at: i.opening_at.clone(),
+            documents_from: i.documents_from.clone().unwrap_or_default(),
+            documents_until: i.documents_until.clone().unwrap_or_default(),
             version: String::new(),
         }
     }
@@ -231,6 +235,8 @@ impl TenderForm {
             enquiry_deadline: f.get("enquiry_deadline"),
             bid_deadline: f.get("bid_deadline"),
             opening_at: f.get("opening_at"),
+            documents_from: f.get("documents_from"),
+            documents_until: f.get("documents_until"),
             version: f.get("version"),
         }
     }
@@ -364,6 +370,8 @@ impl TenderForm {
             enquiry_deadline: self.enquiry_deadline.clone(),
             bid_deadline: self.bid_deadline.clone(),
             opening_at: self.opening_at.clone(),
+            documents_from: Some(self.documents_from.clone()),
+            documents_until: Some(self.documents_until.clone()),
         })
     }
 }
@@ -391,6 +399,8 @@ fn shown_on_form(field: &str) -> bool {
         "enquiry_deadline",
         "bid_deadline",
         "opening_at",
+        "documents_from",
+        "documents_until",
     ];
     PLAIN.contains(&field)
         || field.starts_with("eligibility.")
