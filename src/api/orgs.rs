@@ -256,7 +256,10 @@ pub async fn update(
     Ok(versioned(HttpResponse::Ok(), &r.0, &r.1))
 }
 
-/// Add a rating (等级评估); it expires five years after the award date.
+/// Record a rating decision (等级评估): an award (it expires five years after the award date), or a
+/// revocation (`decision: revocation`, 撤销等级, 民政部令第39号 Art 30) with its reason, which leaves the
+/// organisation without a rating from its date. A revocation without a reason or without a rating in force
+/// to revoke is refused (422).
 #[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = NewRating, responses((status = 201, body = RatingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/organisation-ratings")]
 pub async fn add_rating(

@@ -450,8 +450,11 @@ pub async fn panel(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// Seat evaluators after opening (bureau, administrators). Size and oddness per method; an evaluator the
-/// registry links to a bidder is refused.
+/// Form the panel after opening (bureau, administrators): name the buyer's representatives and draw the
+/// experts at random from the pool of evaluators linked to no bidder; the draw (seed, candidates, who was
+/// drawn, time) is recorded (实施条例 Art 39; 87号令 Art 48). Refused (422) below the method's size, with an
+/// even number, with representatives above a third (87号令 Art 47), with a pool too small, or a
+/// representative the registry links to a bidder.
 #[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PanelInput, responses((status = 200, body = Vec<MemberView>), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/tenders/{id}/panel")]
 pub async fn form_panel(

@@ -153,10 +153,12 @@ diesel::table! {
     organisation_ratings (id) {
         id -> BigInt,
         organisation_id -> BigInt,
-        grade -> Integer,
+        grade -> Nullable<Integer>,
         awarded_on -> Date,
         expires_on -> Date,
         created_at -> Timestamp,
+        decision -> Text,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -307,6 +309,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    tender_documents (tender_id) {
+        tender_id -> BigInt,
+        available_from -> Date,
+        available_until -> Date,
+    }
+}
+
+diesel::table! {
     tender_streets (tender_id, street_id) {
         tender_id -> BigInt,
         street_id -> BigInt,
@@ -369,6 +379,19 @@ diesel::table! {
         declaration_note -> Nullable<Text>,
         declared_at -> Nullable<Timestamp>,
         submitted_at -> Nullable<Timestamp>,
+        seat -> Text,
+    }
+}
+
+diesel::table! {
+    panel_draws (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        drawn_at -> Timestamp,
+        seed -> Text,
+        candidates -> Text,
+        drawn -> Text,
+        actor_name -> Text,
     }
 }
 
@@ -426,12 +449,14 @@ diesel::joinable!(social_worker_streets -> social_workers (social_worker_id));
 diesel::joinable!(social_worker_streets -> streets (street_id));
 diesel::joinable!(change_requests -> organisations (organisation_id));
 diesel::joinable!(tender_streets -> tenders (tender_id));
+diesel::joinable!(tender_documents -> tenders (tender_id));
 diesel::joinable!(tender_streets -> streets (street_id));
 diesel::joinable!(tender_events -> tenders (tender_id));
 diesel::joinable!(enquiries -> tenders (tender_id));
 diesel::joinable!(bids -> tenders (tender_id));
 diesel::joinable!(bids -> organisations (organisation_id));
 diesel::joinable!(panel_members -> tenders (tender_id));
+diesel::joinable!(panel_draws -> tenders (tender_id));
 diesel::joinable!(bid_scores -> bids (bid_id));
 diesel::joinable!(challenges -> tenders (tender_id));
 diesel::joinable!(challenges -> organisations (organisation_id));
@@ -462,10 +487,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_requests,
     tenders,
     tender_streets,
+    tender_documents,
     tender_events,
     enquiries,
     bids,
     panel_members,
+    panel_draws,
     bid_scores,
     challenges,
     evaluator_links

@@ -95,8 +95,8 @@ impl Conclusion {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RatingFact {
-    /// 1–5 (1A–5A).
-    pub grade: i32,
+    /// 1–5 (1A–5A); `None` for a revocation (撤销等级, 民政部令第39号 Art 30).
+    pub grade: Option<i32>,
     pub awarded_on: NaiveDate,
     pub expires_on: NaiveDate,
 }
@@ -240,8 +240,8 @@ pub struct Standing {
 }
 
 /// The grade on `today`: the latest rating decision awarded on or before it, unless expired (民政部令第39号
-/// Art 30: a downgrade replaces the earlier grade, whatever grade came before). Decisions of one day: the
-/// last recorded.
+/// Art 30: a downgrade or a revocation replaces the earlier grade, whatever grade came before; after a
+/// revocation there is none). Decisions of one day: the last recorded (`ratings` in recorded order).
 pub fn current_rating(ratings: &[RatingFact], today: NaiveDate) -> Option<i32> {
     ratings
         .iter()
@@ -249,7 +249,34 @@ pub fn current_rating(ratings: &[RatingFact], today: NaiveDate) -> Option<i32> {
         .filter(|(_, r)| r.awarded_on <= today)
         .max_by_key(|(i, r)| (r.awarded_on, *i))
         .filter(|(_, r)| today < r.expires_on)
-        .map(|(_, r)| r.grade)
+        .and_then(|(_, r)| r.grade)
+}
+
+/// A revocation (撤销等级, 民政部令第39号 Art 30) is a decision of its own: it states its reason, and revokes a
+/// rating in force on its day (`in_force`: [`current_rating`] on that day). Returns each unmet rule as
+/// (field, rule, zh, en).
+pub fn check_revocation(
+    reason: &str,
+    in_force: Option<i32>,
+) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    let mut out = Vec::new();
+    if reason.trim().is_empty() {
+        out.push((
+            "reason",
+            "required",
+            "撤销等级须写明理由（社会组织评估管理办法第三十条）。",
+            "A revocation states its reason (MCA Order 39 Art 30).",
+        ));
+    }
+    if in_force.is_none() {
+        out.push((
+            "organisation_id",
+            "no_rating_in_force",
+            "该组织在撤销之日没有有效的评估等级。",
+            "The organisation has no rating in force on the day of the revocation.",
+        ));
+    }
+    out
 }
 
 /// The expiry of a rating awarded on `awarded_on`: five years later (29 February → 28 February).
@@ -565,7 +592,7 @@ mod tests {
     #[test]
     fn art30_the_latest_rating_decision_counts() {
         let r = |g, a: &str, e: &str| RatingFact {
-            grade: g,
+            grade: Some(g),
             awarded_on: d(a),
             expires_on: d(e),
         };
@@ -584,6 +611,42 @@ mod tests {
             r(3, "2021-01-01", "2026-01-01"),
         ];
         assert_eq!(current_rating(&lapsed, d(TODAY)), None);
+    }
+
+    /// 民政部令第39号 Art 30: a revocation (撤销等级) is a rating decision of its own, with a reason; from its
+    /// day the organisation has no rating in force, though the revoked grade had years to run; a later
+    /// award counts again. A revocation needs a reason and a rating in force to revoke.
+    #[test]
+    fn rating_revocation_leaves_no_rating_39_art_30() {
+        let award = |g, a: &str| RatingFact {
+            grade: Some(g),
+            awarded_on: d(a),
+            expires_on: rating_expiry(d(a)),
+        };
+        let revoked = |a: &str| RatingFact {
+            grade: None,
+            awarded_on: d(a),
+            expires_on: d(a),
+        };
+        let mut ratings = vec![award(4, "2024-06-01"), revoked("2025-09-01")];
+        assert_eq!(current_rating(&ratings, d("2025-08-31")), Some(4));
+        assert_eq!(current_rating(&ratings, d("2025-09-01")), None);
+        assert_eq!(current_rating(&ratings, d(TODAY)), None);
+        // Recorded the same day as an award: the last recorded decides.
+        let same_day = vec![award(3, "2025-09-01"), revoked("2025-09-01")];
+        assert_eq!(current_rating(&same_day, d("2025-09-02")), None);
+        ratings.push(award(2, "2026-03-01"));
+        assert_eq!(current_rating(&ratings, d("2026-03-01")), Some(2));
+        assert!(check_revocation("年检不合格", Some(4)).is_empty());
+        let e = check_revocation(" ", None);
+        assert_eq!(
+            e.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+            vec![
+                ("reason", "required"),
+                ("organisation_id", "no_rating_in_force")
+            ]
+        );
+        assert!(e[0].2.contains("第三十条") && e[0].3.contains("Art 30"));
     }
 
     /// The annual report (年度工作报告) is due by 31 May for 社会团体 and 民办非企业单位 and by 31 March for
@@ -640,7 +703,7 @@ mod tests {
     #[test]
     fn ratings_in_force_and_expired() {
         let r = |g, a: &str| RatingFact {
-            grade: g,
+            grade: Some(g),
             awarded_on: d(a),
             expires_on: rating_expiry(d(a)),
         };

@@ -50,6 +50,13 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("orgs.changes", "变更申请", "Change requests"),
     ("orgs.ratings", "等级评估", "Ratings"),
     ("orgs.grade", "等级", "Grade"),
+    ("orgs.revocation", "撤销等级", "Revocation"),
+    ("orgs.rating_reason", "理由", "Reason"),
+    (
+        "orgs.revocation_hint",
+        "撤销等级须写明理由；撤销之日起该组织没有有效等级（社会组织评估管理办法第三十条）。",
+        "A revocation states its reason; from its date the organisation has no rating in force (MCA Order 39 Art 30).",
+    ),
     ("orgs.awarded_on", "评定日期", "Awarded on"),
     ("orgs.expires_on", "有效期至", "Expires on"),
     ("orgs.expired", "已过期", "Expired"),

@@ -281,11 +281,85 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.panel_member", "评审专家", "Evaluator"),
     ("tenders.declaration", "利益冲突申报", "Declaration"),
     ("tenders.scores_submitted", "评分提交", "Scores submitted"),
-    ("tenders.add_evaluators", "选入评审专家", "Seat evaluators"),
+    ("tenders.add_evaluators", "组建评审委员会", "Form the panel"),
     (
         "tenders.panel_hint",
-        "公开/邀请招标至少 5 人（预算 1000 万元及以上 7 人），其他方式至少 3 人，且为单数；采购人工作人员不得作为评审专家。",
-        "Open and invited tenders need at least 5 (7 from ¥10 million), other methods 3, always odd; the buyer's staff may not sit.",
+        "评审专家从评审账户中随机抽取（已排除与投标组织有关联者），抽取记录（种子、候选人、结果、时间）公开可复验。公开/邀请招标至少 5 人（预算 1000 万元及以上 7 人），其他方式至少 3 人，且为单数（政府采购货物和服务招标投标管理办法第四十七条）。",
+        "Experts are drawn at random from the evaluator accounts (those linked to a bidder left out); the draw (seed, candidates, result, time) is recorded and can be checked. Open and invited tenders need at least 5 (7 from ¥10 million), other methods 3, always odd (MOF Order 87 Art 47).",
+    ),
+    (
+        "tenders.draw_experts",
+        "随机抽取评审专家人数",
+        "Experts to draw at random",
+    ),
+    (
+        "tenders.buyer_reps",
+        "采购人代表",
+        "Buyer's representatives",
+    ),
+    (
+        "tenders.buyer_reps_hint",
+        "采购人代表不得超过评审委员会成员总数的三分之一（评审专家不少于三分之二）；采购人代表以评审账户评分。",
+        "Buyer's representatives are at most a third of the panel (experts at least two thirds); a representative scores with an evaluator account.",
+    ),
+    ("tenders.seat", "席位", "Seat"),
+    (
+        "tenders.documents_from",
+        "招标文件提供开始日",
+        "Documents available from",
+    ),
+    (
+        "tenders.documents_until",
+        "招标文件提供截止日",
+        "Documents available until",
+    ),
+    (
+        "tenders.documents_period",
+        "获取招标文件期限",
+        "Documents available",
+    ),
+    (
+        "tenders.documents_default",
+        "自公告发布之日起至投标截止",
+        "From publication to the bid deadline",
+    ),
+    (
+        "tenders.documents_hint",
+        "公开招标和邀请招标的招标文件提供期限自公告发布之日起不得少于 5 个工作日（含首尾两日，政府采购货物和服务招标投标管理办法第十八条）；不填则为自发布至投标截止。",
+        "Open and invited tenders keep their documents available at least 5 working days from the notice (both days counted, MOF Order 87 Art 18); left empty, from publication to the bid deadline.",
+    ),
+    (
+        "tenders.fixed_price",
+        "固定价格（元）",
+        "Fixed price (yuan)",
+    ),
+    (
+        "tenders.fixed_price_hint",
+        "采用固定价格时价格不计分：价格分权重填 0，各投标报价须等于固定价格（政府采购货物和服务招标投标管理办法第五十五条）。不采用则留空。",
+        "With a fixed price, price is not scored: set the price weight to 0, and every bid offers exactly this price (MOF Order 87 Art 55). Leave empty otherwise.",
+    ),
+    ("tenders.price_unscored", "不计分", "not scored"),
+    (
+        "tenders.fixed_price_note",
+        "本项目采用固定价格，报价须等于固定价格，价格不列为评分因素，按技术和商务得分排序（政府采购货物和服务招标投标管理办法第五十五条）。",
+        "This tender has a fixed price: every bid offers it, price is not scored and bids rank by their technical and commercial scores (MOF Order 87 Art 55).",
+    ),
+    (
+        "tenders.panel_draw",
+        "评审专家随机抽取记录",
+        "Random draw of the experts",
+    ),
+    ("tenders.panel_draw_at", "抽取时间", "Drawn at"),
+    (
+        "tenders.panel_draw_candidates",
+        "候选人（用户编号）",
+        "Candidates (user ids)",
+    ),
+    ("tenders.panel_drawn", "抽中", "Drawn"),
+    (
+        "tenders.panel_draw_note",
+        "每名候选人的键为 SHA-256(种子:用户编号)，键最小者抽中；凭种子和候选人可复算。",
+        "Each candidate's key is SHA-256(seed:user id); the lowest keys are drawn, so anyone can recompute the draw from the seed and the candidates.",
     ),
     (
         "tenders.no_evaluators",

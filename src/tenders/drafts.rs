@@ -8,6 +8,7 @@ struct Clean {
     enquiry_deadline: NaiveDateTime,
     bid_deadline: NaiveDateTime,
     opening_at: NaiveDateTime,
+    documents: Option<(NaiveDate, NaiveDate)>,
 }
 
 pub(super) fn text(checks: &mut Checks, field: &str, v: &str, max: usize) {
@@ -152,6 +153,9 @@ fn validate(
         &mut c,
         rules::check_criteria(&input.criteria, method, &ctx.rules),
     );
+    if let Some(b) = budget {
+        push_broken(&mut c, rules::check_fixed_price(&input.criteria, b.into()));
+    }
     push_broken(&mut c, rules::check_targets("targets", &input.targets));
     push_broken(&mut c, rules::check_instalments(&input.instalments));
     match method {
@@ -247,6 +251,13 @@ fn validate(
             "The opening cannot be before the bid deadline.",
         );
     }
+    let documents = documents_period(&mut c, input);
+    if let (Some((from, until)), Some(m), Some(d)) = (documents, method, deadline) {
+        push_broken(
+            &mut c,
+            rules::check_documents_period(m, &ctx.cal, from, until, None, today(d.and_utc())),
+        );
+    }
     c.finish()?;
     Ok(Clean {
         budget_fen: budget.expect("checked"),
@@ -254,7 +265,32 @@ fn validate(
         enquiry_deadline: enquiry.expect("checked"),
         bid_deadline: deadline.expect("checked"),
         opening_at: opening.expect("checked"),
+        documents,
     })
+}
+
+/// The documents' period as typed: both dates or neither (a date alone is refused, `required_with`).
+fn documents_period(c: &mut Checks, input: &TenderInput) -> Option<(NaiveDate, NaiveDate)> {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let (from, until) = (given(&input.documents_from), given(&input.documents_until));
+    for (field, mine, other) in [
+        ("documents_from", from, until),
+        ("documents_until", until, from),
+    ] {
+        if mine.is_none() && other.is_some() {
+            c.add(
+                field,
+                "required_with",
+                "招标文件提供期限须填写开始和结束日期。",
+                "Give both the first and the last day the documents are available.",
+            );
+        }
+    }
+    let from = from.and_then(|v| c.date("documents_from", Some(v)));
+    let until = until.and_then(|v| c.date("documents_until", Some(v)));
+    from.zip(until)
 }
 
 /// The response-time rule of the method, counted from `now` (publication) to the bid deadline.
@@ -302,6 +338,25 @@ pub(super) fn check_response_time(
 
 pub(super) fn json(v: &impl Serialize) -> String {
     serde_json::to_string(v).expect("plain values serialise")
+}
+
+/// The documents' period of a draft: its one row, or none (from publication to the bid deadline).
+fn set_documents(
+    conn: &mut DbConn,
+    id: i64,
+    documents: Option<(NaiveDate, NaiveDate)>,
+) -> QueryResult<()> {
+    diesel::delete(tender_documents::table.find(id)).execute(conn)?;
+    if let Some((from, until)) = documents {
+        diesel::insert_into(tender_documents::table)
+            .values((
+                tender_documents::tender_id.eq(id),
+                tender_documents::available_from.eq(from),
+                tender_documents::available_until.eq(until),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn set_streets(conn: &mut DbConn, id: i64, street_ids: &[i64]) -> QueryResult<()> {
@@ -394,6 +449,7 @@ pub fn create(
             .returning(tenders::id)
             .get_result(conn)?;
         set_streets(conn, id, &input.street_ids)?;
+        set_documents(conn, id, c.documents)?;
         log_event(
             conn,
             actor,
@@ -440,6 +496,7 @@ pub fn update(
             .set((Terms::of(input, &c), tenders::updated_at.eq(ts)))
             .execute(conn)?;
         set_streets(conn, id, &input.street_ids)?;
+        set_documents(conn, id, c.documents)?;
         // As stored, so the next change's `before` is this `after`.
         let row = find_row(conn, id)?;
         let after = input_of(conn, &row)?;
@@ -472,6 +529,7 @@ pub fn input_of(conn: &mut DbConn, t: &TenderRow) -> Result<TenderInput, AppErro
         .order(tender_streets::street_id)
         .select(tender_streets::street_id)
         .load(conn)?;
+    let documents = documents_of(conn, t.id)?;
     Ok(TenderInput {
         code: t.code.clone(),
         title: t.title.clone(),
@@ -491,5 +549,7 @@ pub fn input_of(conn: &mut DbConn, t: &TenderRow) -> Result<TenderInput, AppErro
         enquiry_deadline: form_when(t.enquiry_deadline),
         bid_deadline: form_when(t.bid_deadline),
         opening_at: form_when(t.opening_at),
+        documents_from: documents.map(|d| d.0.to_string()),
+        documents_until: documents.map(|d| d.1.to_string()),
     })
 }

@@ -123,6 +123,19 @@ pub fn publish(
         }
         let mut c = Checks::new();
         check_response_time(&mut c, ctx, t.method(), now, t.bid_deadline);
+        if let Some((from, until)) = documents_of(conn, id)? {
+            super::push_broken(
+                &mut c,
+                rules::check_documents_period(
+                    t.method(),
+                    &ctx.cal,
+                    from,
+                    until,
+                    Some(today(now)),
+                    today(t.bid_deadline.and_utc()),
+                ),
+            );
+        }
         if t.enquiry_deadline <= crate::db::now_micros(now) {
             c.add(
                 "enquiry_deadline",

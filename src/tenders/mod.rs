@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Actor};
 use crate::db::DbConn;
 use crate::db::schema::{
-    communities, enquiries, organisation_fields, organisations, streets, tender_events,
-    tender_streets, tenders, users,
+    communities, enquiries, organisation_fields, organisations, streets, tender_documents,
+    tender_events, tender_streets, tenders, users,
 };
 use crate::db::write_tx;
 use crate::domain::calendar::BusinessCalendar;
@@ -148,6 +148,18 @@ pub struct TenderRow {
     pub updated_at: NaiveDateTime,
     /// When the result notice and the award letter went out.
     pub result_published_at: Option<NaiveDateTime>,
+}
+
+/// The period a tender's documents are available (first and last day, Beijing), if the tender states one.
+pub fn documents_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<(NaiveDate, NaiveDate)>> {
+    tender_documents::table
+        .find(id)
+        .select((
+            tender_documents::available_from,
+            tender_documents::available_until,
+        ))
+        .first(conn)
+        .optional()
 }
 
 impl TenderRow {
@@ -283,6 +295,12 @@ pub struct TenderView {
     pub bid_deadline: NaiveDateTime,
     #[schema(value_type = String)]
     pub opening_at: NaiveDateTime,
+    /// The period the tender documents are available (Beijing dates, both counted); `null` for
+    /// from publication to the bid deadline (87号令 Art 18).
+    #[schema(value_type = Option<String>)]
+    pub documents_from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>)]
+    pub documents_until: Option<NaiveDate>,
     #[schema(value_type = Option<String>)]
     pub publicity_ends: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>)]
@@ -384,6 +402,14 @@ pub struct TenderInput {
     pub enquiry_deadline: String,
     pub bid_deadline: String,
     pub opening_at: String,
+    /// First day the tender documents are available (获取招标文件), `YYYY-MM-DD` (Beijing); with
+    /// `documents_until`, or neither (then from publication to the bid deadline). Open and invited tenders:
+    /// at least 5 working days, both days counted (87号令 Art 18).
+    #[serde(default)]
+    pub documents_from: Option<String>,
+    /// Last day the tender documents are available, `YYYY-MM-DD` (Beijing).
+    #[serde(default)]
+    pub documents_until: Option<String>,
 }
 
 pub fn illegal(from: State, to: State) -> AppError {

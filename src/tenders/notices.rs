@@ -48,6 +48,7 @@ pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
 }
 
 pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView, AppError> {
+    let documents = documents_of(conn, t.id)?;
     let street_rows: Vec<(i64, String)> = tender_streets::table
         .inner_join(streets::table)
         .filter(tender_streets::tender_id.eq(t.id))
@@ -140,6 +141,8 @@ pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView,
         enquiry_deadline: t.enquiry_deadline,
         bid_deadline: t.bid_deadline,
         opening_at: t.opening_at,
+        documents_from: documents.map(|d| d.0),
+        documents_until: documents.map(|d| d.1),
         publicity_ends: t.publicity_ends,
         challenge_ends: t.challenge_ends,
         contract_signed_on: t.contract_signed_on,

@@ -197,12 +197,21 @@ async fn commitments_disclose_by_reader(backend: Backend) {
             .load(&mut app.conn())
             .unwrap()
     };
+    // The outsider leaves the pool, so the draw seats exactly the five of the demo.
+    {
+        use diesel::prelude::*;
+        use sanshe::db::schema::users as u;
+        diesel::update(u::table.find(outsider))
+            .set(u::active.eq(false))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
     let r = app
         .send_json(
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&bureau),
-            &json!({"evaluator_ids": evs}),
+            &json!({"draw_experts": evs.len()}),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());

@@ -28,6 +28,7 @@ mod migrations;
 mod page_numbers;
 mod page_posts;
 mod pages;
+mod procurement_rules;
 mod promises;
 mod races;
 mod ranking;

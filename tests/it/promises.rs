@@ -1012,7 +1012,7 @@ async fn seat(fx: &crate::tenders::Fx, id: i64, evs: &[i64]) -> reqwest::Respons
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&fx.b().await),
-            &json!({ "evaluator_ids": evs }),
+            &json!({ "draw_experts": evs.len() }),
         )
         .await
 }
@@ -1077,9 +1077,17 @@ async fn panel_size_and_award_eligibility(b: Backend) {
     let r = seat(&fx, t2, &evs).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(state_of(&fx, t2).await, "evaluating");
-    // A fen below ¥10 million the rule is that of the smaller tenders: 5 members are enough.
+    // A fen below ¥10 million the rule is that of the smaller tenders: 5 members are enough, drawn from
+    // the seven (evaluator k is evs[k - 1]).
     let r = seat(&fx, t1, &evs[..5]).await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let seated: Value = r.json().await.unwrap();
+    let seated: Vec<usize> = seated
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| evs.iter().position(|e| m["user_id"] == *e).unwrap() + 1)
+        .collect();
+    assert_eq!(seated.len(), 5, "{seated:?}");
     assert_eq!(state_of(&fx, t1).await, "evaluating");
 
     // Tender 1 is scored: with equal technical points the lowest price wins.
@@ -1100,7 +1108,7 @@ async fn panel_size_and_award_eligibility(b: Backend) {
             .unwrap()
     };
     let seqs: Vec<i64> = bs.iter().map(|x| seq_of(x.org)).collect();
-    for k in 1..=5 {
+    for k in seated {
         let t = app.token(&format!("evaluator{k}")).await;
         let r = app
             .send_json(

@@ -58,7 +58,7 @@ async fn art57_full_tie_decided_by_a_recorded_draw_then_award_in_rank_order(back
             "POST",
             &p("panel"),
             Some(&bureau),
-            &json!({"evaluator_ids": evs}),
+            &json!({"draw_experts": evs.len()}),
         )
         .await,
         200,

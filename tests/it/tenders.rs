@@ -550,22 +550,20 @@ async fn whole_life_cycle(backend: Backend) {
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&fx.b().await),
-            &json!({"evaluator_ids": &evs[..3]}),
+            &json!({"draw_experts": 3}),
         )
         .await;
     assert_eq!(
         problem(r, 422, "validation_failed").await["errors"][0]["rule"],
         "panel_size"
     );
-    let mut with_linked = evs[..4].to_vec();
-    with_linked.push(conflicted);
     let before = app.snapshot();
     let r = app
         .send_json(
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&fx.b().await),
-            &json!({"evaluator_ids": with_linked}),
+            &json!({"draw_experts": 4, "buyer_rep_ids": [conflicted]}),
         )
         .await;
     let p = problem(r, 422, "validation_failed").await;
@@ -583,7 +581,7 @@ async fn whole_life_cycle(backend: Backend) {
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&fx.b().await),
-            &json!({"evaluator_ids": evs}),
+            &json!({"draw_experts": evs.len()}),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -1158,7 +1156,7 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         "/api/v1/tenders/{id}/panel",
         "/api/v1/tenders/1/panel",
         Roles(BA),
-        r#"{"evaluator_ids":[]}"#
+        r#"{"draw_experts":0}"#
     ),
     op!(
         "POST",
@@ -1388,7 +1386,7 @@ async fn browser_bid_receipt_then_scoring(backend: Backend) {
             "POST",
             &format!("/api/v1/tenders/{id}/panel"),
             Some(&fx.b().await),
-            &json!({"evaluator_ids": evs}),
+            &json!({"draw_experts": evs.len()}),
         )
         .await;
     assert_eq!(r.status(), 200);

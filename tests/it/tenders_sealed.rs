@@ -1542,10 +1542,9 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
             seq2.push(r["seq"].as_i64().unwrap());
         }
     }
-    // Evaluators: the five of the demo, one the registry links to bidder A, and a spare linked to an
+    // Evaluators: the five of the demo, one the registry links to bidder A, and (later) a spare linked to an
     // organisation that did not bid.
     let linked = app.create_user("ev_linked", "evaluator", None, None).await;
-    let spare = app.create_user("ev_spare", "evaluator", None, None).await;
     let link = |user: i64, org: i64, relation: &'static str| async move {
         let bureau = app.token("bureau").await;
         let r = app
@@ -1560,7 +1559,6 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
     };
     let v = link(linked, b[0].org, "board").await;
     assert_eq!(v[0]["organisation_id"], b[0].org, "{v}");
-    link(spare, b[4].org, "employee").await;
     let evs = demo_evaluators(app);
     assert_eq!(evs.len(), 5);
 
@@ -1572,20 +1570,18 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
         (1..=5).map(|k| async move { app.token(&format!("evaluator{k}")).await }),
     )
     .await;
-    let spare_tok = app.token("ev_spare").await;
     let post = |path: String, tok: String, body: Value| async move {
         app.send_json("POST", &path, Some(&tok), &body).await
     };
     let p = |s: &str| format!("/api/v1/tenders/{id}/{s}");
 
-    // The linked evaluator is refused from the panel, and nothing is seated.
+    // The linked evaluator is refused from the panel as the buyer's representative (and never in the
+    // draw's pool), and nothing is seated.
     let before = snap(app);
-    let mut with_linked = evs[..4].to_vec();
-    with_linked.push(linked);
     let r = post(
         p("panel"),
         bureau.clone(),
-        json!({"evaluator_ids": with_linked}),
+        json!({"draw_experts": 4, "buyer_rep_ids": [linked]}),
     )
     .await;
     let pr = problem(r, 422, "validation_failed").await;
@@ -1596,7 +1592,7 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
         .filter(|e| e["rule"] == "conflict_of_interest")
         .collect();
     assert_eq!(conflict.len(), 1, "{pr}");
-    assert_eq!(conflict[0]["field"], "evaluator_ids");
+    assert_eq!(conflict[0]["field"], "buyer_rep_ids");
     assert!(
         conflict[0]["message"]["zh-CN"]
             .as_str()
@@ -1606,7 +1602,12 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
     );
     assert_eq!(snap(app), before);
     json_of(
-        post(p("panel"), bureau.clone(), json!({"evaluator_ids": evs})).await,
+        post(
+            p("panel"),
+            bureau.clone(),
+            json!({"draw_experts": evs.len()}),
+        )
+        .await,
         200,
     )
     .await;
@@ -1714,14 +1715,13 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
         "evaluating",
         "a panel of four (one recused) cannot complete"
     );
-    // The bureau seats a replacement; an evaluator linked to an organisation that did not bid may sit.
+    // The bureau draws a replacement; an evaluator linked to an organisation that did not bid may sit
+    // (the pool is that one evaluator: the others are seated or linked to a bidder).
+    let spare = app.create_user("ev_spare", "evaluator", None, None).await;
+    link(spare, b[4].org, "employee").await;
+    let spare_tok = app.token("ev_spare").await;
     let panel = json_of(
-        post(
-            p("panel"),
-            bureau.clone(),
-            json!({"evaluator_ids": [spare]}),
-        )
-        .await,
+        post(p("panel"), bureau.clone(), json!({"draw_experts": 1})).await,
         200,
     )
     .await;
@@ -1833,7 +1833,7 @@ async fn conflicted_evaluator_refused_and_award_passes_on(backend: Backend) {
             "POST",
             &format!("/api/v1/tenders/{id2}/panel"),
             Some(&bureau),
-            &json!({"evaluator_ids": evs}),
+            &json!({"draw_experts": evs.len()}),
         )
         .await;
     assert_eq!(r.status(), 409, "a failed tender takes no panel");

@@ -1,5 +1,5 @@
-//! Performance targets set and offered, the contract term, a deadline moved by a late clarification, and
-//! the deadlines of the award (winner named, result published, contract signed).
+//! Performance targets set and offered, the contract term, a deadline moved by a late clarification, the
+//! documents' availability, and the deadlines of the award (winner named, result published, contract signed).
 
 use chrono::NaiveDate;
 
@@ -134,6 +134,63 @@ pub fn sign_due(letter_on: NaiveDate) -> NaiveDate {
     letter_on + Duration::days(crate::domain::contract::SIGN_WITHIN_DAYS)
 }
 
+/// The least working days open and invited tenders keep their documents available (87号令 Art 18).
+pub const DOCUMENTS_MIN_WORKING_DAYS: u32 = 5;
+
+/// The period the tender documents are available (获取招标文件期限), Beijing dates, both days counted:
+/// it starts no earlier than the notice (`published_on`, once known: 87号令 Art 18 counts from it), ends
+/// no later than the bid deadline's day and not before it starts, and for open and invited tenders holds
+/// at least [`DOCUMENTS_MIN_WORKING_DAYS`] working days of `cal` (87号令 Art 18).
+pub fn check_documents_period(
+    method: Method,
+    cal: &BusinessCalendar,
+    from: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+    published_on: Option<chrono::NaiveDate>,
+    deadline_on: chrono::NaiveDate,
+) -> Vec<Broken> {
+    let mut out = Vec::new();
+    if published_on.is_some_and(|p| from < p) {
+        out.push(broken(
+            "documents_from",
+            "not_before_publication",
+            "招标文件提供期限自公告发布之日起计算，开始日期不能早于发布日期（政府采购货物和服务招标投标管理办法第十八条）。",
+            "The documents are available from the notice on: the start cannot be before publication (MOF Order 87 Art 18).",
+        ));
+    }
+    if until < from {
+        out.push(broken(
+            "documents_until",
+            "not_before_from",
+            "招标文件提供期限的结束日期不能早于开始日期。",
+            "The documents' availability cannot end before it starts.",
+        ));
+    } else if until > deadline_on {
+        out.push(broken(
+            "documents_until",
+            "not_after_deadline",
+            "招标文件提供期限不能晚于投标截止日。",
+            "The documents' availability cannot end after the bid deadline's day.",
+        ));
+    }
+    let days = u32::from(cal.is_working_day(from)) + cal.working_days_between(from, until);
+    if matches!(method, Method::Open | Method::Invited) && days < DOCUMENTS_MIN_WORKING_DAYS {
+        out.push(broken(
+            "documents_until",
+            "documents_min_working_days",
+            format!(
+                "{}的招标文件提供期限不得少于 {DOCUMENTS_MIN_WORKING_DAYS} 个工作日（现为 {days} 个；政府采购货物和服务招标投标管理办法第十八条）。",
+                method.label(true)
+            ),
+            format!(
+                "For {} the documents are available at least {DOCUMENTS_MIN_WORKING_DAYS} working days (now {days}; MOF Order 87 Art 18).",
+                method.label(false).to_lowercase()
+            ),
+        ));
+    }
+    out
+}
+
 /// Contract term: up to 12 months, up to 36 with a recorded reason.
 pub fn check_term(months: i32, reason: Option<&str>) -> Vec<Broken> {
     let mut out = Vec::new();
@@ -209,6 +266,67 @@ mod tests {
         assert_eq!(
             moved(Method::Negotiation, t("2026-03-18T02:00:00Z"), deadline),
             Some(t("2026-03-23T02:00:00Z"))
+        );
+    }
+
+    /// 87号令 Art 18: open and invited tenders keep their documents available at least 5 working days,
+    /// counted by the business calendar (weekends and holidays left out, both ends counted), from the
+    /// notice on and not after the bid deadline.
+    #[test]
+    fn documents_available_at_least_5_working_days_87_art_18() {
+        let cal = BusinessCalendar::builtin();
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let deadline = d("2026-03-23");
+        let check = |m, from, until, published| {
+            check_documents_period(m, &cal, d(from), d(until), published, deadline)
+                .into_iter()
+                .map(|b| (b.field, b.rule))
+                .collect::<Vec<_>>()
+        };
+        let short = vec![("documents_until".to_string(), "documents_min_working_days")];
+        // Monday 2 to Friday 6 March 2026: five working days.
+        assert!(check(Method::Open, "2026-03-02", "2026-03-06", None).is_empty());
+        assert_eq!(check(Method::Open, "2026-03-02", "2026-03-05", None), short);
+        assert_eq!(
+            check(Method::Invited, "2026-03-02", "2026-03-05", None),
+            short
+        );
+        // Thursday to Wednesday spans a weekend: 5 working days in 7 calendar days.
+        assert!(check(Method::Open, "2026-03-05", "2026-03-11", None).is_empty());
+        assert_eq!(check(Method::Open, "2026-03-05", "2026-03-10", None), short);
+        // Holidays do not count: 30 September to 9 October 2026 (National Day) holds only 3 working days
+        // (and ends after this deadline).
+        assert_eq!(
+            check(
+                Method::Open,
+                "2026-09-30",
+                "2026-10-09",
+                Some(d("2026-09-30"))
+            ),
+            vec![
+                ("documents_until".to_string(), "not_after_deadline"),
+                ("documents_until".to_string(), "documents_min_working_days")
+            ]
+        );
+        // 磋商 has its own response time and no such minimum.
+        assert!(check(Method::Consultation, "2026-03-02", "2026-03-03", None).is_empty());
+        // From the notice on, within the deadline, not backwards.
+        assert_eq!(
+            check(
+                Method::Open,
+                "2026-03-02",
+                "2026-03-09",
+                Some(d("2026-03-03"))
+            ),
+            vec![("documents_from".to_string(), "not_before_publication")]
+        );
+        assert_eq!(
+            check(Method::Open, "2026-03-02", "2026-03-24", None),
+            vec![("documents_until".to_string(), "not_after_deadline")]
+        );
+        assert_eq!(
+            check(Method::Consultation, "2026-03-06", "2026-03-02", None),
+            vec![("documents_until".to_string(), "not_before_from")]
         );
     }
 

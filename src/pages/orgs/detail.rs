@@ -144,8 +144,15 @@ pub(super) async fn rating_submit(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let mut errs = Vec::new();
-    let grade = form.int("grade", &mut errs);
+    // The grade list ends with the revocation (撤销等级, 民政部令第39号 Art 30), which has no grade.
+    let revocation = form.get("grade") == "revocation";
+    let grade = if revocation {
+        Some(0)
+    } else {
+        form.int("grade", &mut errs)
+    };
     let awarded_on = form.get("awarded_on");
+    let reason = Some(form.get("reason")).filter(|s| !s.trim().is_empty());
     history_post(
         req,
         state,
@@ -158,6 +165,8 @@ pub(super) async fn rating_submit(
                 organisation_id: id,
                 grade: checked(grade, errs)?,
                 awarded_on,
+                decision: if revocation { "revocation" } else { "award" }.into(),
+                reason,
             };
             orgs::add_rating(c, a, now, rules, &r)
         },

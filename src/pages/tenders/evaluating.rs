@@ -14,9 +14,11 @@ pub(super) async fn panel_submit(
     let id = path.into_inner();
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let input = evaluation::PanelInput {
-        evaluator_ids: form.ids("evaluator_ids"),
-    };
+    let mut errs = Vec::new();
+    let input = Some(evaluation::PanelInput {
+        draw_experts: form.opt_int("draw_experts", &mut errs).unwrap_or(0),
+        buyer_rep_ids: form.ids("buyer_rep_ids"),
+    });
     run_action(
         &state,
         ctx,
@@ -24,7 +26,7 @@ pub(super) async fn panel_submit(
         "panel".into(),
         form.values(),
         "tenders.panel_ok",
-        move |c| evaluation::form_panel(c, &tctx, &actor, now, id, &input),
+        move |c| evaluation::form_panel(c, &tctx, &actor, now, id, &checked(input, errs)?),
     )
     .await
 }

@@ -42,6 +42,8 @@ struct TenderForm {
     supervisor_required: bool,
     min_certificate_level: String,
     price_weight_pct: String,
+    /// A fixed price in yuan (empty: none), with price unscored.
+    fixed_price: String,
     tie_break: String,
     criteria: Vec<CritRow>,
     visits: String,
@@ -53,6 +55,8 @@ struct TenderForm {
     enquiry_deadline: String,
     bid_deadline: String,
     opening_at: String,
+    documents_from: String,
+    documents_until: String,
     /// The version the form was opened with (`crate::version`).
     version: String,
 }
@@ -141,6 +145,11 @@ impl TenderForm {
             supervisor_required: e.supervisor_required,
             min_certificate_level: e.min_certificate_level.clone().unwrap_or_default(),
             price_weight_pct: i.criteria.price_weight_pct.normalize().to_string(),
+            fixed_price: i
+                .criteria
+                .fixed_price_fen
+                .map(crate::money::yuan)
+                .unwrap_or_default(),
             tie_break: i.criteria.tie_break.as_str().into(),
             criteria: i
                 .criteria
@@ -172,6 +181,8 @@ impl TenderForm {
             enquiry_deadline: i.enquiry_deadline.clone(),
             bid_deadline: i.bid_deadline.clone(),
             opening_at: i.opening_at.clone(),
+            documents_from: i.documents_from.clone().unwrap_or_default(),
+            documents_until: i.documents_until.clone().unwrap_or_default(),
             version: String::new(),
         }
     }
@@ -212,6 +223,7 @@ impl TenderForm {
             supervisor_required: !f.get("supervisor_required").is_empty(),
             min_certificate_level: f.get("min_certificate_level"),
             price_weight_pct: f.get("price_weight_pct"),
+            fixed_price: f.get("fixed_price"),
             tie_break: f.get("tie_break"),
             criteria,
             visits: f.get("visits"),
@@ -223,6 +235,8 @@ impl TenderForm {
             enquiry_deadline: f.get("enquiry_deadline"),
             bid_deadline: f.get("bid_deadline"),
             opening_at: f.get("opening_at"),
+            documents_from: f.get("documents_from"),
+            documents_until: f.get("documents_until"),
             version: f.get("version"),
         }
     }
@@ -254,6 +268,19 @@ impl TenderForm {
             &self.price_weight_pct,
             &mut errs,
         );
+        let fixed_price_fen = if self.fixed_price.trim().is_empty() {
+            None
+        } else {
+            let mut c = crate::error::Checks::new();
+            let v = crate::money::check_yuan(
+                &mut c,
+                "criteria.fixed_price_fen",
+                &self.fixed_price,
+                true,
+            );
+            errs.extend(c.errors().iter().cloned());
+            v
+        };
         let tie_break = TieBreak::parse(&self.tie_break);
         if tie_break.is_none() {
             errs.push(FieldError::new(
@@ -330,6 +357,7 @@ impl TenderForm {
                 price_weight_pct,
                 items,
                 tie_break,
+                fixed_price_fen,
             },
             targets: Targets {
                 visits,
@@ -342,6 +370,8 @@ impl TenderForm {
             enquiry_deadline: self.enquiry_deadline.clone(),
             bid_deadline: self.bid_deadline.clone(),
             opening_at: self.opening_at.clone(),
+            documents_from: Some(self.documents_from.clone()),
+            documents_until: Some(self.documents_until.clone()),
         })
     }
 }
@@ -362,12 +392,15 @@ fn shown_on_form(field: &str) -> bool {
         "criteria",
         "criteria.items",
         "criteria.price_weight_pct",
+        "criteria.fixed_price_fen",
         "criteria.tie_break",
         "instalments",
         "invited",
         "enquiry_deadline",
         "bid_deadline",
         "opening_at",
+        "documents_from",
+        "documents_until",
     ];
     PLAIN.contains(&field)
         || field.starts_with("eligibility.")

@@ -216,6 +216,9 @@ impl Lx {
             _ => "tenders.ch_rejected",
         })
     }
+    pub fn seat(&self, s: &crate::domain::tender::Seat) -> &'static str {
+        s.label(self.zh())
+    }
     pub fn decl(&self, d: &Option<String>) -> &'static str {
         self.lang.t(match d.as_deref() {
             None => "eval.decl_pending",

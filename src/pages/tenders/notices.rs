@@ -132,6 +132,10 @@ struct BureauPanel {
     opened: Option<Vec<bids::OpenedBid>>,
     can_disqualify: bool,
     panel: Vec<MemberView>,
+    /// The recorded draws of experts.
+    panel_draws: Vec<evaluation::DrawView>,
+    /// The smallest panel for the method and budget, the form's first suggestion.
+    min_panel: usize,
     can_form_panel: bool,
     /// Active evaluators not yet seated: (user id, name).
     evaluators: Vec<(i64, String)>,
@@ -283,6 +287,8 @@ fn load_bureau_panel(
         opened,
         can_disqualify: st.opened_not_final(),
         panel,
+        panel_draws: evaluation::draws(c, row.id)?,
+        min_panel: crate::domain::tender::min_panel(row.method(), row.budget_fen),
         can_form_panel,
         evaluators,
         ranking,

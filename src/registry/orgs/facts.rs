@@ -9,12 +9,19 @@ use super::*;
 pub struct NewRating {
     #[serde(default)]
     pub organisation_id: i64,
-    /// 1–5 (1A–5A)
+    /// 1–5 (1A–5A); absent (0) for a revocation.
     #[serde(default)]
     pub grade: i64,
-    /// YYYY-MM-DD; the rating expires five years later.
+    /// YYYY-MM-DD, the decision's date; an awarded rating expires five years later.
     #[serde(default)]
     pub awarded_on: String,
+    /// `award` (the default) or `revocation` (撤销等级, 民政部令第39号 Art 30): from its date the organisation
+    /// has no rating in force.
+    #[serde(default)]
+    pub decision: String,
+    /// Why the decision was taken; required for a revocation.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 pub fn add_rating(
@@ -26,7 +33,38 @@ pub fn add_rating(
 ) -> Result<RatingRow, AppError> {
     let org = find(conn, r.organisation_id)?;
     let mut checks = Checks::new();
-    if !(1..=5).contains(&r.grade) {
+    let revocation = match r.decision.as_str() {
+        "" | "award" => false,
+        "revocation" => true,
+        _ => {
+            checks.add(
+                "decision",
+                "one_of",
+                "评估决定须为 award（评定等级）或 revocation（撤销等级）。",
+                "The decision is award or revocation.",
+            );
+            false
+        }
+    };
+    let reason = r.reason.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if reason.is_some_and(|s| s.chars().count() > 500) {
+        checks.add(
+            "reason",
+            "max_length",
+            "理由最多 500 字。",
+            "At most 500 characters.",
+        );
+    }
+    if revocation {
+        if r.grade != 0 {
+            checks.add(
+                "grade",
+                "revocation_no_grade",
+                "撤销等级不评定新的等级。",
+                "A revocation awards no grade.",
+            );
+        }
+    } else if !(1..=5).contains(&r.grade) {
         checks.add(
             "grade",
             "range",
@@ -55,18 +93,41 @@ pub fn add_rating(
             "Only registered organisations are rated.",
         );
     }
+    if revocation && let Some(day) = awarded {
+        // The rating in force on the revocation's day, from the decisions recorded so far.
+        let rows: Vec<RatingRow> = ora::table
+            .filter(ora::organisation_id.eq(org.id))
+            .order((ora::awarded_on.desc(), ora::id.desc()))
+            .select(RatingRow::as_select())
+            .load(conn)?;
+        let in_force = standing::current_rating(&super::views::rating_facts(&rows), day);
+        for (field, rule, zh, en) in standing::check_revocation(reason.unwrap_or(""), in_force) {
+            checks.add(field, rule, zh, en);
+        }
+    }
     checks.finish()?;
     let awarded = awarded.expect("checked");
-    let expires = standing::rating_expiry(awarded);
+    // A revocation has no period of validity: it counts from its day until a later decision.
+    let (grade, expires, decision) = if revocation {
+        (None, awarded, "revocation")
+    } else {
+        (
+            Some(r.grade as i32),
+            standing::rating_expiry(awarded),
+            "award",
+        )
+    };
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
         let id: i64 = diesel::insert_into(ora::table)
             .values((
                 ora::organisation_id.eq(org.id),
-                ora::grade.eq(r.grade as i32),
+                ora::grade.eq(grade),
                 ora::awarded_on.eq(awarded),
                 ora::expires_on.eq(expires),
                 ora::created_at.eq(ts),
+                ora::decision.eq(decision),
+                ora::reason.eq(reason),
             ))
             .returning(ora::id)
             .get_result(conn)?;

@@ -126,14 +126,20 @@ pub struct OrgRow {
 pub struct RatingRow {
     pub id: i64,
     pub organisation_id: i64,
-    /// 1–5 (1A–5A)
-    pub grade: i32,
+    /// 1–5 (1A–5A); `null` for a revocation.
+    pub grade: Option<i32>,
+    /// The decision's date.
     #[schema(value_type = String)]
     pub awarded_on: NaiveDate,
+    /// Five years after an award; a revocation's own date.
     #[schema(value_type = String)]
     pub expires_on: NaiveDate,
     #[serde(skip)]
     pub created_at: NaiveDateTime,
+    /// `award`, or `revocation` (撤销等级, 民政部令第39号 Art 30).
+    pub decision: String,
+    /// Why (required for a revocation).
+    pub reason: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone, Serialize, utoipa::ToSchema)]

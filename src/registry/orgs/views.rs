@@ -116,8 +116,10 @@ pub(super) fn facts_of(row: &OrgRow, rel: &Related) -> standing::Facts {
     }
 }
 
-fn rating_facts(r: &[RatingRow]) -> Vec<standing::RatingFact> {
+/// The rating decisions in recorded order (`r` is newest first), as [`standing::current_rating`] wants.
+pub(super) fn rating_facts(r: &[RatingRow]) -> Vec<standing::RatingFact> {
     r.iter()
+        .rev()
         .map(|r| standing::RatingFact {
             grade: r.grade,
             awarded_on: r.awarded_on,

@@ -107,6 +107,7 @@ pub(super) fn criteria(ctx: &Ctx, seed: u64) -> Criteria {
     };
     let fixed = Decimal::from(15 + 10 + 10 + 5);
     Criteria {
+        fixed_price_fen: None,
         price_weight_pct: w,
         items: vec![
             item(

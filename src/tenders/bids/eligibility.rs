@@ -9,12 +9,29 @@ pub fn org_facts(
     today: chrono::NaiveDate,
 ) -> QueryResult<rules::OrgFacts> {
     let org_id = org.into().get();
-    let rating: Option<i32> = organisation_ratings::table
-        .filter(organisation_ratings::organisation_id.eq(org_id))
-        .filter(organisation_ratings::awarded_on.le(today))
-        .filter(organisation_ratings::expires_on.gt(today))
-        .select(diesel::dsl::max(organisation_ratings::grade))
-        .first(conn)?;
+    // The latest decision counts, a downgrade or a revocation included (民政部令第39号 Art 30), not the
+    // highest grade in force.
+    let decisions: Vec<(Option<i32>, chrono::NaiveDate, chrono::NaiveDate)> =
+        organisation_ratings::table
+            .filter(organisation_ratings::organisation_id.eq(org_id))
+            .order((organisation_ratings::awarded_on, organisation_ratings::id))
+            .select((
+                organisation_ratings::grade,
+                organisation_ratings::awarded_on,
+                organisation_ratings::expires_on,
+            ))
+            .load(conn)?;
+    let decisions: Vec<crate::domain::standing::RatingFact> = decisions
+        .into_iter()
+        .map(
+            |(grade, awarded_on, expires_on)| crate::domain::standing::RatingFact {
+                grade,
+                awarded_on,
+                expires_on,
+            },
+        )
+        .collect();
+    let rating = crate::domain::standing::current_rating(&decisions, today);
     let staff: i32 = organisations::table
         .find(org_id)
         .select(organisations::staff_count)

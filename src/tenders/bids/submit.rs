@@ -30,6 +30,9 @@ fn check_input(
             ),
         );
     }
+    if let Some(b) = price.and_then(|p| rules::check_fixed_price_offer(&t.criteria(), p)) {
+        c.add(&b.field, b.rule, b.zh, b.en);
+    }
     let plan = input.plan.trim();
     if c.required("plan", plan) && plan.chars().count() > 20_000 {
         c.add(

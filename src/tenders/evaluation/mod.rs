@@ -18,8 +18,8 @@ use super::{
 };
 use crate::audit::{self, Actor};
 use crate::db::schema::{
-    bid_scores, bids as bt, challenges, evaluator_links, organisations, panel_members, tenders,
-    users,
+    bid_scores, bids as bt, challenges, evaluator_links, organisations, panel_draws, panel_members,
+    tenders, users,
 };
 use crate::db::{DbConn, write_tx};
 use crate::domain::tender::{self as rules, Category, RankInput, Ranked, State};

@@ -6,6 +6,8 @@ use super::*;
 pub struct MemberView {
     pub user_id: i64,
     pub name: String,
+    /// An expert drawn from the pool, or the buyer's representative (87号令 Art 47).
+    pub seat: rules::Seat,
     /// `null` until declared; `none` (no conflict) or `conflict` (recused).
     pub declaration: Option<String>,
     pub declaration_note: Option<String>,
@@ -28,6 +30,7 @@ pub fn panel(conn: &mut DbConn, tender_id: i64) -> QueryResult<Vec<MemberView>> 
             panel_members::declaration_note,
             panel_members::declared_at,
             panel_members::submitted_at,
+            panel_members::seat,
         ))
         .load::<(
             i64,
@@ -36,13 +39,15 @@ pub fn panel(conn: &mut DbConn, tender_id: i64) -> QueryResult<Vec<MemberView>> 
             Option<String>,
             Option<NaiveDateTime>,
             Option<NaiveDateTime>,
+            String,
         )>(conn)?
         .into_iter()
         .map(
-            |(user_id, name, declaration, declaration_note, declared_at, submitted_at)| {
+            |(user_id, name, declaration, declaration_note, declared_at, submitted_at, seat)| {
                 MemberView {
                     user_id,
                     name,
+                    seat: rules::Seat::parse(&seat).unwrap_or(rules::Seat::Expert),
                     declaration,
                     declaration_note,
                     declared_at,
@@ -191,14 +196,93 @@ pub fn link(
     Ok(links_of(conn, user_id)?)
 }
 
-#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+#[derive(Deserialize, Serialize, Debug, Clone, Default, utoipa::ToSchema)]
 pub struct PanelInput {
-    /// Evaluator user ids to seat (added to any already seated).
-    pub evaluator_ids: Vec<i64>,
+    /// How many experts to draw at random from the pool of active evaluators who are neither seated nor
+    /// linked to a bidder (实施条例 Art 39; 87号令 Art 48). The draw is recorded.
+    #[serde(default)]
+    pub draw_experts: u32,
+    /// Evaluator accounts seated as the buyer's representatives (采购人代表), at most a third of the panel
+    /// (87号令 Art 47).
+    #[serde(default)]
+    pub buyer_rep_ids: Vec<i64>,
 }
 
-/// Seat evaluators (bureau), after opening. An evaluator the registry links to a bidding organisation is
-/// refused; the seated panel (without recused members) must have the size and oddness the method needs.
+/// A recorded draw of experts, with who was drawn by name.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct DrawView {
+    #[serde(flatten)]
+    pub draw: rules::PanelDraw,
+    #[schema(value_type = String)]
+    pub drawn_at: NaiveDateTime,
+    /// Who made the draw.
+    pub actor_name: String,
+    /// The names of `drawn`, in its order.
+    pub drawn_names: Vec<String>,
+}
+
+/// The panel's recorded draws, oldest first; each recomputes from its seed ([`rules::draw_experts`]).
+pub fn draws(conn: &mut DbConn, tender_id: i64) -> Result<Vec<DrawView>, AppError> {
+    let rows: Vec<(NaiveDateTime, String, String, String, String)> = panel_draws::table
+        .filter(panel_draws::tender_id.eq(tender_id))
+        .order(panel_draws::id)
+        .select((
+            panel_draws::drawn_at,
+            panel_draws::seed,
+            panel_draws::candidates,
+            panel_draws::drawn,
+            panel_draws::actor_name,
+        ))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (drawn_at, seed, candidates, drawn, actor_name) in rows {
+        let candidates: Vec<i64> = serde_json::from_str(&candidates)
+            .map_err(|e| AppError::internal(format!("panel_draws.candidates: {e}")))?;
+        let drawn: Vec<i64> = serde_json::from_str(&drawn)
+            .map_err(|e| AppError::internal(format!("panel_draws.drawn: {e}")))?;
+        let names: HashMap<i64, String> = users::table
+            .filter(users::id.eq_any(&drawn))
+            .select((users::id, users::display_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        out.push(DrawView {
+            drawn_names: drawn
+                .iter()
+                .map(|d| names.get(d).cloned().unwrap_or_default())
+                .collect(),
+            draw: rules::PanelDraw {
+                keys: candidates
+                    .iter()
+                    .map(|c| rules::panel_draw_key(&seed, *c))
+                    .collect(),
+                seed,
+                candidates,
+                drawn,
+            },
+            drawn_at,
+            actor_name,
+        });
+    }
+    Ok(out)
+}
+
+/// Active evaluator accounts, by id.
+fn active_evaluators(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::role.eq("evaluator"))
+        .filter(users::active.eq(true))
+        .order(users::id)
+        .select((users::id, users::display_name))
+        .load(conn)
+}
+
+/// Form or complete the panel (bureau), after opening: seat the named buyer's representatives and draw
+/// `draw_experts` experts at random from the pool (active evaluators not yet seated, not named here, and
+/// not linked in the registry to a bidding organisation), recording the draw (seed, candidates, who was
+/// drawn, time) in `panel_draws` and the tender's history. A representative the registry links to a
+/// bidder is refused; the seated panel (without recused members) must have the size, oddness and share of
+/// representatives the method needs ([`rules::check_panel`]). Nothing is stored on a refusal.
 pub fn form_panel(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -208,6 +292,10 @@ pub fn form_panel(
     input: &PanelInput,
 ) -> Result<Vec<MemberView>, AppError> {
     crate::tenders::advance(conn, ctx, now, tender_id)?;
+    // Taken before the transaction: the random part of the seed, so no one can time a draw.
+    let mut nonce = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+    let nonce = hex::encode(nonce);
     write_tx(conn, |conn| -> Result<(), AppError> {
         let t = find_row(conn, tender_id)?;
         if !matches!(t.state(), State::Opened | State::Evaluating) {
@@ -220,18 +308,19 @@ pub fn form_panel(
         let existing = panel(conn, tender_id)?;
         let bidders = bidder_orgs(conn, tender_id)?;
         let mut c = Checks::new();
-        let mut ids = input.evaluator_ids.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
+        let mut reps = input.buyer_rep_ids.clone();
+        reps.sort_unstable();
+        reps.dedup();
+        let n_draw = input.draw_experts as usize;
+        if reps.is_empty() && n_draw == 0 {
             c.add(
-                "evaluator_ids",
+                "draw_experts",
                 "required",
-                "请选择评审专家。",
-                "Choose the evaluators.",
+                "请填写抽取的评审专家人数或选择采购人代表。",
+                "Give the number of experts to draw or choose the buyer's representatives.",
             );
         }
-        for id in &ids {
+        for id in &reps {
             let u: Option<(String, String, bool)> = users::table
                 .find(id)
                 .select((users::display_name, users::role, users::active))
@@ -239,7 +328,7 @@ pub fn form_panel(
                 .optional()?;
             match u {
                 None => c.add(
-                    "evaluator_ids",
+                    "buyer_rep_ids",
                     "exists",
                     format!("用户 {id} 不存在。"),
                     format!("User {id} does not exist."),
@@ -247,21 +336,21 @@ pub fn form_panel(
                 Some((name, role, active)) => {
                     if role != "evaluator" || !active {
                         c.add(
-                            "evaluator_ids",
+                            "buyer_rep_ids",
                             "evaluator_role",
-                            format!("{name} 不是在用的评审专家账户（采购人工作人员不得作为评审专家）。"),
-                            format!("{name} is not an active evaluator account (the buyer's staff may not sit as experts)."),
+                            format!("{name} 不是在用的评审账户（采购人代表以评审账户评分）。"),
+                            format!("{name} is not an active evaluator account (a buyer's representative scores with one)."),
                         );
                     } else if existing.iter().any(|m| m.user_id == *id) {
                         c.add(
-                            "evaluator_ids",
+                            "buyer_rep_ids",
                             "duplicate",
                             format!("{name} 已在评审委员会中。"),
                             format!("{name} is already on the panel."),
                         );
                     } else if linked_to(conn, *id)?.iter().any(|o| bidders.contains(o)) {
                         c.add(
-                            "evaluator_ids",
+                            "buyer_rep_ids",
                             "conflict_of_interest",
                             format!("{name} 与投标组织存在关联（登记信息），应当回避。"),
                             format!("{name} is linked in the registry to a bidding organisation and must stand aside."),
@@ -270,36 +359,99 @@ pub fn form_panel(
                 }
             }
         }
-        let seated = existing
-            .iter()
-            .filter(|m| m.declaration.as_deref() != Some("conflict"))
-            .count()
-            + ids.len();
-        if !rules::panel_ok(t.method(), t.budget_fen, seated) {
-            let min = rules::min_panel(t.method(), t.budget_fen);
-            c.add(
-                "evaluator_ids",
-                "panel_size",
-                format!(
-                    "{}的评审委员会至少 {min} 人且为单数（现为 {seated} 人）。",
-                    t.method().label(true)
-                ),
-                format!(
-                    "A panel for {} has at least {min} members, an odd number (now {seated}).",
-                    t.method().label(false).to_lowercase()
-                ),
-            );
+        // The pool: active evaluators neither seated (recused included) nor named here, linked to no bidder.
+        let mut pool = Vec::new();
+        for (id, _) in active_evaluators(conn)? {
+            if existing.iter().any(|m| m.user_id == id) || reps.contains(&id) {
+                continue;
+            }
+            if linked_to(conn, id)?.iter().any(|o| bidders.contains(o)) {
+                continue;
+            }
+            pool.push(id);
+        }
+        let seed = rules::panel_draw_seed(&t.code, &nonce);
+        let draw = if n_draw == 0 {
+            None
+        } else {
+            let d = rules::draw_experts(&seed, &pool, n_draw);
+            if d.is_none() {
+                c.add(
+                    "draw_experts",
+                    "pool_too_small",
+                    format!(
+                        "可抽取的评审专家只有 {} 人（已排除已入席及与投标组织有关联者），不足 {n_draw} 人。",
+                        pool.len()
+                    ),
+                    format!(
+                        "The pool holds only {} evaluators (seated ones and those linked to a bidder left out), fewer than {n_draw}.",
+                        pool.len()
+                    ),
+                );
+            }
+            d
+        };
+        let sitting = |s: rules::Seat| {
+            existing
+                .iter()
+                .filter(|m| m.seat == s && m.declaration.as_deref() != Some("conflict"))
+                .count()
+        };
+        let experts = sitting(rules::Seat::Expert) + n_draw;
+        let rep_count = sitting(rules::Seat::BuyerRep) + reps.len();
+        for b in rules::check_panel(t.method(), t.budget_fen, experts, rep_count) {
+            c.add(&b.field, b.rule, b.zh, b.en);
         }
         c.finish()?;
         let ts = crate::db::now_micros(now);
-        for id in &ids {
+        let seats = reps.iter().map(|id| (*id, rules::Seat::BuyerRep)).chain(
+            draw.iter()
+                .flat_map(|d| d.drawn.iter().map(|id| (*id, rules::Seat::Expert))),
+        );
+        for (id, seat) in seats {
             diesel::insert_into(panel_members::table)
                 .values((
                     panel_members::tender_id.eq(tender_id),
                     panel_members::user_id.eq(id),
                     panel_members::added_at.eq(ts),
+                    panel_members::seat.eq(seat.as_str()),
                 ))
                 .execute(conn)?;
+        }
+        if let Some(d) = &draw {
+            diesel::insert_into(panel_draws::table)
+                .values((
+                    panel_draws::tender_id.eq(tender_id),
+                    panel_draws::drawn_at.eq(ts),
+                    panel_draws::seed.eq(&d.seed),
+                    panel_draws::candidates.eq(serde_json::to_string(&d.candidates)
+                        .map_err(|e| AppError::internal(e.to_string()))?),
+                    panel_draws::drawn.eq(serde_json::to_string(&d.drawn)
+                        .map_err(|e| AppError::internal(e.to_string()))?),
+                    panel_draws::actor_name.eq(&actor.name),
+                ))
+                .execute(conn)?;
+            let drawn = d
+                .drawn
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            crate::tenders::log_event(
+                conn,
+                actor,
+                now,
+                tender_id,
+                Some(t.state()),
+                t.state(),
+                "tender.panel_draw",
+                Some(format!(
+                    "随机抽取评审专家 {n_draw} 名（候选 {} 人）：用户 {drawn} / {n_draw} experts drawn at random from {}: users {drawn}; seed {}",
+                    d.candidates.len(),
+                    d.candidates.len(),
+                    d.seed
+                )),
+            )?;
         }
         audit::record(
             conn,
@@ -309,9 +461,15 @@ pub fn form_panel(
             "tender",
             Some(tender_id.to_string()),
             None,
-            Some(serde_json::json!({ "added": ids })),
+            Some(serde_json::json!({
+                "buyer_reps": reps,
+                "drawn": draw.as_ref().map(|d| &d.drawn),
+                "seed": draw.as_ref().map(|d| &d.seed),
+                "candidates": draw.as_ref().map(|d| &d.candidates),
+            })),
         )?;
         if t.state() == State::Opened {
+            let seated = experts + rep_count;
             move_state(
                 conn,
                 actor,

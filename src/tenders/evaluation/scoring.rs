@@ -214,8 +214,12 @@ pub fn submit_scores(
             .iter()
             .filter(|m| m.declaration.as_deref() != Some("conflict"))
             .collect();
+        let reps = seated
+            .iter()
+            .filter(|m| m.seat == rules::Seat::BuyerRep)
+            .count();
         let complete = seated.iter().all(|m| m.submitted_at.is_some())
-            && rules::panel_ok(t.method(), t.budget_fen, seated.len());
+            && rules::check_panel(t.method(), t.budget_fen, seated.len() - reps, reps).is_empty();
         if complete {
             diesel::update(tenders::table.find(tender_id))
                 .set(tenders::evaluated_at.eq(crate::db::now_micros(now)))
@@ -412,6 +416,8 @@ pub struct EvaluationReport {
     pub locked: bool,
     pub criteria: rules::Criteria,
     pub panel: Vec<MemberView>,
+    /// The recorded draws of the panel's experts (实施条例 Art 39; 87号令 Art 48).
+    pub panel_draws: Vec<DrawView>,
     pub bids: Vec<ReportBid>,
     /// The draws that decided full ties (87号令 Art 57, 68), once the report is locked.
     pub draws: Vec<rules::Draw>,
@@ -429,6 +435,7 @@ pub fn report(
     let t = find_row(conn, tender_id)?;
     let opened = bids::opened_bids(conn, &t)?;
     let members = panel(conn, tender_id)?;
+    let panel_draws = super::draws(conn, tender_id)?;
     let locked = t.evaluated_at.is_some();
     let criteria = t.criteria();
     let (ranked, draws): (HashMap<i64, Ranked>, Vec<rules::Draw>) = if locked {
@@ -468,7 +475,10 @@ pub fn report(
                 status_reason: b.status_reason.clone(),
                 price: b.price.clone(),
                 rank: r.map(|r| r.rank),
-                price_score: r.map(|r| rules::show(r.price_score)),
+                // A fixed-price tender does not score price (87号令 Art 55).
+                price_score: r
+                    .filter(|_| criteria.fixed_price_fen.is_none())
+                    .map(|r| rules::show(r.price_score)),
                 technical: r.map(|r| rules::show(r.technical)),
                 commercial: r.map(|r| rules::show(r.commercial)),
                 total: r.map(|r| rules::show(r.total)),
@@ -507,6 +517,7 @@ pub fn report(
         locked,
         criteria,
         panel: members,
+        panel_draws,
         bids: out,
         draws,
         award_seq: t.award_bid_id,
