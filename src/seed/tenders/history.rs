@@ -156,6 +156,6 @@ impl Seeder<'_> {
 }
 
 /// Day `i` of `n` spread evenly from `first` to `last`.
-fn spread(first: NaiveDate, last: NaiveDate, i: usize, n: usize) -> NaiveDate {
+pub(super) fn spread(first: NaiveDate, last: NaiveDate, i: usize, n: usize) -> NaiveDate {
     first + Duration::days((last - first).num_days() * i as i64 / (n as i64 - 1).max(1))
 }

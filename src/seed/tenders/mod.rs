@@ -233,7 +233,7 @@ pub fn seed_more_awarded(
         let first = end - Duration::days(300);
         let mut total = 0;
         for (k, amount) in later_amounts(n).into_iter().enumerate() {
-            let on = first + Duration::days(300 * k as i64 / (n as i64 - 1).max(1));
+            let on = spread(first, end, k, n);
             total += s.project(conn, 1_000_000 + k, on, amount)?;
         }
         s.flush(conn)?;
