@@ -23,22 +23,28 @@ pub fn revoke(
     let expires_at = DateTime::from_timestamp(exp.saturating_add(MARGIN_SECONDS), 0)
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
         .naive_utc();
-    let res = diesel::insert_into(r::table)
-        .values((
-            r::jti.eq(jti),
-            r::user_id.eq(user_id),
-            r::revoked_at.eq(crate::db::now_micros(now)),
-            r::expires_at.eq(expires_at),
-        ))
-        .execute(conn);
-    match res {
-        Ok(_) => Ok(()),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(()),
-        Err(e) => Err(e),
-    }
+    // In a write transaction, so SQLite's writers stay in the process's queue (`db::write_tx`); the insert
+    // in a savepoint of its own, so a second revocation's unique violation leaves the transaction usable.
+    crate::db::write_tx(conn, |c| {
+        let res = c.transaction(|c| {
+            diesel::insert_into(r::table)
+                .values((
+                    r::jti.eq(jti),
+                    r::user_id.eq(user_id),
+                    r::revoked_at.eq(crate::db::now_micros(now)),
+                    r::expires_at.eq(expires_at),
+                ))
+                .execute(c)
+        });
+        match res {
+            Ok(_)
+            | Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
 }
 
 pub fn is_revoked(conn: &mut DbConn, jti: &str) -> QueryResult<bool> {
@@ -52,5 +58,7 @@ pub fn is_revoked(conn: &mut DbConn, jti: &str) -> QueryResult<bool> {
 
 /// Forget revocations of tokens that have expired; returns how many.
 pub fn sweep(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::delete(r::table.filter(r::expires_at.lt(now.naive_utc()))).execute(conn)
+    crate::db::write_tx(conn, |c| {
+        diesel::delete(r::table.filter(r::expires_at.lt(now.naive_utc()))).execute(c)
+    })
 }

@@ -119,6 +119,7 @@ impl Manager {
                     c.batch_execute(wal_checkpoints::OFF_THE_WRITE_PATH)
                         .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
                 }
+                write_queue::watch(&mut c);
                 Ok(DbConn::Sqlite(c))
             }
             DbTarget::Postgres { url, schema } => {
@@ -318,7 +319,7 @@ pub mod wal_checkpoints {
 
 pub mod write_queue {
     use std::cell::Cell;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::{Condvar, Mutex};
 
     static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -339,6 +340,43 @@ pub mod write_queue {
     thread_local! {
         /// Turns this thread holds (a second one inside the first is not queued).
         static HELD: Cell<u32> = const { Cell::new(0) };
+    }
+
+    static STRAYS: AtomicU64 = AtomicU64::new(0);
+    static LAST_STRAY: Mutex<String> = Mutex::new(String::new());
+
+    /// Debug builds watch every SQLite connection for writes made outside a write transaction
+    /// ([`super::write_tx`]): such a write takes SQLite's lock without a turn, and a queued writer's
+    /// `BEGIN IMMEDIATE` then waits in the busy handler's sleeps (5, 10, 15 … ms: the payment p99 of
+    /// scripts/bench-ledger before the mail worker's updates were queued). Release builds do not look.
+    pub(super) fn watch(c: &mut diesel::SqliteConnection) {
+        use diesel::Connection;
+        use diesel::connection::InstrumentationEvent;
+        if cfg!(debug_assertions) {
+            c.set_instrumentation(|ev: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::StartQuery { query, .. } = ev
+                    && HELD.with(Cell::get) == 0
+                {
+                    let sql = query.to_string();
+                    let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+                    // diesel's migration harness records each migration in its own transaction.
+                    if matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE")
+                        && !sql.contains("__diesel_schema_migrations")
+                    {
+                        STRAYS.fetch_add(1, Ordering::Relaxed);
+                        let mut last = LAST_STRAY.lock().unwrap_or_else(|p| p.into_inner());
+                        *last = sql.chars().take(300).collect();
+                    }
+                }
+            });
+        }
+    }
+
+    /// How many SQLite writes ran outside a write transaction in this process (debug builds), and the
+    /// last one's SQL.
+    pub fn strays() -> (u64, String) {
+        let last = LAST_STRAY.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        (STRAYS.load(Ordering::Relaxed), last)
     }
 
     struct Tickets {

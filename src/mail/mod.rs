@@ -292,10 +292,12 @@ pub async fn send_due(
         }
         tokio::task::spawn_blocking(move || {
             let mut c = p.get().map_err(|e| e.to_string())?;
-            match result {
-                Ok(()) => mark_sent(&mut c, row.id, now),
-                Err(e) => mark_failed(&mut c, &row, now, settings_retry, &e),
-            }
+            // In the write queue like every write: an autocommit UPDATE beside it would make a queued
+            // writer's BEGIN IMMEDIATE wait in SQLite's sleeping busy handler (5, 10, 15 … ms).
+            crate::db::write_tx(&mut c, |c| match result {
+                Ok(()) => mark_sent(c, row.id, now),
+                Err(e) => mark_failed(c, &row, now, settings_retry, &e),
+            })
             .map_err(|e| e.to_string())
         })
         .await

@@ -1269,3 +1269,38 @@ both_backends!(
     user_create_password_paths,
     security_headers_everywhere,
 );
+
+/// Every write to SQLite waits its turn in the process's write queue (`db::write_tx`). A write outside it
+/// takes SQLite's lock unqueued, and a queued writer's `BEGIN IMMEDIATE` then sleeps in SQLite's busy
+/// handler (5, 10, 15 … ms): the live-payment p99 of scripts/bench-ledger was 22 ms for the mail worker's
+/// unqueued "sent" updates. Debug builds count such writes in the whole process, so this checks a sign-out
+/// (revocation), a message sent and one that failed, the scheduler's sweep of revocations, and whatever
+/// the other tests of this run did before. SQLite only: PostgreSQL has no process queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sqlite_write_waits_its_turn() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let t = app.token("finance").await;
+    let r = client()
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let pool = app.server_pool();
+    let now = chrono::Utc::now();
+    let id = sanshe::mail::enqueue(&mut app.conn(), now, "a@example.test", &Note).unwrap();
+    assert!(app.mail_pass().await >= 1, "the message {id} was sent");
+    tokio::task::spawn_blocking(move || {
+        let mut c = pool.get().unwrap();
+        sanshe::auth::revocation::sweep(&mut c, now + chrono::Duration::days(2)).unwrap()
+    })
+    .await
+    .unwrap();
+    let (strays, last) = sanshe::db::write_queue::strays();
+    assert_eq!(
+        strays, 0,
+        "SQLite writes outside db::write_tx in this test run; the last: {last}"
+    );
+    app.stop().await;
+}
