@@ -611,3 +611,175 @@ async fn fewer_than_three_fails_unless_moved_from_a_failed_open_tender(backend: 
     );
 }
 crate::both_backends!(fewer_than_three_fails_unless_moved_from_a_failed_open_tender);
+
+/// The pages: the panel member's page has the compliance and round forms, refused input comes back at its
+/// field with what was typed (nothing stored), in Chinese and in English; the bureau's tender page shows
+/// the decisions, the rounds and the final quotes, and the draft's origin form.
+async fn negotiation_pages_compliance_and_rounds_with_inline_errors(backend: Backend) {
+    use crate::helpers::{csrf_of, sign_in};
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let draft = create_tender(&fx, &negotiation_body("NG-2026-010")).await;
+    let id = create_tender(&fx, &negotiation_body("NG-2026-011")).await;
+    publish(&fx, id).await;
+    let bs = bidders(app, 3);
+    let mut seqs = Vec::new();
+    for (i, b) in bs.iter().enumerate() {
+        let v = json_of(
+            bid(
+                &fx,
+                b,
+                id,
+                &format!("pg{i}"),
+                14_000_000 + i as i64 * 100_000,
+            )
+            .await,
+            201,
+        )
+        .await;
+        seqs.push(v["seq"].as_i64().unwrap());
+    }
+    fx.clock.set(opening_time());
+    assert_eq!(state_of(&fx, id).await, "opened");
+    let panel = seat_panel(&fx, id).await;
+    let web = sign_in(app, &panel[0]).await;
+    let get = |path: String| {
+        let web = web.clone();
+        async move {
+            let r = web.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let score = format!("/tenders/{id}/score");
+    let html = get(score.clone()).await;
+    assert!(html.contains("id=\"negotiation\""), "{html}");
+    for s in &seqs {
+        assert!(html.contains(&format!("compliance-form-{s}")), "{html}");
+    }
+    assert!(
+        !html.contains("id=\"round-form\""),
+        "rounds wait for every decision"
+    );
+    let csrf = csrf_of(&html);
+
+    // A decision without a reason: the page again, the error at the reason, nothing stored.
+    let before = app.snapshot();
+    let r = web
+        .post(app.url(&format!("/tenders/{id}/compliance")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("bid_seq", &seqs[0].to_string()),
+            ("compliant", "0"),
+            ("reason", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请说明理由"), "{html}");
+    assert!(
+        html.contains(&format!("id=\"c_{}_reason\"", seqs[0])) && html.contains("has-error"),
+        "{html}"
+    );
+    assert_eq!(app.snapshot(), before);
+    for s in &seqs {
+        let r = web
+            .post(app.url(&format!("/tenders/{id}/compliance")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("bid_seq", &s.to_string()),
+                ("compliant", "1"),
+                ("reason", "实质性响应"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    }
+    let html = get(score.clone()).await;
+    assert!(html.contains("id=\"round-form\""), "{html}");
+
+    // A quote that is no amount and one over the budget: the errors at their inputs, the typed text kept.
+    let before = app.snapshot();
+    let (a, b, c) = (seqs[0], seqs[1], seqs[2]);
+    let bad = [
+        ("csrf".to_string(), csrf.clone()),
+        (format!("q_{a}_price"), "十三万".to_string()),
+        (format!("q_{a}_note"), String::new()),
+        (format!("q_{b}_price"), "500000".to_string()),
+        (format!("q_{b}_note"), String::new()),
+        (format!("q_{c}_price"), String::new()),
+        (format!("q_{c}_note"), "维持".to_string()),
+    ];
+    let r = web
+        .post(app.url(&format!("/tenders/{id}/rounds")))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"十三万\""), "the typed text is kept");
+    assert!(html.contains("请输入金额"), "{html}");
+    assert!(html.contains("报价不得超过预算"), "{html}");
+    assert_eq!(app.snapshot(), before);
+
+    // The final round: A ¥130,000, B ¥129,000.50, C declines.
+    let good = [
+        ("csrf".to_string(), csrf.clone()),
+        (format!("q_{a}_price"), "130000".to_string()),
+        (format!("q_{a}_note"), String::new()),
+        (format!("q_{b}_price"), "129000.50".to_string()),
+        (format!("q_{b}_note"), "最后报价".to_string()),
+        (format!("q_{c}_price"), String::new()),
+        (format!("q_{c}_note"), String::new()),
+        ("final".to_string(), "1".to_string()),
+    ];
+    let r = web
+        .post(app.url(&format!("/tenders/{id}/rounds")))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&fx, id).await, "evaluated");
+    let html = get(score.clone()).await;
+    assert!(
+        html.contains("id=\"final-quotes\"") && html.contains("129000.50"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"round-form\""),
+        "no round after the final one"
+    );
+
+    // The bureau's page, in English: the decisions, the round and the final quotes; the draft's origin form.
+    let bureau = sign_in(app, "bureau").await;
+    bureau
+        .get(app.url("/lang/en?next=/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    let page = |path: String| {
+        let bureau = bureau.clone();
+        async move {
+            bureau
+                .get(app.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(format!("/tenders/{id}")).await;
+    assert!(html.contains("Competitive negotiation"), "{html}");
+    assert!(html.contains("id=\"final-quotes\""), "{html}");
+    assert!(html.contains("Declined (keeps its last)"), "{html}");
+    let html = page(format!("/tenders/{draft}")).await;
+    assert!(html.contains("id=\"origin-form\""), "{html}");
+}
+crate::both_backends!(negotiation_pages_compliance_and_rounds_with_inline_errors);

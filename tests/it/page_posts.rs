@@ -134,6 +134,13 @@ const PROTECTED_POSTS: &[Post] = &[
     post("/tenders/{id}/score", EV, "bid_seq="),
     post("/tenders/{id}/declare", EV, "conflict="),
     post(
+        "/tenders/{id}/compliance",
+        EV,
+        "bid_seq=&compliant=&reason=",
+    ),
+    post("/tenders/{id}/rounds", EV, "final="),
+    post("/tenders/{id}/negotiation-origin", BA, "failed_tender_id="),
+    post(
         "/evaluators/links",
         BA,
         "user_id=&organisation_id=&relation=",
