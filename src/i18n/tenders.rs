@@ -187,8 +187,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "tenders.dates_hint",
-        "发布时须满足采购方式的最短响应期：公开/邀请招标 20 日，磋商/谈判 10 日，单一来源 5 个工作日。",
-        "Publication needs the method's response time: open and invited tenders 20 days, consultation and negotiation 10 days, single source 5 working days.",
+        "发布时须满足采购方式的最短响应期：公开/邀请招标 20 日，磋商 10 日，谈判 3 个工作日，单一来源 5 个工作日。",
+        "Publication needs the method's response time: open and invited tenders 20 days, consultation 10 days, negotiation 3 working days, single source 5 working days.",
     ),
     ("tenders.timeline", "项目进程", "Timeline"),
     ("tenders.enquiries", "答疑", "Enquiries"),
@@ -758,4 +758,9 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("neg.compliance_ok", "已记录判定。", "Decision recorded."),
     ("neg.round_ok", "已记录本轮报价。", "Round recorded."),
     ("neg.final_price", "最后报价", "Final quote"),
+    (
+        "neg.criteria_hint",
+        "竞争性谈判不评分：价格分权重填 0，清空全部评分项（政府采购法第三十八条；财政部令第74号第三十五、三十六条）。",
+        "A competitive negotiation is not scored: set the price weight to 0 and clear every criterion (Procurement Law Art 38; MOF Order 74 Art 35–36).",
+    ),
 ];

@@ -779,6 +779,8 @@ async fn negotiation_pages_compliance_and_rounds_with_inline_errors(backend: Bac
     assert!(html.contains("Competitive negotiation"), "{html}");
     assert!(html.contains("id=\"final-quotes\""), "{html}");
     assert!(html.contains("Declined (keeps its last)"), "{html}");
+    let html = page(format!("/tenders/{id}/report")).await;
+    assert!(html.contains("Final quote 129000.50"), "{html}");
     let html = page(format!("/tenders/{draft}")).await;
     assert!(html.contains("id=\"origin-form\""), "{html}");
 }
