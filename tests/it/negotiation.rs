@@ -120,6 +120,16 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
     );
 
     let id = create_tender(&fx, &negotiation_body("NG-2026-001")).await;
+    // Funded: publication reserves the ceiling, the award releases the ceiling less the final quote.
+    let appr = crate::ledger_tenders::appropriation(app, "NG-A", "elderly", "300000").await;
+    let r = post(
+        app,
+        &fx.b().await,
+        &format!("/api/v1/tenders/{id}/appropriation"),
+        &json!({"appropriation_id": appr}),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     publish(&fx, id).await;
     let bs = bidders(app, 4);
     // A ¥150,000, B ¥140,000, C ¥145,000, D ¥120,000 (D will be found not compliant).
@@ -389,6 +399,16 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
     .and_utc();
     fx.clock.set(ends + Duration::minutes(1));
     assert_eq!(state_of(&fx, id).await, "awarded");
+    // Ceiling ¥200,000, final quote ¥128,000: ¥72,000 back to the available budget, ¥128,000 stays
+    // reserved (the first response's ¥145,000 plays no part).
+    use crate::ledger_tenders::{AV, RS, balances};
+    assert_eq!(
+        balances(app).await,
+        [(AV.into(), 17_200_000), (RS.into(), 12_800_000)]
+    );
+    let fin = app.token("finance").await;
+    let v = json_of(app.get("/api/v1/ledger/verify", Some(&fin)).await, 200).await;
+    assert_eq!(v["ok"], true, "{v}");
 
     // The contract's amount is the final quote; its budget lines sum to it.
     let today = sanshe::tenders::today(sanshe::clock::Clock::now(&fx.clock));
