@@ -454,6 +454,10 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
     );
     // The public timeline carries no quote.
     assert!(!public.to_string().contains("135000"), "{public}");
+    assert!(
+        !public.to_string().contains("服务人员资质不满足"),
+        "the reasons stay with the staff: {public}"
+    );
     use diesel::prelude::*;
     use sanshe::db::schema::audit_events as a;
     let rounds: i64 = a::table
@@ -462,6 +466,18 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
         .get_result(&mut app.conn())
         .unwrap();
     assert_eq!(rounds, 2);
+    let decided: Vec<Option<String>> = a::table
+        .filter(a::action.eq("tender.compliance"))
+        .select(a::after_json)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(decided.len(), 4);
+    assert!(
+        decided
+            .iter()
+            .any(|j| j.as_deref().unwrap_or("").contains("服务人员资质不满足")),
+        "{decided:?}"
+    );
 }
 crate::both_backends!(negotiation_from_draft_to_contract_lowest_final_quote_wins);
 

@@ -369,6 +369,21 @@ pub fn decide_compliance(
         } else {
             ("未实质性响应", "not compliant")
         };
+        // The reason and the supplier's name go to the audit trail (staff); the public timeline says only
+        // which receipt was decided how.
+        audit::record(
+            conn,
+            actor,
+            now,
+            "tender.compliance",
+            "tender",
+            Some(tender_id.to_string()),
+            None,
+            Some(serde_json::json!({
+                "bid_seq": b.seq, "organisation_id": b.organisation_id,
+                "compliant": input.compliant, "reason": reason,
+            })),
+        )?;
         crate::tenders::log_event(
             conn,
             actor,
@@ -376,10 +391,10 @@ pub fn decide_compliance(
             tender_id,
             Some(State::Evaluating),
             State::Evaluating,
-            "tender.compliance",
+            "tender.compliance_logged",
             Some(format!(
-                "谈判小组判定 #{} {}：{} / panel: #{} {en}: {reason}",
-                b.seq, b.organisation_name, zh, b.seq
+                "谈判小组判定响应文件 #{}：{zh} / panel: response #{} {en}",
+                b.seq, b.seq
             )),
         )?;
         let d = decisions(conn, tender_id)?;
