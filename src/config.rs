@@ -195,8 +195,9 @@ pub struct ConfigArgs {
     /// Minimum valid bids for a competitive consultation (purchased services may go on with 2).
     #[arg(long, env = "SANSHE_MIN_BIDS_CONSULTATION", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
     pub min_bids_consultation: u32,
-    /// Minimum valid bids for a competitive negotiation.
-    #[arg(long, env = "SANSHE_MIN_BIDS_NEGOTIATION", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
+    /// Minimum valid bids for a competitive negotiation (74号令 Art 27: 3; one moved here after a failed
+    /// open tender goes on with 2).
+    #[arg(long, env = "SANSHE_MIN_BIDS_NEGOTIATION", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20), global = true)]
     pub min_bids_negotiation: u32,
     /// Budget in yuan at or above which only an open tender is allowed.
     #[arg(long, env = "SANSHE_OPEN_TENDER_THRESHOLD_YUAN", default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000_000), global = true)]

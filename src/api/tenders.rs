@@ -1,6 +1,6 @@
 //! Tenders over the JSON API: public notices, results and commitments; the bureau drafts, publishes,
 //! answers, forms the panel, confirms and answers challenges; organisations ask, bid and challenge;
-//! evaluators declare and score. Every handler calls one function of `crate::tenders`.
+//! evaluators declare and score, or in a negotiation decide compliance and record the rounds of quotes. Every handler calls one function of `crate::tenders`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
@@ -15,6 +15,9 @@ use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::tenders::bids::{
     self, BidInput, CommitmentCheck, MyBidLine, OpenedBid, OwnBid, Receipt,
+};
+use crate::tenders::evaluation::negotiation::{
+    self as negotiation, ComplianceInput, NegotiationView, OriginInput, RoundInput,
 };
 use crate::tenders::evaluation::{
     self, ChallengeAnswer, ChallengeView, ConfirmInput, Declaration, DisqualifyInput,
@@ -66,6 +69,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(confirm)
         .service(publish_result)
         .service(disqualify)
+        .service(negotiation_record)
+        .service(negotiation_origin)
+        .service(negotiation_compliance)
+        .service(negotiation_round)
         .service(challenges)
         .service(file_challenge)
         .service(answer_challenge)
@@ -618,6 +625,96 @@ pub async fn disqualify(
         .run_tenders(move |c, ctx, now| {
             evaluation::disqualify(c, ctx, &actor, now, id, &body)?;
             tenders::get(c, ctx, now, id, true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// 竞争性谈判: the negotiation record (origin, compliance, rounds, final quotes) for the bureau,
+/// administrators and the panel's members who declared no conflict.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = NegotiationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/tenders/{id}/negotiation")]
+pub async fn negotiation_record(
+    state: web::Data<AppState>,
+    user: Authed<PanelReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let u = user.user.clone();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            if u.role == Role::Evaluator {
+                let seated = evaluation::panel(c, id)?
+                    .into_iter()
+                    .any(|m| m.user_id == u.id && m.declaration.as_deref() == Some("none"));
+                if !seated {
+                    return Err(AppError::NotFound);
+                }
+            }
+            negotiation::view(c, ctx, now, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Record that a draft negotiation was moved here after a failed open tender: two responses then
+/// suffice (74号令 Art 27). Bureau, administrators.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = OriginInput, responses((status = 200, body = NegotiationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/negotiation/origin")]
+pub async fn negotiation_origin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<OriginInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| negotiation::record_origin(c, ctx, &actor, now, id, &body))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The panel's decision whether a response is substantially compliant (实质性响应), with its reason
+/// (a seated member who declared no conflict records it; final).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ComplianceInput, responses((status = 200, body = NegotiationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/negotiation/compliance")]
+pub async fn negotiation_compliance(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<EvaluatorOnly>,
+    id: web::Path<i64>,
+    body: Json<ComplianceInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            negotiation::decide_compliance(c, ctx, &actor, uid, now, id, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A round of negotiation: every compliant supplier's quote in yuan, or none when it declines to quote
+/// again; `final` makes it the final round (最后报价, 74号令 Art 33) and locks the report.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RoundInput, responses((status = 200, body = NegotiationView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/negotiation/rounds")]
+pub async fn negotiation_round(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<EvaluatorOnly>,
+    id: web::Path<i64>,
+    body: Json<RoundInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            negotiation::record_round(c, ctx, &actor, uid, now, id, &body)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

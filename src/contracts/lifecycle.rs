@@ -84,8 +84,9 @@ fn check_appropriation(
     Ok(())
 }
 
-/// Create the draft contract of a tender's final award: the winner, amount = the winning price, the
-/// winning bid's budget lines and offered targets, the instalments of the tender's template in fen (the
+/// Create the draft contract of a tender's final award: the winner, amount = the award's price
+/// (`negotiation::award_price`: a negotiation's final quote, else the bid's price), the winning bid's budget
+/// lines (scaled to a final quote below the bid's price) and offered targets, the instalments of the tender's template in fen (the
 /// last takes the rounding remainder), the term from `term_start` for the tender's months. One contract per
 /// tender (409 `contract_exists`, also for a concurrent second create).
 pub fn create(
@@ -175,7 +176,11 @@ pub fn create(
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok())
             .ok_or_else(|| AppError::internal("the winning bid was not opened"))?;
-        let amount = content.price_amount();
+        // The award's price: a negotiation's final quote (74号令 Art 33), else the bid's price; the winning
+        // response's budget lines follow it so they still sum to the amount.
+        let amount = crate::tenders::evaluation::negotiation::award_price(conn, bid_id)?;
+        let budget =
+            crate::domain::tender::scale_budget(&content.budget, content.price_amount(), amount);
         let template = t.instalments();
         let amounts = crate::domain::tender::instalment_amounts(amount, &template)
             .map_err(|e| AppError::internal(format!("instalments: {e}")))?;
@@ -192,7 +197,7 @@ pub fn create(
                 ct::amount_fen.eq(amount.get()),
                 ct::term_start.eq(start),
                 ct::term_end.eq(rules::term_end(start, t.term_months.max(1) as u32)),
-                ct::budget_lines.eq(serde_json::to_string(&content.budget).expect("json")),
+                ct::budget_lines.eq(serde_json::to_string(&budget).expect("json")),
                 ct::targets.eq(serde_json::to_string(&content.targets).expect("json")),
                 ct::state.eq(State::Draft.as_str()),
                 ct::awarded_on.eq(awarded_on),

@@ -429,6 +429,48 @@ diesel::table! {
     }
 }
 
+// 竞争性谈判 (migration 2026-12-06-000002_negotiation_rounds).
+diesel::table! {
+    negotiation_origins (tender_id) {
+        tender_id -> BigInt,
+        failed_tender_id -> BigInt,
+        recorded_at -> Timestamp,
+        actor_name -> Text,
+    }
+}
+
+diesel::table! {
+    bid_compliance (bid_id) {
+        bid_id -> BigInt,
+        tender_id -> BigInt,
+        compliant -> Bool,
+        reason -> Text,
+        decided_by -> BigInt,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    negotiation_rounds (tender_id, round) {
+        tender_id -> BigInt,
+        round -> Integer,
+        #[sql_name = "final"]
+        is_final -> Bool,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    negotiation_quotes (bid_id, round) {
+        bid_id -> BigInt,
+        round -> Integer,
+        tender_id -> BigInt,
+        price_fen -> Nullable<BigInt>,
+        note -> Text,
+    }
+}
+
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(organisations -> streets (street_id));
@@ -457,6 +499,8 @@ diesel::joinable!(bids -> tenders (tender_id));
 diesel::joinable!(bids -> organisations (organisation_id));
 diesel::joinable!(panel_members -> tenders (tender_id));
 diesel::joinable!(panel_draws -> tenders (tender_id));
+diesel::joinable!(bid_compliance -> bids (bid_id));
+diesel::joinable!(negotiation_quotes -> bids (bid_id));
 diesel::joinable!(bid_scores -> bids (bid_id));
 diesel::joinable!(challenges -> tenders (tender_id));
 diesel::joinable!(challenges -> organisations (organisation_id));
@@ -495,7 +539,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     panel_draws,
     bid_scores,
     challenges,
-    evaluator_links
+    evaluator_links,
+    negotiation_origins,
+    bid_compliance,
+    negotiation_rounds,
+    negotiation_quotes
 );
 
 // The fund ledger (migration 2026-12-03-000001_ledger).

@@ -14,7 +14,7 @@ use super::{NewEntry, post};
 use crate::audit::Actor;
 use crate::db::DbConn;
 use crate::db::schema::{
-    bids, ledger_balances as lb, ledger_entries as le, ledger_postings as lp, tender_funding as tf,
+    ledger_balances as lb, ledger_entries as le, ledger_postings as lp, tender_funding as tf,
     tenders,
 };
 use crate::domain::ledger::{Account, Bucket, Kind, Line, Refs, Stage};
@@ -291,13 +291,11 @@ pub fn on_move(
             }
         }
         State::Awarded => {
+            // The award's price (a negotiation's final quote), the one reading the contract uses too.
             let price: Option<i64> = match award_bid {
-                Some(b) => bids::table
-                    .find(b)
-                    .select(bids::price_fen)
-                    .first::<Option<i64>>(conn)
-                    .optional()?
-                    .flatten(),
+                Some(b) => {
+                    Some(crate::tenders::evaluation::negotiation::award_price(conn, b)?.get())
+                }
                 None => None,
             };
             let outstanding = reserved_for(conn, tender, &reserved_acct)?;

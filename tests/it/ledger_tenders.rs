@@ -20,7 +20,7 @@ pub(crate) const ROUTES: &[Op] = &[crate::op!(
     r#"{"appropriation_id": 1}"#
 )];
 
-async fn balances(app: &TestApp) -> Vec<(String, i64)> {
+pub(crate) async fn balances(app: &TestApp) -> Vec<(String, i64)> {
     let fin = app.token("finance").await;
     let tb: Value = app
         .get("/api/v1/ledger/trial-balance", Some(&fin))
@@ -45,10 +45,10 @@ async fn balances(app: &TestApp) -> Vec<(String, i64)> {
         .collect()
 }
 
-const AV: &str = "Budget:Available:2026:general:elderly";
-const RS: &str = "Budget:Reserved:2026:general:elderly";
+pub(crate) const AV: &str = "Budget:Available:2026:general:elderly";
+pub(crate) const RS: &str = "Budget:Reserved:2026:general:elderly";
 
-async fn appropriation(app: &TestApp, key: &str, field: &str, yuan: &str) -> i64 {
+pub(crate) async fn appropriation(app: &TestApp, key: &str, field: &str, yuan: &str) -> i64 {
     let fin = app.token("finance").await;
     let r = app
         .send_json(

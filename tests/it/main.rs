@@ -25,6 +25,7 @@ mod load_limits;
 mod lost_updates;
 mod mail;
 mod migrations;
+mod negotiation;
 mod page_numbers;
 mod page_posts;
 mod pages;

@@ -256,6 +256,11 @@ const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
     ),
     ("/tenders/1/cancel", &[Role::Bureau, Role::Admin], "reason="),
     (
+        "/tenders/1/negotiation-origin",
+        &[Role::Bureau, Role::Admin],
+        "failed_tender_id=x",
+    ),
+    (
         "/tenders/1/panel",
         &[Role::Bureau, Role::Admin],
         "note=none",

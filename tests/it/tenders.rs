@@ -1223,6 +1223,33 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
     ),
     op!(
         "GET",
+        "/api/v1/tenders/{id}/negotiation",
+        "/api/v1/tenders/1/negotiation",
+        Roles(BAE)
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/negotiation/origin",
+        "/api/v1/tenders/1/negotiation/origin",
+        Roles(BA),
+        r#"{"failed_tender_id":0}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/negotiation/compliance",
+        "/api/v1/tenders/1/negotiation/compliance",
+        Roles(EV),
+        r#"{"bid_seq":0,"compliant":false,"reason":""}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/negotiation/rounds",
+        "/api/v1/tenders/1/negotiation/rounds",
+        Roles(EV),
+        r#"{"quotes":[]}"#
+    ),
+    op!(
+        "GET",
         "/api/v1/tenders/{id}/challenges",
         "/api/v1/tenders/1/challenges",
         Roles(BAO)

@@ -107,7 +107,8 @@ impl ResponseTime {
 /// The configurable tender numbers (DOMAIN.md defaults).
 #[derive(Clone, Debug)]
 pub struct TenderRules {
-    /// Minimum valid bids per method; fewer at opening → failed (流标).
+    /// Minimum valid bids per method; fewer at opening → failed (流标). A negotiation moved here after a
+    /// failed open tender goes on with 2 ([`min_bids_for`], 74号令 Art 27).
     pub min_bids_open: u32,
     pub min_bids_invited: u32,
     pub min_bids_consultation: u32,
@@ -131,7 +132,7 @@ impl Default for TenderRules {
             min_bids_open: 3,
             min_bids_invited: 3,
             min_bids_consultation: 2,
-            min_bids_negotiation: 2,
+            min_bids_negotiation: 3,
             open_tender_threshold_fen: 200_000_000,
             price_weight_min: Decimal::from(10),
             price_weight_max: Decimal::from(30),

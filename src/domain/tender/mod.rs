@@ -5,7 +5,7 @@
 //! [`TenderRules`], built from the configuration.
 //!
 //! By subject: `methods` (procurement methods, response times, the configurable numbers, minimum bids,
-//! panel sizes), `panel` (seats, the share of buyer's representatives, the recorded draw of experts), `scoring` (the scoring template, price score), `ranking` (the ranking, its ties and the recorded draw), `budget` (instalments, budget lines
+//! panel sizes), `negotiation` (竞争性谈判: suppliers, no scoring, final quotes, the lowest wins), `panel` (seats, the share of buyer's representatives, the recorded draw of experts), `scoring` (the scoring template, price score), `ranking` (the ranking, its ties and the recorded draw), `budget` (instalments, budget lines
 //! and their caps), `terms` (performance targets, the contract term, a deadline moved by a late
 //! clarification), `eligibility` (eligibility rules and what an organisation does not meet); this module
 //! holds [`Broken`] and the life-cycle [`State`], and re-exports the rest.
@@ -22,6 +22,7 @@ use super::vocab;
 mod budget;
 mod eligibility;
 mod methods;
+mod negotiation;
 mod panel;
 mod ranking;
 mod scoring;
@@ -30,6 +31,7 @@ mod terms;
 pub use budget::*;
 pub use eligibility::*;
 pub use methods::*;
+pub use negotiation::*;
 pub use panel::*;
 pub use ranking::*;
 pub use scoring::*;

@@ -47,8 +47,12 @@ impl Criteria {
 /// keys and positive points, everything summing to exactly 100. The range: open and invited tenders at
 /// least the configured minimum (10 %) with no upper limit (87号令 Art 55); 竞争性磋商, and the methods not
 /// yet scored their own way, between the configured minimum and maximum (10–30 %, 214号 Art 24). A
-/// tender with a fixed price leaves price unscored: weight 0 then, and only then (87号令 Art 55).
+/// tender with a fixed price leaves price unscored: weight 0 then, and only then (87号令 Art 55). A
+/// negotiation is not scored at all ([`check_negotiation_criteria`]).
 pub fn check_criteria(c: &Criteria, method: Option<Method>, rules: &TenderRules) -> Vec<Broken> {
+    if method == Some(Method::Negotiation) {
+        return check_negotiation_criteria(c);
+    }
     let mut out = Vec::new();
     let w = c.price_weight_pct;
     let max = match method {

@@ -1,4 +1,5 @@
-//! A tender page's action forms and how they run: publish, cancel, create the contract, ask and answer enquiries.
+//! A tender page's action forms and how they run: publish, cancel, create the contract, ask and answer enquiries,
+//! and a negotiation's origin (moved from a failed open tender).
 
 use super::*;
 
@@ -211,6 +212,35 @@ pub(super) async fn answer_submit(
             }
             tenders::answer(c, &tctx, &actor, uid, now, eid, &a)
         },
+    )
+    .await
+}
+
+/// 竞争性谈判: the bureau records that a draft negotiation was moved here after a failed open tender.
+pub(super) async fn origin_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let mut errs = Vec::new();
+    let input = form
+        .int("failed_tender_id", &mut errs)
+        .map(|failed_tender_id| negotiation::OriginInput { failed_tender_id });
+    run_action(
+        &state,
+        ctx,
+        id,
+        "negotiation-origin".into(),
+        form.values(),
+        "neg.origin_ok",
+        move |c| negotiation::record_origin(c, &tctx, &actor, now, id, &checked(input, errs)?),
     )
     .await
 }

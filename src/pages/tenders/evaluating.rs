@@ -281,9 +281,14 @@ struct ScorePage {
     locked: bool,
     /// Scores as typed, by input name (after a refused submission).
     values: HashMap<String, String>,
-    /// Errors by input name (`s_{seq}_{criterion}`, `note`).
+    /// Errors by input name (`s_{seq}_{criterion}`, `note`; in a negotiation `c_{seq}_reason`,
+    /// `q_{seq}_price`, `q_{seq}_note`).
     errors: HashMap<String, String>,
     other_errors: Vec<String>,
+    /// 竞争性谈判: the record, for a member who declared no conflict.
+    neg: Option<NegotiationView>,
+    /// The member may decide compliance and record rounds now.
+    can_negotiate: bool,
 }
 
 impl ScorePage {
@@ -310,6 +315,25 @@ impl ScorePage {
     fn lines(&self, c: &bids::BidContent) -> Vec<(String, String)> {
         evaluation::content_lines(c, self.l.zh())
     }
+    /// The error at a negotiation input `{prefix}_{seq}_{what}`.
+    fn err_at(&self, prefix: &str, seq: &i64, what: &str) -> Option<&str> {
+        self.errors
+            .get(&format!("{prefix}_{seq}_{what}"))
+            .map(String::as_str)
+    }
+    /// What was typed at a negotiation input `{prefix}_{seq}_{what}` (after a refused submission).
+    fn typed_at(&self, prefix: &str, seq: &i64, what: &str) -> &str {
+        self.values
+            .get(&format!("{prefix}_{seq}_{what}"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+    /// Every response is decided: rounds may be recorded.
+    fn all_decided(&self) -> bool {
+        self.neg
+            .as_ref()
+            .is_some_and(|n| n.compliance.iter().all(|c| c.compliant.is_some()))
+    }
 }
 
 async fn score_render(
@@ -323,7 +347,7 @@ async fn score_render(
 ) -> Result<HttpResponse, PageError> {
     let uid = ctx.user.as_ref().map(|u| u.id).unwrap_or(0);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, member, sheet, locked) = state
+    let (t, member, sheet, locked, neg) = state
         .run(move |c| {
             let t = tenders::get(c, &tctx, now, id, false)?;
             let row = tenders::find_row(c, id)?;
@@ -336,7 +360,12 @@ async fn score_render(
             } else {
                 None
             };
-            Ok((t, member, sheet, row.evaluated_at.is_some()))
+            let neg = if sheet.is_some() && row.method() == Method::Negotiation {
+                Some(negotiation::view(c, &tctx, now, id)?)
+            } else {
+                None
+            };
+            Ok((t, member, sheet, row.evaluated_at.is_some(), neg))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -344,7 +373,9 @@ async fn score_render(
     let page = ScorePage {
         l: lx(&ctx),
         can_declare: evaluating && member.declaration.is_none(),
-        can_score: evaluating && sheet.as_ref().is_some_and(|s| !s.submitted),
+        can_score: evaluating && neg.is_none() && sheet.as_ref().is_some_and(|s| !s.submitted),
+        can_negotiate: evaluating && neg.is_some(),
+        neg,
         ctx: ctx.clone(),
         t,
         member,
@@ -499,6 +530,150 @@ pub(super) async fn score_submit(
         }
         Err(e) => Err(PageError::App(e, ctx.lang)),
     }
+}
+
+/// The answer to a negotiation form: back to the page with a flash, or the page again with the errors at
+/// their inputs (`names[i]` is the input of the service's `…[i]` entry; `field_input` the input of a named
+/// field), or a refused state as an error flash.
+async fn negotiation_answer<T: Send + 'static>(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    values: HashMap<String, String>,
+    input_of: impl Fn(&str) -> Option<String>,
+    ok_key: &'static str,
+    op: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+) -> Result<HttpResponse, PageError> {
+    let back = format!("/tenders/{id}/score");
+    match state.run(op).await {
+        Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
+        Err(AppError::Validation(errs)) => {
+            let mut errors = HashMap::new();
+            let mut other = Vec::new();
+            for e in &errs {
+                match input_of(&e.field) {
+                    Some(name) => {
+                        errors
+                            .entry(name)
+                            .or_insert_with(|| pick_msg(ctx.lang, &e.message));
+                    }
+                    None => other.push(pick_msg(ctx.lang, &e.message)),
+                }
+            }
+            score_render(
+                state,
+                ctx,
+                id,
+                values,
+                errors,
+                other,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let m = pick_msg(ctx.lang, &e.message());
+            Ok(redirect(&back, Some(("error", &m))))
+        }
+        Err(e) => Err(PageError::App(e, ctx.lang)),
+    }
+}
+
+/// 竞争性谈判: a panel member records the panel's compliance decision on one response.
+pub(super) async fn compliance_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let mut errs = Vec::new();
+    let seq: Option<i64> = form.int("bid_seq", &mut errs);
+    let input = seq.map(|bid_seq| negotiation::ComplianceInput {
+        bid_seq,
+        compliant: form.get("compliant") == "1",
+        reason: form.get("reason"),
+    });
+    // The inputs are per response: `c_{seq}_reason` shows the error at its row.
+    let mut values = form.values();
+    if let Some(s) = seq {
+        values.insert(format!("c_{s}_reason"), form.get("reason"));
+        values.insert(format!("c_{s}_compliant"), form.get("compliant"));
+    }
+    negotiation_answer(
+        &state,
+        ctx,
+        id,
+        values,
+        move |f| {
+            seq.filter(|_| f == "reason")
+                .map(|s| format!("c_{s}_reason"))
+        },
+        "neg.compliance_ok",
+        move |c| {
+            negotiation::decide_compliance(c, &tctx, &actor, uid, now, id, &checked(input, errs)?)
+        },
+    )
+    .await
+}
+
+/// 竞争性谈判: a panel member records a round: inputs `q_{seq}_price` (empty: declines) and `q_{seq}_note`
+/// for each compliant supplier, `final=1` for the final round.
+pub(super) async fn round_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<EvaluatorOnly>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let uid = page.user.id;
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let mut seqs: Vec<i64> = form
+        .pairs()
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("q_")?.strip_suffix("_price")?.parse().ok())
+        .collect();
+    seqs.dedup();
+    let quotes = seqs
+        .iter()
+        .map(|s| negotiation::QuoteEntry {
+            bid_seq: *s,
+            price: Some(form.get(&format!("q_{s}_price"))),
+            note: form.get(&format!("q_{s}_note")),
+        })
+        .collect();
+    let input = negotiation::RoundInput {
+        quotes,
+        is_final: form.get("final") == "1",
+    };
+    let input_of = move |f: &str| -> Option<String> {
+        let (i, rest) = f.strip_prefix("quotes[")?.split_once(']')?;
+        let seq = seqs.get(i.parse::<usize>().ok()?)?;
+        match rest {
+            ".note" => Some(format!("q_{seq}_note")),
+            _ => Some(format!("q_{seq}_price")),
+        }
+    };
+    negotiation_answer(
+        &state,
+        ctx,
+        id,
+        form.values(),
+        input_of,
+        "neg.round_ok",
+        move |c| negotiation::record_round(c, &tctx, &actor, uid, now, id, &input),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------------------

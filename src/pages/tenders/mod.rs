@@ -8,8 +8,8 @@
 //!
 //! By action: `notices` (the list, the tender page, commitments), `form` (the draft form), `actions` (the
 //! action forms: publish, cancel, create the contract, enquiries), `bidding` (a bid and its receipt, attachments, my
-//! bids, withdrawal), `evaluating` (panel, declaration, scoring, report, award, result, disqualification,
-//! challenges, evaluator links). Here: the routes, the
+//! bids, withdrawal), `evaluating` (panel, declaration, scoring, 竞争性谈判's compliance and rounds, report,
+//! award, result, disqualification, challenges, evaluator links). Here: the routes, the
 //! protected pages and the template helpers.
 
 use std::collections::HashMap;
@@ -40,6 +40,7 @@ use crate::http::page::{
 };
 use crate::i18n::Lang;
 use crate::tenders::bids::{self, BidInput, OwnBid, Receipt};
+use crate::tenders::evaluation::negotiation::{self, NegotiationView};
 use crate::tenders::evaluation::{self, ChallengeView, EvaluationReport, MemberView, ScoringSheet};
 use crate::tenders::{self, EnquiryView, TenderInput, TenderRow, TenderSummary, TenderView};
 
@@ -116,6 +117,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenders/{id}/score", web::get().to(score_page))
         .route("/tenders/{id}/score", web::post().to(score_submit))
         .route("/tenders/{id}/declare", web::post().to(declare_submit))
+        .route(
+            "/tenders/{id}/compliance",
+            web::post().to(compliance_submit),
+        )
+        .route("/tenders/{id}/rounds", web::post().to(round_submit))
+        .route(
+            "/tenders/{id}/negotiation-origin",
+            web::post().to(origin_submit),
+        )
         .route("/tenders/{id}/report", web::get().to(report_page))
         .route("/my/bids", web::get().to(my_bids_page))
         .route("/evaluations", web::get().to(evaluations_page))

@@ -145,6 +145,10 @@ struct BureauPanel {
     award_seq: Option<i64>,
     award_reason: Option<String>,
     challenges: Vec<ChallengeView>,
+    /// 竞争性谈判: origin, compliance, rounds and final quotes (the panel records them).
+    negotiation: Option<NegotiationView>,
+    /// A draft negotiation with no origin yet: the form to record one.
+    can_record_origin: bool,
     can_contract: bool,
     /// The tender's contract, once created.
     contract_id: Option<i64>,
@@ -246,9 +250,15 @@ fn load_org_panel(
 
 fn load_bureau_panel(
     c: &mut DbConn,
+    tctx: &tenders::Ctx,
     now: DateTime<Utc>,
     row: &TenderRow,
 ) -> Result<BureauPanel, AppError> {
+    let negotiation = if row.method() == Method::Negotiation {
+        Some(negotiation::view(c, tctx, now, row.id)?)
+    } else {
+        None
+    };
     let st = row.state();
     let sealed = st.sealed();
     let opened = if sealed {
@@ -273,7 +283,12 @@ fn load_bureau_panel(
                 seq: r.ranked.bid_id,
                 rank: r.ranked.rank,
                 organisation_name: r.organisation_name,
-                total: crate::domain::tender::show(r.ranked.total),
+                // A negotiation ranks by final quote, not by a total.
+                total: if negotiation.is_some() {
+                    crate::money::yuan_grouped(r.ranked.price_fen)
+                } else {
+                    crate::domain::tender::show(r.ranked.total)
+                },
             })
             .collect()
     } else {
@@ -297,6 +312,9 @@ fn load_bureau_panel(
         award_seq: row.award_bid_id,
         award_reason: row.award_reason.clone(),
         challenges: evaluation::challenges_of(c, now, row.id, None)?,
+        can_record_origin: st == State::Draft
+            && negotiation.as_ref().is_some_and(|n| n.moved_from.is_none()),
+        negotiation,
         can_contract: st == State::Awarded && contract_id.is_none(),
         contract_id,
         today: tenders::today(now).to_string(),
@@ -327,7 +345,7 @@ pub(super) async fn detail(
                 None => None,
             };
             let bureau = if staff {
-                Some(load_bureau_panel(c, now, &row)?)
+                Some(load_bureau_panel(c, &tctx, now, &row)?)
             } else {
                 None
             };

@@ -330,7 +330,8 @@ fn refusal_text(refused: &[crate::error::FieldError]) -> String {
         .join("；")
 }
 
-/// Fail the tender (流标) when fewer valid bids remain than its method needs.
+/// Fail the tender (流标) when fewer valid bids remain than its method needs (a negotiation moved from a
+/// failed open tender: two, [`negotiation::min_bids`]).
 pub fn fail_if_too_few(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -339,13 +340,22 @@ pub fn fail_if_too_few(
     tender_id: i64,
 ) -> Result<(), AppError> {
     let t = find_row(conn, tender_id)?;
+    // In a negotiation a response the panel found not compliant no longer counts (74号令 Art 37(3)).
     let valid: i64 = bt::table
         .filter(bt::tender_id.eq(tender_id))
         .filter(bt::status.eq("active"))
         .filter(bt::opened_json.is_not_null())
+        .filter(diesel::dsl::not(
+            bt::id.eq_any(
+                crate::db::schema::bid_compliance::table
+                    .filter(crate::db::schema::bid_compliance::tender_id.eq(tender_id))
+                    .filter(crate::db::schema::bid_compliance::compliant.eq(false))
+                    .select(crate::db::schema::bid_compliance::bid_id),
+            ),
+        ))
         .count()
         .get_result(conn)?;
-    let min = ctx.rules.min_bids(t.method());
+    let min = negotiation::min_bids(conn, ctx, &t)?;
     if valid < i64::from(min) {
         let reason = format!(
             "有效投标 {valid} 家，少于{}要求的 {min} 家 / {valid} valid bids, fewer than the {min} required",
@@ -426,10 +436,12 @@ pub fn result_notice(
     let Some(bid) = t.award_bid_id else {
         return Ok(None);
     };
-    let (org, price): (i64, Option<i64>) = bt::table
+    let org: i64 = bt::table
         .find(bid)
-        .select((bt::organisation_id, bt::price_fen))
+        .select(bt::organisation_id)
         .first(conn)?;
+    // A negotiation's winner is awarded at its final quote (74号令 Art 33, 36).
+    let price_fen = negotiation::award_price(conn, bid)?.get();
     let (name, code): (String, Option<String>) = organisations::table
         .find(org)
         .select((organisations::name, organisations::credit_code))
@@ -446,7 +458,13 @@ pub fn result_notice(
         issued_at: at,
         sign_by: rules::sign_due(crate::clock::beijing_date(at.and_utc())),
     });
-    let scores = ranking(conn, t)?
+    // A negotiation is not scored: the notice names the winner and its final price only.
+    let scores = if t.method() == rules::Method::Negotiation {
+        Vec::new()
+    } else {
+        ranking(conn, t)?
+    };
+    let scores = scores
         .into_iter()
         .map(|r| ScoreLine {
             rank: r.ranked.rank,
@@ -454,7 +472,6 @@ pub fn result_notice(
             total: rules::show(r.ranked.total),
         })
         .collect();
-    let price_fen = price.unwrap_or(0);
     Ok(Some(ResultNotice {
         winner_id: org,
         winner_name: name,

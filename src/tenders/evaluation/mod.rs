@@ -3,7 +3,8 @@
 //!
 //! By action: `panel` (evaluator links, the panel, declarations), `scoring` (the sheet, scores, ranking,
 //! report), `award` (confirm, publish the result, disqualify, pass the award on, finalise, the result
-//! notice), `challenge` (filed and answered); all re-exported here.
+//! notice), `challenge` (filed and answered); all re-exported here; `negotiation` (竞争性谈判: origin,
+//! compliance, rounds and final quotes, the award's price) by its own name.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -28,6 +29,7 @@ use crate::mail::templates as mails;
 
 mod award;
 mod challenge;
+pub mod negotiation;
 mod panel;
 mod scoring;
 

@@ -103,6 +103,13 @@ pub fn submit_scores(
                 "Declare any conflict of interest first.",
             ));
         }
+        if t.method() == rules::Method::Negotiation {
+            return Err(AppError::conflict(
+                "not_scored",
+                "竞争性谈判不评分：谈判小组判定实质性响应并记录各轮报价（财政部令第74号第三十五、三十六条）。",
+                "A competitive negotiation is not scored: the panel decides compliance and records the rounds of quotes (MOF Order 74 Art 35–36).",
+            ));
+        }
         if m.submitted_at.is_some() {
             return Err(AppError::conflict(
                 "scores_locked",
@@ -281,6 +288,26 @@ fn rank_opened(
             .map(|b| b.commitment.as_str())
             .collect::<Vec<_>>(),
     );
+    if t.method() == rules::Method::Negotiation {
+        let ranking = negotiation::rank_negotiation(conn, t, &opened, &seed)?;
+        let names: HashMap<i64, (i64, String)> = opened
+            .iter()
+            .map(|b| (b.seq, (b.organisation_id, b.organisation_name.clone())))
+            .collect();
+        let bids = ranking
+            .bids
+            .into_iter()
+            .map(|r| {
+                let (oid, name) = names.get(&r.bid_id).cloned().unwrap_or_default();
+                RankedBid {
+                    ranked: r,
+                    organisation_id: oid,
+                    organisation_name: name,
+                }
+            })
+            .collect();
+        return Ok((bids, ranking.draws));
+    }
     let valid = valid_of(opened);
     let criteria = t.criteria();
     let category: HashMap<String, Category> = criteria
@@ -352,7 +379,7 @@ fn rank_opened(
 
 /// Record the draws of a tender whose report was just locked: each as a note in the tender's history,
 /// which the audit chain holds (seed and result; the keys follow from them).
-fn record_draws(
+pub(super) fn record_draws(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -405,6 +432,8 @@ pub struct ReportBid {
     pub total: Option<String>,
     /// When another bid has the same total: the rule that decided this bid's place.
     pub tie: Option<rules::TieRule>,
+    /// 竞争性谈判: the final quote the bid ranks by (yuan, two decimals); no scores then.
+    pub final_price: Option<String>,
     pub by_evaluator: Vec<EvaluatorScores>,
 }
 
@@ -438,6 +467,7 @@ pub fn report(
     let panel_draws = super::draws(conn, tender_id)?;
     let locked = t.evaluated_at.is_some();
     let criteria = t.criteria();
+    let negotiation = t.method() == rules::Method::Negotiation;
     let (ranked, draws): (HashMap<i64, Ranked>, Vec<rules::Draw>) = if locked {
         let (bids, draws) = rank_opened(conn, &t, opened.clone())?;
         (
@@ -475,14 +505,19 @@ pub fn report(
                 status_reason: b.status_reason.clone(),
                 price: b.price.clone(),
                 rank: r.map(|r| r.rank),
-                // A fixed-price tender does not score price (87号令 Art 55).
+                // A fixed-price tender does not score price (87号令 Art 55); a negotiation scores nothing.
                 price_score: r
-                    .filter(|_| criteria.fixed_price_fen.is_none())
+                    .filter(|_| criteria.fixed_price_fen.is_none() && !negotiation)
                     .map(|r| rules::show(r.price_score)),
-                technical: r.map(|r| rules::show(r.technical)),
-                commercial: r.map(|r| rules::show(r.commercial)),
-                total: r.map(|r| rules::show(r.total)),
+                technical: r.filter(|_| !negotiation).map(|r| rules::show(r.technical)),
+                commercial: r
+                    .filter(|_| !negotiation)
+                    .map(|r| rules::show(r.commercial)),
+                total: r.filter(|_| !negotiation).map(|r| rules::show(r.total)),
                 tie: r.and_then(|r| r.tie),
+                final_price: r
+                    .filter(|_| negotiation)
+                    .map(|r| crate::money::yuan(r.price_fen)),
                 by_evaluator: if locked {
                     members
                         .iter()
