@@ -230,7 +230,7 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
     else {
         return Ok(());
     };
-    if !due_now(&t, ts) {
+    if !due_now(&t, ts) || opening_held_and_said(conn, &t)? {
         return Ok(());
     }
     loop {
@@ -249,6 +249,25 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
                     Ok(true)
                 }
                 State::Closed => {
+                    // An open challenge against the documents that may affect the result holds the
+                    // opening until answered (实施条例 Art 54); the timeline says so once.
+                    if let Some(cid) =
+                        evaluation::suspension(conn, id, rules::Suspendable::Opening)?
+                    {
+                        if !opening_held_and_said(conn, &t)? {
+                            log_event(
+                                conn,
+                                &actor,
+                                now,
+                                id,
+                                Some(State::Closed),
+                                State::Closed,
+                                "tender.opening_suspended",
+                                Some(held_note(cid)),
+                            )?;
+                        }
+                        return Ok(false);
+                    }
                     bids::open_all(conn, ctx, &actor, now, &t)?;
                     Ok(true)
                 }
@@ -272,6 +291,30 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
             return Ok(());
         }
     }
+}
+
+/// The timeline note of an opening held by a challenge.
+fn held_note(cid: i64) -> String {
+    format!(
+        "已到开标时间，因质疑 #{cid} 暂停开标，答复后继续（实施条例第五十四条）/ opening time reached: held by challenge #{cid} (Art 54) until it is answered"
+    )
+}
+
+/// Whether a closed tender past its opening time is held by a challenge and its timeline already says so
+/// (then there is nothing to write: the scheduler passes by without taking the write lock).
+fn opening_held_and_said(conn: &mut DbConn, t: &TenderRow) -> Result<bool, AppError> {
+    if t.state() != State::Closed {
+        return Ok(false);
+    }
+    let Some(cid) = evaluation::suspension(conn, t.id, rules::Suspendable::Opening)? else {
+        return Ok(false);
+    };
+    let said: i64 = tender_events::table
+        .filter(tender_events::tender_id.eq(t.id))
+        .filter(tender_events::note.eq(held_note(cid)))
+        .count()
+        .get_result(conn)?;
+    Ok(said > 0)
 }
 
 /// Whether the clock has reached the tender's next time-driven step.

@@ -259,6 +259,41 @@ pub struct ScoreLine {
     pub total: String,
 }
 
+/// A step held by an open challenge that may affect the result (实施条例 Art 54).
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct Suspension {
+    pub challenge_id: i64,
+    /// `opening` (held by a challenge against the documents) or `award` (naming the winner, publishing the
+    /// result, the final award and the contract).
+    pub step: String,
+    /// "暂停 / suspended by challenge #N", with the step.
+    pub note_zh: String,
+    pub note_en: String,
+}
+
+impl Suspension {
+    pub fn new(challenge_id: i64, step: rules::Suspendable) -> Suspension {
+        let (s, zh, en) = match step {
+            rules::Suspendable::Opening => ("opening", "开标", "the opening"),
+            rules::Suspendable::Award => (
+                "award",
+                "确定中标人、结果公告、授予和签约",
+                "the award and the contract",
+            ),
+        };
+        Suspension {
+            challenge_id,
+            step: s.into(),
+            note_zh: format!(
+                "暂停：质疑 #{challenge_id} 答复前暂停{zh}（政府采购法实施条例第五十四条）"
+            ),
+            note_en: format!(
+                "Suspended by challenge #{challenge_id}: {en} waits for its answer (Implementing Regulations Art 54)"
+            ),
+        }
+    }
+}
+
 /// A tender as shown to its readers. Drafts are seen only by the bureau and administrators.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TenderView {
@@ -317,6 +352,8 @@ pub struct TenderView {
     pub result_due: Option<NaiveDate>,
     /// The result, once it is public (publicity and after).
     pub result: Option<ResultNotice>,
+    /// 暂停: the step an open challenge that may affect the result holds now (实施条例 Art 54).
+    pub suspended: Option<Suspension>,
     pub timeline: Vec<TimelineEntry>,
     /// Years outside the holiday calendar that a deadline here was counted in.
     pub calendar_warnings: Vec<Msg>,

@@ -130,6 +130,11 @@ const PROTECTED_POSTS: &[Post] = &[
         BA,
         "decision=&answer=",
     ),
+    post(
+        "/tenders/{id}/challenges/{cid}/assessment",
+        BA,
+        "affects_result=&reason=",
+    ),
     post("/tenders/{id}/bid", ORG, "idempotency_key=&price="),
     post("/tenders/{id}/score", EV, "bid_seq="),
     post("/tenders/{id}/declare", EV, "conflict="),

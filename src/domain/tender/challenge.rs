@@ -256,6 +256,8 @@ pub fn suspended_by(
     challenges: &[FiledChallenge],
     clarified_at: Option<NaiveDateTime>,
 ) -> Option<i64> {
+    // Amended: a clarification published after the challenge was answered.
+    let amended = |c: &FiledChallenge| clarified_at.zip(c.answered_at).is_some_and(|(k, a)| k > a);
     challenges
         .iter()
         .filter(|c| c.affects_result)
@@ -263,9 +265,7 @@ pub fn suspended_by(
             Suspendable::Award => c.status == "open",
             Suspendable::Opening => {
                 c.subject == Subject::Documents
-                    && (c.status == "open"
-                        || (c.status == "upheld"
-                            && !clarified_at.is_some_and(|k| c.answered_at.is_some_and(|a| k > a))))
+                    && (c.status == "open" || (c.status == "upheld" && !amended(c)))
             }
         })
         .map(|c| c.id)
