@@ -366,6 +366,13 @@ pub fn file_challenge(
                 "grounds": grounds,
             })),
         )?;
+        let (holds_zh, holds_en) = match subject {
+            Subject::Documents => ("开标", "the opening"),
+            _ => (
+                "确定中标人、结果公告、授予和签订合同",
+                "naming the winner, publishing the result, the final award and the contract",
+            ),
+        };
         let held = match subject {
             Subject::Documents => {
                 "；答复前暂停开标（实施条例第五十四条）/ the opening is suspended until answered (Art 54)"
@@ -402,6 +409,10 @@ pub fn file_challenge(
                     code: t.code.clone(),
                     title: t.title.clone(),
                     id,
+                    subject_zh: subject.label(true).into(),
+                    subject_en: subject.label(false).to_lowercase(),
+                    holds_zh: holds_zh.into(),
+                    holds_en: holds_en.into(),
                     grounds: grounds.to_string(),
                     answer_due: due.to_string(),
                     url: crate::tenders::tender_url(ctx, tender_id),
