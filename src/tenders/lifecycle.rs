@@ -220,6 +220,16 @@ fn scheduler() -> Actor {
 
 /// Apply every transition the clock has made due to one tender, each in its own transaction.
 pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Result<(), AppError> {
+    advance_moved(conn, ctx, now, id).map(|_| ())
+}
+
+/// [`advance`], saying whether the tender moved (an opening held by a challenge does not).
+fn advance_moved(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    id: i64,
+) -> Result<bool, AppError> {
     let ts = crate::db::now_micros(now);
     // A plain read first: most accesses find nothing due and should not take the write lock.
     let Some(t) = tenders::table
@@ -228,11 +238,12 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
         .first(conn)
         .optional()?
     else {
-        return Ok(());
+        return Ok(false);
     };
     if !due_now(&t, ts) || opening_held_and_said(conn, &t)? {
-        return Ok(());
+        return Ok(false);
     }
+    let mut any = false;
     loop {
         let moved = write_tx(conn, |conn| -> Result<bool, AppError> {
             // One request at a time per tender (as for bids): on PostgreSQL two concurrent requests could
@@ -288,8 +299,9 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
             }
         })?;
         if !moved {
-            return Ok(());
+            return Ok(any);
         }
+        any = true;
     }
 }
 
@@ -348,11 +360,11 @@ fn due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Advance every due tender (the scheduler, and every tender list).
+/// Advance every due tender (the scheduler, and every tender list); returns how many moved.
 pub fn advance_due(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<usize, AppError> {
-    let ids = due(conn, now)?;
-    for id in &ids {
-        advance(conn, ctx, now, *id)?;
+    let mut moved = 0;
+    for id in due(conn, now)? {
+        moved += usize::from(advance_moved(conn, ctx, now, id)?);
     }
-    Ok(ids.len())
+    Ok(moved)
 }

@@ -169,6 +169,38 @@ async fn art53_1_documents_challenge_by_a_non_bidder_within_its_window(backend: 
     )
     .await;
     assert_eq!(list[0]["subject"], "documents", "{list}");
+    // From the page too: another organisation files against the documents through the form.
+    let c = sign_in(app, &b[1].user).await;
+    let html = c
+        .get(app.url(&format!("/tenders/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = c
+        .post(app.url(&format!("/tenders/{id}/challenges")))
+        .form(&[
+            ("csrf", crate::helpers::csrf_of(&html).as_str()),
+            ("subject", "documents"),
+            ("grounds", "服务人次要求与预算不匹配。"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let list = json_of(
+        app.get(
+            &format!("/api/v1/tenders/{id}/challenges"),
+            Some(&fx.b().await),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(list[1]["subject"], "documents", "{list}");
     let bureau = sign_in(app, "bureau").await;
     let html = bureau
         .get(app.url(&format!("/tenders/{id}")))
@@ -284,6 +316,60 @@ async fn art54_open_documents_challenge_holds_the_opening_until_answered(backend
     assert_eq!(state_of(&fx, id).await, "opened");
     let t = view(&fx, id).await;
     assert!(t["suspended"].is_null(), "{t}");
+    fx.app.stop().await;
+}
+
+/// 实施条例 Art 54 with 财政部令第94号 Art 16: an upheld documents challenge keeps holding the opening until
+/// the documents are amended by a clarification published after the answer; then the tender opens on time.
+async fn art54_upheld_documents_challenge_holds_the_opening_until_a_clarification(
+    backend: Backend,
+) {
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let (id, b, _) = published_with_bids(&fx, "CH-2026-005").await;
+    fx.clock.set(t0() + Duration::days(1));
+    let v = json_of(
+        file(app, &b[3], id, "documents", "服务范围表述不清。").await,
+        201,
+    )
+    .await;
+    let cid = v["id"].as_i64().unwrap();
+    fx.clock.set(t0() + Duration::days(2));
+    let a = answer(&fx, cid, true).await;
+    assert_eq!(a["status"], "upheld", "{a}");
+    let t = view(&fx, id).await;
+    assert_eq!(t["suspended"]["challenge_id"], cid, "still held: {t}");
+    assert!(
+        t["timeline"].as_array().unwrap().iter().any(|e| e["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("MOF Order 94 Art 16"))),
+        "{t}"
+    );
+    // The clarification: a question answered publicly after the challenge's answer.
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/enquiries"),
+            Some(&app.token(&b[3].user).await),
+            &json!({"question": "服务范围是否包括周边社区？"}),
+        )
+        .await;
+    let eid = json_of(r, 201).await["id"].as_i64().unwrap();
+    fx.clock.set(t0() + Duration::days(3));
+    json_of(
+        app.send_json(
+            "POST",
+            &format!("/api/v1/enquiries/{eid}/answer"),
+            Some(&fx.b().await),
+            &json!({"answer": "服务范围修改为：官渡街道及周边社区。"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(view(&fx, id).await["suspended"].is_null());
+    fx.clock.set(opening());
+    assert_eq!(state_of(&fx, id).await, "opened");
     fx.app.stop().await;
 }
 
@@ -450,5 +536,6 @@ crate::both_backends!(
     art53_1_documents_challenge_by_a_non_bidder_within_its_window,
     art53_2_process_challenge_by_a_bidder_after_the_opening,
     art54_open_documents_challenge_holds_the_opening_until_answered,
+    art54_upheld_documents_challenge_holds_the_opening_until_a_clarification,
     art54_open_process_challenge_refuses_the_award_until_answered,
 );
