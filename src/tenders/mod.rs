@@ -7,8 +7,9 @@
 //! share, and re-exports the rest so callers name `tenders::create`, `tenders::publish` as before.
 //!
 //! The life cycle is driven by the clock: [`advance_due`] moves every tender whose deadline has passed
-//! (published → closed at the bid deadline, closed → opened at the opening time, publicity → challenge
-//! window, challenge window → awarded). A background scheduler calls it, and so does every read and write
+//! (published → closed at the bid deadline, closed → opened at the opening time unless a challenge against
+//! the documents holds it (实施条例 Art 54), publicity → challenge window, challenge window → awarded unless
+//! a challenge that may affect the result is open). A background scheduler calls it, and so does every read and write
 //! of tenders, so a request never sees a state the clock has already left. Every state change writes a
 //! timeline row and an audit event in the same transaction.
 
