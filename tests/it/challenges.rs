@@ -232,6 +232,29 @@ async fn art53_1_documents_challenge_by_a_non_bidder_within_its_window(backend: 
     fx.app.stop().await;
 }
 
+/// 实施条例 Art 53(1): for an invited tender only the invited may challenge the documents: another
+/// registered organisation is refused (`may_not_bid`) and nothing changes.
+async fn art53_1_invited_tender_documents_challenged_by_the_invited_only(backend: Backend) {
+    let fx = setup(&backend).await;
+    let app = &fx.app;
+    let b = bidders(app, 4);
+    let mut body = tender_body("CH-2026-006");
+    body["method"] = json!("invited");
+    body["invited"] = json!([b[0].org, b[1].org, b[2].org]);
+    let id = create_tender(&fx, &body).await;
+    publish(&fx, id).await;
+    let before = dump(app);
+    let r = file(app, &b[3], id, "documents", "邀请范围过窄。").await;
+    refused_on_subject(app, r, "may_not_bid", &before).await;
+    let v = json_of(
+        file(app, &b[0], id, "documents", "技术要求有倾向性。").await,
+        201,
+    )
+    .await;
+    assert_eq!(v["subject"], "documents", "{v}");
+    fx.app.stop().await;
+}
+
 /// 实施条例 Art 53(2): the process is challenged by a bidder from the opening until 7 working days after
 /// the last step (here the opening); a non-bidder is refused (`not_a_bidder`), and the documents can no
 /// longer be challenged once the bids are opened (`window_closed`); nothing changes on a refusal.
@@ -534,6 +557,7 @@ async fn art54_open_process_challenge_refuses_the_award_until_answered(backend: 
 
 crate::both_backends!(
     art53_1_documents_challenge_by_a_non_bidder_within_its_window,
+    art53_1_invited_tender_documents_challenged_by_the_invited_only,
     art53_2_process_challenge_by_a_bidder_after_the_opening,
     art54_open_documents_challenge_holds_the_opening_until_answered,
     art54_upheld_documents_challenge_holds_the_opening_until_a_clarification,
