@@ -20,9 +20,9 @@ use crate::tenders::evaluation::negotiation::{
     self as negotiation, ComplianceInput, NegotiationView, OriginInput, RoundInput,
 };
 use crate::tenders::evaluation::{
-    self, ChallengeAnswer, ChallengeView, ConfirmInput, Declaration, DisqualifyInput,
-    EvaluationReport, LinkInput, LinkView, MemberView, NewChallenge, PanelInput, ScoreInput,
-    ScoringSheet,
+    self, ChallengeAnswer, ChallengeAssessment, ChallengeView, ConfirmInput, Declaration,
+    DisqualifyInput, EvaluationReport, LinkInput, LinkView, MemberView, NewChallenge, PanelInput,
+    ScoreInput, ScoringSheet,
 };
 use crate::tenders::{
     self, EnquiryAnswer, EnquiryFilter, EnquiryView, NewEnquiry, TenderFilter, TenderInput,
@@ -76,6 +76,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(challenges)
         .service(file_challenge)
         .service(answer_challenge)
+        .service(assess_challenge)
         .service(links)
         .service(add_link);
 }
@@ -739,7 +740,13 @@ pub async fn challenges(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// File a challenge (a bidder, during the publicity period or the challenge window).
+/// File a challenge against the documents, the process or the result (`subject`, default `result`), within
+/// its window (实施条例 Art 53): the documents by any organisation that may bid, from the publication until 7
+/// working days after the documents could be obtained and before the opening; the process by a bidder, from
+/// the opening until 7 working days after the evaluation report (or the opening); the result by a bidder,
+/// during the publicity period and the challenge window. Refusals name the field `subject` and the rule
+/// (`window_closed`, `window_not_open`, `not_a_bidder`, `may_not_bid`). While open it suspends the opening
+/// (documents) or the award and the contract (实施条例 Art 54).
 #[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewChallenge, responses((status = 201, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/tenders/{id}/challenges")]
 pub async fn file_challenge(
@@ -776,6 +783,28 @@ pub async fn answer_challenge(
     let v = state
         .run_tenders(move |c, ctx, now| {
             evaluation::answer_challenge(c, ctx, &actor, uid, now, id, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Assess an open challenge: whether it may affect the result (bureau, administrators). Every challenge is
+/// taken to affect it when filed; marking it as not affecting (with a `reason`) lifts the suspension it
+/// caused (实施条例 Art 54).
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = ChallengeAssessment, responses((status = 200, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/challenges/{id}/assessment")]
+pub async fn assess_challenge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<ChallengeAssessment>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::assess_challenge(c, ctx, &actor, now, id, &body)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

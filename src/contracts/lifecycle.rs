@@ -124,6 +124,13 @@ pub fn create(
                 "A contract is created only from a final award (after the challenge period).",
             ));
         }
+        // An open challenge that may affect the result (a process challenge can come after the award)
+        // suspends the contract (实施条例 Art 54).
+        crate::tenders::evaluation::refuse_if_suspended(
+            conn,
+            t.id,
+            crate::domain::tender::Suspendable::Award,
+        )?;
         let mut c = Checks::new();
         let contract_no = c.text("contract_no", &input.contract_no, 40);
         let start = c.required_date("term_start", &input.term_start);
@@ -354,6 +361,12 @@ pub fn sign(
         if row.state() != State::Draft {
             return Err(wrong_state(row.state(), "签订", "be signed"));
         }
+        // An open challenge that may affect the result suspends signing (实施条例 Art 54).
+        crate::tenders::evaluation::refuse_if_suspended(
+            conn,
+            row.tender_id,
+            crate::domain::tender::Suspendable::Award,
+        )?;
         let field: String = tenders::table
             .find(row.tender_id)
             .select(tenders::field)

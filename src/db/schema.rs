@@ -426,6 +426,9 @@ diesel::table! {
         answer -> Nullable<Text>,
         answered_at -> Nullable<Timestamp>,
         answered_by -> Nullable<BigInt>,
+        subject -> Text,
+        affects_result -> Bool,
+        assessment -> Nullable<Text>,
     }
 }
 

@@ -181,6 +181,12 @@ pub struct ChallengeFiled {
     pub code: String,
     pub title: String,
     pub id: i64,
+    /// What it is against (采购文件 / 采购过程 / 中标/成交结果).
+    pub subject_zh: String,
+    pub subject_en: String,
+    /// What it holds until answered (实施条例 Art 54).
+    pub holds_zh: String,
+    pub holds_en: String,
     pub grounds: String,
     pub answer_due: String,
     pub url: String,

@@ -220,6 +220,16 @@ fn scheduler() -> Actor {
 
 /// Apply every transition the clock has made due to one tender, each in its own transaction.
 pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Result<(), AppError> {
+    advance_moved(conn, ctx, now, id).map(|_| ())
+}
+
+/// [`advance`], saying whether the tender moved (an opening held by a challenge does not).
+fn advance_moved(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    id: i64,
+) -> Result<bool, AppError> {
     let ts = crate::db::now_micros(now);
     // A plain read first: most accesses find nothing due and should not take the write lock.
     let Some(t) = tenders::table
@@ -228,11 +238,12 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
         .first(conn)
         .optional()?
     else {
-        return Ok(());
+        return Ok(false);
     };
-    if !due_now(&t, ts) {
-        return Ok(());
+    if !due_now(&t, ts) || opening_held_and_said(conn, &t)? {
+        return Ok(false);
     }
+    let mut any = false;
     loop {
         let moved = write_tx(conn, |conn| -> Result<bool, AppError> {
             // One request at a time per tender (as for bids): on PostgreSQL two concurrent requests could
@@ -249,6 +260,25 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
                     Ok(true)
                 }
                 State::Closed => {
+                    // An open challenge against the documents that may affect the result holds the
+                    // opening until answered (实施条例 Art 54); the timeline says so once.
+                    if let Some(cid) =
+                        evaluation::suspension(conn, id, rules::Suspendable::Opening)?
+                    {
+                        if !opening_held_and_said(conn, &t)? {
+                            log_event(
+                                conn,
+                                &actor,
+                                now,
+                                id,
+                                Some(State::Closed),
+                                State::Closed,
+                                "tender.opening_suspended",
+                                Some(held_note(cid)),
+                            )?;
+                        }
+                        return Ok(false);
+                    }
                     bids::open_all(conn, ctx, &actor, now, &t)?;
                     Ok(true)
                 }
@@ -269,9 +299,34 @@ pub fn advance(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>, id: i64) -> Res
             }
         })?;
         if !moved {
-            return Ok(());
+            return Ok(any);
         }
+        any = true;
     }
+}
+
+/// The timeline note of an opening held by a challenge.
+fn held_note(cid: i64) -> String {
+    format!(
+        "已到开标时间，因质疑 #{cid} 暂停开标，答复后继续（实施条例第五十四条）/ opening time reached: held by challenge #{cid} (Art 54) until it is answered"
+    )
+}
+
+/// Whether a closed tender past its opening time is held by a challenge and its timeline already says so
+/// (then there is nothing to write: the scheduler passes by without taking the write lock).
+fn opening_held_and_said(conn: &mut DbConn, t: &TenderRow) -> Result<bool, AppError> {
+    if t.state() != State::Closed {
+        return Ok(false);
+    }
+    let Some(cid) = evaluation::suspension(conn, t.id, rules::Suspendable::Opening)? else {
+        return Ok(false);
+    };
+    let said: i64 = tender_events::table
+        .filter(tender_events::tender_id.eq(t.id))
+        .filter(tender_events::note.eq(held_note(cid)))
+        .count()
+        .get_result(conn)?;
+    Ok(said > 0)
 }
 
 /// Whether the clock has reached the tender's next time-driven step.
@@ -305,11 +360,11 @@ fn due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Advance every due tender (the scheduler, and every tender list).
+/// Advance every due tender (the scheduler, and every tender list); returns how many moved.
 pub fn advance_due(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<usize, AppError> {
-    let ids = due(conn, now)?;
-    for id in &ids {
-        advance(conn, ctx, now, *id)?;
+    let mut moved = 0;
+    for id in due(conn, now)? {
+        moved += usize::from(advance_moved(conn, ctx, now, id)?);
     }
-    Ok(ids.len())
+    Ok(moved)
 }

@@ -7,8 +7,9 @@
 //! share, and re-exports the rest so callers name `tenders::create`, `tenders::publish` as before.
 //!
 //! The life cycle is driven by the clock: [`advance_due`] moves every tender whose deadline has passed
-//! (published → closed at the bid deadline, closed → opened at the opening time, publicity → challenge
-//! window, challenge window → awarded). A background scheduler calls it, and so does every read and write
+//! (published → closed at the bid deadline, closed → opened at the opening time unless a challenge against
+//! the documents holds it (实施条例 Art 54), publicity → challenge window, challenge window → awarded unless
+//! a challenge that may affect the result is open). A background scheduler calls it, and so does every read and write
 //! of tenders, so a request never sees a state the clock has already left. Every state change writes a
 //! timeline row and an audit event in the same transaction.
 
@@ -259,6 +260,41 @@ pub struct ScoreLine {
     pub total: String,
 }
 
+/// A step held by an open challenge that may affect the result (实施条例 Art 54).
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct Suspension {
+    pub challenge_id: i64,
+    /// `opening` (held by a challenge against the documents) or `award` (naming the winner, publishing the
+    /// result, the final award and the contract).
+    pub step: String,
+    /// "暂停 / suspended by challenge #N", with the step.
+    pub note_zh: String,
+    pub note_en: String,
+}
+
+impl Suspension {
+    pub fn new(challenge_id: i64, step: rules::Suspendable) -> Suspension {
+        let (s, zh, en) = match step {
+            rules::Suspendable::Opening => ("opening", "开标", "the opening"),
+            rules::Suspendable::Award => (
+                "award",
+                "确定中标人、结果公告、授予和签约",
+                "the award and the contract",
+            ),
+        };
+        Suspension {
+            challenge_id,
+            step: s.into(),
+            note_zh: format!(
+                "暂停：质疑 #{challenge_id} 答复前暂停{zh}（政府采购法实施条例第五十四条）"
+            ),
+            note_en: format!(
+                "Suspended by challenge #{challenge_id}: {en} waits for its answer (Implementing Regulations Art 54)"
+            ),
+        }
+    }
+}
+
 /// A tender as shown to its readers. Drafts are seen only by the bureau and administrators.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TenderView {
@@ -317,6 +353,8 @@ pub struct TenderView {
     pub result_due: Option<NaiveDate>,
     /// The result, once it is public (publicity and after).
     pub result: Option<ResultNotice>,
+    /// 暂停: the step an open challenge that may affect the result holds now (实施条例 Art 54).
+    pub suspended: Option<Suspension>,
     pub timeline: Vec<TimelineEntry>,
     /// Years outside the holiday calendar that a deadline here was counted in.
     pub calendar_warnings: Vec<Msg>,

@@ -97,8 +97,19 @@ pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView,
     } else {
         None
     };
+    // 实施条例 Art 54: what an open challenge that may affect the result holds now.
+    let step = match state {
+        State::Published | State::Closed => Some(rules::Suspendable::Opening),
+        s if s.opened_not_final() || s == State::Awarded => Some(rules::Suspendable::Award),
+        _ => None,
+    };
+    let suspended = match step {
+        Some(step) => evaluation::suspension(conn, t.id, step)?.map(|id| Suspension::new(id, step)),
+        None => None,
+    };
     Ok(TenderView {
         id: t.id,
+        suspended,
         award_due,
         result_due,
         field_label_zh: crate::registry::orgs::label(crate::registry::orgs::FIELDS, &t.field, true),

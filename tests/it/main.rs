@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod bid_commitments;
 mod browser;
+mod challenges;
 mod checkpoints;
 mod cli;
 mod contracts;

@@ -157,16 +157,32 @@ async fn award_letter_migration_fills_in_the_letters(b: Backend) {
     };
     let (seeded, seeded_clocks) = (letters(&mut c), clocks(&mut c));
     assert!(seeded.len() > 100 && seeded.iter().all(|(_, at)| at.is_some()));
-    // Later migrations are reverted first, down to the award letter's.
-    let mut last = sanshe::db::revert_last(&mut c).unwrap().replace('-', "");
-    while last.as_str() > "20261205000001" {
-        last = sanshe::db::revert_last(&mut c).unwrap().replace('-', "");
+    // Revert down to the award-letter migration, whatever came after it (then applied again).
+    let mut reverted = Vec::new();
+    loop {
+        let name = sanshe::db::revert_last(&mut c).unwrap().replace('-', "");
+        reverted.push(name.clone());
+        if name == "20261205000001" || reverted.len() > 5 {
+            break;
+        }
     }
     assert_eq!(
-        last, "20261205000001",
-        "the award-letter migration is reverted"
+        reverted.last().map(String::as_str),
+        Some("20261205000001"),
+        "the award-letter migration is among the newest: {reverted:?}"
     );
     sanshe::db::migrate(&mut c).unwrap();
+    // The challenge-subjects migration (applied again above) makes every existing challenge one against
+    // the result that may affect it.
+    {
+        use sanshe::db::schema::challenges as ch;
+        let rows: Vec<(String, bool)> = ch::table
+            .select((ch::subject, ch::affects_result))
+            .load(&mut c)
+            .unwrap();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|(s, a)| s == "result" && *a), "{rows:?}");
+    }
     let (filled, filled_clocks) = (letters(&mut c), clocks(&mut c));
     // The seed's publication is its timeline's entry into publicity, to the microsecond.
     assert_eq!(filled, seeded);

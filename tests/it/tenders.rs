@@ -1269,6 +1269,13 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         r#"{"upheld":false,"answer":""}"#
     ),
     op!(
+        "POST",
+        "/api/v1/challenges/{id}/assessment",
+        "/api/v1/challenges/999/assessment",
+        Roles(BA),
+        r#"{"affects_result":true,"reason":""}"#
+    ),
+    op!(
         "GET",
         "/api/v1/evaluators/{id}/links",
         "/api/v1/evaluators/4/links",

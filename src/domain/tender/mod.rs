@@ -7,7 +7,8 @@
 //! By subject: `methods` (procurement methods, response times, the configurable numbers, minimum bids,
 //! panel sizes), `negotiation` (竞争性谈判: suppliers, no scoring, final quotes, the lowest wins), `panel` (seats, the share of buyer's representatives, the recorded draw of experts), `scoring` (the scoring template, price score), `ranking` (the ranking, its ties and the recorded draw), `budget` (instalments, budget lines
 //! and their caps), `terms` (performance targets, the contract term, a deadline moved by a late
-//! clarification), `eligibility` (eligibility rules and what an organisation does not meet); this module
+//! clarification), `eligibility` (eligibility rules and what an organisation does not meet), `challenge` (what a
+//! challenge is against, its window, who may file it, what an open one suspends); this module
 //! holds [`Broken`] and the life-cycle [`State`], and re-exports the rest.
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,6 +21,7 @@ use super::money::{Fen, MoneyError};
 use super::vocab;
 
 mod budget;
+mod challenge;
 mod eligibility;
 mod methods;
 mod negotiation;
@@ -29,6 +31,7 @@ mod scoring;
 mod terms;
 
 pub use budget::*;
+pub use challenge::*;
 pub use eligibility::*;
 pub use methods::*;
 pub use negotiation::*;

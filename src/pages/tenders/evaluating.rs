@@ -130,7 +130,9 @@ pub(super) async fn challenge_submit(
     let uid = page.user.id;
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let subject = form.get("subject");
     let input = evaluation::NewChallenge {
+        subject: (!subject.is_empty()).then_some(subject),
         grounds: form.get("grounds"),
     };
     run_action(
@@ -180,6 +182,45 @@ pub(super) async fn challenge_answer_submit(
                 return Err(AppError::NotFound);
             }
             evaluation::answer_challenge(c, &tctx, &actor, uid, now, cid, &input)
+        },
+    )
+    .await
+}
+
+pub(super) async fn challenge_assess_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let (id, cid) = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::ChallengeAssessment {
+        affects_result: form.get("affects_result") != "0",
+        reason: form.get("reason"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        format!("assess-{cid}"),
+        form.values(),
+        "tenders.challenge_assessed_ok",
+        move |c| {
+            use crate::db::schema::challenges as ch;
+            let belongs: i64 = ch::table
+                .filter(ch::id.eq(cid))
+                .filter(ch::tender_id.eq(id))
+                .count()
+                .get_result(c)?;
+            if belongs == 0 {
+                return Err(AppError::NotFound);
+            }
+            evaluation::assess_challenge(c, &tctx, &actor, now, cid, &input)
         },
     )
     .await

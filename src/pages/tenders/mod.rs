@@ -108,6 +108,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/tenders/{id}/challenges/{cid}/answer",
             web::post().to(challenge_answer_submit),
         )
+        .route(
+            "/tenders/{id}/challenges/{cid}/assessment",
+            web::post().to(challenge_assess_submit),
+        )
         .route("/tenders/{id}/bid", web::get().to(bid_page))
         .route("/tenders/{id}/bid", web::post().to(bid_submit))
         .route(
@@ -225,6 +229,9 @@ impl Lx {
             "upheld" => "tenders.ch_upheld",
             _ => "tenders.ch_rejected",
         })
+    }
+    pub fn subject(&self, s: &crate::domain::tender::Subject) -> &'static str {
+        s.label(self.zh())
     }
     pub fn seat(&self, s: &crate::domain::tender::Seat) -> &'static str {
         s.label(self.zh())

@@ -110,6 +110,8 @@ struct OrgPanel {
     can_withdraw: bool,
     withdraw_needs_reason: bool,
     can_challenge: bool,
+    /// The subjects the organisation may challenge now, each with the last day of its window.
+    challenge_windows: Vec<(crate::domain::tender::Subject, chrono::NaiveDate)>,
     own: Option<OwnBid>,
     refusals: Vec<String>,
     challenges: Vec<ChallengeView>,
@@ -232,16 +234,15 @@ fn load_org_panel(
         Vec::new()
     };
     let active = own.as_ref().is_some_and(|b| b.receipt.status == "active");
-    let opened_own = own.as_ref().is_some_and(|b| b.receipt.status != "replaced");
     let withdrawal = st.withdrawal(ts < row.bid_deadline);
+    let windows = evaluation::open_windows(c, tctx, row, org, now)?;
     Ok(OrgPanel {
         can_ask: st == State::Published && ts < row.enquiry_deadline,
         can_bid,
         can_withdraw: active && withdrawal != Withdrawal::NotNow,
         withdraw_needs_reason: withdrawal == Withdrawal::WithReason,
-        can_challenge: matches!(st, State::Publicity | State::Challenge)
-            && row.challenge_ends.is_none_or(|e| ts < e)
-            && opened_own,
+        can_challenge: !windows.is_empty(),
+        challenge_windows: windows,
         refusals,
         challenges: evaluation::challenges_of(c, now, row.id, Some(org))?,
         own,

@@ -26,6 +26,7 @@ pub fn confirm(
         if t.state() != State::Evaluated {
             return Err(crate::tenders::illegal(t.state(), State::AwardProposed));
         }
+        refuse_if_suspended(conn, tender_id, rules::Suspendable::Award)?;
         let r = ranking(conn, &t)?;
         let Some(pick) = r.iter().find(|x| x.ranked.bid_id == input.bid_seq) else {
             return Err(AppError::field(
@@ -99,6 +100,7 @@ pub fn publish_result(
         if t.state() != State::AwardProposed {
             return Err(crate::tenders::illegal(t.state(), State::Publicity));
         }
+        refuse_if_suspended(conn, tender_id, rules::Suspendable::Award)?;
         let publicity_ends =
             crate::tenders::working_days_end(&ctx.cal, now, ctx.rules.publicity_working_days);
         // The challenge window is counted in working days from the last day of the publicity.
@@ -377,8 +379,9 @@ pub fn fail_if_too_few(
     Ok(())
 }
 
-/// At the end of the challenge window: with no open challenge, check the winner once more and make the
-/// award final (or pass it on). Returns whether anything changed.
+/// At the end of the challenge window: with no open challenge that may affect the result, whatever its
+/// subject (实施条例 Art 54), check the winner once more and make the award final (or pass it on). Returns
+/// whether anything changed.
 pub fn finalise(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -386,12 +389,7 @@ pub fn finalise(
     now: DateTime<Utc>,
     t: &TenderRow,
 ) -> Result<bool, AppError> {
-    let open: i64 = challenges::table
-        .filter(challenges::tender_id.eq(t.id))
-        .filter(challenges::status.eq("open"))
-        .count()
-        .get_result(conn)?;
-    if open > 0 {
+    if suspension(conn, t.id, rules::Suspendable::Award)?.is_some() {
         return Ok(false);
     }
     let Some(bid) = t.award_bid_id else {

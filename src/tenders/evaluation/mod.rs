@@ -3,7 +3,8 @@
 //!
 //! By action: `panel` (evaluator links, the panel, declarations), `scoring` (the sheet, scores, ranking,
 //! report), `award` (confirm, publish the result, disqualify, pass the award on, finalise, the result
-//! notice), `challenge` (filed and answered); all re-exported here; `negotiation` (竞争性谈判: origin,
+//! notice), `challenge` (filed against the documents, the process or the result within its window, assessed,
+//! answered, and what an open one suspends); all re-exported here; `negotiation` (竞争性谈判: origin,
 //! compliance, rounds and final quotes, the award's price) by its own name.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

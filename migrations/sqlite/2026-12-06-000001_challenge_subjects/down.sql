@@ -1,0 +1,3 @@
+ALTER TABLE challenges DROP COLUMN assessment;
+ALTER TABLE challenges DROP COLUMN affects_result;
+ALTER TABLE challenges DROP COLUMN subject;
