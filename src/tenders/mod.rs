@@ -275,11 +275,11 @@ pub struct Suspension {
 impl Suspension {
     pub fn new(challenge_id: i64, step: rules::Suspendable) -> Suspension {
         let (s, zh, en) = match step {
-            rules::Suspendable::Opening => ("opening", "开标", "the opening"),
+            rules::Suspendable::Opening => ("opening", "开标", "the opening waits"),
             rules::Suspendable::Award => (
                 "award",
                 "确定中标人、结果公告、授予和签约",
-                "the award and the contract",
+                "the award, the result notice and the contract wait",
             ),
         };
         Suspension {
@@ -289,7 +289,7 @@ impl Suspension {
                 "暂停：质疑 #{challenge_id} 答复前暂停{zh}（政府采购法实施条例第五十四条）"
             ),
             note_en: format!(
-                "Suspended by challenge #{challenge_id}: {en} waits for its answer (Implementing Regulations Art 54)"
+                "Suspended by challenge #{challenge_id}: {en} for its answer (Implementing Regulations Art 54)"
             ),
         }
     }

@@ -444,7 +444,10 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
         .filter_map(|e| e["note"].as_str().map(str::to_string))
         .collect();
     assert_eq!(
-        notes.iter().filter(|n| n.contains("谈判小组判定")).count(),
+        notes
+            .iter()
+            .filter(|n| n.contains("谈判小组记录了一项响应审查结论"))
+            .count(),
         4
     );
     assert!(notes.iter().any(|n| n.contains("第 1 轮谈判")), "{notes:?}");
@@ -452,8 +455,14 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
         notes.iter().any(|n| n.contains("第 2 轮最后报价")),
         "{notes:?}"
     );
-    // The public timeline carries no quote.
+    // The public timeline carries no quote, and not which response the panel found wanting (政府采购法
+    // Art 38(3): nothing about other suppliers is disclosed in a negotiation).
     assert!(!public.to_string().contains("135000"), "{public}");
+    assert!(
+        !public.to_string().contains("未实质性响应")
+            && !public.to_string().contains("not compliant"),
+        "{public}"
+    );
     assert!(
         !public.to_string().contains("服务人员资质不满足"),
         "the reasons stay with the staff: {public}"

@@ -364,13 +364,7 @@ pub fn decide_compliance(
                 bid_compliance::decided_at.eq(crate::db::now_micros(now)),
             ))
             .execute(conn)?;
-        let (zh, en) = if input.compliant {
-            ("实质性响应", "compliant")
-        } else {
-            ("未实质性响应", "not compliant")
-        };
-        // The reason and the supplier's name go to the audit trail (staff); the public timeline says only
-        // which receipt was decided how.
+        // The decision, its reason and the supplier go to the audit trail (staff) only.
         audit::record(
             conn,
             actor,
@@ -392,10 +386,12 @@ pub fn decide_compliance(
             Some(State::Evaluating),
             State::Evaluating,
             "tender.compliance_logged",
-            Some(format!(
-                "谈判小组判定响应文件 #{}：{zh} / panel: response #{} {en}",
-                b.seq, b.seq
-            )),
+            // The timeline is public: which response was found wanting stays with the panel and the
+            // audit trail (nothing about other suppliers is disclosed in a negotiation, 政府采购法
+            // Art 38(3)).
+            Some(
+                "谈判小组记录了一项响应审查结论 / the panel recorded a compliance decision".into(),
+            ),
         )?;
         let d = decisions(conn, tender_id)?;
         let active: Vec<i64> = opened
