@@ -243,18 +243,8 @@ fn acting_member(conn: &mut DbConn, t: &TenderRow, user_id: i64) -> Result<(), A
             "Declare any conflict of interest first.",
         ));
     }
-    let members = panel(conn, t.id)?;
-    let seated: Vec<_> = members
-        .iter()
-        .filter(|m| m.declaration.as_deref() != Some("conflict"))
-        .collect();
-    let reps = seated
-        .iter()
-        .filter(|m| m.seat == rules::Seat::BuyerRep)
-        .count();
-    if seated.iter().any(|m| m.declaration.is_none())
-        || !rules::check_panel(t.method(), t.budget_fen, seated.len() - reps, reps).is_empty()
-    {
+    let (seated, allowed) = super::panel::seated_panel(conn, t)?;
+    if seated.iter().any(|m| m.declaration.is_none()) || !allowed {
         return Err(AppError::conflict(
             "panel_not_ready",
             "谈判小组成员须全部申报且人数符合要求（3 人以上单数）后才能进行。",

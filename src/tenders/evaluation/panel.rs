@@ -58,6 +58,26 @@ pub fn panel(conn: &mut DbConn, tender_id: i64) -> QueryResult<Vec<MemberView>> 
         .collect())
 }
 
+/// The seated members of a tender's panel (all but those who declared a conflict) and whether they make
+/// a panel the method allows: size, odd number, buyer's representatives at most a third (87号令 Art 47;
+/// 实施条例 Art 39).
+pub(super) fn seated_panel(
+    conn: &mut DbConn,
+    t: &TenderRow,
+) -> QueryResult<(Vec<MemberView>, bool)> {
+    let seated: Vec<MemberView> = panel(conn, t.id)?
+        .into_iter()
+        .filter(|m| m.declaration.as_deref() != Some("conflict"))
+        .collect();
+    let reps = seated
+        .iter()
+        .filter(|m| m.seat == rules::Seat::BuyerRep)
+        .count();
+    let allowed =
+        rules::check_panel(t.method(), t.budget_fen, seated.len() - reps, reps).is_empty();
+    Ok((seated, allowed))
+}
+
 /// Organisations whose bids were opened on the tender.
 pub(super) fn bidder_orgs(conn: &mut DbConn, tender_id: i64) -> QueryResult<HashSet<i64>> {
     Ok(bt::table

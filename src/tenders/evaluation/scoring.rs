@@ -216,17 +216,8 @@ pub fn submit_scores(
             None,
             Some(serde_json::json!({ "user_id": user_id, "scores": got.len() })),
         )?;
-        let members = panel(conn, tender_id)?;
-        let seated: Vec<_> = members
-            .iter()
-            .filter(|m| m.declaration.as_deref() != Some("conflict"))
-            .collect();
-        let reps = seated
-            .iter()
-            .filter(|m| m.seat == rules::Seat::BuyerRep)
-            .count();
-        let complete = seated.iter().all(|m| m.submitted_at.is_some())
-            && rules::check_panel(t.method(), t.budget_fen, seated.len() - reps, reps).is_empty();
+        let (seated, allowed) = super::panel::seated_panel(conn, &t)?;
+        let complete = seated.iter().all(|m| m.submitted_at.is_some()) && allowed;
         if complete {
             diesel::update(tenders::table.find(tender_id))
                 .set(tenders::evaluated_at.eq(crate::db::now_micros(now)))
