@@ -25,6 +25,7 @@ mod ledger_tenders;
 mod load_limits;
 mod lost_updates;
 mod mail;
+mod methods;
 mod migrations;
 mod negotiation;
 mod page_numbers;
