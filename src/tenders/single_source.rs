@@ -124,6 +124,18 @@ pub enum Reader {
     Public,
 }
 
+/// (n, organisation, its name, filed, reason, answer, upheld, answered).
+type ObjectionRow = (
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    Option<bool>,
+    Option<NaiveDateTime>,
+);
+
 #[derive(Queryable, Debug, Clone)]
 struct NoticeRow {
     ground: String,
@@ -299,16 +311,7 @@ pub fn view(
     let ground = n.as_ref().and_then(|n| Ground::parse(&n.ground));
     let (p, _) = proceed(conn, ctx, &t, today(now))?;
     let notice_ends = n.as_ref().and_then(|n| n.notice_ends);
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        NaiveDateTime,
-        String,
-        Option<String>,
-        Option<bool>,
-        Option<NaiveDateTime>,
-    )> = sso::table
+    let rows: Vec<ObjectionRow> = sso::table
         .inner_join(organisations::table)
         .filter(sso::tender_id.eq(tender_id))
         .order(sso::id)
@@ -469,7 +472,7 @@ pub fn lodge_objection(
         }
         let ends = notice_of(conn, tender_id)?.and_then(|n| n.notice_ends);
         let ts = crate::db::now_micros(now);
-        if t.state() != State::Published || !ends.is_some_and(|e| ts < e) {
+        if t.state() != State::Published || ends.is_none_or(|e| ts >= e) {
             return Err(AppError::conflict(
                 "notice_closed",
                 "只能在单一来源公示期内提出异议（政府采购法实施条例第三十八条）。",
