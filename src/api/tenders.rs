@@ -24,6 +24,9 @@ use crate::tenders::evaluation::{
     DisqualifyInput, EvaluationReport, LinkInput, LinkView, MemberView, NewChallenge, PanelInput,
     ScoreInput, ScoringSheet,
 };
+use crate::tenders::single_source::{
+    self as ss, NewObjection, ObjectionAnswer, RecordInput, SingleSourceView,
+};
 use crate::tenders::{
     self, EnquiryAnswer, EnquiryFilter, EnquiryView, NewEnquiry, TenderFilter, TenderInput,
     TenderSummary, TenderView,
@@ -73,6 +76,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(negotiation_origin)
         .service(negotiation_compliance)
         .service(negotiation_round)
+        .service(single_source)
+        .service(lodge_objection)
+        .service(answer_objection)
+        .service(single_source_record)
         .service(challenges)
         .service(file_challenge)
         .service(answer_challenge)
@@ -717,6 +724,96 @@ pub async fn negotiation_round(
         .run_tenders(move |c, ctx, now| {
             negotiation::record_round(c, ctx, &actor, uid, now, id, &body)
         })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// 单一来源: the supplier, the lawful ground and explanation, the 公示 with its end and its objections with
+/// their answers (实施条例 Art 38), and the negotiation record (74号令 Art 42). Public; who objected is shown
+/// only to the bureau, administrators and the objecting organisation, the record only to them and the
+/// supplier. For a tender of another method the view is empty (`single_source: false`).
+#[utoipa::path(tag = "tenders", params(("id" = i64, Path)), responses((status = 200, body = SingleSourceView), (status = 404, body = Problem)))]
+#[get("/tenders/{id}/single-source")]
+pub async fn single_source(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let reader = match crate::http::caller::caller(&req).await.user() {
+        Some(u) if u.is_staff() => ss::Reader::Staff,
+        Some(u) if u.role == Role::Org => u.org_id.map_or(ss::Reader::Public, ss::Reader::Org),
+        _ => ss::Reader::Public,
+    };
+    let v = state
+        .run_tenders(move |c, ctx, now| ss::view(c, ctx, now, id, reader))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Lodge an objection (异议) to a single source's 公示, with the reason (at most 1,000 characters): any
+/// signed-in organisation, while the 公示 runs (实施条例 Art 38; else 409 `notice_closed`). The procurement
+/// waits for the bureau's answer.
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewObjection, responses((status = 201, body = SingleSourceView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/objections")]
+pub async fn lodge_objection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    body: Json<NewObjection>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let (uid, org) = (user.id, user.own_org_id()?);
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            ss::lodge_objection(c, ctx, &actor, uid, org, now, id, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// Answer an objection to a single source's 公示 (bureau, administrators; final). `upheld: true` means the
+/// single source may not go on: the tender is cancelled with the answer as its reason (74号令 Art 41).
+#[utoipa::path(tag = "tenders", security(("bearer" = [])), params(("id" = i64, Path), ("n" = i64, Path)), request_body = ObjectionAnswer, responses((status = 200, body = SingleSourceView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/objections/{n}/answer")]
+pub async fn answer_objection(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+    body: Json<ObjectionAnswer>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let uid = user.id;
+    let (id, n) = path.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            ss::answer_objection(c, ctx, &actor, uid, now, id, n, &body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Write a single source's negotiation record (协商情况记录, 74号令 Art 42) after the opening (bureau,
+/// administrators): date, place, at least 2 procurement staff, the supplier's cost explanation, the terms and
+/// the agreed price (at most the response price and the budget). It replaces the panel: the tender becomes
+/// evaluated and the award carries the agreed price.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RecordInput, responses((status = 200, body = SingleSourceView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/single-source/record")]
+pub async fn single_source_record(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<RecordInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let uid = user.id;
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| ss::record(c, ctx, &actor, uid, now, id, &body))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

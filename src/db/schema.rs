@@ -474,6 +474,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    single_source_notices (tender_id) {
+        tender_id -> BigInt,
+        ground -> Text,
+        explanation -> Text,
+        notice_starts -> Nullable<Timestamp>,
+        notice_ends -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    single_source_objections (id) {
+        id -> BigInt,
+        tender_id -> BigInt,
+        organisation_id -> BigInt,
+        filed_by -> BigInt,
+        reason -> Text,
+        filed_at -> Timestamp,
+        answer -> Nullable<Text>,
+        upheld -> Nullable<Bool>,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    single_source_records (tender_id) {
+        tender_id -> BigInt,
+        negotiated_on -> Date,
+        place -> Text,
+        staff -> Text,
+        cost_explanation -> Text,
+        terms -> Text,
+        price_fen -> BigInt,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(organisations -> streets (street_id));
@@ -506,6 +545,7 @@ diesel::joinable!(bid_compliance -> bids (bid_id));
 diesel::joinable!(negotiation_quotes -> bids (bid_id));
 diesel::joinable!(bid_scores -> bids (bid_id));
 diesel::joinable!(challenges -> tenders (tender_id));
+diesel::joinable!(single_source_objections -> organisations (organisation_id));
 diesel::joinable!(challenges -> organisations (organisation_id));
 diesel::joinable!(enquiries -> organisations (organisation_id));
 diesel::joinable!(panel_members -> users (user_id));
@@ -546,7 +586,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     negotiation_origins,
     bid_compliance,
     negotiation_rounds,
-    negotiation_quotes
+    negotiation_quotes,
+    single_source_notices,
+    single_source_objections,
+    single_source_records
 );
 
 // The fund ledger (migration 2026-12-03-000001_ledger).

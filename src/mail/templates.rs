@@ -217,6 +217,60 @@ email!(
     "email/challenge_answered/body.html"
 );
 
+/// To the officer who drafted a single source when an objection (异议) to its 公示 is lodged; the objector's
+/// name stays with the bureau (实施条例 Art 38; 74号令 Art 41).
+pub struct ObjectionLodged {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub n: i64,
+    pub objector: String,
+    pub reason: String,
+    pub url: String,
+}
+email!(
+    ObjectionLodged,
+    "objection_lodged",
+    "email/objection_lodged/subject.txt",
+    "email/objection_lodged/body.txt",
+    "email/objection_lodged/body.html"
+);
+
+/// To the organisation that objected when the bureau answers (upheld or not).
+pub struct ObjectionAnswered {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub n: i64,
+    pub upheld: bool,
+    pub answer: String,
+    pub url: String,
+}
+email!(
+    ObjectionAnswered,
+    "objection_answered",
+    "email/objection_answered/subject.txt",
+    "email/objection_answered/body.txt",
+    "email/objection_answered/body.html"
+);
+
+/// To the sole supplier when the negotiation record (协商情况记录, 74号令 Art 42) is written.
+pub struct SingleSourceRecorded {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub price: String,
+    pub negotiated_on: String,
+    pub url: String,
+}
+email!(
+    SingleSourceRecorded,
+    "single_source_recorded",
+    "email/single_source_recorded/subject.txt",
+    "email/single_source_recorded/body.txt",
+    "email/single_source_recorded/body.html"
+);
+
 /// To each auditor (`SANSHE_AUDITOR_EMAILS`) when a chain head is signed: the checkpoint as JSON, to keep
 /// outside the service and check with `sanshe verify --checkpoint FILE`.
 pub struct CheckpointSigned {

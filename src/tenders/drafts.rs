@@ -126,20 +126,48 @@ fn validate(
     }
     if let (Some(b), Some(m)) = (budget, method)
         && b >= ctx.rules.open_tender_threshold_fen
-        && m != Method::Open
+        && !matches!(m, Method::Open | Method::SingleSource)
     {
+        // Single source stays lawful above the threshold, with its 公示 (实施条例 Art 38).
         c.add(
             "method",
             "open_tender_required",
             format!(
-                "预算达到 {} 元的项目须公开招标。",
+                "预算达到 {} 元的项目须公开招标（符合法定情形的可采用单一来源并公示）。",
                 crate::money::yuan_grouped(ctx.rules.open_tender_threshold_fen)
             ),
             format!(
-                "A budget of ¥{} or more must be an open tender.",
+                "A budget of ¥{} or more must be an open tender (or, on a lawful ground, single source with its public notice).",
                 crate::money::yuan_grouped(ctx.rules.open_tender_threshold_fen)
             ),
         );
+    }
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    if method == Some(Method::SingleSource) {
+        push_broken(
+            &mut c,
+            rules::check_ground(
+                input.single_source_ground.as_deref(),
+                input.single_source_explanation.as_deref(),
+            ),
+        );
+    } else if method.is_some() {
+        for (field, v) in [
+            ("single_source_ground", &input.single_source_ground),
+            (
+                "single_source_explanation",
+                &input.single_source_explanation,
+            ),
+        ] {
+            if given(v) {
+                c.add(
+                    field,
+                    "single_source_only",
+                    "只有单一来源项目填写单一来源情形和理由。",
+                    "Only a single source states its ground and explanation.",
+                );
+            }
+        }
     }
     push_broken(
         &mut c,
@@ -179,6 +207,13 @@ fn validate(
                     "exists",
                     "受邀组织须为已登记的社会组织。",
                     "Invited organisations must be registered organisations.",
+                );
+            } else if method == Some(Method::SingleSource) && uniq.len() != 1 {
+                c.add(
+                    "invited",
+                    "exactly_one",
+                    "单一来源须指定唯一的一家供应商。",
+                    "Single source names exactly one supplier.",
                 );
             } else if uniq.len() < need {
                 c.add(
@@ -250,6 +285,9 @@ fn validate(
             "开标时间不能早于投标截止时间。",
             "The opening cannot be before the bid deadline.",
         );
+    }
+    if let (Some(b), Some(m), Some(d)) = (budget, method, deadline) {
+        super::single_source::check_deadline(&mut c, ctx, m, b, now, d);
     }
     let documents = documents_period(&mut c, input);
     if let (Some((from, until)), Some(m), Some(d)) = (documents, method, deadline) {
@@ -450,6 +488,7 @@ pub fn create(
             .get_result(conn)?;
         set_streets(conn, id, &input.street_ids)?;
         set_documents(conn, id, c.documents)?;
+        super::single_source::set_draft(conn, id, c.method, input)?;
         log_event(
             conn,
             actor,
@@ -497,6 +536,7 @@ pub fn update(
             .execute(conn)?;
         set_streets(conn, id, &input.street_ids)?;
         set_documents(conn, id, c.documents)?;
+        super::single_source::set_draft(conn, id, c.method, input)?;
         // As stored, so the next change's `before` is this `after`.
         let row = find_row(conn, id)?;
         let after = input_of(conn, &row)?;
@@ -530,7 +570,11 @@ pub fn input_of(conn: &mut DbConn, t: &TenderRow) -> Result<TenderInput, AppErro
         .select(tender_streets::street_id)
         .load(conn)?;
     let documents = documents_of(conn, t.id)?;
+    let (single_source_ground, single_source_explanation) =
+        super::single_source::draft_terms(conn, t.id)?;
     Ok(TenderInput {
+        single_source_ground,
+        single_source_explanation,
         code: t.code.clone(),
         title: t.title.clone(),
         description: t.description.clone(),

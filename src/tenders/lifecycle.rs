@@ -123,6 +123,14 @@ pub fn publish(
         }
         let mut c = Checks::new();
         check_response_time(&mut c, ctx, t.method(), now, t.bid_deadline);
+        super::single_source::check_deadline(
+            &mut c,
+            ctx,
+            t.method(),
+            t.budget_fen,
+            now,
+            t.bid_deadline,
+        );
         if let Some((from, until)) = documents_of(conn, id)? {
             super::push_broken(
                 &mut c,
@@ -149,6 +157,8 @@ pub fn publish(
             .set(tenders::published_at.eq(crate::db::now_micros(now)))
             .execute(conn)?;
         move_state(conn, actor, now, id, State::Draft, State::Published, None)?;
+        // A single source at or above the open-tender threshold starts its 公示 now (实施条例 Art 38).
+        super::single_source::start_notice(conn, ctx, now, &t)?;
         for (name, email) in audience(conn, &t)? {
             crate::mail::enqueue(
                 conn,

@@ -3,7 +3,7 @@
 //!
 //! By action: `drafts` (a draft's input checked, created, updated), `lifecycle` (timeline rows, publish,
 //! cancel, the clock's transitions), `notices` (a tender's view, one or a list, counts),
-//! `enquiry` (asked and answered); this module holds the context, the rows and views, and the helpers they
+//! `enquiry` (asked and answered), `single_source` (单一来源: the 公示, objections, the negotiation record); this module holds the context, the rows and views, and the helpers they
 //! share, and re-exports the rest so callers name `tenders::create`, `tenders::publish` as before.
 //!
 //! The life cycle is driven by the clock: [`advance_due`] moves every tender whose deadline has passed
@@ -16,6 +16,7 @@
 pub mod bids;
 pub mod evaluation;
 pub mod seal;
+pub mod single_source;
 
 mod drafts;
 mod enquiry;
@@ -227,6 +228,8 @@ pub struct ResultNotice {
     pub panel_size: i64,
     /// The evaluators who scored, by name (87号令 Art 69; 财库〔2016〕198号 Art 20).
     pub evaluators: Vec<String>,
+    /// 单一来源: the procurement staff who negotiated (协商人员, 74号令 Art 42), in place of evaluators.
+    pub negotiators: Vec<String>,
     pub scores: Vec<ScoreLine>,
     /// The award letter (中标/成交通知书), issued with the notice.
     pub letter: Option<AwardLetter>,
@@ -434,9 +437,15 @@ pub struct TenderInput {
     #[serde(default)]
     pub targets: Targets,
     pub instalments: Vec<Instalment>,
-    /// Invited organisations (邀请招标 only).
+    /// Invited organisations (邀请招标: at least 3; 单一来源: exactly the one supplier).
     #[serde(default)]
     pub invited: Vec<i64>,
+    /// 单一来源 only: the lawful ground (政府采购法 Art 31): `only_supplier`, `emergency` or `consistency`.
+    #[serde(default)]
+    pub single_source_ground: Option<String>,
+    /// 单一来源 only: why single source (at most 2,000 characters), shown in its 公示.
+    #[serde(default)]
+    pub single_source_explanation: Option<String>,
     pub enquiry_deadline: String,
     pub bid_deadline: String,
     pub opening_at: String,

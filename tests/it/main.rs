@@ -39,6 +39,7 @@ mod registry_bases;
 mod registry_orgs;
 mod route_table;
 mod search;
+mod single_source;
 mod spending;
 mod standing_store;
 mod tenders;

@@ -1250,6 +1250,33 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
     ),
     op!(
         "GET",
+        "/api/v1/tenders/{id}/single-source",
+        "/api/v1/tenders/1/single-source",
+        Public
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/objections",
+        "/api/v1/tenders/1/objections",
+        Roles(ORG),
+        r#"{"reason":""}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/objections/{n}/answer",
+        "/api/v1/tenders/1/objections/1/answer",
+        Roles(BA),
+        r#"{"answer":"","upheld":false}"#
+    ),
+    op!(
+        "POST",
+        "/api/v1/tenders/{id}/single-source/record",
+        "/api/v1/tenders/1/single-source/record",
+        Roles(BA),
+        r#"{"negotiated_on":"","place":"","staff":[],"cost_explanation":"","terms":"","price":""}"#
+    ),
+    op!(
+        "GET",
         "/api/v1/tenders/{id}/challenges",
         "/api/v1/tenders/1/challenges",
         Roles(BAO)
@@ -1727,6 +1754,9 @@ async fn uncovered_year_is_flagged(backend: Backend) {
     let mut body = tender_body("GD-SS-2027");
     body["method"] = json!("single_source");
     body["invited"] = json!([b[0].org]);
+    body["criteria"] = json!({"price_weight_pct": "0", "items": []});
+    body["single_source_ground"] = json!("emergency");
+    body["single_source_explanation"] = json!("突发公共卫生事件，需即时上门服务。");
     let start: DateTime<Utc> = "2027-01-04T02:00:00Z".parse().unwrap();
     body["enquiry_deadline"] = json!(bj(start));
     body["bid_deadline"] = json!(bj(start + Duration::days(10)));

@@ -5,7 +5,7 @@
 //! [`TenderRules`], built from the configuration.
 //!
 //! By subject: `methods` (procurement methods, response times, the configurable numbers, minimum bids,
-//! panel sizes), `negotiation` (竞争性谈判: suppliers, no scoring, final quotes, the lowest wins), `panel` (seats, the share of buyer's representatives, the recorded draw of experts), `scoring` (the scoring template, price score), `ranking` (the ranking, its ties and the recorded draw), `budget` (instalments, budget lines
+//! panel sizes), `negotiation` (竞争性谈判: suppliers, no scoring, final quotes, the lowest wins), `single_source` (单一来源: its ground, the 公示 and its objections, the negotiation record), `panel` (seats, the share of buyer's representatives, the recorded draw of experts), `scoring` (the scoring template, price score), `ranking` (the ranking, its ties and the recorded draw), `budget` (instalments, budget lines
 //! and their caps), `terms` (performance targets, the contract term, a deadline moved by a late
 //! clarification), `eligibility` (eligibility rules and what an organisation does not meet), `challenge` (what a
 //! challenge is against, its window, who may file it, what an open one suspends); this module
@@ -28,6 +28,7 @@ mod negotiation;
 mod panel;
 mod ranking;
 mod scoring;
+mod single_source;
 mod terms;
 
 pub use budget::*;
@@ -38,6 +39,7 @@ pub use negotiation::*;
 pub use panel::*;
 pub use ranking::*;
 pub use scoring::*;
+pub use single_source::*;
 pub use terms::*;
 
 /// One rule a value breaks: the field, a stable rule code and the message in both languages.

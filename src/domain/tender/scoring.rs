@@ -48,10 +48,13 @@ impl Criteria {
 /// least the configured minimum (10 %) with no upper limit (87号令 Art 55); 竞争性磋商, and the methods not
 /// yet scored their own way, between the configured minimum and maximum (10–30 %, 214号 Art 24). A
 /// tender with a fixed price leaves price unscored: weight 0 then, and only then (87号令 Art 55). A
-/// negotiation is not scored at all ([`check_negotiation_criteria`]).
+/// negotiation is not scored at all ([`check_negotiation_criteria`]), nor is a single source
+/// ([`check_single_source_criteria`]: the negotiation record replaces the evaluation, 74号令 Art 42).
 pub fn check_criteria(c: &Criteria, method: Option<Method>, rules: &TenderRules) -> Vec<Broken> {
-    if method == Some(Method::Negotiation) {
-        return check_negotiation_criteria(c);
+    match method {
+        Some(Method::Negotiation) => return check_negotiation_criteria(c),
+        Some(Method::SingleSource) => return check_single_source_criteria(c),
+        _ => {}
     }
     let mut out = Vec::new();
     let w = c.price_weight_pct;

@@ -52,6 +52,9 @@ struct TenderForm {
     satisfaction_pct: String,
     instalments: Vec<InstRow>,
     invited: Vec<i64>,
+    /// 单一来源: the ground (政府采购法 Art 31) and the explanation.
+    ss_ground: String,
+    ss_explanation: String,
     enquiry_deadline: String,
     bid_deadline: String,
     opening_at: String,
@@ -78,6 +81,8 @@ const LABELS: &[(&str, &str)] = &[
     ("targets", "tenders.targets"),
     ("instalments", "tenders.instalments"),
     ("invited", "tenders.invited"),
+    ("single_source_ground", "ss.ground"),
+    ("single_source_explanation", "ss.explanation"),
     ("enquiry_deadline", "tenders.enquiry_deadline"),
     ("bid_deadline", "tenders.bid_deadline"),
     ("opening_at", "tenders.opening_at"),
@@ -178,6 +183,8 @@ impl TenderForm {
                 })
                 .collect(),
             invited: i.invited.clone(),
+            ss_ground: i.single_source_ground.clone().unwrap_or_default(),
+            ss_explanation: i.single_source_explanation.clone().unwrap_or_default(),
             enquiry_deadline: i.enquiry_deadline.clone(),
             bid_deadline: i.bid_deadline.clone(),
             opening_at: i.opening_at.clone(),
@@ -232,6 +239,8 @@ impl TenderForm {
             satisfaction_pct: f.get("satisfaction_pct"),
             instalments,
             invited: f.ids("invited"),
+            ss_ground: f.get("single_source_ground"),
+            ss_explanation: f.get("single_source_explanation"),
             enquiry_deadline: f.get("enquiry_deadline"),
             bid_deadline: f.get("bid_deadline"),
             opening_at: f.get("opening_at"),
@@ -367,6 +376,8 @@ impl TenderForm {
             },
             instalments,
             invited: self.invited.clone(),
+            single_source_ground: opt_text(&self.ss_ground),
+            single_source_explanation: opt_text(&self.ss_explanation),
             enquiry_deadline: self.enquiry_deadline.clone(),
             bid_deadline: self.bid_deadline.clone(),
             opening_at: self.opening_at.clone(),
@@ -396,6 +407,8 @@ fn shown_on_form(field: &str) -> bool {
         "criteria.tie_break",
         "instalments",
         "invited",
+        "single_source_ground",
+        "single_source_explanation",
         "enquiry_deadline",
         "bid_deadline",
         "opening_at",
@@ -446,6 +459,13 @@ impl FormPage {
     }
     fn e(&self, field: &str) -> Option<&str> {
         self.errors.get(field)
+    }
+    /// The lawful grounds of single source (政府采购法 Art 31): (key, label).
+    fn ss_grounds(&self) -> Vec<(&'static str, &'static str)> {
+        crate::domain::tender::Ground::ALL
+            .into_iter()
+            .map(|g| (g.as_str(), g.label(self.ctx.lang == crate::i18n::Lang::Zh)))
+            .collect()
     }
     fn crit_err(&self, i: &usize, part: &str) -> Option<&str> {
         self.errors.get(&format!("criteria.items[{i}].{part}"))

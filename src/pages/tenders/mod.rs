@@ -9,7 +9,8 @@
 //! By action: `notices` (the list, the tender page, commitments), `form` (the draft form), `actions` (the
 //! action forms: publish, cancel, create the contract, enquiries), `bidding` (a bid and its receipt, attachments, my
 //! bids, withdrawal), `evaluating` (panel, declaration, scoring, 竞争性谈判's compliance and rounds, report,
-//! award, result, disqualification, challenges, evaluator links). Here: the routes, the
+//! award, result, disqualification, challenges, evaluator links), `single_source` (单一来源: the 公示 and its
+//! objections, answers, the negotiation record). Here: the routes, the
 //! protected pages and the template helpers.
 
 use std::collections::HashMap;
@@ -49,12 +50,14 @@ mod bidding;
 mod evaluating;
 mod form;
 mod notices;
+mod single_source;
 
 use actions::*;
 use bidding::*;
 use evaluating::*;
 use form::*;
 use notices::*;
+use single_source::*;
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them with
 /// `/tenders/1` an opened tender. (The report is also open to the evaluators of the tender's panel once the
@@ -129,6 +132,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/tenders/{id}/negotiation-origin",
             web::post().to(origin_submit),
+        )
+        .route("/tenders/{id}/objections", web::post().to(objection_submit))
+        .route(
+            "/tenders/{id}/objections/{n}/answer",
+            web::post().to(objection_answer_submit),
+        )
+        .route(
+            "/tenders/{id}/single-source-record",
+            web::post().to(ss_record_submit),
         )
         .route("/tenders/{id}/report", web::get().to(report_page))
         .route("/my/bids", web::get().to(my_bids_page))

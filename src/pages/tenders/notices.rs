@@ -175,6 +175,8 @@ struct DetailPage {
     org: Option<OrgPanel>,
     bureau: Option<BureauPanel>,
     eval: Option<EvalPanel>,
+    /// 单一来源: the 公示, objections and the negotiation record.
+    ss: Option<SsPanel>,
     act: ActionErrors,
     sealed: bool,
 }
@@ -268,7 +270,9 @@ fn load_bureau_panel(
         Some(bids::opened_bids(c, row)?)
     };
     let panel = evaluation::panel(c, row.id)?;
-    let can_form_panel = matches!(st, State::Opened | State::Evaluating);
+    // A single source has no panel: its record replaces the evaluation (74号令 Art 42).
+    let can_form_panel =
+        matches!(st, State::Opened | State::Evaluating) && row.method() != Method::SingleSource;
     let evaluators = if can_form_panel {
         evaluator_accounts(c)?
             .into_iter()
@@ -284,8 +288,8 @@ fn load_bureau_panel(
                 seq: r.ranked.bid_id,
                 rank: r.ranked.rank,
                 organisation_name: r.organisation_name,
-                // A negotiation ranks by final quote, not by a total.
-                total: if negotiation.is_some() {
+                // A negotiation ranks by final quote, a single source by its agreed price, not by a total.
+                total: if negotiation.is_some() || row.method() == Method::SingleSource {
                     crate::money::yuan_grouped(r.ranked.price_fen)
                 } else {
                     crate::domain::tender::show(r.ranked.total)
@@ -335,7 +339,7 @@ pub(super) async fn detail(
     let staff = user.as_ref().is_some_and(CurrentUser::is_staff);
     let lang = ctx.lang;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, enquiries, org, bureau, eval) = state
+    let (t, enquiries, org, bureau, eval, ss) = state
         .run(move |c| {
             let t = tenders::get(c, &tctx, now, id, staff)?;
             let row = tenders::find_row(c, id)?;
@@ -360,7 +364,8 @@ pub(super) async fn detail(
                     }),
                 None => None,
             };
-            Ok((t, enquiries, org, bureau, eval))
+            let ss = load_ss_panel(c, &tctx, now, &row, user.as_ref())?;
+            Ok((t, enquiries, org, bureau, eval, ss))
         })
         .await
         .map_err(page_err(lang))?;
@@ -379,6 +384,7 @@ pub(super) async fn detail(
         org,
         bureau,
         eval,
+        ss,
         act,
     };
     Ok(render(&ctx, status, &page))

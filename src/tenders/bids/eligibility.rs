@@ -49,7 +49,8 @@ pub fn org_facts(
 }
 
 /// Every reason an organisation may not bid on (or be awarded) this tender: barred standing (each reason),
-/// not invited, and each unmet eligibility rule. Empty when it may.
+/// not invited, a single source's 公示 still running or an objection unanswered or upheld, and each unmet
+/// eligibility rule. Empty when it may.
 pub fn refusals(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -79,6 +80,8 @@ pub fn refusals(
             "Only invited organisations may bid on this tender.",
         ));
     }
+    // A single source with its 公示 takes the response only once it may proceed (实施条例 Art 38).
+    out.extend(super::super::single_source::refusal(conn, ctx, t, today)?);
     out.extend(super::broken_errors(rules::unmet(
         &t.eligibility(),
         &org_facts(conn, org_id, today)?,

@@ -444,6 +444,13 @@ pub fn result_notice(
         .find(org)
         .select((organisations::name, organisations::credit_code))
         .first(conn)?;
+    let single_source = t.method() == rules::Method::SingleSource;
+    // A single source has no evaluators: its notice names the staff who negotiated (74号令 Art 42).
+    let negotiators = if single_source {
+        crate::tenders::single_source::staff_of(conn, t.id)?
+    } else {
+        Vec::new()
+    };
     let evaluators: Vec<String> = panel(conn, t.id)?
         .into_iter()
         .filter(|m| m.declaration.as_deref() == Some("none") && m.submitted_at.is_some())
@@ -456,8 +463,11 @@ pub fn result_notice(
         issued_at: at,
         sign_by: rules::sign_due(crate::clock::beijing_date(at.and_utc())),
     });
-    // A negotiation is not scored: the notice names the winner and its final price only.
-    let scores = if t.method() == rules::Method::Negotiation {
+    // A negotiation or a single source is not scored: the notice names the winner and its price only.
+    let scores = if matches!(
+        t.method(),
+        rules::Method::Negotiation | rules::Method::SingleSource
+    ) {
         Vec::new()
     } else {
         ranking(conn, t)?
@@ -478,6 +488,7 @@ pub fn result_notice(
         price_fen,
         panel_size: evaluators.len() as i64,
         evaluators,
+        negotiators,
         scores,
         letter,
         publicity_ends: t.publicity_ends,

@@ -6,6 +6,12 @@
 //! notice), `challenge` (filed against the documents, the process or the result within its window, assessed,
 //! answered, and what an open one suspends); all re-exported here; `negotiation` (竞争性谈判: origin,
 //! compliance, rounds and final quotes, the award's price) by its own name.
+//!
+//! A single source (单一来源) takes another path: no panel and no scoring (the panel steps refuse it with 409
+//! `no_panel`); after the opening the bureau's negotiation record (`crate::tenders::single_source`, 74号令
+//! Art 42) moves it from opened to evaluated, the ranking is its one response at the agreed price,
+//! `negotiation::award_price` returns that price, and the result notice names the negotiating staff
+//! instead of evaluators. Award, result, challenges and contract are then the ones every method uses.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -124,10 +124,15 @@ pub fn min_bids(conn: &mut DbConn, ctx: &Ctx, t: &TenderRow) -> QueryResult<u32>
     Ok(rules::min_bids_for(&ctx.rules, t.method(), moved))
 }
 
-/// The price the award carries: the winning supplier's final quote in a negotiation (its last quote over
-/// the rounds), else the bid's price as opened. The one reading of the winning price for the result
-/// notice, the award letter's mail, the budget released at the award and the contract's amount.
+/// The price the award carries: a single source's agreed price from its negotiation record (74号令 Art 42),
+/// the winning supplier's final quote in a negotiation (its last quote over the rounds), else the bid's
+/// price as opened. The one reading of the winning price for the result notice, the award letter's mail,
+/// the budget released at the award and the contract's amount.
 pub fn award_price(conn: &mut DbConn, bid_id: i64) -> Result<Fen, AppError> {
+    let tender: i64 = bt::table.find(bid_id).select(bt::tender_id).first(conn)?;
+    if let Some(p) = crate::tenders::single_source::agreed_price(conn, tender)? {
+        return Ok(p);
+    }
     let last: Option<i64> = negotiation_quotes::table
         .filter(negotiation_quotes::bid_id.eq(bid_id))
         .filter(negotiation_quotes::price_fen.is_not_null())

@@ -297,6 +297,19 @@ fn active_evaluators(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
         .load(conn)
 }
 
+/// A single source has no panel: the procurement staff negotiate and write the record instead (74号令
+/// Art 42), so every panel step refuses it (409 `no_panel`).
+pub(super) fn refuse_single_source(t: &TenderRow) -> Result<(), AppError> {
+    if t.method() == rules::Method::SingleSource {
+        return Err(AppError::conflict(
+            "no_panel",
+            "单一来源不组建评审小组、不评分：由采购人员与供应商协商并填写协商情况记录（财政部令第74号第四十二条）。",
+            "Single source has no panel and no scoring: the procurement staff negotiate with the supplier and write the record (MOF Order 74 Art 42).",
+        ));
+    }
+    Ok(())
+}
+
 /// Form or complete the panel (bureau), after opening: seat the named buyer's representatives and draw
 /// `draw_experts` experts at random from the pool (active evaluators not yet seated, not named here, and
 /// not linked in the registry to a bidding organisation), recording the draw (seed, candidates, who was
@@ -318,6 +331,7 @@ pub fn form_panel(
     let nonce = hex::encode(nonce);
     write_tx(conn, |conn| -> Result<(), AppError> {
         let t = find_row(conn, tender_id)?;
+        refuse_single_source(&t)?;
         if !matches!(t.state(), State::Opened | State::Evaluating) {
             return Err(wrong_state(
                 t.state(),
@@ -539,6 +553,7 @@ pub fn declare(
     crate::tenders::advance(conn, ctx, now, tender_id)?;
     write_tx(conn, |conn| -> Result<(), AppError> {
         let t = find_row(conn, tender_id)?;
+        refuse_single_source(&t)?;
         let m = member(conn, tender_id, user_id)?;
         if t.state() != State::Evaluating {
             return Err(wrong_state(

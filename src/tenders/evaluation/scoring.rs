@@ -35,6 +35,7 @@ pub fn sheet(
 ) -> Result<ScoringSheet, AppError> {
     crate::tenders::advance(conn, ctx, now, tender_id)?;
     let t = find_row(conn, tender_id)?;
+    super::panel::refuse_single_source(&t)?;
     let m = member(conn, tender_id, user_id)?;
     if m.declaration.as_deref() != Some("none") {
         return Err(AppError::conflict(
@@ -95,6 +96,7 @@ pub fn submit_scores(
     crate::tenders::advance(conn, ctx, now, tender_id)?;
     write_tx(conn, |conn| -> Result<(), AppError> {
         let t = find_row(conn, tender_id)?;
+        super::panel::refuse_single_source(&t)?;
         let m = member(conn, tender_id, user_id)?;
         if m.declaration.as_deref() != Some("none") {
             return Err(AppError::conflict(
@@ -279,8 +281,20 @@ fn rank_opened(
             .map(|b| b.commitment.as_str())
             .collect::<Vec<_>>(),
     );
-    if t.method() == rules::Method::Negotiation {
-        let ranking = negotiation::rank_negotiation(conn, t, &opened, &seed)?;
+    let unscored = match t.method() {
+        rules::Method::Negotiation => Some(negotiation::rank_negotiation(conn, t, &opened, &seed)?),
+        // A single source ranks its one valid response at the agreed price once recorded (74号令 Art 42).
+        rules::Method::SingleSource => {
+            let agreed = crate::tenders::single_source::agreed_price(conn, t.id)?;
+            let offers: Vec<(i64, crate::domain::money::Fen)> = valid_of(opened.clone())
+                .iter()
+                .map(|b| (b.seq, agreed.unwrap_or(b.content.price_amount())))
+                .collect();
+            Some(rules::rank_final_quotes(&offers, &seed))
+        }
+        _ => None,
+    };
+    if let Some(ranking) = unscored {
         let names: HashMap<i64, (i64, String)> = opened
             .iter()
             .map(|b| (b.seq, (b.organisation_id, b.organisation_name.clone())))
@@ -458,7 +472,11 @@ pub fn report(
     let panel_draws = super::draws(conn, tender_id)?;
     let locked = t.evaluated_at.is_some();
     let criteria = t.criteria();
-    let negotiation = t.method() == rules::Method::Negotiation;
+    // Neither a negotiation nor a single source is scored: the report shows the price each ranks by.
+    let negotiation = matches!(
+        t.method(),
+        rules::Method::Negotiation | rules::Method::SingleSource
+    );
     let (ranked, draws): (HashMap<i64, Ranked>, Vec<rules::Draw>) = if locked {
         let (bids, draws) = rank_opened(conn, &t, opened.clone())?;
         (
