@@ -27,6 +27,7 @@ mod methods;
 mod negotiation;
 mod panel;
 mod ranking;
+mod related;
 mod scoring;
 mod terms;
 
@@ -37,6 +38,7 @@ pub use methods::*;
 pub use negotiation::*;
 pub use panel::*;
 pub use ranking::*;
+pub use related::*;
 pub use scoring::*;
 pub use terms::*;
 

@@ -1,0 +1,2 @@
+DROP TABLE award_refusals;
+DROP TABLE organisation_links;
