@@ -741,17 +741,5 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    award_refusals (bid_id) {
-        bid_id -> BigInt,
-        tender_id -> BigInt,
-        kind -> Text,
-        reason -> Text,
-        recorded_by -> BigInt,
-        recorded_at -> Timestamp,
-    }
-}
-
 diesel::allow_tables_to_appear_in_same_query!(organisation_links, organisations);
 diesel::allow_tables_to_appear_in_same_query!(organisation_links, users);
-diesel::allow_tables_to_appear_in_same_query!(award_refusals, bids);

@@ -1,2 +1,1 @@
-DROP TABLE award_refusals;
 DROP TABLE organisation_links;
