@@ -56,6 +56,41 @@ impl FieldError {
     }
 }
 
+/// A text that must be given, of at most `max` characters (counted as characters, not bytes): the text
+/// trimmed, or one error under rule `required` whose message says what to give (`zh`, `en`). Used wherever a
+/// step needs a reason, grounds or an answer, so the test is written once.
+pub fn required_text<'a>(
+    field: &str,
+    value: &'a str,
+    max: usize,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> Result<&'a str, FieldError> {
+    let t = value.trim();
+    if t.is_empty() || t.chars().count() > max {
+        Err(FieldError::new(field, "required", zh, en))
+    } else {
+        Ok(t)
+    }
+}
+
+/// A required reason of at most `max` characters ([`required_text`] with the usual message).
+pub fn reason<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, FieldError> {
+    required_text(
+        field,
+        value,
+        max,
+        format!("请说明理由（最多 {max} 字）。"),
+        format!("Give a reason (at most {max} characters)."),
+    )
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Validation(vec![e])
+    }
+}
+
 /// The problem+json body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -409,6 +444,10 @@ impl Checks {
         } else {
             None
         }
+    }
+    /// Take one error found by a helper that returns it ([`required_text`]).
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
     }
     /// Take errors found by a reader that collects into a list (the page forms' number readers).
     pub fn extend(&mut self, errs: Vec<FieldError>) {

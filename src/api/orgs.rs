@@ -2,21 +2,21 @@
 //! inspections, credit listings, change requests, CSV import and export, and the public directory.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 
 use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
-use crate::http::caller::{Authed, BureauOrAdmin, StaffOrOrg};
+use crate::http::caller::{Authed, BureauOrAdmin, LinkReaders, StaffOrOrg};
 use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
 use crate::registry::import::{self, ImportResult};
 use crate::registry::orgs::{
-    self, InspectionRow, ListingRemoval, ListingRow, NewInspection, NewListing, NewRating,
-    OrgDetail, OrgFilter, OrgInput, OrgPatch, OrgView, PublicFilter, PublicOrg, RatingRow,
-    UpdateResult,
+    self, InspectionRow, LinkView, ListingRemoval, ListingRow, NewInspection, NewLink, NewListing,
+    NewRating, OrgDetail, OrgFilter, OrgInput, OrgPatch, OrgView, PublicFilter, PublicOrg,
+    RatingRow, UpdateResult,
 };
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -31,6 +31,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(add_inspection)
         .service(add_listing)
         .service(remove_listing)
+        .service(list_links)
+        .service(add_link)
+        .service(remove_link)
         .service(list_changes)
         .service(decide_change);
 }
@@ -370,4 +373,63 @@ pub async fn decide_change(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// The organisation's links to related organisations (实施条例 Art 18: the same responsible person, or a
+/// direct controlling or management relationship), which bar them from bidding on the same tender. The
+/// bureau, administrators and finance read any; an `org` user its own organisation's (it should know what
+/// the bureau holds against it), another's is 404.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Vec<LinkView>), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[get("/organisations/{id}/links")]
+pub async fn list_links(
+    state: web::Data<AppState>,
+    user: Authed<LinkReaders>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    if user.user.role == crate::auth::Role::Org && user.user.org_id != Some(id) {
+        return Err(AppError::NotFound);
+    }
+    let r = state.run(move |c| orgs::links_of(c, id)).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Record a link between this organisation and another (by id or credit code): kind and evidence. A link
+/// to itself or to an unknown organisation is 422; a pair already linked is 409.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewLink, responses((status = 201, body = LinkView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/organisations/{id}/links")]
+pub async fn add_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<NewLink>,
+) -> Result<HttpResponse, AppError> {
+    let (actor, now, by) = (
+        crate::http::actor(&req, &user),
+        state.clock.now(),
+        user.user.id,
+    );
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let r = state
+        .run(move |c| orgs::add_link(c, &actor, now, by, id, &b))
+        .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// End the link between the two organisations (either order); 404 when there is none.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path), ("other_id" = i64, Path)), responses((status = 204), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[delete("/organisations/{id}/links/{other_id}")]
+pub async fn remove_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (actor, now) = (crate::http::actor(&req, &user), state.clock.now());
+    let (id, other) = path.into_inner();
+    state
+        .run(move |c| orgs::remove_link(c, &actor, now, id, other))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

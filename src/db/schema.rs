@@ -772,3 +772,17 @@ diesel::allow_tables_to_appear_in_same_query!(spending_items, organisations);
 diesel::allow_tables_to_appear_in_same_query!(spending_items, tenders);
 diesel::allow_tables_to_appear_in_same_query!(contracts, appropriations);
 diesel::allow_tables_to_appear_in_same_query!(payments, appropriations);
+
+diesel::table! {
+    organisation_links (organisation_a, organisation_b) {
+        organisation_a -> BigInt,
+        organisation_b -> BigInt,
+        kind -> Text,
+        note -> Text,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(organisation_links, organisations);
+diesel::allow_tables_to_appear_in_same_query!(organisation_links, users);

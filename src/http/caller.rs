@@ -183,6 +183,9 @@ role_sets! {
     /// Who reads contract spending and the audit flags: finance, administrators and the bureau all of
     /// them, an `org` user its own organisation's only.
     SpendingReaders => [Finance, Admin, Bureau, Org];
+    /// Who reads an organisation's links to related organisations (实施条例 Art 18): the bureau and
+    /// administrators who record them, finance who audit the awards, an `org` user its own organisation's.
+    LinkReaders => [Bureau, Admin, Finance, Org];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

@@ -37,6 +37,7 @@ mod races;
 mod ranking;
 mod registry_bases;
 mod registry_orgs;
+mod related_bidders;
 mod route_table;
 mod search;
 mod single_source;

@@ -2,7 +2,8 @@
 //! 邀请招标 (a panel of five, weighted scoring, 87号令 Art 47, 55), 竞争性磋商 (a panel of three, weighted scoring,
 //! 214号 Art 24) and 竞争性谈判 (a panel of three, compliance and final quotes, no scoring, 74号令 Art 33–36).
 //! Each run checks the states on the way, that the second-ranked bid cannot be named while the first stands
-//! (实施条例 Art 43), the award letter's name (法 Art 46; 74号令 Art 18), that the result names the panel
+//! (实施条例 Art 43). 单一来源 below the threshold (one supplier, no panel, a negotiation record at the agreed
+//! price, 实施条例 Art 38; 74号令 Art 42). It checks the award letter's name (法 Art 46; 74号令 Art 18), that the result names the panel
 //! (87号令 Art 69), and that the contract carries the price the method awards.
 
 use chrono::{DateTime, Duration, Utc};
@@ -26,7 +27,7 @@ struct Plan {
     scored: bool,
 }
 
-const PLANS: [Plan; 4] = [
+const PLANS: [Plan; 5] = [
     Plan {
         method: "open",
         panel: 5,
@@ -51,7 +52,19 @@ const PLANS: [Plan; 4] = [
         letter: "成交通知书",
         scored: false,
     },
+    Plan {
+        method: "single_source",
+        panel: 0,
+        letter: "成交通知书",
+        scored: false,
+    },
 ];
+
+impl Plan {
+    fn single(&self) -> bool {
+        self.method == "single_source"
+    }
+}
 
 fn now(fx: &Fx) -> DateTime<Utc> {
     Clock::now(&fx.clock)
@@ -61,14 +74,19 @@ async fn post(fx: &Fx, tok: &str, path: &str, body: &Value) -> reqwest::Response
     fx.app.send_json("POST", path, Some(tok), body).await
 }
 
-/// Draft, publish, three responses (A ¥150,000, B ¥120,000, C ¥100,000), the opening. Returns the tender
+/// Draft, publish, three responses (A ¥150,000, B ¥120,000, C ¥100,000; a single source: A only), the opening. Returns the tender
 /// and the bids' sequence numbers in that order.
 async fn to_opened(fx: &Fx, p: &Plan, code: &str, bs: &[Bidder]) -> (i64, Vec<i64>) {
     let start = now(fx);
     let mut body = tender_body_at(code, start);
     body["method"] = json!(p.method);
-    if p.method == "invited" {
+    let bs = if p.single() { &bs[..1] } else { bs };
+    if p.method == "invited" || p.single() {
         body["invited"] = json!(bs.iter().map(|b| b.org).collect::<Vec<_>>());
+    }
+    if p.single() {
+        body["single_source_ground"] = json!("only_supplier");
+        body["single_source_explanation"] = json!("该服务依托本组织独有的照护方法，只能由其提供。");
     }
     if !p.scored {
         body["criteria"] = json!({"price_weight_pct": "0", "items": []});
@@ -94,6 +112,20 @@ async fn to_opened(fx: &Fx, p: &Plan, code: &str, bs: &[Bidder]) -> (i64, Vec<i6
 
 /// Draws the panel the method needs; every member declares no conflict. Returns their user names.
 async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
+    if p.single() {
+        // No panel for a single source (74号令 Art 42): the staff's record replaces the evaluation.
+        let before = fx.app.snapshot();
+        let r = post(
+            fx,
+            &fx.b().await,
+            &format!("/api/v1/tenders/{id}/panel"),
+            &json!({"draw_experts": 3}),
+        )
+        .await;
+        problem(r, 409, "no_panel").await;
+        assert_eq!(fx.app.snapshot(), before);
+        return Vec::new();
+    }
     let r = post(
         fx,
         &fx.b().await,
@@ -129,7 +161,8 @@ async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
 /// Scored methods: every member gives A 50+10+10, B 45+9+8, C 40+8+5 technical points. With the price
 /// weight 30 and the lowest price C's ¥100,000 (price score = 30 × lowest / price): A 20 + 70 = 90,
 /// B 25 + 62 = 87, C 30 + 53 = 83. A wins at its price. Negotiation: all compliant; final quotes A
-/// ¥130,000, B ¥125,000, C ¥128,000: B wins at its final quote. Returns (ranked seqs, the award price).
+/// ¥130,000, B ¥125,000, C ¥128,000: B wins at its final quote. Single source: the staff agree ¥140,000
+/// with A (below its ¥150,000 response). Returns (ranked seqs, the award price).
 async fn evaluate(fx: &Fx, p: &Plan, id: i64, panel: &[String], s: &[i64]) -> (Vec<i64>, i64) {
     let path = |x: &str| format!("/api/v1/tenders/{id}/{x}");
     if p.scored {
@@ -148,6 +181,23 @@ async fn evaluate(fx: &Fx, p: &Plan, id: i64, panel: &[String], s: &[i64]) -> (V
             assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         }
         (vec![s[0], s[1], s[2]], 15_000_000)
+    } else if p.single() {
+        let r = post(
+            fx,
+            &fx.b().await,
+            &path("single-source/record"),
+            &json!({
+                "negotiated_on": sanshe::tenders::today(now(fx)).to_string(),
+                "place": "区民政局会议室",
+                "staff": ["张三", "李四"],
+                "cost_explanation": "人员经费占 60%，活动经费占 30%，管理费 10%。",
+                "terms": "服务期 12 个月，分三期付款。",
+                "price": "140000",
+            }),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        (vec![s[0]], 14_000_000)
     } else {
         let t = fx.app.token(&panel[0]).await;
         for seq in s {
@@ -200,11 +250,13 @@ async fn life_cycle(fx: &Fx, p: &Plan, k: usize, bs: &[Bidder], appropriation: i
 
     // 实施条例 Art 43: the second-ranked bid is not named while the first stands; nothing changes.
     let award = format!("/api/v1/tenders/{id}/award");
-    let before = fx.app.snapshot();
-    let r = post(fx, &fx.b().await, &award, &json!({"bid_seq": ranked[1]})).await;
-    let pr = problem(r, 422, "validation_failed").await;
-    assert_eq!(pr["errors"][0]["rule"], "rank_order", "{pr}");
-    assert_eq!(fx.app.snapshot(), before, "{}", p.method);
+    if let Some(second) = ranked.get(1) {
+        let before = fx.app.snapshot();
+        let r = post(fx, &fx.b().await, &award, &json!({"bid_seq": second})).await;
+        let pr = problem(r, 422, "validation_failed").await;
+        assert_eq!(pr["errors"][0]["rule"], "rank_order", "{pr}");
+        assert_eq!(fx.app.snapshot(), before, "{}", p.method);
+    }
     let r = post(fx, &fx.b().await, &award, &json!({"bid_seq": ranked[0]})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(state_of(fx, id).await, "award_proposed");
@@ -232,6 +284,9 @@ async fn life_cycle(fx: &Fx, p: &Plan, k: usize, bs: &[Bidder], appropriation: i
         "{}: the result names the panel",
         p.method
     );
+    if p.single() {
+        assert_eq!(res["negotiators"], json!(["张三", "李四"]), "{res}");
+    }
 
     let ends = chrono::NaiveDateTime::parse_from_str(
         v["challenge_ends"].as_str().unwrap(),
@@ -287,6 +342,10 @@ async fn life_cycle(fx: &Fx, p: &Plan, k: usize, bs: &[Bidder], appropriation: i
         "awarded",
         "contracted",
     ] {
+        if s == "evaluating" && p.single() {
+            // The record moves a single source from opened to evaluated.
+            continue;
+        }
         assert!(
             steps.contains(&s),
             "{}: timeline lacks {s}: {steps:?}",
@@ -299,7 +358,7 @@ async fn life_cycle(fx: &Fx, p: &Plan, k: usize, bs: &[Bidder], appropriation: i
 async fn every_method_from_draft_to_contract(backend: Backend) {
     let fx = setup(&backend).await;
     let bs = bidders(&fx.app, 3);
-    // One appropriation funds every method's contract (¥150,000 × 3 + ¥125,000).
+    // One appropriation funds every method's contract (¥150,000 × 3 + ¥125,000 + ¥140,000).
     let year = sanshe::tenders::today(now(&fx)).format("%Y").to_string();
     let r = post(
         &fx,

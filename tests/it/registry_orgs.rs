@@ -95,6 +95,26 @@ pub(crate) const ROUTES: &[Op] = &[
     ),
     op!(
         "GET",
+        "/api/v1/organisations/{id}/links",
+        "/api/v1/organisations/1/links",
+        Roles(WR)
+    ),
+    op!(
+        "POST",
+        "/api/v1/organisations/{id}/links",
+        "/api/v1/organisations/1/links",
+        Roles(BA),
+        r#"{"other_id": 1, "kind": "control", "note": "x"}"#
+    ),
+    op!(
+        "DELETE",
+        "/api/v1/organisations/{id}/links/{other_id}",
+        "/api/v1/organisations/1/links/2",
+        Roles(BA),
+        "{}"
+    ),
+    op!(
+        "GET",
         "/api/v1/change-requests",
         "/api/v1/change-requests",
         Roles(BAO)

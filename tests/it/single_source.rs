@@ -8,9 +8,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, csrf_of, problem, sign_in};
-use crate::tenders::{
-    Bidder, Fx, bid, bidders, create_tender, publish, setup, state_of, t0, tender_body,
-};
+use crate::tenders::{Fx, bid, bidders, create_tender, publish, setup, state_of, t0, tender_body};
 use crate::tenders_sealed::json_of;
 
 /// A single source with `supplier` as the sole supplier: no criteria, no price weight, a lawful ground.
@@ -720,31 +718,3 @@ async fn art41_upheld_objection_cancels(backend: Backend) {
 }
 
 crate::both_backends!(art41_upheld_objection_cancels);
-
-/// For life-cycle tests by method: a single source below the threshold, drafted, published, the sole
-/// supplier's response taken, opened and recorded at `agreed_fen`: the tender is evaluated. Returns (tender,
-/// bid seq).
-#[expect(dead_code, reason = "for the lead's per-method life-cycle test")]
-pub(crate) async fn single_source_to_evaluated(
-    fx: &Fx,
-    code: &str,
-    supplier: &Bidder,
-    agreed_fen: i64,
-) -> (i64, i64) {
-    let app = &fx.app;
-    let id = create_tender(fx, &single_source_body(code, "200000", supplier.org)).await;
-    publish(fx, id).await;
-    let r = bid(fx, supplier, id, &format!("{code}-ss"), 19_000_000).await;
-    let seq = json_of(r, 201).await["seq"].as_i64().unwrap();
-    fx.clock.set(t0() + Duration::days(21) + Duration::hours(2));
-    assert_eq!(state_of(fx, id).await, "opened");
-    let r = post(
-        app,
-        &fx.b().await,
-        &format!("/api/v1/tenders/{id}/single-source/record"),
-        &record_body(&["张三", "李四"], &crate::tenders::yuan(agreed_fen)),
-    )
-    .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    (id, seq)
-}

@@ -179,9 +179,27 @@ pub fn panel_ok(m: Method, budget: impl Into<Fen>, n: usize) -> bool {
     n >= min_panel(m, budget) && n % 2 == 1
 }
 
+/// Whether an organisation may take part in a tender of this method: in an invited tender only the
+/// invited (政府采购法 Art 34), in single source only the named supplier (政府采购法 Art 39); in the other
+/// methods anyone (standing and eligibility are separate rules).
+pub fn may_take_part(m: Method, invited: &[i64], org_id: i64) -> bool {
+    !matches!(m, Method::Invited | Method::SingleSource) || invited.contains(&org_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 政府采购法 Art 34, 39: an invited tender and single source are for the invited only.
+    #[test]
+    fn art34_39_only_the_invited_take_part() {
+        assert!(may_take_part(Method::Open, &[], 7));
+        assert!(may_take_part(Method::Consultation, &[1], 7));
+        assert!(!may_take_part(Method::Invited, &[1, 2], 7));
+        assert!(may_take_part(Method::Invited, &[1, 7], 7));
+        assert!(!may_take_part(Method::SingleSource, &[], 7));
+        assert!(may_take_part(Method::SingleSource, &[7], 7));
+    }
 
     /// 87号令 Art 47: an open or invited tender's panel has at least 5 members, an odd number, and at least 7
     /// when the budget is ¥10 million or more (the amount itself included); 磋商 and 谈判 at least 3, odd.

@@ -19,11 +19,17 @@ struct OrgDetailPage {
     inspection_kinds: Vec<(String, String)>,
     conclusions: Vec<(String, String)>,
     form: HashMap<String, String>,
+    links: Vec<orgs::LinkView>,
+    possible_links: Vec<(i64, String)>,
+    link_kinds: Vec<(String, String)>,
 }
 
 impl OrgDetailPage {
     fn v(&self, k: &str) -> &str {
         self.form.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn link_kind(&self, k: &crate::domain::tender::LinkKind) -> &'static str {
+        k.label(self.ctx.lang == crate::i18n::Lang::Zh)
     }
 }
 
@@ -38,7 +44,7 @@ async fn detail_page(
 ) -> Result<HttpResponse, PageError> {
     let (today, rules) = (state.today(), state.standing_rules());
     let by = user.clone();
-    let (d, area_names, workers) = state
+    let (d, area_names, workers, links, possible_links) = state
         .run(move |c| {
             let d = orgs::detail(c, id, today, rules)?;
             let streets = orgs::streets(c)?;
@@ -54,7 +60,9 @@ async fn detail_page(
                 ..Default::default()
             };
             let w = workers::list(c, &by, &f, true)?.items;
-            Ok((d, names, w))
+            let links = orgs::links_of(c, id)?;
+            let possible = orgs::possible_links(c, id)?;
+            Ok((d, names, w, links, possible))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -70,6 +78,17 @@ async fn detail_page(
         workers,
         errors,
         form,
+        links,
+        possible_links,
+        link_kinds: crate::domain::tender::LinkKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_string(),
+                    k.label(ctx.lang == crate::i18n::Lang::Zh).to_string(),
+                )
+            })
+            .collect(),
     };
     Ok(render(&ctx, status, &page))
 }
@@ -270,6 +289,58 @@ pub(super) async fn listing_remove(
         org_id,
         form.values(),
         move |c, a, now, rules| orgs::remove_listing(c, a, now, rules, lid, &r),
+    )
+    .await
+}
+
+/// Record a link to a related organisation (实施条例 Art 18), named by id or by credit code.
+pub(super) async fn link_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let other = form.get("other").trim().to_string();
+    let by = page.user.id;
+    let input = orgs::NewLink {
+        other_id: other.parse().ok(),
+        other_credit_code: other.parse::<i64>().is_err().then_some(other),
+        kind: form.get("kind"),
+        note: form.get("note"),
+    };
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        id,
+        form.values(),
+        move |c, a, now, _| orgs::add_link(c, a, now, by, id, &input),
+    )
+    .await
+}
+
+/// End a link (the form asks for confirmation first).
+pub(super) async fn link_remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<(i64, i64)>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let (id, other) = path.into_inner();
+    history_post(
+        req,
+        state,
+        ctx,
+        page,
+        id,
+        form.values(),
+        move |c, a, now, _| orgs::remove_link(c, a, now, id, other),
     )
     .await
 }

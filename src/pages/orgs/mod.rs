@@ -88,6 +88,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/registry/orgs/{id}/listings",
             web::post().to(listing_submit),
         )
+        .route("/registry/orgs/{id}/links", web::post().to(link_submit))
+        .route(
+            "/registry/orgs/{id}/links/{other}/remove",
+            web::post().to(link_remove),
+        )
         .route(
             "/registry/listings/{id}/remove",
             web::post().to(listing_remove),

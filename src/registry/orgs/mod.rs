@@ -4,7 +4,8 @@
 //!
 //! Here: the vocabularies, rows, views and inputs, and access. `validate` checks an input, `write` creates
 //! and updates, `views` builds what an organisation shows with its standing, `list` lists and filters,
-//! `facts` records ratings, inspections and listings; all re-exported here.
+//! `facts` records ratings, inspections and listings, `links` the links that make organisations related
+//! suppliers (实施条例 Art 18); all re-exported here.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +26,7 @@ use crate::domain::standing::{self, Standing};
 use crate::error::{AppError, Checks};
 
 mod facts;
+mod links;
 mod list;
 mod search;
 mod stored;
@@ -33,6 +35,7 @@ mod views;
 mod write;
 
 pub use facts::*;
+pub use links::*;
 pub use list::*;
 pub use search::*;
 pub use stored::*;

@@ -31,7 +31,7 @@ use crate::domain::commitment::{self, Disclosure};
 use crate::domain::ids::{BidId, OrgId, TenderId, UserId};
 use crate::domain::money::Fen;
 use crate::domain::standing::Status;
-use crate::domain::tender::{self as rules, BudgetLine, Method, State, Targets, Withdrawal};
+use crate::domain::tender::{self as rules, BudgetLine, State, Targets, Withdrawal};
 use crate::error::{AppError, Checks, FieldError};
 use crate::idempotency::{self, Decision};
 use crate::mail::templates as mails;

@@ -193,15 +193,7 @@ pub fn disqualify(
                 "bids are disqualified between opening and the final award.",
             ));
         }
-        let reason = input.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::field(
-                "reason",
-                "required",
-                "请说明理由（最多 500 字）。",
-                "Give a reason (at most 500 characters).",
-            ));
-        }
+        let reason = crate::error::reason("reason", &input.reason, 500)?;
         let b = bids::find_bid(conn, input.bid_seq)?;
         if b.tender_id != tender_id || b.status != "active" || b.opened_json.is_none() {
             return Err(AppError::field(

@@ -177,10 +177,7 @@ pub fn may_bid(conn: &mut DbConn, t: &TenderRow, org_id: i64) -> QueryResult<boo
         .first(conn)
         .optional()?;
     Ok(registration.as_deref() == Some("registered")
-        && (!matches!(
-            t.method(),
-            rules::Method::Invited | rules::Method::SingleSource
-        ) || t.invited().contains(&org_id)))
+        && rules::may_take_part(t.method(), &t.invited(), org_id))
 }
 
 /// The subjects an organisation may challenge today, each with the last day of its window (Beijing).
@@ -308,15 +305,13 @@ pub fn file_challenge(
                 )
             })?,
         };
-        let grounds = input.grounds.trim();
-        if grounds.is_empty() || grounds.chars().count() > 5000 {
-            return Err(AppError::field(
-                "grounds",
-                "required",
-                "请写明质疑事项和理由（最多 5000 字）。",
-                "State the grounds (at most 5000 characters).",
-            ));
-        }
+        let grounds = crate::error::required_text(
+            "grounds",
+            &input.grounds,
+            5000,
+            "请写明质疑事项和理由（最多 5000 字）。",
+            "State the grounds (at most 5000 characters).",
+        )?;
         // The window first (nothing to challenge yet, or no longer), then who may.
         let dates = challenge_dates(conn, &t, now)?;
         rules::challenge_window(subject, &dates, &ctx.cal, ctx.rules.challenge_working_days)
@@ -456,15 +451,13 @@ pub fn answer_challenge(
                 "This challenge is already answered.",
             ));
         }
-        let answer = input.answer.trim();
-        if answer.is_empty() || answer.chars().count() > 5000 {
-            return Err(AppError::field(
-                "answer",
-                "required",
-                "请写明答复和理由（最多 5000 字）。",
-                "Give the answer and its reasons (at most 5000 characters).",
-            ));
-        }
+        let answer = crate::error::required_text(
+            "answer",
+            &input.answer,
+            5000,
+            "请写明答复和理由（最多 5000 字）。",
+            "Give the answer and its reasons (at most 5000 characters).",
+        )?;
         let outcome = if input.upheld { "upheld" } else { "rejected" };
         let subject: String = challenges::table
             .find(challenge_id)
@@ -598,16 +591,20 @@ pub fn assess_challenge(
                 "This challenge is already answered.",
             ));
         }
-        let reason = input.reason.trim();
-        if !input.affects_result && (reason.is_empty() || reason.chars().count() > 2000) {
-            return Err(AppError::field(
-                "reason",
-                "required",
-                "认定质疑不影响中标/成交结果时须说明理由（最多 2000 字）。",
-                "Give the reason why the challenge cannot affect the result (at most 2000 characters).",
-            ));
-        }
-        let assessment = (!input.affects_result).then(|| reason.to_string());
+        let assessment = if input.affects_result {
+            None
+        } else {
+            Some(
+                crate::error::required_text(
+                    "reason",
+                    &input.reason,
+                    2000,
+                    "认定质疑不影响中标/成交结果时须说明理由（最多 2000 字）。",
+                    "Give the reason why the challenge cannot affect the result (at most 2000 characters).",
+                )?
+                .to_string(),
+            )
+        };
         diesel::update(challenges::table.find(challenge_id))
             .set((
                 challenges::affects_result.eq(input.affects_result),
@@ -640,6 +637,7 @@ pub fn assess_challenge(
                     "质疑 #{challenge_id} 认定可能影响中标/成交结果，答复前暂停后续程序（实施条例第五十四条）/ challenge #{challenge_id} may affect the result: the next steps wait for its answer (Art 54)"
                 )
             } else {
+                let reason = assessment.as_deref().unwrap_or_default();
                 format!(
                     "质疑 #{challenge_id} 认定不影响中标/成交结果，不暂停采购活动：{reason} / challenge #{challenge_id} cannot affect the result, nothing is suspended: {reason}"
                 )

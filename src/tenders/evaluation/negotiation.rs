@@ -333,15 +333,13 @@ pub fn decide_compliance(
                 "No such valid response.",
             ));
         };
-        let reason = input.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::field(
-                "reason",
-                "required",
-                "请说明理由（最多 500 字）。",
-                "Give the reason (at most 500 characters).",
-            ));
-        }
+        let reason = crate::error::required_text(
+            "reason",
+            &input.reason,
+            500,
+            "请说明理由（最多 500 字）。",
+            "Give the reason (at most 500 characters).",
+        )?;
         if decisions(conn, tender_id)?.contains_key(&b.seq) {
             return Err(AppError::conflict(
                 "compliance_decided",
