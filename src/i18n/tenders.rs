@@ -340,6 +340,21 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tenders.price_unscored", "不计分", "not scored"),
     (
+        "tenders.award_basis",
+        "成交原则",
+        "How the supplier is chosen",
+    ),
+    (
+        "tenders.unscored_negotiation",
+        "不进行综合评分：谈判小组审查各响应是否实质性响应，经多轮谈判后由各供应商提交最后报价，在满足需求且质量和服务相等的前提下以最后报价最低者成交（政府采购法第三十八条；财政部令第74号第三十五、三十六条）。",
+        "No weighted scoring: the panel decides which responses comply, negotiates in rounds and takes final quotes; the lowest final quote among compliant responses wins (Procurement Law Art 38; MOF Order 74 Art 35–36).",
+    ),
+    (
+        "tenders.unscored_single_source",
+        "不进行评审打分：采购人员与唯一供应商协商价格和合同条款，形成协商情况记录，按商定价格成交（政府采购法实施条例第三十八条；财政部令第74号第四十二条）。",
+        "No panel and no scoring: the procurement staff agree the price and terms with the sole supplier in a negotiation record, and the award is at the agreed price (Implementing Regulations Art 38; MOF Order 74 Art 42).",
+    ),
+    (
         "tenders.fixed_price_note",
         "本项目采用固定价格，报价须等于固定价格，价格不列为评分因素，按技术和商务得分排序（政府采购货物和服务招标投标管理办法第五十五条）。",
         "This tender has a fixed price: every bid offers it, price is not scored and bids rank by their technical and commercial scores (MOF Order 87 Art 55).",

@@ -21,7 +21,7 @@ impl Seeder<'_> {
         }
     }
 
-    fn next_code(&mut self, at: NaiveDateTime) -> String {
+    pub(super) fn next_code(&mut self, at: NaiveDateTime) -> String {
         let year = day_of(at).year();
         let n = self.codes.entry(year).or_insert(0);
         *n += 1;
@@ -558,9 +558,26 @@ impl Seeder<'_> {
     /// username of the member who submitted last.
     fn seat_panel(&mut self, tender_id: i64, r: &Run, bid_ids: &[i64]) -> Result<String, AppError> {
         let t = &r.times;
-        let seated: Vec<Person> = (0..r.panel)
-            .map(|k| self.w.evaluators[(r.seed as usize + k) % self.w.evaluators.len()].clone())
+        // Drawn as a live panel is (rules::draw_experts), from a nonce the seeder's seed makes, so a
+        // second seeding draws the same members; the draw is recorded like a live one.
+        let pool: Vec<i64> = self.w.evaluators.iter().map(|e| e.id).collect();
+        let nonce = hex::encode(Sha256::digest(format!("demo panel {}", r.seed)));
+        let seed = rules::panel_draw_seed(&format!("demo-{tender_id}"), &nonce);
+        let d = rules::draw_experts(&seed, &pool, r.panel)
+            .ok_or_else(|| AppError::internal("the demo has fewer evaluators than a panel"))?;
+        let seated: Vec<Person> = d
+            .drawn
+            .iter()
+            .filter_map(|id| self.w.evaluators.iter().find(|e| e.id == *id).cloned())
             .collect();
+        self.draws.push(NewDraw {
+            tender_id,
+            drawn_at: t.evaluating,
+            seed: d.seed.clone(),
+            candidates: json(&d.candidates),
+            drawn: json(&d.drawn),
+            actor_name: self.w.bureau.username.clone(),
+        });
         let all_in = reached(r.target, State::Evaluated);
         let winner_bid = bid_ids[r.winner];
         let flagged: Vec<(i64, bool)> = bid_ids.iter().map(|b| (*b, *b == winner_bid)).collect();

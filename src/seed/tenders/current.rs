@@ -400,6 +400,9 @@ impl Seeder<'_> {
         for c in self.members.chunks(100) {
             insert_batch!(conn, panel_members::table, c);
         }
+        for c in self.draws.chunks(200) {
+            insert_batch!(conn, panel_draws::table, c);
+        }
         for c in self.scores.chunks(200) {
             insert_batch!(conn, bid_scores::table, c);
         }

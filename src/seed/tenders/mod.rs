@@ -26,7 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
     bid_scores, bids, challenges, communities, enquiries, organisation_fields, organisations,
-    panel_members, social_workers, streets, tender_events, tender_streets, tenders, users,
+    panel_draws, panel_members, social_workers, streets, tender_events, tender_streets, tenders,
+    users,
 };
 use crate::db::{DbConn, write_tx};
 use crate::domain::commitment::FIELDWISE;
@@ -104,6 +105,7 @@ macro_rules! insert_batch {
 mod build;
 mod current;
 mod history;
+mod procedures;
 mod rows;
 mod terms;
 mod world;
@@ -127,6 +129,7 @@ struct Seeder<'a> {
     codes: BTreeMap<i32, u32>,
     events: Vec<NewEvent>,
     members: Vec<NewMember>,
+    draws: Vec<NewDraw>,
     scores: Vec<NewScore>,
     areas: Vec<NewArea>,
     bids: usize,
@@ -152,6 +155,8 @@ pub fn seed_demo(conn: &mut DbConn, ctx: &Ctx, now: DateTime<Utc>) -> Result<(),
         let total = s.history(conn)?;
         s.current(conn)?;
         s.flush(conn)?;
+        // After the rows above: these go through the services, which read them.
+        s.procedures(conn)?;
         audit::record(
             conn,
             &Actor::system("seed"),
@@ -205,6 +210,7 @@ impl<'a> Seeder<'a> {
             codes,
             events: Vec::new(),
             members: Vec::new(),
+            draws: Vec::new(),
             scores: Vec::new(),
             areas: Vec::new(),
             bids: 0,

@@ -81,6 +81,18 @@ pub(super) struct NewMember {
     pub(super) submitted_at: Option<NaiveDateTime>,
 }
 
+/// A panel's recorded draw (87号令 Art 48), as `tenders::evaluation::form_panel` records a live one.
+#[derive(Insertable)]
+#[diesel(table_name = panel_draws)]
+pub(super) struct NewDraw {
+    pub(super) tender_id: i64,
+    pub(super) drawn_at: NaiveDateTime,
+    pub(super) seed: String,
+    pub(super) candidates: String,
+    pub(super) drawn: String,
+    pub(super) actor_name: String,
+}
+
 #[derive(Insertable, Clone)]
 #[diesel(table_name = bid_scores)]
 pub(super) struct NewScore {
