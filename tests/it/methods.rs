@@ -17,7 +17,7 @@ use crate::tenders_sealed::json_of;
 use sanshe::clock::Clock;
 
 /// What each method does differently.
-struct Plan {
+pub(crate) struct Plan {
     method: &'static str,
     panel: usize,
     /// The letter the award sends (中标通知书 after a tender, 成交通知书 otherwise).
@@ -26,7 +26,7 @@ struct Plan {
     scored: bool,
 }
 
-const PLANS: [Plan; 4] = [
+pub(crate) const PLANS: [Plan; 4] = [
     Plan {
         method: "open",
         panel: 5,
@@ -93,7 +93,7 @@ async fn to_opened(fx: &Fx, p: &Plan, code: &str, bs: &[Bidder]) -> (i64, Vec<i6
 }
 
 /// Draws the panel the method needs; every member declares no conflict. Returns their user names.
-async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
+pub(crate) async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
     let r = post(
         fx,
         &fx.b().await,
@@ -130,7 +130,13 @@ async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
 /// weight 30 and the lowest price C's ¥100,000 (price score = 30 × lowest / price): A 20 + 70 = 90,
 /// B 25 + 62 = 87, C 30 + 53 = 83. A wins at its price. Negotiation: all compliant; final quotes A
 /// ¥130,000, B ¥125,000, C ¥128,000: B wins at its final quote. Returns (ranked seqs, the award price).
-async fn evaluate(fx: &Fx, p: &Plan, id: i64, panel: &[String], s: &[i64]) -> (Vec<i64>, i64) {
+pub(crate) async fn evaluate(
+    fx: &Fx,
+    p: &Plan,
+    id: i64,
+    panel: &[String],
+    s: &[i64],
+) -> (Vec<i64>, i64) {
     let path = |x: &str| format!("/api/v1/tenders/{id}/{x}");
     if p.scored {
         let mut lines = Vec::new();

@@ -123,6 +123,7 @@ const PROTECTED_POSTS: &[Post] = &[
     post("/tenders/{id}/confirm", BA, ""),
     post("/tenders/{id}/publish-result", BA, ""),
     post("/tenders/{id}/disqualify", BA, "bid_seq=&reason="),
+    post("/tenders/{id}/award-refusal", BA, "reason="),
     post("/tenders/{id}/withdraw", ORG, ""),
     post("/tenders/{id}/challenges", ORG, "grounds="),
     post(
@@ -530,7 +531,7 @@ fn page_posts_are_pinned() {
         );
     }
     // The numbers, worked out from the route registrations by hand: 57 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (57, 2));
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (58, 2));
 }
 
 // ---------- the walk ----------
