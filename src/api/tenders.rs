@@ -22,7 +22,7 @@ use crate::tenders::evaluation::negotiation::{
 use crate::tenders::evaluation::{
     self, ChallengeAnswer, ChallengeAssessment, ChallengeView, ConfirmInput, Declaration,
     DisqualifyInput, EvaluationReport, LinkInput, LinkView, MemberView, NewChallenge, PanelInput,
-    ScoreInput, ScoringSheet,
+    RefusalInput, ScoreInput, ScoringSheet,
 };
 use crate::tenders::single_source::{
     self as ss, NewObjection, ObjectionAnswer, RecordInput, SingleSourceView,
@@ -72,6 +72,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(confirm)
         .service(publish_result)
         .service(disqualify)
+        .service(award_refusal)
         .service(negotiation_record)
         .service(negotiation_origin)
         .service(negotiation_compliance)
@@ -632,6 +633,29 @@ pub async fn disqualify(
     let v = state
         .run_tenders(move |c, ctx, now| {
             evaluation::disqualify(c, ctx, &actor, now, id, &body)?;
+            tenders::get(c, ctx, now, id, true)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Record that the winner refused to sign the contract or let the 30 days run out (政府采购法 Art 46), with
+/// a reason (bureau, administrators): the award passes to the next-ranked valid bid, or the tender fails
+/// (实施条例 Art 43). 409 `wrong_state` before the result or after the contract, `contract_exists`.
+#[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), request_body = RefusalInput, responses((status = 200, body = TenderView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/award/refusal")]
+pub async fn award_refusal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    body: Json<RefusalInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let id = id.into_inner();
+    let v = state
+        .run_tenders(move |c, ctx, now| {
+            evaluation::record_refusal(c, ctx, &actor, now, id, &body)?;
             tenders::get(c, ctx, now, id, true)
         })
         .await?;

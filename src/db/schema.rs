@@ -513,6 +513,17 @@ diesel::table! {
     }
 }
 
+// A winner's refusal to sign (migration 2026-12-06-000005_award_refusals).
+diesel::table! {
+    award_refusals (bid_id) {
+        tender_id -> BigInt,
+        bid_id -> BigInt,
+        reason -> Text,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(organisations -> streets (street_id));
@@ -542,6 +553,7 @@ diesel::joinable!(bids -> organisations (organisation_id));
 diesel::joinable!(panel_members -> tenders (tender_id));
 diesel::joinable!(panel_draws -> tenders (tender_id));
 diesel::joinable!(bid_compliance -> bids (bid_id));
+diesel::joinable!(award_refusals -> bids (bid_id));
 diesel::joinable!(negotiation_quotes -> bids (bid_id));
 diesel::joinable!(bid_scores -> bids (bid_id));
 diesel::joinable!(challenges -> tenders (tender_id));
@@ -589,7 +601,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     negotiation_quotes,
     single_source_notices,
     single_source_objections,
-    single_source_records
+    single_source_records,
+    award_refusals
 );
 
 // The fund ledger (migration 2026-12-03-000001_ledger).

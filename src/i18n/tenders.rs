@@ -391,6 +391,27 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tenders.award", "中标投标", "Winning bid"),
     (
+        "tenders.refusal",
+        "中标（成交）供应商拒绝签订合同",
+        "The winner refuses to sign the contract",
+    ),
+    (
+        "tenders.refusal_hint",
+        "中标（成交）供应商拒绝签订政府采购合同，或未在中标、成交通知书发出之日起 30 日内签订（政府采购法第四十六条）：将由排名第二的有效投标人递补，没有则项目失败；结果须重新公告（实施条例第四十三条）。",
+        "The winner refuses to sign, or did not sign within 30 days of the award letter (Government Procurement Law Art 46): the award passes to the next-ranked valid bid, or the tender fails when none is left; the result must be published again (Implementing Regulations Art 43).",
+    ),
+    (
+        "tenders.refusal_confirm",
+        "确定记录拒绝签订合同？将由排名第二的有效投标人递补，结果须重新公告；此操作不可撤销。",
+        "Record the refusal to sign? The award passes to the next-ranked valid bid and the result must be published again; this cannot be undone.",
+    ),
+    ("tenders.refused_to_sign", "拒绝签订合同", "Refused to sign"),
+    (
+        "tenders.refusals",
+        "拒绝签订合同的中标（成交）供应商",
+        "Winners that refused to sign",
+    ),
+    (
         "tenders.award_due",
         "确定中标人期限（评审报告后 5 个工作日，实施条例第四十三条）",
         "Name the winner by (5 working days after the report, Implementing Regulations Art 43)",
@@ -522,6 +543,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "tenders.result_ok",
         "中标结果已公告。",
         "The award notice is published.",
+    ),
+    (
+        "tenders.refusal_ok",
+        "已记录拒绝签订合同，中标资格已递补。",
+        "The refusal to sign is recorded and the award passed on.",
     ),
     (
         "tenders.disqualified_ok",

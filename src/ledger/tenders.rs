@@ -1,10 +1,11 @@
 //! A tender's budget on the ledger (issue 10, "Budgets"): the bureau names the appropriation a draft tender
 //! draws on; publishing reserves the tender's ceiling in that budget (422 `available_non_negative` when the
 //! available amount is short, and the tender stays a draft); the final award releases the ceiling less the
-//! winning price; a failed or cancelled tender releases what is still reserved. Every state change of a
-//! tender passes through `tenders::move_state`, which calls [`on_move`] in its transaction, so no path can
-//! move a tender without its budget following. Each entry has a fixed key per tender and step, so it is
-//! posted at most once.
+//! winning price; a winner's refusal to sign after it takes that release back ([`on_award_refused`]), so
+//! the next award releases against the whole ceiling again; a failed or cancelled tender releases what is
+//! still reserved. Every state change of a tender passes through `tenders::move_state`, which calls
+//! [`on_move`] in its transaction, so no path can move a tender without its budget following. Each entry
+//! has a fixed key per tender and step, so it is posted at most once.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -75,6 +76,14 @@ fn posted(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
         .first::<i64>(conn)
         .optional()?
         .is_some())
+}
+
+/// How many refusals to sign after a final award re-reserved their award's release ([`on_award_refused`]).
+fn refusals_reserved(conn: &mut DbConn, tender: i64) -> QueryResult<i64> {
+    le::table
+        .filter(le::idem_key.like(format!("tender:{tender}:refusal-%")))
+        .count()
+        .get_result(conn)
 }
 
 /// The tender's funding, if it names an appropriation.
@@ -251,9 +260,14 @@ pub fn on_move(
         },
     };
     let step = match to {
-        State::Published => "reservation",
-        State::Awarded => "award-release",
-        _ => "release",
+        State::Published => "reservation".to_string(),
+        // Each refusal after a final award re-reserved that award's release: the award after it is a
+        // step of its own, numbered by the refusals before it.
+        State::Awarded => match refusals_reserved(conn, tender)? {
+            0 => "award-release".to_string(),
+            n => format!("award-release-{n}"),
+        },
+        _ => "release".to_string(),
     };
     if posted(conn, &format!("tender:{tender}:{step}"))? {
         return Ok(());
@@ -305,7 +319,7 @@ pub fn on_move(
             if amount > 0 {
                 let e = entry(
                     Kind::Release,
-                    "award-release",
+                    &step,
                     format!("招标项目 {code} 定标：释放最高限价与中标价之差"),
                     amount,
                 );
@@ -332,4 +346,62 @@ pub fn on_move(
             Ok(())
         }
     }
+}
+
+/// A winner refused to sign after the final award (实施条例 Art 43): what that award released goes back into
+/// the tender's reservation, so the next award releases the ceiling less its own price. Before the final
+/// award nothing was released and nothing moves.
+pub fn on_award_refused(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender: i64,
+    bid: i64,
+) -> Result<(), AppError> {
+    let Some(appropriation) = tf::table
+        .find(tender)
+        .select(tf::appropriation_id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let key = format!("tender:{tender}:refusal-{bid}");
+    if posted(conn, &key)? {
+        return Ok(());
+    }
+    let bucket = super::appropriations::bucket(conn, appropriation)?.ok_or(AppError::NotFound)?;
+    let (code, ceiling): (String, i64) = tenders::table
+        .find(tender)
+        .select((tenders::code, tenders::budget_fen))
+        .first(conn)?;
+    let reserved_acct = Account::Budget(Stage::Reserved, bucket.clone()).name();
+    let available_acct = Account::Budget(Stage::Available, bucket).name();
+    let released = ceiling - reserved_for(conn, tender, &reserved_acct)?;
+    if released <= 0 {
+        return Ok(());
+    }
+    let e = NewEntry {
+        date: crate::clock::beijing_date(now),
+        kind: Kind::Reservation,
+        memo: format!("招标项目 {code} 中标人拒绝签订合同：重新预留定标时释放的额度"),
+        refs: Refs {
+            tender: Some(tender),
+            appropriation: Some(appropriation),
+            ..Default::default()
+        },
+        idem_key: key,
+        lines: vec![
+            Line {
+                account: reserved_acct,
+                amount: released,
+            },
+            Line {
+                account: available_acct,
+                amount: -released,
+            },
+        ],
+    };
+    post(conn, actor, now, &e)?;
+    Ok(())
 }

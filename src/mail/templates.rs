@@ -271,6 +271,22 @@ email!(
     "email/single_source_recorded/body.html"
 );
 
+/// To an organisation whose refusal to sign the contract the bureau recorded: the award has passed on.
+pub struct AwardRefused {
+    pub recipient: String,
+    pub code: String,
+    pub title: String,
+    pub reason: String,
+    pub url: String,
+}
+email!(
+    AwardRefused,
+    "award_refused",
+    "email/award_refused/subject.txt",
+    "email/award_refused/body.txt",
+    "email/award_refused/body.html"
+);
+
 /// To each auditor (`SANSHE_AUDITOR_EMAILS`) when a chain head is signed: the checkpoint as JSON, to keep
 /// outside the service and check with `sanshe verify --checkpoint FILE`.
 pub struct CheckpointSigned {

@@ -216,6 +216,16 @@ pub struct TimelineEntry {
     pub actor_name: String,
 }
 
+/// A winner's refusal to sign the contract, recorded by the bureau; the award passed on (实施条例 Art 43).
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct AwardRefusal {
+    pub bid_seq: i64,
+    pub organisation_name: String,
+    pub reason: String,
+    #[schema(value_type = String)]
+    pub recorded_at: NaiveDateTime,
+}
+
 /// The public result notice: the winner, its price and every valid bid's total score, and the panel size.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct ResultNotice {
@@ -359,6 +369,8 @@ pub struct TenderView {
     /// 暂停: the step an open challenge that may affect the result holds now (实施条例 Art 54).
     pub suspended: Option<Suspension>,
     pub timeline: Vec<TimelineEntry>,
+    /// Winners that refused to sign (实施条例 Art 43), oldest first: each bid is shown as "refused to sign".
+    pub award_refusals: Vec<AwardRefusal>,
     /// Years outside the holiday calendar that a deadline here was counted in.
     pub calendar_warnings: Vec<Msg>,
 }

@@ -10,6 +10,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod award_refusal;
 mod bid_commitments;
 mod browser;
 mod challenges;

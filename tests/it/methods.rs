@@ -18,7 +18,7 @@ use crate::tenders_sealed::json_of;
 use sanshe::clock::Clock;
 
 /// What each method does differently.
-struct Plan {
+pub(crate) struct Plan {
     method: &'static str,
     panel: usize,
     /// The letter the award sends (中标通知书 after a tender, 成交通知书 otherwise).
@@ -27,7 +27,7 @@ struct Plan {
     scored: bool,
 }
 
-const PLANS: [Plan; 5] = [
+pub(crate) const PLANS: [Plan; 5] = [
     Plan {
         method: "open",
         panel: 5,
@@ -111,7 +111,7 @@ async fn to_opened(fx: &Fx, p: &Plan, code: &str, bs: &[Bidder]) -> (i64, Vec<i6
 }
 
 /// Draws the panel the method needs; every member declares no conflict. Returns their user names.
-async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
+pub(crate) async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
     if p.single() {
         // No panel for a single source (74号令 Art 42): the staff's record replaces the evaluation.
         let before = fx.app.snapshot();
@@ -163,7 +163,13 @@ async fn seat(fx: &Fx, p: &Plan, id: i64) -> Vec<String> {
 /// B 25 + 62 = 87, C 30 + 53 = 83. A wins at its price. Negotiation: all compliant; final quotes A
 /// ¥130,000, B ¥125,000, C ¥128,000: B wins at its final quote. Single source: the staff agree ¥140,000
 /// with A (below its ¥150,000 response). Returns (ranked seqs, the award price).
-async fn evaluate(fx: &Fx, p: &Plan, id: i64, panel: &[String], s: &[i64]) -> (Vec<i64>, i64) {
+pub(crate) async fn evaluate(
+    fx: &Fx,
+    p: &Plan,
+    id: i64,
+    panel: &[String],
+    s: &[i64],
+) -> (Vec<i64>, i64) {
     let path = |x: &str| format!("/api/v1/tenders/{id}/{x}");
     if p.scored {
         let mut lines = Vec::new();

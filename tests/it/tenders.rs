@@ -1222,6 +1222,13 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         r#"{"bid_seq":0,"reason":""}"#
     ),
     op!(
+        "POST",
+        "/api/v1/tenders/{id}/award/refusal",
+        "/api/v1/tenders/1/award/refusal",
+        Roles(BA),
+        r#"{"reason":""}"#
+    ),
+    op!(
         "GET",
         "/api/v1/tenders/{id}/negotiation",
         "/api/v1/tenders/1/negotiation",

@@ -181,6 +181,12 @@ impl State {
                 | State::Challenge
         )
     }
+    /// Whether a winner's refusal to sign may be recorded (实施条例 Art 43; 87号令 Art 68; 政府采购法 Art 46):
+    /// once the result is published (the award letter is out) and until the tender is contracted. The
+    /// service also refuses it once a contract is recorded.
+    pub fn award_refusable(self) -> bool {
+        matches!(self, State::Publicity | State::Challenge | State::Awarded)
+    }
     /// Whether the public may see the tender at all.
     pub fn public(self) -> bool {
         self != State::Draft
@@ -237,6 +243,17 @@ mod tests {
             assert_eq!(s.withdrawal(true), before, "{s:?} before the deadline");
             assert_eq!(s.withdrawal(false), after, "{s:?} after the deadline");
             assert_eq!(s.opened_not_final(), after == WithReason, "{s:?}");
+        }
+    }
+
+    /// 实施条例 Art 43: a winner that refuses to sign passes the award on only after its result notice and
+    /// award letter are out (publicity, challenge window, final award), never before and never once
+    /// contracted or ended.
+    #[test]
+    fn art43_refusal_to_sign_only_between_result_and_contract() {
+        for s in State::ALL {
+            let want = matches!(s, State::Publicity | State::Challenge | State::Awarded);
+            assert_eq!(s.award_refusable(), want, "{s:?}");
         }
     }
 }

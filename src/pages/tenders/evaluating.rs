@@ -116,6 +116,33 @@ pub(super) async fn disqualify_submit(
     .await
 }
 
+pub(super) async fn refusal_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let input = evaluation::RefusalInput {
+        reason: form.get("reason"),
+    };
+    run_action(
+        &state,
+        ctx,
+        id,
+        "award-refusal".into(),
+        form.values(),
+        "tenders.refusal_ok",
+        move |c| evaluation::record_refusal(c, &tctx, &actor, now, id, &input),
+    )
+    .await
+}
+
 pub(super) async fn challenge_submit(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -105,6 +105,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/tenders/{id}/disqualify",
             web::post().to(disqualify_submit),
         )
+        .route(
+            "/tenders/{id}/award-refusal",
+            web::post().to(refusal_submit),
+        )
         .route("/tenders/{id}/withdraw", web::post().to(withdraw_submit))
         .route("/tenders/{id}/challenges", web::post().to(challenge_submit))
         .route(

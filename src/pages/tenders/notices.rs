@@ -144,6 +144,8 @@ struct BureauPanel {
     ranking: Vec<RankLine>,
     can_confirm: bool,
     can_publish_result: bool,
+    /// The winner may be recorded as refusing to sign (实施条例 Art 43): result out, no contract yet.
+    can_refuse: bool,
     award_seq: Option<i64>,
     award_reason: Option<String>,
     challenges: Vec<ChallengeView>,
@@ -198,6 +200,10 @@ impl DetailPage {
         self.bureau
             .as_ref()
             .is_some_and(|b| b.today.as_str() > d.to_string().as_str())
+    }
+    /// The bid's winner refused to sign (recorded in `award_refusals`): shown so, not as withdrawn.
+    fn refused(&self, seq: &i64) -> bool {
+        self.t.award_refusals.iter().any(|r| r.bid_seq == *seq)
     }
     fn timeline_label(&self, e: &tenders::TimelineEntry) -> String {
         self.l.pick(&e.to_label_zh, &e.to_label_en).to_string()
@@ -314,6 +320,7 @@ fn load_bureau_panel(
         ranking,
         can_confirm: st == State::Evaluated,
         can_publish_result: st == State::AwardProposed,
+        can_refuse: st.award_refusable() && row.award_bid_id.is_some() && contract_id.is_none(),
         award_seq: row.award_bid_id,
         award_reason: row.award_reason.clone(),
         challenges: evaluation::challenges_of(c, now, row.id, None)?,

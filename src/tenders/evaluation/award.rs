@@ -1,4 +1,5 @@
-//! The award: confirm, publish the result, disqualify, pass the award on, finalise, the result notice.
+//! The award: confirm, publish the result, disqualify, a winner's refusal to sign, pass the award on,
+//! finalise, the result notice.
 
 use super::*;
 
@@ -208,6 +209,132 @@ pub fn disqualify(
     })
 }
 
+#[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct RefusalInput {
+    /// Why the winner did not sign: its refusal, or the 30 days of 政府采购法 Art 46 run out (≤ 500 characters).
+    pub reason: String,
+}
+
+/// The bureau records that the current winner refused to sign the contract, or did not sign within the
+/// 30 days after the award letter (政府采购法 Art 46). The award passes to the next-ranked valid bid in rank
+/// order, back to "award proposed" with its result to be published again, or the tender fails when none
+/// is left (实施条例 Art 43; 87号令 Art 68). Only once the result is out and while no contract is recorded.
+/// The bid is set to `withdrawn` and the refusal kept as its own row (`award_refusals`).
+pub fn record_refusal(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    input: &RefusalInput,
+) -> Result<(), AppError> {
+    crate::tenders::advance(conn, ctx, now, tender_id)?;
+    write_tx(conn, |conn| -> Result<(), AppError> {
+        let t = find_row(conn, tender_id)?;
+        let Some(bid) = t.award_bid_id.filter(|_| t.state().award_refusable()) else {
+            return Err(wrong_state(
+                t.state(),
+                "只有结果公告后、签订合同前才能记录中标人拒绝签订合同。",
+                "a refusal to sign is recorded after the result is published and before the contract.",
+            ));
+        };
+        if crate::contracts::of_tender(conn, tender_id)?.is_some() {
+            return Err(AppError::conflict(
+                "contract_exists",
+                "本项目已登记合同，不能再记录拒绝签订合同。",
+                "The tender's contract is recorded: a refusal to sign can no longer be recorded.",
+            ));
+        }
+        refuse_if_suspended(conn, tender_id, rules::Suspendable::Award)?;
+        let reason = crate::error::reason("reason", &input.reason, 500)?;
+        let recorded_by = actor
+            .id
+            .ok_or_else(|| AppError::internal("a refusal is recorded by a user"))?;
+        let (org, org_name): (i64, String) = bt::table
+            .inner_join(organisations::table)
+            .filter(bt::id.eq(bid))
+            .select((organisations::id, organisations::name))
+            .first(conn)?;
+        diesel::insert_into(award_refusals::table)
+            .values((
+                award_refusals::tender_id.eq(tender_id),
+                award_refusals::bid_id.eq(bid),
+                award_refusals::reason.eq(reason),
+                award_refusals::recorded_by.eq(recorded_by),
+                award_refusals::recorded_at.eq(crate::db::now_micros(now)),
+            ))
+            .execute(conn)?;
+        bids::set_status(
+            conn,
+            actor,
+            now,
+            &t,
+            bid,
+            "withdrawn",
+            &format!("拒绝签订合同：{reason} / refused to sign"),
+        )?;
+        crate::tenders::log_event(
+            conn,
+            actor,
+            now,
+            tender_id,
+            Some(t.state()),
+            t.state(),
+            "tender.award_refused",
+            Some(format!(
+                "中标（成交）供应商拒绝签订合同：{org_name}（投标 #{bid}）/ the winner refused to sign (bid #{bid})"
+            )),
+        )?;
+        // After the final award its release of the ceiling is taken back for the next winner.
+        if t.state() == State::Awarded {
+            crate::ledger::tenders::on_award_refused(conn, actor, now, tender_id, bid)?;
+        }
+        for (_, name, email) in crate::tenders::contacts_of(conn, &[org])? {
+            crate::mail::enqueue(
+                conn,
+                now,
+                &email,
+                &mails::AwardRefused {
+                    recipient: name,
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    reason: reason.to_string(),
+                    url: crate::tenders::tender_url(ctx, tender_id),
+                },
+            )?;
+        }
+        pass_award(conn, ctx, actor, now, &t)
+    })
+}
+
+/// The refusals to sign recorded on a tender, oldest first.
+pub fn refusals_of(
+    conn: &mut DbConn,
+    tender_id: i64,
+) -> Result<Vec<crate::tenders::AwardRefusal>, AppError> {
+    Ok(award_refusals::table
+        .inner_join(bt::table.inner_join(organisations::table))
+        .filter(award_refusals::tender_id.eq(tender_id))
+        .order(award_refusals::recorded_at)
+        .select((
+            award_refusals::bid_id,
+            organisations::name,
+            award_refusals::reason,
+            award_refusals::recorded_at,
+        ))
+        .load::<(i64, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(
+            |(bid_seq, organisation_name, reason, recorded_at)| crate::tenders::AwardRefusal {
+                bid_seq,
+                organisation_name,
+                reason,
+                recorded_at,
+            },
+        )
+        .collect())
+}
+
 /// After a bid is withdrawn or disqualified post-opening: pass the award on if it was the winner, or fail
 /// the tender when too few valid bids remain before the award.
 pub fn after_bid_lost(
@@ -259,7 +386,8 @@ pub fn pass_award(
         diesel::update(tenders::table.find(t.id))
             .set((
                 tenders::award_bid_id.eq(r.ranked.bid_id),
-                tenders::award_reason.eq("原中标人撤回或被取消资格，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
+                tenders::award_reason.eq("原中标人撤回、被取消资格或拒绝签订合同，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
+                tenders::awarded_at.eq(None::<NaiveDateTime>),
                 tenders::publicity_ends.eq(None::<NaiveDateTime>),
                 tenders::challenge_ends.eq(None::<NaiveDateTime>),
                 tenders::result_published_at.eq(None::<NaiveDateTime>),

@@ -2,8 +2,8 @@
 //! publicity period and challenge window; challenges; and the fall-back to the next-ranked bid.
 //!
 //! By action: `panel` (evaluator links, the panel, declarations), `scoring` (the sheet, scores, ranking,
-//! report), `award` (confirm, publish the result, disqualify, pass the award on, finalise, the result
-//! notice), `challenge` (filed against the documents, the process or the result within its window, assessed,
+//! report), `award` (confirm, publish the result, disqualify, a winner's refusal to sign, pass the award
+//! on, finalise, the result notice), `challenge` (filed against the documents, the process or the result within its window, assessed,
 //! answered, and what an open one suspends); all re-exported here; `negotiation` (竞争性谈判: origin,
 //! compliance, rounds and final quotes, the award's price) by its own name.
 //!
@@ -26,8 +26,8 @@ use super::{
 };
 use crate::audit::{self, Actor};
 use crate::db::schema::{
-    bid_scores, bids as bt, challenges, evaluator_links, organisations, panel_draws, panel_members,
-    tenders, users,
+    award_refusals, bid_scores, bids as bt, challenges, evaluator_links, organisations,
+    panel_draws, panel_members, tenders, users,
 };
 use crate::db::{DbConn, write_tx};
 use crate::domain::tender::{self as rules, Category, RankInput, Ranked, State};
