@@ -573,14 +573,19 @@ where
 }
 
 /// Take the lock that serialises appends to a hash chain. SQLite already holds the database write lock
-/// (`BEGIN IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock keyed by the chain.
+/// (`BEGIN IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock keyed by the chain and the
+/// schema. Advisory locks are database-wide while the chains live in a schema, so without the schema in the
+/// key every schema's writers would wait on each other (the test suite runs one schema per test and saw
+/// 30-second stalls).
 pub fn lock_chain(conn: &mut DbConn, key: i64) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(_) => Ok(()),
-        DbConn::Pg(c) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(key)
-            .execute(c)
-            .map(|_| ()),
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT pg_advisory_xact_lock($1 # hashtextextended(current_schema(), 0))",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .execute(c)
+        .map(|_| ()),
     }
 }
 
