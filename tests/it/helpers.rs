@@ -492,6 +492,21 @@ pub fn free_port() -> u16 {
 }
 
 /// Assert a problem+json answer with this status and code, and return its body.
+/// The (field, rule) pairs of a problem+json's errors, in order.
+pub fn rules_of(p: &serde_json::Value) -> Vec<(String, String)> {
+    p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 pub async fn problem(r: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(r.status().as_u16(), status, "status");
     let ct = r

@@ -4,6 +4,7 @@
 //! digest printed earlier; the journal reads the same in the real `ledger` and `hledger`; the finance
 //! pages show the digest. Every test on both backends.
 
+use crate::helpers::rules_of;
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -178,20 +179,6 @@ async fn appropriate(app: &TestApp, token: &str, key: &str, amount: &str) -> Val
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
-}
-
-fn rules_of(v: &Value) -> Vec<(String, String)> {
-    v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 async fn appropriations_post_to_the_ledger(b: Backend) {

@@ -5,6 +5,7 @@
 //! least three suppliers, two only for a project moved here after a failed open tender (Art 27). Every
 //! refusal names field and rule and leaves the database as it was.
 
+use crate::helpers::rules_of;
 use chrono::Duration;
 use serde_json::{Value, json};
 
@@ -24,20 +25,6 @@ fn negotiation_body(code: &str) -> Value {
 
 fn opening_time() -> chrono::DateTime<chrono::Utc> {
     t0() + Duration::days(21) + Duration::hours(1)
-}
-
-fn rules_of(p: &Value) -> Vec<(String, String)> {
-    p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Seat a panel of three drawn experts; each declares no conflict. Returns their user names.

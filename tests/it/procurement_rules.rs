@@ -4,6 +4,7 @@
 //! revocation of a rating (民政部令第39号 Art 30). Every refusal names
 //! field and rule and leaves the database as it was.
 
+use crate::helpers::rules_of;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -15,20 +16,6 @@ use crate::tenders_sealed::json_of;
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-fn rules_of(p: &Value) -> Vec<(String, String)> {
-    p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// A published open tender with three bids at `prices`, opened by the clock. Returns its id and the bids'

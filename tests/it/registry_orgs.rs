@@ -2,6 +2,7 @@
 //! API rules end to end, refusals that leave the database unchanged, organisations limited to their own
 //! data, phone masking per role, identity numbers never kept in clear.
 
+use crate::helpers::rules_of;
 use diesel::prelude::*;
 use reqwest::header::CONTENT_TYPE;
 use sanshe::auth::Role;
@@ -271,20 +272,6 @@ async fn json_of(r: reqwest::Response, status: u16) -> Value {
     let t = r.text().await.unwrap();
     assert_eq!(s, status, "{t}");
     serde_json::from_str(&t).unwrap_or(Value::Null)
-}
-
-fn rules_of(v: &Value) -> Vec<(String, String)> {
-    v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn code(kind: char, n: u32) -> String {

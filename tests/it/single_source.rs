@@ -4,6 +4,7 @@
 //! hold the supplier's response until answered, an upheld one ending the procurement. Every refusal names
 //! field and rule and leaves the database as it was; the objector stays private to the bureau.
 
+use crate::helpers::rules_of;
 use chrono::Duration;
 use serde_json::{Value, json};
 
@@ -22,20 +23,6 @@ pub(crate) fn single_source_body(code: &str, budget: &str, supplier: i64) -> Val
     b["single_source_explanation"] =
         json!("该服务依托本组织独有的失智老人照护专利方法，只能由其提供。");
     b
-}
-
-fn rules_of(p: &Value) -> Vec<(String, String)> {
-    p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// Every row the single-source steps touch, with the audit chain and the outbox.
