@@ -235,6 +235,19 @@ pub struct ConfigArgs {
     /// fines, debt, investment, cash or gifts to beneficiaries), comma-separated.
     #[arg(long, env = "SANSHE_FORBIDDEN_KEYWORDS", default_value = crate::domain::flags::DEFAULT_FORBIDDEN_KEYWORDS, global = true)]
     pub forbidden_keywords: String,
+    /// Activity types of people served: `code=中文名|English name`, comma-separated (keep a code once used).
+    #[arg(long, env = "SANSHE_ACTIVITY_KINDS", default_value = crate::domain::people::DEFAULT_KINDS, global = true)]
+    pub activity_kinds: String,
+    /// Groups of people served: `code=中文名|English name`, comma-separated; `elderly` and `other` are the
+    /// groups a registration from an identity number falls in by age, so keep them.
+    #[arg(long, env = "SANSHE_BENEFICIARY_GROUPS", default_value = crate::domain::people::DEFAULT_GROUPS, global = true)]
+    pub beneficiary_groups: String,
+    /// A person's 人次 under one contract is flagged above this multiple of the contract's norm (target 人次 per
+    /// target 人数), and above at least `SANSHE_VISITS_NORM_FLOOR`.
+    #[arg(long, env = "SANSHE_VISITS_NORM_FACTOR", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub visits_norm_factor: u32,
+    #[arg(long, env = "SANSHE_VISITS_NORM_FLOOR", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
+    pub visits_norm_floor: u32,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -286,6 +299,8 @@ pub struct Config {
     pub payment_due_days: i64,
     /// Audit flags that vary by programme (`SANSHE_LABOUR_CAP_PCT`, `SANSHE_FORBIDDEN_KEYWORDS`).
     pub flags: crate::domain::flags::Settings,
+    /// People served: activity types, groups, the visits norm of the flags.
+    pub people: crate::domain::people::Settings,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -382,8 +397,17 @@ impl ConfigArgs {
             labour_cap_pct: self.labour_cap_pct.map(rust_decimal::Decimal::from),
             forbidden_keywords,
         };
+        let people = crate::domain::people::Settings {
+            kinds: crate::domain::vocab::parse_terms(&self.activity_kinds, "activity type")
+                .map_err(|e| format!("SANSHE_ACTIVITY_KINDS: {e}"))?,
+            groups: crate::domain::vocab::parse_terms(&self.beneficiary_groups, "group")
+                .map_err(|e| format!("SANSHE_BENEFICIARY_GROUPS: {e}"))?,
+            norm_factor: i64::from(self.visits_norm_factor),
+            norm_floor: i64::from(self.visits_norm_floor),
+        };
         Ok(Config {
             flags,
+            people,
             ledger,
             payment_due_days: i64::from(self.payment_due_days),
             checkpoints,

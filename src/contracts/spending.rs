@@ -19,7 +19,7 @@ use crate::db::schema::{spending_items as si, users};
 use crate::db::{DbConn, Paged, Paging};
 use crate::domain::flags::invoice_key;
 use crate::domain::tender::BUDGET_LINES;
-use crate::error::{AppError, Checks, FieldError};
+use crate::error::{AppError, Checks};
 use crate::mail::templates as mails;
 
 /// The states of an item: reported (`submitted`), then `accepted` or `rejected` by finance, or `queried`
@@ -451,103 +451,22 @@ pub fn import_csv(
     })
 }
 
-fn file_error(field: &str, rule: &str, zh: String, en: String) -> AppError {
-    AppError::Validation(vec![FieldError::new(field, rule, zh, en)])
-}
-
 /// The rows of a spending CSV with their line numbers; a bad header or no rows refuses the file.
 fn parse_file(csv: &str) -> Result<Vec<(usize, NewItem)>, AppError> {
-    let recs = crate::registry::import::parse_csv(csv).map_err(|(line, _)| {
-        file_error(
-            "file",
-            "csv",
-            format!("第 {line} 行起的引号没有闭合。"),
-            format!("The quote opened on line {line} is never closed."),
-        )
-    })?;
-    let Some((head, rows)) = recs.split_first() else {
-        return Err(file_error(
-            "file",
-            "empty",
-            "文件须有表头和至少一行数据。".into(),
-            "The file needs a header and at least one row.".into(),
-        ));
-    };
-    let mut errs = Vec::new();
-    let mut keys: Vec<&str> = Vec::new();
-    for (i, h) in head.cells.iter().enumerate() {
-        let h = h.trim();
-        match CSV_COLUMNS.iter().find(|k| k.eq_ignore_ascii_case(h)) {
-            Some(k) if keys.contains(k) => errs.push(FieldError::new(
-                &format!("header[{}]", i + 1),
-                "duplicate_column",
-                format!("列“{h}”重复。"),
-                format!("Column {h:?} appears twice."),
-            )),
-            Some(k) => keys.push(k),
-            None => {
-                errs.push(FieldError::new(
-                    &format!("header[{}]", i + 1),
-                    "unknown_column",
-                    format!("未知列“{h}”。表头为：{}。", CSV_COLUMNS.join(",")),
-                    format!(
-                        "Unknown column {h:?}. The header is: {}.",
-                        CSV_COLUMNS.join(",")
-                    ),
-                ));
-                keys.push("");
-            }
-        }
-    }
-    for k in &CSV_COLUMNS[..6] {
-        if !keys.contains(k) {
-            errs.push(FieldError::new(
-                "header",
-                "required_column",
-                format!("缺少“{k}”列。"),
-                format!("The column {k} is missing."),
-            ));
-        }
-    }
-    if !errs.is_empty() {
-        return Err(AppError::Validation(errs));
-    }
-    if rows.is_empty() {
-        return Err(file_error(
-            "file",
-            "empty",
-            "文件须有表头和至少一行数据。".into(),
-            "The file needs a header and at least one row.".into(),
-        ));
-    }
-    if rows.len() > 2000 {
-        return Err(file_error(
-            "file",
-            "max_rows",
-            "一个文件至多 2000 行。".into(),
-            "At most 2,000 rows a file.".into(),
-        ));
-    }
-    let cell = |r: &crate::registry::import::Record, k: &str| -> String {
-        keys.iter()
-            .position(|x| *x == k)
-            .and_then(|i| r.cells.get(i))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
-    Ok(rows
+    let t = crate::registry::import::read_table(csv, CSV_COLUMNS, 6, 2000)?;
+    Ok(t.rows
         .iter()
         .map(|r| {
             (
                 r.line,
                 NewItem {
-                    date: cell(r, "date"),
-                    line: cell(r, "line"),
-                    amount: cell(r, "amount"),
-                    invoice_no: cell(r, "invoice_no"),
-                    payee: cell(r, "payee"),
-                    description: cell(r, "description"),
-                    evidence_sha256: Some(cell(r, "evidence_sha256")),
+                    date: t.cell(r, "date"),
+                    line: t.cell(r, "line"),
+                    amount: t.cell(r, "amount"),
+                    invoice_no: t.cell(r, "invoice_no"),
+                    payee: t.cell(r, "payee"),
+                    description: t.cell(r, "description"),
+                    evidence_sha256: Some(t.cell(r, "evidence_sha256")),
                 },
             )
         })

@@ -725,6 +725,7 @@ diesel::table! {
         report_sha256 -> Nullable<Text>,
         accepted_by -> Nullable<BigInt>,
         accepted_at -> Nullable<Timestamp>,
+        performance -> Nullable<Text>,
     }
 }
 
@@ -799,3 +800,131 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(organisation_links, organisations);
 diesel::allow_tables_to_appear_in_same_query!(organisation_links, users);
+
+// People served (migration 2026-12-07-000001_people_served).
+diesel::table! {
+    people (id) {
+        id -> BigInt,
+        id_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    beneficiaries (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        person_id -> BigInt,
+        pseudonym -> Text,
+        identified -> Bool,
+        grp -> Text,
+        gender -> Text,
+        birth_year -> Nullable<Integer>,
+        community_id -> BigInt,
+        name -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        organisation_id -> BigInt,
+        held_on -> Date,
+        kind -> Text,
+        community_id -> BigInt,
+        street_id -> BigInt,
+        field -> Text,
+        minutes -> Integer,
+        title -> Text,
+        registered -> Integer,
+        anonymous -> Integer,
+        volunteers -> Integer,
+        volunteer_minutes -> Integer,
+        evidence_sha256 -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    participations (activity_id, beneficiary_id) {
+        activity_id -> BigInt,
+        beneficiary_id -> BigInt,
+        person_id -> BigInt,
+        contract_id -> BigInt,
+        organisation_id -> BigInt,
+        community_id -> BigInt,
+        street_id -> BigInt,
+        field -> Text,
+        grp -> Text,
+        month -> Integer,
+    }
+}
+
+diesel::table! {
+    satisfaction_surveys (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        surveyed_on -> Date,
+        n1 -> Integer,
+        n2 -> Integer,
+        n3 -> Integer,
+        n4 -> Integer,
+        n5 -> Integer,
+        note -> Text,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(beneficiaries -> people (person_id));
+diesel::joinable!(beneficiaries -> communities (community_id));
+diesel::joinable!(activities -> contracts (contract_id));
+diesel::joinable!(activities -> communities (community_id));
+diesel::joinable!(participations -> activities (activity_id));
+diesel::joinable!(participations -> beneficiaries (beneficiary_id));
+diesel::joinable!(satisfaction_surveys -> contracts (contract_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    people,
+    beneficiaries,
+    activities,
+    participations,
+    satisfaction_surveys
+);
+diesel::allow_tables_to_appear_in_same_query!(people, contracts);
+diesel::allow_tables_to_appear_in_same_query!(people, communities);
+diesel::allow_tables_to_appear_in_same_query!(people, streets);
+diesel::allow_tables_to_appear_in_same_query!(people, organisations);
+diesel::allow_tables_to_appear_in_same_query!(people, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(people, tenders);
+diesel::allow_tables_to_appear_in_same_query!(people, users);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, contracts);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, communities);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, streets);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, organisations);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, tenders);
+diesel::allow_tables_to_appear_in_same_query!(beneficiaries, users);
+diesel::allow_tables_to_appear_in_same_query!(activities, contracts);
+diesel::allow_tables_to_appear_in_same_query!(activities, communities);
+diesel::allow_tables_to_appear_in_same_query!(activities, streets);
+diesel::allow_tables_to_appear_in_same_query!(activities, organisations);
+diesel::allow_tables_to_appear_in_same_query!(activities, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(activities, tenders);
+diesel::allow_tables_to_appear_in_same_query!(activities, users);
+diesel::allow_tables_to_appear_in_same_query!(participations, contracts);
+diesel::allow_tables_to_appear_in_same_query!(participations, communities);
+diesel::allow_tables_to_appear_in_same_query!(participations, streets);
+diesel::allow_tables_to_appear_in_same_query!(participations, organisations);
+diesel::allow_tables_to_appear_in_same_query!(participations, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(participations, tenders);
+diesel::allow_tables_to_appear_in_same_query!(participations, users);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, contracts);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, communities);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, streets);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, organisations);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, tender_streets);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, tenders);
+diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, users);

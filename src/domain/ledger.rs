@@ -78,54 +78,18 @@ impl fmt::Display for Kind {
 
 /// A fund source (资金来源): an ASCII code for account names and labels for people. The list is
 /// configuration (`SANSHE_FUND_SOURCES`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct Fund {
-    pub code: String,
-    pub zh: String,
-    pub en: String,
-}
+pub type Fund = super::vocab::Term;
 
 /// The default fund sources: 一般公共预算, 福彩公益金, 上级补助.
 pub const DEFAULT_FUNDS: &str = "general=一般公共预算|General public budget,lottery=福彩公益金|Welfare lottery fund,transfer=上级补助|Higher-level subsidy";
 
-/// Is this a code usable in an account name: a lower-case ASCII letter, then letters, digits or `_`, at
-/// most 32 characters.
-pub fn is_code(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && s.len() <= 32
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
-}
+pub use super::vocab::is_code;
 
 /// Parse the fund list: `code=中文名|English name` items separated by commas (the English name optional).
 pub fn parse_funds(s: &str) -> Result<Vec<Fund>, String> {
-    let mut out: Vec<Fund> = Vec::new();
-    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (code, names) = item
-            .split_once('=')
-            .ok_or_else(|| format!("{item:?}: expected code=中文名|English name"))?;
-        let code = code.trim();
-        if !is_code(code) || code == COMMON {
-            return Err(format!(
-                "{code:?}: a fund code is a lower-case ASCII letter followed by letters, digits or _ (at most 32), not {COMMON:?}"
-            ));
-        }
-        let (zh, en) = names.split_once('|').unwrap_or((names, names));
-        let (zh, en) = (zh.trim(), en.trim());
-        if zh.is_empty() {
-            return Err(format!("{code:?}: no name"));
-        }
-        if out.iter().any(|f| f.code == code) {
-            return Err(format!("{code:?} is listed twice"));
-        }
-        out.push(Fund {
-            code: code.into(),
-            zh: zh.into(),
-            en: if en.is_empty() { zh.into() } else { en.into() },
-        });
-    }
-    if out.is_empty() {
-        return Err("no fund source".into());
+    let out = super::vocab::parse_terms(s, "fund source")?;
+    if out.iter().any(|f| f.code == COMMON) {
+        return Err(format!("{COMMON:?} is not a fund code"));
     }
     Ok(out)
 }

@@ -175,6 +175,106 @@ pub fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, &'static str)> {
     Ok(out)
 }
 
+/// A CSV file with a header naming its columns: the columns in file order and the data rows.
+#[derive(Debug)]
+pub struct Table {
+    keys: Vec<&'static str>,
+    pub rows: Vec<Record>,
+}
+
+impl Table {
+    /// A row's cell under a column, trimmed; empty when the file has no such column.
+    pub fn cell(&self, r: &Record, k: &str) -> String {
+        self.keys
+            .iter()
+            .position(|x| *x == k)
+            .and_then(|i| r.cells.get(i))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Read a CSV file whose header names some of `columns` (in any order, any case): the first `required`
+/// columns must be there, nothing unknown or repeated, one to `max_rows` data rows. Every header fault is
+/// reported at once, as `header[N]` (unknown, repeated) or `header` (missing), each with its rule.
+pub fn read_table(
+    csv: &str,
+    columns: &[&'static str],
+    required: usize,
+    max_rows: usize,
+) -> Result<Table, AppError> {
+    use crate::error::FieldError;
+    let recs = parse_csv(csv).map_err(|(line, _)| {
+        file_error(
+            "csv",
+            format!("第 {line} 行起的引号没有闭合。"),
+            format!("The quote opened on line {line} is never closed."),
+        )
+    })?;
+    let empty = || {
+        file_error(
+            "empty",
+            "文件须有表头和至少一行数据。".into(),
+            "The file needs a header and at least one row.".into(),
+        )
+    };
+    let mut recs = recs.into_iter();
+    let Some(head) = recs.next() else {
+        return Err(empty());
+    };
+    let rows: Vec<Record> = recs.collect();
+    let mut errs = Vec::new();
+    let mut keys: Vec<&'static str> = Vec::new();
+    for (i, h) in head.cells.iter().enumerate() {
+        let h = h.trim();
+        match columns.iter().find(|k| k.eq_ignore_ascii_case(h)) {
+            Some(k) if keys.contains(k) => errs.push(FieldError::new(
+                &format!("header[{}]", i + 1),
+                "duplicate_column",
+                format!("列“{h}”重复。"),
+                format!("Column {h:?} appears twice."),
+            )),
+            Some(k) => keys.push(k),
+            None => {
+                errs.push(FieldError::new(
+                    &format!("header[{}]", i + 1),
+                    "unknown_column",
+                    format!("未知列“{h}”。表头为：{}。", columns.join(",")),
+                    format!(
+                        "Unknown column {h:?}. The header is: {}.",
+                        columns.join(",")
+                    ),
+                ));
+                keys.push("");
+            }
+        }
+    }
+    for k in &columns[..required] {
+        if !keys.contains(k) {
+            errs.push(FieldError::new(
+                "header",
+                "required_column",
+                format!("缺少“{k}”列。"),
+                format!("The column {k} is missing."),
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    if rows.is_empty() {
+        return Err(empty());
+    }
+    if rows.len() > max_rows {
+        return Err(file_error(
+            "max_rows",
+            format!("一个文件至多 {max_rows} 行。"),
+            format!("At most {max_rows} rows a file."),
+        ));
+    }
+    Ok(Table { keys, rows })
+}
+
 /// Write one CSV line (quoted where needed), ending in CRLF. A cell a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so a name typed as
 /// `=HYPERLINK(…)` is shown, never run (OWASP, CSV injection).

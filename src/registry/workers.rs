@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor};
@@ -28,82 +27,9 @@ pub const EMPLOYMENTS: &[(&str, &str, &str)] = &[
     ("left", "已离职", "Left"),
 ];
 
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK: &[u8; 11] = b"10X98765432";
-
-/// The check character of an 18-character PRC identity number from its first 17 digits (ISO 7064 MOD 11-2).
-pub fn id_check_char(first17: &str) -> Option<char> {
-    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = first17
-        .bytes()
-        .zip(ID_WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    Some(ID_CHECK[(sum % 11) as usize] as char)
-}
-
-/// Trim, drop spaces, full-width to half-width, upper-case x.
-pub fn normalise_id(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF10}'..='\u{FF19}' | '\u{FF38}' | '\u{FF58}' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
-            _ => c,
-        })
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// Why an identity number is refused: (rule, zh, en).
-pub fn check_id_number(id: &str) -> Result<(), (&'static str, &'static str, &'static str)> {
-    let b = id.as_bytes();
-    if b.len() != 18
-        || !b[..17].iter().all(u8::is_ascii_digit)
-        || !(b[17].is_ascii_digit() || b[17] == b'X')
-    {
-        return Err((
-            "format",
-            "身份证号应为 18 位：17 位数字加 1 位数字或 X。",
-            "An identity number has 18 characters: 17 digits and a digit or X.",
-        ));
-    }
-    if NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_err() {
-        return Err((
-            "birth_date",
-            "身份证号中的出生日期无效。",
-            "The birth date inside the identity number is not a date.",
-        ));
-    }
-    if id_check_char(&id[..17]) != Some(b[17] as char) {
-        return Err((
-            "check_character",
-            "身份证号校验位不正确。",
-            "The identity number's check character is wrong.",
-        ));
-    }
-    Ok(())
-}
-
-/// HMAC-SHA-256 of the normalised number with the beneficiary secret, as hex.
-pub fn id_hash(secret: &str, normalised: &str) -> String {
-    let mut m = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    m.update(normalised.as_bytes());
-    hex::encode(m.finalize().into_bytes())
-}
-
-/// A worker's two keyed hashes of a normalised identity number: (per organisation, the unique key of the
-/// registry; of the person alone, which the bureau compares across organisations). A person another
-/// organisation has registered is therefore no obstacle and nothing tells the caller about it.
-pub fn identity_hashes(secret: &str, org_id: i64, normalised: &str) -> (String, String) {
-    (
-        id_hash(secret, &format!("{org_id}:{normalised}")),
-        id_hash(secret, normalised),
-    )
-}
+pub use crate::domain::identity::{
+    check_id_number, id_check_char, id_hash, identity_hashes, normalise_id,
+};
 
 /// 13800138000 → 138****8000; shorter numbers keep less.
 pub fn mask_phone(p: &str) -> String {
