@@ -30,6 +30,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod mail;
 pub mod money;
+pub mod people;
 pub mod pages;
 pub mod registry;
 pub mod seed;

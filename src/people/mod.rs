@@ -1,0 +1,51 @@
+//! People served (issue 12; docs/PEOPLE.md): the people an organisation registers (`beneficiaries`), the
+//! activities it records under its contracts (`activities`, with an all-or-nothing CSV import), the counts
+//! (`counts`: 人次 and 人数 as `domain::people` defines them) and the flags on them (`flags`).
+//!
+//! No identity number is ever stored: it is checked, hashed with the beneficiary secret and dropped. The
+//! hash and any name stay in the database; no view here returns them, and only the serving organisation
+//! sees its own people's pseudonyms and names.
+
+use chrono::NaiveDate;
+use diesel::dsl::{count, count_star, sum};
+use diesel::prelude::AggregateExpressionMethods;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::schema::{activities as ac, participations as pa};
+use crate::domain::people::Count;
+use crate::error::AppError;
+
+/// What a contract has delivered by a date: 人次 and 人数 (`domain::people::Count`), activities held
+/// (活动/小组节数) and volunteer minutes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Achieved {
+    pub count: Count,
+    pub sessions: i64,
+    pub volunteer_minutes: i64,
+}
+
+/// A contract's delivery from its start up to and including `upto`.
+pub fn achieved(conn: &mut DbConn, contract: i64, upto: NaiveDate) -> Result<Achieved, AppError> {
+    let (sessions, anonymous, volunteer_minutes): (i64, Option<i64>, Option<i64>) = ac::table
+        .filter(ac::contract_id.eq(contract))
+        .filter(ac::held_on.le(upto))
+        .select((
+            count_star(),
+            sum(ac::anonymous),
+            sum(ac::volunteer_minutes),
+        ))
+        .first(conn)?;
+    let (registered, people): (i64, i64) = pa::table
+        .inner_join(ac::table)
+        .filter(pa::contract_id.eq(contract))
+        .filter(ac::held_on.le(upto))
+        .select((count_star(), count(pa::person_id).aggregate_distinct()))
+        .first(conn)?;
+    Ok(Achieved {
+        count: Count::new(registered, anonymous.unwrap_or(0), people),
+        sessions,
+        volunteer_minutes: volunteer_minutes.unwrap_or(0),
+    })
+}
