@@ -6,6 +6,11 @@
 //! hash and any name stay in the database; no view here returns them, and only the serving organisation
 //! sees its own people's pseudonyms and names.
 
+pub mod activities;
+pub mod beneficiaries;
+pub mod counts;
+pub mod flags;
+
 use chrono::NaiveDate;
 use diesel::dsl::{count, count_star, sum};
 use diesel::prelude::AggregateExpressionMethods;
@@ -16,6 +21,23 @@ use crate::db::DbConn;
 use crate::db::schema::{activities as ac, participations as pa};
 use crate::domain::people::Count;
 use crate::error::AppError;
+
+/// What the people-served services need from the configuration.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub settings: crate::domain::people::Settings,
+    /// The key of the identity numbers' keyed hash.
+    pub secret: crate::config::Secret,
+}
+
+impl Ctx {
+    pub fn from_config(c: &crate::config::Config) -> Ctx {
+        Ctx {
+            settings: c.people.clone(),
+            secret: c.beneficiary_secret.clone(),
+        }
+    }
+}
 
 /// What a contract has delivered by a date: 人次 and 人数 (`domain::people::Count`), activities held
 /// (活动/小组节数) and volunteer minutes.
@@ -31,11 +53,7 @@ pub fn achieved(conn: &mut DbConn, contract: i64, upto: NaiveDate) -> Result<Ach
     let (sessions, anonymous, volunteer_minutes): (i64, Option<i64>, Option<i64>) = ac::table
         .filter(ac::contract_id.eq(contract))
         .filter(ac::held_on.le(upto))
-        .select((
-            count_star(),
-            sum(ac::anonymous),
-            sum(ac::volunteer_minutes),
-        ))
+        .select((count_star(), sum(ac::anonymous), sum(ac::volunteer_minutes)))
         .first(conn)?;
     let (registered, people): (i64, i64) = pa::table
         .inner_join(ac::table)
