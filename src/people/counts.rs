@@ -43,6 +43,8 @@ pub struct CountFilter {
     pub field: Option<String>,
     pub organisation: Option<i64>,
     pub contract: Option<i64>,
+    /// Breakdowns only: `contract`, `organisation`, `community`, `street`, `field`, `group` or `month`.
+    pub by: Option<String>,
 }
 
 /// One line of a breakdown.
