@@ -14,10 +14,12 @@ use crate::domain::people::Dimension;
 use crate::error::{AppError, Problem};
 use crate::http::caller::{Authed, CurrentUser, OrgOnly, Role, ServiceReaders};
 use crate::http::input::Json;
-use crate::people::activities::{self, ActivityFilter, ActivityView, ImportedActivities, NewActivity, Recorded};
+use crate::people::Ctx;
+use crate::people::activities::{
+    self, ActivityFilter, ActivityView, ImportedActivities, NewActivity, Recorded,
+};
 use crate::people::beneficiaries::{self, BeneficiaryFilter, BeneficiaryView, NewBeneficiary};
 use crate::people::counts::{self, CountFilter, Line, Overview, PublicTotals, Scope};
-use crate::people::Ctx;
 
 /// The largest attendance file accepted (about 200,000 rows).
 pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
@@ -44,8 +46,14 @@ pub async fn list_beneficiaries(
     user: Authed<OrgOnly>,
     q: web::Query<BeneficiaryFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, f, ctx) = (user.own_org_id()?, q.into_inner(), Ctx::from_config(&state.config));
-    let v = state.run(move |c| beneficiaries::list(c, &ctx, org, &f)).await?;
+    let (org, f, ctx) = (
+        user.own_org_id()?,
+        q.into_inner(),
+        Ctx::from_config(&state.config),
+    );
+    let v = state
+        .run(move |c| beneficiaries::list(c, &ctx, org, &f))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -61,7 +69,11 @@ pub async fn register(
     user: Authed<OrgOnly>,
     body: Json<NewBeneficiary>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, n, ctx) = (user.own_org_id()?, body.into_inner(), Ctx::from_config(&state.config));
+    let (org, n, ctx) = (
+        user.own_org_id()?,
+        body.into_inner(),
+        Ctx::from_config(&state.config),
+    );
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
     let v = state
@@ -86,7 +98,11 @@ pub async fn lookup(
     user: Authed<OrgOnly>,
     body: Json<Lookup>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, n, ctx) = (user.own_org_id()?, body.into_inner(), Ctx::from_config(&state.config));
+    let (org, n, ctx) = (
+        user.own_org_id()?,
+        body.into_inner(),
+        Ctx::from_config(&state.config),
+    );
     let v = state
         .run(move |c| beneficiaries::lookup(c, &ctx, org, &n.id_number))
         .await?;
@@ -101,8 +117,14 @@ pub async fn get_beneficiary(
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, id, ctx) = (user.own_org_id()?, id.into_inner(), Ctx::from_config(&state.config));
-    let v = state.run(move |c| beneficiaries::get(c, &ctx, org, id)).await?;
+    let (org, id, ctx) = (
+        user.own_org_id()?,
+        id.into_inner(),
+        Ctx::from_config(&state.config),
+    );
+    let v = state
+        .run(move |c| beneficiaries::get(c, &ctx, org, id))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -118,7 +140,9 @@ pub async fn list_activities(
 ) -> Result<HttpResponse, AppError> {
     let (id, f, r) = (id.into_inner(), q.into_inner(), Reader::of(Some(&user)));
     let ctx = Ctx::from_config(&state.config);
-    let v = state.run(move |c| activities::list(c, &ctx, r, id, &f)).await?;
+    let v = state
+        .run(move |c| activities::list(c, &ctx, r, id, &f))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -200,7 +224,11 @@ pub async fn overview(
     user: Authed<ServiceReaders>,
     q: web::Query<CountFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let (scope, f, ctx) = (scope_of(&user)?, q.into_inner(), Ctx::from_config(&state.config));
+    let (scope, f, ctx) = (
+        scope_of(&user)?,
+        q.into_inner(),
+        Ctx::from_config(&state.config),
+    );
     let v = state
         .run(move |c| counts::overview(c, &ctx, scope, &f, true))
         .await?;
@@ -247,7 +275,11 @@ pub async fn export(
     let d = dimension(&f)?;
     let ctx = Ctx::from_config(&state.config);
     let body = state
-        .run(move |c| Ok(counts::export_csv(&counts::breakdown(c, &ctx, scope, d, &f, true)?)))
+        .run(move |c| {
+            Ok(counts::export_csv(&counts::breakdown(
+                c, &ctx, scope, d, &f, true,
+            )?))
+        })
         .await?;
     Ok(csv_response(&format!("people-by-{}.csv", d.as_str()), body))
 }

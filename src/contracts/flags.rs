@@ -381,7 +381,8 @@ fn compute(
     let rows: Vec<ContractRow> = contracts.iter().map(|(c, _)| c.clone()).collect();
     let names: HashMap<i64, (&ContractRow, &String)> =
         contracts.iter().map(|(c, o)| (c.id, (c, o))).collect();
-    for r in crate::people::flags::for_contracts(conn, &ctx.people, &rows, reader == Reader::Staff)? {
+    for r in crate::people::flags::for_contracts(conn, &ctx.people, &rows, reader == Reader::Staff)?
+    {
         if only.is_some_and(|o| o != r.rule) {
             continue;
         }

@@ -128,8 +128,14 @@ impl Rule {
             ),
             Rule::ActivityOutsideTerm => ("服务期外的活动", "Activity outside the contract term"),
             Rule::ActivityOutsideArea => ("服务区域外的活动", "Activity outside the service area"),
-            Rule::VisitsAboveNorm => ("人均服务人次远超常规", "Visits per person far above the norm"),
-            Rule::LoggedLate => ("合同期满后补录的活动", "Activities logged after the contract ended"),
+            Rule::VisitsAboveNorm => (
+                "人均服务人次远超常规",
+                "Visits per person far above the norm",
+            ),
+            Rule::LoggedLate => (
+                "合同期满后补录的活动",
+                "Activities logged after the contract ended",
+            ),
         };
         if zh { z } else { e }
     }
@@ -523,11 +529,21 @@ pub fn served_by_many(
     let more = if people.len() > 10 { "…" } else { "" };
     let zh: Vec<String> = others
         .iter()
-        .map(|o| format!("{}（合同 {}，{} 人）", o.organisation, o.contract_no, o.people))
+        .map(|o| {
+            format!(
+                "{}（合同 {}，{} 人）",
+                o.organisation, o.contract_no, o.people
+            )
+        })
         .collect();
     let en: Vec<String> = others
         .iter()
-        .map(|o| format!("{} (contract {}, {} people)", o.organisation, o.contract_no, o.people))
+        .map(|o| {
+            format!(
+                "{} (contract {}, {} people)",
+                o.organisation, o.contract_no, o.people
+            )
+        })
         .collect();
     ev(
         format!(
@@ -548,7 +564,11 @@ pub fn served_by_many(
 }
 
 /// An activity dated outside the contract's term, which ends early when the contract is terminated.
-pub fn activity_outside_term(held_on: NaiveDate, start: NaiveDate, end: NaiveDate) -> Option<Evidence> {
+pub fn activity_outside_term(
+    held_on: NaiveDate,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Option<Evidence> {
     if held_on >= start && held_on <= end {
         return None;
     }
@@ -565,7 +585,9 @@ pub fn activity_outside_area(in_area: bool, community: &str, street: &str) -> Op
     }
     ev(
         format!("活动所在社区“{street}{community}”不在合同的服务区域内。"),
-        format!("The activity's community {community} ({street}) is outside the contract's service area."),
+        format!(
+            "The activity's community {community} ({street}) is outside the contract's service area."
+        ),
     )
 }
 
@@ -617,7 +639,9 @@ pub fn logged_late(held_on: NaiveDate, logged_on: NaiveDate, ended: NaiveDate) -
     }
     ev(
         format!("{held_on} 的活动于 {logged_on} 才登记，晚于合同结束或终期验收（{ended}）。"),
-        format!("The activity of {held_on} was logged on {logged_on}, after the contract ended or was finally accepted ({ended})."),
+        format!(
+            "The activity of {held_on} was logged on {logged_on}, after the contract ended or was finally accepted ({ended})."
+        ),
     )
 }
 
