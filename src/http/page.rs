@@ -141,6 +141,7 @@ impl PageCtx {
             ("/bases", "nav.bases"),
             ("/tenders", "nav.tenders"),
             ("/contracts", "nav.contracts"),
+            ("/people", "nav.people"),
         ];
         if let Some(u) = &self.user {
             items.push(("/dashboard", "nav.dashboard"));
@@ -156,6 +157,7 @@ impl PageCtx {
                 // Organisations apply to bases and follow their own applications there.
                 items.push(("/registry/incubations", "nav.incubations"));
                 items.push(("/my/bids", "nav.my_bids"));
+                items.push(("/my/people", "nav.my_people"));
             }
             if u.role == Role::Evaluator {
                 items.push(("/evaluations", "nav.evaluations"));
@@ -343,6 +345,16 @@ impl FormErrors {
     }
     pub fn any(&self) -> bool {
         !self.fields.is_empty()
+    }
+    /// Every field's message, by field name: for forms that show a group of fields' errors together.
+    pub fn all(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .fields
+            .iter()
+            .map(|(k, m)| (k.clone(), m.clone()))
+            .collect();
+        v.sort();
+        v
     }
     /// Each field with its message.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {

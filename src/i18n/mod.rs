@@ -6,6 +6,7 @@ mod checkpoints;
 mod contracts;
 mod ledger;
 mod orgs;
+mod people;
 mod spending;
 mod tenders;
 
@@ -82,6 +83,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(ledger::STRINGS)
         .chain(contracts::STRINGS)
         .chain(spending::STRINGS)
+        .chain(people::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -51,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::tenders::configure)
         .configure(super::ledger::configure)
         .configure(super::contracts::configure)
-        .configure(super::spending::configure);
+        .configure(super::spending::configure)
+        .configure(super::people::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {

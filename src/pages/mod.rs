@@ -10,6 +10,7 @@ pub mod common;
 pub mod contracts;
 pub mod ledger;
 pub mod orgs;
+pub mod people;
 pub mod spending;
 pub mod tenders;
 
@@ -32,6 +33,7 @@ pub fn all_protected()
         .chain(ledger::PROTECTED)
         .chain(contracts::PROTECTED)
         .chain(spending::PROTECTED)
+        .chain(people::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

@@ -46,6 +46,9 @@ pub struct NewActivity {
     /// The organisation's beneficiaries who took part (ids).
     #[serde(default)]
     pub participants: Vec<i64>,
+    /// The organisation's pseudonyms of people who took part (another way to name them).
+    #[serde(default)]
+    pub pseudonyms: Vec<String>,
     /// Identity numbers of people who took part: the organisation's beneficiary with that number, or a new
     /// one registered from it. Never stored.
     #[serde(default)]
@@ -411,7 +414,7 @@ pub fn record(
         let area = area(conn, row.tender_id)?;
         let mut c = Checks::new();
         let mut p = check_head(&mut c, ctx, "", &row, &area, today, n);
-        if n.participants.len() + n.id_numbers.len() > MAX_PARTICIPANTS {
+        if n.participants.len() + n.pseudonyms.len() + n.id_numbers.len() > MAX_PARTICIPANTS {
             c.add(
                 "participants",
                 "max_items",
@@ -444,6 +447,32 @@ pub fn record(
                     "The same person is listed twice.",
                 ),
                 Some(o) => chosen.push(o.clone()),
+            }
+        }
+        // Participants by pseudonym: the organisation's own, each once.
+        let named: Vec<(String, i64, i64, String)> = be::table
+            .filter(be::organisation_id.eq(org))
+            .filter(be::pseudonym.eq_any(n.pseudonyms.iter().map(|p| p.trim())))
+            .select((be::pseudonym, be::id, be::person_id, be::grp))
+            .load(conn)?;
+        for (i, p) in n.pseudonyms.iter().enumerate() {
+            match named.iter().find(|o| o.0 == p.trim()) {
+                None => c.add(
+                    &format!("pseudonyms[{i}]"),
+                    "own_beneficiary",
+                    format!("本机构没有代号为“{}”的服务对象。", p.trim()),
+                    format!(
+                        "Your organisation has no person with the pseudonym {:?}.",
+                        p.trim()
+                    ),
+                ),
+                Some(o) if !seen.insert(o.2) => c.add(
+                    &format!("pseudonyms[{i}]"),
+                    "unique",
+                    "同一人重复列出。",
+                    "The same person is listed twice.",
+                ),
+                Some(o) => chosen.push((o.1, o.2, o.3.clone())),
             }
         }
         // Participants by identity number: found, or registered from the number.

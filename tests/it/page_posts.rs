@@ -192,6 +192,14 @@ const PROTECTED_POSTS: &[Post] = &[
     post("/contracts/{id}/spending/import", ORG, "csv="),
     post("/spending/{id}/review", FINANCE, "decision=&note="),
     post("/spending/{id}/answer", ORG, "answer="),
+    // People served.
+    post("/my/people", ORG, "id_number=&pseudonym=&community_id=0"),
+    post(
+        "/contracts/{id}/activities",
+        ORG,
+        "held_on=&kind=&community_id=0&minutes=&title=",
+    ),
+    post("/contracts/{id}/activities/import", ORG, "csv="),
 ];
 
 /// Page POSTs anyone may send (they still need the CSRF token).
@@ -539,8 +547,8 @@ fn page_posts_are_pinned() {
             "{p} is pinned as public but its handler takes Page<…>"
         );
     }
-    // The numbers, worked out from the route registrations by hand: 63 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (63, 2));
+    // The numbers, worked out from the route registrations by hand: 66 protected, 2 public.
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (66, 2));
 }
 
 // ---------- the walk ----------

@@ -93,6 +93,10 @@ pub(crate) const ROUTES: &[Op] = &[
     ),
 ];
 
+/// The protected pages of this feature (a contract's activities page needs a contract: its posts are in
+/// tests/it/page_posts.rs).
+pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[("GET", "/my/people", ORG)];
+
 /// A valid identity number from its first 17 digits.
 fn id_number(first17: &str) -> String {
     format!(

@@ -199,6 +199,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .chain(TENDER_PAGES)
         .chain(crate::ledger::EXPECTED_PAGES)
         .chain(crate::spending::EXPECTED_PAGES)
+        .chain(crate::people::EXPECTED_PAGES)
         .copied()
         .collect()
 }
