@@ -162,7 +162,7 @@ async fn award_letter_migration_fills_in_the_letters(b: Backend) {
     loop {
         let name = sanshe::db::revert_last(&mut c).unwrap().replace('-', "");
         reverted.push(name.clone());
-        if name == "20261205000001" || reverted.len() > 5 {
+        if name == "20261205000001" || reverted.len() > 12 {
             break;
         }
     }
