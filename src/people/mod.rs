@@ -31,11 +31,7 @@ pub fn achieved(conn: &mut DbConn, contract: i64, upto: NaiveDate) -> Result<Ach
     let (sessions, anonymous, volunteer_minutes): (i64, Option<i64>, Option<i64>) = ac::table
         .filter(ac::contract_id.eq(contract))
         .filter(ac::held_on.le(upto))
-        .select((
-            count_star(),
-            sum(ac::anonymous),
-            sum(ac::volunteer_minutes),
-        ))
+        .select((count_star(), sum(ac::anonymous), sum(ac::volunteer_minutes)))
         .first(conn)?;
     let (registered, people): (i64, i64) = pa::table
         .inner_join(ac::table)
