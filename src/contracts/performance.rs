@@ -117,14 +117,19 @@ fn survey_columns() -> (
 /// The five counts of a survey, each refusal named: `answers` (or `n1`…`n5`) five whole numbers from 0,
 /// not all zero.
 fn answers(c: &mut Checks, input: &SurveyInput) -> Option<[i64; 5]> {
+    let fields = [input.n1, input.n2, input.n3, input.n4, input.n5];
+    if input.answers.is_some() && fields.iter().any(Option::is_some) {
+        c.add(
+            "answers",
+            "one_form",
+            "请只用一种方式填写：answers 或 n1…n5。",
+            "Give the counts one way: answers or n1…n5, not both.",
+        );
+        return None;
+    }
     let (field, counts): (&str, Vec<i64>) = match &input.answers {
         Some(a) => ("answers", a.clone()),
-        None => (
-            "n1",
-            [input.n1, input.n2, input.n3, input.n4, input.n5]
-                .map(|n| n.unwrap_or(0))
-                .to_vec(),
-        ),
+        None => ("n1", fields.map(|n| n.unwrap_or(0)).to_vec()),
     };
     let name = |i: usize| {
         if field == "answers" {

@@ -361,6 +361,10 @@ async fn survey_refusals_write_nothing(b: Backend) {
             vec![("answers", "five_counts")],
         ),
         (
+            json!({"surveyed_on": t.to_string(), "answers": [0, 0, 0, 1, 1], "n5": 3}),
+            vec![("answers", "one_form")],
+        ),
+        (
             json!({"surveyed_on": "", "answers": [0, 0, 0, 0, 0]}),
             vec![("surveyed_on", "required"), ("answers", "some_response")],
         ),
