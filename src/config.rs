@@ -248,6 +248,10 @@ pub struct ConfigArgs {
     pub visits_norm_factor: u32,
     #[arg(long, env = "SANSHE_VISITS_NORM_FLOOR", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000), global = true)]
     pub visits_norm_floor: u32,
+    /// Weights of a milestone's performance evaluation (DOMAIN.md, Performance): output, effect,
+    /// satisfaction and budget execution, in points summing to 100.
+    #[arg(long, env = "SANSHE_PERFORMANCE_WEIGHTS", default_value = crate::domain::performance::DEFAULT_WEIGHTS, global = true)]
+    pub performance_weights: String,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -301,6 +305,8 @@ pub struct Config {
     pub flags: crate::domain::flags::Settings,
     /// People served: activity types, groups, the visits norm of the flags.
     pub people: crate::domain::people::Settings,
+    /// Weights of an acceptance's performance evaluation (`SANSHE_PERFORMANCE_WEIGHTS`).
+    pub performance_weights: crate::domain::performance::Weights,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -405,9 +411,13 @@ impl ConfigArgs {
             norm_factor: i64::from(self.visits_norm_factor),
             norm_floor: i64::from(self.visits_norm_floor),
         };
+        let performance_weights =
+            crate::domain::performance::Weights::parse(&self.performance_weights)
+                .map_err(|e| format!("SANSHE_PERFORMANCE_WEIGHTS: {e}"))?;
         Ok(Config {
             flags,
             people,
+            performance_weights,
             ledger,
             payment_due_days: i64::from(self.payment_due_days),
             checkpoints,

@@ -7,12 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use super::Paged;
 use crate::app::AppState;
+use crate::contracts::performance::{PerformanceView, SurveyInput, SurveyView, Surveys};
 use crate::contracts::{
     self, AcceptInput, ContractFilter, ContractLine, ContractView, NewContract, PayInput,
     PaymentView, Reader, SignInput, TerminateInput,
 };
 use crate::error::{AppError, Problem};
-use crate::http::caller::{Authed, BureauOrAdmin, FinanceOnly};
+use crate::http::caller::{Authed, BureauOnly, BureauOrAdmin, FinanceOnly};
 use crate::http::input::Json;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -24,6 +25,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(sign)
         .service(start)
         .service(accept)
+        .service(performance)
+        .service(surveys)
+        .service(record_survey)
         .service(pay)
         .service(terminate)
         .service(close);
@@ -154,8 +158,10 @@ pub async fn start(
 }
 
 /// Accept the milestone of instalment `no` (bureau, administrators), in schedule order (409
-/// `milestone_order`); accrues the instalment. The grade follows from the score (≥ 90 优, ≥ 80 良, ≥ 60 中,
-/// < 60 差).
+/// `milestone_order`); accrues the instalment. The evaluator gives the effect score (422 `effect_score`
+/// `range`); the milestone's score weighs it with output, satisfaction and budget execution at the
+/// acceptance date (`SANSHE_PERFORMANCE_WEIGHTS`), the grade follows from the score (≥ 90 优, ≥ 80 良,
+/// ≥ 60 中, < 60 差), and the evaluation is kept with the instalment (`instalments[].performance`).
 #[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path), ("no" = i32, Path)), request_body = AcceptInput, responses((status = 200, body = ContractView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/contracts/{id}/instalments/{no}/acceptance")]
 pub async fn accept(
@@ -233,4 +239,62 @@ pub async fn close(
         .run_contracts(move |c, ctx, now| contracts::close(c, ctx, &actor, now, id))
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// A contract's targets and progress (staff every contract, the contract's organisation its own; 404
+/// otherwise): the winning bid's targets with the tender's minimum beside them; 人次, 人数 and sessions
+/// achieved today with the share attained and a projection to the end of the term (`anonymous_visits` of
+/// the 人次 are anonymous heads, 人次 only); the satisfaction of the surveys; each accepted milestone's
+/// recorded evaluation; and the next milestone's evaluation previewed at today.
+#[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = PerformanceView), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/contracts/{id}/performance")]
+pub async fn performance(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (r, id, today) = (Reader::of(Some(&user.user)), id.into_inner(), state.today());
+    let v = state
+        .run_contracts(move |c, ctx, _| contracts::performance::view(c, ctx, r, id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A contract's satisfaction surveys, newest first, with their sum (the same readers as the
+/// performance).
+#[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = Surveys), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/contracts/{id}/surveys")]
+pub async fn surveys(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (r, id) = (Reader::of(Some(&user.user)), id.into_inner());
+    let v = state
+        .run(move |c| contracts::performance::surveys(c, r, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Record a satisfaction survey of the people served (the bureau only: independent of the provider):
+/// how many answered 1 … 5, as `answers` or `n1`…`n5`. 201 with the survey; 409 `contract_state` unless
+/// the contract is signed and neither closed nor terminated; 422 `surveyed_on` (`not_future`,
+/// `after_signing`), a negative count (`non_negative`), all zero (`some_response`).
+#[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SurveyInput, responses((status = 201, body = SurveyView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/contracts/{id}/surveys")]
+pub async fn record_survey(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOnly>,
+    id: web::Path<i64>,
+    body: Json<SurveyInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let (id, b) = (id.into_inner(), body.into_inner());
+    let v = state
+        .run_contracts(move |c, _, now| {
+            contracts::performance::record_survey(c, &actor, now, id, &b)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
 }

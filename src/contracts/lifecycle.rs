@@ -641,9 +641,10 @@ pub fn start(
 pub struct AcceptInput {
     /// The day of the acceptance (YYYY-MM-DD), from the signing to today.
     pub accepted_on: String,
-    /// The evaluation score, 0–100 with at most one decimal, as text (e.g. `"86.5"`); the grade follows
-    /// (≥ 90 优, ≥ 80 良, ≥ 60 中, < 60 差).
-    pub score: String,
+    /// The evaluator's effect score (绩效评价的效果得分), 0–100 with at most one decimal, as text (e.g.
+    /// `"86.5"`). It is one of the four weighted components of the milestone's score (docs/CONTRACTS.md,
+    /// Performance); the grade follows from the weighted score (≥ 90 优, ≥ 80 良, ≥ 60 中, < 60 差).
+    pub effect_score: String,
     /// Who evaluated (a person or a third-party evaluator).
     pub evaluator: String,
     /// SHA-256 of the evaluation report file, 64 hexadecimal digits.
@@ -651,7 +652,9 @@ pub struct AcceptInput {
 }
 
 /// Accept the milestone of instalment `no` (bureau), in schedule order: accrues the instalment, and the
-/// contract becomes mid-term accepted (final accepted for the last milestone).
+/// contract becomes mid-term accepted (final accepted for the last milestone). The performance evaluation
+/// at the acceptance date (`performance::evaluate_at`, read inside the transaction) gives the score and the
+/// grade, and is kept with the instalment.
 pub fn accept(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -704,14 +707,14 @@ pub fn accept(
                 "The acceptance lies between the signing and today.",
             );
         }
-        let score = match input.score.trim().parse::<Decimal>() {
+        let effect = match input.effect_score.trim().parse::<Decimal>() {
             Ok(s) if rules::score_ok(s) => Some(s),
             _ => {
                 c.add(
-                    "score",
+                    "effect_score",
                     "range",
-                    "评分为 0–100，至多一位小数。",
-                    "The score is 0–100 with at most one decimal.",
+                    "效果得分为 0–100，至多一位小数。",
+                    "The effect score is 0–100 with at most one decimal.",
                 );
                 None
             }
@@ -727,7 +730,18 @@ pub fn accept(
             );
         }
         c.finish()?;
-        let (accepted_on, score) = (accepted_on.expect("checked"), score.expect("checked"));
+        let (accepted_on, effect) = (accepted_on.expect("checked"), effect.expect("checked"));
+        let evaluation = super::performance::evaluate_at(
+            conn,
+            ctx,
+            &row,
+            accepted_on,
+            no as usize >= all.len(),
+            Some(effect),
+        )?;
+        let score = evaluation
+            .score
+            .ok_or_else(|| AppError::internal("an evaluation with its effect has a score"))?;
         let grade = Grade::of(score);
         let appropriation = row
             .appropriation_id
@@ -740,6 +754,7 @@ pub fn accept(
                 ci::accepted_on.eq(accepted_on),
                 ci::score.eq(score.normalize().to_string()),
                 ci::grade.eq(grade.as_str()),
+                ci::performance.eq(serde_json::to_string(&evaluation).expect("json")),
                 ci::evaluator.eq(&evaluator),
                 ci::report_sha256.eq(&report),
                 ci::accepted_by.eq(actor.id),
@@ -761,8 +776,10 @@ pub fn accept(
             "contract.accept",
             id,
             serde_json::json!({
-                "instalment": no, "accepted_on": accepted_on.to_string(), "score": score.to_string(),
-                "grade": grade.as_str(), "evaluator": evaluator, "report_sha256": report,
+                "instalment": no, "accepted_on": accepted_on.to_string(),
+                "effect_score": effect.normalize().to_string(), "score": score.to_string(),
+                "grade": grade.as_str(), "components": &evaluation.components,
+                "evaluator": evaluator, "report_sha256": report,
             }),
         )?;
         let url = ctx.url(id);

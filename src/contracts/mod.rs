@@ -10,6 +10,7 @@
 pub mod flags;
 pub mod lifecycle;
 pub mod payments;
+pub mod performance;
 pub mod spending;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct Ctx {
     pub public_url: String,
     /// E-mail organisations about their contracts (off while the demo's history is seeded).
     pub send_mail: bool,
+    /// Weights of an acceptance's performance evaluation (`SANSHE_PERFORMANCE_WEIGHTS`).
+    pub weights: crate::domain::performance::Weights,
 }
 
 impl Ctx {
@@ -53,6 +56,7 @@ impl Ctx {
             payment_due_days: c.payment_due_days,
             public_url: c.public_url.clone(),
             send_mail: true,
+            weights: c.performance_weights,
         }
     }
 
@@ -146,6 +150,8 @@ pub struct InstalmentRow {
     pub report_sha256: Option<String>,
     pub accepted_by: Option<i64>,
     pub accepted_at: Option<NaiveDateTime>,
+    /// The performance evaluation recorded with the acceptance (JSON of `domain::performance::Evaluation`).
+    pub performance: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -197,9 +203,13 @@ pub struct InstalmentView {
     pub status: String,
     #[schema(value_type = Option<String>)]
     pub accepted_on: Option<NaiveDate>,
+    /// The weighted performance score (`domain::performance`), 0–100 with one decimal.
     pub score: Option<String>,
     /// 优 / 良 / 中 / 差.
     pub grade: Option<String>,
+    /// The evaluation behind the score: each target's attainment at the acceptance, the components and
+    /// the weights (absent for the signing, and for acceptances recorded before evaluations were kept).
+    pub performance: Option<crate::domain::performance::Evaluation>,
     pub evaluator: Option<String>,
     pub report_sha256: Option<String>,
     pub accepted_by: Option<String>,
@@ -319,7 +329,7 @@ pub fn instalments(conn: &mut DbConn, contract: i64) -> QueryResult<Vec<Instalme
         .load(conn)
 }
 
-fn user_names(
+pub(crate) fn user_names(
     conn: &mut DbConn,
     ids: &[i64],
 ) -> QueryResult<std::collections::HashMap<i64, String>> {
@@ -400,6 +410,10 @@ pub fn view(
                 accepted_on: i.accepted_on,
                 score: i.score.clone(),
                 grade: i.grade.clone(),
+                performance: i
+                    .performance
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str(j).ok()),
                 evaluator: i.evaluator.clone(),
                 report_sha256: i.report_sha256.clone(),
                 accepted_by: i.accepted_by.and_then(|u| names.get(&u).cloned()),

@@ -50,7 +50,7 @@ pub fn check_id_number(id: &str) -> Result<(), (&'static str, &'static str, &'st
             "An identity number has 18 characters: 17 digits and a digit or X.",
         ));
     }
-    if !birth_date(id).is_some_and(|d| d.year() >= 1900) {
+    if birth_date(id).is_none_or(|d| d.year() < 1900) {
         return Err((
             "birth_date",
             "身份证号中的出生日期无效。",

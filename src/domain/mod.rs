@@ -13,6 +13,7 @@ pub mod incubation;
 pub mod ledger;
 pub mod money;
 pub mod people;
+pub mod performance;
 pub mod search;
 pub mod standing;
 pub mod tender;

@@ -11,13 +11,15 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Role;
+use crate::contracts::performance::{PerformanceView, SurveyInput, Surveys, TargetProgress};
 use crate::contracts::{
     self, AcceptInput, ContractFilter, ContractLine, ContractView, InstalmentView, PayInput,
     Reader, SignInput, TerminateInput,
 };
 use crate::domain::contract::State;
+use crate::domain::performance::Evaluation;
 use crate::error::AppError;
-use crate::http::caller::{BureauOrAdmin, FinanceOnly, Page};
+use crate::http::caller::{BureauOnly, BureauOrAdmin, FinanceOnly, Page};
 use crate::http::page::{
     ActionErrors, Form, PageCtx, PageError, Pager, messages, page_err, pick_msg, redirect, render,
     with_caller,
@@ -37,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(accept_submit),
         )
         .route("/contracts/{id}/pay", web::post().to(pay_submit))
+        .route("/contracts/{id}/surveys", web::post().to(survey_submit))
         .route(
             "/contracts/{id}/terminate",
             web::post().to(terminate_submit),
@@ -135,7 +138,12 @@ struct DetailPage {
     flags: Vec<crate::domain::flags::Flag>,
     /// Spending by budget line against the budget, for those who read it whole.
     spending: Vec<crate::contracts::spending::LineSummary>,
+    /// Targets, progress, satisfaction and evaluations, for those who read it whole.
+    perf: Option<PerformanceView>,
+    surveys: Option<Surveys>,
     bureau: bool,
+    /// Records satisfaction surveys: the bureau only (independent of the provider).
+    surveyor: bool,
     finance: bool,
     digest: Option<Digest>,
     step: ActionErrors,
@@ -199,6 +207,61 @@ impl DetailPage {
     fn field_label(&self) -> String {
         self.ctx.label(crate::registry::orgs::FIELDS, &self.c.field)
     }
+    fn target_label<'a>(&self, t: &'a TargetProgress) -> &'a str {
+        self.ctx.lang.pick(&t.label_zh, &t.label_en)
+    }
+    /// The label of an output target key (`visits`, `people`, `sessions`).
+    fn target_name(&self, key: &str) -> &'static str {
+        self.ctx.t(match key {
+            "visits" => "contracts.visits",
+            "people" => "contracts.people",
+            _ => "contracts.sessions",
+        })
+    }
+    fn target_bar(&self, t: &TargetProgress) -> String {
+        crate::http::page::bar_class(t.progress.achieved, t.progress.target)
+    }
+    fn pct(&self, p: &Option<rust_decimal::Decimal>) -> String {
+        p.map_or_else(|| "—".into(), |d| format!("{}%", d.normalize()))
+    }
+    fn dec(&self, d: &rust_decimal::Decimal) -> String {
+        d.normalize().to_string()
+    }
+    /// A share in percent as a bar (0–100).
+    fn pct_bar(&self, p: &Option<rust_decimal::Decimal>) -> String {
+        use rust_decimal::prelude::ToPrimitive;
+        let n = p.and_then(|d| d.trunc().to_i64()).unwrap_or(0);
+        crate::http::page::bar_class(n, 100)
+    }
+    /// 人次 from anonymous heads are labelled as such: they are never 人数.
+    fn anonymous_note(&self, t: &TargetProgress) -> String {
+        match &self.perf {
+            Some(p) if t.target == "visits" && p.anonymous_visits > 0 => format!(
+                "（{}）",
+                self.ctx
+                    .t("contracts.anonymous_visits")
+                    .replace("{n}", &p.anonymous_visits.to_string())
+            ),
+            _ => String::new(),
+        }
+    }
+    /// The evaluation at today of milestone `no`, when it is the next to accept.
+    fn preview_for(&self, no: &i32) -> Option<&Evaluation> {
+        self.perf
+            .as_ref()
+            .and_then(|p| p.preview.as_ref())
+            .filter(|p| p.no == *no)
+            .map(|p| &p.evaluation)
+    }
+    fn answer_fields(&self) -> [(&'static str, &'static str); 5] {
+        [
+            ("n1", "contracts.answer_1"),
+            ("n2", "contracts.answer_2"),
+            ("n3", "contracts.answer_3"),
+            ("n4", "contracts.answer_4"),
+            ("n5", "contracts.answer_5"),
+        ]
+    }
 }
 
 async fn detail(
@@ -213,7 +276,7 @@ async fn detail(
     let staff = reader == Reader::Staff;
     let fctx = crate::contracts::flags::Ctx::from_config(&state.config);
     let today = state.today();
-    let (c, digest, flags, spending) = state
+    let (c, digest, flags, spending, perf, surveys) = state
         .run_contracts(move |c, cctx, _| {
             let v = contracts::get(c, cctx, reader, id)?;
             let d = if staff {
@@ -221,15 +284,19 @@ async fn detail(
             } else {
                 None
             };
-            let (flags, spending) = if v.whole {
+            let (flags, spending, perf, surveys) = if v.whole {
                 (
                     crate::contracts::flags::for_contract(c, &fctx, reader, today, id)?,
                     crate::contracts::spending::summary(c, reader, id)?.lines,
+                    Some(crate::contracts::performance::view(
+                        c, cctx, reader, id, today,
+                    )?),
+                    Some(crate::contracts::performance::surveys(c, reader, id)?),
                 )
             } else {
-                (Vec::new(), Vec::new())
+                (Vec::new(), Vec::new(), None, None)
             };
-            Ok((v, d, flags, spending))
+            Ok((v, d, flags, spending, perf, surveys))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -249,6 +316,9 @@ async fn detail(
     bars.push(bar("contracts.paid", m.paid_fen));
     let p = DetailPage {
         bureau: matches!(role, Some(Role::Bureau | Role::Admin)),
+        surveyor: role == Some(Role::Bureau),
+        perf,
+        surveys,
         finance: role == Some(Role::Finance),
         bars,
         flags,
@@ -379,7 +449,7 @@ async fn accept_submit(
     let actor = crate::http::actor(&req, &page.user);
     let input = AcceptInput {
         accepted_on: form.get("accepted_on"),
-        score: form.get("score"),
+        effect_score: form.get("effect_score"),
         evaluator: form.get("evaluator"),
         report_sha256: form.get("report_sha256"),
     };
@@ -421,6 +491,64 @@ async fn pay_submit(
         &form,
         "contracts.paid_ok",
         move |c, cctx, now| contracts::pay(c, cctx, &actor, now, id, &input),
+    )
+    .await
+}
+
+async fn survey_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOnly>,
+    path: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let mut errs = Vec::new();
+    let mut count = |name: &str| -> Option<i64> {
+        let v = form.get(name);
+        let v = v.trim();
+        if v.is_empty() {
+            return Some(0);
+        }
+        match v.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errs.push(crate::error::FieldError::new(
+                    name,
+                    "integer",
+                    "请填写整数。",
+                    "Give a whole number.",
+                ));
+                None
+            }
+        }
+    };
+    let input = SurveyInput {
+        surveyed_on: form.get("surveyed_on"),
+        answers: None,
+        n1: count("n1"),
+        n2: count("n2"),
+        n3: count("n3"),
+        n4: count("n4"),
+        n5: count("n5"),
+        note: Some(form.get("note")),
+    };
+    run_step(
+        &state,
+        ctx,
+        id,
+        "survey",
+        &form,
+        "contracts.survey_ok",
+        move |c, _, now| {
+            if !errs.is_empty() {
+                return Err(AppError::Validation(errs));
+            }
+            crate::contracts::performance::record_survey(c, &actor, now, id, &input)
+        },
     )
     .await
 }

@@ -235,7 +235,7 @@ pub fn sign_awarded(
                     no,
                     &AcceptInput {
                         accepted_on: accepted_on.to_string(),
-                        score: format!("{}.{}", score / 10, score % 10),
+                        effect_score: format!("{}.{}", score / 10, score % 10),
                         evaluator: "官渡区社会组织评估中心".into(),
                         report_sha256: format!(
                             "{:016x}{:016x}{:016x}{:016x}",

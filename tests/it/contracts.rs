@@ -15,6 +15,7 @@ use sanshe::auth::Role;
 
 const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const FINANCE: &[Role] = &[Role::Finance];
+const BUREAU: &[Role] = &[Role::Bureau];
 
 /// The API operations of contracts, for the route table.
 pub(crate) const ROUTES: &[Op] = &[
@@ -63,7 +64,26 @@ pub(crate) const ROUTES: &[Op] = &[
         "/api/v1/contracts/{id}/instalments/{no}/acceptance",
         "/api/v1/contracts/1/instalments/1/acceptance",
         Roles(BA),
-        r#"{"accepted_on": "", "score": "", "evaluator": "", "report_sha256": ""}"#
+        r#"{"accepted_on": "", "effect_score": "", "evaluator": "", "report_sha256": ""}"#
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/contracts/{id}/performance",
+        "/api/v1/contracts/1/performance",
+        Roles(ANY_ROLE)
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/contracts/{id}/surveys",
+        "/api/v1/contracts/1/surveys",
+        Roles(ANY_ROLE)
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/contracts/{id}/surveys",
+        "/api/v1/contracts/1/surveys",
+        Roles(BUREAU),
+        r#"{"surveyed_on": ""}"#
     ),
     crate::op!(
         "POST",
@@ -185,7 +205,7 @@ pub(crate) async fn accept(app: &TestApp, id: i64, no: i32, score: &str) -> reqw
         "POST",
         &format!("/api/v1/contracts/{id}/instalments/{no}/acceptance"),
         Some(&app.token("bureau").await),
-        &json!({"accepted_on": today.to_string(), "score": score, "evaluator": "第三方评估中心", "report_sha256": REPORT}),
+        &json!({"accepted_on": today.to_string(), "effect_score": score, "evaluator": "第三方评估中心", "report_sha256": REPORT}),
     )
     .await
 }
@@ -437,7 +457,7 @@ async fn contract_life_cycle(b: Backend) {
     assert_eq!(r.status(), 422);
     assert_eq!(
         problem_field(&r.json().await.unwrap()),
-        ("score".into(), "range".into())
+        ("effect_score".into(), "range".into())
     );
     // A voucher number used twice is 422 on voucher_no (checked after acceptance, so accept first below).
     assert_eq!(snapshot(&app), before);
@@ -446,7 +466,15 @@ async fn contract_life_cycle(b: Backend) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["state"], "midterm_accepted");
-    assert_eq!(v["instalments"][1]["grade"], "良");
+    // The effect score is one weighted component (DOMAIN.md, Performance): on the term's first day
+    // with no activity, survey or spending yet, output, satisfaction and execution are 0, so the score is
+    // 86.5 × 30 % = 25.95 → 26, 差 (tests/it/performance.rs works a full case by hand).
+    assert_eq!(v["instalments"][1]["score"], "26");
+    assert_eq!(v["instalments"][1]["grade"], "差");
+    assert_eq!(
+        v["instalments"][1]["performance"]["components"]["effect"],
+        "86.5"
+    );
     let before = snapshot(&app);
     let r = pay(&app, &fin, id, 2, "pay-2", "JZ-2026-0001").await;
     assert_eq!(r.status(), 422);
@@ -595,7 +623,7 @@ async fn contract_life_cycle(b: Backend) {
     app.stop().await;
 }
 
-async fn org_token(app: &TestApp, org: i64) -> String {
+pub(crate) async fn org_token(app: &TestApp, org: i64) -> String {
     use sanshe::db::schema::users as u;
     let name: String = u::table
         .filter(u::org_id.eq(org))

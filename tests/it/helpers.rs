@@ -257,6 +257,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         ledger: sanshe::ledger::Settings::default(),
         flags: sanshe::domain::flags::Settings::default(),
         people: sanshe::domain::people::Settings::default(),
+        performance_weights: sanshe::domain::performance::Weights::default(),
         payment_due_days: 30,
     }
 }

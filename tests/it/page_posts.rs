@@ -25,6 +25,7 @@ const ANY: &[Role] = &[
 ];
 const ADMIN: &[Role] = &[Role::Admin];
 const BA: &[Role] = &[Role::Bureau, Role::Admin];
+const BUREAU: &[Role] = &[Role::Bureau];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
 const ORG: &[Role] = &[Role::Org];
 const EV: &[Role] = &[Role::Evaluator];
@@ -174,12 +175,17 @@ const PROTECTED_POSTS: &[Post] = &[
     post(
         "/contracts/{id}/instalments/{no}/accept",
         BA,
-        "accepted_on=&score=&evaluator=&report_sha256=",
+        "accepted_on=&effect_score=&evaluator=&report_sha256=",
     ),
     post(
         "/contracts/{id}/pay",
         FINANCE,
         "instalment=1&voucher_no=&idempotency_key=k",
+    ),
+    post(
+        "/contracts/{id}/surveys",
+        BUREAU,
+        "surveyed_on=&n1=&n2=&n3=&n4=&n5=&note=",
     ),
     post("/contracts/{id}/terminate", BA, "reason="),
     post("/contracts/{id}/close", BA, ""),
@@ -547,8 +553,8 @@ fn page_posts_are_pinned() {
             "{p} is pinned as public but its handler takes Page<…>"
         );
     }
-    // The numbers, worked out from the route registrations by hand: 66 protected, 2 public.
-    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (66, 2));
+    // The numbers, worked out from the route registrations by hand: 67 protected, 2 public.
+    assert_eq!((PROTECTED_POSTS.len(), PUBLIC_POSTS.len()), (67, 2));
 }
 
 // ---------- the walk ----------

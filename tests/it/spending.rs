@@ -692,7 +692,7 @@ async fn flags_from_the_database(b: Backend) {
             2,
             &sanshe::contracts::AcceptInput {
                 accepted_on: day(40),
-                score: "85".into(),
+                effect_score: "85".into(),
                 evaluator: "第三方评估机构".into(),
                 report_sha256: "cd".repeat(32),
             },
