@@ -14,41 +14,56 @@ use crate::both_backends;
 use crate::contracts::{accept, appropriation, awarded_tender, create, org_token, sign};
 use crate::helpers::*;
 
-/// A beneficiary of `org` (and the person behind it), in plain SQL: (beneficiary id, person id).
-fn beneficiary(app: &TestApp, org: i64, pseudonym: &str) -> (i64, i64) {
-    use sanshe::db::schema::{beneficiaries as b, communities as cm, people as p, users as u};
+/// The user of organisation `org` (its actor in the people services).
+fn org_actor(app: &TestApp, org: i64) -> sanshe::audit::Actor {
+    use sanshe::db::schema::users as u;
     let mut c = app.conn();
-    let person: i64 = diesel::insert_into(p::table)
-        .values(p::id_hash.eq(Some(format!("test-hash-{org}-{pseudonym}"))))
-        .returning(p::id)
-        .get_result(&mut c)
-        .unwrap();
-    let community: i64 = cm::table.select(cm::id).first(&mut c).unwrap();
-    let user: i64 = u::table
-        .filter(u::username.eq("bureau"))
-        .select(u::id)
+    let (id, name): (i64, String) = u::table
+        .filter(u::org_id.eq(org))
+        .order(u::id)
+        .select((u::id, u::username))
         .first(&mut c)
         .unwrap();
-    let id: i64 = diesel::insert_into(b::table)
-        .values((
-            b::organisation_id.eq(org),
-            b::person_id.eq(person),
-            b::pseudonym.eq(pseudonym),
-            b::identified.eq(true),
-            b::grp.eq("elderly"),
-            b::gender.eq("unstated"),
-            b::community_id.eq(community),
-            b::created_by.eq(user),
-            b::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .returning(b::id)
-        .get_result(&mut c)
-        .unwrap();
-    (id, person)
+    sanshe::audit::Actor {
+        id: Some(id),
+        name,
+        request_id: None,
+    }
 }
 
-/// One activity of `contract` on `held_on` with the registered `who` (beneficiaries from [`beneficiary`])
-/// and `anonymous` heads, in plain SQL as the activity service would store it.
+fn people_ctx(app: &TestApp) -> sanshe::people::Ctx {
+    sanshe::people::Ctx::from_config(&config(&app.db, &Options::default()))
+}
+
+/// Register a person of organisation `org` by pseudonym through the people service: (beneficiary, person).
+fn beneficiary(app: &TestApp, org: i64, pseudonym: &str) -> (i64, i64) {
+    use sanshe::db::schema::{beneficiaries as b, communities as cm};
+    let mut c = app.conn();
+    let community: i64 = cm::table.select(cm::id).first(&mut c).unwrap();
+    let v = sanshe::people::beneficiaries::register(
+        &mut c,
+        &people_ctx(app),
+        &org_actor(app, org),
+        Utc::now(),
+        org,
+        &sanshe::people::beneficiaries::NewBeneficiary {
+            pseudonym: Some(pseudonym.into()),
+            group: Some("elderly".into()),
+            community_id: community,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let person: i64 = b::table
+        .find(v.id)
+        .select(b::person_id)
+        .first(&mut c)
+        .unwrap();
+    (v.id, person)
+}
+
+/// One group session of `contract` on `held_on` with the registered `who` (from [`beneficiary`]) and
+/// `anonymous` heads, recorded through the activity service (on a clock at `held_on` when that is ahead).
 fn activity(
     app: &TestApp,
     contract: i64,
@@ -57,57 +72,40 @@ fn activity(
     who: &[(i64, i64)],
     anonymous: i32,
 ) {
-    use sanshe::db::schema::{
-        activities as a, communities as cm, participations as pa, users as u,
-    };
+    use sanshe::db::schema::contracts as ct;
     let mut c = app.conn();
-    let (community, street): (i64, i64) = cm::table
-        .select((cm::id, cm::street_id))
+    let tender: i64 = ct::table
+        .find(contract)
+        .select(ct::tender_id)
         .first(&mut c)
         .unwrap();
-    let user: i64 = u::table
-        .filter(u::username.eq("bureau"))
-        .select(u::id)
-        .first(&mut c)
+    let community = *sanshe::people::activities::area(&mut c, tender)
+        .unwrap()
+        .keys()
+        .min()
         .unwrap();
-    let id: i64 = diesel::insert_into(a::table)
-        .values((
-            a::contract_id.eq(contract),
-            a::organisation_id.eq(org),
-            a::held_on.eq(held_on),
-            a::kind.eq("group"),
-            a::community_id.eq(community),
-            a::street_id.eq(street),
-            a::field.eq("elderly"),
-            a::minutes.eq(90),
-            a::title.eq("健康讲座"),
-            a::registered.eq(who.len() as i32),
-            a::anonymous.eq(anonymous),
-            a::volunteers.eq(2),
-            a::volunteer_minutes.eq(180),
-            a::created_by.eq(user),
-            a::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .returning(a::id)
-        .get_result(&mut c)
-        .unwrap();
-    for (b, p) in who {
-        diesel::insert_into(pa::table)
-            .values((
-                pa::activity_id.eq(id),
-                pa::beneficiary_id.eq(b),
-                pa::person_id.eq(p),
-                pa::contract_id.eq(contract),
-                pa::organisation_id.eq(org),
-                pa::community_id.eq(community),
-                pa::street_id.eq(street),
-                pa::field.eq("elderly"),
-                pa::grp.eq("elderly"),
-                pa::month.eq(sanshe::domain::people::month_key(held_on)),
-            ))
-            .execute(&mut c)
-            .unwrap();
-    }
+    let noon = held_on.and_hms_opt(4, 0, 0).unwrap().and_utc();
+    sanshe::people::activities::record(
+        &mut c,
+        &people_ctx(app),
+        &org_actor(app, org),
+        noon.max(Utc::now()),
+        org,
+        contract,
+        &sanshe::people::activities::NewActivity {
+            held_on: held_on.to_string(),
+            kind: "group".into(),
+            community_id: community,
+            minutes: 90,
+            title: "健康讲座".into(),
+            participants: who.iter().map(|(b, _)| *b).collect(),
+            anonymous,
+            volunteers: 2,
+            volunteer_hours: Some("3".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
 }
 
 /// Spending of `contract` in `state`, in plain SQL (the spending API is not what these tests are about).
