@@ -18,7 +18,7 @@ use crate::domain::vocab::Term;
 use crate::error::AppError;
 use crate::http::caller::{OrgOnly, Page, ServiceReaders};
 use crate::http::page::{
-    FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
+    Form, FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::people::Ctx;
@@ -452,34 +452,22 @@ struct ActivityQuery {
     per_page: Option<i64>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone)]
 struct ActivityForm {
-    #[serde(default)]
     held_on: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     community_id: String,
-    #[serde(default)]
     minutes: String,
-    #[serde(default)]
     title: String,
     /// Ticked recent people (their pseudonyms), repeated fields.
-    #[serde(default)]
     pick: Vec<String>,
     /// More pseudonyms, separated by spaces, commas or new lines.
-    #[serde(default)]
     pseudonyms: String,
     /// Identity numbers, one a line; never shown again.
-    #[serde(default)]
     id_numbers: String,
-    #[serde(default)]
     anonymous: String,
-    #[serde(default)]
     volunteers: String,
-    #[serde(default)]
     volunteer_hours: String,
-    #[serde(default)]
     evidence_sha256: String,
 }
 
@@ -692,10 +680,25 @@ async fn record_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     id: web::Path<i64>,
-    form: SafeForm<ActivityForm>,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
-    let (id, mut f) = (id.into_inner(), form.0);
+    // Read as pairs: the ticked people repeat the field `pick`.
+    let mut f = ActivityForm {
+        held_on: form.get("held_on"),
+        kind: form.get("kind"),
+        community_id: form.get("community_id"),
+        minutes: form.get("minutes"),
+        title: form.get("title"),
+        pick: form.all("pick"),
+        pseudonyms: form.get("pseudonyms"),
+        id_numbers: form.get("id_numbers"),
+        anonymous: form.get("anonymous"),
+        volunteers: form.get("volunteers"),
+        volunteer_hours: form.get("volunteer_hours"),
+        evidence_sha256: form.get("evidence_sha256"),
+    };
+    let id = id.into_inner();
     let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let mut errs = Vec::new();
     let mut int = |field: &str, v: &str, empty: i32| -> i32 {

@@ -1072,11 +1072,109 @@ async fn nothing_identifying_leaks(b: Backend) {
     assert!(own.contains(name) && !own.contains(&number) && !own.contains(&hash));
 }
 
+/// The number shown in an element (the counts on the activities page).
+async fn shown(browser: &crate::browser::Browser, css: &str) -> String {
+    let v = browser
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": format!("return document.querySelector('{css}').innerText"), "args": []})),
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().trim().to_string()
+}
+
+/// A browser journey at phone width: an organisation records a group session with five participants
+/// and sees 人次 and 人数 move; the page never scrolls sideways.
+async fn phone_records_a_group_session(b: Backend) {
+    let fx = setup(&b).await;
+    let cm = fx.inside[0];
+    for p in ["P1", "P2", "P3", "P4", "P5"] {
+        registered(
+            &fx,
+            &fx.a,
+            json!({"pseudonym": p, "group": "elderly", "community_id": cm}),
+        )
+        .await;
+    }
+    let mut driver = crate::browser::Driver::start();
+    let browser = driver.connect().await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 900})),
+        )
+        .await
+        .unwrap();
+    browser.goto(&fx.app.url("/login")).await;
+    browser
+        .wait_page("the sign-in page", |p| p.path == "/login")
+        .await;
+    browser.type_into("#username", &fx.a.user).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login-submit").await;
+    browser
+        .wait_page("the dashboard", |p| p.path == "/dashboard")
+        .await;
+    let url = fx.app.url(&format!("/contracts/{}/activities", fx.ca));
+    browser.goto(&url).await;
+    browser
+        .wait_page("the activities page", |p| p.text.contains("登记一次活动"))
+        .await;
+    assert_eq!(shown(&browser, "#contract-visits").await, "0");
+    assert_eq!(shown(&browser, "#contract-people").await, "0");
+    let width = browser
+        .cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return [window.innerWidth, document.documentElement.scrollWidth]", "args": []})),
+        )
+        .await
+        .unwrap();
+    assert!(
+        width[0].as_i64().unwrap() <= 390,
+        "a phone-width window: {width}"
+    );
+    assert!(
+        width[1].as_i64().unwrap() <= width[0].as_i64().unwrap(),
+        "no sideways scroll: {width}"
+    );
+    browser.click("#kind option[value=group]").await;
+    browser.type_into("#title", "长者健康小组").await;
+    browser.type_into("#minutes", "90").await;
+    for p in ["P1", "P2", "P3", "P4", "P5"] {
+        browser.click(&format!("input[name=pick][value={p}]")).await;
+    }
+    browser.click("#save-activity").await;
+    let page = browser
+        .wait_page("the saved activity", |p| p.text.contains("已保存"))
+        .await;
+    assert!(page.text.contains("长者健康小组"), "{page:#?}");
+    assert_eq!(shown(&browser, "#contract-visits").await, "5");
+    assert_eq!(shown(&browser, "#contract-people").await, "5");
+    // A second session with two of them: 人次 moves, 人数 does not.
+    browser.click("#kind option[value=group]").await;
+    browser.type_into("#title", "长者健康小组（二）").await;
+    browser.type_into("#minutes", "60").await;
+    browser.type_into("#pseudonyms", "P1 P2").await;
+    browser.click("#save-activity").await;
+    browser
+        .wait_page("the second activity", |p| {
+            p.text.contains("长者健康小组（二）")
+        })
+        .await;
+    assert_eq!(shown(&browser, "#contract-visits").await, "7");
+    assert_eq!(shown(&browser, "#contract-people").await, "5");
+}
+
 both_backends!(
     gb11643_identity_numbers_on_registration,
     visits_and_people_deduplicated_across_organisations,
     activity_refusals_change_nothing,
     attendance_import_all_or_nothing,
     flags_on_service_records,
-    nothing_identifying_leaks
+    nothing_identifying_leaks,
+    phone_records_a_group_session
 );
