@@ -195,7 +195,8 @@ fn served_by_many(
     )
     .load(conn)?;
     // (person, field, quarter) → {(organisation, contract)}
-    let mut served: BTreeMap<(i64, String, (i32, u32)), BTreeSet<(i64, i64)>> = BTreeMap::new();
+    type Key = (i64, String, (i32, u32));
+    let mut served: BTreeMap<Key, BTreeSet<(i64, i64)>> = BTreeMap::new();
     for r in rows {
         let d = NaiveDate::from_ymd_opt(r.month / 100, (r.month % 100) as u32, 1)
             .ok_or_else(|| AppError::internal("a participation month out of range"))?;
