@@ -6,6 +6,8 @@
 //! hash and any name stay in the database; no view here returns them, and only the serving organisation
 //! sees its own people's pseudonyms and names.
 
+pub mod synthetic;
+
 use chrono::NaiveDate;
 use diesel::dsl::{count, count_star, sum};
 use diesel::prelude::AggregateExpressionMethods;
@@ -31,11 +33,7 @@ pub fn achieved(conn: &mut DbConn, contract: i64, upto: NaiveDate) -> Result<Ach
     let (sessions, anonymous, volunteer_minutes): (i64, Option<i64>, Option<i64>) = ac::table
         .filter(ac::contract_id.eq(contract))
         .filter(ac::held_on.le(upto))
-        .select((
-            count_star(),
-            sum(ac::anonymous),
-            sum(ac::volunteer_minutes),
-        ))
+        .select((count_star(), sum(ac::anonymous), sum(ac::volunteer_minutes)))
         .first(conn)?;
     let (registered, people): (i64, i64) = pa::table
         .inner_join(ac::table)

@@ -11,6 +11,7 @@
 
 pub mod contracts;
 pub mod ledger;
+pub mod people;
 pub mod registry;
 pub mod tenders;
 
@@ -70,6 +71,14 @@ pub fn seed_demo(
                 payments = c.payments,
                 spending_items = c.spending_items,
                 "seeded the demo contracts"
+            );
+            // People served under the signed contracts (issue 12).
+            let p = self::people::seed_demo(conn, now, beneficiary_secret)?;
+            tracing::info!(
+                people = p.people,
+                activities = p.activities,
+                participations = p.participations,
+                "seeded the demo people served"
             );
         }
         Ok(out)
