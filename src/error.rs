@@ -473,7 +473,7 @@ pub mod extractors {
     use super::*;
     use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
 
-    fn payload_too_large() -> AppError {
+    pub fn payload_too_large() -> AppError {
         AppError::BadRequest {
             code: "payload_too_large",
             msg: Msg::new("请求体过大。", "Request body too large."),

@@ -36,6 +36,8 @@ pub struct Ctx {
     /// no such flag.
     pub management_fee_cap_pct: Option<Decimal>,
     pub settings: rules::Settings,
+    /// The norm of 人次 per person (people-served flags).
+    pub people: crate::domain::people::Settings,
 }
 
 impl Ctx {
@@ -45,6 +47,7 @@ impl Ctx {
             payment_due_days: c.payment_due_days,
             management_fee_cap_pct: c.tender_rules.max_share("management"),
             settings: c.flags.clone(),
+            people: c.people.clone(),
         }
     }
 }
@@ -56,7 +59,8 @@ impl Ctx {
 pub struct FlagFilter {
     /// One rule (`line_overspent`, `management_over_cap`, `labour_over_cap`, `forbidden_category`,
     /// `outside_term`, `duplicate_invoice`, `paid_before_acceptance`, `paid_late`, `signed_late`,
-    /// `notice_late`).
+    /// `notice_late`, `served_by_many`, `activity_outside_term`, `activity_outside_area`,
+    /// `visits_above_norm`, `logged_late`).
     pub rule: Option<String>,
     /// One contract.
     pub contract: Option<i64>,
@@ -281,6 +285,7 @@ fn compute(
                 organisation_id: c.organisation_id,
                 organisation: org.clone(),
                 item_id: item,
+                activity_id: None,
                 evidence_zh: e.zh,
                 evidence_en: e.en,
                 link: match item {
@@ -372,7 +377,37 @@ fn compute(
             );
         }
     }
+    // Their service records.
+    let rows: Vec<ContractRow> = contracts.iter().map(|(c, _)| c.clone()).collect();
+    let names: HashMap<i64, (&ContractRow, &String)> =
+        contracts.iter().map(|(c, o)| (c.id, (c, o))).collect();
+    for r in crate::people::flags::for_contracts(conn, &ctx.people, &rows, reader == Reader::Staff)?
+    {
+        if only.is_some_and(|o| o != r.rule) {
+            continue;
+        }
+        let Some((c, org)) = names.get(&r.contract_id) else {
+            continue;
+        };
+        out.push(Flag {
+            rule: r.rule,
+            rule_label: r.rule.label(true).into(),
+            severity: r.rule.severity(),
+            contract_id: c.id,
+            contract_no: c.contract_no.clone(),
+            organisation_id: c.organisation_id,
+            organisation: (*org).clone(),
+            item_id: None,
+            activity_id: r.activity_id,
+            evidence_zh: r.evidence.zh,
+            evidence_en: r.evidence.en,
+            link: match r.activity_id {
+                Some(a) => format!("/contracts/{}/activities#activity-{a}", c.id),
+                None => format!("/contracts/{}/activities", c.id),
+            },
+        });
+    }
     // The most serious first; within a severity, contracts newest first (their order above).
-    out.sort_by_key(|f| f.severity);
+    out.sort_by_key(|f| (f.severity, std::cmp::Reverse(f.contract_id)));
     Ok(out)
 }

@@ -27,6 +27,11 @@ pub enum Rule {
     PaidLate,
     SignedLate,
     NoticeLate,
+    ServedByMany,
+    ActivityOutsideTerm,
+    ActivityOutsideArea,
+    VisitsAboveNorm,
+    LoggedLate,
 }
 
 /// How serious a flag is: `high` is money that should not have been spent or claimed (forbidden, claimed
@@ -60,7 +65,7 @@ impl Severity {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 15] = [
         Rule::LineOverspent,
         Rule::ManagementOverCap,
         Rule::LabourOverCap,
@@ -71,6 +76,11 @@ impl Rule {
         Rule::PaidLate,
         Rule::SignedLate,
         Rule::NoticeLate,
+        Rule::ServedByMany,
+        Rule::ActivityOutsideTerm,
+        Rule::ActivityOutsideArea,
+        Rule::VisitsAboveNorm,
+        Rule::LoggedLate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +95,11 @@ impl Rule {
             Rule::PaidLate => "paid_late",
             Rule::SignedLate => "signed_late",
             Rule::NoticeLate => "notice_late",
+            Rule::ServedByMany => "served_by_many",
+            Rule::ActivityOutsideTerm => "activity_outside_term",
+            Rule::ActivityOutsideArea => "activity_outside_area",
+            Rule::VisitsAboveNorm => "visits_above_norm",
+            Rule::LoggedLate => "logged_late",
         }
     }
 
@@ -107,6 +122,20 @@ impl Rule {
             Rule::PaidLate => ("逾期付款", "Paid late"),
             Rule::SignedLate => ("逾期签订合同", "Contract signed late"),
             Rule::NoticeLate => ("合同公告逾期", "Contract notice late"),
+            Rule::ServedByMany => (
+                "同一服务对象由多家机构服务（可能重复统计）",
+                "Same person served by several providers (possible double counting)",
+            ),
+            Rule::ActivityOutsideTerm => ("服务期外的活动", "Activity outside the contract term"),
+            Rule::ActivityOutsideArea => ("服务区域外的活动", "Activity outside the service area"),
+            Rule::VisitsAboveNorm => (
+                "人均服务人次远超常规",
+                "Visits per person far above the norm",
+            ),
+            Rule::LoggedLate => (
+                "合同期满后补录的活动",
+                "Activities logged after the contract ended",
+            ),
         };
         if zh { z } else { e }
     }
@@ -119,8 +148,14 @@ impl Rule {
             Rule::LineOverspent
             | Rule::ManagementOverCap
             | Rule::LabourOverCap
-            | Rule::OutsideTerm => Severity::Medium,
-            Rule::PaidLate | Rule::SignedLate | Rule::NoticeLate => Severity::Low,
+            | Rule::OutsideTerm
+            | Rule::ActivityOutsideTerm
+            | Rule::ActivityOutsideArea
+            | Rule::VisitsAboveNorm
+            | Rule::LoggedLate => Severity::Medium,
+            Rule::ServedByMany | Rule::PaidLate | Rule::SignedLate | Rule::NoticeLate => {
+                Severity::Low
+            }
         }
     }
 }
@@ -148,6 +183,8 @@ pub struct Flag {
     pub organisation: String,
     /// The spending item it concerns, if one.
     pub item_id: Option<i64>,
+    /// The service activity it concerns, if one.
+    pub activity_id: Option<i64>,
     pub evidence_zh: String,
     pub evidence_en: String,
     /// Where to look (a page of the web UI).
@@ -466,6 +503,148 @@ pub fn notice_late(
     )
 }
 
+/// Another provider's service of the same people (served_by_many): an organisation, its contract, how many
+/// of the people in question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    pub organisation: String,
+    pub contract_no: String,
+    pub people: usize,
+}
+
+/// The same identified person served by several providers in the same field and quarter (DESIGN.md, People
+/// served: 人数 is de-duplicated for the district, but each contract counts its own, so the sum of the
+/// contracts' 人数 overstates it). Shown to the bureau, not refused. `people` are the person references
+/// (never a number, hash or name).
+pub fn served_by_many(
+    field: (&str, &str),
+    (year, q): (i32, u32),
+    people: &[i64],
+    others: &[Overlap],
+) -> Option<Evidence> {
+    if people.is_empty() || others.is_empty() {
+        return None;
+    }
+    let refs: Vec<String> = people.iter().take(10).map(|p| format!("P{p}")).collect();
+    let more = if people.len() > 10 { "…" } else { "" };
+    let zh: Vec<String> = others
+        .iter()
+        .map(|o| {
+            format!(
+                "{}（合同 {}，{} 人）",
+                o.organisation, o.contract_no, o.people
+            )
+        })
+        .collect();
+    let en: Vec<String> = others
+        .iter()
+        .map(|o| {
+            format!(
+                "{} (contract {}, {} people)",
+                o.organisation, o.contract_no, o.people
+            )
+        })
+        .collect();
+    ev(
+        format!(
+            "{year} 年第 {q} 季度，本合同的 {} 名{}服务对象也由其他机构服务：{}。服务对象编号：{}{more}。",
+            people.len(),
+            field.0,
+            zh.join("；"),
+            refs.join("、")
+        ),
+        format!(
+            "In {year} Q{q}, {} people this contract served in {} were also served by: {}. Person references: {}{more}.",
+            people.len(),
+            field.1,
+            en.join("; "),
+            refs.join(", ")
+        ),
+    )
+}
+
+/// An activity dated outside the contract's term, which ends early when the contract is terminated.
+pub fn activity_outside_term(
+    held_on: NaiveDate,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Option<Evidence> {
+    if held_on >= start && held_on <= end {
+        return None;
+    }
+    ev(
+        format!("活动日期 {held_on} 不在合同服务期 {start} 至 {end} 内。"),
+        format!("Held on {held_on}, outside the contract term {start} to {end}."),
+    )
+}
+
+/// An activity in a community that is not (or no longer) in the contract's service area.
+pub fn activity_outside_area(in_area: bool, community: &str, street: &str) -> Option<Evidence> {
+    if in_area {
+        return None;
+    }
+    ev(
+        format!("活动所在社区“{street}{community}”不在合同的服务区域内。"),
+        format!(
+            "The activity's community {community} ({street}) is outside the contract's service area."
+        ),
+    )
+}
+
+/// The contract's norm of 人次 per person: its target 人次 over its target 人数, rounded up; none without
+/// targets.
+pub fn visits_norm(target_visits: i64, target_people: i64) -> Option<i64> {
+    (target_people > 0 && target_visits > 0)
+        .then(|| (target_visits + target_people - 1) / target_people)
+}
+
+/// People whose 人次 under one contract lie far above its norm: above `factor` × norm and above `floor`
+/// (`SANSHE_VISITS_NORM_FACTOR`, `SANSHE_VISITS_NORM_FLOOR`). `visits` are (person reference, 人次).
+pub fn visits_above_norm(
+    visits: &[(i64, i64)],
+    norm: i64,
+    factor: i64,
+    floor: i64,
+) -> Option<Evidence> {
+    let limit = (norm * factor).max(floor);
+    let mut over: Vec<&(i64, i64)> = visits.iter().filter(|(_, n)| *n > limit).collect();
+    if over.is_empty() {
+        return None;
+    }
+    over.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let list: Vec<String> = over
+        .iter()
+        .take(10)
+        .map(|(p, n)| format!("P{p}: {n}"))
+        .collect();
+    ev(
+        format!(
+            "{} 名服务对象的人次超过本合同常规（人均 {norm} 人次）的 {factor} 倍（上限 {limit}）：{}。",
+            over.len(),
+            list.join("，")
+        ),
+        format!(
+            "{} people have more than {factor} times the contract's norm of {norm} visits a person (limit {limit}): {}.",
+            over.len(),
+            list.join(", ")
+        ),
+    )
+}
+
+/// An activity logged after the contract's term ended (or after it was terminated or finally accepted):
+/// figures added after the fact, which the acceptance did not see.
+pub fn logged_late(held_on: NaiveDate, logged_on: NaiveDate, ended: NaiveDate) -> Option<Evidence> {
+    if logged_on <= ended {
+        return None;
+    }
+    ev(
+        format!("{held_on} 的活动于 {logged_on} 才登记，晚于合同结束或终期验收（{ended}）。"),
+        format!(
+            "The activity of {held_on} was logged on {logged_on}, after the contract ended or was finally accepted ({ended})."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,5 +753,46 @@ mod tests {
         }
         assert_eq!(Rule::DuplicateInvoice.severity(), Severity::High);
         assert_eq!(Rule::PaidLate.severity(), Severity::Low);
+    }
+
+    #[test]
+    fn served_by_many_raised_only_with_another_provider() {
+        let o = Overlap {
+            organisation: "乙".into(),
+            contract_no: "HT-2".into(),
+            people: 2,
+        };
+        let e = served_by_many(("养老服务", "Elderly"), (2026, 1), &[7, 9], &[o]).unwrap();
+        assert!(e.zh.contains("P7") && e.zh.contains("第 1 季度") && e.en.contains("HT-2"));
+        assert!(served_by_many(("养老服务", "Elderly"), (2026, 1), &[7], &[]).is_none());
+    }
+
+    #[test]
+    fn activity_outside_term_and_area() {
+        let (s, e) = (d("2026-01-01"), d("2026-06-30"));
+        assert!(activity_outside_term(d("2026-07-01"), s, e).is_some());
+        assert!(activity_outside_term(d("2026-06-30"), s, e).is_none());
+        assert!(activity_outside_area(false, "东社区", "甲街道").is_some());
+        assert!(activity_outside_area(true, "东社区", "甲街道").is_none());
+    }
+
+    #[test]
+    fn visits_above_norm_uses_factor_and_floor() {
+        assert_eq!(visits_norm(2000, 500), Some(4));
+        assert_eq!(visits_norm(2001, 500), Some(5));
+        assert_eq!(visits_norm(10, 0), None);
+        // Norm 4 × 3 = 12: 13 is over, 12 is not.
+        assert!(visits_above_norm(&[(1, 12)], 4, 3, 12).is_none());
+        let e = visits_above_norm(&[(1, 13), (2, 3)], 4, 3, 12).unwrap();
+        assert!(e.zh.starts_with("1 名") && e.en.contains("P1: 13"));
+        // The floor holds when the norm is small.
+        assert!(visits_above_norm(&[(1, 10)], 1, 3, 12).is_none());
+    }
+
+    #[test]
+    fn logged_late_after_the_end() {
+        let end = d("2026-06-30");
+        assert!(logged_late(d("2026-06-20"), d("2026-07-01"), end).is_some());
+        assert!(logged_late(d("2026-06-20"), d("2026-06-30"), end).is_none());
     }
 }

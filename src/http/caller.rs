@@ -186,6 +186,9 @@ role_sets! {
     /// Who reads an organisation's links to related organisations (实施条例 Art 18): the bureau and
     /// administrators who record them, finance who audit the awards, an `org` user its own organisation's.
     LinkReaders => [Bureau, Admin, Finance, Org];
+    /// Who reads service records and the counts of people served: finance, administrators and the bureau
+    /// (aggregates and activities, never who took part), an `org` user its own.
+    ServiceReaders => [Finance, Admin, Bureau, Org];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

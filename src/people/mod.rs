@@ -6,6 +6,10 @@
 //! hash and any name stay in the database; no view here returns them, and only the serving organisation
 //! sees its own people's pseudonyms and names.
 
+pub mod activities;
+pub mod beneficiaries;
+pub mod counts;
+pub mod flags;
 pub mod synthetic;
 
 use chrono::NaiveDate;
@@ -18,6 +22,23 @@ use crate::db::DbConn;
 use crate::db::schema::{activities as ac, participations as pa};
 use crate::domain::people::Count;
 use crate::error::AppError;
+
+/// What the people-served services need from the configuration.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub settings: crate::domain::people::Settings,
+    /// The key of the identity numbers' keyed hash.
+    pub secret: crate::config::Secret,
+}
+
+impl Ctx {
+    pub fn from_config(c: &crate::config::Config) -> Ctx {
+        Ctx {
+            settings: c.people.clone(),
+            secret: c.beneficiary_secret.clone(),
+        }
+    }
+}
 
 /// What a contract has delivered by a date: 人次 and 人数 (`domain::people::Count`), activities held
 /// (活动/小组节数) and volunteer minutes.

@@ -256,8 +256,8 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         },
         ledger: sanshe::ledger::Settings::default(),
         flags: sanshe::domain::flags::Settings::default(),
-        payment_due_days: 30,
         people: sanshe::domain::people::Settings::default(),
+        payment_due_days: 30,
     }
 }
 

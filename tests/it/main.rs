@@ -32,6 +32,7 @@ mod negotiation;
 mod page_numbers;
 mod page_posts;
 mod pages;
+mod people;
 mod procurement_rules;
 mod promises;
 mod races;

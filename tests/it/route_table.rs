@@ -88,6 +88,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::ledger_tenders::ROUTES)
         .chain(crate::contracts::ROUTES)
         .chain(crate::spending::ROUTES)
+        .chain(crate::people::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.

@@ -73,7 +73,7 @@ pub(crate) const ROUTES: &[Op] = &[
 /// a contract, which that walk's fixture does not have; `pages_for_org_and_finance` below covers it).
 pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[("GET", "/flags", FAOB)];
 
-fn user_id(c: &mut sanshe::db::DbConn, name: &str) -> i64 {
+pub(crate) fn user_id(c: &mut sanshe::db::DbConn, name: &str) -> i64 {
     use sanshe::db::schema::users as u;
     u::table
         .filter(u::username.eq(name))
@@ -82,7 +82,7 @@ fn user_id(c: &mut sanshe::db::DbConn, name: &str) -> i64 {
         .unwrap()
 }
 
-fn actor(c: &mut sanshe::db::DbConn, name: &str) -> sanshe::audit::Actor {
+pub(crate) fn actor(c: &mut sanshe::db::DbConn, name: &str) -> sanshe::audit::Actor {
     sanshe::audit::Actor {
         id: Some(user_id(c, name)),
         name: name.into(),
@@ -96,7 +96,7 @@ fn ctx(app: &TestApp) -> sanshe::contracts::Ctx {
 
 /// A tender `code` with three bids, opened, then awarded `award_days` ago to `winner`'s bid (set in the
 /// database: the evaluation is not what these tests are about).
-fn awarded_tender(app: &TestApp, code: &str, bidders: &[Bidder], winner: usize) -> i64 {
+pub(crate) fn awarded_tender(app: &TestApp, code: &str, bidders: &[Bidder], winner: usize) -> i64 {
     use sanshe::db::schema::{bids as bd, tenders as t};
     let tctx = sanshe::tenders::Ctx::from_config(&config(&app.db, &Options::default()));
     let mut c = app.conn();
@@ -137,13 +137,13 @@ fn awarded_tender(app: &TestApp, code: &str, bidders: &[Bidder], winner: usize) 
     v.id
 }
 
-fn day(days_ago: i64) -> String {
+pub(crate) fn day(days_ago: i64) -> String {
     sanshe::clock::beijing_date(Utc::now() - Duration::days(days_ago)).to_string()
 }
 
 /// Create and sign the contract of an awarded tender: the term starts 75 days ago, signed 45 days ago
 /// (15 days late: the award was 80 days ago).
-fn signed_contract(app: &TestApp, tender: i64, no: &str, appropriation: i64) -> i64 {
+pub(crate) fn signed_contract(app: &TestApp, tender: i64, no: &str, appropriation: i64) -> i64 {
     let ctx = ctx(app);
     let mut c = app.conn();
     let bureau = actor(&mut c, "bureau");
@@ -176,7 +176,7 @@ fn signed_contract(app: &TestApp, tender: i64, no: &str, appropriation: i64) -> 
     v.id
 }
 
-async fn appropriation(app: &TestApp) -> i64 {
+pub(crate) async fn appropriation(app: &TestApp) -> i64 {
     let fin = app.token("finance").await;
     let r = app
         .send_json(
