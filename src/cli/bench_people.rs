@@ -167,7 +167,12 @@ pub fn run(
     // Saves on the running contracts, round robin, 10 of the organisation's people each.
     let live: Vec<i64> = ct::table
         .filter(ct::id.eq_any(contracts.iter().map(|x| x.id).collect::<Vec<_>>()))
-        .filter(ct::state.eq_any(["signed", "in_progress", "midterm_accepted", "final_accepted"]))
+        .filter(ct::state.eq_any([
+            "signed",
+            "in_progress",
+            "midterm_accepted",
+            "final_accepted",
+        ]))
         .select(ct::id)
         .load(c)
         .map_err(err)?;
@@ -236,17 +241,19 @@ pub fn run(
         );
     }
     let t = Instant::now();
-    let r = activities::import_csv(c, ctx, actor, now, x.organisation_id, x.id, &csv)
-        .map_err(|e| match e {
-            crate::error::AppError::Validation(v) => format!(
-                "import refused: {}",
-                v.iter()
-                    .take(5)
-                    .map(|f| format!("{} {} ({})", f.field, f.rule, f.message.en))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            other => format!("import: {other}"),
+    let r =
+        activities::import_csv(c, ctx, actor, now, x.organisation_id, x.id, &csv).map_err(|e| {
+            match e {
+                crate::error::AppError::Validation(v) => format!(
+                    "import refused: {}",
+                    v.iter()
+                        .take(5)
+                        .map(|f| format!("{} {} ({})", f.field, f.rule, f.message.en))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                other => format!("import: {other}"),
+            }
         })?;
     line(out, "import_seconds", secs(t.elapsed()))?;
     line(out, "import_rows", o.import_rows)?;
