@@ -395,6 +395,8 @@ fn apportion(total: u64, weights: &[u64]) -> Vec<u64> {
     out
 }
 
+type FieldQuarter<'a> = (&'a str, (i32, u32));
+
 /// The plan: everything to write, before any id is known.
 struct Plan {
     people: Vec<Person>,
@@ -539,7 +541,8 @@ fn plan(secret: &str, contracts: &[Contract], o: &Options, today: NaiveDate) -> 
 
     // Served by two providers: an identified person also attends an activity of another organisation's
     // contract in the same field and quarter, registered there as that organisation's beneficiary.
-    let mut by_quarter: HashMap<(&str, (i32, u32)), Vec<u32>> = HashMap::new();
+    // (field, (year, quarter)) → activities.
+    let mut by_quarter: HashMap<FieldQuarter, Vec<u32>> = HashMap::new();
     for (ai, a) in activities.iter().enumerate() {
         by_quarter
             .entry((contracts[a.contract].field.as_str(), quarter(a.held_on)))
