@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `seed --demo`, `user create`, `verify`, `checkpoint`.
 
 mod bench_ledger;
+mod bench_people;
 
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
@@ -93,6 +94,26 @@ pub enum Command {
         /// hundreds of instalments to pay.
         #[arg(long, default_value_t = 250)]
         live: usize,
+    },
+    /// Benchmark of people served on an empty database (scripts/bench-people): seeds the demo without its
+    /// people, generates people and participations under its most recent signed contracts, times the
+    /// district overview, activity saves and an attendance import, and prints `name value` lines.
+    #[command(hide = true)]
+    BenchPeople {
+        #[arg(long, default_value_t = 100)]
+        contracts: usize,
+        #[arg(long, default_value_t = 60_000)]
+        people: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        participations: u64,
+        #[arg(long, default_value_t = 20)]
+        overview_runs: usize,
+        #[arg(long, default_value_t = 500)]
+        saves: usize,
+        #[arg(long, default_value_t = 100_000)]
+        import_rows: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 
@@ -319,6 +340,52 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                         })
                         .map(|s| s.contracts)
                         .map_err(|e| e.to_string())
+                },
+                &o,
+                &mut std::io::stdout(),
+            )?;
+            Ok(0)
+        }
+        Command::BenchPeople {
+            contracts,
+            people,
+            participations,
+            overview_runs,
+            saves,
+            import_rows,
+            seed,
+        } => {
+            let pool = crate::app::open_database(&config)?;
+            let state = crate::app::AppState::new(config, pool, clock);
+            let o = bench_people::Options {
+                contracts,
+                people,
+                participations,
+                overview_runs,
+                saves,
+                import_rows,
+                seed,
+            };
+            let ctx = crate::people::Ctx::from_config(&state.config);
+            let mut c = state.pool.get().map_err(|e| e.to_string())?;
+            let now = state.clock.now();
+            bench_people::run(
+                &mut c,
+                &ctx,
+                now,
+                |c| {
+                    crate::seed::seed_demo_with(
+                        c,
+                        &state.mail,
+                        now,
+                        None,
+                        state.config.beneficiary_secret.expose(),
+                        &state.tenders,
+                        &state.contracts,
+                        false,
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
                 },
                 &o,
                 &mut std::io::stdout(),

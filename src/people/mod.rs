@@ -10,6 +10,7 @@ pub mod activities;
 pub mod beneficiaries;
 pub mod counts;
 pub mod flags;
+pub mod synthetic;
 
 use chrono::NaiveDate;
 use diesel::dsl::{count, count_star, sum};

@@ -11,6 +11,7 @@
 
 pub mod contracts;
 pub mod ledger;
+pub mod people;
 pub mod registry;
 pub mod tenders;
 
@@ -39,8 +40,9 @@ pub struct SeedOutcome {
     pub generated_password: Option<String>,
 }
 
-/// Staff accounts, the registry, the tenders, budgets and contracts (the full demo of `serve --demo` /
-/// `seed --demo`). The registry's business calendar is the tenders' (`tenders.cal`).
+/// Staff accounts, the registry, the tenders, budgets and contracts, and the people served under them (the
+/// full demo of `serve --demo` / `seed --demo`). The registry's business calendar is the tenders'
+/// (`tenders.cal`).
 pub fn seed_demo(
     conn: &mut DbConn,
     mailer: &crate::mail::Settings,
@@ -49,6 +51,31 @@ pub fn seed_demo(
     beneficiary_secret: &str,
     tenders: &crate::tenders::Ctx,
     contracts: &crate::contracts::Ctx,
+) -> Result<SeedOutcome, AppError> {
+    seed_demo_with(
+        conn,
+        mailer,
+        now,
+        password,
+        beneficiary_secret,
+        tenders,
+        contracts,
+        true,
+    )
+}
+
+/// As [`seed_demo`]; without the people served when `people` is false (the benchmarks, which make their
+/// own, and tests that need no activities).
+#[allow(clippy::too_many_arguments)]
+pub fn seed_demo_with(
+    conn: &mut DbConn,
+    mailer: &crate::mail::Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    password: Option<&str>,
+    beneficiary_secret: &str,
+    tenders: &crate::tenders::Ctx,
+    contracts: &crate::contracts::Ctx,
+    people: bool,
 ) -> Result<SeedOutcome, AppError> {
     crate::db::write_tx(conn, |conn| {
         let out = seed_staff(conn, mailer, now, password)?;
@@ -71,6 +98,15 @@ pub fn seed_demo(
                 spending_items = c.spending_items,
                 "seeded the demo contracts"
             );
+            if people {
+                // People served under the signed contracts (issue 12).
+                let p = self::people::seed_demo(conn, now, beneficiary_secret)?;
+                tracing::info!(
+                    activities = p.activities,
+                    participations = p.participations,
+                    "seeded the demo people served"
+                );
+            }
         }
         Ok(out)
     })

@@ -33,6 +33,7 @@ mod page_numbers;
 mod page_posts;
 mod pages;
 mod people;
+mod people_demo;
 mod performance;
 mod procurement_rules;
 mod promises;
