@@ -217,9 +217,13 @@ fn grouped(
     w: &Where,
 ) -> Result<BTreeMap<String, Count>, AppError> {
     let col = column(d);
+    // One pass over the covering index (col, person_id, …): the inner grouping streams in index order and
+    // yields each (key, person) once with its participations; the outer one counts and sums them. (SQLite's
+    // COUNT(DISTINCT) would build a temporary b-tree per group instead.)
     let rows: Vec<Grouped> = diesel::sql_query(format!(
-        "SELECT CAST({col} AS TEXT) AS k, COUNT(*) AS n, COUNT(DISTINCT person_id) AS p \
-         FROM participations WHERE {} GROUP BY {col}",
+        "SELECT CAST(k AS TEXT) AS k, CAST(SUM(n) AS BIGINT) AS n, COUNT(*) AS p FROM \
+         (SELECT {col} AS k, person_id, COUNT(*) AS n FROM participations WHERE {} \
+          GROUP BY {col}, person_id) AS d GROUP BY k",
         w.participations
     ))
     .load(conn)?;
@@ -372,7 +376,8 @@ struct ActivityTotals {
 
 fn totals(conn: &mut DbConn, w: &Where) -> Result<(Count, ActivityTotals), AppError> {
     let t: Totals = diesel::sql_query(format!(
-        "SELECT COUNT(*) AS n, COUNT(DISTINCT person_id) AS p FROM participations WHERE {}",
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n, COUNT(*) AS p FROM \
+         (SELECT person_id, COUNT(*) AS n FROM participations WHERE {} GROUP BY person_id) AS d",
         w.participations
     ))
     .get_result(conn)?;

@@ -56,12 +56,25 @@ pub fn achieved(conn: &mut DbConn, contract: i64, upto: NaiveDate) -> Result<Ach
         .filter(ac::held_on.le(upto))
         .select((count_star(), sum(ac::anonymous), sum(ac::volunteer_minutes)))
         .first(conn)?;
-    let (registered, people): (i64, i64) = pa::table
-        .inner_join(ac::table)
-        .filter(pa::contract_id.eq(contract))
-        .filter(ac::held_on.le(upto))
-        .select((count_star(), count(pa::person_id).aggregate_distinct()))
+    // Counting up to a date needs the activities' dates; when nothing of the contract is later (the usual
+    // case: up to today) the participations alone answer, over their (contract_id, person_id) index.
+    let last: Option<NaiveDate> = ac::table
+        .filter(ac::contract_id.eq(contract))
+        .select(diesel::dsl::max(ac::held_on))
         .first(conn)?;
+    let (registered, people): (i64, i64) = if last.is_none_or(|l| l <= upto) {
+        pa::table
+            .filter(pa::contract_id.eq(contract))
+            .select((count_star(), count(pa::person_id).aggregate_distinct()))
+            .first(conn)?
+    } else {
+        pa::table
+            .inner_join(ac::table)
+            .filter(pa::contract_id.eq(contract))
+            .filter(ac::held_on.le(upto))
+            .select((count_star(), count(pa::person_id).aggregate_distinct()))
+            .first(conn)?
+    };
     Ok(Achieved {
         count: Count::new(registered, anonymous.unwrap_or(0), people),
         sessions,
