@@ -155,7 +155,8 @@ pub fn quarter(d: NaiveDate) -> (i32, u32) {
 /// elderly from the year they turn 60, otherwise `other`.
 pub fn default_group(birth_year: Option<i32>, year: i32) -> &'static str {
     match birth_year {
-        Some(b) if year - b >= ELDERLY_AGE => "elderly",
+        // Widened: a birth year typed by a caller may be any i32, refused only after this guess.
+        Some(b) if i64::from(year) - i64::from(b) >= i64::from(ELDERLY_AGE) => "elderly",
         _ => "other",
     }
 }
@@ -290,6 +291,8 @@ mod tests {
         assert_eq!(default_group(Some(1966), 2026), "elderly");
         assert_eq!(default_group(Some(1967), 2026), "other");
         assert_eq!(default_group(None, 2026), "other");
+        assert_eq!(default_group(Some(i32::MIN), 2026), "elderly");
+        assert_eq!(default_group(Some(i32::MAX), 2026), "other");
     }
 
     #[test]

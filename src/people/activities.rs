@@ -771,9 +771,11 @@ pub fn import_csv(
                 let slot = match slots.get(&key) {
                     Some(&i) => {
                         let g = &mut items[i];
-                        g.anonymous += p.anonymous;
-                        g.volunteers += p.volunteers;
-                        g.volunteer_minutes += p.volunteer_minutes;
+                        // Saturating: the sums are checked against their ranges below.
+                        g.anonymous = g.anonymous.saturating_add(p.anonymous);
+                        g.volunteers = g.volunteers.saturating_add(p.volunteers);
+                        g.volunteer_minutes =
+                            g.volunteer_minutes.saturating_add(p.volunteer_minutes);
                         if g.evidence.is_none() {
                             g.evidence = p.evidence;
                         }
@@ -822,6 +824,16 @@ pub fn import_csv(
                         format!("Your organisation has no person with the pseudonym {who:?}."),
                     );
                 }
+            }
+            if items.iter().any(|g| {
+                g.anonymous > 100_000 || g.volunteers > 10_000 || g.volunteer_minutes > 6_000_000
+            }) {
+                c.add(
+                    "file",
+                    "activity_totals",
+                    "同一活动各行的匿名人次、志愿者人数或志愿服务时长合计超出上限（100000 人次、10000 人、100000 小时）。",
+                    "An activity's rows add up to more than 100,000 anonymous heads, 10,000 volunteers or 100,000 volunteer hours.",
+                );
             }
             c.finish()?;
             // Identity numbers: the organisation's own, or registered now, each once per activity.

@@ -317,6 +317,18 @@ async fn gb11643_identity_numbers_on_registration(b: Backend) {
         .map(|(f, r)| (f.to_string(), r.to_string()))
     );
     assert_eq!(state(&fx.app), before);
+    // The smallest birth year an i32 holds is refused, not a 500 (the age guess once overflowed).
+    let r = register(
+        &fx,
+        &fx.a,
+        &json!({"pseudonym": "old", "birth_year": i32::MIN, "community_id": cm}),
+    )
+    .await;
+    assert_eq!(
+        refused(r, 422).await,
+        vec![("birth_year".to_string(), "range".to_string())]
+    );
+    assert_eq!(state(&fx.app), before);
     // The stored person holds the hash, never the number.
     let mut c = fx.app.conn();
     use sanshe::db::schema::people as pp;
