@@ -721,7 +721,7 @@ pub fn accept(
         };
         let evaluator = c.text("evaluator", &input.evaluator, 60);
         let report = input.report_sha256.trim().to_ascii_lowercase();
-        if report.len() != 64 || !report.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        if !crate::domain::text::is_sha256_hex(&report) {
             c.add(
                 "report_sha256",
                 "sha256",

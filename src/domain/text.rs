@@ -21,6 +21,11 @@ pub fn any_control(bytes: &[u8]) -> bool {
     bytes.iter().any(|b| b.is_ascii_control())
 }
 
+/// A SHA-256 written as 64 hexadecimal digits (a file's evidence hash); case as given.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

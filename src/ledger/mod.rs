@@ -410,7 +410,7 @@ impl Digest {
     pub fn parse(s: &str) -> Option<Digest> {
         let (seq, hash) = s.trim().split_once(':')?;
         let seq: i64 = seq.parse().ok().filter(|n| *n >= 0)?;
-        let ok = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        let ok = crate::domain::text::is_sha256_hex(hash);
         ok.then(|| Digest {
             seq,
             hash: hash.to_ascii_lowercase(),

@@ -304,7 +304,7 @@ fn check_head(
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| !s.is_empty());
     if let Some(e) = &evidence
-        && (e.len() != 64 || !e.chars().all(|ch| ch.is_ascii_hexdigit()))
+        && !crate::domain::text::is_sha256_hex(e)
     {
         c.add(
             &f("evidence_sha256"),

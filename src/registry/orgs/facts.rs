@@ -269,10 +269,6 @@ pub struct NewListing {
     pub evidence_sha256: String,
 }
 
-fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
 pub fn add_listing(
     conn: &mut DbConn,
     actor: &Actor,
@@ -312,7 +308,7 @@ pub fn add_listing(
         );
     }
     let hash = r.evidence_sha256.trim().to_ascii_lowercase();
-    if checks.required("evidence_sha256", &hash) && !is_sha256(&hash) {
+    if checks.required("evidence_sha256", &hash) && !crate::domain::text::is_sha256_hex(&hash) {
         checks.add(
             "evidence_sha256",
             "sha256",
