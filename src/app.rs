@@ -206,6 +206,7 @@ pub fn open_database(config: &Config) -> Result<Pool, String> {
     let pool = crate::db::connect(&config.database, config.db_pool)?;
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     let applied = crate::db::migrate(&mut conn)?;
+    crate::people::reach::after_migrations(&mut conn, &applied)?;
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
     }

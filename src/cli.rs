@@ -191,6 +191,7 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
             let pool = crate::db::connect(&config.database, 1)?;
             let mut c = pool.get().map_err(|e| e.to_string())?;
             let applied = crate::db::migrate(&mut c)?;
+            crate::people::reach::after_migrations(&mut c, &applied)?;
             println!(
                 "{} migration(s) applied on {}",
                 applied.len(),
@@ -367,6 +368,18 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 seed,
             };
             let ctx = crate::people::Ctx::from_config(&state.config);
+            // As the server runs: SQLite's WAL checkpoints off the write path, every half second.
+            if crate::db::wal_checkpoints::take_over(&state.pool)? {
+                let pool = state.pool.clone();
+                std::thread::spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        if let Ok(mut c) = pool.get() {
+                            let _ = crate::db::wal_checkpoints::checkpoint(&mut c);
+                        }
+                    }
+                });
+            }
             let mut c = state.pool.get().map_err(|e| e.to_string())?;
             let now = state.clock.now();
             bench_people::run(
@@ -446,6 +459,16 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 let found = crate::chain::checkpoint::check_all(&mut c, list, &trusted)
                     .map_err(|e| e.to_string())?;
                 code |= report_checkpoints(&format!("checkpoints in {}", path.display()), &found);
+            }
+            let (tallies, differ) =
+                crate::people::reach::verify(&mut c).map_err(|e| e.to_string())?;
+            if differ == 0 {
+                println!("people served tallies: ok, {tallies} tallies");
+            } else {
+                println!(
+                    "people served tallies: {differ} DIFFER from the participations (of {tallies})"
+                );
+                code = 1;
             }
             let ctx = crate::tenders::Ctx::from_config(&config);
             let (checked, bad) =

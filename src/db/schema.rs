@@ -864,6 +864,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    reach_counts (scope, dim, dim_key, month) {
+        scope -> BigInt,
+        dim -> Text,
+        dim_key -> Text,
+        month -> Integer,
+        registered -> BigInt,
+        anonymous -> BigInt,
+        activities -> BigInt,
+        volunteers -> BigInt,
+        volunteer_minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    reach_people (scope, dim, dim_key, month, chunk) {
+        scope -> BigInt,
+        dim -> Text,
+        dim_key -> Text,
+        month -> Integer,
+        chunk -> Integer,
+        people -> Binary,
+    }
+}
+
+diesel::table! {
     satisfaction_surveys (id) {
         id -> BigInt,
         contract_id -> BigInt,

@@ -388,6 +388,27 @@ fn store(
             DbConn::Pg(c) => diesel::insert_into(pa::table).values(chunk).execute(c)?,
         };
     }
+    let mut tally = super::reach::Tally::default();
+    for p in items {
+        let people: Vec<(i64, &str)> = p
+            .participants
+            .iter()
+            .map(|(_, person, grp)| (*person, grp.as_str()))
+            .collect();
+        tally.activity(
+            &super::reach::Activity {
+                organisation_id: row.organisation_id,
+                field,
+                street_id: p.street_id,
+                month: month_key(p.held_on),
+                anonymous: p.anonymous.into(),
+                volunteers: p.volunteers.into(),
+                volunteer_minutes: p.volunteer_minutes.into(),
+            },
+            &people,
+        );
+    }
+    super::reach::apply(conn, tally)?;
     Ok(ids)
 }
 

@@ -1,9 +1,11 @@
 //! 人次 and 人数 by dimension, for the district or one organisation, as `domain::people` defines them:
 //! participations are counted and their distinct `person_id`s (which de-duplicates an identified person
 //! across activities, contracts and organisations), and the activities' anonymous heads are added to 人次.
-//! Every figure is computed in the database over one covering index of `participations` (the filters are
-//! validated values written into the statement: integers, and codes checked against the configuration),
-//! so the cost is one index scan per breakdown whatever the district's size.
+//! When only the scope, one organisation and the months are asked (the overview a director opens), the
+//! figures come from the running tallies of [`super::reach`], a few hundred rows. Otherwise they are
+//! computed in the database over one covering index of `participations` (the filters are validated values
+//! written into the statement: integers, and codes checked against the configuration), one index scan
+//! per breakdown. Both give the same figures; a test compares them.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::{Deserialize, Serialize};
 
 use super::Ctx;
+use super::reach::Summary;
 use crate::db::DbConn;
 use crate::db::schema::{communities as cm, contracts as ct, organisations as og, streets as st};
 use crate::domain::people::{Count, Dimension, month_key, month_label};
@@ -92,6 +95,8 @@ struct Where {
     participations: String,
     activities: String,
     words: Vec<String>,
+    /// The tallies' scope and months, when they can answer.
+    reach: Option<(i64, Option<i32>, Option<i32>)>,
 }
 
 fn month_of(c: &mut Checks, field: &str, v: Option<&str>) -> Option<i32> {
@@ -135,6 +140,17 @@ fn conditions(scope: Scope, f: &CountFilter) -> Result<Where, AppError> {
         );
     }
     c.finish()?;
+    let field = f.field.as_deref().filter(|s| !s.is_empty());
+    let tallied = f.contract.is_none() && f.street.is_none() && field.is_none();
+    let reach_scope = match (scope, f.organisation) {
+        _ if !tallied => None,
+        (Scope::District, None) => Some(super::reach::DISTRICT),
+        (Scope::District, Some(o)) | (Scope::Organisation(o), None) => Some(o),
+        (Scope::Organisation(o), Some(x)) if x == o => Some(o),
+        _ => None,
+    }
+    // Organisation ids start at 1: any other names nobody (scope 0 is the district's).
+    .filter(|s| f.organisation.is_none_or(|_| *s > 0));
     let mut p = vec!["1 = 1".to_string()];
     let mut a = vec!["1 = 1".to_string()];
     let mut words = Vec::new();
@@ -157,7 +173,7 @@ fn conditions(scope: Scope, f: &CountFilter) -> Result<Where, AppError> {
         both("street_id", s.to_string());
         words.push(format!("street={s}"));
     }
-    if let Some(code) = f.field.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(code) = field {
         // Checked against the field list above: a plain code.
         both("field", format!("'{code}'"));
         words.push(format!("field={code}"));
@@ -177,6 +193,7 @@ fn conditions(scope: Scope, f: &CountFilter) -> Result<Where, AppError> {
         participations: p.join(" AND "),
         activities: a.join(" AND "),
         words,
+        reach: reach_scope.map(|s| (s, from, to)),
     })
 }
 
@@ -210,12 +227,26 @@ fn column(d: Dimension) -> &'static str {
     }
 }
 
+/// The tallies for `w`, when they can answer it.
+fn tallies(conn: &mut DbConn, w: &Where) -> Result<Option<Summary>, AppError> {
+    match w.reach {
+        Some((scope, from, to)) => Ok(Some(super::reach::read(conn, scope, from, to)?)),
+        None => Ok(None),
+    }
+}
+
 /// Registered participations, distinct people and anonymous heads per key of a dimension.
 fn grouped(
     conn: &mut DbConn,
     d: Dimension,
     w: &Where,
+    t: Option<&Summary>,
 ) -> Result<BTreeMap<String, Count>, AppError> {
+    if let Some(t) = t
+        && super::reach::keeps(d)
+    {
+        return Ok(t.grouped(d));
+    }
     let col = column(d);
     // One pass over the covering index (col, person_id, …): the inner grouping streams in index order and
     // yields each (key, person) once with its participations; the outer one counts and sums them. (SQLite's
@@ -327,7 +358,12 @@ pub fn breakdown(
     zh: bool,
 ) -> Result<Vec<Line>, AppError> {
     let w = conditions(scope, f)?;
-    lines(conn, ctx, d, &w, zh)
+    let t = if super::reach::keeps(d) {
+        tallies(conn, &w)?
+    } else {
+        None
+    };
+    lines(conn, ctx, d, &w, t.as_ref(), zh)
 }
 
 fn lines(
@@ -335,9 +371,10 @@ fn lines(
     ctx: &Ctx,
     d: Dimension,
     w: &Where,
+    t: Option<&Summary>,
     zh: bool,
 ) -> Result<Vec<Line>, AppError> {
-    let g = grouped(conn, d, w)?;
+    let g = grouped(conn, d, w, t)?;
     let keys: Vec<String> = g.keys().cloned().collect();
     let labels = labels(conn, ctx, d, &keys, zh)?;
     let mut out: Vec<Line> = g
@@ -374,7 +411,23 @@ struct ActivityTotals {
     volunteer_minutes: Option<i64>,
 }
 
-fn totals(conn: &mut DbConn, w: &Where) -> Result<(Count, ActivityTotals), AppError> {
+fn totals(
+    conn: &mut DbConn,
+    w: &Where,
+    t: Option<&Summary>,
+) -> Result<(Count, ActivityTotals), AppError> {
+    if let Some(t) = t {
+        let (count, c) = t.total();
+        return Ok((
+            count,
+            ActivityTotals {
+                activities: c.activities,
+                anonymous: Some(c.anonymous),
+                volunteers: Some(c.volunteers),
+                volunteer_minutes: Some(c.volunteer_minutes),
+            },
+        ));
+    }
     let t: Totals = diesel::sql_query(format!(
         "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n, COUNT(*) AS p FROM \
          (SELECT person_id, COUNT(*) AS n FROM participations WHERE {} GROUP BY person_id) AS d",
@@ -429,7 +482,9 @@ pub fn overview(
 ) -> Result<Overview, AppError> {
     use crate::db::schema::social_workers as sw;
     let w = conditions(scope, f)?;
-    let (total, a) = totals(conn, &w)?;
+    let t = tallies(conn, &w)?;
+    let t = t.as_ref();
+    let (total, a) = totals(conn, &w, t)?;
     let (projects, funds_fen) = projects(conn, scope, f)?;
     let (organisations, social_workers) = match scope {
         Scope::District => (
@@ -453,10 +508,10 @@ pub fn overview(
     Ok(Overview {
         filters: w.words.join(", "),
         total,
-        by_field: lines(conn, ctx, Dimension::Field, &w, zh)?,
-        by_street: lines(conn, ctx, Dimension::Street, &w, zh)?,
-        by_month: lines(conn, ctx, Dimension::Month, &w, zh)?,
-        by_group: lines(conn, ctx, Dimension::Group, &w, zh)?,
+        by_field: lines(conn, ctx, Dimension::Field, &w, t, zh)?,
+        by_street: lines(conn, ctx, Dimension::Street, &w, t, zh)?,
+        by_month: lines(conn, ctx, Dimension::Month, &w, t, zh)?,
+        by_group: lines(conn, ctx, Dimension::Group, &w, t, zh)?,
         activities: a.activities,
         volunteers: a.volunteers.unwrap_or(0),
         volunteer_hours: a.volunteer_minutes.unwrap_or(0) / 60,
@@ -474,7 +529,8 @@ pub fn public_totals(conn: &mut DbConn, f: &CountFilter) -> Result<PublicTotals,
         ..Default::default()
     };
     let w = conditions(Scope::District, &f)?;
-    let (total, a) = totals(conn, &w)?;
+    let t = tallies(conn, &w)?;
+    let (total, a) = totals(conn, &w, t.as_ref())?;
     let (projects, funds_fen) = projects(conn, Scope::District, &f)?;
     Ok(PublicTotals {
         total,

@@ -1,6 +1,7 @@
 //! People served (issue 12; docs/PEOPLE.md): the people an organisation registers (`beneficiaries`), the
 //! activities it records under its contracts (`activities`, with an all-or-nothing CSV import), the counts
-//! (`counts`: 人次 and 人数 as `domain::people` defines them) and the flags on them (`flags`).
+//! (`counts`: 人次 and 人数 as `domain::people` defines them, read from the running tallies of `reach`
+//! where they serve) and the flags on them (`flags`).
 //!
 //! No identity number is ever stored: it is checked, hashed with the beneficiary secret and dropped. The
 //! hash and any name stay in the database; no view here returns them, and only the serving organisation
@@ -10,6 +11,7 @@ pub mod activities;
 pub mod beneficiaries;
 pub mod counts;
 pub mod flags;
+pub mod reach;
 pub mod synthetic;
 
 use chrono::NaiveDate;

@@ -847,6 +847,32 @@ fn write(
         }),
         per,
     )?;
+    // The running tallies, as the services keep them (people::reach).
+    let mut tally = super::reach::Tally::default();
+    for a in &plan.activities {
+        let c = &contracts[a.contract];
+        let people: Vec<(i64, &str)> = a
+            .people
+            .iter()
+            .map(|b| {
+                let ben = &plan.beneficiaries[*b as usize];
+                (person0 + ben.person as i64, plan.people[ben.person].group)
+            })
+            .collect();
+        tally.activity(
+            &super::reach::Activity {
+                organisation_id: c.organisation_id,
+                field: &c.field,
+                street_id: a.street,
+                month: month_key(a.held_on),
+                anonymous: a.anonymous,
+                volunteers: a.volunteers,
+                volunteer_minutes: a.volunteers * a.minutes,
+            },
+            &people,
+        );
+    }
+    super::reach::apply(conn, tally)?;
     if let DbConn::Pg(_) = conn {
         // Explicit ids leave the sequences behind; the services' next inserts continue after ours.
         conn.batch_execute(

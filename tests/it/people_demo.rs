@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use sanshe::db::DbConn;
+use sanshe::people::counts::{CountFilter, Scope};
 
 use crate::both_backends;
 use crate::cli::{run, sanshe};
@@ -15,6 +16,16 @@ use crate::helpers::*;
 struct N {
     #[diesel(sql_type = BigInt)]
     n: i64,
+}
+
+#[derive(QueryableByName)]
+struct G {
+    #[diesel(sql_type = Text)]
+    k: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = BigInt)]
+    p: i64,
 }
 
 fn n(c: &mut DbConn, sql: &str) -> i64 {
@@ -243,9 +254,168 @@ async fn issue12_demo_people_served(b: Backend) {
     // Nothing identifying is printed either.
     assert!(!out.contains("id_hash") && !err.contains("id_hash"));
 
-    // The seeded database still verifies (audit chain, ledger).
+    // The overview (read from the running tallies, people::reach) gives the figures of the definition,
+    // counted here straight from the participations and activities; and a rebuild of the tallies from
+    // them changes nothing.
+    let ctx = sanshe::people::Ctx::from_config(&config(&db, &Options::default()));
+    let last = n(
+        &mut c,
+        "SELECT CAST(MAX(month) AS BIGINT) AS n FROM participations",
+    );
+    let year = last / 100;
+    let busiest = n(
+        &mut c,
+        "SELECT organisation_id AS n FROM participations GROUP BY organisation_id ORDER BY COUNT(*) DESC, organisation_id LIMIT 1",
+    );
+    let span = |m: i64| format!("{}-{:02}", m / 100, m % 100);
+    let cases: Vec<(Scope, CountFilter, String, String)> = vec![
+        (
+            Scope::District,
+            CountFilter::default(),
+            "1 = 1".into(),
+            "1 = 1".into(),
+        ),
+        (
+            Scope::District,
+            CountFilter {
+                year: Some(year as i32),
+                ..Default::default()
+            },
+            format!("p.month / 100 = {year}"),
+            format!("{yyyymm} / 100 = {year}"),
+        ),
+        (
+            Scope::District,
+            CountFilter {
+                from: Some(span(year * 100 + 2)),
+                to: Some(span(year * 100 + 4)),
+                ..Default::default()
+            },
+            format!("p.month BETWEEN {0}02 AND {0}04", year),
+            format!("{yyyymm} BETWEEN {0}02 AND {0}04", year),
+        ),
+        (
+            Scope::Organisation(busiest),
+            CountFilter {
+                year: Some(year as i32),
+                ..Default::default()
+            },
+            format!("p.organisation_id = {busiest} AND p.month / 100 = {year}"),
+            format!("a.organisation_id = {busiest} AND {yyyymm} / 100 = {year}"),
+        ),
+        (
+            Scope::District,
+            CountFilter {
+                organisation: Some(busiest),
+                ..Default::default()
+            },
+            format!("p.organisation_id = {busiest}"),
+            format!("a.organisation_id = {busiest}"),
+        ),
+    ];
+    let mut before = Vec::new();
+    for (scope, f, wp, wa) in &cases {
+        let o = sanshe::people::counts::overview(&mut c, &ctx, *scope, f, true).unwrap();
+        let total = n(
+            &mut c,
+            &format!("SELECT COUNT(*) AS n FROM participations p WHERE {wp}"),
+        );
+        let anon = n(
+            &mut c,
+            &format!(
+                "SELECT CAST(COALESCE(SUM(a.anonymous), 0) AS BIGINT) AS n FROM activities a WHERE {wa}"
+            ),
+        );
+        let people = n(
+            &mut c,
+            &format!("SELECT COUNT(DISTINCT p.person_id) AS n FROM participations p WHERE {wp}"),
+        );
+        assert!(total > 0, "{scope:?} {f:?}: nothing to compare");
+        assert_eq!(
+            (o.total.visits, o.total.anonymous, o.total.people),
+            (total + anon, anon, people),
+            "{scope:?} {f:?}"
+        );
+        assert_eq!(
+            o.activities,
+            n(
+                &mut c,
+                &format!("SELECT COUNT(*) AS n FROM activities a WHERE {wa}")
+            ),
+            "{scope:?} {f:?}"
+        );
+        for (lines, pk, ak) in [
+            (&o.by_field, "p.field", Some("a.field")),
+            (
+                &o.by_street,
+                "CAST(p.street_id AS TEXT)",
+                Some("CAST(a.street_id AS TEXT)"),
+            ),
+            (
+                &o.by_month,
+                "CAST(p.month AS TEXT)",
+                Some(&*format!("CAST({yyyymm} AS TEXT)")),
+            ),
+            (&o.by_group, "p.grp", None),
+        ] {
+            let mut want = std::collections::BTreeMap::<String, (i64, i64, i64)>::new();
+            for g in diesel::sql_query(format!(
+                "SELECT {pk} AS k, COUNT(*) AS n, COUNT(DISTINCT p.person_id) AS p FROM participations p WHERE {wp} GROUP BY {pk}"
+            ))
+            .load::<G>(&mut c)
+            .unwrap()
+            {
+                want.insert(g.k, (g.n, 0, g.p));
+            }
+            if let Some(ak) = ak {
+                for g in diesel::sql_query(format!(
+                    "SELECT {ak} AS k, CAST(SUM(a.anonymous) AS BIGINT) AS n, CAST(0 AS BIGINT) AS p FROM activities a WHERE {wa} AND a.anonymous > 0 GROUP BY {ak}"
+                ))
+                .load::<G>(&mut c)
+                .unwrap()
+                {
+                    let e = want.entry(g.k).or_default();
+                    e.0 += g.n;
+                    e.1 += g.n;
+                }
+            }
+            let got: std::collections::BTreeMap<String, (i64, i64, i64)> = lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.key.clone(),
+                        (l.count.visits, l.count.anonymous, l.count.people),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{scope:?} {f:?} by {pk}");
+        }
+        before.push(serde_json::to_value(&o).unwrap());
+    }
+    sanshe::db::write_tx(&mut c, sanshe::people::reach::rebuild).unwrap();
+    for ((scope, f, _, _), was) in cases.iter().zip(before) {
+        let o = sanshe::people::counts::overview(&mut c, &ctx, *scope, f, true).unwrap();
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            was,
+            "{scope:?} {f:?} after a rebuild"
+        );
+    }
+
+    // The seeded database still verifies (audit chain, ledger, the tallies against the participations);
+    // a tally changed behind the service's back is caught.
     let (code, out, _) = run(sanshe(&db).arg("verify"));
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("people served tallies: ok"), "{out}");
+    diesel::sql_query(
+        "UPDATE reach_counts SET registered = registered + 1 WHERE scope = 0 AND dim = 'total' \
+         AND month = (SELECT MAX(month) FROM reach_counts)",
+    )
+    .execute(&mut c)
+    .unwrap();
+    let (code, out, _) = run(sanshe(&db).arg("verify"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("people served tallies: 1 DIFFER"), "{out}");
 }
 
 both_backends!(issue12_demo_people_served);

@@ -1,0 +1,2 @@
+DROP TABLE reach_people;
+DROP TABLE reach_counts;
