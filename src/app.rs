@@ -41,6 +41,8 @@ pub struct AppState {
     pub tenders: Arc<crate::tenders::Ctx>,
     /// Contract rules: calendar, funds, payment terms.
     pub contracts: Arc<crate::contracts::Ctx>,
+    /// The gate of PDF reports: fewer at once than there are cores, so pages keep a core.
+    pub reports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -63,6 +65,11 @@ impl AppState {
             passwords: crate::auth::password::Hasher::per_core(),
             mail,
             mail_wake: Arc::new(Notify::new()),
+            reports: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1))
+                    .max(1),
+            )),
         }
     }
 }

@@ -252,6 +252,13 @@ pub struct ConfigArgs {
     /// satisfaction and budget execution, in points summing to 100.
     #[arg(long, env = "SANSHE_PERFORMANCE_WEIGHTS", default_value = crate::domain::performance::DEFAULT_WEIGHTS, global = true)]
     pub performance_weights: String,
+    /// The font of the PDF reports: a TrueType/OpenType file with Chinese, Latin and digits (`#N` after the
+    /// path for face N of a .ttc); empty for the embedded WenQuanYi Micro Hei.
+    #[arg(long, env = "SANSHE_PDF_FONT", global = true)]
+    pub pdf_font: Option<String>,
+    /// Who issues the reports (their author and cover), e.g. 官渡区民政局.
+    #[arg(long, env = "SANSHE_ISSUER", default_value = "区民政局", global = true)]
+    pub issuer: String,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -307,6 +314,10 @@ pub struct Config {
     pub people: crate::domain::people::Settings,
     /// Weights of an acceptance's performance evaluation (`SANSHE_PERFORMANCE_WEIGHTS`).
     pub performance_weights: crate::domain::performance::Weights,
+    /// The reports' font, parsed once (`SANSHE_PDF_FONT`).
+    pub report_font: std::sync::Arc<crate::pdf::ReportFont>,
+    /// Who issues the reports (`SANSHE_ISSUER`).
+    pub issuer: String,
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -414,7 +425,14 @@ impl ConfigArgs {
         let performance_weights =
             crate::domain::performance::Weights::parse(&self.performance_weights)
                 .map_err(|e| format!("SANSHE_PERFORMANCE_WEIGHTS: {e}"))?;
+        let report_font = crate::pdf::ReportFont::load(self.pdf_font.as_deref())?;
+        let issuer = self.issuer.trim().to_string();
+        if issuer.is_empty() || issuer.chars().count() > 60 {
+            return Err("SANSHE_ISSUER: 1 to 60 characters (e.g. 官渡区民政局)".into());
+        }
         Ok(Config {
+            issuer,
+            report_font,
             flags,
             people,
             performance_weights,

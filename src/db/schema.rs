@@ -889,6 +889,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_texts (report, period_key) {
+        report -> Text,
+        period_key -> Text,
+        problems -> Text,
+        next_steps -> Text,
+        updated_by -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     satisfaction_surveys (id) {
         id -> BigInt,
         contract_id -> BigInt,

@@ -189,6 +189,8 @@ role_sets! {
     /// Who reads service records and the counts of people served: finance, administrators and the bureau
     /// (aggregates and activities, never who took part), an `org` user its own.
     ServiceReaders => [Finance, Admin, Bureau, Org];
+    /// Who generates the district's reports (三社联动): the bureau, finance and administrators.
+    ReportReaders => [Bureau, Finance, Admin];
     /// Everyone but finance: a bidder its own attachments; the bureau, administrators and the panel after
     /// the opening.
     AttachmentReaders => [Bureau, Admin, Evaluator, Org];

@@ -258,6 +258,8 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         flags: sanshe::domain::flags::Settings::default(),
         people: sanshe::domain::people::Settings::default(),
         performance_weights: sanshe::domain::performance::Weights::default(),
+        report_font: sanshe::pdf::ReportFont::load(None).unwrap(),
+        issuer: "区民政局".into(),
         payment_due_days: 30,
     }
 }

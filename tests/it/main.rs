@@ -42,6 +42,7 @@ mod ranking;
 mod registry_bases;
 mod registry_orgs;
 mod related_bidders;
+mod reports;
 mod route_table;
 mod search;
 mod single_source;

@@ -89,6 +89,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::contracts::ROUTES)
         .chain(crate::spending::ROUTES)
         .chain(crate::people::ROUTES)
+        .chain(crate::reports::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
