@@ -213,6 +213,8 @@ struct DashboardPage {
     registry: Option<RegistryFigures>,
     /// Finance and administrators: the ledger digest.
     ledger: Option<crate::ledger::Digest>,
+    /// Staff: the district's people served, projects and funds, organisations and social workers.
+    people: Option<crate::people::counts::Overview>,
 }
 
 /// What the bureau sees first: the registry at a glance.
@@ -290,6 +292,10 @@ impl RegistryFigures {
 }
 
 impl DashboardPage {
+    fn yuan(&self, fen: &i64) -> String {
+        crate::money::yuan_grouped(*fen)
+    }
+
     fn bar_class(&self, n: &i64) -> String {
         bar_class(
             *n,
@@ -314,10 +320,24 @@ async fn dashboard(
     let today = state.today();
     let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
-    let (users_by_role, mail, chain, recent, registry, ledger) = state
+    let pctx = crate::people::Ctx::from_config(&state.config);
+    let (users_by_role, mail, chain, recent, registry, ledger, people) = state
         .run_tenders(move |c, tctx, _| {
             let registry = if user.is_staff() {
                 Some(RegistryFigures::load(c, &user, today, rules, zh)?)
+            } else {
+                None
+            };
+            // The district overview a director opens first (from the running tallies: cheap).
+            let people = if user.is_staff() {
+                use crate::people::counts::{CountFilter, Scope, overview};
+                Some(overview(
+                    c,
+                    &pctx,
+                    Scope::District,
+                    &CountFilter::default(),
+                    zh,
+                )?)
             } else {
                 None
             };
@@ -363,7 +383,7 @@ async fn dashboard(
             } else {
                 None
             };
-            Ok((users_by_role, mail, chain, recent, registry, ledger))
+            Ok((users_by_role, mail, chain, recent, registry, ledger, people))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -390,6 +410,7 @@ async fn dashboard(
         recent_title,
         registry,
         ledger,
+        people,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
 }

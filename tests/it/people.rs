@@ -531,6 +531,28 @@ async fn visits_and_people_deduplicated_across_organisations(b: Backend) {
         (Some(52), Some(6))
     );
     assert!(t.get("by_field").is_none());
+    // The bureau's dashboard opens with the district overview; an organisation's does not show it.
+    let page = sign_in(&fx.app, "bureau")
+        .await
+        .get(fx.app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="overview-visits">52<"#), "{page}");
+    assert!(page.contains(r#"id="overview-people">6<"#));
+    let page = sign_in(&fx.app, &fx.a.user)
+        .await
+        .get(fx.app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("district-overview"));
     // A month filter before the activities: nothing.
     let bureau = fx.app.token("bureau").await;
     let o: Value = fx
