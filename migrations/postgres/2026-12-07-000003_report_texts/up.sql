@@ -9,3 +9,4 @@ CREATE TABLE report_texts (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (report, period_key)
 );
+CREATE INDEX report_texts_updated_by_idx ON report_texts (updated_by);
