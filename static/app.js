@@ -167,4 +167,65 @@
     var busy = document.querySelectorAll("[data-busy-text]");
     for (var i = 0; i < busy.length; i++) busy[i].hidden = true;
   });
+
+  // (f) A report is drawn on the server: fetch it with progress shown, then offer it as a download. Without
+  // JS the link downloads the PDF directly.
+  var gen = document.querySelector("[data-pdf-generate]");
+  var genBox = document.getElementById("report-generate");
+  if (gen && genBox && window.fetch && window.URL && URL.createObjectURL) {
+    gen.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (gen.hasAttribute("aria-busy")) return;
+      var bar = document.getElementById("report-progress");
+      var status = document.getElementById("report-status");
+      var link = document.getElementById("report-download");
+      var zh = document.documentElement.lang !== "en";
+      var started = Date.now();
+      var seconds = function () {
+        return ((Date.now() - started) / 1000).toFixed(1) + (zh ? " 秒" : " s");
+      };
+      var busy = function () {
+        status.textContent = genBox.getAttribute("data-busy") + " " + seconds();
+      };
+      gen.setAttribute("aria-busy", "true");
+      bar.hidden = false;
+      link.hidden = true;
+      busy();
+      var timer = setInterval(busy, 200);
+      var done = function () {
+        clearInterval(timer);
+        bar.hidden = true;
+        gen.removeAttribute("aria-busy");
+      };
+      fetch(gen.href, { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) {
+            return r.json().catch(function () { return {}; }).then(function (p) {
+              var m = p.message ? (zh ? p.message.zh : p.message.en) : "";
+              throw new Error(m || p.detail || String(r.status));
+            });
+          }
+          var name = "report.pdf";
+          var m = /filename\*=UTF-8''([^;]+)/.exec(r.headers.get("Content-Disposition") || "");
+          if (m) {
+            try { name = decodeURIComponent(m[1]); } catch (e) { /* keep the plain name */ }
+          }
+          return r.blob().then(function (blob) { return { blob: blob, name: name }; });
+        })
+        .then(function (got) {
+          done();
+          if (link.href.indexOf("blob:") === 0) URL.revokeObjectURL(link.href);
+          link.href = URL.createObjectURL(got.blob);
+          link.download = got.name;
+          link.hidden = false;
+          status.textContent = genBox.getAttribute("data-done") + " (" +
+            Math.max(1, Math.round(got.blob.size / 1024)) + " KB, " + seconds() + ")";
+          link.click();
+        })
+        .catch(function (e) {
+          done();
+          status.textContent = genBox.getAttribute("data-failed") + (zh ? "：" : ": ") + e.message;
+        });
+    });
+  }
 })();

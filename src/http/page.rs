@@ -166,6 +166,7 @@ impl PageCtx {
                 items.push(("/admin/users", "nav.users"));
             }
             if matches!(u.role, Role::Admin | Role::Finance | Role::Bureau) {
+                items.push(("/reports/three-society", "nav.reports"));
                 items.push(("/finance/appropriations", "nav.appropriations"));
                 items.push(("/finance/execution", "nav.execution"));
             }

@@ -7,6 +7,7 @@ mod contracts;
 mod ledger;
 mod orgs;
 mod people;
+mod reports;
 mod spending;
 mod tenders;
 
@@ -84,6 +85,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(contracts::STRINGS)
         .chain(spending::STRINGS)
         .chain(people::STRINGS)
+        .chain(reports::STRINGS)
 }
 
 /// (key, zh-CN, en)

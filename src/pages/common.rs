@@ -52,7 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::ledger::configure)
         .configure(super::contracts::configure)
         .configure(super::spending::configure)
-        .configure(super::people::configure);
+        .configure(super::people::configure)
+        .configure(super::reports::configure);
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {

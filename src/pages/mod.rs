@@ -1,5 +1,5 @@
 //! The server-rendered web UI, one module per area (`common`: home, sign-in, dashboard, account, users,
-//! audit; `checkpoints`: the public signed checkpoints; `orgs`, `bases`, `tenders`; `ledger`: the finance pages), plus static assets
+//! audit; `checkpoints`: the public signed checkpoints; `orgs`, `bases`, `tenders`; `ledger`: the finance pages; `reports`: the 三社联动 report), plus static assets
 //! compiled into the binary and the not-found page.
 //! Page handlers call the services directly, as the API handlers do; what both need (caller, CSRF,
 //! paging, page context) is in `crate::http`.
@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod ledger;
 pub mod orgs;
 pub mod people;
+pub mod reports;
 pub mod spending;
 pub mod tenders;
 
@@ -34,6 +35,7 @@ pub fn all_protected()
         .chain(contracts::PROTECTED)
         .chain(spending::PROTECTED)
         .chain(people::PROTECTED)
+        .chain(reports::PROTECTED)
 }
 
 /// Static assets, compiled in (government intranets are offline: nothing comes from a CDN).

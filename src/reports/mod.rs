@@ -1,6 +1,7 @@
 //! Reports (issue 13): the district's 三社联动 report as data (`three_society::gather`, the same figures
 //! the API shows elsewhere), as a PDF (`pdf`, drawn by `crate::pdf`) and as a web page (`pages::reports`).
 
+pub mod prose;
 pub mod texts;
 pub mod three_society;
 
@@ -71,8 +72,7 @@ pub fn three_society_pdf(
     issuer: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<u8> {
-    let place = r.street.clone().unwrap_or_default();
-    let title = format!("{place}{}三社联动工作报告", r.period.name);
+    let title = prose::title(r);
     let meta = Meta {
         title: title.clone(),
         author: issuer.to_string(),
@@ -95,17 +95,9 @@ pub fn three_society_pdf(
         results(w, r);
         w.new_page();
         w.heading(1, "四、存在的问题");
-        w.paragraph(if r.problems.is_empty() {
-            "（未填写）"
-        } else {
-            &r.problems
-        });
+        w.paragraph(prose::written(&r.problems));
         w.heading(1, "五、下一步工作打算");
-        w.paragraph(if r.next_steps.is_empty() {
-            "（未填写）"
-        } else {
-            &r.next_steps
-        });
+        w.paragraph(prose::written(&r.next_steps));
         appendices(w, r);
     })
 }
@@ -118,22 +110,7 @@ fn count_rows(t: &[three_society::Tally]) -> Vec<Vec<String>> {
 
 fn overview(w: &mut Writer, r: &ThreeSociety) {
     w.heading(1, "一、总体情况");
-    let orgs: i64 = r.organisations.iter().map(|t| t.count).sum();
-    let bases: i64 = r.bases_by_level.iter().map(|t| t.count).sum();
-    let workers: i64 = r.workers_by_level.iter().map(|t| t.count).sum();
-    w.paragraph(&format!(
-        "{}，{}共有社区 {} 个，其中 {} 个社区开展了购买服务项目活动；社会组织 {} 家；社会组织孵化基地 {} 个，覆盖社区 {} 个；持证社会工作者 {} 人；参与服务的志愿者 {} 人次，服务时长 {} 小时。",
-        r.period.name,
-        r.street.clone().unwrap_or_else(|| "全区".into()),
-        r.communities,
-        r.communities_covered,
-        orgs,
-        bases,
-        r.communities_with_base,
-        workers,
-        r.volunteers,
-        r.volunteer_hours
-    ));
+    w.paragraph(&prose::overview(r));
     w.heading(2, "（一）社会组织");
     w.table(
         "表1 社会组织登记情况",
@@ -176,12 +153,7 @@ fn measures(w: &mut Writer, r: &ThreeSociety) {
         .collect();
     w.bar_chart("图1 孵化漏斗", &bars, &|v| v.to_string());
     w.heading(2, "（二）政府购买服务");
-    let projects: i64 = r.purchased_by_field.iter().map(|p| p.projects).sum();
-    let funds: i64 = r.purchased_by_field.iter().map(|p| p.funds_fen).sum();
-    w.paragraph(&format!(
-        "报告期内签订政府购买服务合同 {projects} 个，合同金额 {}。",
-        yuan(funds)
-    ));
+    w.paragraph(&prose::purchased(r));
     let rows: Vec<Vec<String>> = r
         .purchased_by_field
         .iter()
@@ -257,24 +229,9 @@ fn people_table(w: &mut Writer, caption: &str, key: &str, lines: &[crate::people
 fn results(w: &mut Writer, r: &ThreeSociety) {
     w.heading(1, "三、工作成效");
     w.heading(2, "（一）资金执行");
-    let f = &r.funds;
-    w.paragraph(&format!(
-        "{} 年度预算指标 {}，已签约承诺 {}，已支付 {}，预算执行率 {}。",
-        r.period.budget_year,
-        yuan(f.appropriated_fen),
-        yuan(f.committed_fen),
-        yuan(f.paid_fen),
-        if f.rate.is_empty() {
-            "—".to_string()
-        } else {
-            format!("{}%", f.rate)
-        }
-    ));
+    w.paragraph(&prose::funds(r));
     w.heading(2, "（二）服务对象");
-    w.paragraph(&format!(
-        "报告期内开展服务活动 {} 次，服务 {} 人次（其中匿名人次 {}），服务 {} 人（按身份去重，跨项目、跨机构不重复计算）。",
-        r.activities, r.people.visits, r.people.anonymous, r.people.people
-    ));
+    w.paragraph(&prose::people(r));
     people_table(
         w,
         "表7 服务人次与人数按领域",
@@ -299,13 +256,7 @@ fn results(w: &mut Writer, r: &ThreeSociety) {
         &[Column::left("等级", 0.6), Column::right("项目（个）", 0.4)],
         &count_rows(&r.grades),
     );
-    let s = &r.satisfaction;
-    w.paragraph(&format!(
-        "报告期内满意度调查共回收 {} 份，满意（4 分及以上）{} 份，满意率 {}。",
-        s.responses,
-        s.satisfied,
-        s.satisfied_pct.map_or("—".to_string(), |p| format!("{p}%"))
-    ));
+    w.paragraph(&prose::satisfaction(r));
 }
 
 fn appendices(w: &mut Writer, r: &ThreeSociety) {

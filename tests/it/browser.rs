@@ -59,6 +59,11 @@ impl Driver {
         }
     }
 
+    /// Where the browser saves downloads.
+    pub(crate) fn downloads(&self) -> PathBuf {
+        self.root.join("downloads")
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.root.join("chromedriver.log")).unwrap_or_default()
     }
@@ -92,8 +97,14 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = self.root.join("profile");
+        let downloads = self.downloads();
+        std::fs::create_dir_all(&downloads).unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
             "binary": CHROMIUM,
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -288,6 +299,40 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
             last = self.page().await;
         }
+    }
+
+    /// Run a script in the page; its return value.
+    pub(crate) async fn script(&self, js: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+    }
+
+    /// Resize the window (390 is a phone).
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// The page is no wider than the window (nothing scrolls sideways): (window, page) widths.
+    pub(crate) async fn assert_no_sideways_scroll(&self, what: &str) {
+        let w = self
+            .script("return [window.innerWidth, document.documentElement.scrollWidth]")
+            .await;
+        let (window, page) = (w[0].as_i64().unwrap(), w[1].as_i64().unwrap());
+        assert!(
+            page <= window,
+            "{what}: the page is {page} px wide in a {window} px window"
+        );
     }
 
     pub(crate) async fn screenshot(&self, to: &Path) {

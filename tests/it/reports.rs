@@ -18,6 +18,10 @@ use sanshe::auth::Role;
 const BFA: &[Role] = &[Role::Bureau, Role::Finance, Role::Admin];
 const BUREAU: &[Role] = &[Role::Bureau];
 
+/// The report pages and their roles, for the route table.
+pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] =
+    &[("GET", "/reports/three-society", BFA)];
+
 /// The API operations of this feature, for the route table.
 pub(crate) const ROUTES: &[Op] = &[
     crate::op!(
@@ -393,6 +397,104 @@ async fn issue13_three_society_report_on_the_demo(b: Backend) {
     assert_eq!(s["people"]["people"], in_street["people"]);
     assert!(s["communities"].as_i64().unwrap() < r["communities"].as_i64().unwrap());
 
+    // The same report as a web page (bureau, finance, administrators): every section and chart, the
+    // figures of the JSON, the bureau's text and the link to the PDF of the same period.
+    let web = sign_in(&app, "bureau").await;
+    let get_page = |c: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = get_page(web.clone(), format!("/reports/three-society?{q}")).await;
+    assert_eq!(status, 200, "{html}");
+    for s in [
+        "一、总体情况",
+        "二、主要举措",
+        "三、工作成效",
+        "四、存在的问题",
+        "五、下一步工作打算",
+        "附录",
+        "图1 孵化漏斗",
+        "图2 资金按领域",
+        "图3 项目与资金按街道",
+        "图4 服务人次按月份",
+        "附表1 项目清单",
+        "附表2 持证社会工作者",
+        "附表3 孵化基地",
+        texts["next_steps"].as_str().unwrap(),
+        &format!("服务 {} 人次", people["visits"]),
+        &format!("服务 {} 人（", people["people"]),
+        &yuan(r["funds"]["paid_fen"].as_i64().unwrap()),
+        &format!("/api/v1/reports/three-society/pdf?year={year}"),
+        "id=\"texts-form\"",
+    ] {
+        assert!(html.contains(s), "the page lacks {s}");
+    }
+    assert_eq!(
+        html.matches("<td><a href=\"/contracts/").count(),
+        r["projects"].as_array().unwrap().len()
+    );
+    // Finance reads it; only the bureau writes the text.
+    let (status, fin_html) = get_page(
+        sign_in(&app, "finance").await,
+        format!("/reports/three-society?{q}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(fin_html.contains("一、总体情况") && !fin_html.contains("id=\"texts-form\""));
+    // A period that is not one: said at the top of the page, no report.
+    let (status, bad) = get_page(
+        web.clone(),
+        format!("/reports/three-society?year={year}&quarter=5"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(bad.contains("id=\"report-error\"") && bad.contains("季度为 1 至 4"));
+    assert!(!bad.contains("一、总体情况"));
+    // The text form: a refused text is shown at its field and changes nothing; a good one is saved and
+    // the page redirects back to the report (a reload does not send it again).
+    let post_texts = |next_steps: String| {
+        let (c, url, csrf, year) = (
+            web.clone(),
+            app.url("/reports/three-society/texts"),
+            csrf_of(&html),
+            year.to_string(),
+        );
+        async move {
+            c.post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("year", year.as_str()),
+                    ("problems", "部分社区服务覆盖不足。"),
+                    ("next_steps", next_steps.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let before = app.snapshot();
+    let resp = post_texts("步".repeat(5001)).await;
+    assert_eq!(resp.status(), 422);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("field-error") && body.contains("每部分不超过 5000 字"));
+    assert_eq!(app.snapshot(), before);
+    let resp = post_texts("网页填写：扩大社区基金会试点。".into()).await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/reports/three-society?year={year}#texts").as_str()
+    );
+    let saved = json_of(
+        &app,
+        &format!("/api/v1/reports/three-society/texts?{q}"),
+        &finance,
+    )
+    .await;
+    assert_eq!(saved["next_steps"], "网页填写：扩大社区基金会试点。");
+
     // The command line: the same report into a file, and a refusal in words.
     app.stop().await;
     let out = db.dir.join("cli.pdf");
@@ -427,3 +529,115 @@ async fn issue13_three_society_report_on_the_demo(b: Backend) {
 }
 
 both_backends!(issue13_three_society_report_on_the_demo);
+
+/// The browser journey: the bureau writes the next steps on the report page, generates the district's
+/// report (progress, then a download) and finds its words in the downloaded PDF; the page fits a phone in
+/// both languages.
+async fn issue13_bureau_writes_next_steps_generates_and_downloads_the_report(b: Backend) {
+    let app = TestApp::spawn(&b).await;
+    let mut driver = crate::browser::Driver::start();
+    let browser = driver.connect().await;
+    browser.goto(&app.url("/login")).await;
+    browser
+        .wait_page("the sign-in page", |p| p.path == "/login")
+        .await;
+    browser.type_into("#username", "bureau").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#login-submit").await;
+    browser
+        .wait_page("the dashboard", |p| p.path == "/dashboard")
+        .await;
+    // The report is in the bureau's navigation.
+    browser
+        .click("nav.main a[href='/reports/three-society']")
+        .await;
+    let year = sanshe::clock::beijing_date(chrono::Utc::now()).year();
+    let p = browser
+        .wait_page("the report page", |p| p.text.contains("一、总体情况"))
+        .await;
+    assert!(
+        p.text.contains(&format!("{year}年三社联动工作报告")),
+        "{p:#?}"
+    );
+    assert!(p.text.contains("（未填写）"), "no next steps yet: {p:#?}");
+
+    let words = "浏览器填写：推进社区基金会试点，完善项目绩效评价。";
+    browser.type_into("#next_steps", words).await;
+    browser.click("#texts-save").await;
+    let p = browser
+        .wait_page("the saved text", |p| p.text.contains("报告文字已保存"))
+        .await;
+    assert_eq!(p.query, format!("?year={year}"), "{p:#?}");
+    let shown = browser
+        .script("return document.querySelector('#next-steps-text').innerText")
+        .await;
+    assert_eq!(shown.as_str(), Some(words));
+
+    browser.click("#report-pdf").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        let s = browser
+            .script("return document.querySelector('#report-status').innerText")
+            .await;
+        let s = s.as_str().unwrap_or_default().to_string();
+        if s.contains("报告已生成") || s.contains("失败") {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "no report: {s}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(status.contains("KB"), "{status}");
+    let link = browser
+        .script("var a = document.querySelector('#report-download'); return [a.hidden, a.href, a.download]")
+        .await;
+    assert_eq!(link[0], false, "the download link is shown: {link}");
+    assert!(link[1].as_str().unwrap().starts_with("blob:"), "{link}");
+    assert_eq!(
+        link[2].as_str(),
+        Some(format!("三社联动报告-{year}年.pdf").as_str())
+    );
+    // The browser saved it: a PDF with the bureau's words in it.
+    let file = driver
+        .downloads()
+        .join(format!("三社联动报告-{year}年.pdf"));
+    crate::helpers::wait_for(30, "the downloaded PDF", || file.is_file()).await;
+    let mut bytes = std::fs::read(&file).unwrap();
+    for _ in 0..50 {
+        if bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        bytes = std::fs::read(&file).unwrap();
+    }
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    let text = squash(&tool("pdftotext", &[file.to_str().unwrap(), "-"]));
+    assert!(
+        text.contains(&squash(words)),
+        "the next steps are in the PDF"
+    );
+
+    // A phone, in both languages: nothing scrolls sideways.
+    browser.resize(390, 844).await;
+    browser
+        .goto(&app.url(&format!("/reports/three-society?year={year}")))
+        .await;
+    browser
+        .wait_page("the report at phone width", |p| {
+            p.text.contains("一、总体情况")
+        })
+        .await;
+    browser
+        .assert_no_sideways_scroll("the report page, zh-CN, 390 px")
+        .await;
+    browser.click("a#lang-switch").await;
+    let p = browser
+        .wait_page("the English report page", |p| p.lang == "en")
+        .await;
+    assert!(p.text.contains("Generate the PDF"), "{p:#?}");
+    browser
+        .assert_no_sideways_scroll("the report page, en, 390 px")
+        .await;
+    browser.close().await;
+}
+
+both_backends!(issue13_bureau_writes_next_steps_generates_and_downloads_the_report);

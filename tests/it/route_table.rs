@@ -201,6 +201,7 @@ fn expected_pages() -> Vec<(&'static str, &'static str, &'static [Role])> {
         .chain(crate::ledger::EXPECTED_PAGES)
         .chain(crate::spending::EXPECTED_PAGES)
         .chain(crate::people::EXPECTED_PAGES)
+        .chain(crate::reports::EXPECTED_PAGES)
         .copied()
         .collect()
 }
