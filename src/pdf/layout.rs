@@ -387,7 +387,10 @@ impl Writer {
     /// A vertical bar chart drawn as vectors: axes, grid lines with tick labels, the bars with their
     /// values above and their labels below.
     pub fn bar_chart(&mut self, title: &str, bars: &[Bar], tick: &dyn Fn(i64) -> String) {
-        let (chart_h, label_h) = (160.0, 30.0);
+        // The plot's height in hundredths of a point: a bar's height is worked out from the figure in
+        // integers (amounts are fen), and only the result becomes page geometry.
+        const CHART_CENTIPOINTS: i64 = 16_000;
+        let (chart_h, label_h) = (CHART_CENTIPOINTS as f32 / 100.0, 30.0);
         self.ensure(20.0 + chart_h + label_h + 10.0);
         self.y -= 14.0;
         let w = self.width();
@@ -398,7 +401,9 @@ impl Writer {
         let top = (max + step - 1) / step * step;
         let (axis_x, plot_w) = (MARGIN_X + 60.0, w - 70.0);
         let base = self.y - chart_h;
-        let scale = |v: i64| (v as f64 / top as f64) as f32 * chart_h;
+        let scale = |v: i64| {
+            (i128::from(v) * i128::from(CHART_CENTIPOINTS) / i128::from(top)) as f32 / 100.0
+        };
         for i in 0..=(top / step) {
             let v = step * i;
             let y = base + scale(v);

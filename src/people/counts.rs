@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use super::Ctx;
 use super::reach::Summary;
 use crate::db::DbConn;
 use crate::db::schema::{communities as cm, contracts as ct, organisations as og, streets as st};
-use crate::domain::people::{Count, Dimension, month_key, month_label};
+use crate::domain::people::{Count, Dimension, month_key, month_label, parse_month};
 use crate::error::{AppError, Checks};
 
 /// Whose activities are counted.
@@ -99,26 +99,25 @@ struct Where {
     reach: Option<(i64, Option<i32>, Option<i32>)>,
 }
 
-fn month_of(c: &mut Checks, field: &str, v: Option<&str>) -> Option<i32> {
+/// A month given as YYYY-MM (empty: none), or a refusal naming `field`; the first day of the month.
+pub fn checked_month(c: &mut Checks, field: &str, v: Option<&str>) -> Option<NaiveDate> {
     let s = v.map(str::trim).filter(|s| !s.is_empty())?;
-    match NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
-        Ok(d) if (2000..=2100).contains(&d.year()) => Some(month_key(d)),
-        _ => {
-            c.add(
-                field,
-                "month",
-                "月份格式应为 YYYY-MM（如 2026-03）。",
-                "A month is written YYYY-MM (e.g. 2026-03).",
-            );
-            None
-        }
+    let d = parse_month(s);
+    if d.is_none() {
+        c.add(
+            field,
+            "month",
+            "月份格式应为 YYYY-MM（如 2026-03）。",
+            "A month is written YYYY-MM (e.g. 2026-03).",
+        );
     }
+    d
 }
 
 fn conditions(scope: Scope, f: &CountFilter) -> Result<Where, AppError> {
     let mut c = Checks::new();
-    let mut from = month_of(&mut c, "from", f.from.as_deref());
-    let mut to = month_of(&mut c, "to", f.to.as_deref());
+    let mut from = checked_month(&mut c, "from", f.from.as_deref()).map(month_key);
+    let mut to = checked_month(&mut c, "to", f.to.as_deref()).map(month_key);
     if let Some(y) = f.year {
         if !(2000..=2100).contains(&y) {
             c.add("year", "range", "年份无效。", "Not a valid year.");

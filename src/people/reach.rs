@@ -48,8 +48,8 @@ pub fn keeps(d: Dimension) -> bool {
     d == Dimension::Month || dim_name(d).is_some()
 }
 
-/// Counters of one tally.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counters of one tally (its fields in the order of [`COUNTERS`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Queryable)]
 pub struct Counters {
     pub registered: i64,
     pub anonymous: i64,
@@ -57,6 +57,21 @@ pub struct Counters {
     pub volunteers: i64,
     pub volunteer_minutes: i64,
 }
+
+/// The counter columns of `reach_counts`, selected into [`Counters`].
+const COUNTERS: (
+    rc::registered,
+    rc::anonymous,
+    rc::activities,
+    rc::volunteers,
+    rc::volunteer_minutes,
+) = (
+    rc::registered,
+    rc::anonymous,
+    rc::activities,
+    rc::volunteers,
+    rc::volunteer_minutes,
+);
 
 impl Counters {
     fn add(&mut self, o: &Counters) {
@@ -249,31 +264,13 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(), AppError> {
 /// how many tallies there should be, and how many are missing, extra or different.
 pub fn verify(conn: &mut DbConn) -> Result<(usize, usize), AppError> {
     let want = recount(conn)?;
-    type CountRow = (i64, String, String, i32, i64, i64, i64, i64, i64);
-    let rows: Vec<CountRow> = rc::table
-        .select((
-            rc::scope,
-            rc::dim,
-            rc::dim_key,
-            rc::month,
-            rc::registered,
-            rc::anonymous,
-            rc::activities,
-            rc::volunteers,
-            rc::volunteer_minutes,
-        ))
+    let rows: Vec<(i64, String, String, i32, Counters)> = rc::table
+        .select((rc::scope, rc::dim, rc::dim_key, rc::month, COUNTERS))
         .load(conn)?;
-    let mut counts = BTreeMap::new();
-    for (scope, dim, key, month, registered, anonymous, activities, volunteers, minutes) in rows {
-        let c = Counters {
-            registered,
-            anonymous,
-            activities,
-            volunteers,
-            volunteer_minutes: minutes,
-        };
-        counts.insert((scope, dim, key, month), c);
-    }
+    let counts: BTreeMap<_, _> = rows
+        .into_iter()
+        .map(|(scope, dim, key, month, c)| ((scope, dim, key, month), c))
+        .collect();
     let rows: Vec<(i64, String, String, i32, i32, Vec<u8>)> = rp::table
         .select((
             rp::scope,
@@ -396,36 +393,17 @@ pub fn read(
     to: Option<i32>,
 ) -> Result<Summary, AppError> {
     let (lo, hi) = (from.unwrap_or(i32::MIN), to.unwrap_or(i32::MAX));
-    type CountRow = (String, String, i32, i64, i64, i64, i64, i64);
-    let counts: Vec<CountRow> = rc::table
+    let counts: Vec<(String, String, i32, Counters)> = rc::table
         .filter(rc::scope.eq(scope))
         .filter(rc::month.between(lo, hi))
-        .select((
-            rc::dim,
-            rc::dim_key,
-            rc::month,
-            rc::registered,
-            rc::anonymous,
-            rc::activities,
-            rc::volunteers,
-            rc::volunteer_minutes,
-        ))
+        .select((rc::dim, rc::dim_key, rc::month, COUNTERS))
         .load(conn)?;
     let mut s = Summary {
         counts: HashMap::new(),
         people: HashMap::new(),
         by_month: BTreeMap::new(),
     };
-    for (dim, key, month, registered, anonymous, activities, volunteers, volunteer_minutes) in
-        counts
-    {
-        let c = Counters {
-            registered,
-            anonymous,
-            activities,
-            volunteers,
-            volunteer_minutes,
-        };
+    for (dim, key, month, c) in counts {
         let dim = dim_static(&dim);
         if dim == TOTAL {
             s.by_month.entry(month).or_default().0.add(&c);

@@ -154,56 +154,57 @@ fn measures(w: &mut Writer, r: &ThreeSociety) {
     w.bar_chart("图1 孵化漏斗", &bars, &|v| v.to_string());
     w.heading(2, "（二）政府购买服务");
     w.paragraph(&prose::purchased(r));
-    let rows: Vec<Vec<String>> = r
-        .purchased_by_field
+    purchased(
+        w,
+        &r.purchased_by_field,
+        ("表5 购买服务按领域", "服务领域"),
+        "图2 资金按领域（万元）",
+        false,
+    );
+    purchased(
+        w,
+        &r.purchased_by_street,
+        ("表6 购买服务按街道（跨街道项目分别计入各街道）", "街道"),
+        "图3 项目与资金按街道（万元）",
+        true,
+    );
+}
+
+/// Purchased services by field or street: the table, then the chart of funds (with the projects on each
+/// bar when `with_projects`).
+fn purchased(
+    w: &mut Writer,
+    list: &[three_society::Purchased],
+    (caption, key): (&str, &str),
+    chart: &str,
+    with_projects: bool,
+) {
+    let rows: Vec<Vec<String>> = list
         .iter()
         .map(|p| vec![p.label.clone(), p.projects.to_string(), yuan(p.funds_fen)])
         .collect();
     w.table(
-        "表5 购买服务按领域",
+        caption,
         &[
-            Column::left("服务领域", 0.4),
+            Column::left(key, 0.4),
             Column::right("项目（个）", 0.25),
             Column::right("合同金额（元）", 0.35),
         ],
         &rows,
     );
-    let bars: Vec<Bar> = r
-        .purchased_by_field
+    let bars: Vec<Bar> = list
         .iter()
         .map(|p| Bar {
             label: p.label.clone(),
             value: p.funds_fen,
-            shown: wan(p.funds_fen),
+            shown: if with_projects {
+                format!("{}项 {}", p.projects, wan(p.funds_fen))
+            } else {
+                wan(p.funds_fen)
+            },
         })
         .collect();
-    w.bar_chart("图2 资金按领域（万元）", &bars, &|v| wan(v));
-    let rows: Vec<Vec<String>> = r
-        .purchased_by_street
-        .iter()
-        .map(|p| vec![p.label.clone(), p.projects.to_string(), yuan(p.funds_fen)])
-        .collect();
-    w.table(
-        "表6 购买服务按街道（跨街道项目分别计入各街道）",
-        &[
-            Column::left("街道", 0.4),
-            Column::right("项目（个）", 0.25),
-            Column::right("合同金额（元）", 0.35),
-        ],
-        &rows,
-    );
-    let bars: Vec<Bar> = r
-        .purchased_by_street
-        .iter()
-        .map(|p| Bar {
-            label: p.label.clone(),
-            value: p.funds_fen,
-            shown: format!("{}项 {}", p.projects, wan(p.funds_fen)),
-        })
-        .collect();
-    w.bar_chart("图3 项目与资金按街道（万元）", &bars, &|v| {
-        wan(v)
-    });
+    w.bar_chart(chart, &bars, &|v| wan(v));
 }
 
 fn people_table(w: &mut Writer, caption: &str, key: &str, lines: &[crate::people::counts::Line]) {

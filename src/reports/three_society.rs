@@ -20,7 +20,7 @@ use crate::domain::people::{Count, Satisfaction, month_key};
 use crate::domain::vocab::{CERTIFICATE_LEVELS, label};
 use crate::error::{AppError, Checks};
 use crate::ledger::Digest;
-use crate::people::counts::{CountFilter, Line, Scope};
+use crate::people::counts::{CountFilter, Line, Scope, checked_month};
 use crate::registry::orgs::{FIELDS, REGISTRATIONS};
 
 /// The period and place of a report.
@@ -51,21 +51,6 @@ pub struct Period {
     pub name: String,
     /// The budget year whose funds are reported (the year the period starts in).
     pub budget_year: i32,
-}
-
-fn month_start(c: &mut Checks, field: &str, v: &str) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(&format!("{}-01", v.trim()), "%Y-%m-%d")
-        .ok()
-        .filter(|d| (2000..=2100).contains(&d.year()));
-    if d.is_none() {
-        c.add(
-            field,
-            "month",
-            "月份格式应为 YYYY-MM（如 2021-03）。",
-            "A month is written YYYY-MM (e.g. 2021-03).",
-        );
-    }
-    d
 }
 
 fn month_end(first: NaiveDate) -> NaiveDate {
@@ -113,8 +98,8 @@ impl ReportFilter {
                 None
             }
             (None, (Some(f), Some(t))) if self.quarter.is_none() => {
-                let a = month_start(&mut c, "from", f);
-                let b = month_start(&mut c, "to", t).map(month_end);
+                let a = checked_month(&mut c, "from", Some(f));
+                let b = checked_month(&mut c, "to", Some(t)).map(month_end);
                 match (a, b) {
                     (Some(a), Some(b)) if a > b => {
                         c.add(

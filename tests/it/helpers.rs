@@ -547,6 +547,12 @@ pub fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+/// A page as the client (signed in with [`sign_in`]) sees it: status and HTML.
+pub async fn page_as(app: &TestApp, c: &reqwest::Client, path: &str) -> (u16, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 /// Sign in through the form like a browser; returns the client holding the session cookie.
 pub async fn sign_in(app: &TestApp, user: &str) -> reqwest::Client {
     let c = client();

@@ -532,26 +532,10 @@ async fn visits_and_people_deduplicated_across_organisations(b: Backend) {
     );
     assert!(t.get("by_field").is_none());
     // The bureau's dashboard opens with the district overview; an organisation's does not show it.
-    let page = sign_in(&fx.app, "bureau")
-        .await
-        .get(fx.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = page_as(&fx.app, &sign_in(&fx.app, "bureau").await, "/dashboard").await;
     assert!(page.contains(r#"id="overview-visits">52<"#), "{page}");
     assert!(page.contains(r#"id="overview-people">6<"#));
-    let page = sign_in(&fx.app, &fx.a.user)
-        .await
-        .get(fx.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = page_as(&fx.app, &sign_in(&fx.app, &fx.a.user).await, "/dashboard").await;
     assert!(!page.contains("district-overview"));
     // A month filter before the activities: nothing.
     let bureau = fx.app.token("bureau").await;

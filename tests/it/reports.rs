@@ -400,14 +400,7 @@ async fn issue13_three_society_report_on_the_demo(b: Backend) {
     // The same report as a web page (bureau, finance, administrators): every section and chart, the
     // figures of the JSON, the bureau's text and the link to the PDF of the same period.
     let web = sign_in(&app, "bureau").await;
-    let get_page = |c: reqwest::Client, path: String| {
-        let url = app.url(&path);
-        async move {
-            let r = c.get(url).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
-    let (status, html) = get_page(web.clone(), format!("/reports/three-society?{q}")).await;
+    let (status, html) = page_as(&app, &web, &format!("/reports/three-society?{q}")).await;
     assert_eq!(status, 200, "{html}");
     for s in [
         "一、总体情况",
@@ -437,17 +430,19 @@ async fn issue13_three_society_report_on_the_demo(b: Backend) {
         r["projects"].as_array().unwrap().len()
     );
     // Finance reads it; only the bureau writes the text.
-    let (status, fin_html) = get_page(
-        sign_in(&app, "finance").await,
-        format!("/reports/three-society?{q}"),
+    let (status, fin_html) = page_as(
+        &app,
+        &sign_in(&app, "finance").await,
+        &format!("/reports/three-society?{q}"),
     )
     .await;
     assert_eq!(status, 200);
     assert!(fin_html.contains("一、总体情况") && !fin_html.contains("id=\"texts-form\""));
     // A period that is not one: said at the top of the page, no report.
-    let (status, bad) = get_page(
-        web.clone(),
-        format!("/reports/three-society?year={year}&quarter=5"),
+    let (status, bad) = page_as(
+        &app,
+        &web,
+        &format!("/reports/three-society?year={year}&quarter=5"),
     )
     .await;
     assert_eq!(status, 200);
