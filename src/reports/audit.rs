@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{footer, yuan};
+use super::{footer, grouped, yuan};
 use crate::contracts::spending::ItemRow;
 use crate::contracts::{self, ContractRow, Reader, flags};
 use crate::db::DbConn;
@@ -155,15 +155,6 @@ pub fn gather(
             digest: crate::ledger::digest(c)?,
         })
     })
-}
-
-/// A hash in groups of eight, so it wraps in a table cell.
-fn grouped(h: &str) -> String {
-    h.as_bytes()
-        .chunks(8)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The audit report as a PDF.

@@ -33,6 +33,16 @@ pub fn beijing_time(at: chrono::NaiveDateTime) -> String {
         .to_string()
 }
 
+/// A hash (hex) in groups of eight, so it wraps in a line or a table cell and reads aloud; the text
+/// without the spaces is the hash.
+pub fn grouped(h: &str) -> String {
+    h.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// 万元 with two decimals, for chart axes (exact: integer arithmetic).
 fn wan(fen: i64) -> String {
     let hundredths = (fen + 50_000) / 100_000;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::{beijing_time, footer, yuan};
+use super::{beijing_time, footer, grouped, yuan};
 use crate::auth::CurrentUser;
 use crate::db::DbConn;
 use crate::db::schema::organisations;
@@ -95,6 +95,15 @@ pub fn letter_for(a: &Award, user: &CurrentUser) -> Result<(), AppError> {
         .ok_or_else(not_published)
 }
 
+/// 中标 for a tender (公开招标, 邀请招标), 成交 for the other methods: the word of the method's award letter.
+fn award_kind(t: &TenderView) -> &'static str {
+    if t.method.award_letter(true).starts_with("中标") {
+        "中标"
+    } else {
+        "成交"
+    }
+}
+
 fn area(t: &TenderView) -> String {
     let mut names: Vec<String> = t.streets.iter().map(|s| s.name.clone()).collect();
     names.extend(t.communities.iter().map(|c| c.name.clone()));
@@ -115,11 +124,7 @@ pub fn award_notice_pdf(
     let t = &a.tender;
     let r = &a.result;
     let letter = r.letter.as_ref();
-    let kind = if letter.is_some_and(|l| l.title_zh.starts_with("中标")) {
-        "中标"
-    } else {
-        "成交"
-    };
+    let kind = award_kind(t);
     let title = format!("{}{kind}结果公告", t.title);
     let meta = Meta {
         title: title.clone(),
@@ -260,11 +265,7 @@ pub fn award_letter_pdf(
         // `letter_for` refused a result without a letter.
         return Vec::new();
     };
-    let kind = if l.title_zh.starts_with("中标") {
-        "中标"
-    } else {
-        "成交"
-    };
+    let kind = award_kind(t);
     let meta = Meta {
         title: format!("{} {}", l.title_zh, t.code),
         author: issuer.to_string(),
@@ -697,15 +698,6 @@ pub fn receipt(
             digest: crate::ledger::digest(c)?,
         })
     })
-}
-
-/// A hash in groups of eight, so it wraps and reads aloud.
-fn grouped(h: &str) -> String {
-    h.as_bytes()
-        .chunks(8)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The bid receipt (投标回执) as a PDF: the receipt number, the time received (Beijing), the commitment
