@@ -556,22 +556,7 @@ pub async fn report(
     let id = id.into_inner();
     let u = user.user.clone();
     let v = state
-        .run_tenders(move |c, ctx, now| {
-            let r = evaluation::report(c, ctx, now, id)?;
-            if u.role == Role::Evaluator {
-                if !r.panel.iter().any(|m| m.user_id == u.id) {
-                    return Err(AppError::NotFound);
-                }
-                if !r.locked {
-                    return Err(AppError::conflict(
-                        "report_not_locked",
-                        "全部评审专家提交评分后才能查看评审报告。",
-                        "The report opens to the panel once every member has submitted.",
-                    ));
-                }
-            }
-            Ok(r)
-        })
+        .run_tenders(move |c, ctx, now| evaluation::report_for(c, ctx, now, id, &u))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -68,8 +68,73 @@ pub struct FlagFilter {
     pub organisation: Option<i64>,
     /// The contracts signed in this year.
     pub year: Option<i32>,
+    /// The contracts signed from this month (YYYY-MM), with `to` (the audit report's period).
+    pub from: Option<String>,
+    /// … to this month (YYYY-MM), inclusive.
+    pub to: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+}
+
+/// The months `from`–`to` (YYYY-MM, both given, `to` not before `from`) as their first and last day;
+/// `None` when neither is given. 422 naming `from` or `to` and the rule (`required`, `month`,
+/// `after_from`).
+pub fn months(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<(NaiveDate, NaiveDate)>, AppError> {
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|s| !s.is_empty())
+    }
+    let (from, to) = (given(from), given(to));
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let mut c = crate::error::Checks::new();
+    let mut month = |field: &str, v: Option<&str>| -> Option<NaiveDate> {
+        let Some(v) = v else {
+            c.add(
+                field,
+                "required",
+                "请同时给出起止月份（YYYY-MM）。",
+                "Give both months (YYYY-MM).",
+            );
+            return None;
+        };
+        let d = crate::domain::dates::parse_date(&format!("{v}-01"))
+            .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
+        if d.is_none() {
+            c.add(
+                field,
+                "month",
+                "月份格式应为 YYYY-MM（如 2021-03）。",
+                "A month is written YYYY-MM (e.g. 2021-03).",
+            );
+        }
+        d
+    };
+    let (first, last) = (month("from", from), month("to", to));
+    if let (Some(a), Some(b)) = (first, last)
+        && b < a
+    {
+        c.add(
+            "to",
+            "after_from",
+            "结束月份不能早于开始月份。",
+            "The last month cannot come before the first.",
+        );
+    }
+    c.finish()?;
+    match (first, last) {
+        (Some(a), Some(b)) => {
+            let end = b
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(b);
+            Ok(Some((a, end)))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn parse_rule(f: &FlagFilter) -> Result<Option<Rule>, AppError> {
@@ -131,6 +196,17 @@ pub fn for_contract(
     )
 }
 
+/// Every flag the filter selects (no paging), in the list's order: what the audit report shows.
+pub fn all(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    reader: Reader,
+    today: NaiveDate,
+    f: &FlagFilter,
+) -> Result<Vec<Flag>, AppError> {
+    compute(conn, ctx, reader, today, f)
+}
+
 /// The header of the flag CSV.
 pub const CSV_HEADER: &[&str] = &[
     "规则 Rule",
@@ -177,6 +253,7 @@ fn compute(
     f: &FlagFilter,
 ) -> Result<Vec<Flag>, AppError> {
     let only = parse_rule(f)?;
+    let period = months(f.from.as_deref(), f.to.as_deref())?;
     let mut q = ct::table
         .inner_join(organisations::table)
         .filter(ct::state.ne(State::Draft.as_str()))
@@ -207,6 +284,9 @@ fn compute(
                 ));
             }
         }
+    }
+    if let Some((from, to)) = period {
+        q = q.filter(ct::signed_on.between(from, to));
     }
     let contracts: Vec<(ContractRow, String)> = q
         .order(ct::id.desc())

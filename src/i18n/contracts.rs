@@ -49,6 +49,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "下载合同对账单（CSV）",
         "Download the statement (CSV)",
     ),
+    (
+        "contracts.statement_pdf",
+        "下载结算单 PDF",
+        "Download the statement (PDF)",
+    ),
     ("contracts.no", "期次", "No."),
     ("contracts.milestone", "付款节点", "Milestone"),
     ("contracts.status", "状态", "Status"),

@@ -634,6 +634,26 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("bid.status_disqualified", "已取消资格", "Disqualified"),
     ("receipt.title", "投标回执", "Bid receipt"),
     (
+        "receipt.pdf",
+        "下载投标回执 PDF",
+        "Download the receipt (PDF)",
+    ),
+    (
+        "tenders.award_notice_pdf",
+        "结果公告 PDF",
+        "Award notice (PDF)",
+    ),
+    (
+        "tenders.award_letter_pdf",
+        "中标通知书 PDF",
+        "Award letter (PDF)",
+    ),
+    (
+        "report.pdf",
+        "下载评审报告 PDF",
+        "Download the report (PDF)",
+    ),
+    (
         "receipt.accepted",
         "投标已受理。请保存本回执。",
         "The bid is accepted. Keep this receipt.",

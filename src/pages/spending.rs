@@ -555,6 +555,8 @@ async fn flags_page(
         organisation: num("organisation", &f.organisation),
         year: num("year", &f.year).and_then(|y| i32::try_from(y).ok()),
         page: f.page,
+        from: None,
+        to: None,
         per_page: f.per_page,
     };
     let r = Reader::of(Some(&page.user));

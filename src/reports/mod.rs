@@ -1,7 +1,12 @@
 //! Reports (issue 13): the district's 三社联动 report as data (`three_society::gather`, the same figures
-//! the API shows elsewhere), as a PDF (`pdf`, drawn by `crate::pdf`) and as a web page (`pages::reports`).
+//! the API shows elsewhere), as a PDF (`pdf`, drawn by `crate::pdf`) and as a web page (`pages::reports`);
+//! the documents: the contract statement (`contract_statement`), the award notice, award letter,
+//! evaluation report and bid receipt (`tender_documents`) and the audit report (`audit`).
 
+pub mod audit;
+pub mod contract_statement;
 pub mod prose;
+pub mod tender_documents;
 pub mod texts;
 pub mod three_society;
 
@@ -19,6 +24,24 @@ pub fn yuan(fen: i64) -> String {
     } else {
         format!("¥{}", yuan_grouped(fen))
     }
+}
+
+/// A stored instant (naive UTC) as Beijing time: 2025-04-10 14:30.
+pub fn beijing_time(at: chrono::NaiveDateTime) -> String {
+    at.and_utc()
+        .with_timezone(&crate::clock::shanghai())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A hash (hex) in groups of eight, so it wraps in a line or a table cell and reads aloud; the text
+/// without the spaces is the hash.
+pub fn grouped(h: &str) -> String {
+    h.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// 万元 with two decimals, for chart axes (exact: integer arithmetic).

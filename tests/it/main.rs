@@ -17,6 +17,7 @@ mod challenges;
 mod checkpoints;
 mod cli;
 mod contracts;
+mod documents;
 mod errors;
 mod input;
 mod layers;

@@ -52,7 +52,7 @@ pub(crate) const ROUTES: &[Op] = &[
 ];
 
 /// Run a tool on a file; its standard output, or the test fails with its error.
-fn tool(cmd: &str, args: &[&str]) -> String {
+pub(crate) fn tool(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)
         .args(args)
         .output()
@@ -67,7 +67,7 @@ fn tool(cmd: &str, args: &[&str]) -> String {
 }
 
 /// Dark pixels of page 1 rendered in grey at 50 dpi (a binary PGM).
-fn dark_pixels(pdf: &std::path::Path) -> usize {
+pub(crate) fn dark_pixels(pdf: &std::path::Path) -> usize {
     let base = pdf.with_extension("page");
     tool(
         "pdftoppm",
@@ -111,7 +111,7 @@ fn dark_pixels(pdf: &std::path::Path) -> usize {
     bytes[i + 1..].iter().filter(|b| **b < 128).count()
 }
 
-fn squash(s: &str) -> String {
+pub(crate) fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
@@ -119,7 +119,7 @@ fn yuan(fen: i64) -> String {
     sanshe::reports::yuan(fen)
 }
 
-async fn json_of(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn json_of(app: &TestApp, path: &str, token: &str) -> Value {
     let r = app.get(path, Some(token)).await;
     assert_eq!(r.status(), 200, "{path}");
     r.json().await.unwrap()

@@ -90,6 +90,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::spending::ROUTES)
         .chain(crate::people::ROUTES)
         .chain(crate::reports::ROUTES)
+        .chain(crate::documents::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.

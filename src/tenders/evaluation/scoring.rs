@@ -459,6 +459,37 @@ pub struct EvaluationReport {
     pub award_reason: Option<String>,
 }
 
+/// The evaluation report for a signed-in reader (`GET /tenders/{id}/report` and its PDF): the bureau and
+/// administrators at any time; an evaluator only of this panel (404 for another's) and only once the
+/// report is locked (409 `report_not_locked`).
+pub fn report_for(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    tender_id: i64,
+    user: &crate::auth::CurrentUser,
+) -> Result<EvaluationReport, AppError> {
+    let r = report(conn, ctx, now, tender_id)?;
+    if user.role == crate::auth::Role::Evaluator {
+        if !r.panel.iter().any(|m| m.user_id == user.id) {
+            return Err(AppError::NotFound);
+        }
+        if !r.locked {
+            return Err(not_locked());
+        }
+    }
+    Ok(r)
+}
+
+/// 409 `report_not_locked`: the scores are not all in.
+pub fn not_locked() -> AppError {
+    AppError::conflict(
+        "report_not_locked",
+        "全部评审专家提交评分后才能查看评审报告。",
+        "The report opens to the panel once every member has submitted.",
+    )
+}
+
 pub fn report(
     conn: &mut DbConn,
     ctx: &Ctx,
