@@ -437,6 +437,21 @@ impl Checks {
         }
         d
     }
+    /// An optional month, `YYYY-MM` ([`crate::domain::dates::parse_month`]), as its first day: `None` when
+    /// empty, or when wrong (and then said).
+    pub fn month(&mut self, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
+        let s = value.filter(|s| !s.trim().is_empty())?;
+        let d = crate::domain::dates::parse_month(s);
+        if d.is_none() {
+            self.add(
+                field,
+                "month",
+                "月份格式应为 YYYY-MM（如 2026-03）。",
+                "A month is written YYYY-MM (e.g. 2026-03).",
+            );
+        }
+        d
+    }
     /// A date that must be given ([`Checks::date`]).
     pub fn required_date(&mut self, field: &str, value: &str) -> Option<chrono::NaiveDate> {
         if self.required(field, value) {

@@ -101,17 +101,7 @@ pub fn months(
             );
             return None;
         };
-        let d = crate::domain::dates::parse_date(&format!("{v}-01"))
-            .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
-        if d.is_none() {
-            c.add(
-                field,
-                "month",
-                "月份格式应为 YYYY-MM（如 2021-03）。",
-                "A month is written YYYY-MM (e.g. 2021-03).",
-            );
-        }
-        d
+        c.month(field, Some(v))
     };
     let (first, last) = (month("from", from), month("to", to));
     if let (Some(a), Some(b)) = (first, last)

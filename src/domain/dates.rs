@@ -9,7 +9,9 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 
 /// The years a date of record (registration, certificate, inspection, contract) or a schedule may fall in.
 pub const RECORD_YEARS: RangeInclusive<i32> = 1900..=2200;
@@ -25,6 +27,12 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let mut c = Cursor(s.as_bytes());
     let d = c.date()?;
     c.end().then_some(d)
+}
+
+/// The first day of a month written `YYYY-MM`, within 2000–2100: how periods of counts, reports and flags
+/// are given.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    parse_date(&format!("{}-01", s.trim())).filter(|d| (2000..=2100).contains(&d.year()))
 }
 
 /// A date-time as sent: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` (`T` or a space), with an offset (`Z`,
@@ -146,6 +154,17 @@ mod tests {
 
     fn bj() -> FixedOffset {
         FixedOffset::east_opt(8 * 3600).unwrap()
+    }
+
+    #[test]
+    fn months_are_written_yyyy_mm_within_2000_to_2100() {
+        let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+        assert_eq!(parse_month("2026-03"), d(2026, 3));
+        assert_eq!(parse_month(" 2000-01 "), d(2000, 1));
+        assert_eq!(parse_month("2100-12"), d(2100, 12));
+        for bad in ["", "2026-13", "2026-00", "1999-12", "2101-01", "2026-3-1", "2026/03", "march"] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
     }
 
     #[test]

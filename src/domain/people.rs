@@ -140,13 +140,6 @@ pub fn month_key(d: NaiveDate) -> i32 {
     d.year() * 100 + d.month() as i32
 }
 
-/// The first day of a month written YYYY-MM, within 2000–2100: how months are given to counts and reports.
-pub fn parse_month(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
-        .ok()
-        .filter(|d| (2000..=2100).contains(&d.year()))
-}
-
 /// yyyymm → "2026-03".
 pub fn month_label(key: i32) -> String {
     format!("{:04}-{:02}", key / 100, key % 100)

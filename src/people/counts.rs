@@ -18,7 +18,7 @@ use super::Ctx;
 use super::reach::Summary;
 use crate::db::DbConn;
 use crate::db::schema::{communities as cm, contracts as ct, organisations as og, streets as st};
-use crate::domain::people::{Count, Dimension, month_key, month_label, parse_month};
+use crate::domain::people::{Count, Dimension, month_key, month_label};
 use crate::error::{AppError, Checks};
 
 /// Whose activities are counted.
@@ -99,25 +99,10 @@ struct Where {
     reach: Option<(i64, Option<i32>, Option<i32>)>,
 }
 
-/// A month given as YYYY-MM (empty: none), or a refusal naming `field`; the first day of the month.
-pub fn checked_month(c: &mut Checks, field: &str, v: Option<&str>) -> Option<NaiveDate> {
-    let s = v.map(str::trim).filter(|s| !s.is_empty())?;
-    let d = parse_month(s);
-    if d.is_none() {
-        c.add(
-            field,
-            "month",
-            "月份格式应为 YYYY-MM（如 2026-03）。",
-            "A month is written YYYY-MM (e.g. 2026-03).",
-        );
-    }
-    d
-}
-
 fn conditions(scope: Scope, f: &CountFilter) -> Result<Where, AppError> {
     let mut c = Checks::new();
-    let mut from = checked_month(&mut c, "from", f.from.as_deref()).map(month_key);
-    let mut to = checked_month(&mut c, "to", f.to.as_deref()).map(month_key);
+    let mut from = c.month("from", f.from.as_deref()).map(month_key);
+    let mut to = c.month("to", f.to.as_deref()).map(month_key);
     if let Some(y) = f.year {
         if !(2000..=2100).contains(&y) {
             c.add("year", "range", "年份无效。", "Not a valid year.");

@@ -20,7 +20,7 @@ use crate::domain::people::{Count, Satisfaction, month_key};
 use crate::domain::vocab::{CERTIFICATE_LEVELS, label};
 use crate::error::{AppError, Checks};
 use crate::ledger::Digest;
-use crate::people::counts::{CountFilter, Line, Scope, checked_month};
+use crate::people::counts::{CountFilter, Line, Scope};
 use crate::registry::orgs::{FIELDS, REGISTRATIONS};
 
 /// The period and place of a report.
@@ -98,8 +98,8 @@ impl ReportFilter {
                 None
             }
             (None, (Some(f), Some(t))) if self.quarter.is_none() => {
-                let a = checked_month(&mut c, "from", Some(f));
-                let b = checked_month(&mut c, "to", Some(t)).map(month_end);
+                let a = c.month("from", Some(f));
+                let b = c.month("to", Some(t)).map(month_end);
                 match (a, b) {
                     (Some(a), Some(b)) if a > b => {
                         c.add(
