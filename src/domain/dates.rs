@@ -162,7 +162,9 @@ mod tests {
         assert_eq!(parse_month("2026-03"), d(2026, 3));
         assert_eq!(parse_month(" 2000-01 "), d(2000, 1));
         assert_eq!(parse_month("2100-12"), d(2100, 12));
-        for bad in ["", "2026-13", "2026-00", "1999-12", "2101-01", "2026-3-1", "2026/03", "march"] {
+        for bad in [
+            "", "2026-13", "2026-00", "1999-12", "2101-01", "2026-3-1", "2026/03", "march",
+        ] {
             assert_eq!(parse_month(bad), None, "{bad}");
         }
     }
