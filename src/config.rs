@@ -259,6 +259,17 @@ pub struct ConfigArgs {
     /// Who issues the reports (their author and cover), e.g. 官渡区民政局.
     #[arg(long, env = "SANSHE_ISSUER", default_value = "区民政局", global = true)]
     pub issuer: String,
+    /// The site footer: the issuer's (主办单位) address and its contact (telephone, e-mail).
+    #[arg(long, env = "SANSHE_SITE_ADDRESS", default_value = "", global = true)]
+    pub site_address: String,
+    #[arg(long, env = "SANSHE_SITE_CONTACT", default_value = "", global = true)]
+    pub site_contact: String,
+    /// The site's ICP filing number (ICP备案号) and public-security filing number (公安备案号); the footer
+    /// says "not yet filed" until they are given.
+    #[arg(long, env = "SANSHE_ICP_NUMBER", default_value = "", global = true)]
+    pub icp_number: String,
+    #[arg(long, env = "SANSHE_PSB_NUMBER", default_value = "", global = true)]
+    pub psb_number: String,
     /// Database connections in the pool.
     #[arg(long, env = "SANSHE_DB_POOL", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
     pub db_pool: u32,
@@ -318,6 +329,33 @@ pub struct Config {
     pub report_font: std::sync::Arc<crate::pdf::ReportFont>,
     /// Who issues the reports (`SANSHE_ISSUER`).
     pub issuer: String,
+    /// What every page's footer says of the site.
+    pub site: std::sync::Arc<Site>,
+}
+
+/// The site's sponsor and filings, for every page's footer (a government site in China shows its 主办单位
+/// with address and contact, and its ICP and public-security filing numbers). Empty settings are `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    /// 主办单位: the issuer (`SANSHE_ISSUER`).
+    pub sponsor: String,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    pub icp: Option<String>,
+    pub psb: Option<String>,
+}
+
+impl Site {
+    pub fn new(sponsor: &str, address: &str, contact: &str, icp: &str, psb: &str) -> Site {
+        let given = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Site {
+            sponsor: sponsor.to_string(),
+            address: given(address),
+            contact: given(contact),
+            icp: given(icp),
+            psb: given(psb),
+        }
+    }
 }
 
 pub const JWT_ISSUER: &str = "sanshe";
@@ -430,8 +468,16 @@ impl ConfigArgs {
         if issuer.is_empty() || issuer.chars().count() > 60 {
             return Err("SANSHE_ISSUER: 1 to 60 characters (e.g. 官渡区民政局)".into());
         }
+        let site = std::sync::Arc::new(Site::new(
+            &issuer,
+            &self.site_address,
+            &self.site_contact,
+            &self.icp_number,
+            &self.psb_number,
+        ));
         Ok(Config {
             issuer,
+            site,
             report_font,
             flags,
             people,

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get, web};
 use tokio::sync::SemaphorePermit;
 
 use super::reports::pdf_response;
-use super::tenders::PanelReaders;
+use super::tenders::EvaluationReportReaders;
 use crate::app::AppState;
 use crate::contracts::{Reader, flags};
 use crate::error::{AppError, Problem};
@@ -124,7 +124,7 @@ pub async fn award_letter_pdf(
 #[get("/tenders/{id}/evaluation-report/pdf")]
 pub async fn evaluation_report_pdf(
     state: web::Data<AppState>,
-    user: Authed<PanelReaders>,
+    user: Authed<EvaluationReportReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();

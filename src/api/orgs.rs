@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::Paged;
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
-use crate::http::caller::{Authed, BureauOrAdmin, LinkReaders, StaffOrOrg};
+use crate::http::caller::{
+    Authed, BureauOrAdmin, LinkReaders, OrgRecordReaders, RegistryReaders, StaffOrOrg,
+};
 use crate::http::input::Json;
 use crate::http::{IfMatch, versioned};
 use crate::registry::changes::{self, ChangeFilter, ChangeRequestView, Decision};
@@ -58,7 +60,7 @@ pub async fn public_list(
 #[get("/organisations")]
 pub async fn list(
     state: web::Data<AppState>,
-    _user: Authed<BureauOrAdmin>,
+    _user: Authed<RegistryReaders>,
     q: web::Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
@@ -83,7 +85,7 @@ pub fn csv_response(name: &str, body: String) -> HttpResponse {
 #[get("/organisations/export")]
 pub async fn export(
     state: web::Data<AppState>,
-    _user: Authed<BureauOrAdmin>,
+    _user: Authed<RegistryReaders>,
     q: web::Query<OrgFilter>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.into_inner();
@@ -202,13 +204,13 @@ pub async fn create(
     Ok(HttpResponse::Created().json(d))
 }
 
-/// One organisation with its standing (every reason), ratings, inspections and listings. An `org` user sees
-/// only its own.
+/// One organisation with its standing (every reason), ratings, inspections and listings. Finance reads any
+/// (to audit); an `org` user sees only its own.
 #[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = OrgDetail, headers(("ETag" = String, description = "The record\'s version: send it back as If-Match when changing the record"))), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/organisations/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
-    user: Authed<StaffOrOrg>,
+    user: Authed<OrgRecordReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();

@@ -39,6 +39,14 @@ impl RoleSet for PanelReaders {
     const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
 }
 
+/// Who reads an evaluation report (`evaluation::report_for` says when): the panel's readers, and finance
+/// who audit the award.
+#[derive(Debug)]
+pub struct EvaluationReportReaders;
+impl RoleSet for EvaluationReportReaders {
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Finance];
+}
+
 /// Organisations (their own), the bureau and administrators.
 #[derive(Debug)]
 pub struct ChallengeReaders;
@@ -544,13 +552,13 @@ pub async fn scores(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// The evaluation report: every evaluator's scores and the ranking once locked (bureau, administrators;
-/// panel members once locked).
+/// The evaluation report: every evaluator's scores and the ranking (bureau, administrators; panel members
+/// and finance once locked).
 #[utoipa::path(tag = "evaluation", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = EvaluationReport), (status = 404, body = Problem), (status = 409, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[get("/tenders/{id}/report")]
 pub async fn report(
     state: web::Data<AppState>,
-    user: Authed<PanelReaders>,
+    user: Authed<EvaluationReportReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();

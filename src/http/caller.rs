@@ -172,6 +172,11 @@ role_sets! {
     /// Those who read the audit trail.
     AdminOrFinance => [Admin, Finance];
     BureauOrAdmin => [Bureau, Admin];
+    /// Who reads the organisation registry: the bureau and administrators who keep it, finance who audit
+    /// awards and payments (read-only).
+    RegistryReaders => [Bureau, Admin, Finance];
+    /// Who reads one organisation's record: the registry's readers, and an `org` user its own.
+    OrgRecordReaders => [Bureau, Admin, Finance, Org];
     /// The bureau, administrators, and `org` users (for their own organisation only).
     StaffOrOrg => [Bureau, Admin, Org];
     /// Who reads the social-worker registry: not evaluators (they score bids, they have no need of workers'

@@ -159,6 +159,9 @@ pub async fn middleware(
         Some(r) => req.into_response(r).map_into_right_body(),
         None => next.call(req).await?.map_into_left_body(),
     };
+    if let Some(page) = page::signed_in_error_page(&res).await {
+        res = res.into_response(page).map_into_right_body();
+    }
     if let Some(t) = new_csrf {
         let _ = res.response_mut().add_cookie(&csrf::cookie(&t, secure));
     }

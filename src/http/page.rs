@@ -99,9 +99,25 @@ pub struct PageCtx {
     pub flash: Option<Flash>,
     pub path: String,
     pub user: Option<CurrentUser>,
+    /// The site's sponsor and filings, for the footer.
+    pub site: std::sync::Arc<crate::config::Site>,
 }
 
 impl PageCtx {
+    /// The context of a request, before its caller is known.
+    pub fn of(req: &HttpRequest) -> PageCtx {
+        PageCtx {
+            lang: Lang::from_request(req),
+            csrf: super::csrf::token(req),
+            flash: read_flash(req),
+            path: req.path().to_string(),
+            user: None,
+            site: req
+                .app_data::<actix_web::web::Data<crate::app::AppState>>()
+                .map(|s| s.config.site.clone())
+                .unwrap_or_default(),
+        }
+    }
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
     }
@@ -149,6 +165,9 @@ impl PageCtx {
                 items.push(("/registry/orgs", "nav.orgs"));
                 items.push(("/registry/incubations", "nav.incubations"));
             }
+            if u.role == Role::Finance {
+                items.push(("/registry/orgs", "nav.orgs"));
+            }
             if matches!(u.role, Role::Bureau | Role::Admin | Role::Finance) {
                 items.push(("/registry/workers", "nav.workers"));
             }
@@ -177,7 +196,6 @@ impl PageCtx {
             }
             items.push(("/account", "nav.account"));
         }
-        items.push(("/api/docs/", "nav.api"));
         items
             .into_iter()
             .map(|(href, key)| NavItem {
@@ -222,13 +240,7 @@ impl FromRequest for PageCtx {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(PageCtx {
-            lang: Lang::from_request(req),
-            csrf: super::csrf::token(req),
-            flash: read_flash(req),
-            path: req.path().to_string(),
-            user: None,
-        }))
+        ready(Ok(PageCtx::of(req)))
     }
 }
 
@@ -468,6 +480,42 @@ struct ErrorPage {
     details: Vec<String>,
 }
 
+/// What an error page says, kept on its response: [`PageError`] renders without the request, so the
+/// middleware renders it again with the request's caller ([`signed_in_error_page`]).
+#[derive(Clone, Debug)]
+pub struct ErrorPageData {
+    status: StatusCode,
+    message: String,
+    details: Vec<String>,
+}
+
+/// An error page rendered again for its request: a signed-in reader keeps the header with their name, role
+/// menu and sign-out, and every reader the footer and a language switch back to the same page; `None` for
+/// any other response.
+pub async fn signed_in_error_page<B>(
+    res: &actix_web::dev::ServiceResponse<B>,
+) -> Option<HttpResponse> {
+    let e = res.response().extensions().get::<ErrorPageData>()?.clone();
+    let user = crate::http::caller::caller(res.request())
+        .await
+        .user()
+        .cloned();
+    let ctx = PageCtx {
+        user,
+        flash: None,
+        ..PageCtx::of(res.request())
+    };
+    let page = ErrorPage {
+        ctx,
+        status: e.status.as_u16(),
+        message: e.message.clone(),
+        details: e.details.clone(),
+    };
+    let mut r = render(&page.ctx, e.status, &page);
+    r.extensions_mut().insert(e);
+    Some(r)
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -495,6 +543,7 @@ impl ResponseError for PageError {
                     flash: None,
                     path: String::new(),
                     user: None,
+                    site: Default::default(),
                 };
                 let details = match e {
                     AppError::Validation(errs) => errs
@@ -512,7 +561,13 @@ impl ResponseError for PageError {
                     details,
                     ctx,
                 };
-                render(&page.ctx, e.status_code(), &page)
+                let mut r = render(&page.ctx, e.status_code(), &page);
+                r.extensions_mut().insert(ErrorPageData {
+                    status: e.status_code(),
+                    message: page.message,
+                    details: page.details,
+                });
+                r
             }
         }
     }

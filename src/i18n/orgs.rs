@@ -16,6 +16,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("orgs.new", "登记组织", "New organisation"),
     ("orgs.edit", "修改组织", "Edit organisation"),
     (
+        "orgs.read_only",
+        "只读：财务人员查阅登记信息，不能修改。",
+        "Read-only: finance reads the registry and does not change it.",
+    ),
+    (
         "orgs.search",
         "名称或统一社会信用代码",
         "Name or credit code",

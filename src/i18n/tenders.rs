@@ -678,7 +678,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("mybids.tender", "项目", "Tender"),
     ("mybids.tender_state", "项目状态", "Tender state"),
-    ("mybids.awarded", "中标", "Awarded"),
+    ("mybids.awarded", "本组织中标", "Awarded to us"),
+    ("mybids.not_awarded", "未中标", "Not awarded to us"),
     ("eval.title", "评审任务", "Evaluations"),
     ("evaluators.title", "评审专家关联登记", "Evaluator links"),
     (

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::http::caller::{AdminOnly, AdminOrFinance, AnyRole, Page, Role, SESSION_COOKIE};
 use crate::http::page::{
     FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, checked, page_err, parse_opt_int,
-    redirect, render, safe_next,
+    redirect, render, safe_next, with_caller,
 };
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::users::{self, UserFilter, UserView};
@@ -72,12 +72,33 @@ fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
 #[template(path = "pages/home.html")]
 struct HomePage {
     ctx: PageCtx,
+    l: crate::pages::tenders::Lx,
+    home: crate::reports::district::Home,
 }
 
-async fn home(req: HttpRequest, ctx: PageCtx) -> HttpResponse {
-    let user = crate::http::caller::caller(&req).await.user().cloned();
-    let ctx = PageCtx { user, ..ctx };
-    render(&ctx, StatusCode::OK, &HomePage { ctx: ctx.clone() })
+/// The public home page: the district's figures, the tenders open for bids and the latest notices and
+/// results.
+async fn home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+) -> Result<HttpResponse, PageError> {
+    let ctx = with_caller(&req, ctx).await;
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let home = state
+        .run(move |c| crate::reports::district::home(c, &tctx, now))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    let l = crate::pages::tenders::Lx { lang: ctx.lang };
+    Ok(render(
+        &ctx,
+        StatusCode::OK,
+        &HomePage {
+            ctx: ctx.clone(),
+            l,
+            home,
+        },
+    ))
 }
 
 #[derive(Template)]

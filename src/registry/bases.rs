@@ -428,6 +428,14 @@ pub fn export_csv(rows: &[BaseView]) -> String {
     )
 }
 
+/// Bases in the order of the tree (city, district, streets, communities), not the alphabet of the level
+/// keys (which put communities before the district).
+fn tree_rank() -> diesel::expression::SqlLiteral<diesel::sql_types::Integer> {
+    diesel::dsl::sql::<diesel::sql_types::Integer>(
+        "CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 ELSE 3 END",
+    )
+}
+
 fn filtered(
     conn: &mut DbConn,
     f: &BaseFilter,
@@ -453,7 +461,7 @@ fn filtered(
         q
     };
     let mut q = build()
-        .order((bases::level.asc(), bases::name.asc()))
+        .order((tree_rank(), bases::name.asc()))
         .select(BaseRow::as_select());
     let mut total = None;
     if let Some(p) = paging {
@@ -472,7 +480,7 @@ fn filtered(
 /// Every base as (id, name, level), for pick lists.
 pub fn options(conn: &mut DbConn) -> Result<Vec<(i64, String, String)>, AppError> {
     Ok(bases::table
-        .order((bases::level.asc(), bases::name.asc()))
+        .order((tree_rank(), bases::name.asc()))
         .select((bases::id, bases::name, bases::level))
         .load(conn)?)
 }

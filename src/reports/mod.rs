@@ -1,10 +1,12 @@
 //! Reports (issue 13): the district's 三社联动 report as data (`three_society::gather`, the same figures
 //! the API shows elsewhere), as a PDF (`pdf`, drawn by `crate::pdf`) and as a web page (`pages::reports`);
 //! the documents: the contract statement (`contract_statement`), the award notice, award letter,
-//! evaluation report and bid receipt (`tender_documents`) and the audit report (`audit`).
+//! evaluation report and bid receipt (`tender_documents`) and the audit report (`audit`); the district at
+//! a glance for the public home page (`district`).
 
 pub mod audit;
 pub mod contract_statement;
+pub mod district;
 pub mod prose;
 pub mod tender_documents;
 pub mod texts;

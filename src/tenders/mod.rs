@@ -213,7 +213,35 @@ pub struct TimelineEntry {
     pub to_label_zh: String,
     pub to_label_en: String,
     pub note: Option<String>,
-    pub actor_name: String,
+    /// Who took the step, as the public may know it: never a login name, never which supplier filed a
+    /// challenge.
+    pub actor: PublicActor,
+}
+
+/// Who took a step of a tender, as its public timeline says it.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicActor {
+    /// The bureau (its staff, administrators or finance): shown as the issuer, e.g. 区民政局.
+    Bureau,
+    /// A member of the evaluation panel.
+    Panel,
+    /// A supplier (a challenge filed, a bid withdrawn): which one stays private.
+    Supplier,
+    /// The service itself (deadlines, the opening, the end of publicity).
+    System,
+}
+
+impl PublicActor {
+    pub fn of_role(role: Option<crate::auth::Role>) -> PublicActor {
+        use crate::auth::Role;
+        match role {
+            Some(Role::Bureau | Role::Admin | Role::Finance) => PublicActor::Bureau,
+            Some(Role::Evaluator) => PublicActor::Panel,
+            Some(Role::Org) => PublicActor::Supplier,
+            None => PublicActor::System,
+        }
+    }
 }
 
 /// A winner's refusal to sign the contract, recorded by the bureau; the award passed on (实施条例 Art 43).

@@ -14,7 +14,7 @@ fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Named>> {
 }
 
 pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
-    Ok(tender_events::table
+    let rows = tender_events::table
         .filter(tender_events::tender_id.eq(id))
         .order((tender_events::at, tender_events::id))
         .select((
@@ -30,10 +30,26 @@ pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
             String,
             Option<String>,
             String,
-        )>(conn)?
+        )>(conn)?;
+    // The event keeps who acted by login name (the audit trail has the rest); the timeline says only their
+    // role. A name without a user is the service itself (the scheduler, the command line).
+    let names: Vec<&String> = rows.iter().map(|r| &r.4).collect();
+    let roles: std::collections::HashMap<String, String> = crate::db::schema::users::table
+        .filter(crate::db::schema::users::username.eq_any(names))
+        .select((
+            crate::db::schema::users::username,
+            crate::db::schema::users::role,
+        ))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
         .into_iter()
         .map(|(at, from_state, to_state, note, actor_name)| {
             let s = State::parse(&to_state);
+            let role = roles
+                .get(&actor_name)
+                .and_then(|r| crate::auth::Role::parse(r));
             TimelineEntry {
                 at,
                 from_state,
@@ -41,7 +57,7 @@ pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
                 to_label_en: s.map(|s| s.label(false)).unwrap_or("").into(),
                 to_state,
                 note,
-                actor_name,
+                actor: PublicActor::of_role(role),
             }
         })
         .collect())

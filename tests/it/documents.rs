@@ -1,9 +1,9 @@
-//! Issue 13's documents as PDFs, on the demo data (without the people served), on both backends: the
+//! Issue 13's documents as PDFs, on the demo data (a copy of the run's one seeding), on both backends: the
 //! contract statement, the award notice and award letter, the evaluation report, the bid receipt and the
 //! audit report. Each is read by the real tools (pdftotext, pdffonts, pdfinfo, qpdf; one page rendered by
 //! pdftoppm), its figures compared with the API's for the same thing, its readers and refusals walked (no
 //! token, a forged token, the wrong role, another organisation's), and bad input refused with a
-//! problem+json naming the field. The demo is seeded once; each check below is named after what it shows
+//! problem+json naming the field. Each check below is named after what it shows
 //! and, where a law requires the content, the article.
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use sanshe::auth::Role;
 
 const SPENDING_READERS: &[Role] = &[Role::Finance, Role::Admin, Role::Bureau, Role::Org];
 const BFA: &[Role] = &[Role::Bureau, Role::Finance, Role::Admin];
-const BAE: &[Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
+const BAEF: &[Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Finance];
 const LETTER: &[Role] = &[Role::Bureau, Role::Org];
 const ORG: &[Role] = &[Role::Org];
 
@@ -49,7 +49,7 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/tenders/{id}/evaluation-report/pdf",
         "/api/v1/tenders/2/evaluation-report/pdf",
-        Roles(BAE)
+        Roles(BAEF)
     ),
     crate::op!(
         "GET",
@@ -153,26 +153,7 @@ impl Demo {
 }
 
 async fn demo(b: &Backend) -> Demo {
-    let db = Arc::new(TestDb::new(b));
-    let cfg = config(&db, &Options::default());
-    tokio::task::spawn_blocking(move || {
-        let pool = sanshe::app::open_database(&cfg).unwrap();
-        let state = sanshe::app::AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
-        let mut c = state.pool.get().unwrap();
-        sanshe::seed::seed_demo_with(
-            &mut c,
-            &state.mail,
-            state.clock.now(),
-            Some(PASSWORD),
-            state.config.beneficiary_secret.expose(),
-            &state.tenders,
-            &state.contracts,
-            false,
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    let db = Arc::new(TestDb::demo(b).await.0);
     let app = TestApp::start_on(db.clone(), Options::default()).await;
     let (bureau, finance, admin) = (
         app.token("bureau").await,
@@ -607,7 +588,19 @@ async fn evaluation_report_holds_what_order_87_art44_lists(d: &Demo, id: i64) {
         }
     }
     assert!(on > 0, "{on} on the panel, {off} off");
-    d.refusals(&path, &["finance", &org_user(&t["result"]["winner_id"])])
+    // Finance audits the award: the locked report, as JSON, PDF and page (issue 14).
+    assert_eq!(d.get(&path, Some(&d.finance)).await.status(), 200);
+    let api = json_of(&d.app, &format!("/api/v1/tenders/{id}/report"), &d.finance).await;
+    assert_eq!(api, r, "finance reads the bureau's report");
+    let finance = sign_in(&d.app, "finance").await;
+    let (status, html) = page_as(&d.app, &finance, &format!("/tenders/{id}/report")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"evaluation-report-pdf\""));
+    assert!(
+        !html.contains("<form method=\"post\" action=\"/tenders"),
+        "read-only"
+    );
+    d.refusals(&path, &[&org_user(&t["result"]["winner_id"])])
         .await;
     // Before the report is locked: 409 for every reader.
     let open = first_tender(d, "evaluating").await;
@@ -621,6 +614,19 @@ async fn evaluation_report_holds_what_order_87_art44_lists(d: &Demo, id: i64) {
         "report_not_locked",
     )
     .await;
+    // Finance waits for the lock too; its page says so instead of showing the scores.
+    problem(
+        d.get(&format!("/api/v1/tenders/{open}/report"), Some(&d.finance))
+            .await,
+        409,
+        "report_not_locked",
+    )
+    .await;
+    let (status, html) = page_as(&d.app, &finance, &format!("/tenders/{open}/report")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"report-unlocked\"") && !html.contains("id=\"evaluation-report-pdf\"")
+    );
 }
 
 /// The bid receipt: its number, the time received in Beijing, the commitment and how to check it, never

@@ -13,6 +13,8 @@ use sanshe::db::{DbConn, DbTarget};
 
 pub const PASSWORD: &str = "test-password-123";
 pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+pub const BENEFICIARY_SECRET: &str = "test-beneficiary-secret-0123456789abcdef";
+pub const SEAL_SECRET: &str = "test-seal-secret-0123456789abcdef0123";
 
 /// Which database a test runs on.
 #[derive(Clone, Debug)]
@@ -75,6 +77,8 @@ pub struct TestDb {
     pub target: DbTarget,
     /// PostgreSQL: (server URL, schema), dropped with the TestDb.
     pg: Option<(String, String)>,
+    /// PostgreSQL: (server URL, database) of a copy of the demo, dropped with the TestDb.
+    pg_database: Option<(String, String)>,
 }
 
 impl TestDb {
@@ -87,6 +91,7 @@ impl TestDb {
                 target: DbTarget::Sqlite(dir.join("sanshe.db")),
                 dir,
                 pg: None,
+                pg_database: None,
             },
             Backend::Postgres(url) => {
                 let schema = format!("t_{id}");
@@ -100,6 +105,7 @@ impl TestDb {
                     },
                     dir,
                     pg: Some((url.clone(), schema)),
+                    pg_database: None,
                 }
             }
         }
@@ -109,12 +115,13 @@ impl TestDb {
     pub fn url(&self) -> String {
         match &self.target {
             DbTarget::Sqlite(p) => format!("sqlite://{}", p.display()),
-            DbTarget::Postgres { url, schema } => {
+            DbTarget::Postgres { url, schema: None } => url.clone(),
+            DbTarget::Postgres {
+                url,
+                schema: Some(schema),
+            } => {
                 let sep = if url.contains('?') { '&' } else { '?' };
-                format!(
-                    "{url}{sep}options=-csearch_path%3D{}",
-                    schema.clone().unwrap_or_default()
-                )
+                format!("{url}{sep}options=-csearch_path%3D{schema}")
             }
         }
     }
@@ -150,7 +157,186 @@ impl Drop for TestDb {
         {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
         }
+        if let Some((url, name)) = &self.pg_database
+            && let Ok(mut c) = PgConnection::establish(url)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The whole demo as `sanshe seed --demo` makes it (registry, tenders, contracts, ledger, some 50,000
+/// people served), with this harness's secrets and password: seeded once per backend and test run, then
+/// copied for each test that reads it. Seeding takes 10–40 s; a copy (the SQLite file, or PostgreSQL's
+/// `CREATE DATABASE … TEMPLATE`) well under one.
+pub struct DemoSeed {
+    /// What the seeding command printed: standard output and the log.
+    pub out: String,
+    pub err: String,
+    dir: PathBuf,
+    /// PostgreSQL: (server URL, template database).
+    pg: Option<(String, String)>,
+}
+
+static DEMO_SQLITE: std::sync::OnceLock<DemoSeed> = std::sync::OnceLock::new();
+static DEMO_PG: std::sync::OnceLock<DemoSeed> = std::sync::OnceLock::new();
+/// PostgreSQL copies one database from the template at a time.
+static DEMO_COPY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The URL of another database on the same PostgreSQL server.
+fn pg_database_url(server: &str, name: &str) -> String {
+    let mut u = url::Url::parse(server).expect("a PostgreSQL URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A test run's demo names its process; what an earlier, ended run left is removed.
+fn is_stale(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.split('_').next()?.parse::<u32>().ok())
+        .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+impl DemoSeed {
+    fn new(b: &Backend) -> DemoSeed {
+        let pid = std::process::id();
+        let tmp = std::env::temp_dir();
+        for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            if is_stale(&e.file_name().to_string_lossy(), "sanshe-test-demo-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = tmp.join(format!("sanshe-test-demo-{pid}_{}", b.name()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // The harness's secrets as the program's own secret files, so every command and server run on a
+        // copy uses them.
+        std::fs::create_dir_all(dir.join("secrets")).unwrap();
+        for (file, value) in [
+            ("jwt.key", JWT_SECRET),
+            ("beneficiary.key", BENEFICIARY_SECRET),
+            ("seal.key", SEAL_SECRET),
+        ] {
+            std::fs::write(dir.join("secrets").join(file), value).unwrap();
+        }
+        let (url, pg) = match b {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.join("sanshe.db").display()),
+                None,
+            ),
+            Backend::Postgres(server) => {
+                let mut c = PgConnection::establish(server).expect("PostgreSQL reachable");
+                #[derive(QueryableByName)]
+                struct Database {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    datname: String,
+                }
+                let names: Vec<Database> = diesel::sql_query(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'sanshe_demo_%'",
+                )
+                .load(&mut c)
+                .unwrap();
+                let names = names.into_iter().map(|d| d.datname);
+                for n in names.filter(|n| is_stale(n, "sanshe_demo_")) {
+                    let _ =
+                        c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{n}\" WITH (FORCE)"));
+                }
+                let name = format!("sanshe_demo_{pid}");
+                c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .unwrap();
+                c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .unwrap();
+                (pg_database_url(server, &name), Some((server.clone(), name)))
+            }
+        };
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sanshe"))
+            .args(["seed", "--demo"])
+            .env("DATABASE_URL", &url)
+            .env("SANSHE_DATA_DIR", &dir)
+            .env("SANSHE_LOG", "info")
+            .env("SANSHE_DEMO_PASSWORD", PASSWORD)
+            .env_remove("SANSHE_JWT_SECRET")
+            .env_remove("SANSHE_BENEFICIARY_SECRET")
+            .env_remove("SANSHE_SEAL_SECRET")
+            .env_remove("SANSHE_NEW_PASSWORD")
+            .env_remove("SMTP_URL")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        );
+        assert!(
+            o.status.success(),
+            "sanshe seed --demo failed:\n{out}\n{err}"
+        );
+        DemoSeed { out, err, dir, pg }
+    }
+
+    /// A database of its own with the demo in it (and the data directory's generated keys).
+    fn copy(&self) -> TestDb {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("sanshe-test-{id}"));
+        copy_dir(&self.dir, &dir);
+        match &self.pg {
+            None => TestDb {
+                target: DbTarget::Sqlite(dir.join("sanshe.db")),
+                dir,
+                pg: None,
+                pg_database: None,
+            },
+            Some((server, template)) => {
+                let name = format!("t_{id}");
+                let mut c = PgConnection::establish(server).expect("PostgreSQL reachable");
+                {
+                    let _one = DEMO_COPY.lock().unwrap_or_else(|e| e.into_inner());
+                    c.batch_execute(&format!(
+                        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                    ))
+                    .unwrap();
+                }
+                TestDb {
+                    target: DbTarget::Postgres {
+                        url: pg_database_url(server, &name),
+                        schema: None,
+                    },
+                    dir,
+                    pg: None,
+                    pg_database: Some((server.clone(), name)),
+                }
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// A database of its own holding a copy of the demo, and what seeding it printed.
+    pub async fn demo(backend: &Backend) -> (TestDb, &'static DemoSeed) {
+        let b = backend.clone();
+        tokio::task::spawn_blocking(move || {
+            let cell = match b {
+                Backend::Sqlite => &DEMO_SQLITE,
+                Backend::Postgres(_) => &DEMO_PG,
+            };
+            let seed = cell.get_or_init(|| DemoSeed::new(&b));
+            (seed.copy(), seed)
+        })
+        .await
+        .unwrap()
     }
 }
 
@@ -213,7 +399,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         mail_from: "三社 Sanshe <noreply@sanshe.test>".into(),
         public_url: "http://sanshe.test".into(),
         jwt_secret: Secret::new(JWT_SECRET),
-        beneficiary_secret: Secret::new("test-beneficiary-secret-0123456789abcdef"),
+        beneficiary_secret: Secret::new(BENEFICIARY_SECRET),
         token_ttl: Duration::from_secs(3600),
         jwt_issuer: sanshe::config::JWT_ISSUER.into(),
         jwt_audience: sanshe::config::JWT_AUDIENCE.into(),
@@ -233,7 +419,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         foundation_report_due: (3, 31),
         incubation_years: 2,
         calendar: Arc::new(sanshe::domain::calendar::BusinessCalendar::builtin()),
-        seal_secret: Secret::new("test-seal-secret-0123456789abcdef0123"),
+        seal_secret: Secret::new(SEAL_SECRET),
         // The demo's programme (a management fee of at most 10 %), so its rule and flag show.
         tender_rules: sanshe::domain::tender::TenderRules {
             enquiries_per_day: o.enquiries_per_day,
@@ -260,6 +446,13 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         performance_weights: sanshe::domain::performance::Weights::default(),
         report_font: sanshe::pdf::ReportFont::load(None).unwrap(),
         issuer: "区民政局".into(),
+        site: Arc::new(sanshe::config::Site::new(
+            "区民政局",
+            "幸福路 1 号",
+            "0871-12345678",
+            "",
+            "",
+        )),
         payment_due_days: 30,
     }
 }

@@ -136,9 +136,7 @@ fn both_backends_have_the_same_migrations() {
 /// timeline, and every contract's signing clock runs from that letter's Beijing date.
 async fn award_letter_migration_fills_in_the_letters(b: Backend) {
     use sanshe::db::schema::{contracts as ct, tenders as t};
-    let db = TestDb::new(&b);
-    let (code, _, err) = crate::cli::run(crate::cli::sanshe(&db).args(["seed", "--demo"]));
-    assert_eq!(code, 0, "{err}");
+    let (db, _) = TestDb::demo(&b).await;
     let mut c = db.conn();
     let letters = |c: &mut DbConn| -> Vec<(i64, Option<chrono::NaiveDateTime>)> {
         t::table

@@ -15,6 +15,9 @@ use crate::route_table::{ANY_ROLE, Op, Public, Roles};
 
 const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
+/// Who reads the organisation registry: the bureau and administrators, and finance who audit (issue 14).
+const BAF: &[Role] = &[Role::Bureau, Role::Admin, Role::Finance];
+const BAFO: &[Role] = &[Role::Bureau, Role::Admin, Role::Finance, Role::Org];
 /// Who reads the social-worker registry: not evaluators.
 const WR: &[Role] = &[Role::Bureau, Role::Admin, Role::Finance, Role::Org];
 
@@ -31,13 +34,13 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/organisations",
         "/api/v1/organisations",
-        Roles(BA)
+        Roles(BAF)
     ),
     op!(
         "GET",
         "/api/v1/organisations/export",
         "/api/v1/organisations/export",
-        Roles(BA)
+        Roles(BAF)
     ),
     op!(
         "POST",
@@ -57,7 +60,7 @@ pub(crate) const ROUTES: &[Op] = &[
         "GET",
         "/api/v1/organisations/{id}",
         "/api/v1/organisations/1",
-        Roles(BAO)
+        Roles(BAFO)
     ),
     op!(
         "PATCH",
@@ -176,9 +179,9 @@ pub(crate) const ROUTES: &[Op] = &[
 
 /// This module's protected pages and their roles (pins the product's list).
 pub(crate) const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
-    ("GET", "/registry/orgs", BA),
+    ("GET", "/registry/orgs", BAF),
     ("GET", "/registry/orgs/new", BA),
-    ("GET", "/registry/orgs/1", BA),
+    ("GET", "/registry/orgs/1", BAF),
     ("GET", "/registry/orgs/1/edit", BA),
     ("GET", "/registry/changes", BA),
     ("GET", "/registry/import", BA),

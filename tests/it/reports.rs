@@ -126,25 +126,7 @@ pub(crate) async fn json_of(app: &TestApp, path: &str, token: &str) -> Value {
 }
 
 async fn issue13_three_society_report_on_the_demo(b: Backend) {
-    let db = Arc::new(TestDb::new(&b));
-    let cfg = config(&db, &Options::default());
-    tokio::task::spawn_blocking(move || {
-        let pool = sanshe::app::open_database(&cfg).unwrap();
-        let state = sanshe::app::AppState::new(cfg, pool, Arc::new(sanshe::clock::SystemClock));
-        let mut c = state.pool.get().unwrap();
-        sanshe::seed::seed_demo(
-            &mut c,
-            &state.mail,
-            state.clock.now(),
-            Some(PASSWORD),
-            state.config.beneficiary_secret.expose(),
-            &state.tenders,
-            &state.contracts,
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    let db = Arc::new(TestDb::demo(&b).await.0);
     let app = TestApp::start_on(db.clone(), Options::default()).await;
     let (bureau, finance) = (app.token("bureau").await, app.token("finance").await);
     // Last year: a whole year of the demo's contracts, payments and people served.

@@ -229,7 +229,11 @@ const EXPECTED_PAGES: &[(&str, &str, &[Role])] = &[
 const TENDER_PAGES: &[(&str, &str, &[Role])] = &[
     ("GET", "/tenders/new", &[Role::Bureau, Role::Admin]),
     ("GET", "/tenders/1/bid", &[Role::Org]),
-    ("GET", "/tenders/1/report", &[Role::Bureau, Role::Admin]),
+    (
+        "GET",
+        "/tenders/1/report",
+        &[Role::Bureau, Role::Admin, Role::Finance],
+    ),
     ("GET", "/my/bids", &[Role::Org]),
     ("GET", "/evaluations", &[Role::Evaluator]),
     ("GET", "/evaluators", &[Role::Bureau, Role::Admin]),

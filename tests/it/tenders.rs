@@ -1063,6 +1063,8 @@ const BA: &[Role] = &[Role::Bureau, Role::Admin];
 const ORG: &[Role] = &[Role::Org];
 const EV: &[Role] = &[Role::Evaluator];
 const BAE: &[Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
+/// Who reads an evaluation report: the panel's readers, and finance who audit the award (issue 14).
+const BAEF: &[Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Finance];
 const BAO: &[Role] = &[Role::Bureau, Role::Admin, Role::Org];
 const BAEO: &[Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Org];
 
@@ -1198,7 +1200,7 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         "GET",
         "/api/v1/tenders/{id}/report",
         "/api/v1/tenders/1/report",
-        Roles(BAE)
+        Roles(BAEF)
     ),
     op!(
         "POST",

@@ -157,7 +157,8 @@ impl State {
             State::AwardProposed => ("拟中标", "Award proposed"),
             State::Publicity => ("结果公示", "Publicity"),
             State::Challenge => ("质疑期", "Challenge window"),
-            State::Awarded => ("已中标", "Awarded"),
+            // 定标: the award is final. Not 已中标, which on a supplier's own list reads as "we won".
+            State::Awarded => ("已定标", "Awarded"),
             State::Contracted => ("已签约", "Contracted"),
             State::Cancelled => ("已取消", "Cancelled"),
             State::Failed => ("流标", "Failed"),

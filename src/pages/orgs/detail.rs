@@ -22,6 +22,8 @@ struct OrgDetailPage {
     links: Vec<orgs::LinkView>,
     possible_links: Vec<(i64, String)>,
     link_kinds: Vec<(String, String)>,
+    /// The bureau and administrators keep the registry; finance reads it.
+    editable: bool,
 }
 
 impl OrgDetailPage {
@@ -89,6 +91,7 @@ async fn detail_page(
                 )
             })
             .collect(),
+        editable: user.is_staff(),
     };
     Ok(render(&ctx, status, &page))
 }
@@ -96,7 +99,7 @@ async fn detail_page(
 pub(super) async fn org_detail(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<BureauOrAdmin>,
+    page: Page<RegistryReaders>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);

@@ -56,6 +56,8 @@ struct OrgListPage {
     streets: Vec<(String, String)>,
     export_link: String,
     pager: Pager,
+    /// The bureau and administrators keep the registry; finance reads it.
+    editable: bool,
 }
 
 impl OrgListPage {
@@ -89,7 +91,7 @@ fn status_options(lang: Lang) -> Vec<(String, String)> {
 pub(super) async fn org_list(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    page: Page<BureauOrAdmin>,
+    page: Page<RegistryReaders>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
@@ -115,6 +117,7 @@ pub(super) async fn org_list(
         streets,
         export_link,
         pager,
+        editable: page.user.is_staff(),
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::http::caller::{AnyRole, BureauOrAdmin, CurrentUser, OrgOnly, Page, Role};
-use crate::http::caller::{RoleSet, StaffOrOrg, WorkerReaders};
+use crate::http::caller::{RegistryReaders, RoleSet, StaffOrOrg, WorkerReaders};
 use crate::http::page::{
     Form, FormErrors, PageCtx, PageError, Pager, StaleNotice, carried_version, checked, list_link,
     page_err, redirect, render,
@@ -49,9 +49,9 @@ use social_workers::*;
 
 /// Protected pages of this module: (method, example path, roles allowed). The refusal tests walk them.
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
-    ("GET", "/registry/orgs", &[Role::Bureau, Role::Admin]),
+    ("GET", "/registry/orgs", RegistryReaders::ROLES),
     ("GET", "/registry/orgs/new", &[Role::Bureau, Role::Admin]),
-    ("GET", "/registry/orgs/1", &[Role::Bureau, Role::Admin]),
+    ("GET", "/registry/orgs/1", RegistryReaders::ROLES),
     ("GET", "/registry/orgs/1/edit", &[Role::Bureau, Role::Admin]),
     ("GET", "/registry/changes", &[Role::Bureau, Role::Admin]),
     ("GET", "/registry/import", &[Role::Bureau, Role::Admin]),

@@ -753,8 +753,10 @@ struct ReportPage {
     ctx: PageCtx,
     l: Lx,
     t: TenderView,
-    /// None while the bids are sealed.
+    /// None while the bids are sealed, or while the reader waits for the lock.
     r: Option<EvaluationReport>,
+    /// The report exists but this reader sees it only once locked.
+    waiting: bool,
 }
 
 impl ReportPage {
@@ -792,29 +794,33 @@ pub(super) async fn report_page(
     let (t, r) = state
         .run(move |c| {
             let t = tenders::get(c, &tctx, now, id, staff)?;
-            let row = tenders::find_row(c, id)?;
-            if !staff {
-                let on_panel = evaluation::panel(c, id)?
-                    .iter()
-                    .any(|m| m.user_id == user.id);
-                if !on_panel || row.evaluated_at.is_none() {
-                    return Err(AppError::Forbidden);
-                }
+            if tenders::find_row(c, id)?.state().sealed() {
+                return Ok((t, None));
             }
-            let r = if row.state().sealed() {
-                None
-            } else {
-                Some(evaluation::report(c, &tctx, now, id)?)
-            };
-            Ok((t, r))
+            // Who may read it, and when: one rule with the API and the PDF.
+            match evaluation::report_for(c, &tctx, now, id, &user) {
+                Ok(r) => Ok((t, Some(Ok(r)))),
+                Err(e) if e.code() == "report_not_locked" => Ok((t, Some(Err(())))),
+                // An evaluator of another panel: the tender is public, so the page says the role may not
+                // open its report (the API answers 404, as for any record not the caller's).
+                Err(AppError::NotFound) => Err(AppError::Forbidden),
+                Err(e) => Err(e),
+            }
         })
         .await
         .map_err(page_err(ctx.lang))?;
+    // A reader who must wait for the lock is told so on the page (not an error page).
+    let (r, waiting) = match r {
+        Some(Ok(r)) => (Some(r), false),
+        Some(Err(())) => (None, true),
+        None => (None, false),
+    };
     let page = ReportPage {
         l: lx(&ctx),
         ctx: ctx.clone(),
         t,
         r,
+        waiting,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

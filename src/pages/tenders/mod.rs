@@ -66,17 +66,22 @@ use single_source::*;
 pub const PROTECTED: &[(&str, &str, &[Role])] = &[
     ("GET", "/tenders/new", &[Role::Bureau, Role::Admin]),
     ("GET", "/tenders/1/bid", &[Role::Org]),
-    ("GET", "/tenders/1/report", &[Role::Bureau, Role::Admin]),
+    (
+        "GET",
+        "/tenders/1/report",
+        &[Role::Bureau, Role::Admin, Role::Finance],
+    ),
     ("GET", "/my/bids", &[Role::Org]),
     ("GET", "/evaluations", &[Role::Evaluator]),
     ("GET", "/evaluators", &[Role::Bureau, Role::Admin]),
 ];
 
-/// Who may open an evaluation report: the bureau and administrators; evaluators of its panel once locked.
+/// Who may open an evaluation report's page (`evaluation::report_for` says when): the bureau and
+/// administrators; evaluators of its panel and finance once locked.
 #[derive(Debug)]
 pub struct ReportReaders;
 impl RoleSet for ReportReaders {
-    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator];
+    const ROLES: &'static [Role] = &[Role::Bureau, Role::Admin, Role::Evaluator, Role::Finance];
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -189,6 +194,25 @@ impl Lx {
     }
     pub fn money(&self, fen: &i64) -> String {
         crate::money::yuan_grouped(*fen)
+    }
+    /// Whether the tender's result is out (publicity onwards), so a bidder sees its own outcome.
+    pub fn result_out(&self, s: &str) -> bool {
+        State::parse(s).is_some_and(|s| {
+            matches!(
+                s,
+                State::Publicity | State::Challenge | State::Awarded | State::Contracted
+            )
+        })
+    }
+    /// Who took a step of the timeline: the bureau as the site's sponsor, the rest by role.
+    pub fn actor(&self, a: &crate::tenders::PublicActor, sponsor: &str) -> String {
+        use crate::tenders::PublicActor as A;
+        match a {
+            A::Bureau => sponsor.to_string(),
+            A::Panel => self.pick("评审委员会", "Evaluation panel").into(),
+            A::Supplier => self.pick("供应商", "A supplier").into(),
+            A::System => self.pick("系统", "System").into(),
+        }
     }
     pub fn time(&self, t: &NaiveDateTime) -> String {
         crate::clock::display(*t)

@@ -78,7 +78,8 @@ pub(super) async fn list_page(
     let zh = ctx.lang == Lang::Zh;
     let mut states = vec![("open".to_string(), ctx.t("tenders.state_open").to_string())];
     for s in State::ALL {
-        if s != State::Draft || staff {
+        // 公告中 is "open" above: a published tender past its deadline is closed before any list is read.
+        if s != State::Published && (s != State::Draft || staff) {
             states.push((s.as_str().to_string(), s.label(zh).to_string()));
         }
     }

@@ -324,9 +324,18 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<OrgRow, AppError> {
     Ok(o::table.find(id).select(OrgRow::as_select()).first(conn)?)
 }
 
-/// Who is looking: the bureau and administrators see everything, an organisation its own data.
+/// Who is looking: the bureau and administrators see everything, finance too (read-only, to audit awards
+/// and payments), an organisation its own data.
 pub fn may_see(user: &CurrentUser, org_id: i64) -> bool {
-    user.is_staff() || (user.role == Role::Org && user.org_id == Some(org_id))
+    user.is_staff()
+        || user.role == Role::Finance
+        || (user.role == Role::Org && user.org_id == Some(org_id))
+}
+
+/// Who may change an organisation's record: the bureau and administrators, an organisation its own
+/// (through `write::update`'s rules). Finance reads only.
+pub fn may_change(user: &CurrentUser, org_id: i64) -> bool {
+    user.role != Role::Finance && may_see(user, org_id)
 }
 
 /// Refuse with 404 an organisation that is not the caller's to see (its existence is not disclosed).

@@ -196,6 +196,9 @@ pub fn update(
     expect: Option<&str>,
 ) -> Result<Updated, AppError> {
     check_access(by, id)?;
+    if !super::may_change(by, id) {
+        return Err(AppError::Forbidden);
+    }
     let today = beijing_date(now);
     let is_org = by.role == Role::Org;
     let mut checks = Checks::new();

@@ -459,9 +459,10 @@ pub struct EvaluationReport {
     pub award_reason: Option<String>,
 }
 
-/// The evaluation report for a signed-in reader (`GET /tenders/{id}/report` and its PDF): the bureau and
-/// administrators at any time; an evaluator only of this panel (404 for another's) and only once the
-/// report is locked (409 `report_not_locked`).
+/// The evaluation report for a signed-in reader (`GET /tenders/{id}/report`, its PDF and its page): the
+/// bureau and administrators at any time; an evaluator only of this panel (404 for another's) and finance
+/// (who audit the award, read-only), both only once the report is locked (409 `report_not_locked`);
+/// never an organisation.
 pub fn report_for(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -469,14 +470,16 @@ pub fn report_for(
     tender_id: i64,
     user: &crate::auth::CurrentUser,
 ) -> Result<EvaluationReport, AppError> {
+    use crate::auth::Role;
     let r = report(conn, ctx, now, tender_id)?;
-    if user.role == crate::auth::Role::Evaluator {
-        if !r.panel.iter().any(|m| m.user_id == user.id) {
+    match user.role {
+        Role::Bureau | Role::Admin => {}
+        Role::Evaluator if !r.panel.iter().any(|m| m.user_id == user.id) => {
             return Err(AppError::NotFound);
         }
-        if !r.locked {
-            return Err(not_locked());
-        }
+        Role::Evaluator | Role::Finance if !r.locked => return Err(not_locked()),
+        Role::Evaluator | Role::Finance => {}
+        Role::Org => return Err(AppError::Forbidden),
     }
     Ok(r)
 }

@@ -1,0 +1,427 @@
+//! Issue 14, what a visitor meets first: the public home page (the district's figures, open tenders by
+//! deadline, the latest notices and results), the site footer with the sponsor and its filings, and error
+//! pages that keep the signed-in header.
+
+use diesel::prelude::*;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+/// The text between an element's opening tag with this id and the next `</`.
+fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[start..];
+    let rest = &rest[rest.find('>').unwrap() + 1..];
+    &rest[..rest.find("</").unwrap()]
+}
+
+/// The tender ids of the rows of a section, in order.
+fn tender_rows(section: &str) -> Vec<i64> {
+    section
+        .split("data-tender=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        .collect()
+}
+
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section id=\"{id}\""))
+        .or_else(|| html.find(&format!("id=\"{id}\"")))
+        .unwrap_or_else(|| panic!("no section #{id}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+fn money(fen: i64) -> String {
+    sanshe::money::yuan_grouped(fen)
+}
+
+/// The public home page on the demo: every figure equals the database's count, the open tenders come
+/// nearest deadline first and are the ones still taking bids, the latest results are the newest result
+/// notices; the footer names the sponsor, its address and contact, and says the filings are not yet made;
+/// the API documentation is linked from the footer, not the navigation.
+async fn issue14_home_page_shows_the_district(b: Backend) {
+    use sanshe::db::schema::{bases, contracts, organisations, payments, tenders};
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let anon = client();
+    let (status, html) = page_as(&app, &anon, "/").await;
+    assert_eq!(status, 200);
+
+    let mut c = app.conn();
+    let orgs: i64 = organisations::table
+        .filter(organisations::registration.eq("registered"))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    let n_bases: i64 = bases::table.count().get_result(&mut c).unwrap();
+    let amounts: Vec<i64> = contracts::table
+        .select(contracts::amount_fen)
+        .load(&mut c)
+        .unwrap();
+    let paid: Vec<i64> = payments::table
+        .select(payments::amount_fen)
+        .load(&mut c)
+        .unwrap();
+    assert!(orgs > 10 && n_bases > 5 && amounts.len() > 50 && !paid.is_empty());
+    assert_eq!(text_of(&html, "fig-orgs"), orgs.to_string());
+    assert_eq!(text_of(&html, "fig-bases"), n_bases.to_string());
+    assert_eq!(text_of(&html, "fig-projects"), amounts.len().to_string());
+    assert_eq!(text_of(&html, "fig-funds"), money(amounts.iter().sum()));
+    assert_eq!(text_of(&html, "fig-paid"), money(paid.iter().sum()));
+
+    // Open tenders: what the public list calls open, nearest deadline first.
+    let open: serde_json::Value = app
+        .get("/api/v1/tenders?state=open&per_page=100", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut want: Vec<(String, i64)> = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["bid_deadline"].as_str().unwrap().to_string(),
+                t["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!want.is_empty(), "the demo has open tenders");
+    want.sort();
+    let want: Vec<i64> = want.into_iter().take(6).map(|(_, id)| id).collect();
+    assert_eq!(tender_rows(section(&html, "open-tenders")), want);
+
+    // The latest result notices, newest first.
+    let results: Vec<(i64, String)> = tenders::table
+        .filter(tenders::result_published_at.is_not_null())
+        .order((tenders::result_published_at.desc(), tenders::id.desc()))
+        .limit(6)
+        .select((tenders::id, tenders::title))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(results.len(), 6);
+    let latest = section(&html, "latest-results");
+    let mut at = 0;
+    for (id, title) in &results {
+        let i = latest[at..]
+            .find(&format!("href=\"/tenders/{id}\""))
+            .unwrap_or_else(|| panic!("result of tender {id} missing or out of order"));
+        at += i + 1;
+        assert!(latest.contains(&html_escape(title)), "{title}");
+    }
+
+    // The footer: the sponsor, address, contact; filings not yet made; the API documentation there only.
+    let footer = &html[html.find("<footer").unwrap()..];
+    for s in [
+        "主办单位：区民政局",
+        "地址：幸福路 1 号",
+        "联系方式：0871-12345678",
+        "ICP备案号：尚未备案",
+        "公安备案号：尚未备案",
+        "href=\"/api/docs/\"",
+    ] {
+        assert!(footer.contains(s), "{s} missing from the footer");
+    }
+    let nav = &html[html.find("<nav").unwrap()..html.find("</nav>").unwrap()];
+    assert!(
+        !nav.contains("/api/docs/"),
+        "the API documentation left the navigation"
+    );
+
+    // In English: English labels, no full-width punctuation in the footer's own words.
+    let en = client();
+    en.get(app.url("/lang/en?next=/")).send().await.unwrap();
+    let (_, html) = page_as(&app, &en, "/").await;
+    let footer = &html[html.find("<footer").unwrap()..];
+    assert!(footer.contains("Run by: 区民政局") && footer.contains("ICP filing: not yet filed"));
+    assert!(!footer.contains('：'), "{footer}");
+    assert!(html.contains("Open for bids") && html.contains("Registered organisations"));
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// An error page keeps the reader's signed-in header (name, role, sign-out) and the footer: a page that
+/// does not exist, a record that does not exist, a page the role may not open. Signed out, it offers the
+/// sign-in link instead.
+async fn issue14_error_pages_keep_the_signed_in_header(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bureau = sign_in(&app, "bureau").await;
+    let org = sign_in(&app, "org001").await;
+    for (who, c, path, status) in [
+        ("bureau", &bureau, "/no-such-page", 404),
+        ("bureau", &bureau, "/tenders/999999", 404),
+        ("org001", &org, "/registry/orgs", 403),
+        ("org001", &org, "/tenders/new", 403),
+    ] {
+        let (got, html) = page_as(&app, c, path).await;
+        assert_eq!(got, status, "{who} {path}");
+        assert!(html.contains("id=\"error-message\""), "{path}: {html}");
+        assert!(
+            html.contains("id=\"who\"") && html.contains("id=\"logout\""),
+            "{who} {path}: the error page lost the signed-in header"
+        );
+        assert!(
+            html.contains("name=\"csrf\" value=\"") && !html.contains("name=\"csrf\" value=\"\""),
+            "{path}: sign-out needs the CSRF token"
+        );
+        assert!(html.contains("主办单位：区民政局"), "{path}: the footer");
+        assert!(
+            html.contains(&format!("next={path}\""))
+                || html.contains(&format!("next={}\"", path.replace('/', "%2F"))),
+            "{path}: the language switch returns to the same page"
+        );
+    }
+    // Signed out: the sign-in link, no name.
+    let (got, html) = page_as(&app, &client(), "/no-such-page").await;
+    assert_eq!(got, 404);
+    assert!(html.contains("id=\"login-link\"") && !html.contains("id=\"who\""));
+}
+
+/// Finance audits: it reads the organisation registry (list, record, export) on the pages and the API,
+/// read-only: no form on its pages, and a change it sends is refused with the database unchanged.
+async fn issue14_finance_reads_the_registry_read_only(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let finance = sign_in(&app, "finance").await;
+    let (status, html) = page_as(&app, &finance, "/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"/registry/orgs\""),
+        "finance has the registry in its menu"
+    );
+    let (status, html) = page_as(&app, &finance, "/registry/orgs").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("官渡区夕阳红养老服务中心") && html.contains("id=\"export-orgs\""));
+    assert!(!html.contains("id=\"new-org\"") && !html.contains("/registry/import"));
+    let (status, html) = page_as(&app, &finance, "/registry/orgs/1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"read-only\"") && html.contains("id=\"ratings\""));
+    assert!(
+        !html.contains("<form method=\"post\" action=\"/registry"),
+        "no form for finance"
+    );
+    assert!(!html.contains("/registry/orgs/1/edit"));
+    for path in [
+        "/registry/orgs/1/edit",
+        "/registry/orgs/new",
+        "/registry/changes",
+    ] {
+        let (status, _) = page_as(&app, &finance, path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+
+    let token = app.token("finance").await;
+    for path in [
+        "/api/v1/organisations",
+        "/api/v1/organisations/1",
+        "/api/v1/organisations/export",
+    ] {
+        assert_eq!(app.get(path, Some(&token)).await.status(), 200, "{path}");
+    }
+    let before = app.snapshot();
+    let r = app
+        .send_json(
+            "PATCH",
+            "/api/v1/organisations/1",
+            Some(&token),
+            &serde_json::json!({"staff_count": 99}),
+        )
+        .await;
+    problem(r, 403, "forbidden").await;
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/organisation-ratings",
+            Some(&token),
+            &serde_json::json!({"organisation_id": 1, "grade": 5, "awarded_on": "2026-01-01"}),
+        )
+        .await;
+    problem(r, 403, "forbidden").await;
+    assert_eq!(app.snapshot(), before);
+}
+
+/// A tender's public timeline names roles, never login names: the bureau as the sponsor (区民政局), the
+/// panel, the system; a challenge's filer only as "a supplier". The same in the API's timeline.
+async fn issue14_public_timelines_keep_login_names_private(b: Backend) {
+    use sanshe::db::schema::{tender_events as e, users as u};
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let mut c = app.conn();
+    // A tender where a supplier acted (filed a challenge), and every login name that ever acted.
+    let by_org: i64 = e::table
+        .inner_join(u::table.on(u::username.eq(e::actor_name)))
+        .filter(u::role.eq("org"))
+        .select(e::tender_id)
+        .first(&mut c)
+        .unwrap();
+    let names: Vec<String> = e::table
+        .select(e::actor_name)
+        .distinct()
+        .load(&mut c)
+        .unwrap();
+    assert!(
+        names.iter().any(|n| n == "bureau") && names.len() > 3,
+        "{names:?}"
+    );
+    let (status, html) = page_as(&app, &client(), &format!("/tenders/{by_org}")).await;
+    assert_eq!(status, 200);
+    let start = html.find("id=\"tender-timeline\"").unwrap();
+    let timeline = &html[start..start + html[start..].find("</ol>").unwrap()];
+    for n in &names {
+        assert!(
+            !timeline.contains(&format!("· {n}<")),
+            "login name {n} on the public timeline"
+        );
+    }
+    assert!(
+        timeline.contains("· 区民政局<") && timeline.contains("· 供应商<"),
+        "{timeline}"
+    );
+    let t: serde_json::Value = app
+        .get(&format!("/api/v1/tenders/{by_org}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actors: Vec<&str> = t["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["actor"].as_str().unwrap())
+        .collect();
+    assert!(
+        actors.contains(&"supplier") && actors.contains(&"bureau"),
+        "{actors:?}"
+    );
+    assert!(
+        actors
+            .iter()
+            .all(|a| ["bureau", "panel", "supplier", "system"].contains(a))
+    );
+    assert!(
+        !t["timeline"].to_string().contains("org0"),
+        "no login name in the API's timeline"
+    );
+}
+
+/// `/my/bids` shows each organisation its own outcome once a result is out: the winner "本组织中标", a
+/// bidder that lost "未中标" (the tender's own state no longer reads "已中标" to everyone).
+async fn issue14_my_bids_show_the_organisations_own_outcome(b: Backend) {
+    use sanshe::db::schema::{bids, tenders as t};
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let mut c = app.conn();
+    let (tender, award): (i64, i64) = t::table
+        .filter(t::state.eq("contracted"))
+        .filter(t::award_bid_id.is_not_null())
+        .order(t::id.desc())
+        .select((t::id, t::award_bid_id.assume_not_null()))
+        .first(&mut c)
+        .unwrap();
+    // Each bidding organisation by the account that submitted its bid.
+    let bidders: Vec<(i64, i64, String)> = bids::table
+        .inner_join(
+            sanshe::db::schema::users::table
+                .on(sanshe::db::schema::users::id.eq(bids::submitted_by)),
+        )
+        .filter(bids::tender_id.eq(tender))
+        .select((
+            bids::id,
+            bids::organisation_id,
+            sanshe::db::schema::users::username,
+        ))
+        .load(&mut c)
+        .unwrap();
+    let winner = bidders.iter().find(|b| b.0 == award).unwrap();
+    let loser = bidders
+        .iter()
+        .find(|b| b.1 != winner.1)
+        .expect("a bidder that lost");
+    let row = |html: &str| -> String {
+        let i = html
+            .find(&format!("href=\"/tenders/{tender}\""))
+            .expect("the tender in my bids");
+        let row = &html[i..];
+        row[..row.find("</tr>").unwrap()].to_string()
+    };
+    for (user, outcome, not) in [(&winner.2, "won", "lost"), (&loser.2, "lost", "won")] {
+        let me = sign_in(&app, user).await;
+        let (status, html) = page_as(&app, &me, "/my/bids").await;
+        assert_eq!(status, 200);
+        let r = row(&html);
+        assert!(
+            r.contains(&format!("data-outcome=\"{outcome}\"")),
+            "{user}: {r}"
+        );
+        assert!(
+            !r.contains(&format!("data-outcome=\"{not}\"")),
+            "{user}: {r}"
+        );
+        assert!(!r.contains("已中标"), "{r}");
+    }
+}
+
+/// The bases list in the order of the tree: city, district, streets, communities (alphabetical level keys
+/// put communities before the district).
+async fn issue14_bases_listed_in_tree_order(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let r: serde_json::Value = app
+        .get("/api/v1/bases?per_page=100", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rank = |l: &str| {
+        ["city", "district", "street", "community"]
+            .iter()
+            .position(|x| *x == l)
+    };
+    let ranks: Vec<usize> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| rank(b["level"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(ranks.contains(&1) && ranks.contains(&3), "{ranks:?}");
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+}
+
+both_backends!(
+    issue14_bases_listed_in_tree_order,
+    issue14_my_bids_show_the_organisations_own_outcome,
+    issue14_public_timelines_keep_login_names_private,
+    issue14_home_page_shows_the_district,
+    issue14_error_pages_keep_the_signed_in_header,
+    issue14_finance_reads_the_registry_read_only
+);
