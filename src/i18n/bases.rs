@@ -167,6 +167,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("incub.moved", "状态已变更", "State changed"),
     ("incub.reason", "原因", "Reason"),
     ("incub.do_admitted", "同意入驻", "Admit"),
+    (
+        "incub.decision_confirm",
+        "确定作出此决定？决定即时生效、记入孵化档案并通知申请组织，不能撤销。",
+        "Take this decision? It takes effect at once, goes on the incubation's record and is sent to the organisation; it cannot be undone.",
+    ),
     ("incub.do_rejected", "不予入驻", "Reject"),
     ("incub.do_incubating", "开始孵化", "Start incubation"),
     ("incub.do_renewed", "续驻", "Renew"),

@@ -242,6 +242,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("contracts.open_contract", "查看合同", "Open the contract"),
     ("contracts.create", "创建合同", "Create the contract"),
+    (
+        "contracts.create_confirm",
+        "按中标（成交）结果登记合同？合同编号与金额随即记入台账，登记后不能删除。",
+        "Record the contract from the award? Its number and amount go on the ledger's records at once; a recorded contract cannot be deleted.",
+    ),
     ("contracts.flags", "审计提示", "Audit flags"),
     (
         "contracts.spending_by_line",

@@ -150,6 +150,16 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("changes.approved", "已批准", "Approved"),
     ("changes.rejected", "已驳回", "Rejected"),
     ("changes.approve", "批准", "Approve"),
+    (
+        "changes.approve_confirm",
+        "批准后，组织的登记信息随即改为申请的名称、类型或信用代码。确定批准？",
+        "Approve? The organisation's record takes the requested name, kind or credit code at once.",
+    ),
+    (
+        "changes.reject_confirm",
+        "驳回后申请关闭，组织会看到驳回理由。确定驳回？",
+        "Reject? The request closes and the organisation sees the reason.",
+    ),
     ("changes.reject", "驳回", "Reject"),
     ("changes.reason", "理由", "Reason"),
     ("changes.created_at", "提交时间", "Submitted"),

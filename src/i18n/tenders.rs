@@ -266,6 +266,26 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "发布后公告内容不能再修改，确定发布？",
         "Once published the notice cannot change. Publish?",
     ),
+    (
+        "tenders.confirm_confirm",
+        "确定所选投标为中标（成交）结果？确定后据此发布结果公告，不能改选其他投标。",
+        "Confirm the chosen bid as the award? The result notice is published from it; no other bid can be chosen afterwards.",
+    ),
+    (
+        "tenders.publish_result_confirm",
+        "发布结果公告？公示期 {} 个工作日后进入质疑期，期满无成立的质疑即定标；公告发布后不能撤回。",
+        "Publish the result notice? After a publicity period of {} working day(s) the challenge window opens, and without an upheld challenge the award becomes final. A published notice cannot be withdrawn.",
+    ),
+    (
+        "tenders.answer_challenge_confirm",
+        "提交答复？答复将以书面形式通知质疑供应商并记入项目档案，不能修改。",
+        "Send the answer? The challenger is notified in writing and the answer is kept on the tender's file; it cannot be changed.",
+    ),
+    (
+        "tenders.file_challenge_confirm",
+        "提交质疑？提交后不能撤回或修改，采购人须在 7 个工作日内答复。",
+        "File the challenge? It cannot be withdrawn or changed; the buyer must answer within 7 working days.",
+    ),
     ("tenders.cancel", "取消项目", "Cancel the tender"),
     ("tenders.reason", "理由", "Reason"),
     (

@@ -3,6 +3,7 @@
 //! pages that keep the signed-in header.
 
 use diesel::prelude::*;
+use sanshe::db::DbConn;
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -417,7 +418,142 @@ async fn issue14_bases_listed_in_tree_order(b: Backend) {
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
 }
 
+/// The form of a page whose action is `action`: from its opening tag to its end.
+fn form_of<'a>(html: &'a str, action: &str) -> &'a str {
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action}"));
+    let start = html[..start].rfind("<form").unwrap();
+    &html[start..start + html[start..].find("</form>").unwrap()]
+}
+
+/// Irreversible steps ask first, naming what will happen: confirming a winner, publishing a result (with
+/// the publicity period), answering a challenge (with no answer chosen for the clerk: sent without one it
+/// is refused at the field and nothing changes), filing a challenge, an incubation decision, approving or
+/// rejecting a change request.
+async fn issue14_irreversible_forms_ask_first(b: Backend) {
+    use sanshe::db::schema::{challenges as ch, incubations as inc, tenders as t, users as u};
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let mut c = app.conn();
+    let in_state = |c: &mut DbConn, s: &str| -> i64 {
+        t::table
+            .filter(t::state.eq(s))
+            .select(t::id)
+            .first(c)
+            .unwrap_or_else(|_| panic!("a tender in state {s}"))
+    };
+    let bureau = sign_in(&app, "bureau").await;
+    let asks = |form: &str, words: &str| {
+        let i = form
+            .find("data-confirm=\"")
+            .unwrap_or_else(|| panic!("no question: {form}"));
+        let q = &form[i + 14..];
+        let q = &q[..q.find('"').unwrap()];
+        assert!(q.contains(words), "{q} should say {words}");
+    };
+
+    let id = in_state(&mut c, "evaluated");
+    let (_, html) = page_as(&app, &bureau, &format!("/tenders/{id}")).await;
+    asks(
+        form_of(&html, &format!("/tenders/{id}/confirm")),
+        "结果公告",
+    );
+    let id = in_state(&mut c, "award_proposed");
+    let (_, html) = page_as(&app, &bureau, &format!("/tenders/{id}")).await;
+    asks(
+        form_of(&html, &format!("/tenders/{id}/publish-result")),
+        "公示期 1 个工作日",
+    );
+
+    let (cid, tid): (i64, i64) = ch::table
+        .filter(ch::status.eq("open"))
+        .select((ch::id, ch::tender_id))
+        .first(&mut c)
+        .unwrap();
+    let answer = format!("/tenders/{tid}/challenges/{cid}/answer");
+    let (_, html) = page_as(&app, &bureau, &format!("/tenders/{tid}")).await;
+    let form = form_of(&html, &answer);
+    asks(form, "不能修改");
+    assert!(
+        form.contains("name=\"upheld\"") && !form.contains("checked"),
+        "{form}"
+    );
+    let before = app.snapshot();
+    let r = bureau
+        .post(app.url(&answer))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("answer", "经核查，质疑事项不成立。"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("请选择质疑成立或不成立。"),
+        "the reason is shown"
+    );
+    assert_eq!(app.snapshot(), before, "nothing changed");
+
+    // A bidder during the result's publicity: filing a challenge asks first.
+    let id = in_state(&mut c, "publicity");
+    let bidder: String = sanshe::db::schema::bids::table
+        .inner_join(u::table.on(u::id.eq(sanshe::db::schema::bids::submitted_by)))
+        .filter(sanshe::db::schema::bids::tender_id.eq(id))
+        .select(u::username)
+        .first(&mut c)
+        .unwrap();
+    let org = sign_in(&app, &bidder).await;
+    let (_, html) = page_as(&app, &org, &format!("/tenders/{id}")).await;
+    asks(
+        form_of(&html, &format!("/tenders/{id}/challenges")),
+        "不能撤回",
+    );
+
+    let applied: i64 = inc::table
+        .filter(inc::state.eq("applied"))
+        .select(inc::id)
+        .first(&mut c)
+        .unwrap();
+    let (_, html) = page_as(&app, &bureau, &format!("/registry/incubations/{applied}")).await;
+    asks(
+        form_of(&html, &format!("/registry/incubations/{applied}")),
+        "不能撤销",
+    );
+
+    // A change request from an organisation, then the bureau's list.
+    let (user, org_id): (String, i64) = u::table
+        .filter(u::role.eq("org"))
+        .select((u::username, u::org_id.assume_not_null()))
+        .first(&mut c)
+        .unwrap();
+    let token = app.token(&user).await;
+    let r = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/organisations/{org_id}"),
+            Some(&token),
+            &serde_json::json!({"name": "官渡区更名测试社会工作服务中心"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (_, html) = page_as(&app, &bureau, "/registry/changes").await;
+    let approve = html.find("value=\"approve\"").expect("a pending request");
+    asks(
+        &html[html[..approve].rfind("<form").unwrap()..approve],
+        "确定批准",
+    );
+    let reject = html.find("value=\"reject\"").unwrap();
+    asks(
+        &html[html[..reject].rfind("<form").unwrap()..reject],
+        "确定驳回",
+    );
+}
+
 both_backends!(
+    issue14_irreversible_forms_ask_first,
     issue14_bases_listed_in_tree_order,
     issue14_my_bids_show_the_organisations_own_outcome,
     issue14_public_timelines_keep_login_names_private,

@@ -187,8 +187,14 @@ pub(super) async fn challenge_answer_submit(
     let uid = page.user.id;
     let actor = crate::http::actor(&req, &page.user);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    // No answer is chosen for the clerk: upheld or rejected must be picked (issue 14).
+    let upheld = match form.get("upheld").as_str() {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    };
     let input = evaluation::ChallengeAnswer {
-        upheld: form.get("upheld") == "1",
+        upheld: upheld.unwrap_or(false),
         answer: form.get("answer"),
     };
     run_action(
@@ -207,6 +213,14 @@ pub(super) async fn challenge_answer_submit(
                 .get_result(c)?;
             if belongs == 0 {
                 return Err(AppError::NotFound);
+            }
+            if upheld.is_none() {
+                return Err(AppError::field(
+                    "upheld",
+                    "required",
+                    "请选择质疑成立或不成立。",
+                    "Choose whether the challenge is upheld or rejected.",
+                ));
             }
             evaluation::answer_challenge(c, &tctx, &actor, uid, now, cid, &input)
         },

@@ -195,6 +195,10 @@ impl Lx {
     pub fn money(&self, fen: &i64) -> String {
         crate::money::yuan_grouped(*fen)
     }
+    /// An interface string with its number filled in (`{}`).
+    pub fn with_n(&self, s: &str, n: &u32) -> String {
+        s.replace("{}", &n.to_string())
+    }
     /// Whether the tender's result is out (publicity onwards), so a bidder sees its own outcome.
     pub fn result_out(&self, s: &str) -> bool {
         State::parse(s).is_some_and(|s| {

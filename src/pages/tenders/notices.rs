@@ -157,6 +157,8 @@ struct BureauPanel {
     can_contract: bool,
     /// The tender's contract, once created.
     contract_id: Option<i64>,
+    /// The result's publicity period, for the question before publishing it.
+    publicity_days: u32,
     today: String,
 }
 
@@ -330,6 +332,7 @@ fn load_bureau_panel(
         negotiation,
         can_contract: st == State::Awarded && contract_id.is_none(),
         contract_id,
+        publicity_days: tctx.rules.publicity_working_days,
         today: tenders::today(now).to_string(),
     })
 }
