@@ -369,6 +369,13 @@ impl FormErrors {
         v.sort();
         v
     }
+    /// Every distinct message, for the summary at the top of a refused form: the reason is seen there even
+    /// when the field it names is not on the form, or far below.
+    pub fn messages(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.all().into_iter().map(|(_, m)| m).collect();
+        v.dedup();
+        v
+    }
     /// Each field with its message.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields.iter().map(|(f, m)| (f.as_str(), m.as_str()))

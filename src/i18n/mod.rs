@@ -267,6 +267,7 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("common.none", "无", "none"),
     ("common.back", "返回", "Back"),
     ("common.view", "查看", "View"),
+    ("common.refused", "未能完成：", "Not done:"),
     (
         "common.fix_errors",
         "请更正标出的字段。",

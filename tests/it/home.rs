@@ -491,10 +491,32 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("请选择质疑成立或不成立。"),
-        "the reason is shown"
-    );
+    // The reason at the top of the page, not only at the form further down.
+    let top = &html[html
+        .find("id=\"action-errors\"")
+        .expect("the reason at the top")..];
+    assert!(top[..top.find("</div>").unwrap()].contains("请选择质疑成立或不成立。"));
+    assert!(html.find("id=\"action-errors\"") < html.find("id=\"tender-timeline\""));
+    assert_eq!(app.snapshot(), before, "nothing changed");
+    // A refused record form lists every reason at its top too.
+    let (_, page) = page_as(&app, &bureau, "/registry/orgs/1").await;
+    let r = bureau
+        .post(app.url("/registry/orgs/1/ratings"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("grade", "3"),
+            ("awarded_on", "not-a-date"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    let top = &html[html
+        .find("id=\"form-errors\"")
+        .expect("the summary at the top")..];
+    let top = &top[..top.find("</div>").unwrap()];
+    assert!(top.contains("<li>"), "{top}");
     assert_eq!(app.snapshot(), before, "nothing changed");
 
     // A bidder during the result's publicity: filing a challenge asks first.

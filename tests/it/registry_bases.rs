@@ -1671,6 +1671,15 @@ async fn browser_bureau_admits_and_sees_the_funnel(b: Backend) {
         .await;
     assert!(p.text.contains("已申请"), "{p:#?}");
     browser.click("#do-admitted").await;
+    // The decision asks first (issue 14): accepting the question sends it (no question open: an error).
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/alert/accept",
+            Some(serde_json::json!({})),
+        )
+        .await
+        .unwrap();
     let p = browser
         .wait_page("the admitted record", |p| p.text.contains("状态已变更"))
         .await;
