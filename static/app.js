@@ -168,6 +168,12 @@
     for (var i = 0; i < busy.length; i++) busy[i].hidden = true;
   });
 
+  // (g) A print button (a bid receipt): the page's own print layout (app.css, @media print).
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-print]") : null;
+    if (b) window.print();
+  });
+
   // (f) A report is drawn on the server: fetch it with progress shown, then offer it as a download. Without
   // JS the link downloads the PDF directly.
   var gen = document.querySelector("[data-pdf-generate]");

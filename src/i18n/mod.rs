@@ -179,7 +179,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("dash.standing_eligible", "正常", "Eligible"),
     ("dash.standing_flagged", "需关注", "Flagged"),
-    ("dash.standing_barred", "不可参与", "Barred"),
+    // The standing's own labels (domain::standing::Status): one name for each, everywhere.
+    ("dash.standing_barred", "禁止参与", "Barred"),
     (
         "dash.coverage",
         "孵化基地覆盖率",
@@ -225,9 +226,15 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("users.display_name", "姓名", "Name"),
     ("users.email", "电子邮箱", "E-mail"),
     ("users.role", "角色", "Role"),
-    ("users.org_id", "所属组织编号", "Organisation id"),
+    ("users.org_id", "所属组织", "Organisation"),
     ("users.status", "状态", "Status"),
     ("users.active", "启用", "Active"),
+    ("users.no_org", "（不属于任何组织）", "(no organisation)"),
+    (
+        "users.org_hint",
+        "社会组织账户须选择其所属组织；其他角色不选。",
+        "An organisation's account must name its organisation; other roles name none.",
+    ),
     ("users.inactive", "已停用", "Deactivated"),
     ("users.created", "用户已创建。", "User created."),
     ("users.saved", "已保存。", "Saved."),
@@ -268,6 +275,7 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("common.back", "返回", "Back"),
     ("common.view", "查看", "View"),
     ("common.refused", "未能完成：", "Not done:"),
+    ("common.pages", "分页", "Pages"),
     (
         "common.fix_errors",
         "请更正标出的字段。",

@@ -66,8 +66,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.eligibility", "资格要求", "Eligibility"),
     (
         "tenders.elig_standing",
-        "信用状态须为可参与（未被列入严重失信名单、年检合格等）。",
-        "Good standing (not on the dishonesty list, annual inspection passed, and so on).",
+        "信用状态不得为“禁止参与”（未被列入严重失信名单、年检合格等）。",
+        "A standing other than Barred (not on the dishonesty list, annual inspection passed, and so on).",
     ),
     (
         "tenders.elig_rating",
@@ -496,6 +496,12 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.ch_rejected", "不成立", "Rejected"),
     ("tenders.my_bid", "本组织的投标", "Our bid"),
     ("tenders.submit_bid", "投标", "Submit a bid"),
+    ("tenders.bid_again", "重新投标", "Bid again"),
+    (
+        "tenders.can_bid_filter",
+        "只看本组织可投标的项目",
+        "Only tenders we can bid on",
+    ),
     ("tenders.replace_bid", "修改（替换）投标", "Replace our bid"),
     ("tenders.withdraw", "撤回投标", "Withdraw our bid"),
     (
@@ -652,6 +658,7 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("bid.status_replaced", "已替换", "Replaced"),
     ("bid.status_withdrawn", "已撤回", "Withdrawn"),
     ("bid.status_disqualified", "已取消资格", "Disqualified"),
+    ("receipt.print", "打印回执", "Print the receipt"),
     ("receipt.title", "投标回执", "Bid receipt"),
     (
         "receipt.pdf",
@@ -700,6 +707,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("mybids.tender_state", "项目状态", "Tender state"),
     ("mybids.awarded", "本组织中标", "Awarded to us"),
     ("mybids.not_awarded", "未中标", "Not awarded to us"),
+    (
+        "eval.order",
+        "待评分的项目在前，其余按时间由新到旧。",
+        "Panels waiting for your scores come first, then the newest.",
+    ),
     ("eval.title", "评审任务", "Evaluations"),
     ("evaluators.title", "评审专家关联登记", "Evaluator links"),
     (

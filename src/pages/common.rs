@@ -592,6 +592,22 @@ struct UserFormPage {
     active: bool,
     errors: FormErrors,
     roles: Vec<(&'static str, &'static str)>,
+    /// The organisations an `org` user may belong to: (id, name).
+    orgs: Vec<(i64, String)>,
+}
+
+impl UserFormPage {
+    fn org_selected(&self, id: &i64) -> bool {
+        self.form.org_id.trim() == id.to_string()
+    }
+}
+
+/// The user form's organisation pick list.
+async fn org_picker(state: &AppState, lang: Lang) -> Result<Vec<(i64, String)>, PageError> {
+    state
+        .run(|c| Ok(crate::registry::orgs::picker(c)?))
+        .await
+        .map_err(page_err(lang))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -631,9 +647,15 @@ fn parse_org(s: &str) -> Result<Option<i64>, AppError> {
     checked(Some(org), errs)
 }
 
-async fn user_new_page(ctx: PageCtx, page: Page<AdminOnly>) -> HttpResponse {
+async fn user_new_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<AdminOnly>,
+) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
+    let orgs = org_picker(&state, ctx.lang).await?;
     let p = UserFormPage {
+        orgs,
         ctx: ctx.clone(),
         id: None,
         form: UserForm {
@@ -644,7 +666,7 @@ async fn user_new_page(ctx: PageCtx, page: Page<AdminOnly>) -> HttpResponse {
         errors: FormErrors::default(),
         roles: role_options(ctx.lang),
     };
-    render(&ctx, StatusCode::OK, &p)
+    Ok(render(&ctx, StatusCode::OK, &p))
 }
 
 async fn user_new_submit(
@@ -681,6 +703,7 @@ async fn user_new_submit(
         )),
         Err(AppError::Validation(errs)) => {
             let p = UserFormPage {
+                orgs: org_picker(&state, ctx.lang).await?,
                 ctx: ctx.clone(),
                 id: None,
                 form: UserForm {
@@ -710,6 +733,7 @@ async fn user_edit_page(
         .await
         .map_err(page_err(ctx.lang))?;
     let p = UserFormPage {
+        orgs: org_picker(&state, ctx.lang).await?,
         ctx: ctx.clone(),
         id: Some(u.id),
         form: UserForm {
@@ -793,6 +817,7 @@ async fn user_edit_submit(
                 None => f.version.clone(),
             };
             let p = UserFormPage {
+                orgs: org_picker(&state, ctx.lang).await?,
                 ctx: ctx.clone(),
                 id: Some(id),
                 form: UserForm {

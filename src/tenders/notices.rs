@@ -259,6 +259,39 @@ pub fn list(
     Ok(paging.of(items, total))
 }
 
+/// The open tenders an organisation may bid on now: every eligibility rule passes (`bids::refusals`, the
+/// rule the bid itself meets), among those matching the filter's search, field and street; newest first,
+/// paged. At most the 100 newest open tenders are considered (a district has a handful at a time).
+pub fn biddable(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    org_id: i64,
+    f: &TenderFilter,
+) -> Result<crate::db::Paged<TenderSummary>, AppError> {
+    let open = TenderFilter {
+        state: Some("open".into()),
+        page: Some(1),
+        per_page: Some(100),
+        ..f.clone()
+    };
+    let mut items = Vec::new();
+    for t in list(conn, ctx, now, &open, false)?.items {
+        let row = find_row(conn, t.id)?;
+        if super::bids::refusals(conn, ctx, &row, org_id, super::today(now))?.is_empty() {
+            items.push(t);
+        }
+    }
+    let paging = crate::db::Paging::new(f.page, f.per_page);
+    let total = items.len() as i64;
+    let items = items
+        .into_iter()
+        .skip(paging.offset() as usize)
+        .take(paging.limit() as usize)
+        .collect();
+    Ok(paging.of(items, total))
+}
+
 /// Check the filter's values (unknown state or field → 400 naming the field).
 pub fn check_filter(f: &TenderFilter) -> Result<(), AppError> {
     let mut c = Checks::new();

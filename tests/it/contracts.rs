@@ -915,6 +915,47 @@ async fn finance_pays_in_the_browser(b: Backend) {
     );
     assert!(p.text.contains("JZ-B-0001"), "{p:#?}");
     assert!(p.text.contains("¥30,000.00"), "the paid figure: {p:#?}");
+
+    // Budget execution: colour carries meaning (issue 14). One series, one colour; the chart that pairs
+    // the budget with what was paid uses two, never red (red is for alarms); every bar has its figure.
+    browser.goto(&app.url("/finance/execution")).await;
+    browser
+        .wait_page("the execution", |p| p.path == "/finance/execution")
+        .await;
+    let colours = browser
+        .script(
+            "const c = id => [...document.querySelectorAll('#' + id + ' span.bar-fill')] \
+               .map(e => getComputedStyle(e).backgroundColor); \
+             const v = [...document.querySelectorAll('div.bars span.bar-value')].map(e => e.textContent.trim()); \
+             const t = document.createElement('span'); t.style.background = 'var(--red)'; \
+             document.body.appendChild(t); const red = getComputedStyle(t).backgroundColor; \
+             return {field: c('chart-field'), month: c('chart-month'), values: v, red: red};",
+        )
+        .await;
+    let distinct = |k: &str| -> std::collections::BTreeSet<String> {
+        colours[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(distinct("month").len(), 1, "{colours}");
+    assert_eq!(distinct("field").len(), 2, "{colours}");
+    let red = colours["red"].as_str().unwrap().to_string();
+    assert!(red.starts_with("rgb("), "{colours}");
+    assert!(
+        !distinct("field").contains(&red) && !distinct("month").contains(&red),
+        "red only for alarms: {colours}"
+    );
+    assert!(
+        colours["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| !v.as_str().unwrap().is_empty()),
+        "{colours}"
+    );
     let shot = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target")
         .join(format!("browser-contract-paid-{}.png", b.name()));

@@ -574,7 +574,227 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
     );
 }
 
+/// The administrator picks an organisation account's organisation by name, not by a numeric id.
+async fn issue14_admin_picks_the_organisation_by_name(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let admin = sign_in(&app, "admin").await;
+    let (status, html) = page_as(&app, &admin, "/admin/users/new").await;
+    assert_eq!(status, 200);
+    let picker = &html[html.find("<select id=\"org_id\"").expect("a pick list")..];
+    let picker = &picker[..picker.find("</select>").unwrap()];
+    assert!(
+        picker.contains("<option value=\"1\">官渡区夕阳红养老服务中心</option>"),
+        "{picker}"
+    );
+    assert!(!html.contains("inputmode=\"numeric\" name=\"org_id\""));
+    let r = admin
+        .post(app.url("/admin/users/new"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("username", "xiyanghong2"),
+            ("display_name", "夕阳红 第二账户"),
+            ("email", ""),
+            ("role", "org"),
+            ("org_id", "1"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let u = sanshe::users::find_by_username(&mut app.conn(), "xiyanghong2")
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.org_id, Some(1));
+    // The edit form shows it chosen.
+    let (_, html) = page_as(&app, &admin, &format!("/admin/users/{}", u.id)).await;
+    assert!(html.contains("<option value=\"1\" selected>官渡区夕阳红养老服务中心</option>"));
+}
+
+/// `/evaluations` pages an evaluator's panels 20 at a time, those still waiting for its scores first.
+async fn issue14_evaluations_paged_pending_first(b: Backend) {
+    use sanshe::db::schema::{panel_members as pm, users as u};
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let mut c = app.conn();
+    // An evaluator with a panel still waiting for its scores, and how many panels it sits on.
+    let (user, uid): (String, i64) = pm::table
+        .inner_join(u::table.on(u::id.eq(pm::user_id)))
+        .filter(pm::submitted_at.is_null())
+        .select((u::username, u::id))
+        .first(&mut c)
+        .unwrap();
+    let panels: i64 = pm::table
+        .filter(pm::user_id.eq(uid))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert!(panels > 20, "{user} sits on {panels} panels");
+    let me = sign_in(&app, &user).await;
+    let (status, html) = page_as(&app, &me, "/evaluations").await;
+    assert_eq!(status, 200);
+    let body = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
+    let rows: Vec<&str> = body.split("<tr>").skip(1).collect();
+    assert_eq!(rows.len(), 20, "one page of 20");
+    assert!(
+        rows[0].contains("未提交"),
+        "a pending panel first: {}",
+        rows[0]
+    );
+    let pending = rows.iter().take_while(|r| r.contains("未提交")).count();
+    assert!(
+        rows[pending..].iter().all(|r| !r.contains("未提交")),
+        "pending ones together, first"
+    );
+    let pages = (panels + 19) / 20;
+    assert!(html.contains(&format!("1 / {pages}")), "the pager");
+    let (status, html) = page_as(&app, &me, &format!("/evaluations?page={pages}")).await;
+    assert_eq!(status, 200);
+    let body = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
+    assert_eq!(
+        body.split("<tr>").skip(1).count() as i64,
+        panels - 20 * (pages - 1),
+        "the last page holds the rest"
+    );
+}
+
+/// The incubation list's CSV export honours the list's active filters: the link carries them, and the
+/// file holds exactly the rows the filtered list counts.
+async fn issue14_incubation_export_honours_the_filters(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let bureau = sign_in(&app, "bureau").await;
+    let (status, html) = page_as(&app, &bureau, "/registry/incubations?state=incubating").await;
+    assert_eq!(status, 200);
+    let total: usize = {
+        let i = html.find("共 ").unwrap() + "共 ".len();
+        html[i..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let i = html.find("id=\"export-incubations\"").unwrap();
+    let href = &html[html[..i].rfind("href=\"").unwrap() + 6..];
+    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        total > 0 && href.contains("state=incubating"),
+        "{total} {href}"
+    );
+    let csv = bureau
+        .get(app.url(&href))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(rows, total, "{csv}");
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.is_empty() || l.contains("在孵")),
+        "{csv}"
+    );
+}
+
+/// Say no before the work: an organisation that may not bid sees every reason on the bid page instead of
+/// a form that fails on submit; "only tenders we can bid on" lists exactly the open tenders whose page
+/// shows it no reason against bidding.
+async fn issue14_say_no_before_the_work(b: Backend) {
+    use sanshe::db::schema::users as u;
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let bureau = app.token("bureau").await;
+    let open: serde_json::Value = app
+        .get("/api/v1/tenders?state=open&per_page=100", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let open: Vec<i64> = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert!(!open.is_empty());
+
+    // A barred organisation, given an account.
+    let barred: serde_json::Value = app
+        .get(
+            "/api/v1/organisations?status=barred&per_page=1",
+            Some(&bureau),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let barred = barred["items"][0]["id"]
+        .as_i64()
+        .expect("a barred organisation");
+    app.create_user("barred-org", "org", Some(barred), None)
+        .await;
+    let web = sign_in(&app, "barred-org").await;
+    let (status, html) = page_as(&app, &web, &format!("/tenders/{}/bid", open[0])).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"refusals\""), "the reasons");
+    assert!(
+        !html.contains("id=\"bid-form\""),
+        "no form that would fail on submit"
+    );
+    let (_, html) = page_as(&app, &web, "/tenders?state=open&can_bid=1").await;
+    assert!(!html.contains("data-tender=\""), "nothing it can bid on");
+    assert!(
+        html.contains("id=\"can-bid\" checked"),
+        "the filter stays on"
+    );
+
+    // An organisation in good standing: the filter agrees with each tender's own page.
+    let user: String = u::table
+        .filter(u::role.eq("org"))
+        .filter(u::org_id.ne(barred))
+        .select(u::username)
+        .order(u::id)
+        .first(&mut app.conn())
+        .unwrap();
+    let web = sign_in(&app, &user).await;
+    let (_, html) = page_as(&app, &web, "/tenders?state=open&can_bid=1").await;
+    let listed = tender_rows(&html);
+    let mut may = Vec::new();
+    for id in &open {
+        let (_, page) = page_as(&app, &web, &format!("/tenders/{id}")).await;
+        if !page.contains("id=\"refusals\"") {
+            may.push(*id);
+        }
+    }
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    may.sort();
+    assert_eq!(listed_sorted, may, "{user}");
+    assert!(!may.is_empty(), "{user} may bid on something");
+}
+
 both_backends!(
+    issue14_say_no_before_the_work,
+    issue14_incubation_export_honours_the_filters,
+    issue14_evaluations_paged_pending_first,
+    issue14_admin_picks_the_organisation_by_name,
     issue14_irreversible_forms_ask_first,
     issue14_bases_listed_in_tree_order,
     issue14_my_bids_show_the_organisations_own_outcome,

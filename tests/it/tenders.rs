@@ -456,6 +456,17 @@ async fn whole_life_cycle(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), 204);
+    // Its page offers to bid again, not to "replace" a bid that is withdrawn (issue 14); a bidder with a
+    // live bid is offered to replace it.
+    for (who, label) in [(&b[4].user, "重新投标"), (&b[3].user, "修改（替换）投标")] {
+        let c = crate::helpers::sign_in(app, who).await;
+        let (_, html) = crate::helpers::page_as(app, &c, &format!("/tenders/{id}")).await;
+        let link = &html[html.find("id=\"bid-link\"").expect("the bid link")..];
+        assert!(
+            link[..link.find("</a>").unwrap()].contains(label),
+            "{who}: {link}"
+        );
+    }
     // Over the ceiling: refused naming the field.
     let r = bid(&fx, &b[4], id, "e2", 20_000_001).await;
     let p = problem(r, 422, "validation_failed").await;
@@ -1454,6 +1465,31 @@ async fn browser_bid_receipt_then_scoring(backend: Backend) {
             .unwrap()
     };
     assert_eq!(shown.as_str().unwrap().trim(), stored, "{p:#?}");
+    // Printed (issue 14): the receipt alone, with the sponsor; no header, buttons or navigation.
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}})),
+        )
+        .await
+        .unwrap();
+    let shown = browser
+        .script(
+            "const d = s => getComputedStyle(document.querySelector(s)).display; \
+             const buttons = getComputedStyle(document.getElementById('receipt-print').parentElement).display; \
+             return [d('header.top'), buttons, d('footer.site'), d('#receipt'), d('p.print-only')];",
+        )
+        .await;
+    assert_eq!(shown, json!(["none", "none", "none", "block", "block"]));
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": ""}})),
+        )
+        .await
+        .unwrap();
 
     // After the opening the bureau seats the panel; four evaluators score over the API, one in the browser.
     fx.clock.set(t0() + Duration::days(21) + Duration::hours(2));

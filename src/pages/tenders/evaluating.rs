@@ -286,17 +286,26 @@ struct EvaluationsPage {
     ctx: PageCtx,
     l: Lx,
     rows: Vec<EvaluationLine>,
+    pager: Pager,
 }
 
+#[derive(Deserialize)]
+pub(super) struct EvaluationsQuery {
+    page: Option<String>,
+}
+
+/// An evaluator's panels, those still waiting for its scores first, then the newest; 20 a page.
 pub(super) async fn evaluations_page(
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<EvaluatorOnly>,
+    q: web::Query<EvaluationsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let uid = page.user.id;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let rows = state
+    let paging = crate::db::Paging::new(q.page.as_deref().and_then(|p| p.parse().ok()), Some(20));
+    let list = state
         .run(move |c| {
             use crate::db::schema::{panel_members as pm, tenders as t};
             tenders::advance_due(c, &tctx, now)?;
@@ -309,10 +318,17 @@ pub(super) async fn evaluations_page(
                 Option<NaiveDateTime>,
                 Option<NaiveDateTime>,
             );
+            let total: i64 = pm::table
+                .filter(pm::user_id.eq(uid))
+                .count()
+                .get_result(c)?;
             let rows: Vec<Line> = pm::table
                 .inner_join(t::table)
                 .filter(pm::user_id.eq(uid))
-                .order(t::id.desc())
+                // Not yet submitted (false) sorts first.
+                .order((pm::submitted_at.is_not_null(), t::id.desc()))
+                .offset(paging.offset())
+                .limit(paging.limit())
                 .select((
                     t::id,
                     t::code,
@@ -323,7 +339,7 @@ pub(super) async fn evaluations_page(
                     t::evaluated_at,
                 ))
                 .load(c)?;
-            Ok(rows
+            let rows = rows
                 .into_iter()
                 .map(
                     |(tender_id, code, title, state, declaration, submitted_at, evaluated)| {
@@ -338,14 +354,17 @@ pub(super) async fn evaluations_page(
                         }
                     },
                 )
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            Ok(paging.of(rows, total))
         })
         .await
         .map_err(page_err(ctx.lang))?;
+    let pager = Pager::new("/evaluations", &[], &list);
     let page = EvaluationsPage {
         l: lx(&ctx),
         ctx: ctx.clone(),
-        rows,
+        rows: list.items,
+        pager,
     };
     Ok(render(&ctx, StatusCode::OK, &page))
 }

@@ -12,6 +12,8 @@ pub(super) struct ListQuery {
     street: Option<String>,
     state: Option<String>,
     page: Option<String>,
+    /// An organisation's "I can bid on": open tenders whose every eligibility rule it meets.
+    can_bid: Option<String>,
 }
 
 #[derive(Template)]
@@ -29,6 +31,9 @@ struct ListPage {
     states: Vec<(String, String)>,
     pager: Pager,
     staff: bool,
+    /// The signed-in organisation, which gets the "I can bid on" filter.
+    org: bool,
+    can_bid: bool,
     error: Option<String>,
 }
 
@@ -59,12 +64,19 @@ pub(super) async fn list_page(
         f.field = None;
     }
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    let org_id = ctx
+        .user
+        .as_ref()
+        .filter(|u| u.role == Role::Org)
+        .and_then(|u| u.org_id);
+    let can_bid = org_id.is_some() && matches!(q.can_bid.as_deref(), Some("1" | "on" | "true"));
     let (list, streets) = state
         .run(move |c| {
-            Ok((
-                tenders::list(c, &tctx, now, &f, staff)?,
-                crate::registry::orgs::streets(c)?,
-            ))
+            let list = match org_id.filter(|_| can_bid) {
+                Some(org) => tenders::biddable(c, &tctx, now, org, &f)?,
+                None => tenders::list(c, &tctx, now, &f, staff)?,
+            };
+            Ok((list, crate::registry::orgs::streets(c)?))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -73,6 +85,7 @@ pub(super) async fn list_page(
         ("field", g(&q.field)),
         ("street", g(&q.street)),
         ("state", g(&q.state)),
+        ("can_bid", if can_bid { "1".into() } else { String::new() }),
     ];
     let pager = Pager::new("/tenders", &params, &list);
     let zh = ctx.lang == Lang::Zh;
@@ -99,6 +112,8 @@ pub(super) async fn list_page(
         state: g(&q.state),
         pager,
         staff,
+        org: org_id.is_some(),
+        can_bid,
         error,
     };
     Ok(render(&ctx, status, &page))

@@ -163,6 +163,15 @@ fn rows(
     }
 }
 
+/// Every organisation as (id, name), by name: the pick list of forms that name one (an `org` user's
+/// organisation in the user form).
+pub fn picker(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
+    o::table
+        .order((o::name, o::id))
+        .select((o::id, o::name))
+        .load(conn)
+}
+
 /// Every organisation matching the filter (no paging), with its standing; for exports.
 pub fn list_all(
     conn: &mut DbConn,
