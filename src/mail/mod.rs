@@ -101,11 +101,13 @@ pub struct OutboxRow {
     pub attempts: i32,
 }
 
-/// Counts by status for dashboards: (pending, sent). Bid receipts are left out: their number would tell
-/// how many sealed bids arrived.
+/// Counts by status for dashboards: (pending, sent). Bid receipts and withdrawals are left out: their
+/// number would tell how many sealed bids arrived or left.
 pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
     let rows: Vec<(String, i64)> = outbox::table
-        .filter(outbox::template.ne(templates::BidReceipt::NAME))
+        .filter(
+            outbox::template.ne_all([templates::BidReceipt::NAME, templates::BidWithdrawn::NAME]),
+        )
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)?;

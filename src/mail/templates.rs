@@ -129,6 +129,28 @@ email!(
     "email/bid_receipt/body.html"
 );
 
+/// To the bidder: its bid was withdrawn (so a withdrawal it did not make is noticed), and whether it may
+/// still bid again.
+pub struct BidWithdrawn {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub seq: i64,
+    pub withdrawn_at: String,
+    pub reason: Option<String>,
+    /// Before the deadline a new bid is still taken.
+    pub may_bid_again: bool,
+    pub bid_deadline: String,
+    pub url: String,
+}
+email!(
+    BidWithdrawn,
+    "bid_withdrawn",
+    "email/bid_withdrawn/subject.txt",
+    "email/bid_withdrawn/body.txt",
+    "email/bid_withdrawn/body.html"
+);
+
 /// To every bidder when the bids are opened.
 pub struct BidsOpened {
     pub organisation: String,

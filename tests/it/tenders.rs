@@ -456,6 +456,19 @@ async fn whole_life_cycle(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), 204);
+    // The organisation is told by e-mail (so a withdrawal it did not make is noticed), that it may still
+    // bid again before the deadline (issue 14).
+    {
+        use sanshe::db::schema::outbox as o;
+        let mails: Vec<(String, String)> = o::table
+            .filter(o::template.eq("bid_withdrawn"))
+            .select((o::subject, o::body_text))
+            .load(&mut app.conn())
+            .unwrap();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        assert!(mails[0].0.contains("投标已撤回"), "{mails:?}");
+        assert!(mails[0].1.contains("前仍可重新投标"), "{mails:?}");
+    }
     // Its page offers to bid again, not to "replace" a bid that is withdrawn (issue 14); a bidder with a
     // live bid is offered to replace it.
     for (who, label) in [(&b[4].user, "重新投标"), (&b[3].user, "修改（替换）投标")] {

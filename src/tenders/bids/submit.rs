@@ -396,6 +396,24 @@ pub fn withdraw(
         if state.opened_not_final() {
             super::evaluation::after_bid_lost(conn, ctx, actor, now, &t, bid)?;
         }
+        for (name, email) in super::contacts(conn, &[org_id])? {
+            crate::mail::enqueue(
+                conn,
+                now,
+                &email,
+                &mails::BidWithdrawn {
+                    organisation: name,
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    seq: bid,
+                    withdrawn_at: crate::clock::display(ts),
+                    reason: reason.map(str::to_string),
+                    may_bid_again: t.bidding_open(now),
+                    bid_deadline: crate::clock::display(t.bid_deadline),
+                    url: super::tender_url(ctx, tender_id),
+                },
+            )?;
+        }
         Ok(())
     })
 }
