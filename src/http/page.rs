@@ -124,6 +124,16 @@ impl PageCtx {
     pub fn lang_code(&self) -> &'static str {
         self.lang.code()
     }
+    /// Punctuation in the page's language: Chinese full-width, English half-width with a space.
+    pub fn colon(&self) -> &'static str {
+        self.lang.pick("：", ": ")
+    }
+    pub fn lp(&self) -> &'static str {
+        self.lang.pick("（", " (")
+    }
+    pub fn rp(&self) -> &'static str {
+        self.lang.pick("）", ")")
+    }
     pub fn other_lang(&self) -> &'static str {
         self.lang.other().code()
     }

@@ -53,6 +53,14 @@ impl Lang {
         }
     }
 
+    /// Text in brackets after a name, in this language's punctuation: 名称（x）, name (x).
+    pub fn paren(self, s: &str) -> String {
+        match self {
+            Lang::Zh => format!("（{s}）"),
+            Lang::En => format!(" ({s})"),
+        }
+    }
+
     /// Pick the string for this language.
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {

@@ -237,10 +237,12 @@ impl DetailPage {
     fn anonymous_note(&self, t: &TargetProgress) -> String {
         match &self.perf {
             Some(p) if t.target == "visits" && p.anonymous_visits > 0 => format!(
-                "（{}）",
+                "{}{}{}",
+                self.ctx.lp(),
                 self.ctx
                     .t("contracts.anonymous_visits")
-                    .replace("{n}", &p.anonymous_visits.to_string())
+                    .replace("{n}", &p.anonymous_visits.to_string()),
+                self.ctx.rp()
             ),
             _ => String::new(),
         }

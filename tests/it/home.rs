@@ -790,7 +790,40 @@ async fn issue14_say_no_before_the_work(b: Backend) {
     assert!(!may.is_empty(), "{user} may bid on something");
 }
 
+/// English pages use English punctuation: no full-width colon or bracket in a page's own words (these
+/// pages carry no Chinese prose as data).
+async fn issue14_english_pages_use_english_punctuation(b: Backend) {
+    let (db, _) = TestDb::demo(&b).await;
+    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    for (user, paths) in [
+        (
+            "bureau",
+            &["/dashboard", "/registry/orgs/1", "/contracts/1"][..],
+        ),
+        ("finance", &["/finance/execution", "/dashboard"][..]),
+    ] {
+        let c = sign_in(&app, user).await;
+        c.get(app.url("/lang/en?next=/")).send().await.unwrap();
+        for path in paths {
+            let (status, html) = page_as(&app, &c, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                html.starts_with("<!doctype html>\n<html lang=\"en\""),
+                "{path} in English"
+            );
+            // The text between tags.
+            let text: Vec<&str> = html
+                .split('>')
+                .filter_map(|s| s.split('<').next())
+                .filter(|t| t.contains(['：', '（', '）']))
+                .collect();
+            assert!(text.is_empty(), "{user} {path}: {text:?}");
+        }
+    }
+}
+
 both_backends!(
+    issue14_english_pages_use_english_punctuation,
     issue14_say_no_before_the_work,
     issue14_incubation_export_honours_the_filters,
     issue14_evaluations_paged_pending_first,

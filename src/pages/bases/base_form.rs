@@ -222,7 +222,7 @@ async fn form_lists(state: &AppState, lang: Lang) -> Result<FormLists, PageError
             .filter(|(_, _, l)| l != "community")
             .map(|(id, n, l)| Opt {
                 value: id.to_string(),
-                label: format!("{n}（{}）", level_label(lang, &l)),
+                label: format!("{n}{}", lang.paren(level_label(lang, &l))),
             })
             .collect(),
         streets: streets

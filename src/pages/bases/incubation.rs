@@ -269,7 +269,7 @@ async fn apply_page(
             .into_iter()
             .map(|(id, n, l)| Opt {
                 value: id.to_string(),
-                label: format!("{n}（{}）", level_label(lang, &l)),
+                label: format!("{n}{}", lang.paren(level_label(lang, &l))),
             })
             .collect(),
         orgs: orgs

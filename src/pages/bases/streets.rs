@@ -302,7 +302,7 @@ async fn community_form_page(
             .into_iter()
             .map(|s| Opt {
                 value: s.id.to_string(),
-                label: format!("{}（{}）", s.name, s.code),
+                label: format!("{}{}", s.name, ctx.lang.paren(&s.code)),
             })
             .collect(),
         back,
