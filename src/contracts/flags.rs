@@ -154,15 +154,8 @@ pub fn flags(
     today: NaiveDate,
     f: &FlagFilter,
 ) -> Result<Paged<Flag>, AppError> {
-    let paging = Paging::new(f.page, f.per_page);
     let all = compute(conn, ctx, reader, today, f)?;
-    let total = all.len() as i64;
-    let items = all
-        .into_iter()
-        .skip(paging.offset() as usize)
-        .take(paging.limit() as usize)
-        .collect();
-    Ok(paging.of(items, total))
+    Ok(Paging::new(f.page, f.per_page).slice(all))
 }
 
 /// Every flag of one contract (404 when the reader may not see it).

@@ -652,6 +652,16 @@ impl Paging {
     pub fn limit(self) -> i64 {
         self.per_page
     }
+    /// This page of a list computed whole in memory (rules that SQL cannot filter by).
+    pub fn slice<T>(self, all: Vec<T>) -> Paged<T> {
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(self.offset() as usize)
+            .take(self.limit() as usize)
+            .collect();
+        self.of(items, total)
+    }
     /// This page's rows and the count of the whole filtered list.
     pub fn of<T>(self, items: Vec<T>, total: i64) -> Paged<T> {
         Paged {

@@ -236,13 +236,11 @@ impl DetailPage {
     /// 人次 from anonymous heads are labelled as such: they are never 人数.
     fn anonymous_note(&self, t: &TargetProgress) -> String {
         match &self.perf {
-            Some(p) if t.target == "visits" && p.anonymous_visits > 0 => format!(
-                "{}{}{}",
-                self.ctx.lp(),
-                self.ctx
+            Some(p) if t.target == "visits" && p.anonymous_visits > 0 => self.ctx.lang.paren(
+                &self
+                    .ctx
                     .t("contracts.anonymous_visits")
                     .replace("{n}", &p.anonymous_visits.to_string()),
-                self.ctx.rp()
             ),
             _ => String::new(),
         }

@@ -282,14 +282,7 @@ pub fn biddable(
             items.push(t);
         }
     }
-    let paging = crate::db::Paging::new(f.page, f.per_page);
-    let total = items.len() as i64;
-    let items = items
-        .into_iter()
-        .skip(paging.offset() as usize)
-        .take(paging.limit() as usize)
-        .collect();
-    Ok(paging.of(items, total))
+    Ok(crate::db::Paging::new(f.page, f.per_page).slice(items))
 }
 
 /// Check the filter's values (unknown state or field → 400 naming the field).

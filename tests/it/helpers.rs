@@ -482,6 +482,24 @@ impl TestApp {
         Self::start_on(db, o).await
     }
 
+    /// On a copy of the whole demo (`TestDb::demo`), seeded once per backend and test run.
+    pub async fn demo(backend: &Backend) -> TestApp {
+        let (db, _) = TestDb::demo(backend).await;
+        Self::start_on(Arc::new(db), Options::default()).await
+    }
+
+    /// With the registry of the demo district (streets, organisations, bases, incubations).
+    pub async fn registry_demo(backend: &Backend) -> TestApp {
+        Self::spawn_with(
+            backend,
+            Options {
+                registry_demo: true,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
     /// Start (again) on an existing database, as after a restart.
     pub async fn start_on(db: Arc<TestDb>, o: Options) -> TestApp {
         let cfg = config(&db, &o);

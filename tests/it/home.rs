@@ -46,8 +46,7 @@ fn money(fen: i64) -> String {
 /// the API documentation is linked from the footer, not the navigation.
 async fn issue14_home_page_shows_the_district(b: Backend) {
     use sanshe::db::schema::{bases, contracts, organisations, payments, tenders};
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let anon = client();
     let (status, html) = page_as(&app, &anon, "/").await;
     assert_eq!(status, 200);
@@ -156,14 +155,7 @@ fn html_escape(s: &str) -> String {
 /// does not exist, a record that does not exist, a page the role may not open. Signed out, it offers the
 /// sign-in link instead.
 async fn issue14_error_pages_keep_the_signed_in_header(b: Backend) {
-    let app = TestApp::spawn_with(
-        &b,
-        Options {
-            registry_demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::registry_demo(&b).await;
     let bureau = sign_in(&app, "bureau").await;
     let org = sign_in(&app, "org001").await;
     for (who, c, path, status) in [
@@ -199,14 +191,7 @@ async fn issue14_error_pages_keep_the_signed_in_header(b: Backend) {
 /// Finance audits: it reads the organisation registry (list, record, export) on the pages and the API,
 /// read-only: no form on its pages, and a change it sends is refused with the database unchanged.
 async fn issue14_finance_reads_the_registry_read_only(b: Backend) {
-    let app = TestApp::spawn_with(
-        &b,
-        Options {
-            registry_demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::registry_demo(&b).await;
     let finance = sign_in(&app, "finance").await;
     let (status, html) = page_as(&app, &finance, "/dashboard").await;
     assert_eq!(status, 200);
@@ -269,8 +254,7 @@ async fn issue14_finance_reads_the_registry_read_only(b: Backend) {
 /// panel, the system; a challenge's filer only as "a supplier". The same in the API's timeline.
 async fn issue14_public_timelines_keep_login_names_private(b: Backend) {
     use sanshe::db::schema::{tender_events as e, users as u};
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let mut c = app.conn();
     // A tender where a supplier acted (filed a challenge), and every login name that ever acted.
     let by_org: i64 = e::table
@@ -333,8 +317,7 @@ async fn issue14_public_timelines_keep_login_names_private(b: Backend) {
 /// bidder that lost "未中标" (the tender's own state no longer reads "已中标" to everyone).
 async fn issue14_my_bids_show_the_organisations_own_outcome(b: Backend) {
     use sanshe::db::schema::{bids, tenders as t};
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let mut c = app.conn();
     let (tender, award): (i64, i64) = t::table
         .filter(t::state.eq("contracted"))
@@ -389,14 +372,7 @@ async fn issue14_my_bids_show_the_organisations_own_outcome(b: Backend) {
 /// The bases list in the order of the tree: city, district, streets, communities (alphabetical level keys
 /// put communities before the district).
 async fn issue14_bases_listed_in_tree_order(b: Backend) {
-    let app = TestApp::spawn_with(
-        &b,
-        Options {
-            registry_demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::registry_demo(&b).await;
     let r: serde_json::Value = app
         .get("/api/v1/bases?per_page=100", None)
         .await
@@ -433,8 +409,7 @@ fn form_of<'a>(html: &'a str, action: &str) -> &'a str {
 /// rejecting a change request.
 async fn issue14_irreversible_forms_ask_first(b: Backend) {
     use sanshe::db::schema::{challenges as ch, incubations as inc, tenders as t, users as u};
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let mut c = app.conn();
     let in_state = |c: &mut DbConn, s: &str| -> i64 {
         t::table
@@ -576,14 +551,7 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
 
 /// The administrator picks an organisation account's organisation by name, not by a numeric id.
 async fn issue14_admin_picks_the_organisation_by_name(b: Backend) {
-    let app = TestApp::spawn_with(
-        &b,
-        Options {
-            registry_demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::registry_demo(&b).await;
     let admin = sign_in(&app, "admin").await;
     let (status, html) = page_as(&app, &admin, "/admin/users/new").await;
     assert_eq!(status, 200);
@@ -621,8 +589,7 @@ async fn issue14_admin_picks_the_organisation_by_name(b: Backend) {
 /// `/evaluations` pages an evaluator's panels 20 at a time, those still waiting for its scores first.
 async fn issue14_evaluations_paged_pending_first(b: Backend) {
     use sanshe::db::schema::{panel_members as pm, users as u};
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let mut c = app.conn();
     // An evaluator with a panel still waiting for its scores, and how many panels it sits on.
     let (user, uid): (String, i64) = pm::table
@@ -668,14 +635,7 @@ async fn issue14_evaluations_paged_pending_first(b: Backend) {
 /// The incubation list's CSV export honours the list's active filters: the link carries them, and the
 /// file holds exactly the rows the filtered list counts.
 async fn issue14_incubation_export_honours_the_filters(b: Backend) {
-    let app = TestApp::spawn_with(
-        &b,
-        Options {
-            registry_demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = TestApp::registry_demo(&b).await;
     let bureau = sign_in(&app, "bureau").await;
     let (status, html) = page_as(&app, &bureau, "/registry/incubations?state=incubating").await;
     assert_eq!(status, 200);
@@ -718,8 +678,7 @@ async fn issue14_incubation_export_honours_the_filters(b: Backend) {
 /// shows it no reason against bidding.
 async fn issue14_say_no_before_the_work(b: Backend) {
     use sanshe::db::schema::users as u;
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     let bureau = app.token("bureau").await;
     let open: serde_json::Value = app
         .get("/api/v1/tenders?state=open&per_page=100", None)
@@ -793,8 +752,7 @@ async fn issue14_say_no_before_the_work(b: Backend) {
 /// English pages use English punctuation: no full-width colon or bracket in a page's own words (these
 /// pages carry no Chinese prose as data).
 async fn issue14_english_pages_use_english_punctuation(b: Backend) {
-    let (db, _) = TestDb::demo(&b).await;
-    let app = TestApp::start_on(std::sync::Arc::new(db), Options::default()).await;
+    let app = TestApp::demo(&b).await;
     for (user, paths) in [
         (
             "bureau",
