@@ -41,6 +41,8 @@ pub struct AppState {
     pub tenders: Arc<crate::tenders::Ctx>,
     /// Contract rules: calendar, funds, payment terms.
     pub contracts: Arc<crate::contracts::Ctx>,
+    /// What the task queues' due dates depend on.
+    pub tasks: Arc<crate::tasks::Settings>,
     /// The gate of PDF reports: fewer at once than there are cores, so pages keep a core.
     pub reports: Arc<tokio::sync::Semaphore>,
 }
@@ -58,6 +60,7 @@ impl AppState {
         AppState {
             tenders: Arc::new(crate::tenders::Ctx::from_config(&config)),
             contracts: Arc::new(crate::contracts::Ctx::from_config(&config)),
+            tasks: Arc::new(crate::tasks::Settings::from_config(&config)),
             config: Arc::new(config),
             pool,
             clock,

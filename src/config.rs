@@ -227,6 +227,11 @@ pub struct ConfigArgs {
     /// flagged (DOMAIN.md: 30).
     #[arg(long, env = "SANSHE_PAYMENT_DUE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365), global = true)]
     pub payment_due_days: u32,
+    /// Working days within which the bureau reviews what an organisation submitted (a change of its record,
+    /// a social worker's certificate) and finance a spending item: the service standard behind the due dates
+    /// of the task queues. No regulation sets it.
+    #[arg(long, env = "SANSHE_REVIEW_WORKING_DAYS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=60), global = true)]
+    pub review_working_days: u32,
     /// Labour and volunteer subsidies (the staff line's spending) at most this percent of the contract
     /// amount, where the programme says so (the central demonstration programme: 50); unset: no such flag.
     #[arg(long, env = "SANSHE_LABOUR_CAP_PCT", value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
@@ -319,6 +324,8 @@ pub struct Config {
     pub ledger: crate::ledger::Settings,
     /// Days within which an accepted instalment is due (`SANSHE_PAYMENT_DUE_DAYS`).
     pub payment_due_days: i64,
+    /// Working days of the review service standard (`SANSHE_REVIEW_WORKING_DAYS`).
+    pub review_working_days: u32,
     /// Audit flags that vary by programme (`SANSHE_LABOUR_CAP_PCT`, `SANSHE_FORBIDDEN_KEYWORDS`).
     pub flags: crate::domain::flags::Settings,
     /// People served: activity types, groups, the visits norm of the flags.
@@ -484,6 +491,7 @@ impl ConfigArgs {
             performance_weights,
             ledger,
             payment_due_days: i64::from(self.payment_due_days),
+            review_working_days: self.review_working_days,
             checkpoints,
             tender_rules,
             line_shares_set: self.line_shares.is_some(),

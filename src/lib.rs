@@ -36,6 +36,7 @@ pub mod people;
 pub mod registry;
 pub mod reports;
 pub mod seed;
+pub mod tasks;
 pub mod tenders;
 pub mod users;
 pub mod version;

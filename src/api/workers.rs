@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(import_csv)
         .service(create)
         .service(get_one)
-        .service(update);
+        .service(update)
+        .service(verify);
 }
 
 /// Social workers, with search (name, certificate number), filters and paging.
@@ -157,6 +158,31 @@ pub async fn update(
         .run(move |c| {
             let expect = if_match.0.as_deref();
             workers::update(c, &actor, now, &secret, &by, id, &w, expect)?;
+            Ok((workers::get(c, &by, id)?, workers::version(c, id)?))
+        })
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), &v, &ver))
+}
+
+/// The bureau verifies a worker's certificate (level, number, date) against the certificate itself; until
+/// then a worker an organisation entered or changed counts for no eligibility rule and cannot be proposed in
+/// a bid. 409 when already verified; 412 when the worker changed since the version in If-Match.
+#[utoipa::path(tag = "social workers", security(("bearer" = [])), params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version (ETag) the officer checked; a stale one is refused with 412")), responses((status = 200, body = WorkerView, headers(("ETag" = String, description = "The version"))), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem, content_type = "application/problem+json", description = "Changed by the organisation since the version in If-Match"), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/social-workers/{id}/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    let actor = crate::http::actor(&req, &user);
+    let now = state.clock.now();
+    let by = user.user.clone();
+    let id = id.into_inner();
+    let (v, ver) = state
+        .run(move |c| {
+            workers::verify(c, &actor, now, &by, id, if_match.0.as_deref())?;
             Ok((workers::get(c, &by, id)?, workers::version(c, id)?))
         })
         .await?;

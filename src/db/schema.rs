@@ -247,6 +247,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         person_hash -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
     }
 }
 

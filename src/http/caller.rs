@@ -262,6 +262,23 @@ impl<R: RoleSet> std::ops::Deref for Page<R> {
     }
 }
 
+/// Count the caller's waiting work for the navigation's badge (`crate::tasks`), once per request.
+pub async fn task_badge(req: &HttpRequest, user: &CurrentUser) -> Result<(), AppError> {
+    let badge = crate::http::page::TaskBadge::of(req);
+    if badge.0.get().is_some() {
+        return Ok(());
+    }
+    let Some(state) = req.app_data::<actix_web::web::Data<crate::app::AppState>>() else {
+        return Ok(());
+    };
+    let (settings, now, u) = (state.tasks.clone(), state.clock.now(), user.clone());
+    let q = state
+        .run(move |c| crate::tasks::queue(c, &settings, &u, now))
+        .await?;
+    let _ = badge.0.set(crate::domain::tasks::total(&q));
+    Ok(())
+}
+
 impl<R: RoleSet> FromRequest for Page<R> {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
@@ -279,6 +296,9 @@ impl<R: RoleSet> FromRequest for Page<R> {
                 Err(e) => return Err(PageError::App(e, lang)),
             };
             check_role::<R>(&user).map_err(|e| PageError::App(e, lang))?;
+            task_badge(&req, &user)
+                .await
+                .map_err(|e| PageError::App(e, lang))?;
             Ok(Page {
                 user,
                 _roles: PhantomData,

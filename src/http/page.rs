@@ -89,6 +89,24 @@ pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
+    /// How many things wait for the caller (on the dashboard's item).
+    pub badge: Option<usize>,
+}
+
+/// The length of the caller's task queue, shared by the request's [`PageCtx`] and its [`super::caller::Page`]
+/// extractor, whichever of the two is extracted first: the page extractor knows the caller and fills it.
+#[derive(Clone, Debug, Default)]
+pub struct TaskBadge(pub std::sync::Arc<std::sync::OnceLock<usize>>);
+
+impl TaskBadge {
+    pub fn of(req: &HttpRequest) -> TaskBadge {
+        if let Some(b) = req.extensions().get::<TaskBadge>() {
+            return b.clone();
+        }
+        let b = TaskBadge::default();
+        req.extensions_mut().insert(b.clone());
+        b
+    }
 }
 
 /// What every page's layout needs.
@@ -101,6 +119,7 @@ pub struct PageCtx {
     pub user: Option<CurrentUser>,
     /// The site's sponsor and filings, for the footer.
     pub site: std::sync::Arc<crate::config::Site>,
+    pub tasks: TaskBadge,
 }
 
 impl PageCtx {
@@ -116,6 +135,7 @@ impl PageCtx {
                 .app_data::<actix_web::web::Data<crate::app::AppState>>()
                 .map(|s| s.config.site.clone())
                 .unwrap_or_default(),
+            tasks: TaskBadge::of(req),
         }
     }
     pub fn t(&self, key: &str) -> &'static str {
@@ -216,6 +236,10 @@ impl PageCtx {
                 } else {
                     self.path.starts_with(href)
                 },
+                badge: (href == "/dashboard")
+                    .then(|| self.tasks.0.get().copied())
+                    .flatten()
+                    .filter(|n| *n > 0),
             })
             .collect()
     }
@@ -239,9 +263,31 @@ pub fn messages(lang: Lang, errs: &[crate::error::FieldError]) -> Vec<String> {
     errs.iter().map(|e| pick_msg(lang, &e.message)).collect()
 }
 
+/// Why an organisation may not bid, each reason with what it can do about it
+/// (`domain::tender::remedy`), in the page's language.
+pub fn refusal_lines(
+    lang: Lang,
+    errs: &[crate::error::FieldError],
+) -> Vec<(String, Option<&'static str>)> {
+    errs.iter()
+        .map(|e| {
+            (
+                pick_msg(lang, &e.message),
+                crate::domain::tender::remedy(&e.rule).map(|(zh, en)| lang.pick(zh, en)),
+            )
+        })
+        .collect()
+}
+
 /// The page context with the caller, for a public page that shows more to the signed-in.
 pub async fn with_caller(req: &actix_web::HttpRequest, ctx: PageCtx) -> PageCtx {
     let user = crate::http::caller::caller(req).await.user().cloned();
+    if let Some(u) = &user {
+        // A public page still shows the signed-in navigation; a failed count leaves the badge out.
+        if let Err(e) = crate::http::caller::task_badge(req, u).await {
+            tracing::warn!(error = %e.message().en, "task count for the navigation");
+        }
+    }
     PageCtx { user, ..ctx }
 }
 
@@ -561,6 +607,7 @@ impl ResponseError for PageError {
                     path: String::new(),
                     user: None,
                     site: Default::default(),
+                    tasks: Default::default(),
                 };
                 let details = match e {
                     AppError::Validation(errs) => errs

@@ -620,10 +620,11 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
         "The lines sum to the price; management at most 10% and staff at most 50% of it. Leave unused lines empty.",
     ),
     ("bid.staff", "拟派人员", "Proposed staff"),
+    ("tenders.what_to_do", "办法", "What to do"),
     (
         "bid.no_workers",
-        "本组织没有在职的社会工作者记录，请先登记。",
-        "Your organisation has no current social workers on record; register them first.",
+        "本组织没有在职且证书经民政局核实的社会工作者。新登记或修改证书的社工须待民政局核实。",
+        "Your organisation has no current social workers with certificates the bureau has verified. A worker newly registered, or whose certificate changed, counts once the bureau verifies it.",
     ),
     ("bid.targets", "承诺的绩效目标", "Targets offered"),
     (

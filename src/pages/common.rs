@@ -237,6 +237,8 @@ struct DashboardPage {
     ledger: Option<crate::ledger::Digest>,
     /// Staff: the district's people served, projects and funds, organisations and social workers.
     people: Option<crate::people::counts::Overview>,
+    /// What waits for the caller, oldest first (`crate::tasks`).
+    tasks: Vec<crate::tasks::TaskView>,
 }
 
 /// What the bureau sees first: the registry at a glance.
@@ -343,8 +345,14 @@ async fn dashboard(
     let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
     let pctx = crate::people::Ctx::from_config(&state.config);
-    let (users_by_role, mail, chain, recent, registry, ledger, people) = state
+    let (tsettings, now) = (state.tasks.clone(), state.clock.now());
+    let (users_by_role, mail, chain, recent, registry, ledger, people, tasks) = state
         .run_tenders(move |c, tctx, _| {
+            let tasks: Vec<crate::tasks::TaskView> =
+                crate::tasks::queue(c, &tsettings, &user, now)?
+                    .iter()
+                    .map(|t| crate::tasks::TaskView::of(t, today, zh))
+                    .collect();
             let registry = if user.is_staff() {
                 Some(RegistryFigures::load(c, &user, today, rules, zh)?)
             } else {
@@ -405,7 +413,16 @@ async fn dashboard(
             } else {
                 None
             };
-            Ok((users_by_role, mail, chain, recent, registry, ledger, people))
+            Ok((
+                users_by_role,
+                mail,
+                chain,
+                recent,
+                registry,
+                ledger,
+                people,
+                tasks,
+            ))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -433,6 +450,7 @@ async fn dashboard(
         registry,
         ledger,
         people,
+        tasks,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
 }

@@ -1,5 +1,6 @@
-//! Change requests: an `org` user's change of its organisation's name, kind or credit code waits here until
-//! the bureau approves it (the change is applied, audited) or rejects it with a reason.
+//! Change requests: an `org` user's change of its organisation's name, kind, credit code or staff count
+//! waits here until the bureau approves it (the change is applied, audited) or rejects it with a reason.
+//! The staff count is an eligibility fact (`domain::facts`): the old one counts until then.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -31,7 +32,7 @@ pub struct ChangeRequestView {
     pub organisation_id: i64,
     pub organisation_name: String,
     pub requested_by: i64,
-    /// The proposed values: any of name, kind, credit_code.
+    /// The proposed values: any of name, kind, credit_code, staff_count.
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     /// pending, approved or rejected

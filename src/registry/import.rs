@@ -724,7 +724,8 @@ pub fn import_workers(
         checks.finish()?;
         let mut ids = Vec::new();
         for c in &cleans {
-            let id = workers::insert_clean(conn, ts, c)?;
+            // Only the bureau imports: its file is its verification.
+            let id = workers::insert_clean(conn, ts, c, true)?;
             audit::record(
                 conn,
                 actor,

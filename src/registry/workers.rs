@@ -58,6 +58,32 @@ pub struct WorkerRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub person_hash: Option<String>,
+    /// When the bureau verified the certificate facts; None while they wait (`domain::facts`).
+    pub verified_at: Option<NaiveDateTime>,
+}
+
+impl WorkerRow {
+    fn facts(&self) -> crate::domain::facts::WorkerFacts<'_> {
+        crate::domain::facts::WorkerFacts {
+            organisation_id: self.organisation_id,
+            certificate_level: &self.certificate_level,
+            certificate_number: self.certificate_number.as_deref(),
+            certified_on: self.certified_on,
+            employment: &self.employment,
+        }
+    }
+}
+
+impl CleanWorker {
+    fn facts(&self) -> crate::domain::facts::WorkerFacts<'_> {
+        crate::domain::facts::WorkerFacts {
+            organisation_id: self.organisation_id,
+            certificate_level: &self.certificate_level,
+            certificate_number: self.certificate_number.as_deref(),
+            certified_on: self.certified_on,
+            employment: &self.employment,
+        }
+    }
 }
 
 /// A social worker as shown: never the identity number; the phone masked unless the viewer may see it.
@@ -79,6 +105,9 @@ pub struct WorkerView {
     pub certified_on: Option<NaiveDate>,
     /// full_time, part_time or left
     pub employment: String,
+    /// False while an organisation's entry or change of the certificate waits for the bureau; until then
+    /// the worker counts for no eligibility rule and cannot be proposed in a bid.
+    pub verified: bool,
     pub street_ids: Vec<i64>,
     pub street_names: Vec<String>,
     #[schema(value_type = String)]
@@ -347,14 +376,14 @@ pub fn validate(
     }))
 }
 
-fn audit_json(c: &CleanWorker) -> serde_json::Value {
+fn audit_json(c: &CleanWorker, verified: bool) -> serde_json::Value {
     // Never the hash or the phone in clear in the audit trail beyond what the bureau sees: the phone is
     // masked, the identity number is noted as present.
     serde_json::json!({
         "organisation_id": c.organisation_id, "name": c.name, "id_number": c.id_hash.as_ref().map(|_| "hashed"),
         "phone": c.phone.as_deref().map(mask_phone), "certificate_level": c.certificate_level,
         "certificate_number": c.certificate_number, "certified_on": c.certified_on,
-        "employment": c.employment, "street_ids": c.street_ids,
+        "employment": c.employment, "street_ids": c.street_ids, "verified": verified,
     })
 }
 
@@ -368,8 +397,14 @@ fn write_streets(conn: &mut DbConn, id: i64, streets: &[i64]) -> QueryResult<()>
     Ok(())
 }
 
-/// Insert a validated worker (inside a write transaction); callers audit.
-pub fn insert_clean(conn: &mut DbConn, ts: NaiveDateTime, c: &CleanWorker) -> QueryResult<i64> {
+/// Insert a validated worker (inside a write transaction); callers audit. `verified` when the bureau (or an
+/// administrator) enters it; an organisation's own entry waits for the bureau.
+pub fn insert_clean(
+    conn: &mut DbConn,
+    ts: NaiveDateTime,
+    c: &CleanWorker,
+    verified: bool,
+) -> QueryResult<i64> {
     let id: i64 = diesel::insert_into(sw::table)
         .values((
             sw::organisation_id.eq(c.organisation_id),
@@ -383,11 +418,34 @@ pub fn insert_clean(conn: &mut DbConn, ts: NaiveDateTime, c: &CleanWorker) -> Qu
             sw::employment.eq(&c.employment),
             sw::created_at.eq(ts),
             sw::updated_at.eq(ts),
+            sw::verified_at.eq(verified.then_some(ts)),
         ))
         .returning(sw::id)
         .get_result(conn)?;
     write_streets(conn, id, &c.street_ids)?;
     Ok(id)
+}
+
+/// The workers an organisation may propose in a bid: current, with the certificate verified (`domain::facts`).
+/// (id, name, certificate level), by name.
+pub fn proposable(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String, String)>> {
+    sw::table
+        .filter(sw::organisation_id.eq(org_id))
+        .filter(sw::employment.ne("left"))
+        .filter(sw::verified_at.is_not_null())
+        .order((sw::name, sw::id))
+        .select((sw::id, sw::name, sw::certificate_level))
+        .load(conn)
+}
+
+/// An organisation's workers whose certificate waits for the bureau: (id, name), by name.
+pub fn unverified_of(conn: &mut DbConn, org_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    sw::table
+        .filter(sw::organisation_id.eq(org_id))
+        .filter(sw::verified_at.is_null())
+        .order((sw::name, sw::id))
+        .select((sw::id, sw::name))
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<WorkerRow, AppError> {
@@ -431,7 +489,7 @@ pub fn create(
     let c = c.expect("validated");
     let ts = crate::db::now_micros(now);
     write_tx(conn, |conn| {
-        let id = insert_clean(conn, ts, &c)?;
+        let id = insert_clean(conn, ts, &c, by.is_staff())?;
         audit::record(
             conn,
             actor,
@@ -440,7 +498,7 @@ pub fn create(
             "social_worker",
             Some(id.to_string()),
             None,
-            Some(audit_json(&c)),
+            Some(audit_json(&c, by.is_staff())),
         )?;
         find(conn, id)
     })
@@ -517,20 +575,33 @@ pub fn update(
                 checks.finish()?;
             }
         }
-        let before_json = audit_json(&CleanWorker {
-            organisation_id: before.organisation_id,
-            name: before.name.clone(),
-            id_hash: before.id_hash.clone(),
-            person_hash: before.person_hash.clone(),
-            phone: before.phone.clone(),
-            certificate_level: before.certificate_level.clone(),
-            certificate_number: before.certificate_number.clone(),
-            certified_on: before.certified_on,
-            employment: before.employment.clone(),
-            street_ids: before_input.street_ids.clone(),
-        });
+        let before_json = audit_json(
+            &CleanWorker {
+                organisation_id: before.organisation_id,
+                name: before.name.clone(),
+                id_hash: before.id_hash.clone(),
+                person_hash: before.person_hash.clone(),
+                phone: before.phone.clone(),
+                certificate_level: before.certificate_level.clone(),
+                certificate_number: before.certificate_number.clone(),
+                certified_on: before.certified_on,
+                employment: before.employment.clone(),
+                street_ids: before_input.street_ids.clone(),
+            },
+            before.verified_at.is_some(),
+        );
+        // The bureau's own change is its verification; an organisation's keeps it only when it claims
+        // nothing new (`domain::facts::stays_verified`).
+        let verified_at = if by.is_staff() {
+            Some(ts)
+        } else if crate::domain::facts::stays_verified(&before.facts(), &c.facts()) {
+            before.verified_at
+        } else {
+            None
+        };
         diesel::update(sw::table.find(id))
             .set((
+                sw::verified_at.eq(verified_at),
                 sw::organisation_id.eq(c.organisation_id),
                 sw::name.eq(&c.name),
                 sw::id_hash.eq(&c.id_hash),
@@ -552,7 +623,53 @@ pub fn update(
             "social_worker",
             Some(id.to_string()),
             Some(before_json),
-            Some(audit_json(&c)),
+            Some(audit_json(&c, verified_at.is_some())),
+        )?;
+        find(conn, id)
+    })
+}
+
+/// The bureau verifies a worker's certificate facts as they now stand (against the certificate itself);
+/// from then on the worker counts for eligibility and may be proposed in a bid. `expect` (the version the
+/// officer looked at) refuses with 412 when the organisation changed the worker since.
+pub fn verify(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    by: &CurrentUser,
+    id: i64,
+    expect: Option<&str>,
+) -> Result<WorkerRow, AppError> {
+    if !by.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let ts = crate::db::now_micros(now);
+    write_tx(conn, |conn| {
+        crate::db::lock_row(conn, "social_workers", id)?;
+        let before = find(conn, id)?;
+        crate::version::check(expect, &input_of(conn, &before)?)?;
+        if before.verified_at.is_some() {
+            return Err(AppError::conflict(
+                "already_verified",
+                "该社工的证书信息已核实。",
+                "This social worker's certificate has already been verified.",
+            ));
+        }
+        diesel::update(sw::table.find(id))
+            .set(sw::verified_at.eq(Some(ts)))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            now,
+            "social_worker.verify",
+            "social_worker",
+            Some(id.to_string()),
+            Some(serde_json::json!({"verified": false})),
+            Some(serde_json::json!({
+                "verified": true, "certificate_level": before.certificate_level,
+                "certificate_number": before.certificate_number, "certified_on": before.certified_on,
+            })),
         )?;
         find(conn, id)
     })
@@ -651,6 +768,7 @@ pub fn views(
                 certificate_number: r.certificate_number,
                 certified_on: r.certified_on,
                 employment: r.employment,
+                verified: r.verified_at.is_some(),
                 updated_at: r.updated_at,
             }
         })
@@ -678,6 +796,8 @@ pub struct WorkerFilter {
     pub employment: Option<String>,
     /// A street served (id).
     pub street: Option<i64>,
+    /// false: only workers whose certificate waits for the bureau; true: only verified ones.
+    pub verified: Option<bool>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -710,6 +830,11 @@ fn filtered<'a>(
     }
     if let Some(e) = f.employment.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(sw::employment.eq(e));
+    }
+    match f.verified {
+        Some(true) => q = q.filter(sw::verified_at.is_not_null()),
+        Some(false) => q = q.filter(sw::verified_at.is_null()),
+        None => {}
     }
     if let Some(s) = f.street.filter(|s| *s > 0) {
         q = q.filter(

@@ -205,6 +205,19 @@ impl Browser {
             .unwrap();
     }
 
+    /// Sign in through the form as `user` (the demo password), landing on `next`.
+    pub(crate) async fn sign_in(&self, app: &TestApp, user: &str, next: &str) {
+        let q: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        self.goto(&app.url(&format!("/login?next={q}"))).await;
+        self.wait_page("the sign-in page", |p| p.path == "/login")
+            .await;
+        self.type_into("#username", user).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("#login-submit").await;
+        let path = next.split('?').next().unwrap_or(next).to_string();
+        self.wait_page(next, |p| p.path == path).await;
+    }
+
     pub(crate) async fn find(&self, css: &str) -> Result<String, String> {
         let v = self
             .cmd(

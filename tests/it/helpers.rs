@@ -454,6 +454,7 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
             "",
         )),
         payment_due_days: 30,
+        review_working_days: 5,
     }
 }
 

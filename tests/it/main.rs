@@ -54,3 +54,4 @@ mod tenders;
 mod tenders_sealed;
 mod types;
 mod users;
+mod work;

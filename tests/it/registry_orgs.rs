@@ -175,6 +175,13 @@ pub(crate) const ROUTES: &[Op] = &[
         Roles(BAO),
         r#"{"organisation_id": 1, "name": "", "certificate_level": "", "employment": ""}"#
     ),
+    op!(
+        "POST",
+        "/api/v1/social-workers/{id}/verify",
+        "/api/v1/social-workers/1/verify",
+        Roles(BA),
+        "{}"
+    ),
 ];
 
 /// This module's protected pages and their roles (pins the product's list).
@@ -222,6 +229,7 @@ pub(crate) const PAGE_POSTS: &[(&str, &[Role], &str)] = &[
         "name=&certificate_level=&employment=",
     ),
     ("/my/org", &[Role::Org], "name=&kind=&staff_count=-3"),
+    ("/registry/workers/1/verify", BA, "version="),
 ];
 
 /// The demo district and the registry's demo organisations and workers, plus their `org` accounts.
@@ -236,6 +244,15 @@ fn seed(app: &TestApp) {
     .unwrap();
     let hash = sanshe::auth::password::hash(PASSWORD).unwrap();
     sanshe::registry::orgs::seed_org_users(&mut c, chrono::Utc::now(), &hash).unwrap();
+}
+
+fn dump_staff(app: &TestApp, org: i64) -> i32 {
+    use sanshe::db::schema::organisations as o;
+    o::table
+        .find(org)
+        .select(o::staff_count)
+        .first(&mut app.conn())
+        .unwrap()
 }
 
 fn today() -> chrono::NaiveDate {
@@ -702,13 +719,20 @@ async fn org_user_permissions(b: Backend) {
     );
     assert_eq!(dump(&app), before, "refusals changed nothing");
 
-    // Own contacts: applied at once. Name: a pending request, the name unchanged.
+    // Own contacts: applied at once. Name and staff count (an eligibility fact): a pending request, both
+    // unchanged until the bureau approves.
     let r = json_of(app.send_json("PATCH", &format!("/api/v1/organisations/{mine}"), Some(&org), &json!({"contact_name": "新联系人", "staff_count": 9, "name": "官渡区夕阳红康养服务中心"})).await, 200).await;
     assert_eq!(
         r["organisation"]["organisation"]["contact_name"],
         "新联系人"
     );
-    assert_eq!(r["organisation"]["organisation"]["staff_count"], 9);
+    let staff_before = dump_staff(&app, mine);
+    assert_ne!(staff_before, 9);
+    assert_eq!(
+        r["organisation"]["organisation"]["staff_count"],
+        staff_before
+    );
+    assert_eq!(r["change_request"]["changes"]["staff_count"], 9);
     assert_eq!(
         r["organisation"]["organisation"]["name"],
         "官渡区夕阳红养老服务中心"
@@ -759,6 +783,10 @@ async fn org_user_permissions(b: Backend) {
     )
     .await;
     assert_eq!(d["organisation"]["name"], "官渡区夕阳红康养服务中心");
+    assert_eq!(
+        d["organisation"]["staff_count"], 9,
+        "applied with the approval"
+    );
     problem(
         app.send_json(
             "PATCH",

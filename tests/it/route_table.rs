@@ -178,6 +178,13 @@ const ROUTES: &[Op] = &[
     },
     Op {
         method: "GET",
+        template: "/api/v1/tasks",
+        path: "/api/v1/tasks",
+        access: Roles(ANY_ROLE),
+        body: None,
+    },
+    Op {
+        method: "GET",
         template: "/healthz",
         path: "/healthz",
         access: Public,

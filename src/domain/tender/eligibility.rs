@@ -25,6 +25,71 @@ pub struct Eligibility {
     pub min_certificate_level: Option<String>,
 }
 
+/// What an organisation can do about a reason it may not bid (a rule code of the refusal: the standing's
+/// reasons, the tender's own conditions, invitation, related suppliers, a single source's 公示), in Chinese
+/// and English. None for a code without a known remedy.
+pub fn remedy(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "dishonesty" | "court_defaulter" | "tax_dishonesty" => (
+            "在名单期满或经信用修复移出名单后，请民政局更新本组织的信用记录。",
+            "Once the listing ends or is lifted by credit repair, ask the bureau to update your credit record.",
+        ),
+        "debarment" => (
+            "禁止参加政府采购活动的期限届满后方可投标（政府采购法第七十七条）。",
+            "You may bid again once the debarment period ends (Government Procurement Law Art 77).",
+        ),
+        "abnormal" => (
+            "纠正列入活动异常名录的情形（如补报年度工作报告、更新住所），经登记管理机关移出后即可投标。",
+            "Put right what put you on the abnormal-activity list (file the annual report, update the address); once the registration authority removes you, you may bid.",
+        ),
+        "no_annual_report" => (
+            "向登记管理机关报送上一年度工作报告，民政局登记检查结论后恢复。",
+            "File last year's annual report with the registration authority; bidding reopens once the bureau records the result.",
+        ),
+        "annual_fail" => (
+            "按年度检查意见整改，复查合格并由民政局登记结论后恢复。",
+            "Correct what the annual inspection found; bidding reopens once a re-inspection passes and the bureau records it.",
+        ),
+        "no_credit_code" => (
+            "取得统一社会信用代码后，在“本组织”页面申请变更，经民政局核实后生效。",
+            "Obtain a unified social credit code, then propose it on your organisation's page; it counts once the bureau approves it.",
+        ),
+        "not_invited" => (
+            "本项目为邀请招标，仅受邀组织可投标；请关注公开招标的项目。",
+            "This tender is by invitation only; look for open tenders instead.",
+        ),
+        "related_bidder" => (
+            "关联组织中只能有一家参加同一项目；如关联关系记录有误，请联系民政局更正。",
+            "Only one of related organisations may take part in a tender; if the recorded link is wrong, ask the bureau to correct it.",
+        ),
+        "notice_running" => (
+            "单一来源公示期满且无异议后方可提交响应文件，请届时再来。",
+            "A response is accepted once the single-source notice period has ended without objection; come back then.",
+        ),
+        "objection_unanswered" => (
+            "请等待民政局答复异议。",
+            "Wait for the bureau's answer to the objection.",
+        ),
+        "objection_upheld" => (
+            "异议成立，本项目不再按单一来源采购；请关注重新采购的公告。",
+            "The objection was upheld and the tender will not go on as a single source; watch for the new procurement notice.",
+        ),
+        "min_rating" => (
+            "参加社会组织等级评估，取得要求的等级并由民政局登记后方可投标。",
+            "Take part in the social-organisation rating; you may bid once the bureau records the rating required.",
+        ),
+        "min_certified" | "supervisor" | "min_level" => (
+            "在“社工”页面登记持证社工或更新其证书，民政局核实证书后计入。",
+            "Register certified social workers (or update their certificates) on the social workers page; they count once the bureau verifies the certificates.",
+        ),
+        "min_certified_share" => (
+            "登记持证社工并待民政局核实；如专职人数有误，在“本组织”页面申请更正，核实后生效。",
+            "Register certified social workers and have the bureau verify them; if the staff count is wrong, propose the correct one on your organisation's page.",
+        ),
+        _ => return None,
+    })
+}
+
 /// Certificate levels from lowest; the index orders them.
 pub const LEVEL_ORDER: [&str; 4] = ["none", "assistant", "social_worker", "senior"];
 
@@ -198,6 +263,51 @@ mod tests {
         pub fn d(s: &str) -> rust_decimal::Decimal {
             s.parse().unwrap()
         }
+    }
+
+    /// Every reason an organisation may be refused comes with what to do about it: each rule `unmet` can
+    /// break (an organisation with nothing), each standing reason, and the other refusals of a bid.
+    #[test]
+    fn every_refusal_names_a_remedy() {
+        let none = OrgFacts {
+            rating: None,
+            staff: 10,
+            worker_levels: Vec::new(),
+        };
+        let count = Eligibility {
+            min_rating: Some(3),
+            min_certified: Some(1),
+            supervisor_required: true,
+            min_certificate_level: Some("senior".into()),
+            ..Default::default()
+        };
+        let share = Eligibility {
+            min_certified_share_pct: Some(d("30")),
+            ..Default::default()
+        };
+        let mut rules: Vec<&str> = unmet(&count, &none).iter().map(|b| b.rule).collect();
+        rules.extend(unmet(&share, &none).iter().map(|b| b.rule));
+        assert_eq!(rules.len(), 5, "{rules:?}");
+        let others = [
+            "dishonesty",
+            "court_defaulter",
+            "debarment",
+            "abnormal",
+            "tax_dishonesty",
+            "no_annual_report",
+            "annual_fail",
+            "no_credit_code",
+            "not_invited",
+            "related_bidder",
+            "notice_running",
+            "objection_unanswered",
+            "objection_upheld",
+        ];
+        for code in rules.into_iter().chain(others) {
+            let (zh, en) = remedy(code).unwrap_or_else(|| panic!("no remedy for {code}"));
+            assert!(!zh.is_empty() && en.is_ascii(), "{code}");
+        }
+        assert_eq!(remedy("required"), None);
     }
 
     /// 87号令 Art 17: a staff-number condition is refused in the template, and one stored before never

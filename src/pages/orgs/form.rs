@@ -19,6 +19,8 @@ struct OrgFormPage {
     fields: Vec<(String, String)>,
     streets: Vec<(String, String)>,
     pending: Vec<ChangeRequestView>,
+    /// The organisation's own workers whose certificate waits for the bureau (its own page only).
+    unverified: Vec<(i64, String)>,
     l: Labels,
     /// What was typed, when the form comes back with errors.
     typed: HashMap<String, String>,
@@ -119,7 +121,7 @@ async fn form_page(
 ) -> Result<HttpResponse, PageError> {
     let by_org = id;
     let carried = carried_version(&errors, &typed);
-    let (streets, pending, version) = state
+    let (streets, (pending, unverified), version) = state
         .run(move |c| {
             let version = match (carried, by_org) {
                 (Some(v), _) => Some(v),
@@ -145,9 +147,12 @@ async fn form_page(
                         token_id: String::new(),
                         token_exp: 0,
                     };
-                    changes::list(c, &staff, &f)?.items
+                    (
+                        changes::list(c, &staff, &f)?.items,
+                        crate::registry::workers::unverified_of(c, org)?,
+                    )
                 }
-                _ => Vec::new(),
+                _ => (Vec::new(), Vec::new()),
             };
             Ok((street_options(c)?, pending, version))
         })
@@ -165,6 +170,7 @@ async fn form_page(
         errors,
         streets,
         pending,
+        unverified,
         typed,
         version,
     };

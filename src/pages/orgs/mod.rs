@@ -111,6 +111,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/registry/workers/counts", web::get().to(worker_counts))
         .route("/registry/workers/{id}", web::get().to(worker_detail))
         .route(
+            "/registry/workers/{id}/verify",
+            web::post().to(worker_verify),
+        )
+        .route(
             "/registry/workers/{id}/edit",
             web::get().to(worker_edit_page),
         )

@@ -12,6 +12,7 @@ pub(super) struct WorkerQuery {
     level: Option<String>,
     employment: Option<String>,
     street: Option<String>,
+    verified: Option<String>,
     page: Option<String>,
 }
 
@@ -23,6 +24,7 @@ impl WorkerQuery {
             level: self.level.clone(),
             employment: self.employment.clone(),
             street: self.street.as_deref().and_then(|s| s.parse().ok()),
+            verified: self.verified.as_deref().and_then(|s| s.parse().ok()),
             page: page_no(&self.page),
             per_page: Some(20),
         }
@@ -35,6 +37,7 @@ impl WorkerQuery {
             ("level", g(&self.level)),
             ("employment", g(&self.employment)),
             ("street", g(&self.street)),
+            ("verified", g(&self.verified)),
         ]
     }
 }
@@ -103,6 +106,8 @@ struct WorkerDetailPage {
     w: WorkerView,
     /// Finance reads the registry; it does not change it.
     can_edit: bool,
+    /// The bureau may verify the certificate, at this version.
+    verify_version: Option<String>,
 }
 
 pub(super) async fn worker_detail(
@@ -114,17 +119,54 @@ pub(super) async fn worker_detail(
     let ctx = ctx.with_user(&page.user);
     let by = page.user.clone();
     let id = id.into_inner();
-    let w = state
-        .run(move |c| workers::get(c, &by, id))
+    let (w, ver) = state
+        .run(move |c| Ok((workers::get(c, &by, id)?, workers::version(c, id)?)))
         .await
         .map_err(page_err(ctx.lang))?;
     let p = WorkerDetailPage {
         l: labels(&ctx),
         ctx: ctx.clone(),
+        verify_version: (page.user.is_staff() && !w.verified).then_some(ver),
         w,
         can_edit: page.user.role != Role::Finance,
     };
     Ok(render(&ctx, StatusCode::OK, &p))
+}
+
+/// The bureau verifies a worker's certificate; the version is the one the officer looked at.
+pub(super) async fn worker_verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    id: web::Path<i64>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = id.into_inner();
+    let actor = crate::http::actor(&req, &page.user);
+    let now = state.clock.now();
+    let by = page.user.clone();
+    // The officer verifies what the page showed: the version it was opened with is required.
+    let Some(expect) = crate::version::parse(Some(&form.get("version"))) else {
+        return Err(PageError::App(
+            AppError::field(
+                "version",
+                "required",
+                "请在社工详情页上核实（缺少所核实的版本）。",
+                "Verify from the worker's page (the version checked is missing).",
+            ),
+            ctx.lang,
+        ));
+    };
+    state
+        .run(move |c| workers::verify(c, &actor, now, &by, id, Some(&expect)))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    Ok(redirect(
+        &format!("/registry/workers/{id}"),
+        Some(("ok", ctx.t("workers.verified_done"))),
+    ))
 }
 
 #[derive(Template)]

@@ -176,7 +176,8 @@ struct BidPage {
     v: BidForm,
     /// The organisation's current workers: (id, name, certificate level).
     workers: Vec<(i64, String, String)>,
-    refusals: Vec<String>,
+    /// Why it may not bid, each with what to do about it.
+    refusals: Vec<(String, Option<&'static str>)>,
     replacing: Option<Receipt>,
     errors: FormErrors,
     other_errors: Vec<String>,
@@ -222,7 +223,8 @@ struct BidData {
     t: TenderView,
     open: bool,
     workers: Vec<(i64, String, String)>,
-    refusals: Vec<String>,
+    /// Why it may not bid, each with what to do about it.
+    refusals: Vec<(String, Option<&'static str>)>,
     own: Option<OwnBid>,
 }
 
@@ -230,18 +232,12 @@ async fn bid_data(state: &AppState, lang: Lang, id: i64, org: i64) -> Result<Bid
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
     state
         .run(move |c| {
-            use crate::db::schema::social_workers as sw;
             let t = tenders::get(c, &tctx, now, id, false)?;
             let row = tenders::find_row(c, id)?;
             let open = row.bidding_open(now);
-            let workers = sw::table
-                .filter(sw::organisation_id.eq(org))
-                .filter(sw::employment.ne("left"))
-                .order((sw::name, sw::id))
-                .select((sw::id, sw::name, sw::certificate_level))
-                .load(c)?;
+            let workers = crate::registry::workers::proposable(c, org)?;
             let refusals = if open {
-                messages(
+                crate::http::page::refusal_lines(
                     lang,
                     &bids::refusals(c, &tctx, &row, org, tenders::today(now))?,
                 )

@@ -129,7 +129,8 @@ struct OrgPanel {
     /// The subjects the organisation may challenge now, each with the last day of its window.
     challenge_windows: Vec<(crate::domain::tender::Subject, chrono::NaiveDate)>,
     own: Option<OwnBid>,
-    refusals: Vec<String>,
+    /// Why it may not bid, each with what to do about it.
+    refusals: Vec<(String, Option<&'static str>)>,
     challenges: Vec<ChallengeView>,
 }
 
@@ -252,7 +253,7 @@ fn load_org_panel(
     let own = bids::own_bid(c, tctx, org, row.id)?;
     let can_bid = row.bidding_open(now);
     let refusals = if can_bid {
-        messages(
+        crate::http::page::refusal_lines(
             lang,
             &bids::refusals(c, tctx, row, org, tenders::today(now))?,
         )

@@ -255,6 +255,11 @@ pub fn update(
                 );
                 c.credit_code = before_row.credit_code.clone();
             }
+            // The certified-share rule divides by it (`domain::facts`).
+            if c.staff_count != before_row.staff_count {
+                proposal.insert("staff_count".into(), c.staff_count.into());
+                c.staff_count = before_row.staff_count;
+            }
         }
         let before_clean = validate(conn, &before, Some(id), today, &mut Checks::new(), &|s| {
             s.to_string()
@@ -340,6 +345,9 @@ pub fn apply_identity_change(
     if let Some(v) = changes.get("credit_code") {
         p.credit_code = Some(v.as_str().unwrap_or("").to_string());
     }
+    if let Some(v) = changes.get("staff_count").and_then(|v| v.as_i64()) {
+        p.staff_count = Some(v);
+    }
     let merged = merge(before.clone(), &p);
     let mut checks = Checks::new();
     let clean = validate(
@@ -357,6 +365,7 @@ pub fn apply_identity_change(
             o::name.eq(&c.name),
             o::kind.eq(&c.kind),
             o::credit_code.eq(&c.credit_code),
+            o::staff_count.eq(c.staff_count),
             o::updated_at.eq(crate::db::now_micros(now)),
         ))
         .execute(conn)?;
@@ -370,9 +379,11 @@ pub fn apply_identity_change(
         "organisation",
         Some(id.to_string()),
         Some(
-            serde_json::json!({"name": before.name, "kind": before.kind, "credit_code": before.credit_code}),
+            serde_json::json!({"name": before.name, "kind": before.kind, "credit_code": before.credit_code, "staff_count": before.staff_count}),
         ),
-        Some(serde_json::json!({"name": c.name, "kind": c.kind, "credit_code": c.credit_code})),
+        Some(
+            serde_json::json!({"name": c.name, "kind": c.kind, "credit_code": c.credit_code, "staff_count": c.staff_count}),
+        ),
     )?;
     Ok(())
 }

@@ -91,7 +91,7 @@ pub fn seed_demo_workers(
             .into(),
             street_ids: streets,
         };
-        insert_clean(conn, ts, &c)?;
+        insert_clean(conn, ts, &c, true)?;
     }
     Ok(n)
 }

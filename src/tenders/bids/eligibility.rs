@@ -39,6 +39,8 @@ pub fn org_facts(
     let worker_levels: Vec<String> = social_workers::table
         .filter(social_workers::organisation_id.eq(org_id))
         .filter(social_workers::employment.ne("left"))
+        // An organisation's claim counts once the bureau has verified it (`domain::facts`).
+        .filter(social_workers::verified_at.is_not_null())
         .select(social_workers::certificate_level)
         .load(conn)?;
     Ok(rules::OrgFacts {

@@ -68,23 +68,18 @@ fn check_input(
         );
     }
     if !ids.is_empty() {
-        let found: Vec<(i64, String, String)> = social_workers::table
-            .filter(social_workers::id.eq_any(&ids))
-            .filter(social_workers::organisation_id.eq(org_id))
-            .filter(social_workers::employment.ne("left"))
-            .order(social_workers::id)
-            .select((
-                social_workers::id,
-                social_workers::name,
-                social_workers::certificate_level,
-            ))
-            .load(conn)?;
+        let mut found: Vec<(i64, String, String)> =
+            crate::registry::workers::proposable(conn, org_id)?
+                .into_iter()
+                .filter(|(id, _, _)| ids.binary_search(id).is_ok())
+                .collect();
+        found.sort_unstable_by_key(|w| w.0);
         if found.len() != ids.len() {
             c.add(
                 "staff",
                 "own_workers",
-                "拟派人员须为本组织在职的社工。",
-                "Proposed staff must be the organisation's own current social workers.",
+                "拟派人员须为本组织在职、且证书经民政局核实的社工。",
+                "Proposed staff must be the organisation's own current social workers whose certificates the bureau has verified.",
             );
         }
         staff = found
