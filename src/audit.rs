@@ -233,6 +233,17 @@ impl AuditView {
             .as_ref()
             .map_or(&self.event.action, |u| &u.action)
     }
+    /// The action in the reader's words (`domain::vocab::audit_action`).
+    pub fn action_label(&self, zh: bool) -> String {
+        crate::domain::vocab::audit_action(self.action(), zh)
+    }
+    pub fn entity_label(&self, zh: bool) -> String {
+        crate::domain::vocab::label(
+            crate::domain::vocab::AUDIT_ENTITIES,
+            &self.event.entity_type,
+            zh,
+        )
+    }
     pub fn entity_id(&self) -> Option<&str> {
         match &self.unsealed {
             Some(u) => u.entity_id.as_deref(),

@@ -141,6 +141,9 @@ impl PageCtx {
     pub fn t(&self, key: &str) -> &'static str {
         self.lang.t(key)
     }
+    pub fn zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
     pub fn lang_code(&self) -> &'static str {
         self.lang.code()
     }

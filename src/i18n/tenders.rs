@@ -122,7 +122,6 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tenders.no_requirement", "不要求", "No requirement"),
     ("tenders.criteria", "评分标准", "Scoring criteria"),
-    ("tenders.criterion_key", "代码", "Key"),
     ("tenders.criterion_name", "评分项", "Criterion"),
     ("tenders.category", "类别", "Category"),
     ("tenders.max_points", "满分", "Max points"),
@@ -153,8 +152,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("tenders.cat_commercial", "商务", "Commercial"),
     (
         "tenders.criteria_hint",
-        "价格分权重与各评分项满分之和须为 100；代码为字母、数字或下划线。留空的行不保存。",
-        "The price weight and the criteria's maximum points sum to 100; keys are letters, digits or underscores. Empty rows are ignored.",
+        "价格分权重与各评分项满分之和须为 100。留空的行不保存。",
+        "The price weight and the criteria's maximum points sum to 100. Empty rows are ignored.",
     ),
     ("tenders.targets", "绩效目标", "Performance targets"),
     ("tenders.visits", "服务人次", "Visits"),

@@ -1323,3 +1323,162 @@ both_backends!(
     page_refusals,
     head_for_every_get
 );
+
+/// Public pages besides [`PUBLIC_PAGES`], for the walks in the browser (the ids exist in the fixture).
+const MORE_PUBLIC_PAGES: &[&str] = &[
+    "/directory",
+    "/bases",
+    "/bases/1",
+    "/tenders",
+    "/tenders/1",
+    "/tenders/1/commitments",
+    "/contracts",
+    "/contracts/1",
+    "/people",
+];
+
+fn cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c)
+}
+
+/// Issue 14: no page of the route table scrolls sideways on a phone (390 px), signed out and for each role
+/// on every page it may open, in both languages; on an English page no element's whole text is one of the
+/// interface's Chinese strings (the translation table's; data such as names only contains them) outside a
+/// passage marked `lang="zh-CN"`, and no page shows a translation key. Rendering does not depend on the database, so SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue14_every_page_fits_a_phone_in_one_language() {
+    use crate::browser::Driver;
+    let app = TestApp::spawn_with(
+        &Backend::Sqlite,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::contracts::signed_contract_fixture(&app).await, 1);
+    let tokens = role_tokens(&app).await;
+    // A tender open for bids, and an organisation that may bid on it: the bid form itself.
+    let r = app
+        .send_json(
+            "POST",
+            "/api/v1/tenders",
+            Some(token_of(&tokens, Role::Bureau)),
+            &crate::tenders::tender_body_at("RT-OPEN", chrono::Utc::now()),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let open = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{open}/publish"),
+            Some(token_of(&tokens, Role::Bureau)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let bidder = crate::tenders::bidders(&app, 1).remove(0).user;
+    let open_pages = [format!("/tenders/{open}"), format!("/tenders/{open}/bid")];
+    let zh_strings: Vec<&str> = sanshe::i18n::all_strings()
+        .map(|(_, zh, _)| *zh)
+        .filter(|z| z.chars().any(cjk))
+        .collect();
+    let keys: Vec<&str> = sanshe::i18n::all_strings()
+        .map(|(k, _, _)| *k)
+        .filter(|k| k.contains('.'))
+        .collect();
+    let mut driver = Driver::start();
+    let browser = driver.connect().await;
+    browser.resize(390, 844).await;
+    let (mut wide, mut mixed, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seen = 0;
+    for who in [
+        None,
+        Some(Role::Admin),
+        Some(Role::Bureau),
+        Some(Role::Evaluator),
+        Some(Role::Finance),
+        Some(Role::Org),
+    ] {
+        browser
+            .cmd(reqwest::Method::DELETE, "/cookie", None)
+            .await
+            .unwrap();
+        let mut pages: Vec<&str> = PUBLIC_PAGES
+            .iter()
+            .chain(MORE_PUBLIC_PAGES)
+            .copied()
+            .chain([open_pages[0].as_str()])
+            .collect();
+        if let Some(role) = who {
+            let user = if role == Role::Org {
+                pages.push(open_pages[1].as_str());
+                bidder.as_str()
+            } else {
+                user_of(role)
+            };
+            browser.sign_in(&app, user, "/dashboard").await;
+            pages.retain(|p| *p != "/login");
+            pages.extend(
+                expected_pages()
+                    .into_iter()
+                    .filter(|(_, _, roles)| roles.contains(&role))
+                    .map(|(_, path, _)| path),
+            );
+        }
+        let who = who.map(|r| r.as_str()).unwrap_or("public");
+        for lang in ["zh-CN", "en"] {
+            browser
+                .goto(&app.url(&format!("/lang/{lang}?next=/")))
+                .await;
+            for path in &pages {
+                browser.goto(&app.url(path)).await;
+                let p = browser.page().await.unwrap();
+                assert_eq!(p.lang, lang, "{who} {path}");
+                if *path == open_pages[1] {
+                    browser
+                        .find("#bid-form")
+                        .await
+                        .expect("the bid form itself");
+                }
+                let w = browser
+                    .script("return [window.innerWidth, document.documentElement.scrollWidth]")
+                    .await;
+                let (window, width) = (w[0].as_i64().unwrap(), w[1].as_i64().unwrap());
+                assert_eq!(window, 390, "a phone's width");
+                if width > window {
+                    wide.push(format!("{who} {lang} {path}: {width} px"));
+                }
+                if lang == "en" {
+                    // The text of every element without element children, except where the page marks a
+                    // passage as Chinese (the 三社联动 report's body, the CSV import's column names).
+                    let leaves = browser
+                        .script(
+                            "return Array.from(document.body.querySelectorAll('*'))\
+                             .filter(e => e.children.length === 0 && e.closest('[lang]').lang !== 'zh-CN')\
+                             .map(e => e.textContent.trim()).filter(t => t.length > 0);",
+                        )
+                        .await;
+                    for t in leaves.as_array().unwrap() {
+                        let t = t.as_str().unwrap();
+                        if zh_strings.contains(&t) {
+                            mixed.push(format!("{who} {path}: {t}"));
+                        }
+                    }
+                }
+                for k in keys.iter().filter(|k| p.text.contains(**k)) {
+                    raw.push(format!("{who} {lang} {path}: {k}"));
+                }
+                seen += 1;
+            }
+        }
+    }
+    browser.close().await;
+    assert!(seen > 150, "{seen} pages");
+    assert!(wide.is_empty(), "wider than a phone: {wide:#?}");
+    assert!(mixed.is_empty(), "Chinese on English pages: {mixed:#?}");
+    assert!(raw.is_empty(), "raw keys: {raw:#?}");
+    app.stop().await;
+}

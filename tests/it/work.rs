@@ -506,6 +506,95 @@ async fn issue14_task_queues_after_a_scripted_day(b: Backend) {
     app.stop().await;
 }
 
+/// The tender form asks for the criteria's names, not their keys: the keys the scores are stored under are
+/// made for it (c1, c2, …), and the public tender page shows none.
+async fn issue14_tender_form_makes_the_criteria_keys(b: Backend) {
+    let app = TestApp::spawn_with(
+        &b,
+        Options {
+            registry_demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let web = sign_in(&app, "bureau").await;
+    let (status, form) = page_as(&app, &web, "/tenders/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("<input type=\"hidden\" name=\"crit_key_0\""),
+        "the key is no field to type"
+    );
+    let now = Utc::now();
+    let at = |d: i64| crate::tenders::bj(now + Duration::days(d));
+    let fields: Vec<(&str, String)> = vec![
+        ("csrf", csrf_of(&form)),
+        ("code", "KEY-2026-001".into()),
+        ("title", "评分项代码测试项目".into()),
+        ("description", "为辖区老人提供上门服务。".into()),
+        ("field", "elderly".into()),
+        ("street_ids", "1".into()),
+        ("budget", "200000".into()),
+        ("method", "open".into()),
+        ("term_months", "12".into()),
+        ("price_weight_pct", "30".into()),
+        ("tie_break", "draw".into()),
+        ("crit_name_0", "服务方案".into()),
+        ("crit_cat_0", "technical".into()),
+        ("crit_max_0", "50".into()),
+        ("crit_name_1", "团队配置".into()),
+        ("crit_cat_1", "technical".into()),
+        ("crit_max_1", "10".into()),
+        ("crit_name_3", "类似业绩".into()),
+        ("crit_cat_3", "commercial".into()),
+        ("crit_max_3", "10".into()),
+        ("visits", "3000".into()),
+        ("people", "300".into()),
+        ("sessions", "40".into()),
+        ("satisfaction_pct", "90".into()),
+        ("inst_milestone_0", "合同签订".into()),
+        ("inst_pct_0", "30".into()),
+        ("inst_milestone_1", "末期验收".into()),
+        ("inst_pct_1", "70".into()),
+        ("enquiry_deadline", at(15)),
+        ("bid_deadline", at(21)),
+        (
+            "opening_at",
+            crate::tenders::bj(now + Duration::days(21) + Duration::hours(1)),
+        ),
+    ];
+    let r = web
+        .post(app.url("/tenders/new"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = to.trim_start_matches("/tenders/").parse().unwrap();
+    let bureau = app.token("bureau").await;
+    let t: Value = app
+        .get(&format!("/api/v1/tenders/{id}"), Some(&bureau))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<(&str, &str)> = t["criteria"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap(), i["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        items,
+        [("c1", "服务方案"), ("c2", "团队配置"), ("c3", "类似业绩")]
+    );
+    let (_, page) = page_as(&app, &web, &to).await;
+    let table = &page[page.find("id=\"tender-criteria\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains("服务方案") && !table.contains(">c1<") && !table.contains("c1"));
+    app.stop().await;
+}
+
 fn tender_deadline_date(app: &TestApp, tender: i64) -> chrono::NaiveDate {
     use sanshe::db::schema::tenders as t;
     let at: chrono::NaiveDateTime = t::table
@@ -518,5 +607,6 @@ fn tender_deadline_date(app: &TestApp, tender: i64) -> chrono::NaiveDate {
 
 both_backends!(
     issue14_eligibility_facts_count_once_verified,
-    issue14_task_queues_after_a_scripted_day
+    issue14_task_queues_after_a_scripted_day,
+    issue14_tender_form_makes_the_criteria_keys
 );

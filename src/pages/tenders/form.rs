@@ -197,15 +197,26 @@ impl TenderForm {
     /// Read the posted form. Blank criterion and instalment rows are dropped, so the rows shown again and
     /// the service's `criteria.items[i]` / `instalments[i]` errors count the same way.
     fn from_fields(f: &Form) -> TenderForm {
-        let criteria = (0..CRITERIA_ROWS)
+        let mut criteria: Vec<CritRow> = (0..CRITERIA_ROWS)
             .map(|i| CritRow {
                 key: f.get(&format!("crit_key_{i}")).trim().to_string(),
                 name: f.get(&format!("crit_name_{i}")).trim().to_string(),
                 category: f.get(&format!("crit_cat_{i}")),
                 max_points: f.get(&format!("crit_max_{i}")).trim().to_string(),
             })
-            .filter(|r| !(r.key.is_empty() && r.name.is_empty() && r.max_points.is_empty()))
+            .filter(|r| !(r.name.is_empty() && r.max_points.is_empty()))
             .collect();
+        // Clerks name criteria; the keys the scores are stored under are made here (a row kept from an
+        // earlier save keeps its key in a hidden field).
+        for i in 0..criteria.len() {
+            if criteria[i].key.is_empty() {
+                let key = (1..)
+                    .map(|n| format!("c{n}"))
+                    .find(|k| criteria.iter().all(|r| r.key != *k))
+                    .expect("a free key");
+                criteria[i].key = key;
+            }
+        }
         let instalments = (0..INSTALMENT_ROWS)
             .map(|i| InstRow {
                 milestone: f.get(&format!("inst_milestone_{i}")).trim().to_string(),
