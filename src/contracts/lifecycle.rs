@@ -559,9 +559,10 @@ pub fn sign(
             row.tender_id,
             TenderState::Awarded,
             TenderState::Contracted,
-            Some(format!(
-                "合同 {} / contract {}",
-                row.contract_no, row.contract_no
+            Some(crate::domain::tender::Note::new(
+                "contract_signed",
+                format!("合同 {}", row.contract_no),
+                format!("Contract {}", row.contract_no),
             )),
         )?;
         check_invariant(conn, &row)?;

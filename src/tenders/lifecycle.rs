@@ -16,15 +16,16 @@ pub fn log_event(
     from: Option<State>,
     to: State,
     action: &str,
-    note: Option<String>,
+    note: Option<Note>,
 ) -> QueryResult<()> {
+    let stored = note.as_ref().map(Note::stored);
     diesel::insert_into(tender_events::table)
         .values((
             tender_events::tender_id.eq(id),
             tender_events::at.eq(crate::db::now_micros(now)),
             tender_events::from_state.eq(from.map(|s| s.as_str())),
             tender_events::to_state.eq(to.as_str()),
-            tender_events::note.eq(&note),
+            tender_events::note.eq(&stored),
             tender_events::actor_name.eq(&actor.name),
         ))
         .execute(conn)?;
@@ -49,7 +50,7 @@ pub fn move_state(
     id: i64,
     from: State,
     to: State,
-    note: Option<String>,
+    note: Option<Note>,
 ) -> Result<(), AppError> {
     let n = diesel::update(
         tenders::table
@@ -214,7 +215,7 @@ pub fn cancel(
             id,
             t.state(),
             State::Cancelled,
-            Some(reason.to_string()),
+            Some(Note::said(reason)),
         )
     })?;
     let t = find_row(conn, id)?;
@@ -316,9 +317,11 @@ fn advance_moved(
 }
 
 /// The timeline note of an opening held by a challenge.
-fn held_note(cid: i64) -> String {
-    format!(
-        "已到开标时间，因质疑 #{cid} 暂停开标，答复后继续（实施条例第五十四条）/ opening time reached: held by challenge #{cid} (Art 54) until it is answered"
+fn held_note(cid: i64) -> Note {
+    Note::new(
+        "opening_held",
+        format!("已到开标时间，因质疑 #{cid} 暂停开标，答复后继续（实施条例第五十四条）"),
+        format!("Opening time reached: held by challenge #{cid} (Art 54) until it is answered"),
     )
 }
 
@@ -333,7 +336,14 @@ fn opening_held_and_said(conn: &mut DbConn, t: &TenderRow) -> Result<bool, AppEr
     };
     let said: i64 = tender_events::table
         .filter(tender_events::tender_id.eq(t.id))
-        .filter(tender_events::note.eq(held_note(cid)))
+        // The note as stored since notes have codes, or as an earlier version wrote it.
+        .filter(tender_events::note.eq_any([
+            held_note(cid).stored(),
+            format!(
+                "{} / opening time reached: held by challenge #{cid} (Art 54) until it is answered",
+                held_note(cid).zh
+            ),
+        ]))
         .count()
         .get_result(conn)?;
     Ok(said > 0)

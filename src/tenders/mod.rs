@@ -39,7 +39,8 @@ use crate::db::write_tx;
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::standing;
 use crate::domain::tender::{
-    self as rules, Broken, Criteria, Eligibility, Instalment, Method, State, Targets, TenderRules,
+    self as rules, Broken, Criteria, Eligibility, Instalment, Method, Note, State, Targets,
+    TenderRules,
 };
 use crate::error::{AppError, Checks, FieldError, Msg};
 use crate::mail::templates as mails;
@@ -212,10 +213,25 @@ pub struct TimelineEntry {
     pub to_state: String,
     pub to_label_zh: String,
     pub to_label_en: String,
-    pub note: Option<String>,
+    /// What the note is about (`opened`, `challenge_filed`, …; `said` for a person's own words, `legacy`
+    /// for a note written before notes had codes).
+    pub note_code: Option<String>,
+    pub note_zh: Option<String>,
+    pub note_en: Option<String>,
     /// Who took the step, as the public may know it: never a login name, never which supplier filed a
     /// challenge.
     pub actor: PublicActor,
+}
+
+impl TimelineEntry {
+    /// The note in the reader's language.
+    pub fn note(&self, zh: bool) -> Option<&str> {
+        if zh {
+            self.note_zh.as_deref()
+        } else {
+            self.note_en.as_deref()
+        }
+    }
 }
 
 /// Who took a step of a tender, as its public timeline says it.

@@ -50,13 +50,16 @@ pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
             let role = roles
                 .get(&actor_name)
                 .and_then(|r| crate::auth::Role::parse(r));
+            let note = note.as_deref().map(Note::read);
             TimelineEntry {
                 at,
                 from_state,
+                note_code: note.as_ref().map(|n| n.code.clone()),
+                note_zh: note.as_ref().map(|n| n.zh.clone()),
+                note_en: note.map(|n| n.en),
                 to_label_zh: s.map(|s| s.label(true)).unwrap_or("").into(),
                 to_label_en: s.map(|s| s.label(false)).unwrap_or("").into(),
                 to_state,
-                note,
                 actor: PublicActor::of_role(role),
             }
         })

@@ -512,8 +512,12 @@ pub fn lodge_objection(
             Some(State::Published),
             State::Published,
             "tender.objection_logged",
-            Some(format!(
-                "收到对单一来源公示的异议 #{n}，答复前采购活动暂停 / objection #{n} to the single-source notice lodged: the procurement waits for its answer"
+            Some(Note::new(
+                "objection_lodged",
+                format!("收到对单一来源公示的异议 #{n}，答复前采购活动暂停"),
+                format!(
+                    "Objection #{n} to the single-source notice lodged: the procurement waits for its answer"
+                ),
             )),
         )?;
         if let Some(email) = officer_email(conn, &t)? {
@@ -617,7 +621,7 @@ pub fn answer_objection(
                 tender_id,
                 t.state(),
                 State::Cancelled,
-                Some(reason),
+                Some(Note::pair("objection_upheld", &reason)),
             )?;
         } else {
             log_event(
@@ -628,8 +632,10 @@ pub fn answer_objection(
                 Some(t.state()),
                 t.state(),
                 "tender.objection_answered",
-                Some(format!(
-                    "异议 #{n} 已答复：不成立 / objection #{n} answered: not upheld"
+                Some(Note::new(
+                    "objection_answered",
+                    format!("异议 #{n} 已答复：不成立"),
+                    format!("Objection #{n} answered: not upheld"),
                 )),
             )?;
         }
@@ -768,10 +774,16 @@ pub fn record(
             tender_id,
             State::Opened,
             State::Evaluated,
-            Some(format!(
-                "单一来源协商情况记录完成，协商价格 {} 元（财政部令第74号第四十二条）/ single-source negotiation recorded at ¥{} (MOF Order 74 Art 42)",
-                price.yuan_grouped(),
-                price.yuan_grouped()
+            Some(Note::new(
+                "single_source_recorded",
+                format!(
+                    "单一来源协商情况记录完成，协商价格 {} 元（财政部令第74号第四十二条）",
+                    price.yuan_grouped()
+                ),
+                format!(
+                    "Single-source negotiation recorded at ¥{} (MOF Order 74 Art 42)",
+                    price.yuan_grouped()
+                ),
             )),
         )?;
         for (name, email) in contacts(conn, &[org])? {

@@ -321,7 +321,7 @@ async fn art54_open_documents_challenge_holds_the_opening_until_answered(backend
         .unwrap()
         .iter()
         .filter(|e| {
-            e["note"]
+            e["note_en"]
                 .as_str()
                 .is_some_and(|n| n.contains(&format!("held by challenge #{cid}")))
         })
@@ -363,9 +363,13 @@ async fn art54_upheld_documents_challenge_holds_the_opening_until_a_clarificatio
     let t = view(&fx, id).await;
     assert_eq!(t["suspended"]["challenge_id"], cid, "still held: {t}");
     assert!(
-        t["timeline"].as_array().unwrap().iter().any(|e| e["note"]
-            .as_str()
-            .is_some_and(|n| n.contains("MOF Order 94 Art 16"))),
+        t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["note_en"]
+                .as_str()
+                .is_some_and(|n| n.contains("MOF Order 94 Art 16"))),
         "{t}"
     );
     // The clarification: a question answered publicly after the challenge's answer.

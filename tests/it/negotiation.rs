@@ -428,7 +428,7 @@ async fn negotiation_from_draft_to_contract_lowest_final_quote_wins(backend: Bac
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .filter_map(|e| e["note_zh"].as_str().map(str::to_string))
         .collect();
     assert_eq!(
         notes

@@ -1216,7 +1216,7 @@ async fn panel_size_and_award_eligibility(b: Backend) {
     // The note names the next-ranked bidder (its rank is counted among the bids still valid).
     let second_name = opened_name(&fx, t1, bs[1].org).await;
     assert!(
-        last["note"]
+        last["note_zh"]
             .as_str()
             .unwrap()
             .starts_with(&format!("递补：{second_name}（")),

@@ -149,7 +149,7 @@ async fn art57_full_tie_decided_by_a_recorded_draw_then_award_in_rank_order(back
         .unwrap();
     assert_eq!(recorded.len(), 1);
     let rec: Value = serde_json::from_str(recorded[0].as_deref().unwrap()).unwrap();
-    let note = rec["note"].as_str().unwrap();
+    let note = rec["note"]["en"].as_str().unwrap();
     let drawn = order
         .iter()
         .map(|s| format!("#{s}"))

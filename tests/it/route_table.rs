@@ -1344,7 +1344,7 @@ fn cjk(c: char) -> bool {
 /// Issue 14: no page of the route table scrolls sideways on a phone (390 px), signed out and for each role
 /// on every page it may open, in both languages; on an English page no element's whole text is one of the
 /// interface's Chinese strings (the translation table's; data such as names only contains them) outside a
-/// passage marked `lang="zh-CN"`, and no page shows a translation key. Rendering does not depend on the database, so SQLite only.
+/// passage marked `lang="zh-CN"` or `translate="no"`, and no page shows a translation key. Rendering does not depend on the database, so SQLite only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_every_page_fits_a_phone_in_one_language() {
     use crate::browser::Driver;
@@ -1453,11 +1453,12 @@ async fn issue14_every_page_fits_a_phone_in_one_language() {
                 }
                 if lang == "en" {
                     // The text of every element without element children, except where the page marks a
-                    // passage as Chinese (the 三社联动 report's body, the CSV import's column names).
+                    // passage as Chinese (the 三社联动 report's body, the CSV import's column names) or as
+                    // words not to translate (a tender's own criterion names, which may equal a label).
                     let leaves = browser
                         .script(
                             "return Array.from(document.body.querySelectorAll('*'))\
-                             .filter(e => e.children.length === 0 && e.closest('[lang]').lang !== 'zh-CN')\
+                             .filter(e => e.children.length === 0 && e.closest('[lang]').lang !== 'zh-CN' && !e.closest('[translate=no]'))\
                              .map(e => e.textContent.trim()).filter(t => t.length > 0);",
                         )
                         .await;

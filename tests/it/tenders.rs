@@ -1702,7 +1702,7 @@ async fn late_answer_moves_the_deadline_and_invitations_bind(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["note"].as_str().map(String::from))
+        .filter_map(|e| e["note_zh"].as_str().map(String::from))
         .collect();
     assert!(
         notes

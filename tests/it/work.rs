@@ -595,6 +595,76 @@ async fn issue14_tender_form_makes_the_criteria_keys(b: Backend) {
     app.stop().await;
 }
 
+/// Timeline notes are stored with a code and both languages, and each reader gets their own: on every tender
+/// of the demo, the Chinese page shows each note's Chinese text and not its English one, the English page
+/// the other way round.
+async fn issue14_timeline_notes_in_the_readers_language(b: Backend) {
+    use sanshe::db::schema::tenders as t;
+    let app = TestApp::demo(&b).await;
+    let ids: Vec<i64> = t::table
+        .filter(t::state.ne("draft"))
+        .select(t::id)
+        .order(t::id)
+        .load(&mut app.conn())
+        .unwrap();
+    let zh = client();
+    let en = client();
+    en.get(app.url("/lang/en?next=/")).send().await.unwrap();
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;")
+    };
+    let mut checked = 0;
+    for id in ids {
+        let v: Value = app
+            .get(&format!("/api/v1/tenders/{id}"), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let (_, zh_page) = page_as(&app, &zh, &format!("/tenders/{id}")).await;
+        let (_, en_page) = page_as(&app, &en, &format!("/tenders/{id}")).await;
+        let section = |html: &str| -> String {
+            let start = html.find("id=\"tender-timeline\"").unwrap();
+            html[start..start + html[start..].find("</ol>").unwrap()].to_string()
+        };
+        let (zh_t, en_t) = (section(&zh_page), section(&en_page));
+        for e in v["timeline"].as_array().unwrap() {
+            let code = e["note_code"].as_str().unwrap_or("");
+            if code.is_empty() {
+                continue;
+            }
+            assert_ne!(code, "legacy", "the demo's notes are all new: {e}");
+            let (nz, ne) = (
+                escape(e["note_zh"].as_str().unwrap()),
+                escape(e["note_en"].as_str().unwrap()),
+            );
+            assert!(zh_t.contains(&nz), "{id}: {nz}");
+            assert!(en_t.contains(&ne), "{id}: {ne}");
+            if nz != ne {
+                assert!(
+                    !zh_t.contains(&ne),
+                    "{id}: English on the Chinese page: {ne}"
+                );
+                assert!(
+                    !en_t.contains(&nz),
+                    "{id}: Chinese on the English page: {nz}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(
+            !zh_t.contains(" / ") || !en_t.contains(" / "),
+            "{id}: a note in both languages"
+        );
+    }
+    assert!(checked > 20, "{checked} notes checked");
+    app.stop().await;
+}
+
 fn tender_deadline_date(app: &TestApp, tender: i64) -> chrono::NaiveDate {
     use sanshe::db::schema::tenders as t;
     let at: chrono::NaiveDateTime = t::table
@@ -608,5 +678,6 @@ fn tender_deadline_date(app: &TestApp, tender: i64) -> chrono::NaiveDate {
 both_backends!(
     issue14_eligibility_facts_count_once_verified,
     issue14_task_queues_after_a_scripted_day,
-    issue14_tender_form_makes_the_criteria_keys
+    issue14_tender_form_makes_the_criteria_keys,
+    issue14_timeline_notes_in_the_readers_language
 );

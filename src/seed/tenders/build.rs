@@ -334,14 +334,14 @@ impl Seeder<'_> {
         from: Option<State>,
         to: State,
         actor: &str,
-        note: Option<String>,
+        note: Option<crate::domain::tender::Note>,
     ) {
         self.events.push(NewEvent {
             tender_id,
             at,
             from_state: from.map(|s| s.as_str().to_string()),
             to_state: to.as_str().into(),
-            note,
+            note: note.map(|n| n.stored()),
             actor_name: actor.into(),
         });
     }
@@ -350,7 +350,12 @@ impl Seeder<'_> {
     pub(super) fn timeline(
         &mut self,
         tender_id: i64,
-        path: Vec<(State, NaiveDateTime, String, Option<String>)>,
+        path: Vec<(
+            State,
+            NaiveDateTime,
+            String,
+            Option<crate::domain::tender::Note>,
+        )>,
     ) {
         let mut from = None;
         for (s, at, actor, note) in path {
@@ -494,14 +499,20 @@ impl Seeder<'_> {
                 State::Opened,
                 t.opening,
                 sched.clone(),
-                Some(format!(
-                    "开标：{0} 份有效投标 / {0} valid bids opened",
-                    bid_ids.len()
+                Some(crate::domain::tender::Note::new(
+                    "opened",
+                    format!("开标：{} 份有效投标", bid_ids.len()),
+                    format!("{} valid bids opened", bid_ids.len()),
                 )),
             ),
         ];
         if target == State::Failed {
-            path.push((State::Failed, t.opening, sched, end_reason));
+            path.push((
+                State::Failed,
+                t.opening,
+                sched,
+                end_reason.map(|r| crate::domain::tender::Note::pair("too_few_bids", &r)),
+            ));
             self.timeline(id, path);
             return Ok(id);
         }
@@ -511,17 +522,22 @@ impl Seeder<'_> {
                 State::Evaluating,
                 t.evaluating,
                 bureau.clone(),
-                Some(format!("评审委员会 {0} 人 / panel of {0}", r.panel)),
+                Some(crate::domain::tender::Note::new(
+                    "panel_formed",
+                    format!("评审委员会 {} 人", r.panel),
+                    format!("Panel of {}", r.panel),
+                )),
             ));
             if reached(target, State::Evaluated) {
                 path.push((
                     State::Evaluated,
                     t.evaluated,
                     last_submitter,
-                    Some(
-                        "全部评审专家已提交评分，评审报告锁定 / all scores in, report locked"
-                            .into(),
-                    ),
+                    Some(crate::domain::tender::Note::new(
+                        "report_locked",
+                        "全部评审专家已提交评分，评审报告锁定",
+                        "All scores in, report locked",
+                    )),
                 ));
             }
         }
@@ -534,7 +550,11 @@ impl Seeder<'_> {
                 State::AwardProposed,
                 t.award_proposed,
                 bureau.clone(),
-                Some(format!("拟中标：{name}（第 1 名）/ proposed: rank 1")),
+                Some(crate::domain::tender::Note::new(
+                    "winner_named",
+                    format!("拟中标：{name}（第 1 名）"),
+                    format!("Proposed: {name} (rank 1)"),
+                )),
             ));
         }
         let later = [

@@ -120,8 +120,10 @@ impl Seeder<'_> {
             Some(State::Challenge),
             State::Challenge,
             &o.username,
-            Some(format!(
-                "收到质疑 #{id}，答复期限 {due} / challenge #{id} filed, answer due {due}"
+            Some(crate::domain::tender::Note::new(
+                "challenge_filed",
+                format!("收到质疑 #{id}，答复期限 {due}"),
+                format!("Challenge #{id} filed, answer due {due}"),
             )),
         );
         Ok(())
@@ -382,7 +384,12 @@ impl Seeder<'_> {
             vec![
                 (State::Draft, t.created, bureau.clone(), None),
                 (State::Published, t.published, bureau.clone(), None),
-                (State::Cancelled, cancelled_at, bureau, Some(reason)),
+                (
+                    State::Cancelled,
+                    cancelled_at,
+                    bureau,
+                    Some(crate::domain::tender::Note::said(reason)),
+                ),
             ],
         );
         self.touch(conn, id, cancelled_at)?;

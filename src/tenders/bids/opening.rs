@@ -1,6 +1,7 @@
 //! Opening against the commitments; the opened bids, their commitments checked; a bid's later status.
 
 use super::*;
+use crate::domain::tender::Note;
 
 /// Open every active bid at the opening time: decrypt, check against the commitment, store the canonical
 /// content, nonce and price; then opened, or failed when too few valid bids remain. Bidders are told.
@@ -57,8 +58,10 @@ pub fn open_all(
         t.id,
         State::Closed,
         State::Opened,
-        Some(format!(
-            "开标：{valid} 份有效投标 / {valid} valid bids opened"
+        Some(Note::new(
+            "opened",
+            format!("开标：{valid} 份有效投标"),
+            format!("{valid} valid bids opened"),
         )),
     )?;
     let bidders: Vec<i64> = rows.iter().map(|b| b.organisation_id).collect();
@@ -260,7 +263,11 @@ pub fn set_bid_status(
         Some(t.state()),
         t.state(),
         &format!("bid.{status}"),
-        Some(format!("投标 #{bid}：{reason}")),
+        Some(Note::new(
+            "bid_lost",
+            format!("投标 #{bid}：{reason}"),
+            format!("Bid #{bid}: {reason}"),
+        )),
     )?;
     Ok(())
 }

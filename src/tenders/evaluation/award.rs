@@ -2,6 +2,7 @@
 //! finalise, the result notice.
 
 use super::*;
+use crate::domain::tender::Note;
 
 #[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct ConfirmInput {
@@ -78,9 +79,16 @@ pub fn confirm(
             tender_id,
             State::Evaluated,
             State::AwardProposed,
-            Some(format!(
-                "拟中标：{}（第 {} 名）/ proposed: rank {}{late}",
-                pick.organisation_name, pick.ranked.rank, pick.ranked.rank,
+            Some(Note::new(
+                "winner_named",
+                format!(
+                    "拟中标：{}（第 {} 名）{}",
+                    pick.organisation_name, pick.ranked.rank, late.0
+                ),
+                format!(
+                    "Proposed: {} (rank {}){}",
+                    pick.organisation_name, pick.ranked.rank, late.1
+                ),
             )),
         )
     })
@@ -130,10 +138,14 @@ pub fn publish_result(
             tender_id,
             State::AwardProposed,
             State::Publicity,
-            Some(format!(
-                "结果公告并发出{} / result published, {} issued{late}",
-                t.method().award_letter(true),
-                t.method().award_letter(false).to_lowercase()
+            Some(Note::new(
+                "result_published",
+                format!("结果公告并发出{}{}", t.method().award_letter(true), late.0),
+                format!(
+                    "Result published, {} issued{}",
+                    t.method().award_letter(false).to_lowercase(),
+                    late.1
+                ),
             )),
         )?;
         let t = find_row(conn, tender_id)?;
@@ -281,8 +293,10 @@ pub fn record_refusal(
             Some(t.state()),
             t.state(),
             "tender.award_refused",
-            Some(format!(
-                "中标（成交）供应商拒绝签订合同：{org_name}（投标 #{bid}）/ the winner refused to sign (bid #{bid})"
+            Some(Note::new(
+                "award_refused",
+                format!("中标（成交）供应商拒绝签订合同：{org_name}（投标 #{bid}）"),
+                format!("The winner refused to sign: {org_name} (bid #{bid})"),
             )),
         )?;
         // After the final award its release of the ceiling is taken back for the next winner.
@@ -393,9 +407,13 @@ pub fn pass_award(
                 tenders::result_published_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
-        let note = Some(format!(
-            "递补：{}（第 {} 名）/ passed on to rank {}",
-            r.organisation_name, r.ranked.rank, r.ranked.rank
+        let note = Some(Note::new(
+            "award_passed",
+            format!("递补：{}（第 {} 名）", r.organisation_name, r.ranked.rank),
+            format!(
+                "Passed on to {} (rank {})",
+                r.organisation_name, r.ranked.rank
+            ),
         ));
         if from == State::AwardProposed {
             crate::tenders::log_event(
@@ -426,20 +444,27 @@ pub fn pass_award(
         t.id,
         from,
         State::Failed,
-        Some("没有可递补的有效投标 / no valid bid left".into()),
+        Some(Note::new(
+            "no_valid_bid_left",
+            "没有可递补的有效投标",
+            "No valid bid left",
+        )),
     )
 }
 
-/// "; late: due …" for a step taken after its last day `due`, else nothing.
+/// "; late: due …" for a step taken after its last day `due`, else nothing: (Chinese, English).
 fn late_note(
     due: Option<chrono::NaiveDate>,
     today: chrono::NaiveDate,
     zh: &str,
     en: &str,
-) -> String {
+) -> (String, String) {
     match due {
-        Some(d) if today > d => format!("；逾期：应于 {d} 前完成（{zh}）/ late: due by {d} ({en})"),
-        _ => String::new(),
+        Some(d) if today > d => (
+            format!("；逾期：应于 {d} 前完成（{zh}）"),
+            format!("; late: due by {d} ({en})"),
+        ),
+        _ => (String::new(), String::new()),
     }
 }
 
@@ -493,7 +518,7 @@ pub fn fail_if_too_few(
             tender_id,
             t.state(),
             State::Failed,
-            Some(reason),
+            Some(Note::pair("too_few_bids", &reason)),
         )?;
     }
     Ok(())

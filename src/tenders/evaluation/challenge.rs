@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::db::schema::{enquiries, tender_documents, tender_events};
+use crate::domain::tender::Note;
 use crate::domain::tender::{ChallengeDates, FiledChallenge, Subject, Suspendable};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -368,13 +369,15 @@ pub fn file_challenge(
                 "naming the winner, publishing the result, the final award and the contract",
             ),
         };
-        let held = match subject {
-            Subject::Documents => {
-                "；答复前暂停开标（实施条例第五十四条）/ the opening is suspended until answered (Art 54)"
-            }
-            _ => {
-                "；答复前暂停确定中标人、公告结果、授予和签约（实施条例第五十四条）/ the award and the contract are suspended until answered (Art 54)"
-            }
+        let (held_zh, held_en) = match subject {
+            Subject::Documents => (
+                "；答复前暂停开标（实施条例第五十四条）",
+                "; the opening is suspended until answered (Art 54)",
+            ),
+            _ => (
+                "；答复前暂停确定中标人、公告结果、授予和签约（实施条例第五十四条）",
+                "; the award and the contract are suspended until answered (Art 54)",
+            ),
         };
         crate::tenders::log_event(
             conn,
@@ -384,10 +387,16 @@ pub fn file_challenge(
             Some(t.state()),
             t.state(),
             "tender.challenged",
-            Some(format!(
-                "收到对{}的质疑 #{id}，答复期限 {due} / challenge #{id} against the {} filed, answer due {due}{held}",
-                subject.label(true),
-                subject.label(false).to_lowercase()
+            Some(Note::new(
+                "challenge_filed",
+                format!(
+                    "收到对{}的质疑 #{id}，答复期限 {due}{held_zh}",
+                    subject.label(true)
+                ),
+                format!(
+                    "Challenge #{id} against the {} filed, answer due {due}{held_en}",
+                    subject.label(false).to_lowercase()
+                ),
             )),
         )?;
         let mut to = crate::tenders::contacts(conn, &[org_id])?;
@@ -466,13 +475,16 @@ pub fn answer_challenge(
         // An upheld challenge against the documents: the bureau amends them by a clarification (which moves
         // the deadline when late) or starts again by cancelling (财政部令第94号 Art 16); until a clarification
         // is published the opening stays held.
-        let next = if input.upheld
+        let (next_zh, next_en) = if input.upheld
             && subject == Subject::Documents.as_str()
             && matches!(t.state(), State::Published | State::Closed)
         {
-            "；须澄清或修改采购文件后继续，或取消重新采购（财政部令第94号第十六条）/ the documents must be amended by a clarification, or the tender cancelled (MOF Order 94 Art 16)"
+            (
+                "；须澄清或修改采购文件后继续，或取消重新采购（财政部令第94号第十六条）",
+                "; the documents must be amended by a clarification, or the tender cancelled (MOF Order 94 Art 16)",
+            )
         } else {
-            ""
+            ("", "")
         };
         diesel::update(challenges::table.find(challenge_id))
             .set((
@@ -500,9 +512,13 @@ pub fn answer_challenge(
             Some(t.state()),
             t.state(),
             "tender.challenge_answered",
-            Some(format!(
-                "质疑 #{challenge_id} {} / challenge #{challenge_id} {outcome}{next}",
-                if input.upheld { "成立" } else { "不成立" }
+            Some(Note::new(
+                "challenge_answered",
+                format!(
+                    "质疑 #{challenge_id} {}{next_zh}",
+                    if input.upheld { "成立" } else { "不成立" }
+                ),
+                format!("Challenge #{challenge_id} {outcome}{next_en}"),
             )),
         )?;
         let mut to = crate::tenders::contacts(conn, &[org_id])?;
@@ -544,7 +560,11 @@ pub fn answer_challenge(
                 tender_id,
                 t.state(),
                 State::Evaluated,
-                Some("质疑成立，中标结果撤销，须重新确定 / challenge upheld: the result is set aside".into()),
+                Some(Note::new(
+                    "result_set_aside",
+                    "质疑成立，中标结果撤销，须重新确定",
+                    "Challenge upheld: the result is set aside",
+                )),
             )?;
         }
         Ok(())
@@ -633,13 +653,25 @@ pub fn assess_challenge(
             t.state(),
             "tender.challenge_assessed",
             Some(if input.affects_result {
-                format!(
-                    "质疑 #{challenge_id} 认定可能影响中标/成交结果，答复前暂停后续程序（实施条例第五十四条）/ challenge #{challenge_id} may affect the result: the next steps wait for its answer (Art 54)"
+                Note::new(
+                    "challenge_assessed",
+                    format!(
+                        "质疑 #{challenge_id} 认定可能影响中标/成交结果，答复前暂停后续程序（实施条例第五十四条）"
+                    ),
+                    format!(
+                        "Challenge #{challenge_id} may affect the result: the next steps wait for its answer (Art 54)"
+                    ),
                 )
             } else {
                 let reason = assessment.as_deref().unwrap_or_default();
-                format!(
-                    "质疑 #{challenge_id} 认定不影响中标/成交结果，不暂停采购活动：{reason} / challenge #{challenge_id} cannot affect the result, nothing is suspended: {reason}"
+                Note::new(
+                    "challenge_assessed",
+                    format!(
+                        "质疑 #{challenge_id} 认定不影响中标/成交结果，不暂停采购活动：{reason}"
+                    ),
+                    format!(
+                        "Challenge #{challenge_id} cannot affect the result, nothing is suspended: {reason}"
+                    ),
                 )
             }),
         )?;

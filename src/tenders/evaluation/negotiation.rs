@@ -10,6 +10,7 @@ use crate::db::schema::{
     bid_compliance, negotiation_origins, negotiation_quotes, negotiation_rounds,
 };
 use crate::domain::money::Fen;
+use crate::domain::tender::Note;
 
 /// Where a negotiation came from (74号令 Art 27), recorded while it is a draft.
 #[derive(Deserialize, Serialize, Debug, Clone, utoipa::ToSchema)]
@@ -228,8 +229,14 @@ pub fn record_origin(
             Some(State::Draft),
             State::Draft,
             "tender.negotiation_origin",
-            Some(format!(
-                "公开招标 {code} 流标后转为竞争性谈判，两家供应商即可进行（财政部令第74号第二十七条）/ moved here after the failed open tender {code}: two suppliers suffice (MOF Order 74 Art 27)"
+            Some(Note::new(
+                "negotiation_origin",
+                format!(
+                    "公开招标 {code} 流标后转为竞争性谈判，两家供应商即可进行（财政部令第74号第二十七条）"
+                ),
+                format!(
+                    "Moved here after the failed open tender {code}: two suppliers suffice (MOF Order 74 Art 27)"
+                ),
             )),
         )?;
         Ok(())
@@ -382,9 +389,11 @@ pub fn decide_compliance(
             // The timeline is public: which response was found wanting stays with the panel and the
             // audit trail (nothing about other suppliers is disclosed in a negotiation, 政府采购法
             // Art 38(3)).
-            Some(
-                "谈判小组记录了一项响应审查结论 / the panel recorded a compliance decision".into(),
-            ),
+            Some(Note::new(
+                "compliance_logged",
+                "谈判小组记录了一项响应审查结论",
+                "The panel recorded a compliance decision",
+            )),
         )?;
         let d = decisions(conn, tender_id)?;
         let active: Vec<i64> = opened
@@ -409,7 +418,7 @@ pub fn decide_compliance(
                     tender_id,
                     State::Evaluating,
                     State::Failed,
-                    Some(reason),
+                    Some(Note::pair("too_few_compliant", &reason)),
                 )?;
             }
         }
@@ -566,10 +575,16 @@ pub fn record_round(
             Some(State::Evaluating),
             State::Evaluating,
             "tender.negotiation_round_logged",
-            Some(format!(
-                "第 {round} 轮{kind_zh}：{quoted} 家重新报价，{} 家维持上轮报价 / {kind_en} {round}: {quoted} new quotes, {} kept their last",
-                got.len() - quoted,
-                got.len() - quoted
+            Some(Note::new(
+                "negotiation_round",
+                format!(
+                    "第 {round} 轮{kind_zh}：{quoted} 家重新报价，{} 家维持上轮报价",
+                    got.len() - quoted
+                ),
+                format!(
+                    "{kind_en} {round}: {quoted} new quotes, {} kept their last",
+                    got.len() - quoted
+                ),
             )),
         )?;
         if input.is_final {
@@ -591,8 +606,14 @@ pub fn record_round(
                 tender_id,
                 State::Evaluating,
                 State::Evaluated,
-                Some(format!(
-                    "最后报价完成，按最后报价由低到高排序，评审报告锁定（财政部令第74号第三十五、三十六条）/ final quotes in, ranked lowest first, report locked (MOF Order 74 Art 35–36); round {round}"
+                Some(Note::new(
+                    "final_quotes",
+                    format!(
+                        "最后报价完成（第 {round} 轮），按最后报价由低到高排序，评审报告锁定（财政部令第74号第三十五、三十六条）"
+                    ),
+                    format!(
+                        "Final quotes in (round {round}), ranked lowest first, report locked (MOF Order 74 Art 35–36)"
+                    ),
                 )),
             )?;
             let t = find_row(conn, tender_id)?;

@@ -1,6 +1,7 @@
 //! The evaluation panel: evaluator links to organisations, the panel formed, each member's declaration.
 
 use super::*;
+use crate::domain::tender::Note;
 
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct MemberView {
@@ -479,11 +480,18 @@ pub fn form_panel(
                 Some(t.state()),
                 t.state(),
                 "tender.panel_draw",
-                Some(format!(
-                    "随机抽取评审专家 {n_draw} 名（候选 {} 人）：用户 {drawn} / {n_draw} experts drawn at random from {}: users {drawn}; seed {}",
-                    d.candidates.len(),
-                    d.candidates.len(),
-                    d.seed
+                Some(Note::new(
+                    "experts_drawn",
+                    format!(
+                        "随机抽取评审专家 {n_draw} 名（候选 {} 人）：用户 {drawn}（种子 {}）",
+                        d.candidates.len(),
+                        d.seed
+                    ),
+                    format!(
+                        "{n_draw} experts drawn at random from {}: users {drawn}; seed {}",
+                        d.candidates.len(),
+                        d.seed
+                    ),
                 )),
             )?;
         }
@@ -511,7 +519,11 @@ pub fn form_panel(
                 tender_id,
                 State::Opened,
                 State::Evaluating,
-                Some(format!("评审委员会 {seated} 人 / panel of {seated}")),
+                Some(Note::new(
+                    "panel_formed",
+                    format!("评审委员会 {seated} 人"),
+                    format!("Panel of {seated}"),
+                )),
             )?;
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Scoring: an evaluator's sheet and scores, the ranking, and the evaluation report.
 
 use super::*;
+use crate::domain::tender::Note;
 
 /// What an evaluator scores: the criteria, the valid bids, and their own scores so far.
 #[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
@@ -231,7 +232,11 @@ pub fn submit_scores(
                 tender_id,
                 State::Evaluating,
                 State::Evaluated,
-                Some("全部评审专家已提交评分，评审报告锁定 / all scores in, report locked".into()),
+                Some(Note::new(
+                    "report_locked",
+                    "全部评审专家已提交评分，评审报告锁定",
+                    "All scores in, report locked",
+                )),
             )?;
             let t = find_row(conn, tender_id)?;
             record_draws(conn, actor, now, &t)?;
@@ -405,9 +410,10 @@ pub(super) fn record_draws(
             Some(State::Evaluated),
             State::Evaluated,
             "tender.tie_draw",
-            Some(format!(
-                "得分、报价均相同，抽签决定名次：{order} / full tie decided by the draw: {order}; seed {}",
-                d.seed
+            Some(Note::new(
+                "tie_draw",
+                format!("得分、报价均相同，抽签决定名次：{order}（种子 {}）", d.seed),
+                format!("Full tie decided by the draw: {order}; seed {}", d.seed),
             )),
         )?;
     }
