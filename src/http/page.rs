@@ -151,6 +151,9 @@ impl PageCtx {
     pub fn colon(&self) -> &'static str {
         self.lang.pick("：", ": ")
     }
+    pub fn comma(&self) -> &'static str {
+        self.lang.pick("，", ", ")
+    }
     pub fn lp(&self) -> &'static str {
         self.lang.pick("（", " (")
     }
@@ -431,9 +434,12 @@ impl FormErrors {
     /// Every distinct message, for the summary at the top of a refused form: the reason is seen there even
     /// when the field it names is not on the form, or far below.
     pub fn messages(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.all().into_iter().map(|(_, m)| m).collect();
-        v.dedup();
-        v
+        let mut seen = std::collections::HashSet::new();
+        self.all()
+            .into_iter()
+            .map(|(_, m)| m)
+            .filter(|m| seen.insert(m.clone()))
+            .collect()
     }
     /// Each field with its message.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -933,6 +939,15 @@ pub fn bar_class(n: i64, max: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary of a refused form names each message once, however far apart its fields sort.
+    #[test]
+    fn form_summary_names_each_message_once() {
+        let e = |f: &str, m: &str| FieldError::new(f, "required", m, m);
+        let errs = [e("a", "必填"), e("b", "格式不对"), e("c", "必填")];
+        let f = FormErrors::from_fields(Lang::Zh, &errs);
+        assert_eq!(f.messages(), ["必填", "格式不对"]);
+    }
 
     #[test]
     fn safe_next_keeps_redirects_on_this_site() {

@@ -547,6 +547,59 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
         &html[html[..reject].rfind("<form").unwrap()..reject],
         "确定驳回",
     );
+
+    // In the browser: submitting each of the bureau's irreversible forms asks, in the page's words;
+    // answering no sends nothing.
+    let confirm_tender = in_state(&mut c, "evaluated");
+    let publish_tender = in_state(&mut c, "award_proposed");
+    let forms = [
+        (
+            format!("/tenders/{confirm_tender}"),
+            format!("/tenders/{confirm_tender}/confirm"),
+            "结果公告",
+        ),
+        (
+            format!("/tenders/{publish_tender}"),
+            format!("/tenders/{publish_tender}/publish-result"),
+            "公示期 1 个工作日",
+        ),
+        (
+            format!("/registry/incubations/{applied}"),
+            format!("/registry/incubations/{applied}"),
+            "不能撤销",
+        ),
+        (
+            "/registry/changes".to_string(),
+            "/registry/changes/".to_string(),
+            "确定批准",
+        ),
+    ];
+    let mut driver = crate::browser::Driver::start();
+    let browser = driver.connect().await;
+    browser.sign_in(&app, "bureau", "/dashboard").await;
+    let before = app.snapshot();
+    for (page, action, words) in &forms {
+        browser.goto(&app.url(page)).await;
+        // The first form posting to `action` with a question (for the change list: approve).
+        browser
+            .click(&format!("form[data-confirm][action^='{action}'] button"))
+            .await;
+        let text = browser
+            .cmd(reqwest::Method::GET, "/alert/text", None)
+            .await
+            .unwrap_or_else(|e| panic!("{page}: no question asked: {e}"));
+        assert!(text.as_str().unwrap().contains(words), "{page}: {text}");
+        browser
+            .cmd(
+                reqwest::Method::POST,
+                "/alert/dismiss",
+                Some(serde_json::json!({})),
+            )
+            .await
+            .unwrap();
+    }
+    browser.close().await;
+    assert_eq!(app.snapshot(), before, "answering no sent nothing");
 }
 
 /// The administrator picks an organisation account's organisation by name, not by a numeric id.

@@ -503,6 +503,19 @@ async fn issue14_task_queues_after_a_scripted_day(b: Backend) {
     // The badge is on every signed-in page, not only the dashboard.
     let (_, other) = page_as(&app, &web, "/tenders").await;
     assert!(other.contains("id=\"task-count\""));
+    // As the officer sees it in the browser.
+    let mut driver = Driver::start();
+    let browser = driver.connect().await;
+    browser.sign_in(&app, "bureau", "/dashboard").await;
+    let seen = browser
+        .script(
+            "return [document.querySelectorAll('#tasks-table tbody tr').length,\
+             document.getElementById('task-count').textContent,\
+             document.querySelector('#tasks-table tr[data-kind=change_request]').className];",
+        )
+        .await;
+    assert_eq!(seen, json!([q.len(), total.to_string(), "overdue"]));
+    browser.close().await;
     app.stop().await;
 }
 
