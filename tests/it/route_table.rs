@@ -1344,7 +1344,9 @@ fn cjk(c: char) -> bool {
 /// Issue 14: no page of the route table scrolls sideways on a phone (390 px), signed out and for each role
 /// on every page it may open, in both languages; on an English page no element's whole text is one of the
 /// interface's Chinese strings (the translation table's; data such as names only contains them) outside a
-/// passage marked `lang="zh-CN"` or `translate="no"`, and no page shows a translation key. Rendering does not depend on the database, so SQLite only.
+/// passage marked `lang="zh-CN"` or `translate="no"`, and no full-width punctuation touches an English word;
+/// no page shows a translation key or a vocabulary key in brackets (（city）); a missing page keeps the
+/// signed-in header. Rendering does not depend on the database, so SQLite only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_every_page_fits_a_phone_in_one_language() {
     use crate::browser::Driver;
@@ -1392,7 +1394,8 @@ async fn issue14_every_page_fits_a_phone_in_one_language() {
     let mut driver = Driver::start();
     let browser = driver.connect().await;
     browser.resize(390, 844).await;
-    let (mut wide, mut mixed, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut wide, mut mixed, mut raw, mut punct) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut seen = 0;
     for who in [
         None,
@@ -1472,8 +1475,42 @@ async fn issue14_every_page_fits_a_phone_in_one_language() {
                 for k in keys.iter().filter(|k| p.text.contains(**k)) {
                     raw.push(format!("{who} {lang} {path}: {k}"));
                 }
+                let chars: Vec<char> = p.text.chars().collect();
+                for (i, w) in chars.windows(2).enumerate() {
+                    let full = |c: char| "：，（）；".contains(c);
+                    // English words against full-width punctuation: the page's own words, not data.
+                    if lang == "en"
+                        && ((w[0].is_ascii_alphabetic() && full(w[1]))
+                            || (full(w[0]) && w[0] != '）' && w[1].is_ascii_alphabetic()))
+                    {
+                        let from = i.saturating_sub(12);
+                        let near: String = chars[from..(i + 12).min(chars.len())].iter().collect();
+                        punct.push(format!("{who} {path}: …{near}…"));
+                    }
+                    // A raw vocabulary key in full-width brackets: （city）.
+                    if w[0] == '（' {
+                        let word: String = chars[i + 1..]
+                            .iter()
+                            .take_while(|c| c.is_ascii_lowercase() || **c == '_')
+                            .collect();
+                        if word.len() >= 3 && chars.get(i + 1 + word.len()) == Some(&'）') {
+                            raw.push(format!("{who} {lang} {path}: （{word}）"));
+                        }
+                    }
+                }
                 seen += 1;
             }
+            // An error page keeps the header: the signed-in person and the way out.
+            browser.goto(&app.url("/no-such-page")).await;
+            let header = browser
+                .script("return [!!document.getElementById('who'), !!document.getElementById('logout'), !!document.getElementById('login-link')];")
+                .await;
+            let signed_in = who != "public";
+            assert_eq!(
+                header,
+                json!([signed_in, signed_in, !signed_in]),
+                "{who} {lang}: the 404 page's header"
+            );
         }
     }
     browser.close().await;
@@ -1481,5 +1518,9 @@ async fn issue14_every_page_fits_a_phone_in_one_language() {
     assert!(wide.is_empty(), "wider than a phone: {wide:#?}");
     assert!(mixed.is_empty(), "Chinese on English pages: {mixed:#?}");
     assert!(raw.is_empty(), "raw keys: {raw:#?}");
+    assert!(
+        punct.is_empty(),
+        "full-width punctuation in English: {punct:#?}"
+    );
     app.stop().await;
 }
