@@ -630,7 +630,7 @@ async fn issue14_timeline_notes_in_the_readers_language(b: Backend) {
             .replace('"', "&quot;")
             .replace('\'', "&#x27;")
     };
-    let mut checked = 0;
+    let (mut checked, mut reasons) = (0, 0);
     for id in ids {
         let v: Value = app
             .get(&format!("/api/v1/tenders/{id}"), None)
@@ -673,8 +673,23 @@ async fn issue14_timeline_notes_in_the_readers_language(b: Backend) {
             !zh_t.contains(" / ") || !en_t.contains(" / "),
             "{id}: a note in both languages"
         );
+        // A failed tender's reason, kept as one text, is shown in the reader's half too.
+        if let Some(reason) = v["end_reason"].as_str()
+            && let Some((rz, re)) = reason.split_once(" / ")
+        {
+            assert!(
+                zh_page.contains(&escape(rz)) && !zh_page.contains(&escape(re)),
+                "{id}"
+            );
+            assert!(
+                en_page.contains(&escape(re)) && !en_page.contains(&escape(rz)),
+                "{id}"
+            );
+            reasons += 1;
+        }
     }
     assert!(checked > 20, "{checked} notes checked");
+    assert!(reasons > 0, "a failed tender in the demo");
     app.stop().await;
 }
 
