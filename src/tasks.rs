@@ -386,12 +386,12 @@ fn organisation(
             Some(day(deadline)),
         ));
     }
-    let active = ["active"];
+    use crate::domain::bid::BidStatus;
     // Its bids on tenders still open: the deadline to change or withdraw them.
     for (id, title, submitted, deadline) in bids::table
         .inner_join(tenders::table)
         .filter(bids::organisation_id.eq(org))
-        .filter(bids::status.eq_any(active))
+        .filter(bids::status.eq(BidStatus::Active.as_str()))
         .filter(tenders::state.eq(State::Published.as_str()))
         .filter(tenders::bid_deadline.gt(now_ts))
         .select((
@@ -410,10 +410,12 @@ fn organisation(
             Some(day(deadline)),
         ));
     }
-    // Results of tenders it bid on, while it may still challenge them (政府采购法 Art 52).
+    // Results of tenders it took part in (its bid current or set aside; not withdrawn or replaced), while it
+    // may still challenge them (政府采购法 Art 52).
     for (id, title, published, ends) in bids::table
         .inner_join(tenders::table)
         .filter(bids::organisation_id.eq(org))
+        .filter(bids::status.eq_any([BidStatus::Active.as_str(), BidStatus::Disqualified.as_str()]))
         .filter(tenders::state.eq_any([State::Publicity.as_str(), State::Challenge.as_str()]))
         .select((
             tenders::id,

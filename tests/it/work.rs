@@ -693,6 +693,132 @@ async fn issue14_timeline_notes_in_the_readers_language(b: Backend) {
     app.stop().await;
 }
 
+/// The demo's waiting work, each kind against the records: the bureau's winners to name (实施条例 Art 43),
+/// result notices, challenges (法 Art 53), contracts to sign (法 Art 46) and incubation decisions; a bidder's
+/// results while it may challenge them (法 Art 52); finance's payments and spending reviews.
+async fn issue14_queues_hold_the_demos_waiting_work(b: Backend) {
+    use sanshe::db::schema::{
+        bids as bd, challenges as ch, contract_instalments as ci, contracts as ct,
+        incubations as inc, payments as pm, spending_items as si, tenders as t, users as u,
+    };
+    let app = TestApp::demo(&b).await;
+    let mut c = app.conn();
+    let cal = sanshe::domain::calendar::BusinessCalendar::builtin();
+    let day = |at: chrono::NaiveDateTime| sanshe::clock::beijing_date(at.and_utc());
+    let bureau = queue(&app, &app.token("bureau").await).await;
+    let of_kind = |q: &[Value], kind: &str| -> BTreeSet<String> {
+        q.iter()
+            .filter(|t| t["kind"] == kind)
+            .map(|t| t["href"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let evaluated: Vec<(i64, Option<chrono::NaiveDateTime>)> = t::table
+        .filter(t::state.eq("evaluated"))
+        .select((t::id, t::evaluated_at))
+        .load(&mut c)
+        .unwrap();
+    assert!(!evaluated.is_empty());
+    for (id, at) in &evaluated {
+        let due = sanshe::domain::tender::award_due(&cal, day(at.unwrap()));
+        assert_eq!(
+            find(&bureau, "winner", &format!("/tenders/{id}"))["due"],
+            due.to_string()
+        );
+    }
+    assert_eq!(of_kind(&bureau, "winner").len(), evaluated.len());
+    let proposed: BTreeSet<String> = t::table
+        .filter(t::state.eq("award_proposed"))
+        .select(t::id)
+        .load::<i64>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|id| format!("/tenders/{id}"))
+        .collect();
+    assert_eq!(of_kind(&bureau, "result_notice"), proposed);
+    let open: Vec<(i64, chrono::NaiveDate)> = ch::table
+        .filter(ch::status.eq("open"))
+        .select((ch::tender_id, ch::answer_due))
+        .load(&mut c)
+        .unwrap();
+    assert!(!open.is_empty());
+    for (tid, due) in &open {
+        let row = find(&bureau, "challenge", &format!("/tenders/{tid}"));
+        assert!(row["due"].as_str().unwrap() <= due.to_string().as_str());
+    }
+    let drafts: Vec<(i64, chrono::NaiveDate)> = ct::table
+        .filter(ct::state.eq("draft"))
+        .select((ct::id, ct::awarded_on))
+        .load(&mut c)
+        .unwrap();
+    for (id, awarded) in &drafts {
+        assert_eq!(
+            find(&bureau, "signing", &format!("/contracts/{id}"))["due"],
+            (*awarded + Duration::days(30)).to_string()
+        );
+    }
+    assert_eq!(of_kind(&bureau, "signing").len(), drafts.len());
+    let applied: Vec<(i64, chrono::NaiveDate)> = inc::table
+        .filter(inc::state.eq("applied"))
+        .select((inc::id, inc::decision_due))
+        .load(&mut c)
+        .unwrap();
+    for (id, due) in &applied {
+        assert_eq!(
+            find(
+                &bureau,
+                "incubation",
+                &format!("/registry/incubations/{id}")
+            )["due"],
+            due.to_string()
+        );
+    }
+    assert_eq!(of_kind(&bureau, "incubation").len(), applied.len());
+
+    // A bidder on a tender whose result is out may challenge it until the window ends.
+    let (tid, ends, user): (i64, Option<chrono::NaiveDateTime>, String) = bd::table
+        .inner_join(t::table)
+        .inner_join(u::table.on(u::id.eq(bd::submitted_by)))
+        .filter(t::state.eq_any(["publicity", "challenge"]))
+        .filter(bd::status.eq("active"))
+        .select((t::id, t::challenge_ends, u::username))
+        .first(&mut c)
+        .unwrap();
+    let org = queue(&app, &app.token(&user).await).await;
+    assert_eq!(
+        find(&org, "bid_result", &format!("/tenders/{tid}"))["due"],
+        day(ends.unwrap()).to_string()
+    );
+
+    let finance = queue(&app, &app.token("finance").await).await;
+    let unpaid: BTreeSet<String> = ci::table
+        .inner_join(ct::table)
+        .filter(ci::accepted_on.is_not_null())
+        .filter(ct::state.ne("terminated"))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            pm::table.filter(pm::instalment_id.eq(ci::id)),
+        )))
+        .select(ct::id)
+        .load::<i64>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|id| format!("/contracts/{id}"))
+        .collect();
+    assert!(!unpaid.is_empty());
+    assert_eq!(of_kind(&finance, "payment"), unpaid);
+    let to_review: BTreeSet<String> = si::table
+        .filter(si::state.eq_any(["submitted", "answered"]))
+        .select(si::contract_id)
+        .load::<i64>(&mut c)
+        .unwrap()
+        .into_iter()
+        .map(|id| format!("/contracts/{id}/spending"))
+        .collect();
+    assert!(!to_review.is_empty());
+    assert_eq!(of_kind(&finance, "spending_review"), to_review);
+    app.stop().await;
+}
+
 fn tender_deadline_date(app: &TestApp, tender: i64) -> chrono::NaiveDate {
     use sanshe::db::schema::tenders as t;
     let at: chrono::NaiveDateTime = t::table
@@ -707,5 +833,6 @@ both_backends!(
     issue14_eligibility_facts_count_once_verified,
     issue14_task_queues_after_a_scripted_day,
     issue14_tender_form_makes_the_criteria_keys,
-    issue14_timeline_notes_in_the_readers_language
+    issue14_timeline_notes_in_the_readers_language,
+    issue14_queues_hold_the_demos_waiting_work
 );
