@@ -262,7 +262,7 @@ impl<R: RoleSet> std::ops::Deref for Page<R> {
     }
 }
 
-/// Count the caller's waiting work for the navigation's badge (`crate::tasks`), once per request.
+/// Read the caller's waiting work (`crate::tasks`) once per request, for the navigation and the dashboard.
 pub async fn task_badge(req: &HttpRequest, user: &CurrentUser) -> Result<(), AppError> {
     let badge = crate::http::page::TaskBadge::of(req);
     if badge.0.get().is_some() {
@@ -275,7 +275,7 @@ pub async fn task_badge(req: &HttpRequest, user: &CurrentUser) -> Result<(), App
     let q = state
         .run(move |c| crate::tasks::queue(c, &settings, &u, now))
         .await?;
-    let _ = badge.0.set(crate::domain::tasks::total(&q));
+    let _ = badge.0.set(q);
     Ok(())
 }
 

@@ -93,12 +93,18 @@ pub struct NavItem {
     pub badge: Option<usize>,
 }
 
-/// The length of the caller's task queue, shared by the request's [`PageCtx`] and its [`super::caller::Page`]
-/// extractor, whichever of the two is extracted first: the page extractor knows the caller and fills it.
+/// The caller's task queue, shared by the request's [`PageCtx`] and its [`super::caller::Page`] extractor,
+/// whichever of the two is extracted first: the page extractor knows the caller and fills it once; the
+/// navigation shows its length and the dashboard its rows.
 #[derive(Clone, Debug, Default)]
-pub struct TaskBadge(pub std::sync::Arc<std::sync::OnceLock<usize>>);
+pub struct TaskBadge(pub std::sync::Arc<std::sync::OnceLock<Vec<crate::domain::tasks::Task>>>);
 
 impl TaskBadge {
+    /// The queue, empty when the caller is not known.
+    pub fn queue(&self) -> &[crate::domain::tasks::Task] {
+        self.0.get().map(Vec::as_slice).unwrap_or_default()
+    }
+
     pub fn of(req: &HttpRequest) -> TaskBadge {
         if let Some(b) = req.extensions().get::<TaskBadge>() {
             return b.clone();
@@ -243,8 +249,7 @@ impl PageCtx {
                     self.path.starts_with(href)
                 },
                 badge: (href == "/dashboard")
-                    .then(|| self.tasks.0.get().copied())
-                    .flatten()
+                    .then(|| crate::domain::tasks::total(self.tasks.queue()))
                     .filter(|n| *n > 0),
             })
             .collect()

@@ -345,14 +345,15 @@ async fn dashboard(
     let rules = state.standing_rules();
     let zh = ctx.lang == Lang::Zh;
     let pctx = crate::people::Ctx::from_config(&state.config);
-    let (tsettings, now) = (state.tasks.clone(), state.clock.now());
-    let (users_by_role, mail, chain, recent, registry, ledger, people, tasks) = state
+    // Read by the page extractor, for the navigation too.
+    let tasks: Vec<crate::tasks::TaskView> = ctx
+        .tasks
+        .queue()
+        .iter()
+        .map(|t| crate::tasks::TaskView::of(t, today, zh))
+        .collect();
+    let (users_by_role, mail, chain, recent, registry, ledger, people) = state
         .run_tenders(move |c, tctx, _| {
-            let tasks: Vec<crate::tasks::TaskView> =
-                crate::tasks::queue(c, &tsettings, &user, now)?
-                    .iter()
-                    .map(|t| crate::tasks::TaskView::of(t, today, zh))
-                    .collect();
             let registry = if user.is_staff() {
                 Some(RegistryFigures::load(c, &user, today, rules, zh)?)
             } else {
@@ -413,16 +414,7 @@ async fn dashboard(
             } else {
                 None
             };
-            Ok((
-                users_by_role,
-                mail,
-                chain,
-                recent,
-                registry,
-                ledger,
-                people,
-                tasks,
-            ))
+            Ok((users_by_role, mail, chain, recent, registry, ledger, people))
         })
         .await
         .map_err(page_err(ctx.lang))?;

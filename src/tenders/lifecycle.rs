@@ -334,14 +334,15 @@ fn opening_held_and_said(conn: &mut DbConn, t: &TenderRow) -> Result<bool, AppEr
     let Some(cid) = evaluation::suspension(conn, t.id, rules::Suspendable::Opening)? else {
         return Ok(false);
     };
+    let held = held_note(cid);
     let said: i64 = tender_events::table
         .filter(tender_events::tender_id.eq(t.id))
         // The note as stored since notes have codes, or as an earlier version wrote it.
         .filter(tender_events::note.eq_any([
-            held_note(cid).stored(),
+            held.stored(),
             format!(
                 "{} / opening time reached: held by challenge #{cid} (Art 54) until it is answered",
-                held_note(cid).zh
+                held.zh
             ),
         ]))
         .count()
