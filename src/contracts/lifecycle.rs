@@ -559,11 +559,9 @@ pub fn sign(
             row.tender_id,
             TenderState::Awarded,
             TenderState::Contracted,
-            Some(crate::domain::tender::Note::new(
-                "contract_signed",
-                format!("合同 {}", row.contract_no),
-                format!("Contract {}", row.contract_no),
-            )),
+            Some(crate::domain::tender::Note::ContractSigned {
+                contract_no: row.contract_no.clone(),
+            }),
         )?;
         check_invariant(conn, &row)?;
         audit(

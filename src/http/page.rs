@@ -160,11 +160,8 @@ impl PageCtx {
     pub fn comma(&self) -> &'static str {
         self.lang.pick("，", ", ")
     }
-    pub fn lp(&self) -> &'static str {
-        self.lang.pick("（", " (")
-    }
-    pub fn rp(&self) -> &'static str {
-        self.lang.pick("）", ")")
+    pub fn paren(&self, s: &str) -> String {
+        self.lang.paren(s)
     }
     pub fn other_lang(&self) -> &'static str {
         self.lang.other().code()
@@ -557,8 +554,8 @@ struct ErrorPage {
     details: Vec<String>,
 }
 
-/// What an error page says, kept on its response: [`PageError`] renders without the request, so the
-/// middleware renders it again with the request's caller ([`signed_in_error_page`]).
+/// What an error page says, kept on its bodiless response: [`PageError`] has no request to render with,
+/// so the middleware renders the page with the request's caller ([`signed_in_error_page`]).
 #[derive(Clone, Debug)]
 pub struct ErrorPageData {
     status: StatusCode,
@@ -566,7 +563,7 @@ pub struct ErrorPageData {
     details: Vec<String>,
 }
 
-/// An error page rendered again for its request: a signed-in reader keeps the header with their name, role
+/// The error page of a response that carries [`ErrorPageData`], rendered for its request: a signed-in reader keeps the header with their name, role
 /// menu and sign-out, and every reader the footer and a language switch back to the same page; `None` for
 /// any other response.
 pub async fn signed_in_error_page<B>(
@@ -614,15 +611,6 @@ impl ResponseError for PageError {
                     tracing::error!(error = %m, "internal error on a page");
                 }
                 let msg = e.message();
-                let ctx = PageCtx {
-                    lang: *lang,
-                    csrf: String::new(),
-                    flash: None,
-                    path: String::new(),
-                    user: None,
-                    site: Default::default(),
-                    tasks: Default::default(),
-                };
                 let details = match e {
                     AppError::Validation(errs) => errs
                         .iter()
@@ -633,17 +621,13 @@ impl ResponseError for PageError {
                         .collect(),
                     _ => Vec::new(),
                 };
-                let page = ErrorPage {
-                    status: e.status_code().as_u16(),
-                    message: lang.pick(&msg.zh, &msg.en).to_string(),
-                    details,
-                    ctx,
-                };
-                let mut r = render(&page.ctx, e.status_code(), &page);
+                // The page itself is rendered once, by the middleware, which knows the caller and the site
+                // (`signed_in_error_page`); every response passes through it.
+                let mut r = HttpResponse::build(e.status_code()).finish();
                 r.extensions_mut().insert(ErrorPageData {
                     status: e.status_code(),
-                    message: page.message,
-                    details: page.details,
+                    message: lang.pick(&msg.zh, &msg.en).to_string(),
+                    details,
                 });
                 r
             }

@@ -413,7 +413,10 @@ pub fn evaluation_pdf(
                     b.organisation_name.clone(),
                     b.price.clone(),
                     bid_status(&b.status),
-                    b.status_reason.clone().unwrap_or_default(),
+                    b.status_reason
+                        .as_deref()
+                        .map(|r| crate::domain::tender::Note::read(r).text(true))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
@@ -570,7 +573,10 @@ pub fn evaluation_pdf(
                 "采购人确定的中标（成交）供应商：{name}（回执 #{seq}）{}。",
                 r.award_reason
                     .as_deref()
-                    .map(|x| format!("，理由：{x}"))
+                    .map(|x| format!(
+                        "，理由：{}",
+                        crate::domain::tender::Note::read(x).text(true)
+                    ))
                     .unwrap_or_default()
             ));
         }

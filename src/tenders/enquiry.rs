@@ -322,23 +322,11 @@ pub fn answer(
                     tenders::updated_at.eq(ts),
                 ))
                 .execute(conn)?;
-            let notice = method.clarification_notice();
-            let note = Note::new(
-                "deadline_moved",
-                format!(
-                    "澄清答复距投标截止不足 {}（{}），投标截止顺延至 {}，开标顺延至 {}",
-                    notice.label(true),
-                    method.label(true),
-                    crate::clock::display(moved),
-                    crate::clock::display(t.opening_at + shift),
-                ),
-                format!(
-                    "Less than {} before the deadline: the bid deadline moves to {} and the opening to {}",
-                    notice.label(false),
-                    crate::clock::display(moved),
-                    crate::clock::display(t.opening_at + shift),
-                ),
-            );
+            let note = Note::DeadlineMoved {
+                method,
+                deadline: crate::clock::display(moved),
+                opening: crate::clock::display(t.opening_at + shift),
+            };
             log_event(
                 conn,
                 actor,

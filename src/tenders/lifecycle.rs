@@ -206,7 +206,7 @@ pub fn cancel(
         }
         c.finish()?;
         diesel::update(tenders::table.find(id))
-            .set(tenders::end_reason.eq(reason))
+            .set(tenders::end_reason.eq(Note::said(reason).stored()))
             .execute(conn)?;
         move_state(
             conn,
@@ -318,11 +318,7 @@ fn advance_moved(
 
 /// The timeline note of an opening held by a challenge.
 fn held_note(cid: i64) -> Note {
-    Note::new(
-        "opening_held",
-        format!("已到开标时间，因质疑 #{cid} 暂停开标，答复后继续（实施条例第五十四条）"),
-        format!("Opening time reached: held by challenge #{cid} (Art 54) until it is answered"),
-    )
+    Note::OpeningHeld { challenge: cid }
 }
 
 /// Whether a closed tender past its opening time is held by a challenge and its timeline already says so
@@ -335,16 +331,22 @@ fn opening_held_and_said(conn: &mut DbConn, t: &TenderRow) -> Result<bool, AppEr
         return Ok(false);
     };
     let held = held_note(cid);
+    let (zh, en) = (held.text(true), held.text(false));
     let said: i64 = tender_events::table
         .filter(tender_events::tender_id.eq(t.id))
-        // The note as stored since notes have codes, or as an earlier version wrote it.
-        .filter(tender_events::note.eq_any([
-            held.stored(),
-            format!(
-                "{} / opening time reached: held by challenge #{cid} (Art 54) until it is answered",
-                held.zh
-            ),
-        ]))
+        // The note as stored now, or as earlier versions wrote it (both texts; one text "中文 / English").
+        .filter(
+            tender_events::note.eq_any([
+                held.stored(),
+                Note::Legacy {
+                    code: "opening_held".into(),
+                    zh: zh.clone(),
+                    en: en.clone(),
+                }
+                .stored(),
+                format!("{zh} / {}", en.replacen('O', "o", 1)),
+            ]),
+        )
         .count()
         .get_result(conn)?;
     Ok(said > 0)

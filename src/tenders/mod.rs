@@ -400,7 +400,7 @@ pub struct TenderView {
     pub challenge_ends: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>)]
     pub contract_signed_on: Option<NaiveDate>,
-    /// Why it was cancelled or failed.
+    /// Why it was cancelled or failed: "中文 / English", or a person's words as written.
     pub end_reason: Option<String>,
     /// While the report waits for a winner: the last day to name one (实施条例 Art 43).
     #[schema(value_type = Option<String>)]

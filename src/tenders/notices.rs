@@ -50,7 +50,7 @@ pub fn timeline(conn: &mut DbConn, id: i64) -> QueryResult<Vec<TimelineEntry>> {
             let role = roles
                 .get(&actor_name)
                 .and_then(|r| crate::auth::Role::parse(r));
-            let note = note.as_deref().map(Note::read);
+            let note = note.as_deref().map(|n| Note::read(n).worded());
             TimelineEntry {
                 at,
                 from_state,
@@ -177,7 +177,7 @@ pub fn to_view(conn: &mut DbConn, ctx: &Ctx, t: TenderRow) -> Result<TenderView,
         publicity_ends: t.publicity_ends,
         challenge_ends: t.challenge_ends,
         contract_signed_on: t.contract_signed_on,
-        end_reason: t.end_reason,
+        end_reason: t.end_reason.as_deref().map(|s| Note::read(s).both()),
     })
 }
 

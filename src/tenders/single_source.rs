@@ -512,13 +512,7 @@ pub fn lodge_objection(
             Some(State::Published),
             State::Published,
             "tender.objection_logged",
-            Some(Note::new(
-                "objection_lodged",
-                format!("收到对单一来源公示的异议 #{n}，答复前采购活动暂停"),
-                format!(
-                    "Objection #{n} to the single-source notice lodged: the procurement waits for its answer"
-                ),
-            )),
+            Some(Note::ObjectionLodged { n }),
         )?;
         if let Some(email) = officer_email(conn, &t)? {
             let objector: String = organisations::table
@@ -608,11 +602,12 @@ pub fn answer_objection(
             Some(serde_json::json!({ "n": n, "upheld": input.upheld, "answer": answer })),
         )?;
         if input.upheld {
-            let reason = format!(
-                "异议 #{n} 成立，不能采用单一来源方式（财政部令第74号第四十一条）：{answer} / objection #{n} upheld: single source may not go on (MOF Order 74 Art 41)"
-            );
+            let reason = Note::ObjectionUpheld {
+                n,
+                answer: answer.to_string(),
+            };
             diesel::update(tenders::table.find(tender_id))
-                .set(tenders::end_reason.eq(&reason))
+                .set(tenders::end_reason.eq(reason.stored()))
                 .execute(conn)?;
             move_state(
                 conn,
@@ -621,7 +616,7 @@ pub fn answer_objection(
                 tender_id,
                 t.state(),
                 State::Cancelled,
-                Some(Note::pair("objection_upheld", &reason)),
+                Some(reason),
             )?;
         } else {
             log_event(
@@ -632,11 +627,7 @@ pub fn answer_objection(
                 Some(t.state()),
                 t.state(),
                 "tender.objection_answered",
-                Some(Note::new(
-                    "objection_answered",
-                    format!("异议 #{n} 已答复：不成立"),
-                    format!("Objection #{n} answered: not upheld"),
-                )),
+                Some(Note::ObjectionAnswered { n }),
             )?;
         }
         for (name, email) in contacts(conn, &[org])? {
@@ -774,17 +765,9 @@ pub fn record(
             tender_id,
             State::Opened,
             State::Evaluated,
-            Some(Note::new(
-                "single_source_recorded",
-                format!(
-                    "单一来源协商情况记录完成，协商价格 {} 元（财政部令第74号第四十二条）",
-                    price.yuan_grouped()
-                ),
-                format!(
-                    "Single-source negotiation recorded at ¥{} (MOF Order 74 Art 42)",
-                    price.yuan_grouped()
-                ),
-            )),
+            Some(Note::SingleSourceRecorded {
+                price_fen: price.get(),
+            }),
         )?;
         for (name, email) in contacts(conn, &[org])? {
             crate::mail::enqueue(

@@ -548,42 +548,77 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
         "确定驳回",
     );
 
-    // In the browser: submitting each of the bureau's irreversible forms asks, in the page's words;
-    // answering no sends nothing.
+    // In the browser: submitting each irreversible form, filled in as a clerk would, asks in the page's
+    // words; answering no sends nothing.
     let confirm_tender = in_state(&mut c, "evaluated");
     let publish_tender = in_state(&mut c, "award_proposed");
-    let forms = [
+    let challenged = format!("/tenders/{tid}");
+    // (page, the form, what to fill in or click first, what the question says)
+    let forms: [(String, String, Vec<(&str, &str)>, &str); 7] = [
         (
             format!("/tenders/{confirm_tender}"),
-            format!("/tenders/{confirm_tender}/confirm"),
+            "#confirm-form".into(),
+            vec![],
             "结果公告",
         ),
         (
             format!("/tenders/{publish_tender}"),
-            format!("/tenders/{publish_tender}/publish-result"),
+            "#publish-result-form".into(),
+            vec![],
             "公示期 1 个工作日",
         ),
         (
+            challenged.clone(),
+            format!("form[action='{answer}']"),
+            vec![
+                ("input[name=upheld][value=\"0\"]", ""),
+                ("textarea[name=answer]", "经核查，质疑事项不成立。"),
+            ],
+            "不能修改",
+        ),
+        (
             format!("/registry/incubations/{applied}"),
-            format!("/registry/incubations/{applied}"),
+            format!("form[data-confirm][action='/registry/incubations/{applied}']"),
+            vec![],
             "不能撤销",
         ),
         (
             "/registry/changes".to_string(),
-            "/registry/changes/".to_string(),
+            "form[data-confirm][action^='/registry/changes/']:has(input[value=approve])".into(),
+            vec![],
             "确定批准",
+        ),
+        (
+            "/registry/changes".to_string(),
+            "form[data-confirm][action^='/registry/changes/']:has(input[value=reject])".into(),
+            vec![],
+            "确定驳回",
+        ),
+        (
+            format!("/tenders/{id}"),
+            "#challenge-form".into(),
+            vec![("#grounds", "评分依据不足，请求复核。")],
+            "不能撤回",
         ),
     ];
     let mut driver = crate::browser::Driver::start();
     let browser = driver.connect().await;
-    browser.sign_in(&app, "bureau", "/dashboard").await;
     let before = app.snapshot();
-    for (page, action, words) in &forms {
-        browser.goto(&app.url(page)).await;
-        // The first form posting to `action` with a question (for the change list: approve).
-        browser
-            .click(&format!("form[data-confirm][action^='{action}'] button"))
-            .await;
+    for (i, (page, form, fill, words)) in forms.iter().enumerate() {
+        // The bureau's forms, then the bidder's challenge.
+        match i {
+            0 => browser.sign_in(&app, "bureau", page).await,
+            6 => browser.sign_in(&app, &bidder, page).await,
+            _ => browser.goto(&app.url(page)).await,
+        }
+        for (field, text) in fill {
+            if text.is_empty() {
+                browser.click(&format!("{form} {field}")).await;
+            } else {
+                browser.type_into(&format!("{form} {field}"), text).await;
+            }
+        }
+        browser.click(&format!("{form} button[type=submit]")).await;
         let text = browser
             .cmd(reqwest::Method::GET, "/alert/text", None)
             .await

@@ -174,8 +174,8 @@ impl Lx {
     pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         self.lang.pick(zh, en)
     }
-    /// A reason kept as one text "中文 / English" (a tender's end or award reason), in the page's language;
-    /// a person's own words as written.
+    /// A reason given in both languages as "中文 / English" (a tender's end or award reason, a bid's status
+    /// reason), in the page's language; a person's own words as written.
     pub fn half(&self, text: &str) -> String {
         crate::domain::tender::Note::read(text)
             .text(self.zh())

@@ -341,7 +341,10 @@ fn load_bureau_panel(
         can_publish_result: st == State::AwardProposed,
         can_refuse: st.award_refusable() && row.award_bid_id.is_some() && contract_id.is_none(),
         award_seq: row.award_bid_id,
-        award_reason: row.award_reason.clone(),
+        award_reason: row
+            .award_reason
+            .as_deref()
+            .map(|s| crate::domain::tender::Note::read(s).both()),
         challenges: evaluation::challenges_of(c, now, row.id, None)?,
         can_record_origin: st == State::Draft
             && negotiation.as_ref().is_some_and(|n| n.moved_from.is_none()),

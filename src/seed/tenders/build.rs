@@ -465,15 +465,19 @@ impl Seeder<'_> {
     pub(super) fn run(&mut self, conn: &mut DbConn, r: &Run) -> Result<i64, AppError> {
         let t = &r.times;
         let target = r.target;
-        let end_reason = (target == State::Failed).then(|| {
-            let min = self.ctx.rules.min_bids(r.plan.method);
-            let valid = r.bidders.len();
-            format!(
-                "有效投标 {valid} 家，少于{}要求的 {min} 家 / {valid} valid bids, fewer than the {min} required",
-                r.plan.method.label(true)
-            )
+        let end_reason = (target == State::Failed).then(|| Note::TooFewBids {
+            valid: r.bidders.len() as u32,
+            min: self.ctx.rules.min_bids(r.plan.method),
+            method: r.plan.method,
         });
-        let id = self.insert_tender(conn, &r.plan, target, t, true, end_reason.clone())?;
+        let id = self.insert_tender(
+            conn,
+            &r.plan,
+            target,
+            t,
+            true,
+            end_reason.as_ref().map(Note::stored),
+        )?;
         let times = Self::bid_times(t, r.bidders.len(), r.seed);
         let mut bid_ids = Vec::new();
         for (j, org) in r.bidders.iter().enumerate() {
@@ -499,20 +503,13 @@ impl Seeder<'_> {
                 State::Opened,
                 t.opening,
                 sched.clone(),
-                Some(crate::domain::tender::Note::new(
-                    "opened",
-                    format!("开标：{} 份有效投标", bid_ids.len()),
-                    format!("{} valid bids opened", bid_ids.len()),
-                )),
+                Some(Note::Opened {
+                    valid: bid_ids.len() as u32,
+                }),
             ),
         ];
         if target == State::Failed {
-            path.push((
-                State::Failed,
-                t.opening,
-                sched,
-                end_reason.map(|r| crate::domain::tender::Note::pair("too_few_bids", &r)),
-            ));
+            path.push((State::Failed, t.opening, sched, end_reason));
             self.timeline(id, path);
             return Ok(id);
         }
@@ -522,22 +519,16 @@ impl Seeder<'_> {
                 State::Evaluating,
                 t.evaluating,
                 bureau.clone(),
-                Some(crate::domain::tender::Note::new(
-                    "panel_formed",
-                    format!("评审委员会 {} 人", r.panel),
-                    format!("Panel of {}", r.panel),
-                )),
+                Some(Note::PanelFormed {
+                    seated: r.panel as u32,
+                }),
             ));
             if reached(target, State::Evaluated) {
                 path.push((
                     State::Evaluated,
                     t.evaluated,
                     last_submitter,
-                    Some(crate::domain::tender::Note::new(
-                        "report_locked",
-                        "全部评审专家已提交评分，评审报告锁定",
-                        "All scores in, report locked",
-                    )),
+                    Some(Note::ReportLocked),
                 ));
             }
         }
@@ -550,11 +541,11 @@ impl Seeder<'_> {
                 State::AwardProposed,
                 t.award_proposed,
                 bureau.clone(),
-                Some(crate::domain::tender::Note::new(
-                    "winner_named",
-                    format!("拟中标：{name}（第 1 名）"),
-                    format!("Proposed: {name} (rank 1)"),
-                )),
+                Some(Note::WinnerNamed {
+                    org: name.clone(),
+                    rank: 1,
+                    late: None,
+                }),
             ));
         }
         let later = [

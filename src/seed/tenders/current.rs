@@ -120,11 +120,11 @@ impl Seeder<'_> {
             Some(State::Challenge),
             State::Challenge,
             &o.username,
-            Some(crate::domain::tender::Note::new(
-                "challenge_filed",
-                format!("收到质疑 #{id}，答复期限 {due}"),
-                format!("Challenge #{id} filed, answer due {due}"),
-            )),
+            Some(crate::domain::tender::Note::ChallengeFiled {
+                id,
+                subject: None,
+                due,
+            }),
         );
         Ok(())
     }
@@ -375,7 +375,7 @@ impl Seeder<'_> {
             State::Cancelled,
             &t,
             true,
-            Some(reason.clone()),
+            Some(crate::domain::tender::Note::said(&reason).stored()),
         )?;
         let cancelled_at = self.ts(-Duration::days(2));
         let bureau = self.w.bureau.username.clone();

@@ -32,6 +32,7 @@ use crate::db::schema::{
 use crate::db::{DbConn, write_tx};
 use crate::domain::commitment::FIELDWISE;
 use crate::domain::standing::Status;
+use crate::domain::tender::Note;
 use crate::domain::tender::{
     self as rules, BudgetLine, Category, Criteria, Criterion, Eligibility, Instalment, Method,
     RankInput, State, Targets,

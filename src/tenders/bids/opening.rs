@@ -58,11 +58,7 @@ pub fn open_all(
         t.id,
         State::Closed,
         State::Opened,
-        Some(Note::new(
-            "opened",
-            format!("开标：{valid} 份有效投标"),
-            format!("{valid} valid bids opened"),
-        )),
+        Some(Note::Opened { valid }),
     )?;
     let bidders: Vec<i64> = rows.iter().map(|b| b.organisation_id).collect();
     for (name, email) in super::contacts(conn, &bidders)? {
@@ -246,13 +242,13 @@ pub fn set_bid_status(
     t: &TenderRow,
     bid: impl Into<BidId>,
     status: BidStatus,
-    reason: &str,
+    reason: Note,
 ) -> Result<(), AppError> {
     let bid = bid.into();
     diesel::update(bids::table.find(bid.get()))
         .set((
             bids::status.eq(status.as_str()),
-            bids::status_reason.eq(reason),
+            bids::status_reason.eq(reason.both()),
         ))
         .execute(conn)?;
     log_event(
@@ -263,11 +259,10 @@ pub fn set_bid_status(
         Some(t.state()),
         t.state(),
         &format!("bid.{status}"),
-        Some(Note::new(
-            "bid_lost",
-            format!("投标 #{bid}：{reason}"),
-            format!("Bid #{bid}: {reason}"),
-        )),
+        Some(Note::BidLost {
+            bid: bid.get(),
+            reason: Box::new(reason),
+        }),
     )?;
     Ok(())
 }
@@ -280,7 +275,7 @@ pub fn set_status(
     t: &TenderRow,
     bid: i64,
     status: &str,
-    reason: &str,
+    reason: Note,
 ) -> Result<(), AppError> {
     let status = BidStatus::parse(status)
         .ok_or_else(|| AppError::internal(format!("not a bid status: {status}")))?;

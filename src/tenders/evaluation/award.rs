@@ -66,12 +66,7 @@ pub fn confirm(
         let due = t
             .evaluated_at
             .map(|e| rules::award_due(&ctx.cal, crate::clock::beijing_date(e.and_utc())));
-        let late = late_note(
-            due,
-            today(now),
-            "评审报告后 5 个工作日（实施条例第四十三条）",
-            "5 working days after the report (Art 43)",
-        );
+        let late = late(due, today(now));
         move_state(
             conn,
             actor,
@@ -79,17 +74,11 @@ pub fn confirm(
             tender_id,
             State::Evaluated,
             State::AwardProposed,
-            Some(Note::new(
-                "winner_named",
-                format!(
-                    "拟中标：{}（第 {} 名）{}",
-                    pick.organisation_name, pick.ranked.rank, late.0
-                ),
-                format!(
-                    "Proposed: {} (rank {}){}",
-                    pick.organisation_name, pick.ranked.rank, late.1
-                ),
-            )),
+            Some(Note::WinnerNamed {
+                org: pick.organisation_name.clone(),
+                rank: pick.ranked.rank.into(),
+                late,
+            }),
         )
     })
 }
@@ -125,12 +114,7 @@ pub fn publish_result(
             .execute(conn)?;
         let due = crate::tenders::named_at(conn, tender_id)?
             .map(|e| rules::result_due(&ctx.cal, crate::clock::beijing_date(e.and_utc())));
-        let late = late_note(
-            due,
-            today(now),
-            "确定中标人后 2 个工作日（87号令第六十九条）",
-            "2 working days after naming the winner (87号令 Art 69)",
-        );
+        let late = late(due, today(now));
         move_state(
             conn,
             actor,
@@ -138,15 +122,10 @@ pub fn publish_result(
             tender_id,
             State::AwardProposed,
             State::Publicity,
-            Some(Note::new(
-                "result_published",
-                format!("结果公告并发出{}{}", t.method().award_letter(true), late.0),
-                format!(
-                    "Result published, {} issued{}",
-                    t.method().award_letter(false).to_lowercase(),
-                    late.1
-                ),
-            )),
+            Some(Note::ResultPublished {
+                method: t.method(),
+                late,
+            }),
         )?;
         let t = find_row(conn, tender_id)?;
         let notice = result_notice(conn, ctx, &t)?.ok_or_else(|| AppError::internal("no award"))?;
@@ -216,7 +195,15 @@ pub fn disqualify(
                 "No such valid bid.",
             ));
         }
-        bids::set_status(conn, actor, now, &t, b.id, "disqualified", reason)?;
+        bids::set_status(
+            conn,
+            actor,
+            now,
+            &t,
+            b.id,
+            "disqualified",
+            Note::said(reason),
+        )?;
         after_bid_lost(conn, ctx, actor, now, &t, b.id)
     })
 }
@@ -283,7 +270,9 @@ pub fn record_refusal(
             &t,
             bid,
             "withdrawn",
-            &format!("拒绝签订合同：{reason} / refused to sign"),
+            Note::RefusedToSign {
+                reason: reason.to_string(),
+            },
         )?;
         crate::tenders::log_event(
             conn,
@@ -293,11 +282,10 @@ pub fn record_refusal(
             Some(t.state()),
             t.state(),
             "tender.award_refused",
-            Some(Note::new(
-                "award_refused",
-                format!("中标（成交）供应商拒绝签订合同：{org_name}（投标 #{bid}）"),
-                format!("The winner refused to sign: {org_name} (bid #{bid})"),
-            )),
+            Some(Note::AwardRefused {
+                org: org_name.clone(),
+                bid,
+            }),
         )?;
         // After the final award its release of the ceiling is taken back for the next winner.
         if t.state() == State::Awarded {
@@ -393,28 +381,24 @@ pub fn pass_award(
                 t,
                 r.ranked.bid_id,
                 "disqualified",
-                &format!("递补前复核不合格：{}", refusal_text(&refused)),
+                recheck(false, &refused),
             )?;
             continue;
         }
         diesel::update(tenders::table.find(t.id))
             .set((
                 tenders::award_bid_id.eq(r.ranked.bid_id),
-                tenders::award_reason.eq("原中标人撤回、被取消资格或拒绝签订合同，由排名其后的有效投标人递补 / passed to the next-ranked valid bid"),
+                tenders::award_reason.eq(Note::AwardPassedOn.stored()),
                 tenders::awarded_at.eq(None::<NaiveDateTime>),
                 tenders::publicity_ends.eq(None::<NaiveDateTime>),
                 tenders::challenge_ends.eq(None::<NaiveDateTime>),
                 tenders::result_published_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
-        let note = Some(Note::new(
-            "award_passed",
-            format!("递补：{}（第 {} 名）", r.organisation_name, r.ranked.rank),
-            format!(
-                "Passed on to {} (rank {})",
-                r.organisation_name, r.ranked.rank
-            ),
-        ));
+        let note = Some(Note::AwardPassed {
+            org: r.organisation_name.clone(),
+            rank: r.ranked.rank.into(),
+        });
         if from == State::AwardProposed {
             crate::tenders::log_event(
                 conn,
@@ -434,7 +418,7 @@ pub fn pass_award(
     diesel::update(tenders::table.find(t.id))
         .set((
             tenders::award_bid_id.eq(None::<i64>),
-            tenders::end_reason.eq("没有可递补的有效投标 / no valid bid left to award"),
+            tenders::end_reason.eq(Note::NoValidBidLeft.stored()),
         ))
         .execute(conn)?;
     move_state(
@@ -444,37 +428,22 @@ pub fn pass_award(
         t.id,
         from,
         State::Failed,
-        Some(Note::new(
-            "no_valid_bid_left",
-            "没有可递补的有效投标",
-            "No valid bid left",
-        )),
+        Some(Note::NoValidBidLeft),
     )
 }
 
-/// "; late: due …" for a step taken after its last day `due`, else nothing: (Chinese, English).
-fn late_note(
-    due: Option<chrono::NaiveDate>,
-    today: chrono::NaiveDate,
-    zh: &str,
-    en: &str,
-) -> (String, String) {
-    match due {
-        Some(d) if today > d => (
-            format!("；逾期：应于 {d} 前完成（{zh}）"),
-            format!("; late: due by {d} ({en})"),
-        ),
-        _ => (String::new(), String::new()),
-    }
+/// The last day `due` of a step taken after it, else nothing.
+fn late(due: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    due.filter(|d| today > *d)
 }
 
-/// The reasons a bid is refused, as one line for its recorded status reason.
-fn refusal_text(refused: &[crate::error::FieldError]) -> String {
-    refused
-        .iter()
-        .map(|e| e.message.zh.clone())
-        .collect::<Vec<_>>()
-        .join("；")
+/// The reasons a bid is refused when checked again before the award (`award`) or before it is passed on.
+fn recheck(award: bool, refused: &[crate::error::FieldError]) -> Note {
+    Note::Recheck {
+        award,
+        zh: refused.iter().map(|e| e.message.zh.clone()).collect(),
+        en: refused.iter().map(|e| e.message.en.clone()).collect(),
+    }
 }
 
 /// Fail the tender (流标) when fewer valid bids remain than its method needs (a negotiation moved from a
@@ -504,12 +473,13 @@ pub fn fail_if_too_few(
         .get_result(conn)?;
     let min = negotiation::min_bids(conn, ctx, &t)?;
     if valid < i64::from(min) {
-        let reason = format!(
-            "有效投标 {valid} 家，少于{}要求的 {min} 家 / {valid} valid bids, fewer than the {min} required",
-            t.method().label(true)
-        );
+        let reason = Note::TooFewBids {
+            valid: valid as u32,
+            min,
+            method: t.method(),
+        };
         diesel::update(tenders::table.find(tender_id))
-            .set(tenders::end_reason.eq(&reason))
+            .set(tenders::end_reason.eq(reason.stored()))
             .execute(conn)?;
         move_state(
             conn,
@@ -518,7 +488,7 @@ pub fn fail_if_too_few(
             tender_id,
             t.state(),
             State::Failed,
-            Some(Note::pair("too_few_bids", &reason)),
+            Some(reason),
         )?;
     }
     Ok(())
@@ -550,7 +520,7 @@ pub fn finalise(
             t,
             bid,
             "disqualified",
-            &format!("授予前复核不合格：{}", refusal_text(&refused)),
+            recheck(true, &refused),
         )?;
         pass_award(conn, ctx, actor, now, t)?;
         return Ok(true);

@@ -369,16 +369,6 @@ pub fn file_challenge(
                 "naming the winner, publishing the result, the final award and the contract",
             ),
         };
-        let (held_zh, held_en) = match subject {
-            Subject::Documents => (
-                "；答复前暂停开标（实施条例第五十四条）",
-                "; the opening is suspended until answered (Art 54)",
-            ),
-            _ => (
-                "；答复前暂停确定中标人、公告结果、授予和签约（实施条例第五十四条）",
-                "; the award and the contract are suspended until answered (Art 54)",
-            ),
-        };
         crate::tenders::log_event(
             conn,
             actor,
@@ -387,17 +377,11 @@ pub fn file_challenge(
             Some(t.state()),
             t.state(),
             "tender.challenged",
-            Some(Note::new(
-                "challenge_filed",
-                format!(
-                    "收到对{}的质疑 #{id}，答复期限 {due}{held_zh}",
-                    subject.label(true)
-                ),
-                format!(
-                    "Challenge #{id} against the {} filed, answer due {due}{held_en}",
-                    subject.label(false).to_lowercase()
-                ),
-            )),
+            Some(Note::ChallengeFiled {
+                id,
+                subject: Some(subject),
+                due,
+            }),
         )?;
         let mut to = crate::tenders::contacts(conn, &[org_id])?;
         if let Some(e) = crate::tenders::officer_email(conn, &t)? {
@@ -475,17 +459,9 @@ pub fn answer_challenge(
         // An upheld challenge against the documents: the bureau amends them by a clarification (which moves
         // the deadline when late) or starts again by cancelling (财政部令第94号 Art 16); until a clarification
         // is published the opening stays held.
-        let (next_zh, next_en) = if input.upheld
+        let amend = input.upheld
             && subject == Subject::Documents.as_str()
-            && matches!(t.state(), State::Published | State::Closed)
-        {
-            (
-                "；须澄清或修改采购文件后继续，或取消重新采购（财政部令第94号第十六条）",
-                "; the documents must be amended by a clarification, or the tender cancelled (MOF Order 94 Art 16)",
-            )
-        } else {
-            ("", "")
-        };
+            && matches!(t.state(), State::Published | State::Closed);
         diesel::update(challenges::table.find(challenge_id))
             .set((
                 challenges::status.eq(outcome),
@@ -512,14 +488,11 @@ pub fn answer_challenge(
             Some(t.state()),
             t.state(),
             "tender.challenge_answered",
-            Some(Note::new(
-                "challenge_answered",
-                format!(
-                    "质疑 #{challenge_id} {}{next_zh}",
-                    if input.upheld { "成立" } else { "不成立" }
-                ),
-                format!("Challenge #{challenge_id} {outcome}{next_en}"),
-            )),
+            Some(Note::ChallengeAnswered {
+                id: challenge_id,
+                upheld: input.upheld,
+                amend,
+            }),
         )?;
         let mut to = crate::tenders::contacts(conn, &[org_id])?;
         if let Some(e) = crate::tenders::officer_email(conn, &t)? {
@@ -560,11 +533,7 @@ pub fn answer_challenge(
                 tender_id,
                 t.state(),
                 State::Evaluated,
-                Some(Note::new(
-                    "result_set_aside",
-                    "质疑成立，中标结果撤销，须重新确定",
-                    "Challenge upheld: the result is set aside",
-                )),
+                Some(Note::ResultSetAside),
             )?;
         }
         Ok(())
@@ -652,27 +621,10 @@ pub fn assess_challenge(
             Some(t.state()),
             t.state(),
             "tender.challenge_assessed",
-            Some(if input.affects_result {
-                Note::new(
-                    "challenge_assessed",
-                    format!(
-                        "质疑 #{challenge_id} 认定可能影响中标/成交结果，答复前暂停后续程序（实施条例第五十四条）"
-                    ),
-                    format!(
-                        "Challenge #{challenge_id} may affect the result: the next steps wait for its answer (Art 54)"
-                    ),
-                )
-            } else {
-                let reason = assessment.as_deref().unwrap_or_default();
-                Note::new(
-                    "challenge_assessed",
-                    format!(
-                        "质疑 #{challenge_id} 认定不影响中标/成交结果，不暂停采购活动：{reason}"
-                    ),
-                    format!(
-                        "Challenge #{challenge_id} cannot affect the result, nothing is suspended: {reason}"
-                    ),
-                )
+            Some(Note::ChallengeAssessed {
+                id: challenge_id,
+                affects: input.affects_result,
+                reason: assessment.clone().unwrap_or_default(),
             }),
         )?;
         Ok(())

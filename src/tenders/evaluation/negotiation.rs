@@ -229,15 +229,7 @@ pub fn record_origin(
             Some(State::Draft),
             State::Draft,
             "tender.negotiation_origin",
-            Some(Note::new(
-                "negotiation_origin",
-                format!(
-                    "公开招标 {code} 流标后转为竞争性谈判，两家供应商即可进行（财政部令第74号第二十七条）"
-                ),
-                format!(
-                    "Moved here after the failed open tender {code}: two suppliers suffice (MOF Order 74 Art 27)"
-                ),
-            )),
+            Some(Note::NegotiationOrigin { from: code }),
         )?;
         Ok(())
     })?;
@@ -389,11 +381,7 @@ pub fn decide_compliance(
             // The timeline is public: which response was found wanting stays with the panel and the
             // audit trail (nothing about other suppliers is disclosed in a negotiation, 政府采购法
             // Art 38(3)).
-            Some(Note::new(
-                "compliance_logged",
-                "谈判小组记录了一项响应审查结论",
-                "The panel recorded a compliance decision",
-            )),
+            Some(Note::ComplianceLogged),
         )?;
         let d = decisions(conn, tender_id)?;
         let active: Vec<i64> = opened
@@ -405,11 +393,12 @@ pub fn decide_compliance(
             let compliant = active.iter().filter(|s| d[*s].0).count();
             let min = min_bids(conn, ctx, &t)?;
             if compliant < min as usize {
-                let reason = format!(
-                    "实质性响应的供应商 {compliant} 家，少于竞争性谈判要求的 {min} 家（财政部令第74号第三十七条）/ {compliant} compliant suppliers, fewer than the {min} a negotiation needs (MOF Order 74 Art 37)"
-                );
+                let reason = Note::TooFewCompliant {
+                    compliant: compliant as u32,
+                    min,
+                };
                 diesel::update(tenders::table.find(tender_id))
-                    .set(tenders::end_reason.eq(&reason))
+                    .set(tenders::end_reason.eq(reason.stored()))
                     .execute(conn)?;
                 move_state(
                     conn,
@@ -418,7 +407,7 @@ pub fn decide_compliance(
                     tender_id,
                     State::Evaluating,
                     State::Failed,
-                    Some(Note::pair("too_few_compliant", &reason)),
+                    Some(reason),
                 )?;
             }
         }
@@ -562,11 +551,6 @@ pub fn record_round(
             })),
         )?;
         let quoted = got.values().filter(|q| q.0.is_some()).count();
-        let (kind_zh, kind_en) = if input.is_final {
-            ("最后报价", "final round")
-        } else {
-            ("谈判", "round")
-        };
         crate::tenders::log_event(
             conn,
             actor,
@@ -575,17 +559,12 @@ pub fn record_round(
             Some(State::Evaluating),
             State::Evaluating,
             "tender.negotiation_round_logged",
-            Some(Note::new(
-                "negotiation_round",
-                format!(
-                    "第 {round} 轮{kind_zh}：{quoted} 家重新报价，{} 家维持上轮报价",
-                    got.len() - quoted
-                ),
-                format!(
-                    "{kind_en} {round}: {quoted} new quotes, {} kept their last",
-                    got.len() - quoted
-                ),
-            )),
+            Some(Note::NegotiationRound {
+                round: round as u32,
+                last: input.is_final,
+                quoted: quoted as u32,
+                kept: (got.len() - quoted) as u32,
+            }),
         )?;
         if input.is_final {
             diesel::update(tenders::table.find(tender_id))
@@ -606,15 +585,9 @@ pub fn record_round(
                 tender_id,
                 State::Evaluating,
                 State::Evaluated,
-                Some(Note::new(
-                    "final_quotes",
-                    format!(
-                        "最后报价完成（第 {round} 轮），按最后报价由低到高排序，评审报告锁定（财政部令第74号第三十五、三十六条）"
-                    ),
-                    format!(
-                        "Final quotes in (round {round}), ranked lowest first, report locked (MOF Order 74 Art 35–36)"
-                    ),
-                )),
+                Some(Note::FinalQuotes {
+                    round: round as u32,
+                }),
             )?;
             let t = find_row(conn, tender_id)?;
             record_draws(conn, actor, now, &t)?;

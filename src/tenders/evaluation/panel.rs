@@ -466,12 +466,6 @@ pub fn form_panel(
                     panel_draws::actor_name.eq(&actor.name),
                 ))
                 .execute(conn)?;
-            let drawn = d
-                .drawn
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
             crate::tenders::log_event(
                 conn,
                 actor,
@@ -480,19 +474,11 @@ pub fn form_panel(
                 Some(t.state()),
                 t.state(),
                 "tender.panel_draw",
-                Some(Note::new(
-                    "experts_drawn",
-                    format!(
-                        "随机抽取评审专家 {n_draw} 名（候选 {} 人）：用户 {drawn}（种子 {}）",
-                        d.candidates.len(),
-                        d.seed
-                    ),
-                    format!(
-                        "{n_draw} experts drawn at random from {}: users {drawn}; seed {}",
-                        d.candidates.len(),
-                        d.seed
-                    ),
-                )),
+                Some(Note::ExpertsDrawn {
+                    drawn: d.drawn.clone(),
+                    candidates: d.candidates.len() as u32,
+                    seed: d.seed.clone(),
+                }),
             )?;
         }
         audit::record(
@@ -519,11 +505,9 @@ pub fn form_panel(
                 tender_id,
                 State::Opened,
                 State::Evaluating,
-                Some(Note::new(
-                    "panel_formed",
-                    format!("评审委员会 {seated} 人"),
-                    format!("Panel of {seated}"),
-                )),
+                Some(Note::PanelFormed {
+                    seated: seated as u32,
+                }),
             )?;
         }
         Ok(())

@@ -232,11 +232,7 @@ pub fn submit_scores(
                 tender_id,
                 State::Evaluating,
                 State::Evaluated,
-                Some(Note::new(
-                    "report_locked",
-                    "全部评审专家已提交评分，评审报告锁定",
-                    "All scores in, report locked",
-                )),
+                Some(Note::ReportLocked),
             )?;
             let t = find_row(conn, tender_id)?;
             record_draws(conn, actor, now, &t)?;
@@ -396,12 +392,6 @@ pub(super) fn record_draws(
     t: &TenderRow,
 ) -> Result<(), AppError> {
     for d in rank_tender(conn, t)?.1 {
-        let order = d
-            .order
-            .iter()
-            .map(|s| format!("#{s}"))
-            .collect::<Vec<_>>()
-            .join(" > ");
         crate::tenders::log_event(
             conn,
             actor,
@@ -410,11 +400,10 @@ pub(super) fn record_draws(
             Some(State::Evaluated),
             State::Evaluated,
             "tender.tie_draw",
-            Some(Note::new(
-                "tie_draw",
-                format!("得分、报价均相同，抽签决定名次：{order}（种子 {}）", d.seed),
-                format!("Full tie decided by the draw: {order}; seed {}", d.seed),
-            )),
+            Some(Note::TieDraw {
+                order: d.order.clone(),
+                seed: d.seed.clone(),
+            }),
         )?;
     }
     Ok(())
@@ -605,6 +594,9 @@ pub fn report(
         bids: out,
         draws,
         award_seq: t.award_bid_id,
-        award_reason: t.award_reason.clone(),
+        award_reason: t
+            .award_reason
+            .as_deref()
+            .map(|s| crate::domain::tender::Note::read(s).both()),
     })
 }
