@@ -7,6 +7,7 @@ pub mod contract;
 pub mod credit_code;
 pub mod dates;
 pub mod facts;
+pub mod files;
 pub mod flags;
 pub mod identity;
 pub mod ids;
