@@ -405,8 +405,8 @@ fn form_of<'a>(html: &'a str, action: &str) -> &'a str {
 
 /// Irreversible steps ask first, naming what will happen: confirming a winner, publishing a result (with
 /// the publicity period), answering a challenge (with no answer chosen for the clerk: sent without one it
-/// is refused at the field and nothing changes), filing a challenge, an incubation decision, approving or
-/// rejecting a change request.
+/// is refused at the field and nothing changes), recording a contract, filing a challenge, an incubation
+/// decision, approving or rejecting a change request.
 async fn issue14_irreversible_forms_ask_first(b: Backend) {
     use sanshe::db::schema::{challenges as ch, incubations as inc, tenders as t, users as u};
     let app = TestApp::demo(&b).await;
@@ -547,6 +547,13 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
         &html[html[..reject].rfind("<form").unwrap()..reject],
         "确定驳回",
     );
+    // An awarded tender without its contract yet: recording the contract asks, saying it cannot be undone.
+    let (to_contract, _) = crate::contracts::awarded_tender(&app, "ASK-C-1", None);
+    let (_, html) = page_as(&app, &bureau, &format!("/tenders/{to_contract}")).await;
+    asks(
+        form_of(&html, &format!("/tenders/{to_contract}/contract")),
+        "登记后不能删除",
+    );
 
     // In the browser: submitting each irreversible form, filled in as a clerk would, asks in the page's
     // words; answering no sends nothing.
@@ -554,7 +561,7 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
     let publish_tender = in_state(&mut c, "award_proposed");
     let challenged = format!("/tenders/{tid}");
     // (page, the form, what to fill in or click first, what the question says)
-    let forms: [(String, String, Vec<(&str, &str)>, &str); 7] = [
+    let forms: [(String, String, Vec<(&str, &str)>, &str); 8] = [
         (
             format!("/tenders/{confirm_tender}"),
             "#confirm-form".into(),
@@ -595,6 +602,12 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
             "确定驳回",
         ),
         (
+            format!("/tenders/{to_contract}"),
+            "#contract-form".into(),
+            vec![("#contract_no", "HT-ASK-1"), ("#term_start", "2027-01-04")],
+            "登记后不能删除",
+        ),
+        (
             format!("/tenders/{id}"),
             "#challenge-form".into(),
             vec![("#grounds", "评分依据不足，请求复核。")],
@@ -608,14 +621,20 @@ async fn issue14_irreversible_forms_ask_first(b: Backend) {
         // The bureau's forms, then the bidder's challenge.
         match i {
             0 => browser.sign_in(&app, "bureau", page).await,
-            6 => browser.sign_in(&app, &bidder, page).await,
+            7 => browser.sign_in(&app, &bidder, page).await,
             _ => browser.goto(&app.url(page)).await,
         }
         for (field, text) in fill {
             if text.is_empty() {
                 browser.click(&format!("{form} {field}")).await;
             } else {
-                browser.type_into(&format!("{form} {field}"), text).await;
+                // Set as a picker would (a date field takes no typed ISO date in every locale).
+                browser
+                    .script(&format!(
+                        "document.querySelector({:?}).value = {text:?};",
+                        format!("{form} {field}")
+                    ))
+                    .await;
             }
         }
         browser.click(&format!("{form} button[type=submit]")).await;
