@@ -45,6 +45,8 @@ pub struct AppState {
     pub tasks: Arc<crate::tasks::Settings>,
     /// The gate of PDF reports: fewer at once than there are cores, so pages keep a core.
     pub reports: Arc<tokio::sync::Semaphore>,
+    /// Uploaded files (src/files).
+    pub files: Arc<crate::files::Store>,
 }
 
 impl AppState {
@@ -61,6 +63,10 @@ impl AppState {
             tenders: Arc::new(crate::tenders::Ctx::from_config(&config)),
             contracts: Arc::new(crate::contracts::Ctx::from_config(&config)),
             tasks: Arc::new(crate::tasks::Settings::from_config(&config)),
+            files: Arc::new(
+                crate::files::Store::open(config.files.clone())
+                    .expect("the file store was checked when the settings were read"),
+            ),
             config: Arc::new(config),
             pool,
             clock,

@@ -80,8 +80,9 @@ pub enum Command {
     /// Check the integrity of the audit chain, the fund ledger (every hash from the first entry, no gap in
     /// the sequence numbers, every entry balanced and of its kind's shape, the available budget never below
     /// zero, stored balances equal to the sums of the postings), every signed checkpoint (its signature, and
-    /// that the chain still has the signed entry with the signed hash) and every opened bid against its
-    /// commitment; exits 1 when anything is broken, naming the first bad sequence number.
+    /// that the chain still has the signed entry with the signed hash), every opened bid against its
+    /// commitment and every stored file against its hash; exits 1 when anything is broken, naming the first
+    /// bad sequence number or the bad file.
     Verify {
         /// Also check the checkpoints in this file, a copy kept outside the database (one checkpoint as the
         /// API or an auditor's e-mail gives it, a list of them, or a page of GET /api/v1/checkpoints).
@@ -547,9 +548,58 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 );
                 code = 1;
             }
+            code |= verify_files(&mut c, &config)?;
             Ok(code)
         }
     }
+}
+
+/// Read every stored file back and compare it with its hash; list unfinished uploads. 1 if any file is
+/// missing or altered.
+fn verify_files(c: &mut crate::db::DbConn, config: &Config) -> Result<i32, String> {
+    let stored = crate::files::stored(c).map_err(|e| e.to_string())?;
+    let store = crate::files::Store::open(config.files.clone())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut bad = Vec::new();
+        for (sha, size, _) in &stored {
+            let health = store
+                .check(sha, *size as u64)
+                .await
+                .map_err(|e| e.to_string())?;
+            if health != crate::files::Health::Intact {
+                bad.push(format!("{sha} {health:?}").to_lowercase());
+            }
+        }
+        let rows: i64 = stored.iter().map(|s| s.2).sum();
+        if bad.is_empty() {
+            println!(
+                "files: ok, {} stored files for {rows} records",
+                stored.len()
+            );
+        } else {
+            println!(
+                "files: {} of {} stored files are missing or altered:",
+                bad.len(),
+                stored.len()
+            );
+            for b in &bad {
+                println!("  {b}");
+            }
+        }
+        let left = store.leftovers().await.map_err(|e| e.to_string())?;
+        if !left.is_empty() {
+            println!(
+                "files: {} unfinished uploads left behind (safe to delete): {}",
+                left.len(),
+                left.join(", ")
+            );
+        }
+        Ok(i32::from(!bad.is_empty()))
+    })
 }
 
 /// Recompute the ledger and check the digests against it; 1 if anything is wrong.

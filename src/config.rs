@@ -232,6 +232,25 @@ pub struct ConfigArgs {
     /// of the task queues. No regulation sets it.
     #[arg(long, env = "SANSHE_REVIEW_WORKING_DAYS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=60), global = true)]
     pub review_working_days: u32,
+    /// Where uploaded files are kept: a directory (default DATA_DIR/files) or s3://BUCKET/PREFIX for an
+    /// S3-compatible store, reached with the usual AWS_* variables (AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP).
+    #[arg(long, env = "SANSHE_FILES_URL", global = true)]
+    pub files_url: Option<String>,
+    /// Largest uploaded file, MiB.
+    #[arg(long, env = "SANSHE_FILE_MAX_MB", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=2048), global = true)]
+    pub file_max_mb: u32,
+    /// Largest total of one bid's files, MiB.
+    #[arg(long, env = "SANSHE_BID_FILES_MAX_MB", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10240), global = true)]
+    pub bid_files_max_mb: u32,
+    /// Kinds of file accepted, judged by content: any of pdf, jpeg, png, ofd, docx, xlsx, comma-separated.
+    #[arg(
+        long,
+        env = "SANSHE_FILE_KINDS",
+        default_value = "pdf,jpeg,png,ofd,docx,xlsx",
+        global = true
+    )]
+    pub file_kinds: String,
     /// Labour and volunteer subsidies (the staff line's spending) at most this percent of the contract
     /// amount, where the programme says so (the central demonstration programme: 50); unset: no such flag.
     #[arg(long, env = "SANSHE_LABOUR_CAP_PCT", value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
@@ -326,6 +345,8 @@ pub struct Config {
     pub payment_due_days: i64,
     /// Working days of the review service standard (`SANSHE_REVIEW_WORKING_DAYS`).
     pub review_working_days: u32,
+    /// The file store and its limits (`SANSHE_FILES_URL`, `SANSHE_FILE_MAX_MB`, …).
+    pub files: crate::files::Settings,
     /// Audit flags that vary by programme (`SANSHE_LABOUR_CAP_PCT`, `SANSHE_FORBIDDEN_KEYWORDS`).
     pub flags: crate::domain::flags::Settings,
     /// People served: activity types, groups, the visits norm of the flags.
@@ -475,6 +496,25 @@ impl ConfigArgs {
         if issuer.is_empty() || issuer.chars().count() > 60 {
             return Err("SANSHE_ISSUER: 1 to 60 characters (e.g. 官渡区民政局)".into());
         }
+        let files = crate::files::Settings {
+            location: match self.files_url.as_deref().map(str::trim) {
+                None | Some("") => crate::files::Location::Local(self.data_dir.join("files")),
+                Some(u) if u.starts_with("s3://") => crate::files::Location::S3 {
+                    url: u.to_string(),
+                    options: std::env::vars()
+                        .filter(|(k, _)| k.starts_with("AWS_"))
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                        .collect(),
+                },
+                Some(dir) => crate::files::Location::Local(PathBuf::from(dir)),
+            },
+            file_max: u64::from(self.file_max_mb) * 1024 * 1024,
+            bid_max: u64::from(self.bid_files_max_mb) * 1024 * 1024,
+            kinds: crate::domain::files::parse_kinds(&self.file_kinds)
+                .map_err(|e| format!("SANSHE_FILE_KINDS: {e}"))?,
+        };
+        // Opened once here so a bad location stops the program with its reason (the server opens it again).
+        crate::files::Store::open(files.clone())?;
         let site = std::sync::Arc::new(Site::new(
             &issuer,
             &self.site_address,
@@ -492,6 +532,7 @@ impl ConfigArgs {
             ledger,
             payment_due_days: i64::from(self.payment_due_days),
             review_working_days: self.review_working_days,
+            files,
             checkpoints,
             tender_rules,
             line_shares_set: self.line_shares.is_some(),

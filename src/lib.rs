@@ -24,6 +24,7 @@ pub mod contracts;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod idempotency;

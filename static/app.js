@@ -30,6 +30,11 @@
     }
 
     if (event.defaultPrevented) return;
+    if (form.hasAttribute("data-upload") && window.FormData && window.XMLHttpRequest) {
+      event.preventDefault();
+      upload(form);
+      return;
+    }
     if (!(form.matches("form.stack") || form.hasAttribute("data-progress"))) return;
 
     // Disable after the current tick so the clicked button's name/value is still submitted.
@@ -44,6 +49,38 @@
       if (progress) progress.hidden = false;
     }, 0);
   });
+
+  // (d) An upload form sent with a progress bar. The server answers as to a plain post (the page after a
+  // redirect, or the page with the form's errors), which then replaces this one.
+  function upload(form) {
+    var box = form.querySelector(".upload-progress");
+    var bar = form.querySelector("progress");
+    var pct = form.querySelector(".upload-percent");
+    var buttons = form.querySelectorAll('button[type="submit"]');
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+    if (box) box.hidden = false;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var p = Math.floor((e.loaded * 100) / e.total);
+      if (bar) bar.value = p;
+      if (pct) pct.textContent = p + "%";
+    });
+    xhr.addEventListener("load", function () {
+      var url = xhr.responseURL || form.action;
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+      if (url !== window.location.href) window.history.replaceState(null, "", url);
+    });
+    xhr.addEventListener("error", function () {
+      for (var i = 0; i < buttons.length; i++) buttons[i].disabled = false;
+      if (box) box.hidden = true;
+      window.alert(form.dataset.failed || "Upload failed");
+    });
+    xhr.send(new FormData(form));
+  }
 
   // Re-enable buttons if the page is restored from the back/forward cache.
   window.addEventListener("pageshow", function (event) {

@@ -8,6 +8,7 @@ pub mod bases;
 pub mod checkpoints;
 pub mod contracts;
 pub mod documents;
+pub mod files;
 pub mod health;
 pub mod incubations;
 pub mod ledger;
@@ -58,13 +59,14 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
         .configure(people::configure)
         .configure(reports::configure)
         .configure(documents::configure)
+        .configure(files::configure)
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Sanshe API", description = "三社联动服务平台 JSON API. Errors are application/problem+json (RFC 9457) with a stable `code` and messages in zh-CN and en."),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "checkpoints", description = "Signed checkpoints of the hash chains (public list; admin and finance sign on demand)"), (name = "health", description = "Liveness and readiness"), (name = "tasks", description = "What waits for the caller, oldest first, with due dates"), (name = "tenders", description = "Purchase-of-service tenders: notices, enquiries, life cycle"), (name = "bids", description = "Sealed bids, receipts and commitments"), (name = "evaluation", description = "Panel, scores, award, publicity and challenges"), (name = "ledger", description = "Fund ledger: budget appropriations, trial balance, journal export, verification (finance)"), (name = "contracts", description = "Contracts: notices, signing, acceptance, payments"), (name = "spending", description = "Spending reports against budget lines, finance review, audit flags"), (name = "people", description = "People served: beneficiaries, activities, 人次 and 人数"), (name = "reports", description = "Reports and documents as PDF: the 三社联动 report (figures and PDF), contract statements, award notices and letters, evaluation reports and audit reports"))
+    tags((name = "auth", description = "Sign-in and own account"), (name = "users", description = "User administration (admin)"), (name = "audit", description = "Audit trail (admin, finance)"), (name = "checkpoints", description = "Signed checkpoints of the hash chains (public list; admin and finance sign on demand)"), (name = "health", description = "Liveness and readiness"), (name = "tasks", description = "What waits for the caller, oldest first, with due dates"), (name = "tenders", description = "Purchase-of-service tenders: notices, enquiries, life cycle"), (name = "bids", description = "Sealed bids, receipts and commitments"), (name = "evaluation", description = "Panel, scores, award, publicity and challenges"), (name = "ledger", description = "Fund ledger: budget appropriations, trial balance, journal export, verification (finance)"), (name = "contracts", description = "Contracts: notices, signing, acceptance, payments"), (name = "spending", description = "Spending reports against budget lines, finance review, audit flags"), (name = "people", description = "People served: beneficiaries, activities, 人次 and 人数"), (name = "reports", description = "Reports and documents as PDF: the 三社联动 report (figures and PDF), contract statements, award notices and letters, evaluation reports and audit reports"), (name = "files", description = "Uploaded files: tender documents (multipart uploads, downloads with ranges and ETags)"))
 )]
 pub struct ApiDoc;
 

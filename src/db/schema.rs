@@ -965,3 +965,20 @@ diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, organisation
 diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, tender_streets);
 diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, tenders);
 diesel::allow_tables_to_appear_in_same_query!(satisfaction_surveys, users);
+
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        name -> Text,
+        kind -> Text,
+        size -> BigInt,
+        purpose -> Text,
+        record_id -> BigInt,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(files -> users (uploaded_by));
+diesel::allow_tables_to_appear_in_same_query!(files, users);

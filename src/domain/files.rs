@@ -49,9 +49,41 @@ impl Kind {
         }
     }
 
+    /// As people name it: PDF, JPEG, …
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Pdf => "PDF",
+            Kind::Jpeg => "JPEG",
+            Kind::Png => "PNG",
+            Kind::Ofd => "OFD",
+            Kind::Docx => "DOCX",
+            Kind::Xlsx => "XLSX",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+}
+
+/// The kinds named in a setting, comma-separated (`pdf,jpeg,png`).
+pub fn parse_kinds(s: &str) -> Result<Vec<Kind>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let k = Kind::parse(&part.to_ascii_lowercase()).ok_or_else(|| {
+            format!(
+                "{part} is not a kind of file (one of {})",
+                Kind::ALL.map(Kind::as_str).join(", ")
+            )
+        })?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    if out.is_empty() {
+        return Err("give at least one kind of file".into());
+    }
+    Ok(out)
 }
 
 /// How many leading bytes [`sniff`] needs to be sure: the first entries of an OOXML or OFD package name
@@ -221,6 +253,13 @@ mod tests {
         );
         // A header cut off in the prefix is not read past the end.
         assert_eq!(sniff(&zip_entry("word/document.xml")[..31]), None);
+    }
+
+    #[test]
+    fn the_accepted_kinds_are_a_setting() {
+        assert_eq!(parse_kinds("pdf, PNG,pdf"), Ok(vec![Kind::Pdf, Kind::Png]));
+        assert!(parse_kinds("pdf,exe").unwrap_err().contains("exe"));
+        assert!(parse_kinds(" , ").is_err());
     }
 
     #[test]

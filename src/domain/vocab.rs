@@ -139,12 +139,14 @@ pub const AUDIT_ENTITIES: &[(&str, &str, &str)] = &[
     ("seed", "演示数据", "Demo data"),
     ("checklist", "出壳清单", "Graduation checklist"),
     ("checkpoint", "检查点", "Checkpoint"),
+    ("file", "文件", "File"),
 ];
 
 /// What was done (the second part of an action code). Tender states (`tender.published`) are labelled by
 /// the state machine.
 pub const AUDIT_VERBS: &[(&str, &str, &str)] = &[
     ("create", "新建", "created"),
+    ("upload", "上传", "uploaded"),
     ("update", "修改", "updated"),
     ("import", "导入", "imported"),
     ("record", "记录", "recorded"),

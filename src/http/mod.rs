@@ -7,6 +7,7 @@
 
 pub mod caller;
 pub mod csrf;
+pub mod files;
 pub mod input;
 pub mod page;
 pub mod session;

@@ -769,7 +769,7 @@ fn parse_number<T: FromStr>(
 
 /// Read a page form: urlencoded, at most [`FORM_BODY_LIMIT`], with a `csrf` field matching the cookie and
 /// no control character in any name or value (422, the error page naming the field).
-async fn read_form(req: &HttpRequest, mut payload: Payload) -> Result<Form, PageError> {
+pub(crate) async fn read_form(req: &HttpRequest, mut payload: Payload) -> Result<Form, PageError> {
     let lang = Lang::from_request(req);
     let bad = |zh: String, en: String| {
         PageError::App(AppError::bad_request("invalid_form", zh, en), lang)

@@ -4,6 +4,7 @@
 mod bases;
 mod checkpoints;
 mod contracts;
+mod files;
 mod ledger;
 mod orgs;
 mod people;
@@ -94,6 +95,7 @@ pub fn all_strings() -> impl Iterator<Item = &'static (&'static str, &'static st
         .chain(spending::STRINGS)
         .chain(people::STRINGS)
         .chain(reports::STRINGS)
+        .chain(files::STRINGS)
 }
 
 /// (key, zh-CN, en)

@@ -366,6 +366,8 @@ pub struct Options {
     pub checkpoint_every: (u32, u32),
     /// `SANSHE_ENQUIRIES_PER_DAY`: enquiries per organisation, tender and Beijing day.
     pub enquiries_per_day: u32,
+    /// The file store; `None`: a directory beside the database.
+    pub files: Option<sanshe::files::Settings>,
 }
 
 impl Default for Options {
@@ -385,6 +387,7 @@ impl Default for Options {
             auditor_emails: Vec::new(),
             checkpoint_every: (0, 0),
             enquiries_per_day: 20,
+            files: None,
         }
     }
 }
@@ -455,6 +458,10 @@ pub fn config(db: &TestDb, o: &Options) -> Config {
         )),
         payment_due_days: 30,
         review_working_days: 5,
+        files: o
+            .files
+            .clone()
+            .unwrap_or_else(|| sanshe::files::Settings::local(db.dir.join("files"))),
     }
 }
 
@@ -683,7 +690,16 @@ pub fn snapshot(c: &mut DbConn) -> String {
         .select((k::id, k::chain, k::seq, k::hash, k::signature))
         .load(c)
         .unwrap();
-    format!("{users:?}\n{audit:?}\n{outbox:?}\n{checkpoints:?}")
+    let files: Vec<(i64, String, String)> = sanshe::db::schema::files::table
+        .order(sanshe::db::schema::files::id)
+        .select((
+            sanshe::db::schema::files::id,
+            sanshe::db::schema::files::sha256,
+            sanshe::db::schema::files::name,
+        ))
+        .load(c)
+        .unwrap();
+    format!("{users:?}\n{audit:?}\n{outbox:?}\n{checkpoints:?}\n{files:?}")
 }
 
 /// Wait until `f` holds, polling; panics with `what` after `secs`.

@@ -19,6 +19,7 @@ mod cli;
 mod contracts;
 mod documents;
 mod errors;
+mod files;
 mod home;
 mod input;
 mod layers;

@@ -91,6 +91,7 @@ fn routes() -> impl Iterator<Item = &'static Op> {
         .chain(crate::people::ROUTES)
         .chain(crate::reports::ROUTES)
         .chain(crate::documents::ROUTES)
+        .chain(crate::files::ROUTES)
 }
 
 /// The foundation's API operations. Keep in step with `src/routes`: the OpenAPI test fails on any difference.
@@ -344,7 +345,10 @@ async fn call(
     headers: &[(reqwest::header::HeaderName, String)],
 ) -> reqwest::Response {
     let mut r = http.request(op.method.parse().unwrap(), app.url(op.path));
-    if let Some(body) = body_of(op) {
+    if op.body == Some(crate::files::MULTIPART_PDF) {
+        let (ct, body) = crate::files::sample_upload();
+        r = r.header(CONTENT_TYPE, ct).body(body);
+    } else if let Some(body) = body_of(op) {
         serde_json::from_str::<Value>(&body).expect("sample body is JSON");
         r = r.header(CONTENT_TYPE, "application/json").body(body);
     }
@@ -618,7 +622,8 @@ async fn api_refusals(b: Backend) {
     )
     .await;
     let http = http();
-    crate::tenders::opened_tender_fixture(&app);
+    let tender = crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::files::document_fixture(&app, tender).await, 1);
     assert_eq!(crate::contracts::signed_contract_fixture(&app).await, 1);
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
@@ -995,7 +1000,8 @@ async fn refusal_precedes_input_errors(b: Backend) {
     )
     .await;
     let http = http();
-    crate::tenders::opened_tender_fixture(&app);
+    let tender = crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::files::document_fixture(&app, tender).await, 1);
     let tokens = role_tokens(&app).await;
     let admin = token_of(&tokens, Role::Admin).to_string();
     let gone_id = app.create_user("rt-gone", "admin", None, None).await;
@@ -1138,7 +1144,8 @@ async fn page_refusals(b: Backend) {
     )
     .await;
     let http = http();
-    crate::tenders::opened_tender_fixture(&app);
+    let tender = crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::files::document_fixture(&app, tender).await, 1);
     let tokens = role_tokens(&app).await;
     let admin_id = me_id(&app, token_of(&tokens, Role::Admin)).await;
     let forged = [
@@ -1273,7 +1280,8 @@ async fn head_for_every_get(b: Backend) {
     )
     .await;
     let http = http();
-    crate::tenders::opened_tender_fixture(&app);
+    let tender = crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::files::document_fixture(&app, tender).await, 1);
     let tokens = role_tokens(&app).await;
     let mut found = 0;
     let api = routes().filter(|op| op.method == "GET").map(|op| {
@@ -1358,7 +1366,8 @@ async fn issue14_every_page_fits_a_phone_in_one_language() {
         },
     )
     .await;
-    crate::tenders::opened_tender_fixture(&app);
+    let tender = crate::tenders::opened_tender_fixture(&app);
+    assert_eq!(crate::files::document_fixture(&app, tender).await, 1);
     assert_eq!(crate::contracts::signed_contract_fixture(&app).await, 1);
     let tokens = role_tokens(&app).await;
     // A tender open for bids, and an organisation that may bid on it: the bid form itself.

@@ -244,3 +244,82 @@ pub(super) async fn origin_submit(
     )
     .await
 }
+
+/// Add a document to a draft tender from its page: a `multipart/form-data` post whose CSRF token comes
+/// before the file (checked before a byte of the file is taken). The page's script sends it with a
+/// progress bar; without the script the browser posts it plainly. Refusals show at the form.
+pub(super) async fn document_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    use actix_web::HttpMessage;
+    let received = if req.content_type() != "multipart/form-data" {
+        // A plain form (no file in it): its token is checked as any form's, then it is refused at the file.
+        crate::http::page::read_form(&req, payload.into_inner()).await?;
+        Err(AppError::field(
+            "file",
+            "required",
+            "请选择要上传的文件。",
+            "Choose a file to upload.",
+        ))
+    } else {
+        let (r, s) = (&req, &state);
+        crate::http::files::receive(
+            &req,
+            payload,
+            &state.files,
+            state.files.settings.file_max,
+            |fields| async move {
+                let token = fields
+                    .iter()
+                    .find(|(k, _)| k == "csrf")
+                    .map_or("", |(_, v)| v.as_str());
+                crate::http::csrf::check(r, token)?;
+                s.run(move |c| crate::files::may_add_tender_document(c, id))
+                    .await
+            },
+        )
+        .await
+    };
+    if let Err(e) = &received
+        && e.code() == "csrf_failed"
+    {
+        return Err(PageError::App(received.err().expect("an error"), ctx.lang));
+    }
+    let actor = crate::http::actor(&req, &page.user);
+    let (uid, now) = (page.user.id, state.clock.now());
+    run_action(
+        &state,
+        ctx,
+        id,
+        "document".into(),
+        HashMap::new(),
+        "files.uploaded_ok",
+        move |c| crate::files::add_tender_document(c, &actor, now, &received?.file, id, uid),
+    )
+    .await
+}
+
+/// Download a file from a page link (the same answer as the API's).
+pub(super) async fn file_download(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let id = path.into_inner();
+    let reader = crate::http::caller::caller(&req).await.user().cloned();
+    let (row, public) = state
+        .run(move |c| crate::files::readable(c, reader.as_ref(), id))
+        .await
+        .map_err(page_err(ctx.lang))?;
+    crate::http::files::download(&req, &state.files, &row, public)
+        .await
+        .map_err(page_err(ctx.lang))
+}

@@ -93,6 +93,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenders/{id}/edit", web::post().to(edit_submit))
         .route("/tenders/{id}/commitments", web::get().to(commitments_page))
         .route("/tenders/{id}/publish", web::post().to(publish_submit))
+        .route("/tenders/{id}/documents", web::post().to(document_submit))
+        .route("/files/{id}", web::get().to(file_download))
         .route("/tenders/{id}/cancel", web::post().to(cancel_submit))
         .route("/tenders/{id}/contract", web::post().to(contract_submit))
         .route("/tenders/{id}/enquiries", web::post().to(ask_submit))
@@ -198,6 +200,16 @@ impl Lx {
     }
     pub fn field(&self, f: &str) -> String {
         crate::registry::orgs::label(crate::registry::orgs::FIELDS, f, self.zh())
+    }
+    /// A file's size as people read it: KB below a megabyte, else MB to one decimal (integer arithmetic).
+    pub fn file_size(&self, bytes: &i64) -> String {
+        const MB: i64 = 1024 * 1024;
+        if *bytes < MB {
+            format!("{} KB", (bytes + 1023) / 1024)
+        } else {
+            let tenths = (bytes * 10 + MB / 2) / MB;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
     }
     pub fn money(&self, fen: &i64) -> String {
         crate::money::yuan_grouped(*fen)

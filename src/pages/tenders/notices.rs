@@ -200,6 +200,12 @@ struct DetailPage {
     ss: Option<SsPanel>,
     act: ActionErrors,
     sealed: bool,
+    /// 采购文件 the reader may download, oldest first.
+    documents: Vec<crate::files::FileView>,
+    /// A draft, and the reader may add documents to it.
+    can_upload: bool,
+    /// The largest file, MiB.
+    max_mb: u32,
 }
 
 impl DetailPage {
@@ -369,7 +375,7 @@ pub(super) async fn detail(
     let staff = user.as_ref().is_some_and(CurrentUser::is_staff);
     let lang = ctx.lang;
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    let (t, enquiries, org, bureau, eval, ss) = state
+    let (t, enquiries, org, bureau, eval, ss, documents) = state
         .run(move |c| {
             let t = tenders::get(c, &tctx, now, id, staff)?;
             let row = tenders::find_row(c, id)?;
@@ -395,7 +401,20 @@ pub(super) async fn detail(
                 None => None,
             };
             let ss = load_ss_panel(c, &tctx, now, &row, user.as_ref())?;
-            Ok((t, enquiries, org, bureau, eval, ss))
+            let docs = if crate::files::may_read(
+                c,
+                user.as_ref(),
+                crate::files::Purpose::TenderDocument,
+                id,
+            )? {
+                crate::files::of_record(c, crate::files::Purpose::TenderDocument, id)?
+                    .iter()
+                    .map(crate::files::FileRow::view)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((t, enquiries, org, bureau, eval, ss, docs))
         })
         .await
         .map_err(page_err(lang))?;
@@ -409,6 +428,9 @@ pub(super) async fn detail(
         l: lx(&ctx),
         eligibility: eligibility_lines(lang, &t.eligibility),
         sealed: t.state.sealed(),
+        can_upload: staff && t.state == State::Draft,
+        max_mb: u32::try_from(state.files.settings.file_max / (1024 * 1024)).unwrap_or(u32::MAX),
+        documents,
         ctx: ctx.clone(),
         t,
         org,
