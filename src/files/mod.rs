@@ -107,7 +107,7 @@ fn store_error(e: object_store::Error) -> AppError {
 }
 
 /// The refusal of a file, at the form's field `field`.
-pub fn refusal(field: &str, rule: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+fn refusal(field: &str, rule: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
     AppError::field(field, rule, zh, en)
 }
 

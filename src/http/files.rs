@@ -20,15 +20,6 @@ pub struct Upload {
     pub file: Received,
 }
 
-impl Upload {
-    pub fn field(&self, name: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-}
-
 fn unreadable(e: impl std::fmt::Display) -> AppError {
     AppError::bad_request(
         "invalid_multipart",
