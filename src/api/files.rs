@@ -50,7 +50,7 @@ pub async fn upload_tender_document(
     let uid = user.id;
     let now = state.clock.now();
     let row = state
-        .run(move |c| files::add_tender_document(c, &actor, now, &up.file, id, uid))
+        .run(move |c| files::add_tender_document(c, &actor, now, &up, id, uid))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, row.view().href))
@@ -68,13 +68,9 @@ pub async fn tender_documents(
     let id = id.into_inner();
     let reader = crate::http::caller::caller(&req).await.user().cloned();
     let rows = state
-        .run(move |c| {
-            if !files::may_read(c, reader.as_ref(), Purpose::TenderDocument, id)? {
-                return Err(AppError::NotFound);
-            }
-            files::of_record(c, Purpose::TenderDocument, id)
-        })
-        .await?;
+        .run(move |c| files::readable_of(c, reader.as_ref(), Purpose::TenderDocument, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.view()).collect::<Vec<_>>()))
 }
 
@@ -87,10 +83,5 @@ pub async fn download(
     req: HttpRequest,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let reader = crate::http::caller::caller(&req).await.user().cloned();
-    let (row, public) = state
-        .run(move |c| files::readable(c, reader.as_ref(), id))
-        .await?;
-    crate::http::files::download(&req, &state.files, &row, public).await
+    crate::http::files::serve(&req, &state, id.into_inner()).await
 }

@@ -54,6 +54,20 @@ pub fn may_read(
     }
 }
 
+/// The files of a record, oldest first, when `reader` may read them (`None` when not).
+pub fn readable_of(
+    conn: &mut DbConn,
+    reader: Option<&CurrentUser>,
+    purpose: Purpose,
+    record_id: i64,
+) -> Result<Option<Vec<FileRow>>, AppError> {
+    if may_read(conn, reader, purpose, record_id)? {
+        super::of_record(conn, purpose, record_id).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// [`may_read`] for one file, and whether anyone may (a public file may be cached): 404 (not 403) when
 /// the reader may not, so a draft's files are not known to exist.
 pub fn readable(

@@ -14,12 +14,6 @@ use crate::files::{FileRow, Received, Store};
 /// Longest text field read before the file (a CSRF token, a note).
 const TEXT_FIELD_MAX: usize = 4096;
 
-/// What an upload form sent: its text fields (those before the file), and the file.
-pub struct Upload {
-    pub fields: Vec<(String, String)>,
-    pub file: Received,
-}
-
 fn unreadable(e: impl std::fmt::Display) -> AppError {
     AppError::bad_request(
         "invalid_multipart",
@@ -40,7 +34,7 @@ pub async fn receive<F, Fut>(
     store: &Store,
     max: u64,
     before_file: F,
-) -> Result<Upload, AppError>
+) -> Result<Received, AppError>
 where
     F: FnOnce(Vec<(String, String)>) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
@@ -60,8 +54,7 @@ where
                 .and_then(|d| d.get_filename())
                 .unwrap_or_default()
                 .to_string();
-            let file = store.receive("file", &file_name, &mut field, max).await?;
-            return Ok(Upload { fields, file });
+            return store.receive("file", &file_name, &mut field, max).await;
         }
         let mut text = Vec::new();
         while let Some(piece) = field.next().await {
@@ -85,6 +78,20 @@ where
         "请选择要上传的文件。",
         "Choose a file to upload.",
     ))
+}
+
+/// The file `id` as the answer to `req`, if its caller may read it (404 otherwise): [`download`]. The
+/// API and the pages answer with this one function.
+pub async fn serve(
+    req: &HttpRequest,
+    state: &crate::app::AppState,
+    id: i64,
+) -> Result<HttpResponse, AppError> {
+    let reader = crate::http::caller::caller(req).await.user().cloned();
+    let (row, public) = state
+        .run(move |c| crate::files::readable(c, reader.as_ref(), id))
+        .await?;
+    download(req, &state.files, &row, public).await
 }
 
 /// `filename*` in UTF-8 and an ASCII `filename` for old clients (non-ASCII characters as `_`).

@@ -627,18 +627,19 @@ async fn issue15_a_large_upload_is_streamed(b: Backend) {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     })
     .await;
+    let send = |name: &'static str, bytes: Vec<u8>| {
+        let (ct, body) = multipart(&[], name, &bytes);
+        http.post(format!("{base}/api/v1/tenders/{id}/documents"))
+            .bearer_auth(&token)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
     // Warm: one small upload first, so the baseline includes what any upload needs.
-    let small = pdf(64 * 1024, 9);
-    let (ct, body) = multipart(&[], "small.pdf", &small);
-    let r = http
-        .post(format!("{base}/api/v1/tenders/{id}/documents"))
-        .bearer_auth(&token)
-        .header("content-type", &ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(
+        send("small.pdf", pdf(64 * 1024, 9)).await.unwrap().status(),
+        201
+    );
     let status = |field: &str| {
         let s = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
         let line = s
@@ -659,15 +660,7 @@ async fn issue15_a_large_upload_is_streamed(b: Backend) {
     std::fs::write(format!("/proc/{}/clear_refs", server.id()), "5").unwrap();
     let before = status("VmRSS:");
     let big = pdf(15 * 1024 * 1024, 10);
-    let (ct, body) = multipart(&[], "large.pdf", &big);
-    let r = http
-        .post(format!("{base}/api/v1/tenders/{id}/documents"))
-        .bearer_auth(&token)
-        .header("content-type", &ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = send("large.pdf", big.clone()).await.unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let grew = peak().saturating_sub(before);
     eprintln!(

@@ -287,11 +287,10 @@ pub(super) async fn document_submit(
         )
         .await
     };
-    if let Err(e) = &received
-        && e.code() == "csrf_failed"
-    {
-        return Err(PageError::App(received.err().expect("an error"), ctx.lang));
-    }
+    let received = match received {
+        Err(e) if e.code() == "csrf_failed" => return Err(PageError::App(e, ctx.lang)),
+        r => r,
+    };
     let actor = crate::http::actor(&req, &page.user);
     let (uid, now) = (page.user.id, state.clock.now());
     run_action(
@@ -301,7 +300,7 @@ pub(super) async fn document_submit(
         "document".into(),
         HashMap::new(),
         "files.uploaded_ok",
-        move |c| crate::files::add_tender_document(c, &actor, now, &received?.file, id, uid),
+        move |c| crate::files::add_tender_document(c, &actor, now, &received?, id, uid),
     )
     .await
 }
@@ -313,13 +312,7 @@ pub(super) async fn file_download(
     ctx: PageCtx,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let id = path.into_inner();
-    let reader = crate::http::caller::caller(&req).await.user().cloned();
-    let (row, public) = state
-        .run(move |c| crate::files::readable(c, reader.as_ref(), id))
-        .await
-        .map_err(page_err(ctx.lang))?;
-    crate::http::files::download(&req, &state.files, &row, public)
+    crate::http::files::serve(&req, &state, path.into_inner())
         .await
         .map_err(page_err(ctx.lang))
 }

@@ -401,19 +401,16 @@ pub(super) async fn detail(
                 None => None,
             };
             let ss = load_ss_panel(c, &tctx, now, &row, user.as_ref())?;
-            let docs = if crate::files::may_read(
+            let docs = crate::files::readable_of(
                 c,
                 user.as_ref(),
                 crate::files::Purpose::TenderDocument,
                 id,
-            )? {
-                crate::files::of_record(c, crate::files::Purpose::TenderDocument, id)?
-                    .iter()
-                    .map(crate::files::FileRow::view)
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            )?
+            .unwrap_or_default()
+            .iter()
+            .map(crate::files::FileRow::view)
+            .collect();
             Ok((t, enquiries, org, bureau, eval, ss, docs))
         })
         .await
