@@ -278,6 +278,12 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         tokio::task::spawn_blocking(move || crate::db::wal_checkpoints::take_over(&pool))
             .await
             .map_err(|e| e.to_string())??;
+    // Bid attachments sent inline (or kept inside bids before the file store) move into it, sealed.
+    match crate::tenders::bids::move_all_inline(&state.pool, &state.tenders, &state.files).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "bid attachments moved into the file store"),
+        Err(e) => tracing::error!("bid attachments stay inside their bids for now: {e}"),
+    }
     let data = web::Data::new(state.clone());
     // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
     // answer 404 for every path under /api/v1 it does not know.
@@ -332,6 +338,9 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
             .wrap(from_fn(crate::http::middleware))
     })
     .workers(state.config.workers)
+    // actix's default of 5 s to receive a request head answered 408 to clients of a busy two-core server
+    // (100 payments at once beside a demo being seeded); 30 s still bounds a client that never finishes.
+    .client_request_timeout(std::time::Duration::from_secs(30))
     .shutdown_timeout(10)
     .listen(listener)
     .map_err(|e| e.to_string())?;

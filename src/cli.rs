@@ -81,8 +81,8 @@ pub enum Command {
     /// the sequence numbers, every entry balanced and of its kind's shape, the available budget never below
     /// zero, stored balances equal to the sums of the postings), every signed checkpoint (its signature, and
     /// that the chain still has the signed entry with the signed hash), every opened bid against its
-    /// commitment and every stored file against its hash; exits 1 when anything is broken, naming the first
-    /// bad sequence number or the bad file.
+    /// commitment and every stored file against its hash (each sealed bid file opened); exits 1 when
+    /// anything is broken, naming the first bad sequence number or the bad file.
     Verify {
         /// Also check the checkpoints in this file, a copy kept outside the database (one checkpoint as the
         /// API or an auditor's e-mail gives it, a list of them, or a page of GET /api/v1/checkpoints).
@@ -548,7 +548,7 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
                 );
                 code = 1;
             }
-            code |= verify_files(&mut c, &config)?;
+            code |= verify_files(&mut c, &config, &ctx)?;
             Ok(code)
         }
     }
@@ -556,8 +556,17 @@ fn run(config: Config, command: Command) -> Result<i32, String> {
 
 /// Read every stored file back and compare it with its hash; list unfinished uploads. 1 if any file is
 /// missing or altered.
-fn verify_files(c: &mut crate::db::DbConn, config: &Config) -> Result<i32, String> {
+fn verify_files(
+    c: &mut crate::db::DbConn,
+    config: &Config,
+    ctx: &crate::tenders::Ctx,
+) -> Result<i32, String> {
     let stored = crate::files::stored(c).map_err(|e| e.to_string())?;
+    let crate::tenders::bids::BidFiles {
+        sealed,
+        inline,
+        unopened,
+    } = crate::tenders::bids::sealed_files(c, ctx).map_err(|e| e.to_string())?;
     let store = crate::files::Store::open(config.files.clone())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -590,6 +599,66 @@ fn verify_files(c: &mut crate::db::DbConn, config: &Config) -> Result<i32, Strin
                 println!("  {b}");
             }
         }
+        // A bid's files, sealed: each opened with its bid's binding and compared with the committed hash.
+        let mut bad_sealed = Vec::new();
+        for f in &sealed {
+            let health = store
+                .check_sealed(
+                    &f.object,
+                    &ctx.file_sealer,
+                    &f.binding,
+                    &f.meta.sha256,
+                    f.meta.size as u64,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            if health != crate::files::Health::Intact {
+                bad_sealed.push(format!("receipt {} {} {health:?}", f.bid, f.object).to_lowercase());
+            }
+        }
+        if !unopened.is_empty() {
+            println!(
+                "bid files: {} bids do NOT open with this SANSHE_SEAL_SECRET (their files were not checked): receipts {unopened:?}",
+                unopened.len()
+            );
+        }
+        if bad_sealed.is_empty() {
+            println!(
+                "bid files: ok, {} sealed files{}",
+                sealed.len(),
+                if inline > 0 {
+                    format!(", {inline} still inside their bids (moved at the next start)")
+                } else {
+                    String::new()
+                }
+            );
+        } else {
+            println!(
+                "bid files: {} of {} sealed files are missing or altered:",
+                bad_sealed.len(),
+                sealed.len()
+            );
+            for b in &bad_sealed {
+                println!("  {b}");
+            }
+        }
+        let named: std::collections::HashSet<&str> =
+            sealed.iter().map(|f| f.object.as_str()).collect();
+        let unused: Vec<String> = store
+            .sealed_objects()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|o| !named.contains(o.as_str()))
+            .collect();
+        // While some bids do not open, their files would look unused.
+        if !unused.is_empty() && unopened.is_empty() {
+            println!(
+                "bid files: {} sealed uploads no bid names (a refused bid whose files could not be deleted; safe to delete): {}",
+                unused.len(),
+                unused.join(", ")
+            );
+        }
         let left = store.leftovers().await.map_err(|e| e.to_string())?;
         if !left.is_empty() {
             println!(
@@ -598,7 +667,9 @@ fn verify_files(c: &mut crate::db::DbConn, config: &Config) -> Result<i32, Strin
                 left.join(", ")
             );
         }
-        Ok(i32::from(!bad.is_empty()))
+        Ok(i32::from(
+            !bad.is_empty() || !bad_sealed.is_empty() || !unopened.is_empty(),
+        ))
     })
 }
 

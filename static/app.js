@@ -98,96 +98,9 @@
   });
 })();
 
-/* Tenders: bid attachments are read into hidden inputs (name + base64) so the form stays urlencoded; the
-   bid waits for files still being read; a busy text shows while a form submits. */
+/* A busy text shows while a form submits. */
 (function () {
   "use strict";
-
-  var input = document.querySelector('input[type="file"][data-attachments]');
-  if (input && input.form) {
-    var form = input.form;
-    var box = form.querySelector("[data-attachment-fields]");
-    var list = box ? box.querySelector("[data-attachment-list]") : null;
-    var error = form.querySelector("[data-attachment-error]");
-    var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10) || 131072;
-    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10) || 5;
-    var pending = 0;
-    var resubmit = false;
-
-    var fail = function (text) {
-      if (!error) return;
-      error.textContent = text;
-      error.hidden = false;
-    };
-    var clear = function () {
-      var old = box.querySelectorAll('input[name="attachment_name"], input[name="attachment_b64"], p.hint');
-      for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
-      if (list) list.textContent = "";
-      if (error) { error.hidden = true; error.textContent = ""; }
-    };
-    var hidden = function (name) {
-      var h = document.createElement("input");
-      h.type = "hidden";
-      h.name = name;
-      box.insertBefore(h, list);
-      return h;
-    };
-    var done = function () {
-      pending -= 1;
-      if (pending === 0 && resubmit) {
-        resubmit = false;
-        if (form.requestSubmit) form.requestSubmit(); else form.submit();
-      }
-    };
-
-    input.addEventListener("change", function () {
-      clear();
-      var files = Array.prototype.slice.call(input.files || []);
-      if (files.length > maxFiles) {
-        fail((input.getAttribute("data-msg-count") || "max {n}").replace("{n}", maxFiles));
-        input.value = "";
-        return;
-      }
-      files.forEach(function (f) {
-        if (f.size > maxBytes) {
-          fail((input.getAttribute("data-msg-size") || "{name} > {kib} KiB")
-            .replace("{name}", f.name).replace("{kib}", Math.round(maxBytes / 1024)));
-          return;
-        }
-        // Slots in the chosen order; each body is filled in when its file has been read.
-        var name = hidden("attachment_name");
-        var body = hidden("attachment_b64");
-        name.value = f.name;
-        if (list) {
-          var li = document.createElement("li");
-          li.textContent = f.name;
-          list.appendChild(li);
-        }
-        pending += 1;
-        var reader = new FileReader();
-        reader.onload = function () {
-          var s = String(reader.result || "");
-          var comma = s.indexOf(",");
-          body.value = comma >= 0 ? s.slice(comma + 1) : "";
-          done();
-        };
-        reader.onerror = function () {
-          fail(f.name);
-          done();
-        };
-        reader.readAsDataURL(f);
-      });
-    });
-
-    // Capture phase on the form: runs before the page-wide submit handler, which then never sees it.
-    form.addEventListener("submit", function (event) {
-      if (pending > 0) {
-        event.preventDefault();
-        event.stopPropagation();
-        resubmit = true;
-      }
-    }, true);
-  }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -5,11 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
-use crate::files::{self, FileView, Purpose};
+use crate::files::{self, FileView};
 use crate::http::caller::{Authed, BureauOrAdmin};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(upload_tender_document)
+        .service(publish_amendment)
         .service(tender_documents)
         .service(download);
 }
@@ -57,7 +58,60 @@ pub async fn upload_tender_document(
         .json(row.view()))
 }
 
-/// A tender's documents, oldest first: public once the tender is published, the bureau's before (404).
+/// The multipart body of a clarification: what changed, then the file.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AmendmentForm {
+    /// What the clarification or change is (at most 2000 characters); sent before the file.
+    note: String,
+    /// The file, as for a document.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Publish a clarification or change of a published tender's documents (澄清或者修改, 87号令 Art 27;
+/// bureau, administrators): the part `note` saying what changed, then the `file`. Public at once and on
+/// the timeline; every organisation that bid or asked is mailed; published later than its method's notice
+/// before the deadline, it moves the bid deadline and the opening. 409 `not_accepting_clarifications` when
+/// the tender is not open for bids (a draft takes documents directly); 422 at `note` or `file`, keeping
+/// nothing.
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path)), request_body(content = AmendmentForm, content_type = "multipart/form-data"), responses((status = 201, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/tenders/{id}/amendments")]
+pub async fn publish_amendment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let mut note = String::new();
+    let up = crate::http::files::receive(
+        &req,
+        payload,
+        &state.files,
+        state.files.settings.file_max,
+        |fields| {
+            note = crate::http::files::field(&fields, "note");
+            crate::http::files::clarification_first(&state, now, id, fields)
+        },
+    )
+    .await?;
+    let actor = crate::http::actor(&req, &user);
+    let uid = user.id;
+    let row = state
+        .run_tenders(move |c, ctx, now| {
+            crate::tenders::clarify(c, ctx, &actor, uid, now, id, &note, &up)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, row.view().href))
+        .json(row.view()))
+}
+
+/// A tender's documents, oldest first, then its clarifications: public once the tender is published, the
+/// bureau's before (404).
 #[utoipa::path(tag = "files", params(("id" = i64, Path)), responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem)))]
 #[get("/tenders/{id}/documents")]
 pub async fn tender_documents(
@@ -68,7 +122,7 @@ pub async fn tender_documents(
     let id = id.into_inner();
     let reader = crate::http::caller::caller(&req).await.user().cloned();
     let rows = state
-        .run(move |c| files::readable_of(c, reader.as_ref(), Purpose::TenderDocument, id))
+        .run(move |c| files::tender_files(c, reader.as_ref(), id))
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.view()).collect::<Vec<_>>()))

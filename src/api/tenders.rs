@@ -306,25 +306,60 @@ pub async fn answer(
 /// Submit or replace the organisation's bid. The server's clock decides the deadline. Returns the receipt:
 /// sequence number, server time and the SHA-256 commitment. A retry with the same idempotency key returns
 /// the same receipt; the same key with other content is a 409.
-#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), request_body = BidInput, responses((status = 201, body = Receipt), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+///
+/// As JSON, small files go in `attachments` (base64, at most five of 128 KiB). With files of any size
+/// send `multipart/form-data`: the bid as JSON in the part `bid`, then each file as a part `files` (at
+/// most 20 files, each within `SANSHE_FILE_MAX_MB`, together within `SANSHE_BID_FILES_MAX_MB`; kind by
+/// content). Every file is sealed as it arrives and committed to by name, size and SHA-256; a refused
+/// bid keeps none of them. `keep_files` keeps files of the bid being replaced.
+#[utoipa::path(tag = "bids", security(("bearer" = [])), params(("id" = i64, Path)), request_body(content((BidInput = "application/json"), (BidUpload = "multipart/form-data"))), responses((status = 201, body = Receipt), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/tenders/{id}/bids")]
 pub async fn submit_bid(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: Json<BidInput>,
-) -> Result<HttpResponse, AppError> {
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    use actix_web::{FromRequest, HttpMessage};
     let actor = crate::http::actor(&req, &user);
     let (uid, org) = (user.id, user.own_org_id()?);
     let id = id.into_inner();
-    let clock = state.clock.clone();
-    let v = state
-        .run_tenders(move |c, ctx, _| {
-            bids::submit(c, ctx, &actor, uid, org, clock.as_ref(), id, &body)
-        })
-        .await?;
+    let (input, uploads) = if req.content_type() == "multipart/form-data" {
+        let (fields, uploads) =
+            crate::http::files::receive_bid(&req, payload, &state, org, id, |_| Ok(()))
+                .await
+                .map_err(AppError::from)?;
+        let input = match fields.iter().find(|(k, _)| k == "bid") {
+            Some((_, text)) => crate::http::input::from_text::<BidInput>(text),
+            None => Err(AppError::field(
+                "bid",
+                "required",
+                "请在 bid 部分以 JSON 提交投标内容。",
+                "Send the bid as JSON in the part \"bid\".",
+            )),
+        };
+        if input.is_err() {
+            bids::discard(&state.files, uploads.iter().map(|u| u.object.as_str())).await;
+        }
+        (input?, uploads)
+    } else {
+        let body = Json::<BidInput>::from_request(&req, &mut payload.into_inner()).await?;
+        (body.0, Vec::new())
+    };
+    let v = crate::http::files::submit_bid(&state, actor, (uid, org, id), input, uploads).await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+/// A bid with files, as `multipart/form-data`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "describes the multipart body for OpenAPI only")]
+pub struct BidUpload {
+    /// The bid as JSON ([`BidInput`]).
+    bid: String,
+    /// The files, each a part named `files`.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    files: Vec<Vec<u8>>,
 }
 
 /// The organisation's own bid on a tender, decrypted for it alone, with its receipts.
@@ -419,10 +454,10 @@ pub async fn attachment(
 ) -> Result<HttpResponse, AppError> {
     let (id, seq, n) = path.into_inner();
     let u = user.user.clone();
-    let (name, body) = state
+    let (meta, body) = state
         .run_tenders(move |c, ctx, now| bids::read_attachment(c, ctx, now, &u, id, seq, n))
         .await?;
-    Ok(crate::http::download(&name, body))
+    crate::http::files::bid_attachment(&state, meta, body).await
 }
 
 /// After opening, every opened bid's commitment, each checked. Public: anyone gets the bidder, the price

@@ -40,8 +40,9 @@ pub fn may_add_tender_document(conn: &mut DbConn, tender_id: i64) -> Result<(), 
     }
 }
 
-/// Whether `reader` (`None`: the public) may read the files of a record: a tender's documents are public
-/// once it is published, the bureau's before.
+/// Whether `reader` (`None`: the public) may read the files of a record: a tender's documents (and its
+/// clarifications, which exist only once it is published) are public once it is published, the bureau's
+/// before.
 pub fn may_read(
     conn: &mut DbConn,
     reader: Option<&CurrentUser>,
@@ -49,23 +50,25 @@ pub fn may_read(
     record_id: i64,
 ) -> Result<bool, AppError> {
     match purpose {
-        Purpose::TenderDocument => Ok(reader.is_some_and(CurrentUser::is_staff)
+        Purpose::TenderDocument | Purpose::TenderAmendment => Ok(reader
+            .is_some_and(CurrentUser::is_staff)
             || tender_state(conn, record_id)? != State::Draft),
     }
 }
 
-/// The files of a record, oldest first, when `reader` may read them (`None` when not).
-pub fn readable_of(
+/// A tender's documents and then its clarifications, each oldest first, when `reader` may read them
+/// (`None` when not: a draft, to anyone but the bureau).
+pub fn tender_files(
     conn: &mut DbConn,
     reader: Option<&CurrentUser>,
-    purpose: Purpose,
-    record_id: i64,
+    tender_id: i64,
 ) -> Result<Option<Vec<FileRow>>, AppError> {
-    if may_read(conn, reader, purpose, record_id)? {
-        super::of_record(conn, purpose, record_id).map(Some)
-    } else {
-        Ok(None)
+    if !may_read(conn, reader, Purpose::TenderDocument, tender_id)? {
+        return Ok(None);
     }
+    let mut all = super::of_record(conn, Purpose::TenderDocument, tender_id)?;
+    all.extend(super::of_record(conn, Purpose::TenderAmendment, tender_id)?);
+    Ok(Some(all))
 }
 
 /// [`may_read`] for one file, and whether anyone may (a public file may be cached): 404 (not 403) when

@@ -181,7 +181,7 @@ impl Store {
     {
         let tmp = ObjectPath::from(format!("tmp/{}", uuid::Uuid::new_v4().simple()));
         let got = self
-            .receive_into(field, raw_name, pieces, max, &tmp, None)
+            .receive_into(field, raw_name, pieces, max, &tmp, None, true)
             .await?;
         self.objects
             .rename(&tmp, &Self::blob(&got.sha256))
@@ -206,11 +206,47 @@ impl Store {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        self.sealed(field, raw_name, pieces, max, sealer, binding, true)
+            .await
+    }
+
+    /// Seal bytes already accepted under older rules (a bid's small JSON attachment, which any kind of
+    /// file could be) as [`Store::receive_sealed`] would, without judging their kind again.
+    pub async fn seal_accepted(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        sealer: &seal::FileSealer,
+        binding: &str,
+    ) -> Result<(Received, String), AppError> {
+        let pieces = futures_util::stream::iter([Ok::<_, AppError>(Bytes::from(bytes))]);
+        self.sealed("file", name, pieces, u64::MAX, sealer, binding, false)
+            .await
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "receive_sealed's arguments and whether to judge the kind"
+    )]
+    async fn sealed<S, E>(
+        &self,
+        field: &str,
+        raw_name: &str,
+        pieces: S,
+        max: u64,
+        sealer: &seal::FileSealer,
+        binding: &str,
+        judge: bool,
+    ) -> Result<(Received, String), AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let chunks = sealer.sealer(binding, &id);
         let tmp = ObjectPath::from(format!("tmp/{id}"));
         let got = self
-            .receive_into(field, raw_name, pieces, max, &tmp, Some(chunks))
+            .receive_into(field, raw_name, pieces, max, &tmp, Some(chunks), judge)
             .await?;
         let name = format!("sealed/{id}");
         self.objects
@@ -221,8 +257,12 @@ impl Store {
     }
 
     /// Read `pieces` into the temporary object `to` (sealing them when `chunks` is given), judging and
-    /// counting the plaintext; on any refusal the upload is aborted and nothing is left. The caller names
-    /// the object once it is whole, so only `tmp/` ever holds a part.
+    /// counting the plaintext (its kind only when `judge`); on any refusal the upload is aborted and nothing
+    /// is left. The caller names the object once it is whole, so only `tmp/` ever holds a part.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the upload, its limits, where it goes and how it is sealed and judged"
+    )]
     async fn receive_into<S, E>(
         &self,
         field: &str,
@@ -231,6 +271,7 @@ impl Store {
         max: u64,
         to: &ObjectPath,
         mut chunks: Option<seal::ChunkSealer>,
+        judge: bool,
     ) -> Result<Received, AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -266,7 +307,7 @@ impl Store {
                     let take = (SNIFF_BYTES - head.len()).min(piece.len());
                     head.extend_from_slice(&piece[..take]);
                     if head.len() >= SNIFF_BYTES {
-                        kind = Some(self.kind_of(field, &head)?);
+                        kind = Some(self.kind_of(field, &head, judge)?);
                     }
                 }
                 w.wait_for_capacity(PARTS_IN_FLIGHT)
@@ -286,7 +327,7 @@ impl Store {
                 ));
             }
             if kind.is_none() {
-                kind = Some(self.kind_of(field, &head)?);
+                kind = Some(self.kind_of(field, &head, judge)?);
             }
             Ok(())
         }
@@ -310,9 +351,12 @@ impl Store {
         })
     }
 
-    fn kind_of(&self, field: &str, head: &[u8]) -> Result<Kind, AppError> {
+    /// The kind of a file from its first bytes; refused when not accepted, unless the file is not `judge`d
+    /// (then an unknown kind is kept as PDF, which only labels it).
+    fn kind_of(&self, field: &str, head: &[u8], judge: bool) -> Result<Kind, AppError> {
         match sniff(head) {
-            Some(k) if self.settings.kinds.contains(&k) => Ok(k),
+            Some(k) if !judge || self.settings.kinds.contains(&k) => Ok(k),
+            None if !judge => Ok(Kind::Pdf),
             _ => {
                 let allowed: Vec<&str> = self.settings.kinds.iter().map(|k| k.label()).collect();
                 Err(refusal(
@@ -441,10 +485,27 @@ impl Store {
         )
     }
 
+    /// Delete a sealed file (an upload its record did not take).
+    pub async fn delete_sealed(&self, object: &str) -> Result<(), AppError> {
+        match self.objects.delete(&ObjectPath::from(object)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
     /// Temporary objects left by uploads that never finished (a crash mid-upload).
     pub async fn leftovers(&self) -> Result<Vec<String>, AppError> {
+        self.list("tmp").await
+    }
+
+    /// Every sealed object in the store.
+    pub async fn sealed_objects(&self) -> Result<Vec<String>, AppError> {
+        self.list("sealed").await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, AppError> {
         let mut out = Vec::new();
-        let mut l = self.objects.list(Some(&ObjectPath::from("tmp")));
+        let mut l = self.objects.list(Some(&ObjectPath::from(prefix)));
         while let Some(m) = l.next().await {
             out.push(m.map_err(store_error)?.location.to_string());
         }
@@ -479,19 +540,24 @@ pub enum Health {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
-    /// 采购文件 and its amendments: `record_id` is the tender.
+    /// 采购文件, added while the tender is a draft: `record_id` is the tender.
     TenderDocument,
+    /// A clarification or change of a published tender's documents (87号令 Art 27): `record_id` is the
+    /// tender.
+    TenderAmendment,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::TenderDocument => "tender_document",
+            Purpose::TenderAmendment => "tender_amendment",
         }
     }
     pub fn parse(s: &str) -> Option<Purpose> {
         match s {
             "tender_document" => Some(Purpose::TenderDocument),
+            "tender_amendment" => Some(Purpose::TenderAmendment),
             _ => None,
         }
     }
@@ -568,13 +634,26 @@ pub fn record(
     to: Attach,
     check: impl FnOnce(&mut DbConn) -> Result<(), AppError>,
 ) -> Result<FileRow, AppError> {
+    write_tx(conn, |conn| {
+        check(conn)?;
+        insert(conn, actor, now, f, to)
+    })
+}
+
+/// [`record`] inside the caller's write transaction.
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    f: &Received,
+    to: Attach,
+) -> Result<FileRow, AppError> {
     let Attach {
         purpose,
         record_id,
         uploaded_by,
     } = to;
-    write_tx(conn, |conn| {
-        check(conn)?;
+    {
         let id: i64 = diesel::insert_into(files::table)
             .values((
                 files::sha256.eq(&f.sha256),
@@ -603,7 +682,7 @@ pub fn record(
             })),
         )?;
         Ok(row)
-    })
+    }
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<FileRow, AppError> {

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::files::{FileRow, Received, Store};
+use crate::tenders::bids;
 
 /// Longest text field read before the file (a CSRF token, a note).
 const TEXT_FIELD_MAX: usize = 4096;
@@ -56,20 +57,7 @@ where
                 .to_string();
             return store.receive("file", &file_name, &mut field, max).await;
         }
-        let mut text = Vec::new();
-        while let Some(piece) = field.next().await {
-            let piece = piece.map_err(unreadable)?;
-            if text.len() + piece.len() > TEXT_FIELD_MAX {
-                return Err(AppError::field(
-                    &name,
-                    "too_long",
-                    format!("字段 {name} 过长。"),
-                    format!("The field {name} is too long."),
-                ));
-            }
-            text.extend_from_slice(&piece);
-        }
-        let text = String::from_utf8(text).map_err(unreadable)?;
+        let text = read_text(&name, &mut field, TEXT_FIELD_MAX).await?;
         fields.push((name, text));
     }
     Err(AppError::field(
@@ -78,6 +66,151 @@ where
         "请选择要上传的文件。",
         "Choose a file to upload.",
     ))
+}
+
+/// The value of the text field `name` ("" when absent).
+pub fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// A text field of a multipart body, at most `max` bytes of UTF-8.
+async fn read_text(
+    name: &str,
+    field: &mut actix_multipart::Field,
+    max: usize,
+) -> Result<String, AppError> {
+    let mut text = Vec::new();
+    while let Some(piece) = field.next().await {
+        let piece = piece.map_err(unreadable)?;
+        if text.len() + piece.len() > max {
+            return Err(AppError::field(
+                name,
+                "too_long",
+                format!("字段 {name} 过长。"),
+                format!("The field {name} is too long."),
+            ));
+        }
+        text.extend_from_slice(&piece);
+    }
+    String::from_utf8(text).map_err(unreadable)
+}
+
+/// Limits of a body with several sealed files.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest file, bytes.
+    pub file: u64,
+    /// Largest total of the files, bytes.
+    pub total: u64,
+    /// Largest text field, bytes.
+    pub text: usize,
+}
+
+/// A `multipart/form-data` body of text fields and any number of files in the field `files`, each sealed
+/// into the store for the record `binding` as it arrives ([`Store::receive_sealed`]): the text fields and
+/// each file with its sealed object. `before_files` sees the text fields sent before the first file (or
+/// all of them, when there is none) and may refuse before a byte of it is taken (the pages check their
+/// CSRF token there). A part with no name
+/// and no bytes (no file chosen) is passed over. On any refusal the files already sealed are deleted, so
+/// a refused body keeps nothing; the refusal comes with the text fields read so far (a form shown again
+/// keeps what was typed).
+pub async fn receive_sealed_files<F, Fut>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    store: &Store,
+    sealer: &crate::files::seal::FileSealer,
+    binding: &str,
+    limits: Limits,
+    before_files: F,
+) -> Result<(Vec<(String, String)>, Vec<(Received, String)>), Refused>
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let mut got: Vec<(Received, String)> = Vec::new();
+    let mut fields = Vec::new();
+    let outcome: Result<(), AppError> = async {
+        let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
+        let mut before_files = Some(before_files);
+        let mut total: u64 = 0;
+        while let Some(field) = mp.next().await {
+            let mut field = field.map_err(unreadable)?;
+            let name = field.name().unwrap_or_default().to_string();
+            if name != "files" {
+                let text = read_text(&name, &mut field, limits.text).await?;
+                fields.push((name, text));
+                continue;
+            }
+            if let Some(check) = before_files.take() {
+                check(fields.clone()).await?;
+            }
+            let file_name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or_default()
+                .to_string();
+            if file_name.is_empty() {
+                // The part a browser sends when no file was chosen; anything in it is read and dropped.
+                while let Some(piece) = field.next().await {
+                    piece.map_err(unreadable)?;
+                }
+                continue;
+            }
+            let left = limits.total.saturating_sub(total);
+            let max = limits.file.min(left);
+            let (r, object) = match store
+                .receive_sealed("files", &file_name, &mut field, max, sealer, binding)
+                .await
+            {
+                Err(AppError::Validation(v))
+                    if max < limits.file && v.iter().any(|f| f.rule == "too_large") =>
+                {
+                    return Err(AppError::field(
+                        "files",
+                        "too_large",
+                        format!("文件合计超过 {} MiB 的上限。", limits.total >> 20),
+                        format!(
+                            "The files together are larger than the limit of {} MiB.",
+                            limits.total >> 20
+                        ),
+                    ));
+                }
+                r => r?,
+            };
+            total += r.size;
+            got.push((r, object));
+        }
+        // A body without files is checked all the same.
+        if let Some(check) = before_files.take() {
+            check(fields.clone()).await?;
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok((fields, got)),
+        Err(error) => {
+            bids::discard(store, got.iter().map(|(_, o)| o.as_str())).await;
+            Err(Refused { error, fields })
+        }
+    }
+}
+
+/// A refused multipart body: why, and the text fields read before it was refused.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: AppError,
+    pub fields: Vec<(String, String)>,
+}
+
+impl From<Refused> for AppError {
+    fn from(r: Refused) -> AppError {
+        r.error
+    }
 }
 
 /// The file `id` as the answer to `req`, if its caller may read it (404 otherwise): [`download`]. The
@@ -218,4 +351,152 @@ pub async fn download(
                 .streaming(checked)
         }
     })
+}
+
+/// A bid's `multipart/form-data` body: its text fields and its files (field `files`), each sealed as it
+/// arrives for the organisation's bid on the tender (`bids::binding`), within the per-file and per-bid
+/// limits. Before the first file's bytes are taken: `check` on the text fields so far (the page's CSRF
+/// token), then whether the organisation may bid on the tender now, so a closed tender or a refused
+/// bidder costs no upload.
+pub async fn receive_bid(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &crate::app::AppState,
+    org: i64,
+    tender: i64,
+    check: impl FnOnce(&[(String, String)]) -> Result<(), AppError>,
+) -> Result<(Vec<(String, String)>, Vec<bids::SealedUpload>), Refused> {
+    let settings = &state.files.settings;
+    let limits = Limits {
+        file: settings.file_max,
+        total: settings.bid_max,
+        // A bid's fields as JSON, or the page's plan of 20,000 characters.
+        text: 256 * 1024,
+    };
+    let (fields, got) = receive_sealed_files(
+        req,
+        payload,
+        &state.files,
+        &state.tenders.file_sealer,
+        &bids::binding(tender, org),
+        limits,
+        |fields| async move {
+            check(&fields)?;
+            state
+                .run_tenders(move |c, ctx, now| bids::may_bid(c, ctx, now, org, tender).map(|_| ()))
+                .await
+        },
+    )
+    .await?;
+    let uploads = got
+        .into_iter()
+        .map(|(r, object)| bids::SealedUpload {
+            meta: bids::AttachmentMeta {
+                name: r.name,
+                size: r.size as usize,
+                sha256: r.sha256,
+            },
+            object,
+        })
+        .collect();
+    Ok((fields, uploads))
+}
+
+/// Submit a bid with its uploaded files (`bids::submit_with_files`), the one path of the API and the
+/// page. Uploads the bid did not take (a refusal, or a retry answered with its first receipt) are
+/// deleted. Small JSON attachments the bid carries are moved from its sealed content into the file store
+/// after the answer, so the receipt waits for nothing but the bid (a failure there is logged, and the
+/// move is tried again at the next start).
+pub async fn submit_bid(
+    state: &crate::app::AppState,
+    actor: crate::audit::Actor,
+    (user, org, tender): (i64, i64, i64),
+    input: bids::BidInput,
+    uploads: Vec<bids::SealedUpload>,
+) -> Result<bids::Receipt, AppError> {
+    let clock = state.clock.clone();
+    let sent = uploads.clone();
+    // Only these can leave a file inside the bid: spare every other bid the extra round.
+    let inline = !input.attachments.is_empty() || !input.keep_files.is_empty();
+    let outcome = state
+        .run_tenders(move |c, ctx, _| {
+            let bid = bids::Bid {
+                input: &input,
+                uploaded: &sent,
+            };
+            bids::submit_with_files(c, ctx, &actor, user, org, clock.as_ref(), tender, bid)
+        })
+        .await;
+    let taken = matches!(outcome, Ok((_, true)));
+    if !taken {
+        bids::discard(&state.files, uploads.iter().map(|u| u.object.as_str())).await;
+    }
+    let (receipt, _) = outcome?;
+    if taken && inline {
+        let (pool, ctx, store, seq) = (
+            state.pool.clone(),
+            state.tenders.clone(),
+            state.files.clone(),
+            receipt.seq,
+        );
+        actix_web::rt::spawn(async move {
+            if let Err(e) = bids::move_inline(&pool, &ctx, &store, seq).await {
+                tracing::error!(
+                    seq,
+                    "a bid's attachments stay inline until the next start: {e}"
+                );
+            }
+        });
+    }
+    Ok(receipt)
+}
+
+/// A bid's attachment as the answer to a download: streamed and opened from the file store, or from the
+/// bid itself while it is still there. Never cached.
+pub async fn bid_attachment(
+    state: &crate::app::AppState,
+    meta: bids::AttachmentMeta,
+    body: bids::Body,
+) -> Result<HttpResponse, AppError> {
+    match body {
+        bids::Body::Inline(bytes) => Ok(crate::http::download(&meta.name, bytes)),
+        bids::Body::Sealed { object, binding } => {
+            let s = state
+                .files
+                .read_sealed(&object, &state.tenders.file_sealer, &binding)
+                .await?;
+            Ok(HttpResponse::Ok()
+                .content_type("application/octet-stream")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::CONTENT_DISPOSITION, disposition(&meta.name)))
+                .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
+                .no_chunking(meta.size as u64)
+                .streaming(s))
+        }
+    }
+}
+
+/// What a clarification must have before its file is taken: a note (plain text), and a tender open for
+/// bids. The API and the page check it alike.
+pub async fn clarification_first(
+    state: &crate::app::AppState,
+    now: chrono::DateTime<chrono::Utc>,
+    id: i64,
+    fields: Vec<(String, String)>,
+) -> Result<(), AppError> {
+    let errs = crate::http::input::form_errors(&fields);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    if crate::http::files::field(&fields, "note").trim().is_empty() {
+        return Err(AppError::field(
+            "note",
+            "required",
+            "请说明澄清或修改的内容。",
+            "Say what is clarified or changed.",
+        ));
+    }
+    state
+        .run(move |c| crate::tenders::may_clarify(c, now, id))
+        .await
 }

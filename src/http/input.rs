@@ -112,31 +112,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let value = web::Json::<Value>::from_request(req, payload);
         Box::pin(async move {
             let v = value.await?.into_inner();
-            // Every API body is an object. serde would read a struct from an array by position
-            // (`["bureau", "secret"]` as a sign-in) and name nothing; refuse any other shape here.
-            if !v.is_object() {
-                return Err(AppError::bad_request(
-                    "invalid_json",
-                    "请求体须为 JSON 对象（{…}），不能是数组或单个值。",
-                    "The request body must be a JSON object ({…}), not an array or a single value.",
-                )
-                .into());
-            }
-            let errs = json_errors(&v);
-            if !errs.is_empty() {
-                return Err(AppError::Validation(errs).into());
-            }
-            serde_json::from_value(v).map(Json).map_err(|de| {
-                // serde's message names the field and the expectation; it carries no server internals.
-                AppError::bad_request(
-                    "invalid_json",
-                    format!("JSON 无法解析：{de}"),
-                    format!("The JSON body could not be read: {de}"),
-                )
-                .into()
-            })
+            Ok(Json(from_value(v)?))
         })
     }
+}
+
+/// A request body read as [`Json`] reads it, from JSON already parsed (a JSON part of a multipart body).
+pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, AppError> {
+    // Every API body is an object. serde would read a struct from an array by position
+    // (`["bureau", "secret"]` as a sign-in) and name nothing; refuse any other shape here.
+    if !v.is_object() {
+        return Err(AppError::bad_request(
+            "invalid_json",
+            "请求体须为 JSON 对象（{…}），不能是数组或单个值。",
+            "The request body must be a JSON object ({…}), not an array or a single value.",
+        ));
+    }
+    let errs = json_errors(&v);
+    if !errs.is_empty() {
+        return Err(AppError::Validation(errs));
+    }
+    serde_json::from_value(v).map_err(|de| {
+        // serde's message names the field and the expectation; it carries no server internals.
+        AppError::bad_request(
+            "invalid_json",
+            format!("JSON 无法解析：{de}"),
+            format!("The JSON body could not be read: {de}"),
+        )
+    })
+}
+
+/// [`from_value`] of JSON text.
+pub fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, AppError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        AppError::bad_request(
+            "invalid_json",
+            format!("JSON 无法解析：{e}"),
+            format!("The JSON body could not be read: {e}"),
+        )
+    })?;
+    from_value(v)
 }
 
 /// The field error of a text read by a handler itself (an imported CSV file) holding a control character.

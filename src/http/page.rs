@@ -646,12 +646,12 @@ impl From<AppError> for PageError {
     }
 }
 
-/// Largest form body of the pages. One limit for every page form, because the largest (a bid) carries up to
-/// five attachments of 128 KiB as base64; a smaller limit for the other forms would only add a second rule.
+/// Largest form body of the pages: one generous limit for every page form's text (files come as
+/// `multipart/form-data`, streamed into the file store, never in a form body).
 pub const FORM_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// The form of a page post, read as its (name, value) pairs so repeated names (checkboxes, multi-selects,
-/// attachments) keep every value. Its `csrf` field has been checked against the browser's CSRF cookie.
+/// The form of a page post, read as its (name, value) pairs so repeated names (checkboxes, multi-selects)
+/// keep every value. Its `csrf` field has been checked against the browser's CSRF cookie.
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
@@ -685,11 +685,11 @@ impl Form {
             .filter_map(|v| v.trim().parse().ok())
             .collect()
     }
-    /// First value of each field, except the token (and the attachments' bodies), to show a form again.
+    /// First value of each field, except the token, to show a form again.
     pub fn values(&self) -> HashMap<String, String> {
         let mut m = HashMap::new();
         for (k, v) in &self.0 {
-            if k != "csrf" && k != "attachment_b64" {
+            if k != "csrf" {
                 m.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }

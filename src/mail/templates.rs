@@ -110,6 +110,24 @@ email!(
     "email/enquiry_answered/body.html"
 );
 
+/// To organisations that bid or asked: the tender's documents were clarified or changed (87号令 Art 27).
+pub struct TenderClarified {
+    pub organisation: String,
+    pub code: String,
+    pub title: String,
+    pub note: String,
+    pub file: String,
+    pub new_deadline: Option<String>,
+    pub url: String,
+}
+email!(
+    TenderClarified,
+    "tender_clarified",
+    "email/tender_clarified/subject.txt",
+    "email/tender_clarified/body.txt",
+    "email/tender_clarified/body.html"
+);
+
 /// To the bidder: its receipt (never the content).
 pub struct BidReceipt {
     pub organisation: String,

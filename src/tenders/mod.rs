@@ -56,6 +56,10 @@ pub struct Ctx {
     pub rules: TenderRules,
     pub cal: Arc<BusinessCalendar>,
     pub sealer: seal::Sealer,
+    /// Seals a bid's files at rest (`files::seal`), from the same secret.
+    pub file_sealer: Arc<crate::files::seal::FileSealer>,
+    /// Largest total of one bid's files, bytes (`SANSHE_BID_FILES_MAX_MB`).
+    pub bid_files_max: u64,
     pub standing: standing::Rules,
     pub public_url: String,
 }
@@ -66,6 +70,8 @@ impl Ctx {
             rules: c.tender_rules.clone(),
             cal: c.calendar.clone(),
             sealer: seal::Sealer::new(c.seal_secret.expose()),
+            file_sealer: Arc::new(crate::files::seal::FileSealer::new(c.seal_secret.expose())),
+            bid_files_max: c.files.bid_max,
             standing: standing::Rules {
                 abnormal_bars: c.abnormal_list_bars,
                 report_due: c.annual_report_due,

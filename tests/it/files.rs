@@ -17,9 +17,10 @@ const BUCKET: &str = "sanshe-test";
 /// A route-table body that stands for a well-formed upload: a small PDF in the field `file`.
 pub(crate) const MULTIPART_PDF: &str = "@multipart: a small PDF in the field file";
 
-/// The route table's request for an upload: content type and body.
+/// The route table's request for an upload: content type and body (with a note, which a clarification
+/// needs and a document ignores).
 pub(crate) fn sample_upload() -> (String, Vec<u8>) {
-    multipart(&[], "采购文件.pdf", &pdf(4096, 0))
+    multipart(&[("note", "更正")], "采购文件.pdf", &pdf(4096, 0))
 }
 
 /// A document of the route-table fixture's tender (file id 1 of a fresh database), as if uploaded while
@@ -63,6 +64,13 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         "POST",
         "/api/v1/tenders/{id}/documents",
         "/api/v1/tenders/1/documents",
+        crate::route_table::Roles(&[sanshe::auth::Role::Bureau, sanshe::auth::Role::Admin]),
+        MULTIPART_PDF
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/tenders/{id}/amendments",
+        "/api/v1/tenders/1/amendments",
         crate::route_table::Roles(&[sanshe::auth::Role::Bureau, sanshe::auth::Role::Admin]),
         MULTIPART_PDF
     ),
@@ -131,13 +139,13 @@ fn moto() -> &'static Moto {
 
 /// One of the two stores, with a way to look at its raw objects.
 #[derive(Clone, Debug)]
-enum Store {
+pub(crate) enum Store {
     Local(std::path::PathBuf),
     S3 { port: u16, prefix: String },
 }
 
 impl Store {
-    fn all(dir: &std::path::Path) -> [Store; 2] {
+    pub(crate) fn all(dir: &std::path::Path) -> [Store; 2] {
         let m = moto();
         [
             Store::Local(dir.join(format!("files-{}", uuid::Uuid::new_v4().simple()))),
@@ -148,7 +156,7 @@ impl Store {
         ]
     }
 
-    fn settings(&self, file_max: u64) -> Settings {
+    pub(crate) fn settings(&self, file_max: u64) -> Settings {
         let mut s = match self {
             Store::Local(d) => Settings::local(d.clone()),
             Store::S3 { port, prefix } => Settings {
@@ -164,7 +172,7 @@ impl Store {
     }
 
     /// The environment `sanshe` needs to reach this store.
-    fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         match self {
             Store::Local(d) => vec![("SANSHE_FILES_URL".into(), d.display().to_string())],
             Store::S3 { port, prefix } => {
@@ -183,7 +191,7 @@ impl Store {
     }
 
     /// Every object in the store: (name under the store's root, bytes).
-    async fn objects(&self) -> Vec<(String, Vec<u8>)> {
+    pub(crate) async fn objects(&self) -> Vec<(String, Vec<u8>)> {
         match self {
             Store::Local(d) => {
                 let mut out = Vec::new();
@@ -228,7 +236,7 @@ impl Store {
     }
 
     /// Change one stored object's bytes behind the service's back.
-    async fn tamper(&self, name: &str, bytes: Vec<u8>) {
+    pub(crate) async fn tamper(&self, name: &str, bytes: Vec<u8>) {
         match self {
             Store::Local(d) => std::fs::write(d.join(name), bytes).unwrap(),
             Store::S3 { port, prefix } => {
@@ -340,7 +348,7 @@ async fn upload_raw(
     r.send().await.unwrap()
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
 }
@@ -685,8 +693,9 @@ async fn issue15_a_large_upload_is_streamed(b: Backend) {
 }
 
 /// In Chromium, as people do it: the bureau picks a 5 MiB PDF on a draft tender's page and uploads it,
-/// watching the progress bar, and sees it listed; once the tender is published, a visitor who is not
-/// signed in downloads it from the page, byte for byte.
+/// watching the progress bar, and sees it listed; once the tender is published it publishes a
+/// clarification from the same page (asked first), and a visitor who is not signed in downloads the
+/// document from the page, byte for byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue15_a_document_uploaded_with_progress_in_the_browser() {
     let dir = tempdir();
@@ -762,6 +771,32 @@ async fn issue15_a_document_uploaded_with_progress_in_the_browser() {
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Published, the documents change by a clarification (87号令 Art 27), from the same page, which asks
+    // first.
+    browser.goto(&app.url(&page)).await;
+    browser.click("#amendment summary").await;
+    browser
+        .type_into("#amendment-note", "第二章服务内容补充说明。")
+        .await;
+    let amended = dir.join("澄清说明.pdf");
+    std::fs::write(&amended, pdf(40 * 1024, 13)).unwrap();
+    browser
+        .type_into("#amendment-file", amended.to_str().unwrap())
+        .await;
+    browser.click("#amendment-form button[type=submit]").await;
+    browser
+        .cmd(
+            reqwest::Method::POST,
+            "/alert/accept",
+            Some(serde_json::json!({})),
+        )
+        .await
+        .unwrap();
+    browser
+        .wait_page("the clarification listed", |p| {
+            p.text.contains("澄清说明.pdf") && p.text.contains("澄清/修改")
+        })
+        .await;
     browser
         .cmd(reqwest::Method::DELETE, "/cookie", None)
         .await
@@ -788,8 +823,8 @@ async fn issue15_a_document_uploaded_with_progress_in_the_browser() {
 
 /// Files sealed at rest, on both stores: written encrypted as they stream in (no 32-byte run of the
 /// plaintext anywhere in the store, nothing under its hash's name), read back exact for their record
-/// only, and an altered one caught, both on reading and by the check `sanshe verify` uses. The groundwork
-/// for bid files (issue 15); bids do not use it yet.
+/// only, and an altered one caught, both on reading and by the check `sanshe verify` uses (bid files use
+/// it: `bid_files`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue15_sealed_files_never_rest_in_clear() {
     use futures_util::StreamExt;
@@ -912,14 +947,228 @@ async fn draft_on_the_real_clock(
     (app, token, id)
 }
 
-fn tempdir() -> std::path::PathBuf {
+pub(crate) fn tempdir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("sanshe-files-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
+/// 87号令 Art 27: once published, the documents change only by a clarification: its file is public at
+/// once and on the timeline, every organisation that bid or asked is mailed, and one published less than
+/// 15 days before the deadline moves the deadline and the opening 15 days on. A draft takes documents
+/// instead; a clarification without a note, with a file refused, by a caller who may not, or after the
+/// deadline keeps nothing.
+async fn art27_a_clarification_is_a_public_file_that_may_move_the_deadline(b: Backend) {
+    use diesel::prelude::*;
+    use sanshe::db::schema::outbox as o;
+    let dir = tempdir();
+    let store = Store::Local(dir.join("files"));
+    let fx = setup(&b, &store, 1024 * 1024).await;
+    let id = create_tender(&fx, &tender_body("FILE-6")).await;
+    let path = format!("/api/v1/tenders/{id}/amendments");
+    let send = |token: Option<String>,
+                fields: Vec<(&'static str, &'static str)>,
+                name: &'static str,
+                bytes: Vec<u8>| {
+        let (ct, body) = multipart(&fields, name, &bytes);
+        let mut r = crate::helpers::client()
+            .post(fx.app.url(&path))
+            .header("content-type", ct)
+            .body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let note = vec![("note", "第三章服务标准第 2 条修改为每月两次回访。")];
+    let bureau = fx.b().await;
+    let r = send(Some(bureau.clone()), note.clone(), "更正.pdf", pdf(3000, 1))
+        .await
+        .unwrap();
+    problem(r, 409, "not_accepting_clarifications").await;
+    publish(&fx, id).await;
+    let bs = crate::tenders::bidders(&fx.app, 2);
+    assert_eq!(
+        crate::tenders::bid(&fx, &bs[0], id, "cl-1", 15_000_000)
+            .await
+            .status(),
+        201
+    );
+    let t = fx.app.token(&bs[1].user).await;
+    let r = fx
+        .app
+        .send_json(
+            "POST",
+            &format!("/api/v1/tenders/{id}/enquiries"),
+            Some(&t),
+            &serde_json::json!({"question": "可否分包？"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let tender = |fx: &Fx| {
+        let url = fx.app.url(&format!("/api/v1/tenders/{id}"));
+        async move {
+            crate::helpers::client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let before = tender(&fx).await;
+
+    // Three weeks ahead: public at once, no move.
+    let early = pdf(50 * 1024, 2);
+    let r = send(
+        Some(bureau.clone()),
+        note.clone(),
+        "更正公告.pdf",
+        early.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["purpose"], "tender_amendment");
+    let listed: Value = fx
+        .app
+        .get(&format!("/api/v1/tenders/{id}/documents"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == v["id"]),
+        "{listed}"
+    );
+    let got = fx
+        .app
+        .get(v["href"].as_str().unwrap(), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(got == early, "the public downloads it");
+    let after = tender(&fx).await;
+    assert_eq!(after["bid_deadline"], before["bid_deadline"]);
+    let timeline = after["timeline"].to_string();
+    assert!(
+        timeline.contains("\"clarified\"") && timeline.contains("更正公告.pdf"),
+        "{timeline}"
+    );
+    let mails: Vec<String> = o::table
+        .filter(o::template.eq("tender_clarified"))
+        .select(o::body_text)
+        .load(&mut fx.app.conn())
+        .unwrap();
+    assert_eq!(mails.len(), 2, "the bidder and the asker");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("每月两次回访") && !m.contains("顺延"))
+    );
+
+    // Refusals keep nothing.
+    let kept = (fx.app.snapshot(), store.objects().await.len());
+    let r = send(
+        Some(bureau.clone()),
+        vec![("note", " ")],
+        "a.pdf",
+        pdf(3000, 3),
+    )
+    .await
+    .unwrap();
+    let p = problem(r, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "note", "{p}");
+    let r = send(
+        Some(bureau.clone()),
+        note.clone(),
+        "a.pdf",
+        b"not a pdf at all".to_vec(),
+    )
+    .await
+    .unwrap();
+    let p = problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        (
+            p["errors"][0]["field"].as_str(),
+            p["errors"][0]["rule"].as_str()
+        ),
+        (Some("file"), Some("file_type")),
+        "{p}"
+    );
+    assert_eq!(
+        send(None, note.clone(), "a.pdf", pdf(3000, 4))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let org = fx.app.token(&bs[0].user).await;
+    assert_eq!(
+        send(Some(org), note.clone(), "a.pdf", pdf(3000, 4))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!((fx.app.snapshot(), store.objects().await.len()), kept);
+
+    // Three days before the deadline: the deadline and the opening move 15 days on.
+    let late_at = t0() + chrono::Duration::days(18);
+    fx.clock.set(late_at);
+    let bureau = fx.b().await;
+    let r = send(
+        Some(bureau.clone()),
+        note.clone(),
+        "更正二.pdf",
+        pdf(4000, 5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let moved = tender(&fx).await;
+    let naive = |v: &Value| {
+        chrono::NaiveDateTime::parse_from_str(v.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f")
+            .unwrap()
+            .and_utc()
+    };
+    assert_eq!(
+        naive(&moved["bid_deadline"]),
+        late_at + chrono::Duration::days(15)
+    );
+    assert_eq!(
+        naive(&moved["opening_at"]) - naive(&moved["bid_deadline"]),
+        naive(&before["opening_at"]) - naive(&before["bid_deadline"])
+    );
+    assert!(moved["timeline"].to_string().contains("deadline_moved"));
+    let mails: Vec<String> = o::table
+        .filter(o::template.eq("tender_clarified"))
+        .select(o::body_text)
+        .load(&mut fx.app.conn())
+        .unwrap();
+    assert_eq!(mails.iter().filter(|m| m.contains("顺延")).count(), 2);
+
+    // After the deadline: too late.
+    fx.clock.set(naive(&moved["bid_deadline"]));
+    let bureau = fx.b().await;
+    let r = send(Some(bureau), note.clone(), "更正三.pdf", pdf(4000, 6))
+        .await
+        .unwrap();
+    problem(r, 409, "not_accepting_clarifications").await;
+    fx.app.stop().await;
+}
+
 both_backends!(
     issue15_tender_documents_in_both_stores,
+    art27_a_clarification_is_a_public_file_that_may_move_the_deadline,
     issue15_refused_uploads_keep_nothing,
     issue15_verify_catches_an_altered_file
 );

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod award_refusal;
 mod bid_commitments;
+mod bid_files;
 mod browser;
 mod challenges;
 mod checkpoints;

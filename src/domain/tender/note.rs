@@ -88,6 +88,9 @@ pub enum Note {
     ObjectionAnswered { n: i64 },
     /// The single-source negotiation recorded at a price (财政部令第74号 Art 42).
     SingleSourceRecorded { price_fen: i64 },
+    /// A clarification or change of the published documents, with its file and the bureau's words
+    /// (87号令 Art 27).
+    Clarified { file: String, text: String },
     /// A late clarification moved the deadline and the opening (87号令 Art 27, 74号令 Art 29).
     DeadlineMoved {
         method: Method,
@@ -429,6 +432,10 @@ impl Note {
                     format!("Single-source negotiation recorded at ¥{price} (MOF Order 74 Art 42)"),
                 )
             }
+            Note::Clarified { file, text } => pick(
+                format!("发布澄清或修改文件《{file}》：{text}"),
+                format!("Clarification or change published ({file}): {text}"),
+            ),
             Note::DeadlineMoved {
                 method,
                 deadline,
@@ -601,6 +608,10 @@ mod tests {
             },
             Note::ObjectionAnswered { n: 1 },
             Note::SingleSourceRecorded { price_fen: 100 },
+            Note::Clarified {
+                file: "A.pdf".into(),
+                text: "A".into(),
+            },
             Note::DeadlineMoved {
                 method: Method::Open,
                 deadline: "2026-12-01 09:00:00".into(),

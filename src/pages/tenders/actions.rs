@@ -258,39 +258,12 @@ pub(super) async fn document_submit(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
-    use actix_web::HttpMessage;
-    let received = if req.content_type() != "multipart/form-data" {
-        // A plain form (no file in it): its token is checked as any form's, then it is refused at the file.
-        crate::http::page::read_form(&req, payload.into_inner()).await?;
-        Err(AppError::field(
-            "file",
-            "required",
-            "请选择要上传的文件。",
-            "Choose a file to upload.",
-        ))
-    } else {
-        let (r, s) = (&req, &state);
-        crate::http::files::receive(
-            &req,
-            payload,
-            &state.files,
-            state.files.settings.file_max,
-            |fields| async move {
-                let token = fields
-                    .iter()
-                    .find(|(k, _)| k == "csrf")
-                    .map_or("", |(_, v)| v.as_str());
-                crate::http::csrf::check(r, token)?;
-                s.run(move |c| crate::files::may_add_tender_document(c, id))
-                    .await
-            },
-        )
-        .await
-    };
-    let received = match received {
-        Err(e) if e.code() == "csrf_failed" => return Err(PageError::App(e, ctx.lang)),
-        r => r,
-    };
+    let s = &state;
+    let (received, _) = page_upload(&req, payload, &state, ctx.lang, |_| async move {
+        s.run(move |c| crate::files::may_add_tender_document(c, id))
+            .await
+    })
+    .await?;
     let actor = crate::http::actor(&req, &page.user);
     let (uid, now) = (page.user.id, state.clock.now());
     run_action(
@@ -303,6 +276,95 @@ pub(super) async fn document_submit(
         move |c| crate::files::add_tender_document(c, &actor, now, &received?, id, uid),
     )
     .await
+}
+
+/// Publish a clarification or change of a published tender's documents from its page (87号令 Art 27):
+/// as [`document_submit`], with the note of what changed before the file.
+pub(super) async fn amendment_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    page: Page<BureauOrAdmin>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    let id = path.into_inner();
+    let (now, s) = (state.clock.now(), &state);
+    let (received, fields) = page_upload(&req, payload, &state, ctx.lang, |fields| {
+        crate::http::files::clarification_first(s, now, id, fields)
+    })
+    .await?;
+    let note = crate::http::files::field(&fields, "note");
+    let actor = crate::http::actor(&req, &page.user);
+    let uid = page.user.id;
+    let values = HashMap::from([("note".to_string(), note.clone())]);
+    let (tctx, now) = (state.tenders.clone(), state.clock.now());
+    run_action(
+        &state,
+        ctx,
+        id,
+        "amendment".into(),
+        values,
+        "files.amendment_ok",
+        move |c| tenders::clarify(c, &tctx, &actor, uid, now, id, &note, &received?),
+    )
+    .await
+}
+
+/// A page's upload form: `multipart/form-data` whose CSRF token comes before the file, checked with `check`
+/// before a byte of the file is taken ([`crate::http::files::receive`]); a plain form (no file in it) is
+/// read as any form and refused at the file. A bad token is the error page; any other refusal comes back
+/// to be shown at the form, with the text fields sent.
+async fn page_upload<F, Fut>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    lang: Lang,
+    check: F,
+) -> Result<
+    (
+        Result<crate::files::Received, AppError>,
+        Vec<(String, String)>,
+    ),
+    PageError,
+>
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    use actix_web::HttpMessage;
+    let no_file = || {
+        AppError::field(
+            "file",
+            "required",
+            "请选择要上传的文件。",
+            "Choose a file to upload.",
+        )
+    };
+    if req.content_type() != "multipart/form-data" {
+        let form = crate::http::page::read_form(req, payload.into_inner()).await?;
+        return Ok((Err(no_file()), form.pairs().to_vec()));
+    }
+    let mut sent = Vec::new();
+    let received = crate::http::files::receive(
+        req,
+        payload,
+        &state.files,
+        state.files.settings.file_max,
+        |fields| {
+            sent = fields.clone();
+            async move {
+                crate::http::csrf::check(req, &crate::http::files::field(&fields, "csrf"))?;
+                check(fields).await
+            }
+        },
+    )
+    .await;
+    match received {
+        Err(e) if e.code() == "csrf_failed" => Err(PageError::App(e, lang)),
+        r => Ok((r, sent)),
+    }
 }
 
 /// Download a file from a page link (the same answer as the API's).

@@ -43,8 +43,8 @@ struct BidForm {
     people: String,
     sessions: String,
     satisfaction_pct: String,
-    /// (file name, base64) kept from the last attempt.
-    attachments: Vec<(String, String)>,
+    /// Which files of the current bid (by index) the new bid keeps.
+    keep: Vec<usize>,
     idempotency_key: String,
 }
 
@@ -90,14 +90,12 @@ impl BidForm {
             people: c.targets.people.to_string(),
             sessions: c.targets.sessions.to_string(),
             satisfaction_pct: c.targets.satisfaction_pct.normalize().to_string(),
-            attachments: Vec::new(),
+            keep: (0..c.attachments.len()).collect(),
             idempotency_key: new_key(),
         }
     }
 
     fn from_fields(f: &Form) -> BidForm {
-        let names = f.all("attachment_name");
-        let bodies = f.all("attachment_b64");
         BidForm {
             price: f.get("price"),
             plan: f.get("plan"),
@@ -110,7 +108,11 @@ impl BidForm {
             people: f.get("people"),
             sessions: f.get("sessions"),
             satisfaction_pct: f.get("satisfaction_pct"),
-            attachments: names.into_iter().zip(bodies).collect(),
+            keep: f
+                .all("keep_files")
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
             idempotency_key: f.get("idempotency_key"),
         }
     }
@@ -152,14 +154,8 @@ impl BidForm {
                 sessions,
                 satisfaction_pct,
             },
-            attachments: self
-                .attachments
-                .iter()
-                .map(|(name, b64)| bids::AttachmentInput {
-                    name: name.clone(),
-                    content_base64: b64.clone(),
-                })
-                .collect(),
+            attachments: Vec::new(),
+            keep_files: self.keep.clone(),
         };
         Ok((input, used.iter().map(|(k, _)| k.clone()).collect()))
     }
@@ -181,18 +177,28 @@ struct BidPage {
     replacing: Option<Receipt>,
     errors: FormErrors,
     other_errors: Vec<String>,
-    attachment_errors: Vec<String>,
-    max_kib: usize,
-    max_files: usize,
+    /// The files of the current bid, which a replacement may keep.
+    own_files: Vec<bids::AttachmentMeta>,
+    /// Files were chosen, but the bid was refused and they were not kept.
+    files_again: bool,
+    /// What the file field takes, for its hint.
+    file_limits: (Vec<&'static str>, u64, u64),
 }
 
 impl BidPage {
     fn attach_hint(&self) -> String {
+        let (kinds, file, total) = &self.file_limits;
         self.ctx
             .t("bid.attachments_hint")
-            .replace("{n}", &self.max_files.to_string())
-            .replace("{kib}", &self.max_kib.to_string())
+            .replace("{kinds}", &kinds.join(self.ctx.lang.pick("、", ", ")))
+            .replace("{n}", &bids::MAX_FILES.to_string())
+            .replace("{mb}", &(file >> 20).to_string())
+            .replace("{total}", &(total >> 20).to_string())
     }
+    fn keeps(&self, i: &usize) -> bool {
+        self.v.keep.contains(i)
+    }
+
     fn replacing_text(&self, seq: &i64) -> String {
         self.ctx.t("bid.replacing").replace("{}", &seq.to_string())
     }
@@ -211,15 +217,14 @@ impl BidPage {
 fn shown_on_bid(field: &str) -> bool {
     matches!(
         field,
-        "price" | "plan" | "budget" | "staff" | "targets" | "attachments"
+        "price" | "plan" | "budget" | "staff" | "targets" | "files" | "keep_files"
     ) || field.starts_with("budget.")
         || field.starts_with("targets.")
-        || field.starts_with("attachments[")
 }
 
 struct BidData {
-    /// The files of the organisation's current bid: (name, base64).
-    own_files: Vec<(String, String)>,
+    /// The files of the organisation's current bid.
+    own_files: Vec<bids::AttachmentMeta>,
     t: TenderView,
     open: bool,
     workers: Vec<(i64, String, String)>,
@@ -245,19 +250,13 @@ async fn bid_data(state: &AppState, lang: Lang, id: i64, org: i64) -> Result<Bid
                 Vec::new()
             };
             let own = bids::own_bid(c, &tctx, org, id)?;
-            // The current bid's files, so a replacement keeps them unless others are chosen.
-            let mut own_files = Vec::new();
-            if let Some(o) = own
+            // The current bid's files, which a replacement keeps unless they are unticked.
+            let own_files = own
                 .as_ref()
                 .filter(|o| open && o.receipt.status == "active")
-                && let Some(content) = &o.content
-            {
-                let row = bids::find_bid(c, o.receipt.seq)?;
-                for i in 0..content.attachments.len() {
-                    let (name, body) = bids::attachment(&tctx, &row, i)?;
-                    own_files.push((name, base64::engine::general_purpose::STANDARD.encode(body)));
-                }
-            }
+                .and_then(|o| o.content.as_ref())
+                .map(|c| c.attachments.clone())
+                .unwrap_or_default();
             Ok(BidData {
                 own_files,
                 t,
@@ -271,14 +270,26 @@ async fn bid_data(state: &AppState, lang: Lang, id: i64, org: i64) -> Result<Bid
         .map_err(page_err(lang))
 }
 
+/// What the bid form shows besides the bid: an error not at a field, and whether chosen files were lost.
+#[derive(Default)]
+struct Shown {
+    problem: Option<String>,
+    files_again: bool,
+}
+
 fn bid_form_page(
     ctx: &PageCtx,
+    state: &AppState,
     d: BidData,
     v: BidForm,
     errs: &[FieldError],
-    problem: Option<String>,
+    shown: Shown,
     status: StatusCode,
 ) -> HttpResponse {
+    let Shown {
+        problem,
+        files_again,
+    } = shown;
     let mut other: Vec<String> = problem.into_iter().collect();
     other.extend(messages(
         ctx.lang,
@@ -304,16 +315,19 @@ fn bid_form_page(
         replacing,
         errors: FormErrors::from_fields(ctx.lang, errs),
         other_errors: other,
-        attachment_errors: messages(
-            ctx.lang,
-            &errs
+        own_files: d.own_files,
+        files_again,
+        file_limits: (
+            state
+                .files
+                .settings
+                .kinds
                 .iter()
-                .filter(|e| e.field.starts_with("attachments["))
-                .cloned()
-                .collect::<Vec<_>>(),
+                .map(|k| k.label())
+                .collect(),
+            state.files.settings.file_max,
+            state.files.settings.bid_max,
         ),
-        max_kib: bids::MAX_ATTACHMENT / 1024,
-        max_files: bids::MAX_ATTACHMENTS,
     };
     render(ctx, status, &page)
 }
@@ -331,13 +345,18 @@ pub(super) async fn bid_page(
     let v = match d.own.as_ref().filter(|o| o.receipt.status == "active") {
         Some(OwnBid {
             content: Some(c), ..
-        }) => BidForm {
-            attachments: d.own_files.clone(),
-            ..BidForm::from_own(c)
-        },
+        }) => BidForm::from_own(c),
         _ => BidForm::blank(&d.t.targets),
     };
-    Ok(bid_form_page(&ctx, d, v, &[], None, StatusCode::OK))
+    Ok(bid_form_page(
+        &ctx,
+        &state,
+        d,
+        v,
+        &[],
+        Shown::default(),
+        StatusCode::OK,
+    ))
 }
 
 #[derive(Template)]
@@ -349,29 +368,63 @@ struct ReceiptPage {
     r: Receipt,
 }
 
+/// Submit the bid form: `multipart/form-data` with its files (the CSRF token first, checked before a byte
+/// of a file is taken; the page's script sends it with a progress bar), or a plain form without files.
+/// Files are sealed as they arrive; a refused bid keeps none of them and the form asks for them again.
 pub(super) async fn bid_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
     page: Page<OrgOnly>,
     path: web::Path<i64>,
-    form: Form,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
+    use actix_web::HttpMessage;
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
     let uid = page.user.id;
+    let (form, uploads, refused) = if req.content_type() == "multipart/form-data" {
+        let r = &req;
+        let received = crate::http::files::receive_bid(&req, payload, &state, org, id, |fields| {
+            let token = fields
+                .iter()
+                .find(|(k, _)| k == "csrf")
+                .map_or("", |(_, v)| v.as_str());
+            crate::http::csrf::check(r, token)?;
+            // No handler sees a control character (`http::input`), as for a plain form.
+            let errs = crate::http::input::form_errors(fields);
+            if errs.is_empty() {
+                Ok(())
+            } else {
+                Err(AppError::Validation(errs))
+            }
+        })
+        .await;
+        match received {
+            Ok((fields, uploads)) => (Form::new(fields), uploads, None),
+            Err(r) if r.error.code() == "csrf_failed" || r.fields.is_empty() => {
+                return Err(PageError::App(r.error, ctx.lang));
+            }
+            Err(r) => (Form::new(r.fields), Vec::new(), Some(r.error)),
+        }
+    } else {
+        let form = crate::http::page::read_form(&req, payload.into_inner()).await?;
+        (form, Vec::new(), None)
+    };
+    let files_again = !uploads.is_empty() || refused.is_some();
     let v = BidForm::from_fields(&form);
     let actor = crate::http::actor(&req, &page.user);
-    let (tctx, clock) = (state.tenders.clone(), state.clock.clone());
-    let (result, used_lines) = match v.input() {
-        Ok((input, used_lines)) => (
-            state
-                .run(move |c| bids::submit(c, &tctx, &actor, uid, org, clock.as_ref(), id, &input))
-                .await,
+    let (result, used_lines) = match (refused, v.input()) {
+        (Some(e), _) => (Err(e), Vec::new()),
+        (None, Ok((input, used_lines))) => (
+            crate::http::files::submit_bid(&state, actor, (uid, org, id), input, uploads).await,
             used_lines,
         ),
-        Err(e) => (Err(e), Vec::new()),
+        (None, Err(e)) => {
+            bids::discard(&state.files, uploads.iter().map(|u| u.object.as_str())).await;
+            (Err(e), Vec::new())
+        }
     };
     match result {
         Ok(r) => {
@@ -403,12 +456,17 @@ pub(super) async fn bid_submit(
                 })
                 .collect();
             let d = bid_data(&state, ctx.lang, id, org).await?;
+            let shown = Shown {
+                problem: None,
+                files_again,
+            };
             Ok(bid_form_page(
                 &ctx,
+                &state,
                 d,
                 v,
                 &errs,
-                None,
+                shown,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
         }
@@ -423,12 +481,17 @@ pub(super) async fn bid_submit(
                 idempotency_key: new_key(),
                 ..v
             };
+            let shown = Shown {
+                problem: Some(m),
+                files_again,
+            };
             Ok(bid_form_page(
                 &ctx,
+                &state,
                 d,
                 v,
                 &[],
-                Some(m),
+                shown,
                 StatusCode::CONFLICT,
             ))
         }
@@ -446,11 +509,13 @@ pub(super) async fn attachment_download(
 ) -> Result<HttpResponse, PageError> {
     let (id, seq, n) = path.into_inner();
     let user = page.user.clone();
-    let (name, body) = state
+    let (meta, body) = state
         .run_tenders(move |c, ctx, now| bids::read_attachment(c, ctx, now, &user, id, seq, n))
         .await
         .map_err(page_err(ctx.lang))?;
-    Ok(crate::http::download(&name, body))
+    crate::http::files::bid_attachment(&state, meta, body)
+        .await
+        .map_err(page_err(ctx.lang))
 }
 
 // ---------------------------------------------------------------------------------------------------------

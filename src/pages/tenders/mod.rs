@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
@@ -94,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tenders/{id}/commitments", web::get().to(commitments_page))
         .route("/tenders/{id}/publish", web::post().to(publish_submit))
         .route("/tenders/{id}/documents", web::post().to(document_submit))
+        .route("/tenders/{id}/amendments", web::post().to(amendment_submit))
         .route("/files/{id}", web::get().to(file_download))
         .route("/tenders/{id}/cancel", web::post().to(cancel_submit))
         .route("/tenders/{id}/contract", web::post().to(contract_submit))
@@ -210,6 +210,10 @@ impl Lx {
             let tenths = (bytes * 10 + MB / 2) / MB;
             format!("{}.{} MB", tenths / 10, tenths % 10)
         }
+    }
+    /// [`Lx::file_size`] of a committed attachment's size.
+    pub fn bytes(&self, n: &usize) -> String {
+        self.file_size(&(*n as i64))
     }
     pub fn money(&self, fen: &i64) -> String {
         crate::money::yuan_grouped(*fen)

@@ -204,6 +204,8 @@ struct DetailPage {
     documents: Vec<crate::files::FileView>,
     /// A draft, and the reader may add documents to it.
     can_upload: bool,
+    /// Open for bids, and the reader may publish a clarification or change of its documents.
+    can_clarify: bool,
     /// The largest file, MiB.
     max_mb: u32,
 }
@@ -401,16 +403,11 @@ pub(super) async fn detail(
                 None => None,
             };
             let ss = load_ss_panel(c, &tctx, now, &row, user.as_ref())?;
-            let docs = crate::files::readable_of(
-                c,
-                user.as_ref(),
-                crate::files::Purpose::TenderDocument,
-                id,
-            )?
-            .unwrap_or_default()
-            .iter()
-            .map(crate::files::FileRow::view)
-            .collect();
+            let docs = crate::files::tender_files(c, user.as_ref(), id)?
+                .unwrap_or_default()
+                .iter()
+                .map(crate::files::FileRow::view)
+                .collect();
             Ok((t, enquiries, org, bureau, eval, ss, docs))
         })
         .await
@@ -426,6 +423,7 @@ pub(super) async fn detail(
         eligibility: eligibility_lines(lang, &t.eligibility),
         sealed: t.state.sealed(),
         can_upload: staff && t.state == State::Draft,
+        can_clarify: staff && t.state == State::Published,
         max_mb: u32::try_from(state.files.settings.file_max / (1024 * 1024)).unwrap_or(u32::MAX),
         documents,
         ctx: ctx.clone(),

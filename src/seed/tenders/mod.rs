@@ -284,6 +284,10 @@ mod tests {
             rules: rules::TenderRules::default(),
             cal: std::sync::Arc::new(crate::domain::calendar::BusinessCalendar::builtin()),
             sealer: seal::Sealer::new("a-test-secret-of-some-length-000000"),
+            file_sealer: std::sync::Arc::new(crate::files::seal::FileSealer::new(
+                "a-test-secret-of-some-length-000000",
+            )),
+            bid_files_max: 100 << 20,
             standing: Default::default(),
             public_url: String::new(),
         };

@@ -37,11 +37,13 @@ use crate::idempotency::{self, Decision};
 use crate::mail::templates as mails;
 
 mod eligibility;
+mod files;
 mod opening;
 mod reading;
 mod submit;
 
 pub use eligibility::*;
+pub use files::*;
 pub use opening::*;
 pub use reading::*;
 pub use submit::*;
@@ -78,8 +80,13 @@ pub struct BidInput {
     #[serde(default)]
     pub staff: Vec<i64>,
     pub targets: Targets,
+    /// Small files inline (at most five of 128 KiB); larger ones are sent as `multipart/form-data` parts.
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
+    /// When replacing a bid: which of the current bid's files (by index) the new bid keeps, so they need
+    /// not be sent again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_files: Vec<usize>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
@@ -157,12 +164,16 @@ pub fn commitment_of(scheme: i32, canonical: &str, nonce: &str) -> Option<String
     }
 }
 
-/// What is sealed: the canonical content, the commitment nonce, and the attachment bodies.
+/// What is sealed: the canonical content, the commitment nonce, and for each attachment either its body
+/// (base64, until it is moved into the file store) or its sealed object there (`objects`; empty while the
+/// body is here, and absent in payloads from before the store).
 #[derive(Serialize, Deserialize)]
 struct Payload {
     content: String,
     nonce: String,
     files: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    objects: Vec<String>,
 }
 
 /// A submission receipt.

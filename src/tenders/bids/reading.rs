@@ -178,7 +178,7 @@ pub fn read_attachment(
     tender_id: i64,
     seq: i64,
     index: usize,
-) -> Result<(String, Vec<u8>), AppError> {
+) -> Result<(AttachmentMeta, Body), AppError> {
     use crate::auth::Role;
     advance(conn, ctx, now, tender_id)?;
     let t = crate::tenders::find_row(conn, tender_id)?;
@@ -228,20 +228,6 @@ pub fn disclosure(
     } else {
         Disclosure::Public
     })
-}
-
-/// One attachment of a bid, decrypted: (file name, bytes).
-pub fn attachment(ctx: &Ctx, b: &BidRow, index: usize) -> Result<(String, Vec<u8>), AppError> {
-    let p = open_payload(ctx, b).ok_or_else(|| AppError::internal("a bid does not decrypt"))?;
-    let content: BidContent = serde_json::from_str(&p.content)
-        .map_err(|_| AppError::internal("a bid's content does not parse"))?;
-    let meta = content.attachments.get(index).ok_or(AppError::NotFound)?;
-    let body = p
-        .files
-        .get(index)
-        .and_then(|f| base64::engine::general_purpose::STANDARD.decode(f).ok())
-        .ok_or_else(|| AppError::internal("an attachment is missing"))?;
-    Ok((meta.name.clone(), body))
 }
 
 /// Audit events as `viewer` may see them: an event sealed at a bid (`audit::SEALED`) is shown with its

@@ -4,15 +4,22 @@ use super::*;
 
 struct Checked {
     content: BidContent,
-    files: Vec<Vec<u8>>,
+    /// Each attachment's body, base64, while it is inline; empty for one in the file store.
+    files: Vec<String>,
+    /// Each attachment's sealed object in the file store; empty for one inline.
+    objects: Vec<String>,
 }
 
+/// Check a bid. Its files are, in this order, the JSON attachments, the files of the current bid it keeps
+/// (`current`: that bid's, when there is one) and the files uploaded with it.
 fn check_input(
     conn: &mut DbConn,
     ctx: &Ctx,
     t: &TenderRow,
     org_id: i64,
     input: &BidInput,
+    current: Option<&BidRow>,
+    uploaded: &[SealedUpload],
 ) -> Result<Checked, AppError> {
     let mut c = Checks::new();
     let ceiling = Fen::from(t.budget_fen);
@@ -112,8 +119,7 @@ fn check_input(
             format!("At most {MAX_ATTACHMENTS} attachments."),
         );
     }
-    let mut metas = Vec::new();
-    let mut files = Vec::new();
+    let (mut metas, mut files, mut objects) = (Vec::new(), Vec::new(), Vec::new());
     for (i, a) in input.attachments.iter().enumerate() {
         let name = a.name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
@@ -143,7 +149,8 @@ fn check_input(
                     size: bytes.len(),
                     sha256: hex::encode(Sha256::digest(&bytes)),
                 });
-                files.push(bytes);
+                files.push(base64::engine::general_purpose::STANDARD.encode(&bytes));
+                objects.push(String::new());
             }
             Err(_) => c.add(
                 &format!("attachments[{i}].content_base64"),
@@ -152,6 +159,56 @@ fn check_input(
                 "The file must be base64.",
             ),
         }
+    }
+    let mut kept = input.keep_files.clone();
+    kept.sort_unstable();
+    kept.dedup();
+    for i in kept {
+        match current.map(|b| attachment(ctx, b, i)).transpose() {
+            Ok(Some((meta, body))) => {
+                metas.push(meta);
+                match body {
+                    Body::Inline(bytes) => {
+                        files.push(base64::engine::general_purpose::STANDARD.encode(&bytes));
+                        objects.push(String::new());
+                    }
+                    Body::Sealed { object, .. } => {
+                        files.push(String::new());
+                        objects.push(object);
+                    }
+                }
+            }
+            Ok(None) | Err(AppError::NotFound) => c.add(
+                "keep_files",
+                "no_such_file",
+                format!("当前投标没有第 {} 个附件可保留。", i + 1),
+                format!("The current bid has no file {} to keep.", i + 1),
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    for u in uploaded {
+        metas.push(u.meta.clone());
+        files.push(String::new());
+        objects.push(u.object.clone());
+    }
+    if metas.len() > MAX_FILES {
+        c.add(
+            "files",
+            "max_count",
+            format!("一份投标最多 {MAX_FILES} 个文件。"),
+            format!("A bid carries at most {MAX_FILES} files."),
+        );
+    }
+    let total: u64 = metas.iter().map(|m| m.size as u64).sum();
+    if total > ctx.bid_files_max {
+        let mib = ctx.bid_files_max.div_ceil(1024 * 1024);
+        c.add(
+            "files",
+            "too_large",
+            format!("一份投标的文件合计不得超过 {mib} MiB。"),
+            format!("A bid's files may total at most {mib} MiB."),
+        );
     }
     c.finish()?;
     Ok(Checked {
@@ -166,6 +223,7 @@ fn check_input(
             attachments: metas,
         },
         files,
+        objects,
     })
 }
 
@@ -185,11 +243,56 @@ pub fn submit(
     tender: impl Into<TenderId>,
     input: &BidInput,
 ) -> Result<Receipt, AppError> {
+    let bid = Bid {
+        input,
+        uploaded: &[],
+    };
+    submit_with_files(conn, ctx, actor, user, org, clock, tender, bid).map(|(r, _)| r)
+}
+
+/// A bid as sent: its fields and the files uploaded with it, already sealed for the caller's organisation
+/// on this tender ([`binding`]).
+#[derive(Clone, Copy)]
+pub struct Bid<'a> {
+    pub input: &'a BidInput,
+    pub uploaded: &'a [SealedUpload],
+}
+
+/// What a bid's request is, for its idempotency key: the fields and the uploaded files' names and hashes.
+#[derive(Serialize)]
+struct Request<'a> {
+    #[serde(flatten)]
+    input: &'a BidInput,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<&'a AttachmentMeta>,
+}
+
+/// [`submit`] with uploaded files. Also says whether the bid took them: `false` when the answer is the
+/// first receipt of a retry, whose own files are already kept (the caller discards the new uploads).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a service call: connection, context, actor, caller, clock and input are each needed and distinct"
+)]
+pub fn submit_with_files(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    user: impl Into<UserId>,
+    org: impl Into<OrgId>,
+    clock: &dyn Clock,
+    tender: impl Into<TenderId>,
+    bid: Bid,
+) -> Result<(Receipt, bool), AppError> {
     let (user_id, org_id, tender_id) = (user.into().get(), org.into().get(), tender.into().get());
+    let Bid { input, uploaded } = bid;
     super::advance(conn, ctx, clock.now(), tender_id)?;
     let key = idempotency::check_key(&input.idempotency_key)?;
-    let hash = idempotency::request_hash(input, &["idempotency_key"]);
-    write_tx(conn, |conn| -> Result<Receipt, AppError> {
+    let request = Request {
+        input,
+        files: uploaded.iter().map(|u| &u.meta).collect(),
+    };
+    let hash = idempotency::request_hash(&request, &["idempotency_key"]);
+    write_tx(conn, |conn| -> Result<(Receipt, bool), AppError> {
         // The organisation first (its keys are unique across its tenders, so the same key sent for two
         // tenders at once must meet here), then the tender; always in this order.
         crate::db::lock_chain(conn, org_lock(org_id))?;
@@ -206,54 +309,40 @@ pub fn submit(
             .optional()?
             .map(|prev| ((prev.tender_id, prev.request_hash.clone()), prev));
         match idempotency::decide(stored, &(tender_id, hash.clone())) {
-            Decision::Replay(prev) => return Ok(receipt(conn, &prev, None)?),
+            Decision::Replay(prev) => return Ok((receipt(conn, &prev, None)?, false)),
             Decision::Conflict => return Err(idempotency::conflict("投标", "bid")),
             Decision::New => {}
         }
-        let t = super::visible_row(conn, tender_id, false)?;
-        if t.state() != State::Published || ts >= t.bid_deadline {
-            return Err(AppError::conflict(
-                "bidding_closed",
-                format!(
-                    "投标已截止（截止时间 {}），以服务器时间为准。",
-                    crate::clock::display(t.bid_deadline)
-                ),
-                format!(
-                    "Bidding closed at {} (server time decides).",
-                    crate::clock::display(t.bid_deadline)
-                ),
-            ));
-        }
-        let refused = refusals(conn, ctx, &t, org_id, today(now))?;
-        if !refused.is_empty() {
-            return Err(AppError::Validation(refused));
-        }
-        let checked = check_input(conn, ctx, &t, org_id, input)?;
+        let t = may_bid(conn, ctx, now, org_id, tender_id)?;
+        let current: Option<BidRow> = bids::table
+            .filter(bids::tender_id.eq(tender_id))
+            .filter(bids::organisation_id.eq(org_id))
+            .filter(bids::status.eq(BidStatus::Active.as_str()))
+            .select(BidRow::as_select())
+            .first(conn)
+            .optional()?;
+        let checked = check_input(conn, ctx, &t, org_id, input, current.as_ref(), uploaded)?;
         let canonical = serde_json::to_string(&checked.content).expect("plain values serialise");
         let nonce = ctx.sealer.commitment_nonce();
         let commitment = commitment_of(commitment::FIELDWISE, &canonical, &nonce)
             .expect("canonical content and nonce by construction");
+        let objects = if checked.objects.iter().all(String::is_empty) {
+            Vec::new()
+        } else {
+            checked.objects
+        };
         let payload = serde_json::to_vec(&Payload {
             content: canonical,
             nonce,
-            files: checked
-                .files
-                .iter()
-                .map(|f| base64::engine::general_purpose::STANDARD.encode(f))
-                .collect(),
+            files: checked.files,
+            objects,
         })
         .expect("plain values serialise");
         let (sealed, seal_nonce) = ctx.sealer.seal(
             &seal::aad(TenderId::new(tender_id), OrgId::new(org_id)),
             &payload,
         );
-        let replaced: Option<i64> = bids::table
-            .filter(bids::tender_id.eq(tender_id))
-            .filter(bids::organisation_id.eq(org_id))
-            .filter(bids::status.eq(BidStatus::Active.as_str()))
-            .select(bids::id)
-            .first(conn)
-            .optional()?;
+        let replaced = current.map(|b| b.id);
         if let Some(r) = replaced {
             diesel::update(bids::table.find(r))
                 .set(bids::status.eq(BidStatus::Replaced.as_str()))
@@ -315,8 +404,38 @@ pub fn submit(
                 },
             )?;
         }
-        Ok(receipt(conn, &row, replaced)?)
+        Ok((receipt(conn, &row, replaced)?, true))
     })
+}
+
+/// The tender, when the organisation may bid on it now: it is published, the server's clock is before
+/// its deadline, and nothing in the registry refuses the organisation.
+pub fn may_bid(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    org: impl Into<OrgId>,
+    tender: impl Into<TenderId>,
+) -> Result<TenderRow, AppError> {
+    let t = super::visible_row(conn, tender.into().get(), false)?;
+    if t.state() != State::Published || crate::db::now_micros(now) >= t.bid_deadline {
+        return Err(AppError::conflict(
+            "bidding_closed",
+            format!(
+                "投标已截止（截止时间 {}），以服务器时间为准。",
+                crate::clock::display(t.bid_deadline)
+            ),
+            format!(
+                "Bidding closed at {} (server time decides).",
+                crate::clock::display(t.bid_deadline)
+            ),
+        ));
+    }
+    let refused = refusals(conn, ctx, &t, org.into().get(), today(now))?;
+    if !refused.is_empty() {
+        return Err(AppError::Validation(refused));
+    }
+    Ok(t)
 }
 
 /// Withdraw the organisation's bid: before the deadline freely; after opening (the winner or any ranked
