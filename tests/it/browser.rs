@@ -342,10 +342,21 @@ impl Browser {
             .script("return [window.innerWidth, document.documentElement.scrollWidth]")
             .await;
         let (window, page) = (w[0].as_i64().unwrap(), w[1].as_i64().unwrap());
-        assert!(
-            page <= window,
-            "{what}: the page is {page} px wide in a {window} px window"
-        );
+        if page <= window {
+            return;
+        }
+        // Name the widest elements that stick out, so the failure says where to look.
+        let out = self
+            .script(
+                "const w = window.innerWidth;
+                 return [...document.body.querySelectorAll('*')]
+                   .map(e => [e, e.getBoundingClientRect().right])
+                   .filter(([e, r]) => r > w && !e.parentElement.closest('.table-wrap'))
+                   .sort((a, b) => b[1] - a[1]).slice(0, 5)
+                   .map(([e, r]) => e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ' ' + Math.round(r));",
+            )
+            .await;
+        panic!("{what}: the page is {page} px wide in a {window} px window: {out}");
     }
 
     pub(crate) async fn screenshot(&self, to: &Path) {
