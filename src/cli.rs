@@ -562,6 +562,7 @@ fn verify_files(
     ctx: &crate::tenders::Ctx,
 ) -> Result<i32, String> {
     let stored = crate::files::stored(c).map_err(|e| e.to_string())?;
+    let waiting = crate::files::evidence::waiting(c).map_err(|e| e.to_string())?;
     let crate::tenders::bids::BidFiles {
         sealed,
         inline,
@@ -598,6 +599,18 @@ fn verify_files(
             for b in &bad {
                 println!("  {b}");
             }
+        }
+        // Declared and not uploaded yet is a record's normal state until its file comes, not a fault.
+        if !waiting.is_empty() {
+            let each: Vec<String> = waiting
+                .iter()
+                .map(|(p, n)| format!("{} {n}", p.as_str()))
+                .collect();
+            println!(
+                "evidence: {} records declare a file not uploaded yet ({})",
+                waiting.iter().map(|w| w.1).sum::<i64>(),
+                each.join(", ")
+            );
         }
         // A bid's files, sealed: each opened with its bid's binding and compared with the committed hash.
         let mut bad_sealed = Vec::new();
@@ -767,6 +780,14 @@ fn seed_and_print(state: &crate::app::AppState) -> Result<bool, String> {
         );
         return Ok(false);
     }
+    // The evidence the demo declares (milestone reports, credit listings) goes into the file store.
+    let stored = crate::seed::evidence::store_files(&state.pool, &state.files, state.clock.now());
+    let stored = match tokio::runtime::Handle::try_current() {
+        Ok(rt) => rt.block_on(stored),
+        Err(_) => runtime()?.block_on(stored),
+    }
+    .map_err(|e| e.to_string())?;
+    tracing::info!(files = stored, "demo evidence files stored");
     let accounts: Vec<&str> = crate::seed::DEMO_ACCOUNTS.iter().map(|a| a.0).collect();
     println!(
         "Demo data loaded. Sign in as any of: {}",

@@ -162,20 +162,45 @@ pub async fn start(
 /// `range`); the milestone's score weighs it with output, satisfaction and budget execution at the
 /// acceptance date (`SANSHE_PERFORMANCE_WEIGHTS`), the grade follows from the score (≥ 90 优, ≥ 80 良,
 /// ≥ 60 中, < 60 差), and the evaluation is kept with the instalment (`instalments[].performance`).
-#[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path), ("no" = i32, Path)), request_body = AcceptInput, responses((status = 200, body = ContractView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+/// The evaluation report comes as `multipart/form-data` (the acceptance as JSON in the part `data`, the
+/// report in the part `file`; its hash becomes `report_sha256`), or the JSON body declares `report_sha256`
+/// and the report follows by `POST /api/v1/evidence/milestone_report/{instalment id}`.
+#[utoipa::path(tag = "contracts", security(("bearer" = [])), params(("id" = i64, Path), ("no" = i32, Path)), request_body(content((AcceptInput = "application/json"), (crate::api::files::EvidenceUpload = "multipart/form-data"))), responses((status = 200, body = ContractView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/contracts/{id}/instalments/{no}/acceptance")]
 pub async fn accept(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
     path: web::Path<(i64, i32)>,
-    body: Json<AcceptInput>,
-) -> Result<HttpResponse, AppError> {
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    use crate::files::{Purpose, evidence};
     let actor = crate::http::actor(&req, &user);
-    let ((id, no), b) = (path.into_inner(), body.into_inner());
-    let v = state
-        .run_contracts(move |c, ctx, now| contracts::accept(c, ctx, &actor, now, id, no, &b))
-        .await?;
+    let (id, no) = path.into_inner();
+    let (mut b, file) =
+        crate::http::files::json_or_upload::<AcceptInput>(&req, payload, &state.files).await?;
+    let typed = b.report_sha256.clone();
+    let v = crate::http::files::with_evidence(
+        &state.files,
+        file,
+        Purpose::MilestoneReport,
+        user.id,
+        ("report_sha256", &typed),
+        |hash, ev| {
+            b.report_sha256 = hash;
+            state.run_contracts(move |c, ctx, now| {
+                evidence::written_with(
+                    c,
+                    &actor,
+                    now,
+                    ev.as_ref(),
+                    |c| contracts::accept(c, ctx, &actor, now, id, no, &b),
+                    |c, _| evidence::instalment_id(c, id, no),
+                )
+            })
+        },
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

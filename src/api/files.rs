@@ -6,12 +6,20 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::files::{self, FileView};
-use crate::http::caller::{Authed, BureauOrAdmin};
+use crate::http::caller::{Authed, BureauOrAdmin, OrgOnly};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(upload_tender_document)
         .service(publish_amendment)
         .service(tender_documents)
+        .service(add_milestone_report)
+        .service(list_milestone_report)
+        .service(add_spending_evidence)
+        .service(list_spending_evidence)
+        .service(add_sign_in_sheet)
+        .service(list_sign_in_sheet)
+        .service(add_credit_evidence)
+        .service(list_credit_evidence)
         .service(download);
 }
 
@@ -50,9 +58,11 @@ pub async fn upload_tender_document(
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
     let now = state.clock.now();
-    let row = state
-        .run(move |c| files::add_tender_document(c, &actor, now, &up, id, uid))
-        .await?;
+    let f = up.file.clone();
+    let out = state
+        .run(move |c| files::add_tender_document(c, &actor, now, &f, id, uid))
+        .await;
+    let row = state.files.settle(Some(up), out).await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, row.view().href))
         .json(row.view()))
@@ -100,11 +110,13 @@ pub async fn publish_amendment(
     .await?;
     let actor = crate::http::actor(&req, &user);
     let uid = user.id;
-    let row = state
+    let f = up.file.clone();
+    let out = state
         .run_tenders(move |c, ctx, now| {
-            crate::tenders::clarify(c, ctx, &actor, uid, now, id, &note, &up)
+            crate::tenders::clarify(c, ctx, &actor, uid, now, id, &note, &f)
         })
-        .await?;
+        .await;
+    let row = state.files.settle(Some(up), out).await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, row.view().href))
         .json(row.view()))
@@ -126,6 +138,178 @@ pub async fn tender_documents(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.view()).collect::<Vec<_>>()))
+}
+
+/// A record with its evidence file, as `multipart/form-data` (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EvidenceUpload {
+    /// The record as JSON, as the `application/json` body would be; its SHA-256 field may be left out
+    /// (it becomes the file's) or must be the file's.
+    data: String,
+    /// The evidence file, as for a document.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Add the evidence file a record declared by its SHA-256 (`multipart/form-data`, the file in the part
+/// `file`), for the routes below: 404 for a record the caller may not read (another organisation's), 422
+/// at `file` `hash_mismatch` for any other file than the declared one, 409 `no_declared_file` when the
+/// record declares none, `evidence_present` when its file is here. Checked before a byte of the file is
+/// taken; a refused upload keeps nothing.
+async fn add_evidence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: crate::auth::CurrentUser,
+    purpose: files::Purpose,
+    id: i64,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let u = user.clone();
+    let up = crate::http::files::receive(
+        &req,
+        payload,
+        &state.files,
+        state.files.settings.file_max,
+        |_| {
+            let u = u.clone();
+            state.run(move |c| files::evidence::may_attach(c, &u, purpose, id, None).map(drop))
+        },
+    )
+    .await?;
+    let actor = crate::http::actor(&req, &user);
+    let now = state.clock.now();
+    let f = up.file.clone();
+    let out = state
+        .run(move |c| files::evidence::attach(c, &actor, now, &u, purpose, id, &f))
+        .await;
+    let row = state.files.settle(Some(up), out).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, row.view().href))
+        .json(row.view()))
+}
+
+/// A record's evidence files (at most one) for whoever may read them: the bureau, finance,
+/// administrators, and the record's own organisation; 404 for anyone else.
+async fn evidence_files(
+    state: web::Data<AppState>,
+    user: crate::auth::CurrentUser,
+    purpose: files::Purpose,
+    id: i64,
+) -> Result<HttpResponse, AppError> {
+    let rows = state
+        .run(move |c| {
+            if !files::may_read(c, Some(&user), purpose, id)? {
+                return Err(AppError::NotFound);
+            }
+            files::of_record(c, purpose, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.view()).collect::<Vec<_>>()))
+}
+
+/// Add an instalment's evaluation report (its `report_sha256`), by the bureau or an administrator: see the shared rules of evidence above this list of routes.
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The instalment")), request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/evidence/milestone_report/{id}")]
+pub async fn add_milestone_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    add_evidence(state, req, u, files::Purpose::MilestoneReport, id, payload).await
+}
+
+/// The instalment's evidence file, for the bureau, finance, administrators and its organisation (404 otherwise).
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The instalment")), responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/evidence/milestone_report/{id}")]
+pub async fn list_milestone_report(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    evidence_files(state, u, files::Purpose::MilestoneReport, id).await
+}
+
+/// Add a spending item's evidence (its `evidence_sha256`, e.g. from a CSV import), by the organisation whose item it is: see the shared rules of evidence above this list of routes.
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The spending item")), request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/evidence/spending_evidence/{id}")]
+pub async fn add_spending_evidence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    add_evidence(state, req, u, files::Purpose::SpendingEvidence, id, payload).await
+}
+
+/// The spending item's evidence file, for the bureau, finance, administrators and its organisation (404 otherwise).
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The spending item")), responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/evidence/spending_evidence/{id}")]
+pub async fn list_spending_evidence(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    evidence_files(state, u, files::Purpose::SpendingEvidence, id).await
+}
+
+/// Add an activity's sign-in sheet (its `evidence_sha256`, e.g. from a CSV import), by the organisation that held it: see the shared rules of evidence above this list of routes.
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The activity")), request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/evidence/sign_in_sheet/{id}")]
+pub async fn add_sign_in_sheet(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<OrgOnly>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    add_evidence(state, req, u, files::Purpose::SignInSheet, id, payload).await
+}
+
+/// The activity's evidence file, for the bureau, finance, administrators and its organisation (404 otherwise).
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The activity")), responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/evidence/sign_in_sheet/{id}")]
+pub async fn list_sign_in_sheet(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    evidence_files(state, u, files::Purpose::SignInSheet, id).await
+}
+
+/// Add a credit listing's evidence (its `evidence_sha256`), by the bureau or an administrator: see the shared rules of evidence above this list of routes.
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The credit listing")), request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 201, body = FileView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[post("/evidence/credit_evidence/{id}")]
+pub async fn add_credit_evidence(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: Authed<BureauOrAdmin>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    add_evidence(state, req, u, files::Purpose::CreditEvidence, id, payload).await
+}
+
+/// The credit listing's evidence file, for the bureau, finance, administrators and its organisation (404 otherwise).
+#[utoipa::path(tag = "files", security(("bearer" = [])), params(("id" = i64, Path, description = "The credit listing")), responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem), (status = 401, body = Problem)))]
+#[get("/evidence/credit_evidence/{id}")]
+pub async fn list_credit_evidence(
+    state: web::Data<AppState>,
+    user: Authed,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    evidence_files(state, u, files::Purpose::CreditEvidence, id).await
 }
 
 /// Download a file: with `Range: bytes=a-b` a part of it (206), with `If-None-Match` its `ETag` (304).

@@ -300,21 +300,45 @@ pub async fn add_inspection(
     Ok(HttpResponse::Created().json(r))
 }
 
-/// Record a credit listing with its source, date and the SHA-256 of the evidence file.
-#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body = NewListing, responses((status = 201, body = ListingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+/// Record a credit listing with its source, date and evidence file: as `multipart/form-data` (the listing as
+/// JSON in the part `data`, the file in the part `file`; its hash becomes `evidence_sha256`), or as JSON
+/// declaring `evidence_sha256`, the file following by `POST /api/v1/evidence/credit_evidence/{listing id}`.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), request_body(content((NewListing = "application/json"), (crate::api::files::EvidenceUpload = "multipart/form-data"))), responses((status = 201, body = ListingRow), (status = 404, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/credit-listings")]
 pub async fn add_listing(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Authed<BureauOrAdmin>,
-    body: Json<NewListing>,
-) -> Result<HttpResponse, AppError> {
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    use crate::files::{Purpose, evidence};
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let (b, rules) = (body.into_inner(), state.standing_rules());
-    let r = state
-        .run(move |c| orgs::add_listing(c, &actor, now, rules, &b))
-        .await?;
+    let rules = state.standing_rules();
+    let (mut b, file) =
+        crate::http::files::json_or_upload::<NewListing>(&req, payload, &state.files).await?;
+    let typed = b.evidence_sha256.clone();
+    let r = crate::http::files::with_evidence(
+        &state.files,
+        file,
+        Purpose::CreditEvidence,
+        user.id,
+        ("evidence_sha256", &typed),
+        |hash, ev| {
+            b.evidence_sha256 = hash;
+            state.run(move |c| {
+                evidence::written_with(
+                    c,
+                    &actor,
+                    now,
+                    ev.as_ref(),
+                    |c| orgs::add_listing(c, &actor, now, rules, &b),
+                    |_, r| Ok(r.id),
+                )
+            })
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created().json(r))
 }
 

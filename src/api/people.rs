@@ -158,15 +158,37 @@ pub async fn record(
     state: web::Data<AppState>,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: Json<NewActivity>,
-) -> Result<HttpResponse, AppError> {
-    let (org, id, n) = (user.own_org_id()?, id.into_inner(), body.into_inner());
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    use crate::files::{Purpose, evidence};
+    let (org, id) = (user.own_org_id()?, id.into_inner());
     let ctx = Ctx::from_config(&state.config);
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let v = state
-        .run(move |c| activities::record(c, &ctx, &actor, now, org, id, &n))
-        .await?;
+    let (mut n, file) =
+        crate::http::files::json_or_upload::<NewActivity>(&req, payload, &state.files).await?;
+    let typed = n.evidence_sha256.clone().unwrap_or_default();
+    let v = crate::http::files::with_evidence(
+        &state.files,
+        file,
+        Purpose::SignInSheet,
+        user.id,
+        ("evidence_sha256", &typed),
+        |hash, ev| {
+            n.evidence_sha256 = Some(hash);
+            state.run(move |c| {
+                evidence::written_with(
+                    c,
+                    &actor,
+                    now,
+                    ev.as_ref(),
+                    |c| activities::record(c, &ctx, &actor, now, org, id, &n),
+                    |_, v| Ok(v.activity.id),
+                )
+            })
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created().json(v))
 }
 

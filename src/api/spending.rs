@@ -63,23 +63,48 @@ pub async fn list(
 /// Report one spending item on the caller's own live contract (an `org` user): 201 with the item; 422
 /// naming each bad field and its rule (`date`, `line` one of the contract's budget lines, `amount` in yuan
 /// with at most two decimals, `invoice_no`, `payee`, `description`, `evidence_sha256`), nothing written;
-/// 404 for another's contract; 409 `contract_state` unless signed and not closed or terminated.
-#[utoipa::path(tag = "spending", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewItem, responses((status = 201, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+/// 404 for another's contract; 409 `contract_state` unless signed and not closed or terminated. The
+/// evidence comes as `multipart/form-data` (the item as JSON in the part `data`, the file in the part
+/// `file`; its hash becomes `evidence_sha256`), or later by `POST /api/v1/evidence/spending_evidence/{item
+/// id}` for the `evidence_sha256` the item declared.
+#[utoipa::path(tag = "spending", security(("bearer" = [])), params(("id" = i64, Path)), request_body(content((NewItem = "application/json"), (crate::api::files::EvidenceUpload = "multipart/form-data"))), responses((status = 201, body = ItemView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 #[post("/contracts/{id}/spending")]
 pub async fn report(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: Authed<OrgOnly>,
     id: web::Path<i64>,
-    body: Json<NewItem>,
-) -> Result<HttpResponse, AppError> {
-    let (id, n) = (id.into_inner(), body.into_inner());
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    use crate::files::{Purpose, evidence};
+    let id = id.into_inner();
     let org = user.own_org_id()?;
     let actor = crate::http::actor(&req, &user);
     let now = state.clock.now();
-    let v = state
-        .run(move |c| spending::report(c, &actor, now, org, id, &n))
-        .await?;
+    let (mut n, file) =
+        crate::http::files::json_or_upload::<NewItem>(&req, payload, &state.files).await?;
+    let typed = n.evidence_sha256.clone().unwrap_or_default();
+    let v = crate::http::files::with_evidence(
+        &state.files,
+        file,
+        Purpose::SpendingEvidence,
+        user.id,
+        ("evidence_sha256", &typed),
+        |hash, ev| {
+            n.evidence_sha256 = Some(hash);
+            state.run(move |c| {
+                evidence::written_with(
+                    c,
+                    &actor,
+                    now,
+                    ev.as_ref(),
+                    |c| spending::report(c, &actor, now, org, id, &n),
+                    |_, v| Ok(v.id),
+                )
+            })
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created().json(v))
 }
 

@@ -646,7 +646,9 @@ pub struct AcceptInput {
     pub effect_score: String,
     /// Who evaluated (a person or a third-party evaluator).
     pub evaluator: String,
-    /// SHA-256 of the evaluation report file, 64 hexadecimal digits.
+    /// SHA-256 of the evaluation report file, 64 hexadecimal digits: the uploaded report's when it comes
+    /// with the acceptance (then it may be left out), else the report to upload afterwards.
+    #[serde(default)]
     pub report_sha256: String,
 }
 
@@ -724,8 +726,8 @@ pub fn accept(
             c.add(
                 "report_sha256",
                 "sha256",
-                "请填写评估报告文件的 SHA-256（64 位十六进制）。",
-                "Give the SHA-256 of the evaluation report (64 hexadecimal digits).",
+                "请上传评估报告文件（或填写其 SHA-256，64 位十六进制）。",
+                "Upload the evaluation report (or give its SHA-256, 64 hexadecimal digits).",
             );
         }
         c.finish()?;

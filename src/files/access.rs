@@ -42,7 +42,8 @@ pub fn may_add_tender_document(conn: &mut DbConn, tender_id: i64) -> Result<(), 
 
 /// Whether `reader` (`None`: the public) may read the files of a record: a tender's documents (and its
 /// clarifications, which exist only once it is published) are public once it is published, the bureau's
-/// before.
+/// before; evidence is read by the bureau, finance and the record's organisation
+/// ([`super::evidence::may_read`]).
 pub fn may_read(
     conn: &mut DbConn,
     reader: Option<&CurrentUser>,
@@ -53,6 +54,13 @@ pub fn may_read(
         Purpose::TenderDocument | Purpose::TenderAmendment => Ok(reader
             .is_some_and(CurrentUser::is_staff)
             || tender_state(conn, record_id)? != State::Draft),
+        Purpose::MilestoneReport
+        | Purpose::SpendingEvidence
+        | Purpose::SignInSheet
+        | Purpose::CreditEvidence => Ok(super::evidence::may_read(
+            reader,
+            &super::evidence::holder(conn, purpose, record_id)?,
+        )),
     }
 }
 

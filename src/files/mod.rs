@@ -13,6 +13,7 @@
 //! name; anything refused or cut off is aborted and leaves nothing behind.
 
 mod access;
+pub mod evidence;
 pub mod seal;
 
 pub use access::*;
@@ -97,6 +98,36 @@ pub struct Received {
     pub sha256: String,
 }
 
+/// A file received whole that waits in `tmp/` for its record to be written: [`Store::settle`] then keeps it
+/// under its hash, or deletes it when the record was refused. One dropped unsettled (its request gave up
+/// on the way) is deleted as well.
+pub struct Pending {
+    pub file: Received,
+    tmp: ObjectPath,
+    objects: Arc<dyn ObjectStore>,
+    settled: bool,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pending({:?} at {})", self.file, self.tmp)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let (objects, tmp) = (self.objects.clone(), self.tmp.clone());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = objects.delete(&tmp).await;
+            });
+        }
+    }
+}
+
 fn unopenable(object: &str, e: seal::Unopenable) -> AppError {
     tracing::error!(object, "a sealed file does not open; run sanshe verify");
     AppError::internal(format!("{object}: {e}"))
@@ -167,27 +198,54 @@ impl Store {
 
     /// Receive one file from a stream of pieces: refused (nothing kept) when its name is not a plain name,
     /// it is empty, larger than `max`, of a kind not accepted, or the stream breaks off. `field` names the
-    /// form field in the refusal.
+    /// form field in the refusal. The file waits for its record ([`Pending`]).
     pub async fn receive<S, E>(
         &self,
         field: &str,
         raw_name: &str,
         pieces: S,
         max: u64,
-    ) -> Result<Received, AppError>
+    ) -> Result<Pending, AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let tmp = ObjectPath::from(format!("tmp/{}", uuid::Uuid::new_v4().simple()));
-        let got = self
+        let file = self
             .receive_into(field, raw_name, pieces, max, &tmp, None, true)
             .await?;
-        self.objects
-            .rename(&tmp, &Self::blob(&got.sha256))
-            .await
-            .map_err(store_error)?;
-        Ok(got)
+        Ok(Pending {
+            file,
+            tmp,
+            objects: self.objects.clone(),
+            settled: false,
+        })
+    }
+
+    /// The end of a [`Pending`] file: kept under its hash when `outcome` says its record was written,
+    /// deleted when it was refused. The record is written first, so a refused one leaves nothing behind.
+    pub async fn settle<T>(
+        &self,
+        p: Option<Pending>,
+        outcome: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let Some(mut p) = p else { return outcome };
+        p.settled = true;
+        match outcome {
+            Ok(v) => {
+                self.objects
+                    .rename(&p.tmp, &Self::blob(&p.file.sha256))
+                    .await
+                    .map_err(store_error)?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(d) = self.objects.delete(&p.tmp).await {
+                    tracing::warn!(tmp = %p.tmp, "a refused upload was not deleted: {d}");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// [`Store::receive`] for a file sealed at rest for the record `binding` ([`seal`]): its bytes are
@@ -545,6 +603,14 @@ pub enum Purpose {
     /// A clarification or change of a published tender's documents (87号令 Art 27): `record_id` is the
     /// tender.
     TenderAmendment,
+    /// A milestone's evaluation report (验收评估报告): `record_id` is the contract instalment.
+    MilestoneReport,
+    /// A spending item's evidence (an invoice scan): `record_id` is the spending item.
+    SpendingEvidence,
+    /// An activity's sign-in sheet (签到表): `record_id` is the activity.
+    SignInSheet,
+    /// A credit listing's evidence: `record_id` is the listing.
+    CreditEvidence,
 }
 
 impl Purpose {
@@ -552,15 +618,23 @@ impl Purpose {
         match self {
             Purpose::TenderDocument => "tender_document",
             Purpose::TenderAmendment => "tender_amendment",
+            Purpose::MilestoneReport => "milestone_report",
+            Purpose::SpendingEvidence => "spending_evidence",
+            Purpose::SignInSheet => "sign_in_sheet",
+            Purpose::CreditEvidence => "credit_evidence",
         }
     }
     pub fn parse(s: &str) -> Option<Purpose> {
-        match s {
-            "tender_document" => Some(Purpose::TenderDocument),
-            "tender_amendment" => Some(Purpose::TenderAmendment),
-            _ => None,
-        }
+        Purpose::ALL.into_iter().find(|p| p.as_str() == s)
     }
+    pub const ALL: [Purpose; 6] = [
+        Purpose::TenderDocument,
+        Purpose::TenderAmendment,
+        Purpose::MilestoneReport,
+        Purpose::SpendingEvidence,
+        Purpose::SignInSheet,
+        Purpose::CreditEvidence,
+    ];
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

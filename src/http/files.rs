@@ -9,11 +9,12 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-use crate::files::{FileRow, Received, Store};
+use crate::files::{FileRow, Pending, Received, Store};
+use crate::http::page::{Form, PageError};
 use crate::tenders::bids;
 
-/// Longest text field read before the file (a CSRF token, a note).
-const TEXT_FIELD_MAX: usize = 4096;
+/// Longest text field read before the file (a CSRF token, a note, a record as JSON).
+const TEXT_FIELD_MAX: usize = 64 * 1024;
 
 fn unreadable(e: impl std::fmt::Display) -> AppError {
     AppError::bad_request(
@@ -28,25 +29,173 @@ fn unreadable(e: impl std::fmt::Display) -> AppError {
 /// Read a `multipart/form-data` body: text fields first, then the field `file`, streamed into the store
 /// (at most `max` bytes); fields after the file are not read. `before_file` sees the text fields before
 /// any byte of the file is taken, and may refuse it (the pages check their CSRF token there, and every
-/// caller whether the record takes files), so a refused upload stores nothing.
+/// caller whether the record takes files), so a refused upload stores nothing. The file waits for its
+/// record ([`crate::files::Pending`]).
 pub async fn receive<F, Fut>(
     req: &HttpRequest,
     payload: web::Payload,
     store: &Store,
     max: u64,
     before_file: F,
-) -> Result<Received, AppError>
+) -> Result<Pending, AppError>
 where
     F: FnOnce(Vec<(String, String)>) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
-    let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
+    read_upload(req, payload, store, max, before_file)
+        .await?
+        .file
+        .ok_or_else(no_file)
+}
+
+/// A page's form sent as `multipart/form-data` (or plainly, with no file in it): its fields, and the file
+/// in the field `file` if one was chosen, waiting for its record. The CSRF token (sent before the file)
+/// and `check` are passed before a byte of the file is taken, and a control character in a field is
+/// refused as on any page form. A bad token is the error page; any other refusal comes back to be shown
+/// at the form, with the fields sent.
+pub async fn page_form<F, Fut>(
+    req: &HttpRequest,
+    payload: actix_web::dev::Payload,
+    store: &Store,
+    check: F,
+) -> Result<(Form, Result<Option<Pending>, AppError>), PageError>
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    use actix_web::HttpMessage;
+    let lang = crate::i18n::Lang::from_request(req);
+    if req.content_type() != "multipart/form-data" {
+        let form = crate::http::page::read_form(req, payload).await?;
+        let checked = check(form.pairs().to_vec()).await.map(|()| None);
+        return Ok((form, checked));
+    }
+    let got = read_upload(
+        req,
+        payload,
+        store,
+        store.settings.file_max,
+        |fields| async move {
+            crate::http::csrf::check(req, &field(&fields, "csrf"))?;
+            let errs = crate::http::input::form_errors(&fields);
+            if !errs.is_empty() {
+                return Err(AppError::Validation(errs));
+            }
+            check(fields).await
+        },
+    )
+    .await;
+    match got {
+        Ok(up) => Ok((Form::new(up.fields), Ok(up.file))),
+        Err(r) if r.error.code() == "csrf_failed" => Err(PageError::App(r.error, lang)),
+        Err(r) => Ok((Form::new(r.fields), Err(r.error))),
+    }
+}
+
+/// A page form that may carry a file in the field `file`, as an extractor ([`page_form`] with no check of
+/// its own): the fields, and the file waiting for its record, or why it was refused.
+pub struct FormWithFile {
+    pub form: Form,
+    pub file: Result<Option<Pending>, AppError>,
+}
+
+impl actix_web::FromRequest for FormWithFile {
+    type Error = PageError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<crate::app::AppState>>()
+                .cloned()
+                .ok_or_else(|| {
+                    let e = AppError::internal("no application state");
+                    PageError::App(e, crate::i18n::Lang::from_request(&req))
+                })?;
+            let (form, file) = page_form(&req, payload, &state.files, |_| async { Ok(()) }).await?;
+            Ok(FormWithFile { form, file })
+        })
+    }
+}
+
+/// Write a record that may come with its evidence file (`file`, waiting in the store): `write` gets the
+/// hash the record declares (the file's, or what was typed at `field`) and the evidence to link in its
+/// transaction ([`crate::files::evidence::written_with`]); the file is kept when the record is written and
+/// deleted when it is refused.
+pub async fn with_evidence<T, W, Fut>(
+    store: &Store,
+    file: Option<Pending>,
+    purpose: crate::files::Purpose,
+    uploaded_by: i64,
+    (field, typed): (&str, &str),
+    write: W,
+) -> Result<T, AppError>
+where
+    W: FnOnce(String, Option<crate::files::evidence::Evidence>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    use crate::files::evidence;
+    let f = file.as_ref().map(|p| p.file.clone());
+    let outcome = match evidence::declared(field, typed, f.as_ref()) {
+        Ok(hash) => {
+            let ev = f.map(|file| evidence::Evidence {
+                purpose,
+                file,
+                uploaded_by,
+            });
+            write(hash, ev).await
+        }
+        Err(e) => Err(e),
+    };
+    store.settle(file, outcome).await
+}
+
+/// The refusal of an upload without its file.
+pub fn no_file() -> AppError {
+    AppError::field(
+        "file",
+        "required",
+        "请选择要上传的文件。",
+        "Choose a file to upload.",
+    )
+}
+
+/// A `multipart/form-data` body read: its text fields and the file in the field `file`, if one was sent.
+#[derive(Debug)]
+pub struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub file: Option<Pending>,
+}
+
+/// [`receive`] where the file may be left out (a form's optional file, or a file part with no name and no
+/// bytes: what a browser sends when none was chosen); `before_file` then sees every field. A refusal comes
+/// with the text fields read so far, so a form shown again keeps what was typed.
+pub async fn read_upload<F, Fut, S>(
+    req: &HttpRequest,
+    payload: S,
+    store: &Store,
+    max: u64,
+    before_file: F,
+) -> Result<Upload, Refused>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + 'static,
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
     let mut fields = Vec::new();
     let mut before_file = Some(before_file);
-    while let Some(field) = mp.next().await {
-        let mut field = field.map_err(unreadable)?;
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
+    let outcome: Result<Option<Pending>, AppError> = async {
+        let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
+        while let Some(field) = mp.next().await {
+            let mut field = field.map_err(unreadable)?;
+            let name = field.name().unwrap_or_default().to_string();
+            if name != "file" {
+                let text = read_text(&name, &mut field, TEXT_FIELD_MAX).await?;
+                fields.push((name, text));
+                continue;
+            }
             if let Some(check) = before_file.take() {
                 check(fields.clone()).await?;
             }
@@ -55,17 +204,63 @@ where
                 .and_then(|d| d.get_filename())
                 .unwrap_or_default()
                 .to_string();
-            return store.receive("file", &file_name, &mut field, max).await;
+            if !file_name.is_empty() {
+                return store
+                    .receive("file", &file_name, &mut field, max)
+                    .await
+                    .map(Some);
+            }
+            // No name: no file chosen when it holds no bytes either, else refused for its name.
+            let Some(first) = field.next().await else {
+                return Ok(None);
+            };
+            let first = futures_util::future::ready(first);
+            let pieces = futures_util::stream::once(first).chain(&mut field);
+            return store.receive("file", "", pieces, max).await.map(Some);
         }
-        let text = read_text(&name, &mut field, TEXT_FIELD_MAX).await?;
-        fields.push((name, text));
+        if let Some(check) = before_file.take() {
+            check(fields.clone()).await?;
+        }
+        Ok(None)
     }
-    Err(AppError::field(
-        "file",
-        "required",
-        "请选择要上传的文件。",
-        "Choose a file to upload.",
-    ))
+    .await;
+    match outcome {
+        Ok(file) => Ok(Upload { fields, file }),
+        Err(error) => Err(Refused { error, fields }),
+    }
+}
+
+/// An API body that is JSON, or `multipart/form-data` with the same JSON in the part `data` followed by a
+/// file in the part `file` (the evidence a record comes with, which waits for the record).
+pub async fn json_or_upload<T: serde::de::DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    store: &Store,
+) -> Result<(T, Option<Pending>), actix_web::Error> {
+    use actix_web::{FromRequest, HttpMessage};
+    if req.content_type() != "multipart/form-data" {
+        let body =
+            crate::http::input::Json::<T>::from_request(req, &mut payload.into_inner()).await?;
+        return Ok((body.0, None));
+    }
+    // The record is read before a byte of the file is taken: a bad one refuses the file unread.
+    let mut data: Option<T> = None;
+    let up = read_upload(req, payload, store, store.settings.file_max, |fields| {
+        let read = match fields.iter().find(|(k, _)| k == "data") {
+            Some((_, text)) => crate::http::input::from_text::<T>(text).map(|d| data = Some(d)),
+            None => Err(AppError::field(
+                "data",
+                "required",
+                "请在 data 部分以 JSON 提交内容，文件放在其后的 file 部分。",
+                "Send the record as JSON in the part \"data\", then the file in the part \"file\".",
+            )),
+        };
+        std::future::ready(read)
+    })
+    .await
+    .map_err(AppError::from)?;
+    let data = data.ok_or_else(|| AppError::internal("the record was read before the file"))?;
+    Ok((data, up.file))
 }
 
 /// The value of the text field `name` ("" when absent).

@@ -161,9 +161,9 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("contracts.evaluator", "评估人或评估机构", "Evaluator"),
     (
-        "contracts.report_sha256",
-        "评估报告 SHA-256",
-        "Evaluation report SHA-256",
+        "contracts.report_file",
+        "评估报告文件",
+        "Evaluation report file",
     ),
     ("contracts.pay", "付款", "Pay"),
     ("contracts.paid_on", "付款日期", "Paid on"),

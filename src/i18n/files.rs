@@ -51,6 +51,22 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("files.uploaded_ok", "文件已上传。", "The file is uploaded."),
     (
+        "files.evidence_missing",
+        "文件未上传（已登记 SHA-256）",
+        "File not uploaded (SHA-256 declared)",
+    ),
+    (
+        "files.evidence_add",
+        "上传已登记的文件",
+        "Upload the declared file",
+    ),
+    ("files.evidence", "凭证文件", "Evidence file"),
+    (
+        "files.evidence_hint",
+        "PDF、图片、OFD、DOCX 或 XLSX，按内容识别；保存的是文件本身及其 SHA-256。",
+        "PDF, image, OFD, DOCX or XLSX, judged by content; the file itself and its SHA-256 are kept.",
+    ),
+    (
         "files.upload_failed",
         "上传中断，请重试。",
         "The upload broke off; try again.",

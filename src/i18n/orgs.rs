@@ -91,7 +91,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("orgs.source", "来源", "Source"),
     ("orgs.listed_on", "列入日期", "Listed on"),
     ("orgs.removed_on", "移出日期", "Removed on"),
-    ("orgs.evidence", "证据 SHA-256", "Evidence SHA-256"),
+    ("orgs.evidence", "证据", "Evidence"),
+    ("orgs.evidence_file", "证据文件", "Evidence file"),
     ("orgs.add_listing", "添加名单记录", "Add listing"),
     ("orgs.remove", "移出", "Remove"),
     (

@@ -124,8 +124,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("people.volunteers_n", "志愿者人数", "Volunteers"),
     (
         "people.evidence",
-        "签到表文件 SHA-256（可选）",
-        "Sign-in sheet SHA-256 (optional)",
+        "签到表文件（可选）",
+        "Sign-in sheet file (optional)",
     ),
     ("people.save", "保存", "Save"),
     ("people.saved_ok", "已保存：", "Saved:"),
@@ -136,8 +136,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "people.import_help",
-        "表头：date,kind,community,title,minutes,participant[,anonymous,volunteers,volunteer_hours,evidence_sha256]；每行一名参与者（代号或身份证号）；整份文件全部正确才导入。大文件请用 API。",
-        "Header: date,kind,community,title,minutes,participant[,anonymous,volunteers,volunteer_hours,evidence_sha256]; one participant a row (pseudonym or identity number); the file is imported only if every row is right. Use the API for large files.",
+        "表头：date,kind,community,title,minutes,participant[,anonymous,volunteers,volunteer_hours,evidence_sha256]；每行一名参与者（代号或身份证号）；整份文件全部正确才导入；末列登记签到表文件的 SHA-256，导入后在活动列表中逐条上传。大文件请用 API。",
+        "Header: date,kind,community,title,minutes,participant[,anonymous,volunteers,volunteer_hours,evidence_sha256]; one participant a row (pseudonym or identity number); the file is imported only if every row is right; the last column declares a sign-in sheet's SHA-256, uploaded at its activity in the list after the import. Use the API for large files.",
     ),
     ("people.import_button", "导入", "Import"),
     ("people.imported_ok", "已导入活动", "Imported activities:"),

@@ -33,8 +33,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("spending.description", "用途说明", "Description"),
     (
         "spending.evidence",
-        "凭证文件 SHA-256（可选）",
-        "Evidence file SHA-256 (optional)",
+        "凭证文件（发票扫描件，可选）",
+        "Evidence file (invoice scan, optional)",
     ),
     ("spending.note", "审核意见", "Finance's note"),
     ("spending.answer", "答复", "Answer"),
@@ -63,8 +63,8 @@ pub static STRINGS: &[(&str, &str, &str)] = &[
     ("spending.import", "批量导入（CSV）", "Import (CSV)"),
     (
         "spending.import_hint",
-        "UTF-8 编码（可带 BOM），表头如下，最后一列可省略；科目可填英文代码或中文名称。任何一行有误则整个文件不导入，并列出每个错误（rows[行号].列名）。",
-        "UTF-8 (a BOM is fine), with this header; the last column is optional; a line is its key or Chinese name. One bad row rejects the whole file, listing every error (rows[LINE].COLUMN).",
+        "UTF-8 编码（可带 BOM），表头如下，最后一列可省略；科目可填英文代码或中文名称。任何一行有误则整个文件不导入，并列出每个错误（rows[行号].列名）。最后一列登记凭证文件的 SHA-256，导入后在支出列表中逐条上传该文件。",
+        "UTF-8 (a BOM is fine), with this header; the last column is optional; a line is its key or Chinese name. One bad row rejects the whole file, listing every error (rows[LINE].COLUMN). The last column declares an evidence file's SHA-256; upload that file at its item in the list after the import.",
     ),
     (
         "spending.import_refused",

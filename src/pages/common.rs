@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(super::ledger::configure)
         .configure(super::contracts::configure)
         .configure(super::spending::configure)
+        .configure(super::evidence::configure)
         .configure(super::people::configure)
         .configure(super::reports::configure);
 }

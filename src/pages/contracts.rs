@@ -146,6 +146,8 @@ struct DetailPage {
     surveyor: bool,
     finance: bool,
     digest: Option<Digest>,
+    /// The milestone reports the reader may read, by instalment id.
+    reports: std::collections::HashMap<i64, crate::pages::evidence::EvidenceCell>,
     step: ActionErrors,
     today: String,
     key: String,
@@ -276,9 +278,23 @@ async fn detail(
     let staff = reader == Reader::Staff;
     let fctx = crate::contracts::flags::Ctx::from_config(&state.config);
     let today = state.today();
-    let (c, digest, flags, spending, perf, surveys) = state
+    let pctx = ctx.clone();
+    let (c, digest, flags, spending, perf, surveys, reports) = state
         .run_contracts(move |c, cctx, _| {
             let v = contracts::get(c, cctx, reader, id)?;
+            let held: Vec<_> = v
+                .instalments
+                .iter()
+                .map(|i| (i.id, v.organisation_id, i.report_sha256.clone()))
+                .collect();
+            let back = format!("/contracts/{id}");
+            let reports = crate::pages::evidence::cells(
+                c,
+                &pctx,
+                crate::files::Purpose::MilestoneReport,
+                &held,
+                &back,
+            )?;
             let d = if staff {
                 Some(crate::ledger::digest(c)?)
             } else {
@@ -296,7 +312,7 @@ async fn detail(
             } else {
                 (Vec::new(), Vec::new(), None, None)
             };
-            Ok((v, d, flags, spending, perf, surveys))
+            Ok((v, d, flags, spending, perf, surveys, reports))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -324,6 +340,7 @@ async fn detail(
         flags,
         spending,
         digest,
+        reports,
         step,
         today: state.today().to_string(),
         key: uuid::Uuid::new_v4().to_string(),
@@ -367,8 +384,22 @@ async fn run_step<T: Send + 'static>(
     + Send
     + 'static,
 ) -> Result<HttpResponse, PageError> {
+    let outcome = state.run_contracts(op).await;
+    step_answer(state, ctx, id, action, form, ok_key, outcome).await
+}
+
+/// The page's answer to a step's outcome, as [`run_step`] gives it.
+async fn step_answer<T>(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    action: &str,
+    form: &Form,
+    ok_key: &'static str,
+    outcome: Result<T, AppError>,
+) -> Result<HttpResponse, PageError> {
     let back = format!("/contracts/{id}");
-    match state.run_contracts(op).await {
+    match outcome {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
         Err(AppError::Validation(errs)) => {
             let step = ActionErrors {
@@ -442,25 +473,55 @@ async fn accept_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     path: web::Path<(i64, i32)>,
-    form: Form,
+    sent: crate::http::files::FormWithFile,
 ) -> Result<HttpResponse, PageError> {
+    use crate::files::{Purpose, evidence};
     let ctx = ctx.with_user(&page.user);
     let (id, no) = path.into_inner();
     let actor = crate::http::actor(&req, &page.user);
-    let input = AcceptInput {
+    let form = sent.form;
+    let mut input = AcceptInput {
         accepted_on: form.get("accepted_on"),
         effect_score: form.get("effect_score"),
         evaluator: form.get("evaluator"),
         report_sha256: form.get("report_sha256"),
     };
-    run_step(
+    let typed = input.report_sha256.clone();
+    let outcome = match sent.file {
+        Err(e) => Err(e),
+        Ok(file) => {
+            crate::http::files::with_evidence(
+                &state.files,
+                file,
+                Purpose::MilestoneReport,
+                page.user.id,
+                ("report_sha256", &typed),
+                |hash, ev| {
+                    input.report_sha256 = hash;
+                    state.run_contracts(move |c, cctx, now| {
+                        evidence::written_with(
+                            c,
+                            &actor,
+                            now,
+                            ev.as_ref(),
+                            |c| contracts::accept(c, cctx, &actor, now, id, no, &input),
+                            |c, _| evidence::instalment_id(c, id, no),
+                        )
+                    })
+                },
+            )
+            .await
+        }
+    };
+    let action = format!("accept-{no}");
+    step_answer(
         &state,
         ctx,
         id,
-        &format!("accept-{no}"),
+        &action,
         &form,
         "contracts.accepted_ok",
-        move |c, cctx, now| contracts::accept(c, cctx, &actor, now, id, no, &input),
+        outcome,
     )
     .await
 }

@@ -8,6 +8,7 @@ pub mod bases;
 pub mod checkpoints;
 pub mod common;
 pub mod contracts;
+pub mod evidence;
 pub mod ledger;
 pub mod orgs;
 pub mod people;

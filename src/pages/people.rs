@@ -18,7 +18,7 @@ use crate::domain::vocab::Term;
 use crate::error::AppError;
 use crate::http::caller::{OrgOnly, Page, ServiceReaders};
 use crate::http::page::{
-    Form, FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
+    FormErrors, PageCtx, PageError, Pager, SafeForm, bar_class, page_err, redirect, render,
 };
 use crate::i18n::Lang;
 use crate::people::Ctx;
@@ -481,6 +481,8 @@ struct ImportForm {
 #[template(path = "pages/people/activities.html")]
 struct ActivitiesPage {
     ctx: PageCtx,
+    /// The activities' sign-in sheets, by activity id.
+    sheets: std::collections::HashMap<i64, crate::pages::evidence::EvidenceCell>,
     contract_id: i64,
     contract_no: String,
     title: String,
@@ -567,10 +569,19 @@ async fn show_activities(
     };
     let pc = pctx.clone();
     let org = user.org_id.filter(|_| user.role == Role::Org);
-    let (row, list, delivered, flags, area, recent) = state
+    let cctx = ctx.clone();
+    let (row, list, delivered, flags, area, recent, sheets) = state
         .run(move |c| {
             let row = crate::contracts::spending::readable(c, r, id)?;
             let list = activities::list(c, &pc, r, id, &f)?;
+            let held: Vec<_> = list
+                .items
+                .iter()
+                .map(|a| (a.id, row.organisation_id, a.evidence_sha256.clone()))
+                .collect();
+            let back = format!("/contracts/{id}/activities");
+            let purpose = crate::files::Purpose::SignInSheet;
+            let sheets = crate::pages::evidence::cells(c, &cctx, purpose, &held, &back)?;
             let delivered = crate::people::achieved(c, id, today)?;
             let flags: Vec<Flag> = crate::contracts::flags::for_contract(c, &fctx, r, today, id)?
                 .into_iter()
@@ -601,7 +612,7 @@ async fn show_activities(
                 }
                 None => Vec::new(),
             };
-            Ok((row, list, delivered, flags, names, recent))
+            Ok((row, list, delivered, flags, names, recent, sheets))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -640,6 +651,7 @@ async fn show_activities(
         csv: shown.csv,
         csv_errors: shown.csv_errors,
         flags,
+        sheets,
         today: today.to_string(),
         ctx: ctx.clone(),
     };
@@ -680,9 +692,11 @@ async fn record_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     id: web::Path<i64>,
-    form: Form,
+    sent: crate::http::files::FormWithFile,
 ) -> Result<HttpResponse, PageError> {
+    use crate::files::{Purpose, evidence};
     let ctx = ctx.with_user(&page.user);
+    let form = sent.form;
     // Read as pairs: the ticked people repeat the field `pick`.
     let mut f = ActivityForm {
         held_on: form.get("held_on"),
@@ -725,7 +739,7 @@ async fn record_submit(
             pseudonyms.push(p);
         }
     }
-    let n = NewActivity {
+    let mut n = NewActivity {
         held_on: f.held_on.clone(),
         kind: f.kind.clone(),
         community_id: f.community_id.trim().parse().unwrap_or(0),
@@ -740,15 +754,35 @@ async fn record_submit(
         evidence_sha256: Some(f.evidence_sha256.clone()),
     };
     f.id_numbers.clear();
-    let result = if errs.is_empty() {
-        let pctx = Ctx::from_config(&state.config);
-        let actor = crate::http::actor(&req, &page.user);
-        let now = state.clock.now();
-        state
-            .run(move |c| activities::record(c, &pctx, &actor, now, org, id, &n))
+    let result = match sent.file {
+        Err(e) => Err(e),
+        Ok(_) if !errs.is_empty() => Err(AppError::Validation(errs)),
+        Ok(file) => {
+            let pctx = Ctx::from_config(&state.config);
+            let actor = crate::http::actor(&req, &page.user);
+            let now = state.clock.now();
+            crate::http::files::with_evidence(
+                &state.files,
+                file,
+                Purpose::SignInSheet,
+                page.user.id,
+                ("evidence_sha256", &f.evidence_sha256),
+                |hash, ev| {
+                    n.evidence_sha256 = Some(hash);
+                    state.run(move |c| {
+                        evidence::written_with(
+                            c,
+                            &actor,
+                            now,
+                            ev.as_ref(),
+                            |c| activities::record(c, &pctx, &actor, now, org, id, &n),
+                            |_, v| Ok(v.activity.id),
+                        )
+                    })
+                },
+            )
             .await
-    } else {
-        Err(AppError::Validation(errs))
+        }
     };
     match result {
         Ok(v) => {

@@ -124,6 +124,8 @@ struct SpendingPage {
     /// A refused review or answer: (item, message).
     item_error: Option<(i64, String)>,
     flags: Vec<Flag>,
+    /// The items' evidence, by item id.
+    evidence: std::collections::HashMap<i64, crate::pages::evidence::EvidenceCell>,
 }
 
 impl SpendingPage {
@@ -192,13 +194,21 @@ async fn show(
     };
     let fctx = flags::Ctx::from_config(&state.config);
     let today = state.today();
-    let (s, list, fl) = state
+    let pctx = ctx.clone();
+    let (s, list, fl, evidence) = state
         .run(move |c| {
-            Ok((
-                spending::summary(c, r, id)?,
-                spending::list(c, r, id, &filter)?,
-                flags::for_contract(c, &fctx, r, today, id)?,
-            ))
+            let s = spending::summary(c, r, id)?;
+            let list = spending::list(c, r, id, &filter)?;
+            let held: Vec<_> = list
+                .items
+                .iter()
+                .map(|i| (i.id, s.organisation_id, i.evidence_sha256.clone()))
+                .collect();
+            let back = format!("/contracts/{id}/spending");
+            let purpose = crate::files::Purpose::SpendingEvidence;
+            let evidence = crate::pages::evidence::cells(c, &pctx, purpose, &held, &back)?;
+            let fl = flags::for_contract(c, &fctx, r, today, id)?;
+            Ok((s, list, fl, evidence))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -235,6 +245,7 @@ async fn show(
         csv_errors: shown.csv_errors,
         item_error: shown.item_error,
         flags: fl,
+        evidence,
         ctx: ctx.clone(),
     };
     Ok(render(ctx, status, &p))
@@ -277,12 +288,14 @@ async fn report_submit(
     ctx: PageCtx,
     page: Page<OrgOnly>,
     id: web::Path<i64>,
-    form: SafeForm<ItemForm>,
+    sent: crate::http::files::FormWithFile,
 ) -> Result<HttpResponse, PageError> {
+    use crate::files::{Purpose, evidence};
     let ctx = ctx.with_user(&page.user);
-    let (id, f) = (id.into_inner(), form.0);
+    let id = id.into_inner();
+    let f: ItemForm = sent.form.deserialize().unwrap_or_default();
     let org = page.user.own_org_id().map_err(page_err(ctx.lang))?;
-    let n = NewItem {
+    let mut n = NewItem {
         date: f.date.clone(),
         line: f.line.clone(),
         amount: f.amount.clone(),
@@ -293,10 +306,33 @@ async fn report_submit(
     };
     let actor = crate::http::actor(&req, &page.user);
     let now = state.clock.now();
-    match state
-        .run(move |c| spending::report(c, &actor, now, org, id, &n))
-        .await
-    {
+    let outcome = match sent.file {
+        Err(e) => Err(e),
+        Ok(file) => {
+            crate::http::files::with_evidence(
+                &state.files,
+                file,
+                Purpose::SpendingEvidence,
+                page.user.id,
+                ("evidence_sha256", &f.evidence_sha256),
+                |hash, ev| {
+                    n.evidence_sha256 = Some(hash);
+                    state.run(move |c| {
+                        evidence::written_with(
+                            c,
+                            &actor,
+                            now,
+                            ev.as_ref(),
+                            |c| spending::report(c, &actor, now, org, id, &n),
+                            |_, v| Ok(v.id),
+                        )
+                    })
+                },
+            )
+            .await
+        }
+    };
+    match outcome {
         Ok(v) => Ok(redirect(
             &format!("/contracts/{id}/spending#item-{}", v.id),
             Some(("ok", ctx.t("spending.reported_ok"))),

@@ -237,13 +237,9 @@ pub fn sign_awarded(
                         accepted_on: accepted_on.to_string(),
                         effect_score: format!("{}.{}", score / 10, score % 10),
                         evaluator: "官渡区社会组织评估中心".into(),
-                        report_sha256: format!(
-                            "{:016x}{:016x}{:016x}{:016x}",
-                            mix(s),
-                            mix(s ^ 2),
-                            mix(s ^ 3),
-                            mix(s ^ 4)
-                        ),
+                        report_sha256: super::evidence::sha256(&super::evidence::pdf(
+                            &super::evidence::report_text(&view.contract_no, no),
+                        )),
                     },
                 )?;
             }

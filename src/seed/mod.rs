@@ -10,6 +10,7 @@
 //! …) stay in their services.
 
 pub mod contracts;
+pub mod evidence;
 pub mod ledger;
 pub mod people;
 pub mod registry;

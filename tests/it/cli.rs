@@ -125,6 +125,43 @@ async fn migrate_seed_user_verify(b: Backend) {
         .unwrap()
         .password_hash;
     assert!(sanshe::auth::password::verify(&pw, &hash));
+    // The evidence the demo declares is in the file store, each file under the hash its record keeps.
+    let linked: Vec<(String, String)> = {
+        use diesel::prelude::*;
+        use sanshe::db::schema::{contract_instalments as ci, files as f};
+        let reports: Vec<(String, Option<String>)> = f::table
+            .inner_join(ci::table.on(ci::id.eq(f::record_id)))
+            .filter(f::purpose.eq("milestone_report"))
+            .select((f::sha256, ci::report_sha256))
+            .load(&mut c)
+            .unwrap();
+        reports
+            .into_iter()
+            .map(|(a, b)| (a, b.unwrap_or_default()))
+            .collect()
+    };
+    let accepted: i64 = {
+        use diesel::prelude::*;
+        use sanshe::db::schema::contract_instalments as ci;
+        ci::table
+            .filter(ci::report_sha256.is_not_null())
+            .count()
+            .get_result(&mut c)
+            .unwrap()
+    };
+    assert!(
+        accepted > 0 && linked.len() as i64 == accepted,
+        "{} of {accepted} reports stored",
+        linked.len()
+    );
+    assert!(linked.iter().all(|(a, b)| a == b), "{linked:?}");
+    let (code, out, err) = run(sanshe(&db).arg("verify"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("files: ok, ") && !l.starts_with("files: ok, 0 ")),
+        "{out}"
+    );
     let (_, out, _) = run(sanshe(&db).args(["seed", "--demo"]));
     assert!(out.contains("already has users"), "{out}");
 

@@ -42,20 +42,19 @@ pub(crate) async fn document_fixture(app: &crate::helpers::TestApp, tender: i64)
         .unwrap()
         .unwrap()
         .id;
-    sanshe::files::record(
+    let row = sanshe::files::record(
         &mut c,
         &sanshe::audit::Actor::system("fixture"),
         chrono::Utc::now(),
-        &got,
+        &got.file,
         sanshe::files::Attach {
             purpose: sanshe::files::Purpose::TenderDocument,
             record_id: tender,
             uploaded_by: bureau,
         },
         |_| Ok(()),
-    )
-    .unwrap()
-    .id
+    );
+    store.settle(Some(got), row).await.unwrap().id
 }
 
 /// The file store's API operations, for the route table.
@@ -85,6 +84,58 @@ pub(crate) const ROUTES: &[crate::route_table::Op] = &[
         "/api/v1/files/{id}",
         "/api/v1/files/1",
         crate::route_table::Public
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/evidence/milestone_report/{id}",
+        "/api/v1/evidence/milestone_report/1",
+        crate::route_table::Roles(&[sanshe::auth::Role::Bureau, sanshe::auth::Role::Admin]),
+        MULTIPART_PDF
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/evidence/milestone_report/{id}",
+        "/api/v1/evidence/milestone_report/1",
+        crate::route_table::Roles(crate::route_table::ANY_ROLE)
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/evidence/spending_evidence/{id}",
+        "/api/v1/evidence/spending_evidence/1",
+        crate::route_table::Roles(&[sanshe::auth::Role::Org]),
+        MULTIPART_PDF
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/evidence/spending_evidence/{id}",
+        "/api/v1/evidence/spending_evidence/1",
+        crate::route_table::Roles(crate::route_table::ANY_ROLE)
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/evidence/sign_in_sheet/{id}",
+        "/api/v1/evidence/sign_in_sheet/1",
+        crate::route_table::Roles(&[sanshe::auth::Role::Org]),
+        MULTIPART_PDF
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/evidence/sign_in_sheet/{id}",
+        "/api/v1/evidence/sign_in_sheet/1",
+        crate::route_table::Roles(crate::route_table::ANY_ROLE)
+    ),
+    crate::op!(
+        "POST",
+        "/api/v1/evidence/credit_evidence/{id}",
+        "/api/v1/evidence/credit_evidence/1",
+        crate::route_table::Roles(&[sanshe::auth::Role::Bureau, sanshe::auth::Role::Admin]),
+        MULTIPART_PDF
+    ),
+    crate::op!(
+        "GET",
+        "/api/v1/evidence/credit_evidence/{id}",
+        "/api/v1/evidence/credit_evidence/1",
+        crate::route_table::Roles(crate::route_table::ANY_ROLE)
     ),
 ];
 
@@ -286,7 +337,11 @@ async fn setup(b: &Backend, store: &Store, file_max: u64) -> Fx {
 }
 
 /// A `multipart/form-data` body: text fields, then the file.
-fn multipart(fields: &[(&str, &str)], file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    file_name: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "----sanshe-test-boundary-7d9f";
     let mut body = Vec::new();
     for (k, v) in fields {

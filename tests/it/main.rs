@@ -20,6 +20,7 @@ mod cli;
 mod contracts;
 mod documents;
 mod errors;
+mod evidence;
 mod files;
 mod home;
 mod input;

@@ -24,6 +24,8 @@ struct OrgDetailPage {
     link_kinds: Vec<(String, String)>,
     /// The bureau and administrators keep the registry; finance reads it.
     editable: bool,
+    /// The listings' evidence files the reader may read, by listing id.
+    evidence: HashMap<i64, crate::pages::evidence::EvidenceCell>,
 }
 
 impl OrgDetailPage {
@@ -46,9 +48,18 @@ async fn detail_page(
 ) -> Result<HttpResponse, PageError> {
     let (today, rules) = (state.today(), state.standing_rules());
     let by = user.clone();
-    let (d, area_names, workers, links, possible_links) = state
+    let pctx = ctx.clone();
+    let (d, area_names, workers, links, possible_links, evidence) = state
         .run(move |c| {
             let d = orgs::detail(c, id, today, rules)?;
+            let held: Vec<_> = d
+                .listings
+                .iter()
+                .map(|x| (x.id, id, Some(x.evidence_sha256.clone())))
+                .collect();
+            let back = format!("/registry/orgs/{id}");
+            let purpose = crate::files::Purpose::CreditEvidence;
+            let evidence = crate::pages::evidence::cells(c, &pctx, purpose, &held, &back)?;
             let streets = orgs::streets(c)?;
             let names = d
                 .organisation
@@ -64,7 +75,7 @@ async fn detail_page(
             let w = workers::list(c, &by, &f, true)?.items;
             let links = orgs::links_of(c, id)?;
             let possible = orgs::possible_links(c, id)?;
-            Ok((d, names, w, links, possible))
+            Ok((d, names, w, links, possible, evidence))
         })
         .await
         .map_err(page_err(ctx.lang))?;
@@ -92,6 +103,7 @@ async fn detail_page(
             })
             .collect(),
         editable: user.is_staff(),
+        evidence,
     };
     Ok(render(&ctx, status, &page))
 }
@@ -131,10 +143,23 @@ async fn history_post<T: Send + 'static>(
     + Send
     + 'static,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.with_user(&page.user);
     let actor = crate::http::actor(&req, &page.user);
     let (now, rules) = (state.clock.now(), state.standing_rules());
-    match state.run(move |c| op(c, &actor, now, rules)).await {
+    let outcome = state.run(move |c| op(c, &actor, now, rules)).await;
+    history_answer(&state, ctx, &page, id, form, outcome).await
+}
+
+/// The page's answer to a history form's outcome, as [`history_post`] gives it.
+async fn history_answer<T>(
+    state: &AppState,
+    ctx: PageCtx,
+    page: &Page<BureauOrAdmin>,
+    id: i64,
+    form: HashMap<String, String>,
+    outcome: Result<T, AppError>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.with_user(&page.user);
+    match outcome {
         Ok(_) => Ok(redirect(
             &format!("/registry/orgs/{id}"),
             Some(("ok", ctx.t("orgs.added"))),
@@ -142,7 +167,7 @@ async fn history_post<T: Send + 'static>(
         Err(AppError::Validation(errs)) => {
             let errors = FormErrors::from_fields(ctx.lang, &errs);
             detail_page(
-                &state,
+                state,
                 ctx,
                 &page.user,
                 id,
@@ -239,26 +264,48 @@ pub(super) async fn listing_submit(
     ctx: PageCtx,
     page: Page<BureauOrAdmin>,
     id: web::Path<i64>,
-    form: Form,
+    sent: crate::http::files::FormWithFile,
 ) -> Result<HttpResponse, PageError> {
+    use crate::files::{Purpose, evidence};
     let id = id.into_inner();
-    let r = orgs::NewListing {
+    let form = sent.form;
+    let mut r = orgs::NewListing {
         organisation_id: id,
         list: form.get("list"),
         source: form.get("source"),
         listed_on: form.get("listed_on"),
         evidence_sha256: form.get("evidence_sha256"),
     };
-    history_post(
-        req,
-        state,
-        ctx,
-        page,
-        id,
-        form.values(),
-        move |c, a, now, rules| orgs::add_listing(c, a, now, rules, &r),
-    )
-    .await
+    let actor = crate::http::actor(&req, &page.user);
+    let (now, rules) = (state.clock.now(), state.standing_rules());
+    let typed = r.evidence_sha256.clone();
+    let outcome = match sent.file {
+        Err(e) => Err(e),
+        Ok(file) => {
+            crate::http::files::with_evidence(
+                &state.files,
+                file,
+                Purpose::CreditEvidence,
+                page.user.id,
+                ("evidence_sha256", &typed),
+                |hash, ev| {
+                    r.evidence_sha256 = hash;
+                    state.run(move |c| {
+                        evidence::written_with(
+                            c,
+                            &actor,
+                            now,
+                            ev.as_ref(),
+                            |c| orgs::add_listing(c, &actor, now, rules, &r),
+                            |_, x| Ok(x.id),
+                        )
+                    })
+                },
+            )
+            .await
+        }
+    };
+    history_answer(&state, ctx, &page, id, form.values(), outcome).await
 }
 
 pub(super) async fn listing_remove(

@@ -20,8 +20,22 @@ pub(super) async fn run_action<T: Send + 'static>(
     ok_key: &'static str,
     op: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
 ) -> Result<HttpResponse, PageError> {
+    let outcome = state.run(op).await;
+    action_answer(state, ctx, id, action, values, ok_key, outcome).await
+}
+
+/// The page's answer to an action's outcome, as [`run_action`] gives it.
+async fn action_answer<T>(
+    state: &AppState,
+    ctx: PageCtx,
+    id: i64,
+    action: String,
+    values: HashMap<String, String>,
+    ok_key: &'static str,
+    outcome: Result<T, AppError>,
+) -> Result<HttpResponse, PageError> {
     let back = format!("/tenders/{id}");
-    match state.run(op).await {
+    match outcome {
         Ok(_) => Ok(redirect(&back, Some(("ok", ctx.t(ok_key))))),
         Err(AppError::Validation(errs)) => {
             let act = ActionErrors {
@@ -259,23 +273,47 @@ pub(super) async fn document_submit(
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let s = &state;
-    let (received, _) = page_upload(&req, payload, &state, ctx.lang, |_| async move {
+    let (_, received) = page_upload(&req, payload, &state, |_| async move {
         s.run(move |c| crate::files::may_add_tender_document(c, id))
             .await
     })
     .await?;
     let actor = crate::http::actor(&req, &page.user);
     let (uid, now) = (page.user.id, state.clock.now());
-    run_action(
+    let (file, received) = split(received);
+    let outcome = match file {
+        Ok(f) => {
+            state
+                .run(move |c| crate::files::add_tender_document(c, &actor, now, &f, id, uid))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let outcome = state.files.settle(received, outcome).await;
+    let values = HashMap::new();
+    action_answer(
         &state,
         ctx,
         id,
         "document".into(),
-        HashMap::new(),
+        values,
         "files.uploaded_ok",
-        move |c| crate::files::add_tender_document(c, &actor, now, &received?, id, uid),
+        outcome,
     )
     .await
+}
+
+/// The received file to hand to a record's transaction, and what waits for it.
+fn split(
+    received: Result<crate::files::Pending, AppError>,
+) -> (
+    Result<crate::files::Received, AppError>,
+    Option<crate::files::Pending>,
+) {
+    match received {
+        Ok(p) => (Ok(p.file.clone()), Some(p)),
+        Err(e) => (Err(e), None),
+    }
 }
 
 /// Publish a clarification or change of a published tender's documents from its page (87号令 Art 27):
@@ -291,80 +329,52 @@ pub(super) async fn amendment_submit(
     let ctx = ctx.with_user(&page.user);
     let id = path.into_inner();
     let (now, s) = (state.clock.now(), &state);
-    let (received, fields) = page_upload(&req, payload, &state, ctx.lang, |fields| {
+    let (form, received) = page_upload(&req, payload, &state, |fields| {
         crate::http::files::clarification_first(s, now, id, fields)
     })
     .await?;
-    let note = crate::http::files::field(&fields, "note");
+    let note = form.get("note");
     let actor = crate::http::actor(&req, &page.user);
     let uid = page.user.id;
     let values = HashMap::from([("note".to_string(), note.clone())]);
     let (tctx, now) = (state.tenders.clone(), state.clock.now());
-    run_action(
+    let (file, received) = split(received);
+    let outcome = match file {
+        Ok(f) => {
+            state
+                .run(move |c| tenders::clarify(c, &tctx, &actor, uid, now, id, &note, &f))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let outcome = state.files.settle(received, outcome).await;
+    action_answer(
         &state,
         ctx,
         id,
         "amendment".into(),
         values,
         "files.amendment_ok",
-        move |c| tenders::clarify(c, &tctx, &actor, uid, now, id, &note, &received?),
+        outcome,
     )
     .await
 }
 
-/// A page's upload form: `multipart/form-data` whose CSRF token comes before the file, checked with `check`
-/// before a byte of the file is taken ([`crate::http::files::receive`]); a plain form (no file in it) is
-/// read as any form and refused at the file. A bad token is the error page; any other refusal comes back
-/// to be shown at the form, with the text fields sent.
+/// A page's upload form whose file is required ([`crate::http::files::page_form`]).
 async fn page_upload<F, Fut>(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-    lang: Lang,
     check: F,
-) -> Result<
-    (
-        Result<crate::files::Received, AppError>,
-        Vec<(String, String)>,
-    ),
-    PageError,
->
+) -> Result<(Form, Result<crate::files::Pending, AppError>), PageError>
 where
     F: FnOnce(Vec<(String, String)>) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
-    use actix_web::HttpMessage;
-    let no_file = || {
-        AppError::field(
-            "file",
-            "required",
-            "请选择要上传的文件。",
-            "Choose a file to upload.",
-        )
-    };
-    if req.content_type() != "multipart/form-data" {
-        let form = crate::http::page::read_form(req, payload.into_inner()).await?;
-        return Ok((Err(no_file()), form.pairs().to_vec()));
-    }
-    let mut sent = Vec::new();
-    let received = crate::http::files::receive(
-        req,
-        payload,
-        &state.files,
-        state.files.settings.file_max,
-        |fields| {
-            sent = fields.clone();
-            async move {
-                crate::http::csrf::check(req, &crate::http::files::field(&fields, "csrf"))?;
-                check(fields).await
-            }
-        },
-    )
-    .await;
-    match received {
-        Err(e) if e.code() == "csrf_failed" => Err(PageError::App(e, lang)),
-        r => Ok((r, sent)),
-    }
+    let payload = payload.into_inner();
+    let (form, got) = crate::http::files::page_form(req, payload, &state.files, check).await?;
+    let got = got.and_then(|f| f.ok_or_else(crate::http::files::no_file));
+    Ok((form, got))
 }
 
 /// Download a file from a page link (the same answer as the API's).

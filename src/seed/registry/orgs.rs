@@ -242,15 +242,16 @@ pub fn seed_demo(conn: &mut DbConn, now: DateTime<Utc>, secret: &str) -> Result<
                 _ => None,
             };
             if let Some((list, source, days)) = listing {
-                let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-                    format!("demo evidence {id} {list}").as_bytes(),
+                let on = today - chrono::Duration::days(days);
+                let hash = crate::seed::evidence::sha256(&crate::seed::evidence::pdf(
+                    &crate::seed::evidence::listing_text(id, list, on),
                 ));
                 diesel::insert_into(cl::table)
                     .values((
                         cl::organisation_id.eq(id),
                         cl::list.eq(list),
                         cl::source.eq(source),
-                        cl::listed_on.eq(today - chrono::Duration::days(days)),
+                        cl::listed_on.eq(on),
                         cl::evidence_sha256.eq(hash),
                         cl::created_at.eq(ts),
                     ))
@@ -258,14 +259,18 @@ pub fn seed_demo(conn: &mut DbConn, now: DateTime<Utc>, secret: &str) -> Result<
             }
             // A removed (historic) abnormal listing: no longer counts.
             if i == 5 {
+                let on = today - chrono::Duration::days(700);
+                let hash = crate::seed::evidence::sha256(&crate::seed::evidence::pdf(
+                    &crate::seed::evidence::listing_text(id, "abnormal", on),
+                ));
                 diesel::insert_into(cl::table)
                     .values((
                         cl::organisation_id.eq(id),
                         cl::list.eq("abnormal"),
                         cl::source.eq("云南省社会组织信息公开平台"),
-                        cl::listed_on.eq(today - chrono::Duration::days(700)),
+                        cl::listed_on.eq(on),
                         cl::removed_on.eq(Some(today - chrono::Duration::days(400))),
-                        cl::evidence_sha256.eq("0".repeat(64)),
+                        cl::evidence_sha256.eq(hash),
                         cl::created_at.eq(ts),
                     ))
                     .execute(conn)?;
