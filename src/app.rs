@@ -284,6 +284,18 @@ pub async fn start(state: AppState, handle_signals: bool) -> Result<Running, Str
         Ok(n) => tracing::info!(files = n, "bid attachments moved into the file store"),
         Err(e) => tracing::error!("bid attachments stay inside their bids for now: {e}"),
     }
+    // Files whose records were written but which a crash caught before they were kept under their hash.
+    let recovered = match crate::db::run(&state.pool, crate::files::stored).await {
+        Ok(stored) => state.files.recover(&stored).await,
+        Err(e) => Err(e),
+    };
+    match recovered {
+        Ok(kept) if kept.is_empty() => {}
+        Ok(kept) => {
+            tracing::warn!(files = ?kept, "uploads caught by a crash kept under their hash")
+        }
+        Err(e) => tracing::error!("uploads caught by a crash stay in tmp/ for now: {e}"),
+    }
     let data = web::Data::new(state.clone());
     // Generated once; the viewer and the JSON are registered before the API scope, which would otherwise
     // answer 404 for every path under /api/v1 it does not know.

@@ -574,7 +574,7 @@ fn verify_files(
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let mut bad = Vec::new();
+        let (mut bad, mut missing) = (Vec::new(), Vec::new());
         for (sha, size, _) in &stored {
             let health = store
                 .check(sha, *size as u64)
@@ -582,6 +582,9 @@ fn verify_files(
                 .map_err(|e| e.to_string())?;
             if health != crate::files::Health::Intact {
                 bad.push(format!("{sha} {health:?}").to_lowercase());
+            }
+            if health == crate::files::Health::Missing {
+                missing.push((sha.clone(), *size, 1));
             }
         }
         let rows: i64 = stored.iter().map(|s| s.2).sum();
@@ -672,12 +675,24 @@ fn verify_files(
                 unused.join(", ")
             );
         }
-        let left = store.leftovers().await.map_err(|e| e.to_string())?;
+        let (caught, left): (Vec<_>, Vec<_>) = store
+            .leftovers()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .partition(|l| l.names_one_of(&missing));
+        if !caught.is_empty() {
+            println!(
+                "files: {} uploads whose records were written wait in tmp/ (a crash came before they were kept; the next start keeps them): {}",
+                caught.len(),
+                caught.iter().map(|l| format!("{} {}", l.object, l.sha256)).collect::<Vec<_>>().join(", ")
+            );
+        }
         if !left.is_empty() {
             println!(
                 "files: {} unfinished uploads left behind (safe to delete): {}",
                 left.len(),
-                left.join(", ")
+                left.iter().map(|l| l.object.as_str()).collect::<Vec<_>>().join(", ")
             );
         }
         Ok(i32::from(

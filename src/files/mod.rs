@@ -551,9 +551,51 @@ impl Store {
         }
     }
 
-    /// Temporary objects left by uploads that never finished (a crash mid-upload).
-    pub async fn leftovers(&self) -> Result<Vec<String>, AppError> {
-        self.list("tmp").await
+    /// Objects left in `tmp/`, each with its content's hash and size: an upload under way or given up (a
+    /// crash mid-upload), or a file whose record was written but which a crash caught before it was kept
+    /// under its hash ([`Store::settle`] renames it after the record's commit).
+    pub async fn leftovers(&self) -> Result<Vec<Leftover>, AppError> {
+        let mut out = Vec::new();
+        for object in self.list("tmp").await? {
+            let mut s = match self.objects.get(&ObjectPath::from(object.as_str())).await {
+                Ok(r) => r.into_stream(),
+                // Settled or deleted since it was listed.
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(store_error(e)),
+            };
+            let (sha256, size) = digest(&mut s).await.map_err(store_error)?;
+            out.push(Leftover {
+                object,
+                sha256,
+                size,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Keep under its hash every leftover that is a file the records name (`stored`, as [`stored`] lists
+    /// them) and the store lacks: the uploads a crash caught between their record's commit and their
+    /// rename. Run at every start; the hashes kept.
+    pub async fn recover(&self, stored: &[(String, i64, i64)]) -> Result<Vec<String>, AppError> {
+        let mut kept = Vec::new();
+        for l in self.leftovers().await? {
+            if !l.names_one_of(stored) || kept.contains(&l.sha256) {
+                continue;
+            }
+            let blob = Self::blob(&l.sha256);
+            match self.objects.head(&blob).await {
+                // Here already: the leftover is a copy (perhaps another server's upload about to be kept).
+                Ok(_) => continue,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(store_error(e)),
+            }
+            self.objects
+                .rename(&ObjectPath::from(l.object.as_str()), &blob)
+                .await
+                .map_err(store_error)?;
+            kept.push(l.sha256);
+        }
+        Ok(kept)
     }
 
     /// Every sealed object in the store.
@@ -583,6 +625,23 @@ async fn digest<E>(
         hash.update(&piece);
     }
     Ok((hex::encode(hash.finalize()), n))
+}
+
+/// An object left in `tmp/` ([`Store::leftovers`]).
+#[derive(Clone, Debug)]
+pub struct Leftover {
+    pub object: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Leftover {
+    /// Whether it is one of the files the records name, as [`stored`] lists them.
+    pub fn names_one_of(&self, stored: &[(String, i64, i64)]) -> bool {
+        stored
+            .iter()
+            .any(|(sha, size, _)| *sha == self.sha256 && *size as u64 == self.size)
+    }
 }
 
 /// What `check` found.
