@@ -575,7 +575,7 @@ fn verify_files(
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let (mut bad, mut missing) = (Vec::new(), Vec::new());
-        for (sha, size, _) in &stored {
+        for s @ (sha, size, _) in &stored {
             let health = store
                 .check(sha, *size as u64)
                 .await
@@ -584,7 +584,7 @@ fn verify_files(
                 bad.push(format!("{sha} {health:?}").to_lowercase());
             }
             if health == crate::files::Health::Missing {
-                missing.push((sha.clone(), *size, 1));
+                missing.push(s.clone());
             }
         }
         let rows: i64 = stored.iter().map(|s| s.2).sum();

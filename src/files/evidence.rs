@@ -37,6 +37,16 @@ pub struct Holder {
     pub declared: Option<String>,
 }
 
+impl Holder {
+    /// A record of `organisation_id` declaring `declared` (an empty hash declares none).
+    pub fn new(organisation_id: i64, declared: Option<String>) -> Holder {
+        Holder {
+            organisation_id,
+            declared: declared.filter(|h| !h.is_empty()),
+        }
+    }
+}
+
 fn contract_org(conn: &mut DbConn, contract: i64) -> Result<i64, AppError> {
     Ok(ct::table
         .find(contract)
@@ -84,10 +94,7 @@ pub fn holder(conn: &mut DbConn, purpose: Purpose, id: i64) -> Result<Holder, Ap
         Purpose::TenderDocument | Purpose::TenderAmendment => None,
     };
     let (organisation_id, declared) = found.ok_or(AppError::NotFound)?;
-    Ok(Holder {
-        organisation_id,
-        declared: declared.filter(|h| !h.is_empty()),
-    })
+    Ok(Holder::new(organisation_id, declared))
 }
 
 /// Who may read a record's evidence: the bureau, finance and administrators, and the record's own

@@ -130,10 +130,7 @@ pub fn cells(
     let l = crate::pages::tenders::Lx { lang: ctx.lang };
     let mut out = HashMap::new();
     for (id, org, declared) in records {
-        let h = evidence::Holder {
-            organisation_id: *org,
-            declared: declared.clone().filter(|d| !d.is_empty()),
-        };
+        let h = evidence::Holder::new(*org, declared.clone());
         if !evidence::may_read(reader, &h) {
             continue;
         }
